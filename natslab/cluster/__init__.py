@@ -1,0 +1,1 @@
+"""Real nats-server processes: finding, configuring, running and watching them."""

@@ -1,0 +1,122 @@
+"""Typed events the cluster layer emits: process lifecycle, log batches and parsed log lines."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClusterEvent:
+    """Something that happened to one server."""
+
+    server: str
+    at: float = field(default_factory=time.time)
+
+
+# --- process lifecycle -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerStarted(ClusterEvent):
+    pid: int
+    argv: tuple[str, ...]
+    binary: Path
+    version: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerExited(ClusterEvent):
+    """The process ended; `expected` is False when natslab did not ask it to."""
+
+    returncode: int
+    expected: bool
+    last_lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LogLines(ClusterEvent):
+    """A batch of raw lines, in order, as read from the server's stderr."""
+
+    lines: tuple[str, ...]
+
+
+# --- parsed log lines --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LogEvent(ClusterEvent):
+    """A log line that means something; `level` is INF/DBG/WRN/ERR/FTL, `text` the message."""
+
+    level: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerReady(LogEvent):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RouteConnected(LogEvent):
+    address: str
+    rid: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RouteClosed(LogEvent):
+    """`remote` is the peer's server name when the server logged it (2.10+)."""
+
+    address: str
+    rid: int
+    reason: str
+    remote: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RouteConnectError(LogEvent):
+    """`attempt` is None for servers that print the older wording without a count."""
+
+    target: str
+    attempt: int | None
+    error: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientConnected(LogEvent):
+    address: str
+    cid: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientClosed(LogEvent):
+    address: str
+    cid: int
+    client_name: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClusterNameConflict(LogEvent):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClusterNameUpdated(LogEvent):
+    cluster_name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LameDuckEntered(LogEvent):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShutdownStarted(LogEvent):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LogProblem(LogEvent):
+    """A warning or error line that no more specific event describes."""

@@ -1,0 +1,102 @@
+"""ServerSpec: everything needed to build one nats-server command line."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from natslab.cluster.ports import ServerPorts, ports_for
+
+LOOPBACK = "127.0.0.1"
+# The walkthrough's permanent pair: every server it starts routes to these two.
+WALKTHROUGH_ROUTE_TARGETS = ("A", "B")
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """One server as the walkthrough describes it, plus what natslab adds to run it safely."""
+
+    name: str
+    ports: ServerPorts
+    routes: tuple[str, ...] = ()
+    url_host: str = "localhost"
+    log_flags: tuple[str, ...] = ("-D",)
+    extra_flags: tuple[str, ...] = ()
+    binary: Path | None = None
+    config_fragment: str | None = None
+    bind: str | None = LOOPBACK
+    cluster_name: str | None = None
+    labels: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def cluster_url(self) -> str:
+        return f"nats://{self.url_host}:{self.ports.cluster}"
+
+    @property
+    def client_url(self) -> str:
+        """Where lab clients connect; loopback unless the server was exposed."""
+        return f"nats://{self.bind or LOOPBACK}:{self.ports.client}"
+
+    @property
+    def monitor_url(self) -> str:
+        return f"http://{self.bind or LOOPBACK}:{self.ports.monitor}"
+
+    def walkthrough_args(self) -> list[str]:
+        """The flags exactly as the walkthrough prints them."""
+        args = [*self.log_flags, "-p", str(self.ports.client), "-cluster", self.cluster_url]
+        if self.routes:
+            args += ["-routes", ",".join(self.routes)]
+        if self.cluster_name:
+            args += ["--cluster_name", self.cluster_name]
+        return args + list(self.extra_flags)
+
+    def added_args(self, config_path: Path | None = None) -> list[str]:
+        """The flags natslab adds: a name for the logs, a safe bind address, a monitoring port."""
+        args = ["-n", self.name]
+        if self.bind:
+            args += ["-a", self.bind]
+        args += ["-m", str(self.ports.monitor)]
+        if config_path is not None:
+            args += ["-c", str(config_path)]
+        return args
+
+    def argv(self, binary: Path, config_path: Path | None = None) -> list[str]:
+        """The full command line natslab runs."""
+        return [str(binary), *self.walkthrough_args(), *self.added_args(config_path)]
+
+    def walkthrough_command(self) -> str:
+        """The command as a learner would type it from the walkthrough."""
+        return shlex.join(["nats-server", *self.walkthrough_args()])
+
+    def added_command(self) -> str:
+        """natslab's additions, shown beside the walkthrough's command."""
+        return shlex.join(self.added_args())
+
+    def with_binary(self, binary: Path | None) -> ServerSpec:
+        return replace(self, binary=binary)
+
+
+def route_url(name: str, offset: int = 0, url_host: str = "localhost") -> str:
+    """The cluster URL another server uses to reach server `name`."""
+    return f"nats://{url_host}:{ports_for(name, offset).cluster}"
+
+
+def walkthrough_spec(
+    name: str,
+    offset: int = 0,
+    route_to: Iterable[str] = WALKTHROUGH_ROUTE_TARGETS,
+    expose: bool = False,
+    **options: object,
+) -> ServerSpec:
+    """Server `name` as the walkthrough starts it: `-D`, its ports, and routes to A and B."""
+    routes = tuple(route_url(peer, offset) for peer in route_to)
+    bind = None if expose else LOOPBACK
+    return ServerSpec(
+        name=name,
+        ports=ports_for(name, offset),
+        routes=routes,
+        bind=bind,
+        **options,  # type: ignore[arg-type]
+    )

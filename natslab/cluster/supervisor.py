@@ -1,0 +1,258 @@
+"""The set of servers natslab runs: start, stop, kill, lame duck, restart and upgrade them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import signal
+from collections.abc import Iterable
+from pathlib import Path
+
+from natslab.cluster import events as ev
+from natslab.cluster.binary import ServerBinary, inspect_binary
+from natslab.cluster.monitor import Monitor, ServerStatus
+from natslab.cluster.ports import is_free, port_taken_message
+from natslab.cluster.process import Emit, ServerProcess
+from natslab.cluster.rundir import RunDir, ServerRecord, process_started_at
+from natslab.cluster.spec import ServerSpec
+from natslab.errors import NatslabError, PortInUseError, ServerStartError, UnknownServerError
+
+log = logging.getLogger(__name__)
+_LOG_PREFIX = re.compile(r"^\[\d+\] \S+ \S+ ")
+READY_TIMEOUT = 15.0
+STOP_TIMEOUT = 5.0
+
+
+class Supervisor:
+    """Owns every server process natslab starts, and tells listeners what happens to them."""
+
+    def __init__(self, binary: ServerBinary, run: RunDir, monitor: Monitor | None = None) -> None:
+        self.default_binary = binary
+        self.run = run
+        self.monitor = monitor or Monitor()
+        self.specs: dict[str, ServerSpec] = {}
+        self.processes: dict[str, ServerProcess] = {}
+        self.binaries: dict[str, ServerBinary] = {}
+        self._listeners: list[Emit] = []
+        self._inspected: dict[Path, ServerBinary] = {binary.path: binary}
+
+    # --- events ------------------------------------------------------------------------
+
+    def subscribe(self, listener: Emit) -> None:
+        self._listeners.append(listener)
+
+    def _emit(self, event: ev.ClusterEvent) -> None:
+        if isinstance(event, ev.ServerExited):
+            self.run.forget(event.server)
+        for listener in self._listeners:
+            try:
+                listener(event)
+            except Exception:
+                # A broken listener must never stop log reading: the server would block.
+                log.exception("event listener failed on %r", event)
+
+    # --- queries -----------------------------------------------------------------------
+
+    def process(self, name: str) -> ServerProcess:
+        if name not in self.processes:
+            known = ", ".join(sorted(self.specs)) or "none"
+            raise UnknownServerError(f"There is no server {name} in this lab (servers: {known}).")
+        return self.processes[name]
+
+    def is_running(self, name: str) -> bool:
+        return name in self.processes and self.processes[name].running
+
+    def running(self) -> list[str]:
+        return [name for name, proc in self.processes.items() if proc.running]
+
+    def binary_at(self, path: Path) -> ServerBinary:
+        """The binary at path, with its version read once."""
+        resolved = path.expanduser().resolve()
+        if resolved not in self._inspected:
+            self._inspected[resolved] = inspect_binary(path, source="lab")
+        return self._inspected[resolved]
+
+    # --- operations --------------------------------------------------------------------
+
+    async def start(self, spec: ServerSpec, timeout: float = READY_TIMEOUT) -> ServerProcess:
+        """Start a server and wait until it is ready; on failure nothing is left running."""
+        if self.is_running(spec.name):
+            raise NatslabError(
+                f"Server {spec.name} is already running (pid {self.processes[spec.name].pid})."
+            )
+        binary = self.binary_at(spec.binary) if spec.binary else self.default_binary
+        self._check_ports(spec)
+        config_path = None
+        if spec.config_fragment:
+            config_path = self.run.config_path(spec.name)
+            config_path.write_text(spec.config_fragment)
+        argv = spec.argv(binary.path, config_path)
+        proc = ServerProcess(spec.name, argv, self.run.log_path(spec.name), self._emit)
+        await proc.spawn()
+        assert proc.pid is not None
+        self.specs[spec.name] = spec
+        self.processes[spec.name] = proc
+        self.binaries[spec.name] = binary
+        self.run.record(
+            ServerRecord(
+                name=spec.name,
+                pid=proc.pid,
+                create_time=process_started_at(proc.pid),
+                argv=list(argv),
+                client_port=spec.ports.client,
+                cluster_port=spec.ports.cluster,
+                monitor_port=spec.ports.monitor,
+                binary=str(binary.path),
+                version=binary.version,
+            )
+        )
+        self._emit(
+            ev.ServerStarted(
+                server=spec.name,
+                pid=proc.pid,
+                argv=tuple(argv),
+                binary=binary.path,
+                version=binary.version,
+            )
+        )
+        try:
+            await self.wait_ready(spec.name, timeout)
+        except BaseException:
+            await proc.kill()
+            raise
+        return proc
+
+    async def wait_ready(self, name: str, timeout: float = READY_TIMEOUT) -> None:
+        """Until the log says `Server is ready` or /healthz answers 200; fail if it exits."""
+        proc = self.process(name)
+        spec = self.specs[name]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not proc.ready.is_set():
+            if proc.exited.is_set():
+                raise ServerStartError(self._exit_sentence(name, proc))
+            if await self.monitor.healthz(spec.monitor_url):
+                return
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise ServerStartError(
+                    f"Server {name} did not become ready within {timeout:g} s; "
+                    f"its log is {proc.log_path}."
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(_first(proc.ready, proc.exited), min(0.2, remaining))
+
+    async def stop(self, name: str, timeout: float = STOP_TIMEOUT) -> int:
+        """Stop as Ctrl+C does: SIGINT, then SIGKILL if it is still there after `timeout`."""
+        return await self.process(name).stop(timeout)
+
+    async def kill(self, name: str) -> int:
+        return await self.process(name).kill()
+
+    def lame_duck(self, name: str) -> None:
+        """SIGUSR2: the server stops accepting clients and closes its own over its duration."""
+        if not self.process(name).signal(signal.SIGUSR2):
+            raise NatslabError(f"Server {name} is not running, so it cannot enter lame duck mode.")
+
+    async def restart(
+        self, name: str, binary: Path | None = None, timeout: float = READY_TIMEOUT
+    ) -> ServerProcess:
+        """Stop (if running) and start again, optionally with another binary: the upgrade."""
+        self.process(name)
+        spec = self.specs[name]
+        if binary is not None:
+            self.binary_at(binary)  # fail on a bad binary before stopping the good one
+            spec = spec.with_binary(binary)
+        if self.is_running(name):
+            await self.stop(name)
+        return await self.start(spec, timeout)
+
+    async def stop_all(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Stop every running server at once."""
+        await asyncio.gather(*(self.stop(name, timeout) for name in self.running()))
+
+    def kill_all_now(self) -> None:
+        """Synchronous SIGKILL to every server: the path of last resort."""
+        for proc in self.processes.values():
+            proc.kill_now()
+
+    async def aclose(self) -> None:
+        await self.stop_all()
+        await self.monitor.aclose()
+
+    # --- monitoring --------------------------------------------------------------------
+
+    async def status(self, name: str) -> ServerStatus:
+        proc = self.process(name)
+        if not proc.running:
+            return ServerStatus(server=name, up=False, error="not running")
+        return await self.monitor.poll(name, self.specs[name].monitor_url, proc.pid)
+
+    async def statuses(self, names: Iterable[str] | None = None) -> dict[str, ServerStatus]:
+        names = list(names if names is not None else self.processes)
+        results = await asyncio.gather(*(self.status(n) for n in names))
+        return dict(zip(names, results, strict=True))
+
+    async def wait_for_mesh(
+        self, names: Iterable[str], timeout: float = 15.0, interval: float = 0.1
+    ) -> dict[str, ServerStatus]:
+        """Until every named server has every other one as a route peer."""
+        names = sorted(names)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            statuses = await self.statuses(names)
+            missing = mesh_gaps(statuses)
+            if not missing:
+                return statuses
+            if loop.time() >= deadline:
+                raise NatslabError(
+                    f"The route mesh of {', '.join(names)} did not form within {timeout:g} s: "
+                    + "; ".join(missing)
+                    + "."
+                )
+            await asyncio.sleep(interval)
+
+    # --- helpers -----------------------------------------------------------------------
+
+    def _check_ports(self, spec: ServerSpec) -> None:
+        host = spec.bind or "0.0.0.0"
+        for port, purpose in spec.ports.labelled():
+            if not is_free(port, host):
+                raise PortInUseError(
+                    port_taken_message(port, f"{purpose} port of server {spec.name}")
+                )
+
+    @staticmethod
+    def _exit_sentence(name: str, proc: ServerProcess) -> str:
+        lines = [_LOG_PREFIX.sub("", line).strip() for line in proc.lines if line.strip()]
+        problems = [line for line in lines if line.startswith(("[ERR]", "[FTL]"))]
+        reason = (problems or lines or ["it printed nothing"])[-1]
+        return (
+            f"Server {name} exited with code {proc.returncode} before it was ready: {reason} "
+            f"(full log: {proc.log_path})."
+        )
+
+
+def mesh_gaps(statuses: dict[str, ServerStatus]) -> list[str]:
+    """What keeps these servers from being a full mesh, as short phrases; empty when it is one."""
+    gaps = []
+    for name, status in statuses.items():
+        if not status.up:
+            gaps.append(f"{name} is not answering")
+            continue
+        lacking = sorted(set(statuses) - {name} - status.peer_names)
+        if lacking:
+            gaps.append(f"{name} has no route to {', '.join(lacking)}")
+    return gaps
+
+
+async def _first(*events: asyncio.Event) -> None:
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

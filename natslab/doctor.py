@@ -1,0 +1,74 @@
+"""`natslab doctor`: is this machine ready, and did an earlier run leave servers behind?"""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from natslab import __version__
+from natslab.cluster.binary import find_binary
+from natslab.cluster.leftovers import find_leftovers, reap
+from natslab.cluster.ports import is_free, port_taken_message, ports_for
+from natslab.cluster.rundir import runs_dir
+from natslab.errors import NatslabError
+
+OK = "[green]✓[/]"
+BAD = "[red]✗[/]"
+WALKTHROUGH_SERVERS = ("A", "B", "C")
+
+
+def run_doctor(console: Console, nats_server: str | None, offset: int, cleanup: bool) -> int:
+    """Print one line per check; exit status 1 when any check failed."""
+    console.print(f"natslab {__version__}", highlight=False)
+    checks = [
+        _check_binary(console, nats_server),
+        _check_ports(console, offset),
+        _check_leftovers(console, cleanup),
+    ]
+    console.print(f"Runs are kept in {runs_dir()}", highlight=False)
+    return 0 if all(checks) else 1
+
+
+def _check_binary(console: Console, nats_server: str | None) -> bool:
+    try:
+        binary = find_binary(nats_server)
+    except NatslabError as exc:
+        console.print(f"{BAD} {exc}", highlight=False)
+        return False
+    console.print(
+        f"{OK} nats-server {binary.version} at {binary.path} (found via {binary.source})",
+        highlight=False,
+    )
+    return True
+
+
+def _check_ports(console: Console, offset: int) -> bool:
+    taken = []
+    ports = []
+    for name in WALKTHROUGH_SERVERS:
+        for port, purpose in ports_for(name, offset).labelled():
+            ports.append(port)
+            if not is_free(port):
+                taken.append(port_taken_message(port, f"{purpose} port of server {name}"))
+    shifted = f" (offset {offset})" if offset else ""
+    if not taken:
+        listed = " ".join(str(p) for p in sorted(ports))
+        console.print(f"{OK} The walkthrough's ports are free{shifted}: {listed}", highlight=False)
+        return True
+    for message in taken:
+        console.print(f"{BAD} {message}", highlight=False)
+    return False
+
+
+def _check_leftovers(console: Console, cleanup: bool) -> bool:
+    leftovers = find_leftovers()
+    if not leftovers:
+        console.print(f"{OK} No servers left over from earlier runs.")
+        return True
+    if cleanup:
+        for left in reap(leftovers):
+            console.print(f"{OK} Stopped leftover {left.describe()}.", highlight=False)
+        return not find_leftovers()
+    for left in leftovers:
+        console.print(f"{BAD} Leftover {left.describe()} is still running.", highlight=False)
+    console.print("  Run `natslab doctor --cleanup` to stop them.")
+    return False

@@ -1,0 +1,72 @@
+"""One natslab run: the binary, the run directory and the supervisor, with guaranteed cleanup."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from natslab.cluster.binary import ServerBinary, find_binary
+from natslab.cluster.leftovers import Leftover, find_leftovers
+from natslab.cluster.rundir import RunDir
+from natslab.cluster.supervisor import Supervisor
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class LabSession:
+    """Everything one run needs; `run` drives a coroutine and always stops every server."""
+
+    def __init__(self, binary: ServerBinary, run: RunDir) -> None:
+        self.binary = binary
+        self.run_dir = run
+        self.supervisor = Supervisor(binary, run)
+        self.leftovers: list[Leftover] = []
+
+    @classmethod
+    def open(cls, nats_server: str | None = None, runs_base: Path | None = None) -> LabSession:
+        """Find the binary first, so a missing one fails before any folder is made."""
+        binary = find_binary(nats_server)
+        leftovers = find_leftovers(runs_base)
+        session = cls(binary, RunDir.create(runs_base))
+        session.leftovers = leftovers
+        return session
+
+    async def close(self) -> None:
+        try:
+            await self.supervisor.aclose()
+        finally:
+            self.supervisor.kill_all_now()
+            self.run_dir.finish()
+
+    def run(self, main: Callable[[LabSession], Coroutine[Any, Any, int]]) -> int:
+        """Run main until it returns or a signal arrives; Ctrl+C gives 0, SIGTERM 128+15."""
+        return asyncio.run(self._run(main))
+
+    async def _run(self, main: Callable[[LabSession], Coroutine[Any, Any, int]]) -> int:
+        loop = asyncio.get_running_loop()
+        task = asyncio.ensure_future(main(self))
+        received: list[int] = []
+
+        def on_signal(signum: int) -> None:
+            if received:
+                # A second signal while we clean up: stop being polite.
+                self.supervisor.kill_all_now()
+            received.append(signum)
+            task.cancel()
+
+        for signum in _STOP_SIGNALS:
+            loop.add_signal_handler(signum, on_signal, signum)
+        try:
+            try:
+                return await task
+            except asyncio.CancelledError:
+                if not received:
+                    raise
+                return 0 if received[0] == signal.SIGINT else 128 + received[0]
+        finally:
+            await self.close()
+            for signum in _STOP_SIGNALS:
+                loop.remove_signal_handler(signum)
