@@ -94,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(args, console)
     except NatslabError as exc:
-        errors.print(f"[bold red]natslab:[/] {exc}")
+        errors.print(f"[bold red]natslab:[/] {exc}", soft_wrap=True)
         return 1
     except KeyboardInterrupt:
         errors.print("natslab: interrupted.")

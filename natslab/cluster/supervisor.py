@@ -153,7 +153,10 @@ class Supervisor:
 
     def lame_duck(self, name: str) -> None:
         """SIGUSR2: the server stops accepting clients and closes its own over its duration."""
-        if not self.process(name).signal(signal.SIGUSR2):
+        proc = self.process(name)
+        # The exit that follows is one natslab asked for, just slowly.
+        proc.stop_requested = True
+        if not proc.signal(signal.SIGUSR2):
             raise NatslabError(f"Server {name} is not running, so it cannot enter lame duck mode.")
 
     async def restart(
@@ -225,15 +228,26 @@ class Supervisor:
                     port_taken_message(port, f"{purpose} port of server {spec.name}")
                 )
 
-    @staticmethod
-    def _exit_sentence(name: str, proc: ServerProcess) -> str:
-        lines = [_LOG_PREFIX.sub("", line).strip() for line in proc.lines if line.strip()]
-        problems = [line for line in lines if line.startswith(("[ERR]", "[FTL]"))]
-        reason = (problems or lines or ["it printed nothing"])[-1]
+    def _exit_sentence(self, name: str, proc: ServerProcess) -> str:
+        config = self.run.config_path(name)
+        where = f"config: {config}; " if self.specs[name].config_fragment else ""
         return (
-            f"Server {name} exited with code {proc.returncode} before it was ready: {reason} "
-            f"(full log: {proc.log_path})."
+            f"Server {name} exited with code {proc.returncode} before it was ready: "
+            f"{exit_reason(proc.lines)} ({where}full log: {proc.log_path})."
         )
+
+
+def exit_reason(lines: Iterable[str]) -> str:
+    """The line that best explains an early exit: the last error, else the first raw line
+    (bad flags and config errors are printed before the usage text), else the last line."""
+    lines = [line.strip() for line in lines if line.strip()]
+    errors = [_LOG_PREFIX.sub("", line) for line in lines if re.search(r"\[(ERR|FTL)\]", line)]
+    raw = [line for line in lines if not _LOG_PREFIX.match(line)]
+    if errors:
+        return errors[-1]
+    if raw:
+        return raw[0]
+    return _LOG_PREFIX.sub("", lines[-1]) if lines else "it printed nothing"
 
 
 def mesh_gaps(statuses: dict[str, ServerStatus]) -> list[str]:

@@ -1,0 +1,50 @@
+"""A server dies with the natslab process that started it, even when it has nothing to log."""
+
+import subprocess
+import sys
+
+import psutil
+
+from tests.helpers import wait_until
+
+# A quiet server (no -D, no routes) writes nothing after start-up, so a broken pipe
+# cannot end it: only the parent-death signal can.
+SUPERVISING_SCRIPT = """
+import asyncio, sys
+from natslab.cluster.binary import find_binary
+from natslab.cluster.rundir import RunDir
+from natslab.cluster.spec import walkthrough_spec
+from natslab.cluster.supervisor import Supervisor
+
+async def main():
+    sup = Supervisor(find_binary(), RunDir.create())
+    for name in "AB":
+        await sup.start(walkthrough_spec(name, int(sys.argv[1]), route_to=(), log_flags=()))
+    print(" ".join(str(p.pid) for p in sup.processes.values()), flush=True)
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+def alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_quiet_servers_die_within_two_seconds_of_a_sigkilled_supervisor(offset):
+    owner = subprocess.Popen(
+        [sys.executable, "-c", SUPERVISING_SCRIPT, str(offset)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert owner.stdout is not None
+        pids = [int(p) for p in owner.stdout.readline().split()]
+        assert len(pids) == 2 and all(alive(p) for p in pids)
+        owner.kill()
+        owner.wait(10)
+        wait_until(lambda: not any(alive(p) for p in pids), 2.0, what="servers to die")
+    finally:
+        owner.kill()
+        owner.wait()

