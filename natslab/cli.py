@@ -89,12 +89,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     from rich.console import Console
 
-    console = Console(highlight=False)
-    errors = Console(stderr=True, highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         return _dispatch(args, console)
     except NatslabError as exc:
-        errors.print(f"[bold red]natslab:[/] {exc}", soft_wrap=True)
+        errors.print(f"[bold red]natslab:[/] {exc}")
         return 1
     except KeyboardInterrupt:
         errors.print("natslab: interrupted.")

@@ -18,13 +18,13 @@ WALKTHROUGH_SERVERS = ("A", "B", "C")
 
 def run_doctor(console: Console, nats_server: str | None, offset: int, cleanup: bool) -> int:
     """Print one line per check; exit status 1 when any check failed."""
-    console.print(f"natslab {__version__}", highlight=False)
+    console.print(f"natslab {__version__}")
     checks = [
         _check_binary(console, nats_server),
         _check_ports(console, offset),
         _check_leftovers(console, cleanup),
     ]
-    console.print(f"Runs are kept in {runs_dir()}", highlight=False)
+    console.print(f"Runs are kept in {runs_dir()}")
     return 0 if all(checks) else 1
 
 
@@ -32,12 +32,9 @@ def _check_binary(console: Console, nats_server: str | None) -> bool:
     try:
         binary = find_binary(nats_server)
     except NatslabError as exc:
-        console.print(f"{BAD} {exc}", highlight=False)
+        console.print(f"{BAD} {exc}")
         return False
-    console.print(
-        f"{OK} nats-server {binary.version} at {binary.path} (found via {binary.source})",
-        highlight=False,
-    )
+    console.print(f"{OK} nats-server {binary.version} at {binary.path} (found via {binary.source})")
     return True
 
 
@@ -52,10 +49,10 @@ def _check_ports(console: Console, offset: int) -> bool:
     shifted = f" (offset {offset})" if offset else ""
     if not taken:
         listed = " ".join(str(p) for p in sorted(ports))
-        console.print(f"{OK} The walkthrough's ports are free{shifted}: {listed}", highlight=False)
+        console.print(f"{OK} The walkthrough's ports are free{shifted}: {listed}")
         return True
     for message in taken:
-        console.print(f"{BAD} {message}", highlight=False)
+        console.print(f"{BAD} {message}")
     return False
 
 
@@ -66,9 +63,9 @@ def _check_leftovers(console: Console, cleanup: bool) -> bool:
         return True
     if cleanup:
         for left in reap(leftovers):
-            console.print(f"{OK} Stopped leftover {left.describe()}.", highlight=False)
+            console.print(f"{OK} Stopped leftover {left.describe()}.")
         return not find_leftovers()
     for left in leftovers:
-        console.print(f"{BAD} Leftover {left.describe()} is still running.", highlight=False)
+        console.print(f"{BAD} Leftover {left.describe()} is still running.")
     console.print("  Run `natslab doctor --cleanup` to stop them.")
     return False

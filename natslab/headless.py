@@ -25,8 +25,8 @@ EXPOSE_WARNING = (
 def describe_spec(console: Console, spec: ServerSpec) -> None:
     """Show the walkthrough's command and, apart from it, what natslab adds."""
     console.print(f"[bold]Server {spec.name}[/]")
-    console.print(f"  walkthrough:  [cyan]{spec.walkthrough_command()}[/]", soft_wrap=True)
-    console.print(f"  natslab adds: [magenta]{spec.added_command()}[/]", soft_wrap=True)
+    console.print(f"  walkthrough:  [cyan]{spec.walkthrough_command()}[/]")
+    console.print(f"  natslab adds: [magenta]{spec.added_command()}[/]")
 
 
 def status_table(supervisor: Supervisor, statuses: dict[str, ServerStatus]) -> Table:
@@ -67,7 +67,7 @@ class EventPrinter:
         line = self.describe(event)
         if line and not self._repeats(event.server, line, event.at):
             stamp = f"[dim]+{event.at - self.started:6.1f}s[/]"
-            self.console.print(f"{stamp} {event.server}: {line}", highlight=False)
+            self.console.print(f"{stamp} {event.server}: {line}")
 
     def _repeats(self, server: str, line: str, at: float) -> bool:
         """2.10+ closes several connections per peer at once; say it once."""
@@ -107,8 +107,7 @@ async def run_headless_lab(
         console.print(f"[bold yellow]Warning:[/] {EXPOSE_WARNING}")
     console.print(
         f"nats-server {session.binary.version} at {session.binary.path}\n"
-        f"Run directory: {session.run_dir.path}\n",
-        highlight=False,
+        f"Run directory: {session.run_dir.path}\n"
     )
     for leftover in session.leftovers:
         console.print(

@@ -1,5 +1,6 @@
 """A server dies with the natslab process that started it, even when it has nothing to log."""
 
+import asyncio
 import subprocess
 import sys
 
@@ -48,3 +49,22 @@ def test_quiet_servers_die_within_two_seconds_of_a_sigkilled_supervisor(offset):
     finally:
         owner.kill()
         owner.wait()
+
+
+async def test_stop_escalates_to_sigkill_when_sigint_is_ignored(tmp_path):
+    from natslab.cluster.process import ServerProcess
+
+    stubborn = (
+        "import signal, sys, time\n"
+        "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "print('[1] 2026/01/01 00:00:00.000000 [INF] Server is ready', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    seen = []
+    proc = ServerProcess("X", [sys.executable, "-c", stubborn], tmp_path / "X.log", seen.append)
+    await proc.spawn()
+    await asyncio.wait_for(proc.ready.wait(), 10)
+    assert await proc.stop(timeout=0.5) == -9
+    (exited,) = [e for e in seen if type(e).__name__ == "ServerExited"]
+    assert exited.expected and exited.returncode == -9
+    assert "Server is ready" in (tmp_path / "X.log").read_text()

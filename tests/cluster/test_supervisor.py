@@ -182,3 +182,13 @@ async def test_operations_on_unknown_or_running_servers(supervisor, offset):
 
 async def _ignore(_exc):
     pass
+
+
+async def test_ready_falls_back_to_healthz_when_the_log_goes_elsewhere(
+    supervisor, offset, tmp_path
+):
+    log_file = tmp_path / "own.log"
+    proc = await supervisor.start(walkthrough_spec("A", offset, extra_flags=("-l", str(log_file))))
+    assert not proc.ready.is_set()  # "Server is ready" went to the file, not to natslab
+    assert "Server is ready" in log_file.read_text()
+    assert (await supervisor.status("A")).healthy
