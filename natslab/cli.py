@@ -48,6 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_offset(lab)
     lab.add_argument(
+        "--subscribers",
+        type=_count,
+        default=0,
+        metavar="N",
+        help='start N subscribers on the first server, like `nats sub ">"` (default: 0)',
+    )
+    lab.add_argument(
         "--expose",
         action="store_true",
         help="listen on all interfaces exactly as the walkthrough does (default: 127.0.0.1 only)",
@@ -63,6 +70,16 @@ def _add_offset(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="shift every port by N, so several people can share one machine (default: 0)",
     )
+
+
+def _count(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 0 or more, not {value!r}")
+    return number
 
 
 def _server_names(value: str) -> list[str]:
@@ -119,7 +136,9 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
         check_free(args.servers, args.port_offset, host="0.0.0.0" if args.expose else "127.0.0.1")
         session = LabSession.open(args.nats_server)
         return session.run(
-            lambda s: run_headless_lab(s, args.servers, args.port_offset, args.expose, console)
+            lambda s: run_headless_lab(
+                s, args.servers, args.port_offset, args.expose, console, args.subscribers
+            )
         )
     raise AssertionError(f"unhandled command {args.command}")
 

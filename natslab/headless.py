@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Sequence
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from natslab.cluster import events as ev
 from natslab.cluster.monitor import ServerStatus
 from natslab.cluster.spec import ServerSpec, walkthrough_spec
 from natslab.cluster.supervisor import Supervisor
 from natslab.session import LabSession
+from natslab.state import ClientState, LabState
 
 EXPOSE_WARNING = (
     "--expose: client and monitoring ports listen on every interface with no password; "
@@ -55,43 +55,51 @@ def status_table(supervisor: Supervisor, statuses: dict[str, ServerStatus]) -> T
     return table
 
 
-class EventPrinter:
-    """Prints the events a person watching the lab should notice, with relative times."""
+def client_table(state: LabState) -> Table:
+    """Where every client is, what it knows (* = learned by gossip), and what it lost."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    for column in ("Client", "On", "Knows", "Reconnects", "Last gap", "Received", "Lost"):
+        table.add_column(column, no_wrap=True)
+    for view in sorted(state.clients.values(), key=lambda c: (c.external, c.name)):
+        gossip = view.learned_by_gossip()
+        knows = " ".join(f"{s}*" if s in gossip else s for s in sorted(view.known_servers()))
+        gap = f"{view.last_gap_ms:.0f} ms" if view.last_gap_ms is not None else "-"
+        where = view.server or "-"
+        if view.state != ClientState.CONNECTED:
+            where = f"({view.state})"
+        table.add_row(
+            view.name + (" (external)" if view.external else ""),
+            where,
+            knows or "-",
+            str(view.reconnects),
+            gap,
+            str(view.received),
+            str(view.lost),
+        )
+    return table
 
-    def __init__(self, console: Console) -> None:
+
+_KIND_STYLE = {"move": "cyan", "lame duck": "yellow", "route": "green", "gossip": "blue"}
+
+
+class TimelinePrinter:
+    """Prints each new LabState timeline entry as it appears, with the time since start."""
+
+    def __init__(self, state: LabState, console: Console) -> None:
+        self.state = state
         self.console = console
-        self.started = time.time()
-        self._said_at: dict[tuple[str, str], float] = {}
+        self.printed = state.noted
 
-    def __call__(self, event: ev.ClusterEvent) -> None:
-        line = self.describe(event)
-        if line and not self._repeats(event.server, line, event.at):
-            stamp = f"[dim]+{event.at - self.started:6.1f}s[/]"
-            self.console.print(f"{stamp} {event.server}: {line}")
-
-    def _repeats(self, server: str, line: str, at: float) -> bool:
-        """2.10+ closes several connections per peer at once; say it once."""
-        previous = self._said_at.get((server, line))
-        self._said_at[(server, line)] = at
-        return previous is not None and at - previous < 1.0
-
-    @staticmethod
-    def describe(event: ev.ClusterEvent) -> str | None:
-        match event:
-            case ev.ServerExited(expected=False, returncode=code, last_lines=lines):
-                last = lines[-1] if lines else "no output"
-                return f"[red]exited unexpectedly with code {code}[/]; last line: {last}"
-            case ev.ServerExited(returncode=code):
-                return f"stopped (exit code {code})"
-            case ev.RouteClosed(reason="Duplicate Route"):
-                return None  # routine: 2.10+ trims its route pool this way
-            case ev.RouteClosed(remote=remote, reason=reason) if remote:
-                return f"route to {remote} closed: {reason}"
-            case ev.LameDuckEntered():
-                return "[yellow]entered lame duck mode[/]"
-            case ev.ClusterNameUpdated(cluster_name=name):
-                return f"cluster name updated to {name}"
-        return None
+    def __call__(self, _event: object) -> None:
+        fresh = self.state.noted - self.printed
+        if fresh <= 0:
+            return
+        self.printed = self.state.noted
+        origin = self.state.started_at or 0.0
+        for entry in list(self.state.timeline)[-fresh:]:
+            style = "red" if "unexpectedly" in entry.text else _KIND_STYLE.get(entry.kind, "")
+            text = f"[{style}]{escape(entry.text)}[/]" if style else escape(entry.text)
+            self.console.print(f"[dim]+{entry.at - origin:7.2f}s[/] {text}")
 
 
 async def run_headless_lab(
@@ -100,6 +108,7 @@ async def run_headless_lab(
     offset: int,
     expose: bool,
     console: Console,
+    subscribers: int = 0,
 ) -> int:
     """Start the servers the walkthrough's way, wait for the mesh, print it, run until stopped."""
     supervisor = session.supervisor
@@ -121,9 +130,17 @@ async def run_headless_lab(
             await supervisor.start(spec)
     with console.status(f"Waiting for the route mesh of {', '.join(names)}…"):
         statuses = await supervisor.wait_for_mesh(names)
+    session.start_polling()
     console.print()
     console.print(status_table(supervisor, statuses))
-    console.print(f"Full mesh: {', '.join(names)}. Press Ctrl+C to stop every server.")
-    supervisor.subscribe(EventPrinter(console))
+    console.print(f"Full mesh: {', '.join(names)}.")
+    if subscribers:
+        seed = session.client_url(names[0], "localhost")
+        with console.status(f"Starting {subscribers} subscribers on {seed}…"):
+            await session.fleet.start_subscribers(subscribers, [seed])
+            await supervisor.poll()  # so /connz cross-checks the table before it is shown
+        console.print(client_table(session.state))
+    console.print("Press Ctrl+C to stop every server.")
+    session.bus.subscribe(TimelinePrinter(session.state, console))
     await asyncio.Event().wait()
     return 0

@@ -8,22 +8,31 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from natslab.bus import EventBus
+from natslab.clients.fleet import Fleet
 from natslab.cluster.binary import ServerBinary, find_binary
 from natslab.cluster.leftovers import Leftover, find_leftovers
 from natslab.cluster.rundir import RunDir
 from natslab.cluster.supervisor import Supervisor
+from natslab.state import LabState
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class LabSession:
-    """Everything one run needs; `run` drives a coroutine and always stops every server."""
+    """Everything one run needs, wired to one bus that feeds one LabState; `run` drives a
+    coroutine and always stops every client and server."""
 
     def __init__(self, binary: ServerBinary, run: RunDir) -> None:
         self.binary = binary
         self.run_dir = run
-        self.supervisor = Supervisor(binary, run)
+        self.bus = EventBus()
+        self.state = LabState()
+        self.bus.subscribe(self.state.apply)
+        self.supervisor = Supervisor(binary, run, self.bus)
+        self.fleet = Fleet(self.bus)
         self.leftovers: list[Leftover] = []
+        self._poller: asyncio.Task[None] | None = None
 
     @classmethod
     def open(cls, nats_server: str | None = None, runs_base: Path | None = None) -> LabSession:
@@ -34,8 +43,25 @@ class LabSession:
         session.leftovers = leftovers
         return session
 
+    def start_polling(self, interval: float = 0.5) -> None:
+        """Poll the monitoring endpoints in the background until the session closes."""
+        if self._poller is None:
+            self._poller = asyncio.create_task(
+                self.supervisor.poll_forever(interval), name="monitor polling"
+            )
+
+    def client_url(self, server: str, host: str | None = None) -> str:
+        """A client URL for a lab server; host='localhost' gives the walkthrough's spelling."""
+        spec = self.supervisor.specs[server]
+        return f"nats://{host}:{spec.ports.client}" if host else spec.client_url
+
     async def close(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            await asyncio.gather(self._poller, return_exceptions=True)
+            self._poller = None
         try:
+            await self.fleet.aclose()
             await self.supervisor.aclose()
         finally:
             self.supervisor.kill_all_now()

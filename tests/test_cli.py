@@ -70,14 +70,27 @@ def test_doctor_names_a_taken_port(offset):
 
 
 def test_headless_lab_forms_a_full_mesh_and_stops_cleanly_on_ctrl_c(lab, offset, state_dir):
-    natslab = lab("lab", "--headless", "--servers", "A,B,C", "--port-offset", str(offset))
-    natslab.wait_for("Full mesh: A, B, C", timeout=30)
+    natslab = lab(
+        "lab",
+        "--headless",
+        "--servers",
+        "A,B,C",
+        "--port-offset",
+        str(offset),
+        "--subscribers",
+        "2",
+    )
+    natslab.wait_for("Press Ctrl+C", timeout=30)
     out = natslab.output
     assert "natslab adds: -n A -a 127.0.0.1 -m" in out
     table = [parts for parts in map(str.split, natslab.lines) if len(parts) > 6]
     rows = {parts[0]: parts for parts in table if parts[0] in {"A", "B", "C"}}
     assert set(rows) == {"A", "B", "C"}
     assert rows["A"][1] == "up" and rows["A"][5:7] == ["B", "C"]
+    subs = {parts[0]: parts for parts in table if parts[0].startswith("sub-")}
+    assert set(subs) == {"sub-1", "sub-2"}
+    assert {parts[1] for parts in subs.values()} == {"A"}
+    assert "external" not in natslab.output
     pids = [rec["pid"] for rec in run_state(state_dir)["servers"].values()]
     assert len(pids) == 3
     # Servers bind loopback only: nothing of theirs listens on another address.
@@ -90,7 +103,8 @@ def test_headless_lab_forms_a_full_mesh_and_stops_cleanly_on_ctrl_c(lab, offset,
     natslab.proc.send_signal(signal.SIGINT)
     assert natslab.wait(30) == 0
     assert all(gone(pid) for pid in pids)
-    assert "A: stopped (exit code 0)" in natslab.output
+    assert "sub-1 closed: stopped by the lab" in natslab.output
+    assert "A stopped (exit code 0)" in natslab.output
     assert run_state(state_dir)["ended"] is True
 
 

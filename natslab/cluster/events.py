@@ -5,6 +5,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from natslab.cluster.monitor import ServerStatus
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -24,6 +28,9 @@ class ServerStarted(ClusterEvent):
     argv: tuple[str, ...]
     binary: Path
     version: str
+    client_port: int
+    cluster_port: int
+    monitor_port: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,6 +47,13 @@ class LogLines(ClusterEvent):
     """A batch of raw lines, in order, as read from the server's stderr."""
 
     lines: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerPolled(ClusterEvent):
+    """A fresh snapshot from the monitoring endpoints and psutil."""
+
+    status: ServerStatus
 
 
 # --- parsed log lines --------------------------------------------------------------------

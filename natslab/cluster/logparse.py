@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from natslab.cluster import events as ev
 
@@ -27,6 +27,7 @@ _CLIENT_CLOSED = re.compile(
 )
 _NAME_UPDATED = re.compile(r"Cluster name updated to (?P<name>\S+)")
 _PROBLEM_LEVELS = frozenset({"WRN", "ERR", "FTL"})
+_LOG_PREFIX = re.compile(r"^\[\d+\] \S+ \S+ ")
 
 _Builder = Callable[[str, str, str, "re.Match[str] | None"], ev.LogEvent]
 
@@ -128,3 +129,16 @@ def parse_line(server: str, line: str) -> ev.LogEvent | None:
     if level in _PROBLEM_LEVELS:
         return ev.LogProblem(server=server, level=level, text=text)
     return None
+
+
+def exit_reason(lines: Iterable[str]) -> str:
+    """The line that best explains an early exit: the last error, else the first raw line
+    (bad flags and config errors are printed before the usage text), else the last line."""
+    lines = [line.strip() for line in lines if line.strip()]
+    errors = [_LOG_PREFIX.sub("", line) for line in lines if re.search(r"\[(ERR|FTL)\]", line)]
+    raw = [line for line in lines if not _LOG_PREFIX.match(line)]
+    if errors:
+        return errors[-1]
+    if raw:
+        return raw[0]
+    return _LOG_PREFIX.sub("", lines[-1]) if lines else "it printed nothing"

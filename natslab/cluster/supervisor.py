@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-import re
 import signal
 from collections.abc import Iterable
 from pathlib import Path
 
+from natslab.bus import EventBus
 from natslab.cluster import events as ev
 from natslab.cluster.binary import ServerBinary, inspect_binary
+from natslab.cluster.logparse import exit_reason
 from natslab.cluster.monitor import Monitor, ServerStatus
 from natslab.cluster.ports import is_free, port_taken_message
 from natslab.cluster.process import Emit, ServerProcess
@@ -19,8 +19,6 @@ from natslab.cluster.rundir import RunDir, ServerRecord, process_started_at
 from natslab.cluster.spec import ServerSpec
 from natslab.errors import NatslabError, PortInUseError, ServerStartError, UnknownServerError
 
-log = logging.getLogger(__name__)
-_LOG_PREFIX = re.compile(r"^\[\d+\] \S+ \S+ ")
 READY_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
 
@@ -28,30 +26,31 @@ STOP_TIMEOUT = 5.0
 class Supervisor:
     """Owns every server process natslab starts, and tells listeners what happens to them."""
 
-    def __init__(self, binary: ServerBinary, run: RunDir, monitor: Monitor | None = None) -> None:
+    def __init__(
+        self,
+        binary: ServerBinary,
+        run: RunDir,
+        bus: EventBus | None = None,
+        monitor: Monitor | None = None,
+    ) -> None:
         self.default_binary = binary
         self.run = run
+        self.bus = bus or EventBus()
         self.monitor = monitor or Monitor()
         self.specs: dict[str, ServerSpec] = {}
         self.processes: dict[str, ServerProcess] = {}
         self.binaries: dict[str, ServerBinary] = {}
-        self._listeners: list[Emit] = []
         self._inspected: dict[Path, ServerBinary] = {binary.path: binary}
 
     # --- events ------------------------------------------------------------------------
 
     def subscribe(self, listener: Emit) -> None:
-        self._listeners.append(listener)
+        self.bus.subscribe(listener)
 
     def _emit(self, event: ev.ClusterEvent) -> None:
         if isinstance(event, ev.ServerExited):
             self.run.forget(event.server)
-        for listener in self._listeners:
-            try:
-                listener(event)
-            except Exception:
-                # A broken listener must never stop log reading: the server would block.
-                log.exception("event listener failed on %r", event)
+        self.bus.emit(event)
 
     # --- queries -----------------------------------------------------------------------
 
@@ -115,6 +114,9 @@ class Supervisor:
                 argv=tuple(argv),
                 binary=binary.path,
                 version=binary.version,
+                client_port=spec.ports.client,
+                cluster_port=spec.ports.cluster,
+                monitor_port=spec.ports.monitor,
             )
         )
         try:
@@ -198,6 +200,19 @@ class Supervisor:
         results = await asyncio.gather(*(self.status(n) for n in names))
         return dict(zip(names, results, strict=True))
 
+    async def poll(self) -> dict[str, ServerStatus]:
+        """Poll every running server once and tell listeners what was seen."""
+        statuses = await self.statuses(self.running())
+        for status in statuses.values():
+            self._emit(ev.ServerPolled(server=status.server, status=status))
+        return statuses
+
+    async def poll_forever(self, interval: float = 0.5) -> None:
+        """The monitoring loop: a cross-check of the log events, and the source of /connz."""
+        while True:
+            await self.poll()
+            await asyncio.sleep(interval)
+
     async def wait_for_mesh(
         self, names: Iterable[str], timeout: float = 15.0, interval: float = 0.1
     ) -> dict[str, ServerStatus]:
@@ -235,19 +250,6 @@ class Supervisor:
             f"Server {name} exited with code {proc.returncode} before it was ready: "
             f"{exit_reason(proc.lines)} ({where}full log: {proc.log_path})."
         )
-
-
-def exit_reason(lines: Iterable[str]) -> str:
-    """The line that best explains an early exit: the last error, else the first raw line
-    (bad flags and config errors are printed before the usage text), else the last line."""
-    lines = [line.strip() for line in lines if line.strip()]
-    errors = [_LOG_PREFIX.sub("", line) for line in lines if re.search(r"\[(ERR|FTL)\]", line)]
-    raw = [line for line in lines if not _LOG_PREFIX.match(line)]
-    if errors:
-        return errors[-1]
-    if raw:
-        return raw[0]
-    return _LOG_PREFIX.sub("", lines[-1]) if lines else "it printed nothing"
 
 
 def mesh_gaps(statuses: dict[str, ServerStatus]) -> list[str]:

@@ -1,0 +1,1 @@
+"""Lab clients on nats-py: subscribers, publishers and fleets of them. No Textual here."""

@@ -1,0 +1,91 @@
+"""Typed events lab clients emit the moment nats-py tells them something."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientEvent:
+    """Something that happened to one lab client."""
+
+    client: str
+    at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PoolEvent(ClientEvent):
+    """An event that carries the client's server pool: every address it may try (host:port),
+    and those of them it learned by gossip."""
+
+    pool: tuple[str, ...]
+    discovered: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientStarting(ClientEvent):
+    kind: str
+    seeds: tuple[str, ...]
+    options: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientConnected(PoolEvent):
+    """First connection; `server_name` is what the server's INFO calls itself."""
+
+    url: str
+    server_name: str
+    client_id: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientDisconnected(ClientEvent):
+    url: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientReconnected(PoolEvent):
+    """Back on a server; `gap_ms` runs from the disconnect to this moment."""
+
+    url: str
+    server_name: str
+    client_id: int | None
+    gap_ms: float | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServersDiscovered(PoolEvent):
+    """Gossip added servers to the pool (nats-py never removes them again)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LameDuckNotice(ClientEvent):
+    """The server said it is entering lame duck mode; `honored` means we moved away at once."""
+
+    url: str
+    server_name: str
+    honored: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientClosed(ClientEvent):
+    """Closed for good: stopped by the lab, or out of reconnect attempts."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientError(ClientEvent):
+    """An error nats-py reported through error_cb, as one line."""
+
+    message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageCounts(ClientEvent):
+    """Running totals of a subscriber (received, lost to gaps) or a publisher (published)."""
+
+    received: int = 0
+    lost: int = 0
+    published: int = 0

@@ -1,0 +1,111 @@
+"""Many lab clients at once: start N subscribers, a publisher, stop them, report their counts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import Iterable, Sequence
+
+from natslab.bus import EventBus
+from natslab.clients.client import ClientOptions, LabClient, Publisher, Subscriber
+from natslab.errors import NatslabError
+
+COUNTS_INTERVAL = 0.25
+
+
+class Fleet:
+    """Owns every lab client; totals are sent on the bus a few times a second when they change."""
+
+    def __init__(self, bus: EventBus | None = None) -> None:
+        self.bus = bus or EventBus()
+        self.clients: dict[str, LabClient] = {}
+        self._sent_counts: dict[str, object] = {}
+        self._ticker: asyncio.Task[None] | None = None
+
+    def _next_names(self, prefix: str, count: int) -> list[str]:
+        numbers = (n for n in itertools.count(1) if f"{prefix}-{n}" not in self.clients)
+        return [f"{prefix}-{n}" for n in itertools.islice(numbers, count)]
+
+    async def _start(self, clients: Sequence[LabClient]) -> None:
+        for client in clients:
+            if client.name in self.clients:
+                raise NatslabError(f"There is already a client named {client.name}.")
+            self.clients[client.name] = client
+        results = await asyncio.gather(*(c.start() for c in clients), return_exceptions=True)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            await self.stop(c.name for c in clients)
+            raise failures[0]
+        self._ensure_ticker()
+
+    async def start_subscribers(
+        self,
+        count: int,
+        seeds: Sequence[str],
+        options: ClientOptions | None = None,
+        subject: str = ">",
+        prefix: str = "sub",
+    ) -> list[Subscriber]:
+        """Start `count` subscribers named prefix-1, prefix-2, ... (numbering continues)."""
+        emit = self.bus.emit
+        subs = [
+            Subscriber(name, seeds, emit, options, subject)
+            for name in self._next_names(prefix, count)
+        ]
+        await self._start(subs)
+        return subs
+
+    async def start_publisher(
+        self,
+        seeds: Sequence[str],
+        rate: float = 200.0,
+        options: ClientOptions | None = None,
+        name: str | None = None,
+    ) -> Publisher:
+        name = name or self._next_names("pub", 1)[0]
+        publisher = Publisher(name, seeds, self.bus.emit, options, rate)
+        await self._start([publisher])
+        return publisher
+
+    def subscribers(self) -> list[Subscriber]:
+        return [c for c in self.clients.values() if isinstance(c, Subscriber)]
+
+    def publishers(self) -> list[Publisher]:
+        return [c for c in self.clients.values() if isinstance(c, Publisher)]
+
+    async def stop(self, names: Iterable[str] | None = None) -> None:
+        """Stop the named clients (all when None) and forget them."""
+        chosen = list(self.clients) if names is None else [n for n in names if n in self.clients]
+        clients = [self.clients[n] for n in chosen]
+        await asyncio.gather(*(c.stop() for c in clients), return_exceptions=True)
+        self.send_counts()
+        for name in chosen:
+            del self.clients[name]
+
+    async def aclose(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+        await self.stop()
+
+    def send_counts(self) -> None:
+        """Emit each client's message totals if they changed since last time."""
+        for client in self.clients.values():
+            counts = client.counts()
+            if counts is None:
+                continue
+            key = (counts.received, counts.lost, counts.published)
+            if self._sent_counts.get(client.name) != key:
+                self._sent_counts[client.name] = key
+                self.bus.emit(counts)
+
+    def _ensure_ticker(self) -> None:
+        if self._ticker is None or self._ticker.done():
+            self._ticker = asyncio.create_task(self._tick(), name="fleet counts")
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(COUNTS_INTERVAL)
+            self.send_counts()

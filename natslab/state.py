@@ -1,0 +1,428 @@
+"""LabState: every event and snapshot folded into one model of servers, routes and clients.
+
+Pure and synchronous: no I/O, no clock of its own (times come from the events), so it can be
+driven by replaying a recorded history as easily as by live servers.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from natslab.clients import events as cev
+from natslab.cluster import events as sev
+from natslab.cluster.logparse import exit_reason
+from natslab.cluster.monitor import Connection, ServerStatus
+
+TIMELINE_LENGTH = 500
+
+
+class ServerState(StrEnum):
+    STARTING = "starting"
+    RUNNING = "running"
+    LAME_DUCK = "lame duck"
+    STOPPED = "stopped"
+    CRASHED = "crashed"
+
+
+class ClientState(StrEnum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    CLOSED = "closed"
+
+
+@dataclass
+class ServerView:
+    """One server as the lab knows it."""
+
+    name: str
+    state: ServerState = ServerState.STARTING
+    pid: int | None = None
+    version: str = ""
+    binary: Path | None = None
+    client_port: int | None = None
+    cluster_port: int | None = None
+    monitor_port: int | None = None
+    exit_code: int | None = None
+    route_peers: frozenset[str] = frozenset()
+    route_errors: int = 0
+    connections: tuple[Connection, ...] = ()
+    healthy: bool = False
+    cpu_percent: float | None = None
+    rss_bytes: int | None = None
+    cluster_name: str = ""
+    started_at: float | None = None
+    ready_at: float | None = None
+    polled_at: float | None = None
+
+    @property
+    def up(self) -> bool:
+        return self.state in (ServerState.STARTING, ServerState.RUNNING, ServerState.LAME_DUCK)
+
+
+@dataclass
+class KnownServer:
+    """One address in a client's pool, mapped to a lab server name where possible."""
+
+    address: str
+    server: str | None
+    learned_at: float
+    via_gossip: bool
+
+
+@dataclass
+class ClientView:
+    """One client: where it is, what it knows, what it lost."""
+
+    name: str
+    kind: str = "client"
+    external: bool = False
+    state: ClientState = ClientState.CONNECTING
+    server: str | None = None
+    address: str = ""
+    cid: int | None = None
+    seeds: tuple[str, ...] = ()
+    options: dict[str, object] = field(default_factory=dict)
+    known: dict[str, KnownServer] = field(default_factory=dict)
+    reconnects: int = 0
+    last_gap_ms: float | None = None
+    previous_server: str | None = None
+    moved_at: float | None = None
+    received: int = 0
+    lost: int = 0
+    published: int = 0
+    lame_duck_notices: int = 0
+    errors: int = 0
+    last_error: str = ""
+    seen_in_connz_on: str | None = None
+
+    def known_servers(self) -> set[str]:
+        """Lab names of every server this client can reach by its pool."""
+        return {k.server for k in self.known.values() if k.server}
+
+    def learned_by_gossip(self) -> set[str]:
+        """Servers the client knows only because the cluster told it, not from its seeds."""
+        seeded = {k.server for k in self.known.values() if not k.via_gossip}
+        return {k.server for k in self.known.values() if k.server and k.via_gossip} - seeded
+
+    def learned_at(self, server: str) -> float | None:
+        """When the client first knew any address of this server."""
+        times = [k.learned_at for k in self.known.values() if k.server == server]
+        return min(times) if times else None
+
+    def duplicates(self) -> dict[str, list[str]]:
+        """Servers that sit in the pool under more than one address (e.g. localhost and
+        127.0.0.1): nats-py treats them as two servers when it picks where to reconnect."""
+        by_server: dict[str, list[str]] = {}
+        for known in self.known.values():
+            if known.server:
+                by_server.setdefault(known.server, []).append(known.address)
+        return {name: addrs for name, addrs in by_server.items() if len(addrs) > 1}
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: float
+    kind: str
+    text: str
+
+
+class LabState:
+    """The single model the lessons, the headless printer and the TUI read."""
+
+    def __init__(self, timeline_length: int = TIMELINE_LENGTH) -> None:
+        self.servers: dict[str, ServerView] = {}
+        self.clients: dict[str, ClientView] = {}
+        self.timeline: deque[TimelineEntry] = deque(maxlen=timeline_length)
+        self.started_at: float | None = None
+        self.noted = 0  # entries ever added, so readers can tell what is new in the deque
+        self._mesh: set[frozenset[str]] = set()
+
+    # --- queries -----------------------------------------------------------------------
+
+    def server_for_address(self, address: str) -> str | None:
+        """The lab name of the server whose client port an address (host:port) uses."""
+        _, _, port = address.rpartition(":")
+        if not port.isdigit():
+            return None
+        for view in self.servers.values():
+            if view.client_port == int(port):
+                return view.name
+        return None
+
+    def clients_on(self, server: str) -> list[ClientView]:
+        return [
+            c
+            for c in self.clients.values()
+            if c.server == server and c.state == ClientState.CONNECTED
+        ]
+
+    def client_counts(self) -> dict[str, int]:
+        """Connected clients per server, every known server listed."""
+        return {name: len(self.clients_on(name)) for name in sorted(self.servers)}
+
+    def route_pairs(self) -> set[frozenset[str]]:
+        """Server pairs with a route between them, as the latest polls saw it."""
+        return set(self._mesh)
+
+    def is_full_mesh(self, names: Iterable[str]) -> bool:
+        names = list(names)
+        return all(
+            frozenset((a, b)) in self._mesh for i, a in enumerate(names) for b in names[i + 1 :]
+        )
+
+    def known_but_down(self, client: str) -> set[str]:
+        """Servers still in a client's pool although they are not running: nats-py never
+        forgets a discovered server, so it may try them again on its next reconnect."""
+        view = self.clients[client]
+        return {s for s in view.known_servers() if s in self.servers and not self.servers[s].up}
+
+    def lab_clients(self) -> list[ClientView]:
+        return [c for c in self.clients.values() if not c.external]
+
+    # --- folding -----------------------------------------------------------------------
+
+    def apply(self, event: object) -> None:
+        """Fold one event into the model; unknown events are ignored."""
+        at = getattr(event, "at", None)
+        if self.started_at is None and at is not None:
+            self.started_at = at
+        handler = _HANDLERS.get(type(event))
+        if handler is not None:
+            handler(self, event)
+
+    def apply_all(self, events: Iterable[object]) -> None:
+        for event in events:
+            self.apply(event)
+
+    def _note(self, at: float, kind: str, text: str) -> None:
+        self.timeline.append(TimelineEntry(at, kind, text))
+        self.noted += 1
+
+    def _server(self, name: str) -> ServerView:
+        if name not in self.servers:
+            self.servers[name] = ServerView(name)
+        return self.servers[name]
+
+    def _client(self, name: str) -> ClientView:
+        if name not in self.clients:
+            self.clients[name] = ClientView(name)
+        return self.clients[name]
+
+    def _resolve(self, server_name: str, address: str) -> str | None:
+        """A lab name for where a client is: its INFO name if the lab knows it, else the port."""
+        if server_name in self.servers:
+            return server_name
+        return self.server_for_address(address) or (server_name or None)
+
+    # server events
+
+    def _on_started(self, e: sev.ServerStarted) -> None:
+        view = self._server(e.server)
+        view.state = ServerState.STARTING
+        view.pid, view.version, view.binary = e.pid, e.version, e.binary
+        view.client_port, view.cluster_port = e.client_port, e.cluster_port
+        view.monitor_port = e.monitor_port
+        view.exit_code, view.started_at, view.ready_at = None, e.at, None
+        view.route_errors = 0
+        self._note(e.at, "server", f"{e.server} started (pid {e.pid}, nats-server {e.version})")
+
+    def _on_ready(self, e: sev.ServerReady) -> None:
+        view = self._server(e.server)
+        if view.state == ServerState.STARTING:
+            view.state = ServerState.RUNNING
+        view.ready_at = e.at
+        self._note(e.at, "server", f"{e.server} is ready")
+
+    def _on_lame_duck(self, e: sev.LameDuckEntered) -> None:
+        self._server(e.server).state = ServerState.LAME_DUCK
+        self._note(e.at, "lame duck", f"{e.server} entered lame duck mode")
+
+    def _on_exited(self, e: sev.ServerExited) -> None:
+        view = self._server(e.server)
+        view.state = ServerState.STOPPED if e.expected else ServerState.CRASHED
+        view.exit_code = e.returncode
+        view.route_peers, view.connections, view.healthy = frozenset(), (), False
+        view.cpu_percent = view.rss_bytes = None
+        for other in self.servers.values():
+            other.route_peers = other.route_peers - {e.server}
+        self._set_mesh(e.at)
+        for client in self.clients.values():
+            if client.external and client.server == e.server:
+                client.state = ClientState.CLOSED
+        how = "stopped" if e.expected else "exited unexpectedly"
+        last = f": {exit_reason(e.last_lines)}" if e.last_lines and not e.expected else ""
+        self._note(e.at, "server", f"{e.server} {how} (exit code {e.returncode}){last}")
+
+    def _on_route_error(self, e: sev.RouteConnectError) -> None:
+        self._server(e.server).route_errors += 1
+
+    def _on_name_updated(self, e: sev.ClusterNameUpdated) -> None:
+        self._server(e.server).cluster_name = e.cluster_name
+        self._note(e.at, "cluster", f"{e.server} took the cluster name {e.cluster_name}")
+
+    def _on_polled(self, e: sev.ServerPolled) -> None:
+        view = self._server(e.server)
+        status: ServerStatus = e.status
+        view.polled_at = e.at
+        if not status.up or not view.up:
+            return  # a late answer from a server that has since stopped changes nothing
+        view.version = status.version or view.version
+        view.route_peers = status.peer_names
+        view.connections = status.connections
+        view.healthy = status.healthy
+        view.cpu_percent, view.rss_bytes = status.cpu_percent, status.rss_bytes
+        view.cluster_name = status.cluster_name or view.cluster_name
+        if view.state == ServerState.STARTING and status.healthy:
+            view.state = ServerState.RUNNING
+        self._set_mesh(e.at)
+        self._cross_check_connz(e.server, status.connections, e.at)
+
+    def _set_mesh(self, at: float) -> None:
+        mesh = {
+            frozenset((name, peer))
+            for name, view in self.servers.items()
+            for peer in view.route_peers
+            if peer in self.servers and self.servers[peer].up
+        }
+        for pair in sorted(mesh - self._mesh, key=sorted):
+            self._note(at, "route", "route {} up".format("-".join(sorted(pair))))
+        for pair in sorted(self._mesh - mesh, key=sorted):
+            self._note(at, "route", "route {} down".format("-".join(sorted(pair))))
+        self._mesh = mesh
+
+    def _cross_check_connz(self, server: str, conns: tuple[Connection, ...], at: float) -> None:
+        """connz confirms where lab clients are, and is the only source for external ones."""
+        listed: set[str] = set()
+        for conn in conns:
+            lab = self.clients.get(conn.name)
+            if lab is not None and not lab.external:
+                lab.seen_in_connz_on = server
+                continue
+            key = conn.name or f"cid:{conn.cid}@{server}"
+            listed.add(key)
+            ext = self.clients.get(key)
+            if ext is None:
+                ext = self.clients[key] = ClientView(key, kind="external", external=True)
+                self._note(at, "client", f"external client {key} seen on {server}")
+            elif ext.server != server and ext.server is not None:
+                ext.previous_server, ext.moved_at = ext.server, at
+                ext.reconnects += 1
+                self._note(at, "move", f"external client {key} moved {ext.server} -> {server}")
+            ext.state, ext.server, ext.cid = ClientState.CONNECTED, server, conn.cid
+            ext.address = f"{conn.ip}:{conn.port}"
+            ext.seen_in_connz_on = server
+        for client in list(self.clients.values()):
+            if client.external and client.server == server and client.name not in listed:
+                client.state = ClientState.CLOSED
+                if client.name.startswith("cid:"):
+                    # Nameless: often a lab client caught before its CONNECT; nothing to follow.
+                    del self.clients[client.name]
+
+    # client events
+
+    def _on_client_starting(self, e: cev.ClientStarting) -> None:
+        view = self._client(e.client)
+        view.kind, view.seeds, view.options = e.kind, e.seeds, dict(e.options)
+        view.state = ClientState.CONNECTING
+
+    def _learn(self, view: ClientView, e: cev.PoolEvent) -> list[str]:
+        """Add new pool addresses; return the lab names learned for the first time."""
+        before = view.known_servers()
+        seeds = {seed.split("://", 1)[-1].rstrip("/") for seed in view.seeds}
+        for address in e.pool:
+            if address not in view.known:
+                view.known[address] = KnownServer(
+                    address=address,
+                    server=self.server_for_address(address),
+                    learned_at=e.at,
+                    via_gossip=address in e.discovered and address not in seeds,
+                )
+        return sorted(view.known_servers() - before)
+
+    def _on_client_connected(self, e: cev.ClientConnected) -> None:
+        view = self._client(e.client)
+        view.state = ClientState.CONNECTED
+        view.server, view.address, view.cid = (
+            self._resolve(e.server_name, e.url),
+            e.url,
+            e.client_id,
+        )
+        self._learn(view, e)
+        self._note(e.at, "client", f"{e.client} connected to {view.server}")
+
+    def _on_client_disconnected(self, e: cev.ClientDisconnected) -> None:
+        view = self._client(e.client)
+        view.state = ClientState.RECONNECTING
+        self._note(e.at, "client", f"{e.client} disconnected from {view.server}")
+
+    def _on_client_reconnected(self, e: cev.ClientReconnected) -> None:
+        view = self._client(e.client)
+        before = view.server
+        view.state = ClientState.CONNECTED
+        view.server, view.address, view.cid = (
+            self._resolve(e.server_name, e.url),
+            e.url,
+            e.client_id,
+        )
+        view.reconnects += 1
+        view.last_gap_ms = e.gap_ms
+        self._learn(view, e)
+        gap = f" after {e.gap_ms:.0f} ms" if e.gap_ms is not None else ""
+        if view.server != before:
+            view.previous_server, view.moved_at = before, e.at
+            self._note(e.at, "move", f"{e.client} moved {before} -> {view.server}{gap}")
+        else:
+            self._note(e.at, "client", f"{e.client} reconnected to {view.server}{gap}")
+
+    def _on_discovered(self, e: cev.ServersDiscovered) -> None:
+        view = self._client(e.client)
+        for name in self._learn(view, e):
+            self._note(e.at, "gossip", f"{e.client} learned {name} by gossip")
+
+    def _on_lame_duck_notice(self, e: cev.LameDuckNotice) -> None:
+        view = self._client(e.client)
+        view.lame_duck_notices += 1
+        action = "moving away" if e.honored else "staying until the server closes it"
+        self._note(
+            e.at, "lame duck", f"{e.client} got a lame duck notice from {view.server}; {action}"
+        )
+
+    def _on_client_closed(self, e: cev.ClientClosed) -> None:
+        view = self._client(e.client)
+        view.state = ClientState.CLOSED
+        self._note(e.at, "client", f"{e.client} closed: {e.reason}")
+
+    def _on_client_error(self, e: cev.ClientError) -> None:
+        view = self._client(e.client)
+        view.errors += 1
+        view.last_error = e.message
+
+    def _on_counts(self, e: cev.MessageCounts) -> None:
+        view = self._client(e.client)
+        view.received, view.lost, view.published = e.received, e.lost, e.published
+
+
+_HANDLERS: dict[type, Callable[[LabState, Any], None]] = {
+    sev.ServerStarted: LabState._on_started,
+    sev.ServerReady: LabState._on_ready,
+    sev.LameDuckEntered: LabState._on_lame_duck,
+    sev.ServerExited: LabState._on_exited,
+    sev.RouteConnectError: LabState._on_route_error,
+    sev.ClusterNameUpdated: LabState._on_name_updated,
+    sev.ServerPolled: LabState._on_polled,
+    cev.ClientStarting: LabState._on_client_starting,
+    cev.ClientConnected: LabState._on_client_connected,
+    cev.ClientDisconnected: LabState._on_client_disconnected,
+    cev.ClientReconnected: LabState._on_client_reconnected,
+    cev.ServersDiscovered: LabState._on_discovered,
+    cev.LameDuckNotice: LabState._on_lame_duck_notice,
+    cev.ClientClosed: LabState._on_client_closed,
+    cev.ClientError: LabState._on_client_error,
+    cev.MessageCounts: LabState._on_counts,
+}

@@ -1,0 +1,189 @@
+"""The client-location model driven only by real servers and real nats-py clients."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from natslab.clients.client import ClientOptions
+from natslab.state import ClientState
+from tests.helpers import async_wait_until
+
+# nats-py may first retry the server it just lost, then back off reconnect_time_wait (2 s by
+# default) before trying another (nats.py issue #320): failovers here allow for that stall.
+FAILOVER_TIMEOUT = 10.0
+
+
+def connected_elsewhere(state, names, away_from):
+    clients = [state.clients[n] for n in names]
+    return all(
+        c.state == ClientState.CONNECTED and c.server not in (None, away_from) for c in clients
+    )
+
+
+async def test_gossip_a_client_on_a_learns_c_within_two_seconds(session, start_servers):
+    await start_servers("AB")
+    # The walkthrough's `nats sub -s nats://localhost:4222 ">"`.
+    (sub,) = await session.fleet.start_subscribers(1, [session.client_url("A", "localhost")])
+    state = session.state
+    view = state.clients[sub.name]
+    assert view.server == "A" and view.state == ClientState.CONNECTED
+    # B arrives in the first INFO, or in a gossip update a moment later.
+    await async_wait_until(lambda: view.known_servers() == {"A", "B"}, 2.0, what="B known")
+    assert view.learned_by_gossip() == {"B"}
+    # localhost:port is the seed; 127.0.0.1:port came back by gossip: the same server twice.
+    assert list(view.duplicates()) == ["A"]
+
+    await start_servers("ABC")
+    c_ready = state.servers["C"].ready_at
+    await async_wait_until(lambda: "C" in view.known_servers(), 2.0, what="the client to learn C")
+    learned = view.learned_at("C")
+    assert learned is not None and c_ready is not None
+    assert learned >= state.servers["C"].started_at
+    assert "C" in view.learned_by_gossip()
+    assert any(e.text == f"{sub.name} learned C by gossip" for e in state.timeline)
+
+
+async def _failover(session, start_servers, count, options):
+    await start_servers("ABC")
+    subs = await session.fleet.start_subscribers(count, [session.client_url("A")], options)
+    names = [s.name for s in subs]
+    assert all(session.state.clients[n].server == "A" for n in names)
+    await session.supervisor.stop("A")
+    await async_wait_until(
+        lambda: connected_elsewhere(session.state, names, "A"),
+        FAILOVER_TIMEOUT,
+        what="every client to leave A",
+    )
+    return [session.state.clients[n] for n in names]
+
+
+async def test_failover_after_sigint_moves_the_client_and_connz_agrees(session, start_servers):
+    (view,) = await _failover(session, start_servers, 1, None)
+    assert view.server in {"B", "C"}
+    assert view.previous_server == "A"
+    assert view.reconnects == 1
+    assert view.last_gap_ms is not None and view.last_gap_ms > 0
+    await async_wait_until(
+        lambda: view.seen_in_connz_on == view.server, 5, what="/connz to list the client"
+    )
+    names_in_connz = {c.name for c in session.state.servers[view.server].connections}
+    assert view.name in names_in_connz
+    assert any(f"{view.name} moved A -> {view.server}" in e.text for e in session.state.timeline)
+
+
+async def test_with_a_50ms_reconnect_wait_every_gap_is_under_a_second(session, start_servers):
+    views = await _failover(session, start_servers, 10, ClientOptions(reconnect_wait=0.05))
+    gaps = [v.last_gap_ms for v in views]
+    assert all(g is not None and g < 1000 for g in gaps), gaps
+
+
+async def test_spread_twenty_clients_leave_a_for_both_b_and_c(session, start_servers):
+    views = await _failover(session, start_servers, 20, None)
+    counts = session.state.client_counts()
+    assert counts["A"] == 0
+    assert counts["B"] >= 1 and counts["C"] >= 1, counts
+    assert counts["B"] + counts["C"] == 20
+    assert {v.server for v in views} == {"B", "C"}
+
+
+async def test_dont_randomize_with_the_same_seeds_piles_onto_one_server(session, start_servers):
+    await start_servers("ABC")
+    seeds = [session.client_url(n) for n in "ABC"]
+    subs = await session.fleet.start_subscribers(12, seeds, ClientOptions(dont_randomize=True))
+    names = [s.name for s in subs]
+    assert {session.state.clients[n].server for n in names} == {"A"}
+    await session.supervisor.stop("A")
+    await async_wait_until(
+        lambda: connected_elsewhere(session.state, names, "A"),
+        FAILOVER_TIMEOUT,
+        what="every client to leave A",
+    )
+    assert len({session.state.clients[n].server for n in names}) == 1
+
+
+async def test_loss_equals_published_minus_received_through_a_hard_stop(session, start_servers):
+    await start_servers("ABC")
+    a = [session.client_url("A")]
+    (sub,) = await session.fleet.start_subscribers(1, a)
+    publisher = await session.fleet.start_publisher(a, rate=200)
+    await async_wait_until(lambda: sub.received >= 100, 5, what="messages before the stop")
+
+    await session.supervisor.kill("A")
+    await async_wait_until(
+        lambda: connected_elsewhere(session.state, [sub.name, publisher.name], "A"),
+        FAILOVER_TIMEOUT,
+        what="both clients to leave A",
+    )
+    after = publisher.published
+    await async_wait_until(lambda: sub.received > after - sub.lost + 50, 10, what="flow again")
+    await publisher.pause()
+    published = publisher.published
+    # Wait until the last message sent is in: then every gap is known.
+    await async_wait_until(lambda: sub._last_seq.get(publisher.name) == published, 5)
+    session.fleet.send_counts()
+
+    view = session.state.clients[sub.name]
+    assert session.state.clients[publisher.name].published == published
+    assert view.received == sub.received
+    assert view.lost == published - view.received
+
+
+async def test_external_client_appears_as_external_on_the_right_server(session, start_servers):
+    await start_servers("AB")
+    app = (
+        "import asyncio, sys, nats\n"
+        "async def main():\n"
+        "    async def quiet(e): pass\n"
+        "    nc = await nats.connect(sys.argv[1], name='my-app', error_cb=quiet)\n"
+        "    print('connected', flush=True)\n"
+        "    await asyncio.sleep(60)\n"
+        "asyncio.run(main())\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", app, session.client_url("B")],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+    try:
+        assert proc.stdout.readline().strip() == "connected"
+        await async_wait_until(lambda: "my-app" in session.state.clients, 5, what="my-app in model")
+        view = session.state.clients["my-app"]
+        assert view.external and view.server == "B" and view.state == ClientState.CONNECTED
+        assert view not in session.state.lab_clients()
+    finally:
+        proc.kill()
+        proc.wait()
+    await async_wait_until(lambda: view.state == ClientState.CLOSED, 5, what="my-app to go")
+
+
+@pytest.mark.slow
+async def test_lame_duck_honoring_clients_leave_first(session, start_servers):
+    await start_servers("AB", config_fragment='lame_duck_duration: "30s"\n')
+    a = [session.client_url("A")]
+    movers = await session.fleet.start_subscribers(
+        3, a, ClientOptions(honor_lame_duck=True), prefix="honor"
+    )
+    stayers = await session.fleet.start_subscribers(3, a, prefix="stay")
+    state = session.state
+    session.supervisor.lame_duck("A")
+
+    await async_wait_until(
+        lambda: connected_elsewhere(state, [m.name for m in movers], "A"),
+        FAILOVER_TIMEOUT,
+        what="honoring clients to leave A",
+    )
+    # The server waits out its grace period (10 s) before it closes anyone itself.
+    assert session.supervisor.is_running("A")
+    assert all(state.clients[s.name].server == "A" for s in stayers)
+    assert all(state.clients[s.name].state == ClientState.CONNECTED for s in stayers)
+    assert all(state.clients[c.name].lame_duck_notices == 1 for c in movers + stayers)
+
+    await async_wait_until(lambda: not session.supervisor.is_running("A"), 45, what="A to exit")
+    await async_wait_until(
+        lambda: connected_elsewhere(state, [s.name for s in stayers], "A"),
+        FAILOVER_TIMEOUT,
+        what="the other clients to be moved by A closing them",
+    )

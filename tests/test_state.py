@@ -1,0 +1,241 @@
+"""LabState folds recorded histories; no servers needed, since it is pure."""
+
+from pathlib import Path
+
+from natslab.clients import events as cev
+from natslab.cluster import events as sev
+from natslab.cluster.monitor import Connection, RoutePeer, ServerStatus
+from natslab.state import ClientState, LabState, ServerState
+
+PORTS = {"A": 4222, "B": 4333, "C": 4444}
+
+
+def started(name, at):
+    port = PORTS[name]
+    return sev.ServerStarted(
+        server=name,
+        at=at,
+        pid=100 + port % 10,
+        argv=(),
+        binary=Path("/bin/nats-server"),
+        version="2.15.1",
+        client_port=port,
+        cluster_port=port + 2000,
+        monitor_port=port + 4000,
+    )
+
+
+def polled(name, at, peers=(), conns=()):
+    status = ServerStatus(
+        server=name,
+        up=True,
+        at=at,
+        version="2.15.1",
+        healthy=True,
+        route_peers=tuple(RoutePeer(p, f"id{p}", 4) for p in peers),
+        connections=tuple(conns),
+    )
+    return sev.ServerPolled(server=name, at=at, status=status)
+
+
+def ready(name, at):
+    return sev.ServerReady(server=name, at=at, level="INF", text="Server is ready")
+
+
+def cluster(state, names="ABC", at=1.0):
+    for name in names:
+        state.apply_all([started(name, at), ready(name, at + 0.01)])
+    for name in names:
+        state.apply(polled(name, at + 0.5, peers=[p for p in names if p != name]))
+
+
+def connected(client, server, url, pool, discovered=(), at=2.0):
+    return cev.ClientConnected(
+        client=client,
+        at=at,
+        url=url,
+        server_name=server,
+        client_id=7,
+        pool=pool,
+        discovered=discovered,
+    )
+
+
+def test_servers_and_mesh_follow_events():
+    state = LabState()
+    cluster(state)
+    assert {v.state for v in state.servers.values()} == {ServerState.RUNNING}
+    assert state.is_full_mesh("ABC")
+    state.apply(sev.ServerExited(server="A", at=5.0, returncode=0, expected=True))
+    assert state.servers["A"].state == ServerState.STOPPED
+    assert state.route_pairs() == {frozenset("BC")}
+    assert [e.text for e in state.timeline if e.kind == "route"][-2:] == [
+        "route A-B down",
+        "route A-C down",
+    ]
+    # A poll answered just before the exit must not bring A back.
+    state.apply(polled("A", 5.1, peers="BC"))
+    assert state.servers["A"].route_peers == frozenset()
+
+
+def test_unexpected_exit_is_a_crash():
+    state = LabState()
+    cluster(state, "A")
+    state.apply(sev.ServerExited(server="A", at=3.0, returncode=2, expected=False))
+    assert state.servers["A"].state == ServerState.CRASHED
+    assert state.timeline[-1].text == "A exited unexpectedly (exit code 2)"
+
+
+def test_client_position_knowledge_and_duplicates():
+    state = LabState()
+    cluster(state)
+    state.apply(
+        cev.ClientStarting(
+            client="sub-1", at=1.9, kind="subscriber", seeds=("nats://localhost:4222",), options={}
+        )
+    )
+    state.apply(
+        connected(
+            "sub-1",
+            "A",
+            "localhost:4222",
+            pool=("localhost:4222", "127.0.0.1:4222", "127.0.0.1:4333"),
+            discovered=("127.0.0.1:4222", "127.0.0.1:4333"),
+        )
+    )
+    view = state.clients["sub-1"]
+    assert (view.server, view.state) == ("A", ClientState.CONNECTED)
+    assert view.known_servers() == {"A", "B"}
+    assert view.learned_by_gossip() == {"B"}
+    assert view.duplicates() == {"A": ["localhost:4222", "127.0.0.1:4222"]}
+
+    state.apply(
+        cev.ServersDiscovered(
+            client="sub-1",
+            at=3.0,
+            pool=("localhost:4222", "127.0.0.1:4222", "127.0.0.1:4333", "127.0.0.1:4444"),
+            discovered=("127.0.0.1:4222", "127.0.0.1:4333", "127.0.0.1:4444"),
+        )
+    )
+    assert view.learned_at("C") == 3.0 and view.learned_at("B") == 2.0
+    assert state.timeline[-1].text == "sub-1 learned C by gossip"
+    assert state.client_counts() == {"A": 1, "B": 0, "C": 0}
+
+
+def test_failover_records_move_gap_and_what_is_remembered():
+    state = LabState()
+    cluster(state)
+    pool = ("127.0.0.1:4222", "127.0.0.1:4333", "127.0.0.1:4444")
+    state.apply(connected("sub-1", "A", "127.0.0.1:4222", pool, pool[1:]))
+    state.apply(sev.ServerExited(server="A", at=4.0, returncode=0, expected=True))
+    state.apply(cev.ClientDisconnected(client="sub-1", at=4.001, url="127.0.0.1:4222"))
+    assert state.clients["sub-1"].state == ClientState.RECONNECTING
+    assert state.clients_on("A") == []
+    # The INFO name is unknown here, so the port decides: never a raw address.
+    state.apply(
+        cev.ClientReconnected(
+            client="sub-1",
+            at=4.003,
+            url="127.0.0.1:4444",
+            server_name="",
+            client_id=9,
+            gap_ms=2.4,
+            pool=pool,
+            discovered=pool[1:],
+        )
+    )
+    view = state.clients["sub-1"]
+    assert (view.server, view.previous_server, view.reconnects) == ("C", "A", 1)
+    assert view.last_gap_ms == 2.4
+    assert state.timeline[-1].text == "sub-1 moved A -> C after 2 ms"
+    assert state.known_but_down("sub-1") == {"A"}
+
+
+def test_reconnect_to_the_same_server_is_not_a_move():
+    state = LabState()
+    cluster(state, "A")
+    state.apply(connected("sub-1", "A", "127.0.0.1:4222", ("127.0.0.1:4222",)))
+    state.apply(
+        cev.ClientReconnected(
+            client="sub-1",
+            at=5.0,
+            url="127.0.0.1:4222",
+            server_name="A",
+            client_id=3,
+            gap_ms=2004.0,
+            pool=("127.0.0.1:4222",),
+            discovered=(),
+        )
+    )
+    assert state.clients["sub-1"].previous_server is None
+    assert state.timeline[-1].text == "sub-1 reconnected to A after 2004 ms"
+
+
+def test_external_clients_come_from_connz_and_lab_clients_are_cross_checked():
+    state = LabState()
+    cluster(state)
+    state.apply(connected("sub-1", "A", "127.0.0.1:4222", ("127.0.0.1:4222",)))
+    app = Connection(cid=12, name="my-app", ip="127.0.0.1", port=50000)
+    lab = Connection(cid=7, name="sub-1", ip="127.0.0.1", port=50001)
+    state.apply(polled("A", 3.0, peers="BC", conns=[lab]))
+    state.apply(polled("B", 3.0, peers="AC", conns=[app]))
+    assert state.clients["sub-1"].seen_in_connz_on == "A"
+    ext = state.clients["my-app"]
+    assert ext.external and ext.server == "B" and ext.state == ClientState.CONNECTED
+    assert state.client_counts() == {"A": 1, "B": 1, "C": 0}
+    state.apply(polled("C", 4.0, peers="AB", conns=[app]))
+    assert (ext.server, ext.previous_server) == ("C", "B")
+    state.apply(polled("C", 5.0, peers="AB"))
+    assert ext.state == ClientState.CLOSED
+
+
+def test_counts_lame_duck_notices_and_errors():
+    state = LabState()
+    cluster(state, "A")
+    state.apply(connected("sub-1", "A", "127.0.0.1:4222", ("127.0.0.1:4222",)))
+    state.apply(cev.MessageCounts(client="sub-1", at=3.0, received=90, lost=10))
+    state.apply(
+        cev.LameDuckNotice(
+            client="sub-1", at=3.1, url="127.0.0.1:4222", server_name="A", honored=False
+        )
+    )
+    state.apply(
+        cev.ClientError(client="sub-1", at=3.2, message="UnexpectedEOF: nats: unexpected EOF")
+    )
+    state.apply(cev.ClientClosed(client="sub-1", at=4.0, reason="stopped by the lab"))
+    view = state.clients["sub-1"]
+    assert (view.received, view.lost, view.lame_duck_notices, view.errors) == (90, 10, 1, 1)
+    assert view.state == ClientState.CLOSED
+    assert "staying until the server closes it" in state.timeline[-2].text
+
+
+def test_unknown_events_are_ignored():
+    state = LabState()
+    state.apply(object())
+    state.apply(sev.LogLines(server="A", lines=("x",)))
+    assert state.servers == {} and list(state.timeline) == []
+
+
+def test_nameless_connections_are_dropped_when_they_go():
+    state = LabState()
+    cluster(state, "A")
+    # A lab client caught by /connz before its CONNECT arrived has no name yet.
+    state.apply(polled("A", 3.0, conns=[Connection(cid=5, name="", ip="127.0.0.1", port=1)]))
+    assert state.clients["cid:5@A"].external
+    state.apply(polled("A", 3.5, conns=[Connection(cid=5, name="sub-1", ip="127.0.0.1", port=1)]))
+    assert "cid:5@A" not in state.clients
+
+
+def test_crash_names_the_error_line():
+    state = LabState()
+    cluster(state, "A")
+    lines = (
+        "[9] 2026/11/26 03:30:45.719014 [INF] Server is ready",
+        "[9] 2026/11/26 03:31:00.000000 [FTL] Error listening on port: 127.0.0.1:4222",
+    )
+    state.apply(
+        sev.ServerExited(server="A", at=3.0, returncode=1, expected=False, last_lines=lines)
+    )
+    assert state.timeline[-1].text == (
+        "A exited unexpectedly (exit code 1): [FTL] Error listening on port: 127.0.0.1:4222"
+    )
