@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from natslab import __version__
@@ -12,6 +13,8 @@ from natslab.errors import NatslabError
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+AUTO = -1  # --port-offset auto
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,22 +34,39 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = commands.add_parser(
         "doctor", help="check the binary, the walkthrough's ports and leftover servers"
     )
-    _add_offset(doctor)
+    _add_offset(doctor, allow_auto=False)
     doctor.add_argument(
         "--cleanup", action="store_true", help="stop servers that a crashed natslab run left behind"
     )
 
-    lab = commands.add_parser("lab", help="run a free-form lab with the walkthrough's servers")
-    lab.add_argument(
-        "--headless", action="store_true", help="print to the terminal instead of opening the UI"
+    tutorial = commands.add_parser(
+        "tutorial", help="walk through a lesson against real servers ('list' shows them)"
     )
+    tutorial.add_argument(
+        "lesson", metavar="LESSON", help="a bundled lesson (e.g. upgrade), a .toml file, or list"
+    )
+    _add_run_options(tutorial)
+    tutorial.add_argument(
+        "--json", type=Path, metavar="FILE", help="also write the results to FILE as JSON"
+    )
+    tutorial.add_argument(
+        "--upgrade-binary",
+        type=Path,
+        metavar="PATH",
+        help="the nats-server that upgrade steps switch to (default: the same binary)",
+    )
+
+    lab = commands.add_parser("lab", help="a free-form lab with the walkthrough's servers")
+    lab_commands = lab.add_subparsers(dest="lab_command", metavar="SUBCOMMAND")
+    validate = lab_commands.add_parser("validate", help="check a lesson file without running it")
+    validate.add_argument("file", type=Path, metavar="FILE")
+    _add_run_options(lab)
     lab.add_argument(
         "--servers",
         default="A,B,C",
         type=_server_names,
-        help="comma-separated servers to start, each single letter A-I (default: A,B,C)",
+        help="comma-separated servers to start, each a letter A-I (default: A,B,C)",
     )
-    _add_offset(lab)
     lab.add_argument(
         "--subscribers",
         type=_count,
@@ -54,22 +74,40 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help='start N subscribers on the first server, like `nats sub ">"` (default: 0)',
     )
-    lab.add_argument(
+    return parser
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--headless", action="store_true", help="print to the terminal instead of opening the UI"
+    )
+    _add_offset(parser, allow_auto=True)
+    parser.add_argument(
         "--expose",
         action="store_true",
         help="listen on all interfaces exactly as the walkthrough does (default: 127.0.0.1 only)",
     )
-    return parser
 
 
-def _add_offset(parser: argparse.ArgumentParser) -> None:
+def _add_offset(parser: argparse.ArgumentParser, allow_auto: bool) -> None:
     parser.add_argument(
         "--port-offset",
-        type=int,
+        type=_offset if allow_auto else int,
         default=0,
         metavar="N",
-        help="shift every port by N, so several people can share one machine (default: 0)",
+        help="shift every port by N so several people can share one machine"
+        + ("; 'auto' picks a free block" if allow_auto else "")
+        + " (default: 0)",
     )
+
+
+def _offset(value: str) -> int:
+    if value == "auto":
+        return AUTO
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'auto', not {value!r}") from None
 
 
 def _count(value: str) -> int:
@@ -123,24 +161,85 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
         from natslab.doctor import run_doctor
 
         return run_doctor(console, args.nats_server, args.port_offset, args.cleanup)
-    if args.command == "lab":
-        if not args.headless:
-            raise NatslabError(
-                "The terminal UI is not built yet; run `natslab lab --headless` for now."
-            )
-        from natslab.cluster.ports import check_free
-        from natslab.headless import run_headless_lab
-        from natslab.session import LabSession
+    if args.command == "tutorial":
+        return _tutorial(args, console)
+    if args.command == "lab" and args.lab_command == "validate":
+        return _validate(args.file, console)
+    return _lab(args, console)
 
-        # Pre-flight before anything is created: a taken port must leave no trace.
-        check_free(args.servers, args.port_offset, host="0.0.0.0" if args.expose else "127.0.0.1")
-        session = LabSession.open(args.nats_server)
-        return session.run(
-            lambda s: run_headless_lab(
-                s, args.servers, args.port_offset, args.expose, console, args.subscribers
-            )
-        )
-    raise AssertionError(f"unhandled command {args.command}")
+
+def _resolve_offset(offset: int, names: Sequence[str], expose: bool) -> int:
+    """Pre-flight before anything is created: a taken port must leave no trace."""
+    from natslab.cluster.ports import check_free, find_free_offset
+
+    host = "0.0.0.0" if expose else "127.0.0.1"
+    if offset == AUTO:
+        return find_free_offset(names, host)
+    check_free(names, offset, host)
+    return offset
+
+
+def _require_headless(args: argparse.Namespace, command: str) -> None:
+    if not args.headless:
+        raise NatslabError(f"The terminal UI is not built yet; run `{command} --headless` for now.")
+
+
+def _lab(args: argparse.Namespace, console: Console) -> int:
+    from natslab.headless import run_headless_lab
+    from natslab.session import LabSession
+
+    _require_headless(args, "natslab lab")
+    offset = _resolve_offset(args.port_offset, args.servers, args.expose)
+    session = LabSession.open(args.nats_server)
+    return session.run(
+        lambda s: run_headless_lab(s, args.servers, offset, args.expose, console, args.subscribers)
+    )
+
+
+def _tutorial(args: argparse.Namespace, console: Console) -> int:
+    from natslab.lessons import catalog
+
+    if args.lesson == "list":
+        return _list_lessons(console)
+    lesson = catalog.load(args.lesson)
+    _require_headless(args, f"natslab tutorial {args.lesson}")
+    from natslab.cluster.binary import inspect_binary
+    from natslab.lessons.context import RunSettings
+    from natslab.lessons.headless import run_headless_lesson
+    from natslab.session import LabSession
+
+    upgrade = None
+    if args.upgrade_binary is not None:
+        upgrade = inspect_binary(args.upgrade_binary, "--upgrade-binary").path
+    offset = _resolve_offset(args.port_offset, lesson.servers, args.expose)
+    settings = RunSettings(offset=offset, expose=args.expose, upgrade_binary=upgrade)
+    session = LabSession.open(args.nats_server)
+    return session.run(lambda s: run_headless_lesson(s, lesson, settings, console, args.json))
+
+
+def _list_lessons(console: Console) -> int:
+    from rich.table import Table
+
+    from natslab.lessons import catalog
+
+    table = Table("Lesson", "Steps", "Title", box=None, pad_edge=False)
+    for name, path in catalog.bundled().items():
+        lesson = catalog.load(str(path))
+        table.add_row(name, str(len(lesson.steps)), lesson.title)
+    console.print(table)
+    console.print("Run one with `natslab tutorial NAME`, or give a path to your own .toml file.")
+    return 0
+
+
+def _validate(path: Path, console: Console) -> int:
+    from natslab.lessons.model import load_lesson
+
+    lesson = load_lesson(path)
+    checks = sum(len(step.checks) for step in lesson.steps)
+    console.print(
+        f"[green]✓[/] {path}: lesson {lesson.id!r}, {len(lesson.steps)} steps, {checks} checks."
+    )
+    return 0
 
 
 if __name__ == "__main__":

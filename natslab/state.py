@@ -58,6 +58,8 @@ class ServerView:
     cluster_name: str = ""
     started_at: float | None = None
     ready_at: float | None = None
+    lame_duck_at: float | None = None
+    stopped_at: float | None = None
     polled_at: float | None = None
 
     @property
@@ -89,6 +91,7 @@ class ClientView:
     seeds: tuple[str, ...] = ()
     options: dict[str, object] = field(default_factory=dict)
     known: dict[str, KnownServer] = field(default_factory=dict)
+    connected_at: float | None = None
     reconnects: int = 0
     last_gap_ms: float | None = None
     previous_server: str | None = None
@@ -96,10 +99,17 @@ class ClientView:
     received: int = 0
     lost: int = 0
     published: int = 0
+    since_reconnect: int = 0
     lame_duck_notices: int = 0
     errors: int = 0
     last_error: str = ""
     seen_in_connz_on: str | None = None
+
+    @property
+    def settled(self) -> bool:
+        """Connected, and (after a reconnect) a message has arrived since: its loss is known."""
+        connected = self.state == ClientState.CONNECTED
+        return connected and (self.reconnects == 0 or self.since_reconnect > 0)
 
     def known_servers(self) -> set[str]:
         """Lab names of every server this client can reach by its pool."""
@@ -229,7 +239,8 @@ class LabState:
         view.client_port, view.cluster_port = e.client_port, e.cluster_port
         view.monitor_port = e.monitor_port
         view.exit_code, view.started_at, view.ready_at = None, e.at, None
-        view.route_errors = 0
+        view.lame_duck_at = view.stopped_at = None
+        view.route_errors, view.healthy = 0, False
         self._note(e.at, "server", f"{e.server} started (pid {e.pid}, nats-server {e.version})")
 
     def _on_ready(self, e: sev.ServerReady) -> None:
@@ -240,13 +251,14 @@ class LabState:
         self._note(e.at, "server", f"{e.server} is ready")
 
     def _on_lame_duck(self, e: sev.LameDuckEntered) -> None:
-        self._server(e.server).state = ServerState.LAME_DUCK
+        view = self._server(e.server)
+        view.state, view.lame_duck_at = ServerState.LAME_DUCK, e.at
         self._note(e.at, "lame duck", f"{e.server} entered lame duck mode")
 
     def _on_exited(self, e: sev.ServerExited) -> None:
         view = self._server(e.server)
         view.state = ServerState.STOPPED if e.expected else ServerState.CRASHED
-        view.exit_code = e.returncode
+        view.exit_code, view.stopped_at = e.returncode, e.at
         view.route_peers, view.connections, view.healthy = frozenset(), (), False
         view.cpu_percent = view.rss_bytes = None
         for other in self.servers.values():
@@ -347,14 +359,13 @@ class LabState:
 
     def _on_client_connected(self, e: cev.ClientConnected) -> None:
         view = self._client(e.client)
-        view.state = ClientState.CONNECTED
-        view.server, view.address, view.cid = (
-            self._resolve(e.server_name, e.url),
-            e.url,
-            e.client_id,
-        )
+        view.state, view.connected_at = ClientState.CONNECTED, e.at
+        self._place(view, e.server_name, e.url, e.client_id)
         self._learn(view, e)
         self._note(e.at, "client", f"{e.client} connected to {view.server}")
+
+    def _place(self, view: ClientView, server_name: str, url: str, cid: int | None) -> None:
+        view.server, view.address, view.cid = self._resolve(server_name, url), url, cid
 
     def _on_client_disconnected(self, e: cev.ClientDisconnected) -> None:
         view = self._client(e.client)
@@ -365,13 +376,10 @@ class LabState:
         view = self._client(e.client)
         before = view.server
         view.state = ClientState.CONNECTED
-        view.server, view.address, view.cid = (
-            self._resolve(e.server_name, e.url),
-            e.url,
-            e.client_id,
-        )
+        self._place(view, e.server_name, e.url, e.client_id)
         view.reconnects += 1
         view.last_gap_ms = e.gap_ms
+        view.since_reconnect = 0
         self._learn(view, e)
         gap = f" after {e.gap_ms:.0f} ms" if e.gap_ms is not None else ""
         if view.server != before:
@@ -406,6 +414,7 @@ class LabState:
     def _on_counts(self, e: cev.MessageCounts) -> None:
         view = self._client(e.client)
         view.received, view.lost, view.published = e.received, e.lost, e.published
+        view.since_reconnect = e.since_reconnect
 
 
 _HANDLERS: dict[type, Callable[[LabState, Any], None]] = {

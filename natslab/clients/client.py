@@ -189,6 +189,7 @@ class Subscriber(LabClient):
         self.subject = subject
         self.received = 0
         self.lost = 0
+        self.since_reconnect = 0
         self._last_seq: dict[str, int] = {}
 
     async def start(self) -> None:
@@ -206,13 +207,23 @@ class Subscriber(LabClient):
         publisher = msg.subject[len(SEQ_SUBJECT_PREFIX) :]
         last = self._last_seq.get(publisher)
         self.received += 1
+        self.since_reconnect += 1
         # Loss is counted between messages received: from the first one seen onwards.
         if last is not None and seq > last + 1:
             self.lost += seq - last - 1
         self._last_seq[publisher] = max(seq, last or 0)
 
+    async def _on_reconnected(self) -> None:
+        self.since_reconnect = 0
+        await super()._on_reconnected()
+
     def counts(self) -> ev.MessageCounts:
-        return ev.MessageCounts(client=self.name, received=self.received, lost=self.lost)
+        return ev.MessageCounts(
+            client=self.name,
+            received=self.received,
+            lost=self.lost,
+            since_reconnect=self.since_reconnect,
+        )
 
 
 class Publisher(LabClient):

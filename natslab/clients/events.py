@@ -84,8 +84,10 @@ class ClientError(ClientEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MessageCounts(ClientEvent):
-    """Running totals of a subscriber (received, lost to gaps) or a publisher (published)."""
+    """Running totals of a subscriber (received, lost to gaps) or a publisher (published);
+    `since_reconnect` counts messages received since the latest reconnect."""
 
     received: int = 0
     lost: int = 0
     published: int = 0
+    since_reconnect: int = 0

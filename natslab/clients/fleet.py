@@ -96,7 +96,7 @@ class Fleet:
             counts = client.counts()
             if counts is None:
                 continue
-            key = (counts.received, counts.lost, counts.published)
+            key = (counts.received, counts.lost, counts.published, counts.since_reconnect)
             if self._sent_counts.get(client.name) != key:
                 self._sent_counts[client.name] = key
                 self.bus.emit(counts)

@@ -1,0 +1,65 @@
+"""Events the lesson runner emits; headless output, JSON results and the TUI all read them."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LessonEvent:
+    at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LessonStarted(LessonEvent):
+    lesson_id: str
+    title: str
+    steps: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepStarted(LessonEvent):
+    index: int
+    title: str
+    narrative: str
+    commands: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActionDone(LessonEvent):
+    """An action finished; `command`/`added` show a server's command and natslab's flags."""
+
+    index: int
+    action: str
+    ok: bool
+    detail: str
+    command: str = ""
+    added: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckResult(LessonEvent):
+    """A check's latest verdict; `final` when it passed or its timeout expired."""
+
+    index: int
+    position: int
+    description: str
+    ok: bool
+    observation: str
+    final: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepFinished(LessonEvent):
+    index: int
+    ok: bool
+    duration: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LessonFinished(LessonEvent):
+    lesson_id: str
+    ok: bool
+    failed_step: int | None
+    duration: float

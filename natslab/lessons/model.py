@@ -1,0 +1,438 @@
+"""Lesson, Step, actions and checks: validated on load, errors name the file, step and field."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from natslab.cluster.ports import SERVER_NAMES
+from natslab.errors import NatslabError
+
+
+def _server_name(value: str) -> str:
+    if len(value) != 1 or value not in SERVER_NAMES:
+        raise ValueError(
+            f"{value!r} is not a server name; use one letter from A to {SERVER_NAMES[-1]}"
+        )
+    return value
+
+
+ServerName = Annotated[str, AfterValidator(_server_name)]
+PORT_PLACEHOLDER = re.compile(r"\{(client|cluster|monitor):([A-Z])\}")
+# Flags a lesson may pass to nats-server: logging and cluster naming only, never files or auth.
+ALLOWED_LOG_FLAGS = frozenset({"-D", "-V", "-DV", "-VV", "-DVV"})
+
+
+class LessonError(NatslabError):
+    """A lesson file that cannot be loaded; the message names the file, step and field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- actions -------------------------------------------------------------------------
+
+
+class StartServer(_Strict):
+    """Start a server with the walkthrough's flags; routes name the servers it solicits."""
+
+    type: Literal["start_server"]
+    server: ServerName
+    routes: list[ServerName] = ["A", "B"]
+    log_flags: list[str] = ["-D"]
+    cluster_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]+$")
+    config: str | None = None
+    binary: Literal["default", "upgrade"] = "default"
+    timeout: float = Field(default=15, gt=0, le=120)
+
+    @field_validator("log_flags")
+    @classmethod
+    def _known_flags(cls, flags: list[str]) -> list[str]:
+        unknown = [f for f in flags if f not in ALLOWED_LOG_FLAGS]
+        if unknown:
+            raise ValueError(f"{unknown[0]!r} is not one of {sorted(ALLOWED_LOG_FLAGS)}")
+        return flags
+
+
+class StopServer(_Strict):
+    """Ctrl+C: SIGINT, escalating to SIGKILL after the timeout."""
+
+    type: Literal["stop_server"]
+    server: ServerName
+    timeout: float = Field(default=5, gt=0, le=120)
+
+
+class KillServer(_Strict):
+    type: Literal["kill_server"]
+    server: ServerName
+
+
+class LameDuck(_Strict):
+    type: Literal["lame_duck"]
+    server: ServerName
+
+
+class RestartServer(_Strict):
+    """Stop (if running) and start again; binary "upgrade" uses the configured new binary."""
+
+    type: Literal["restart_server"]
+    server: ServerName
+    binary: Literal["same", "upgrade"] = "same"
+    timeout: float = Field(default=15, gt=0, le=120)
+
+
+class ClientSettings(_Strict):
+    dont_randomize: bool = False
+    reconnect_wait: float = Field(default=2.0, ge=0, le=60)
+    max_reconnect_attempts: int = Field(default=-1, ge=-1)
+    honor_lame_duck: bool = False
+
+
+class StartClients(_Strict):
+    """Start `count` subscribers named prefix-1..n, seeded with these servers' client URLs."""
+
+    type: Literal["start_clients"]
+    count: int = Field(default=1, ge=1, le=500)
+    prefix: str = Field(default="sub", pattern=r"^[a-z][a-z0-9]*$")
+    seeds: list[ServerName] = Field(min_length=1)
+    host: Literal["localhost", "127.0.0.1"] = "127.0.0.1"
+    subject: str = ">"
+    options: ClientSettings = ClientSettings()
+
+
+class StopClients(_Strict):
+    type: Literal["stop_clients"]
+    prefix: str | None = None
+
+
+class StartPublisher(_Strict):
+    type: Literal["start_publisher"]
+    name: str = Field(default="pub", pattern=r"^[a-z][a-z0-9-]*$")
+    seeds: list[ServerName] = Field(min_length=1)
+    rate: float = Field(default=200, gt=0, le=5000)
+    options: ClientSettings = ClientSettings()
+
+
+class StopPublisher(_Strict):
+    """Stop publishing (and stay connected) so subscribers can count what they lost."""
+
+    type: Literal["stop_publisher"]
+    name: str = "pub"
+
+
+class WaitHealthz(_Strict):
+    type: Literal["wait_healthz"]
+    server: ServerName
+    timeout: float = Field(default=15, gt=0, le=120)
+
+
+class Pause(_Strict):
+    type: Literal["pause"]
+    seconds: float = Field(gt=0, le=60)
+
+
+Action = Annotated[
+    StartServer
+    | StopServer
+    | KillServer
+    | LameDuck
+    | RestartServer
+    | StartClients
+    | StopClients
+    | StartPublisher
+    | StopPublisher
+    | WaitHealthz
+    | Pause,
+    Field(discriminator="type"),
+]
+
+# --- checks --------------------------------------------------------------------------
+
+
+class _Check(_Strict):
+    timeout: float = Field(default=10, gt=0, le=180)
+
+
+class ServerReady(_Check):
+    type: Literal["server_ready"]
+    server: ServerName
+
+
+class ServerStopped(_Check):
+    type: Literal["server_stopped"]
+    server: ServerName
+
+
+class LogContains(_Check):
+    """A regex on one server's log; {client:B}, {cluster:B}, {monitor:B} stand for ports."""
+
+    type: Literal["log_contains"]
+    server: ServerName
+    pattern: str
+    since_step: bool = True
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, pattern: str) -> str:
+        return _valid_regex(pattern)
+
+
+class LogAbsent(_Check):
+    """The pattern has not appeared in the server's log for the last `quiet_for` seconds."""
+
+    type: Literal["log_absent"]
+    server: ServerName
+    pattern: str
+    quiet_for: float = Field(default=3, gt=0, le=60)
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, pattern: str) -> str:
+        return _valid_regex(pattern)
+
+
+def _valid_regex(pattern: str) -> str:
+    try:
+        re.compile(PORT_PLACEHOLDER.sub("0", pattern))
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from exc
+    return pattern
+
+
+class RouteMesh(_Check):
+    type: Literal["route_mesh"]
+    servers: list[ServerName] = Field(min_length=2)
+
+
+class RoutePeers(_Check):
+    type: Literal["route_peers"]
+    server: ServerName
+    peers: list[ServerName]
+
+
+class ClientOn(_Check):
+    """Clients (one name, a prefix like "sub-*", or "*") connected to one of these servers."""
+
+    type: Literal["client_on"]
+    clients: str = "*"
+    servers: list[ServerName] = Field(min_length=1)
+
+
+class ClientsSpread(_Check):
+    type: Literal["clients_spread"]
+    clients: str = "*"
+    servers: list[ServerName] = Field(min_length=2)
+    at_least: int = Field(default=1, ge=1)
+
+
+class NoClientsOn(_Check):
+    type: Literal["no_clients_on"]
+    server: ServerName
+
+
+class ClientKnows(_Check):
+    type: Literal["client_knows"]
+    clients: str = "*"
+    servers: list[ServerName] = Field(min_length=1)
+
+
+class Healthz(_Check):
+    type: Literal["healthz"]
+    server: ServerName
+
+
+class MessagesLost(_Check):
+    type: Literal["messages_lost"]
+    clients: str = "*"
+    at_most: int = Field(ge=0)
+
+
+class Drained(_Check):
+    """No lab client is left on the server; the drain took at least min_seconds."""
+
+    type: Literal["drained"]
+    server: ServerName
+    min_seconds: float = Field(default=0, ge=0)
+
+
+class Report(_Check):
+    """Not a test: shows what was measured (loss, gaps, spread) as an observation."""
+
+    type: Literal["report"]
+    what: Literal["loss", "gaps", "spread"]
+    clients: str = "*"
+
+
+Check = Annotated[
+    ServerReady
+    | ServerStopped
+    | LogContains
+    | LogAbsent
+    | RouteMesh
+    | RoutePeers
+    | ClientOn
+    | ClientsSpread
+    | NoClientsOn
+    | ClientKnows
+    | Healthz
+    | MessagesLost
+    | Drained
+    | Report,
+    Field(discriminator="type"),
+]
+
+# --- lessons -------------------------------------------------------------------------
+
+
+class Step(_Strict):
+    title: str = Field(min_length=1)
+    narrative: str = ""
+    commands: list[str] = []
+    actions: list[Action] = []
+    checks: list[Check] = []
+
+
+class Lesson(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    title: str = Field(min_length=1)
+    summary: str = ""
+    servers: list[ServerName] = Field(min_length=1)
+    steps: list[Step] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _servers_are_declared(self) -> Lesson:
+        declared = set(self.servers)
+        for index, step in enumerate(self.steps):
+            for kind, items in (("actions", step.actions), ("checks", step.checks)):
+                for position, item in enumerate(items):
+                    for field, name in _named_servers(item):
+                        if name not in declared:
+                            raise ValueError(
+                                f"@steps.{index}.{kind}.{position}.{field}: server {name} is not "
+                                f"one of the lesson's servers ({', '.join(self.servers)})"
+                            )
+        return self
+
+
+def _named_servers(item: BaseModel) -> list[tuple[str, str]]:
+    """(field, server name) for every server an action or check refers to."""
+    names: list[tuple[str, str]] = []
+    for field in ("server", "servers", "routes", "seeds", "peers"):
+        value = getattr(item, field, None)
+        if isinstance(value, str):
+            names.append((field, value))
+        elif isinstance(value, list):
+            names += [(field, name) for name in value]
+    pattern = getattr(item, "pattern", None)
+    if isinstance(pattern, str):
+        names += [("pattern", m.group(2)) for m in PORT_PLACEHOLDER.finditer(pattern)]
+    return names
+
+
+# --- loading -------------------------------------------------------------------------
+
+
+def load_lesson(path: Path) -> Lesson:
+    """Read and validate a lesson file; every problem becomes one LessonError sentence."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise LessonError(f"Cannot read lesson file {path}: {exc.strerror or exc}.") from exc
+    except UnicodeDecodeError as exc:
+        raise LessonError(f"{path} is not UTF-8 text: {exc.reason}.") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise LessonError(f"{path} is not valid TOML: {exc}.") from exc
+    try:
+        return Lesson.model_validate(data)
+    except ValidationError as exc:
+        raise LessonError(describe_validation_error(path, data, exc)) from exc
+
+
+def describe_validation_error(path: Path, data: dict[str, Any], exc: ValidationError) -> str:
+    """'upgrade.toml, step 3 "Start a subscriber", actions[0].count: ...' for the first error."""
+    error = exc.errors()[0]
+    loc = list(error["loc"])
+    message = error["msg"]
+    if message.startswith("Value error, @steps."):
+        where, _, message = message.removeprefix("Value error, @").partition(": ")
+        loc = [int(p) if p.isdigit() else p for p in where.split(".")]
+    where = _where(data, loc)
+    if error["type"] == "union_tag_invalid":
+        tag = error.get("input", {}).get("type") if isinstance(error.get("input"), dict) else None
+        kind = "action" if "actions" in loc else "check"
+        expected = error.get("ctx", {}).get("expected_tags", "")
+        message = f"unknown {kind} type {tag!r}; expected one of {expected}"
+    elif error["type"] == "missing":
+        message = "this field is required"
+    elif error["type"] == "extra_forbidden":
+        message = "unknown field"
+    return f"{path.name}, {where}: {message.removeprefix('Value error, ')}."
+
+
+def _where(data: dict[str, Any], loc: list[Any]) -> str:
+    if len(loc) >= 2 and loc[0] == "steps" and isinstance(loc[1], int):
+        steps = data.get("steps") if isinstance(data, dict) else None
+        title = ""
+        if isinstance(steps, list) and loc[1] < len(steps) and isinstance(steps[loc[1]], dict):
+            title = str(steps[loc[1]].get("title", ""))
+        step = f"step {loc[1] + 1}" + (f" {title!r}" if title else "")
+        field = _dotted(loc[2:])
+        return f"{step}, field {field}" if field else step
+    return f"field {_dotted(loc)}" if loc else "top level"
+
+
+def _dotted(parts: list[Any]) -> str:
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part in _TAG_NAMES:
+            continue  # pydantic puts the union member's tag in the path; the user never wrote it
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+_TAG_NAMES = frozenset(
+    typ
+    for model in (
+        StartServer,
+        StopServer,
+        KillServer,
+        LameDuck,
+        RestartServer,
+        StartClients,
+        StopClients,
+        StartPublisher,
+        StopPublisher,
+        WaitHealthz,
+        Pause,
+        ServerReady,
+        ServerStopped,
+        LogContains,
+        RouteMesh,
+        RoutePeers,
+        ClientOn,
+        ClientsSpread,
+        NoClientsOn,
+        ClientKnows,
+        Healthz,
+        MessagesLost,
+        Drained,
+        Report,
+    )
+    for typ in model.model_fields["type"].annotation.__args__  # type: ignore[union-attr]
+)
