@@ -104,9 +104,7 @@ async def _restart_server(a: m.RestartServer, ctx: LessonContext) -> Done:
     after = supervisor.binaries[a.server]
     spec = supervisor.specs[a.server]
     if a.binary == "upgrade" and binary is None:
-        what = (
-            f"no other binary was given (--upgrade-binary), so the same nats-server {after.version}"
-        )
+        what = f"the same nats-server {after.version} (no --upgrade-binary was given)"
     elif before is not None and before.path != after.path:
         what = f"nats-server {before.version} -> {after.version} ({after.path})"
     else:

@@ -122,20 +122,18 @@ class LessonRunner:
         return True
 
     async def _verify(self, index: int, step: Step, result: StepResult) -> bool:
-        """Re-evaluate open checks every 100 ms; a check that passed stays passed."""
+        """Checks hold in order: each one is re-evaluated every 100 ms until it passes or its
+        own timeout (counted from when its turn came) expires; then the next one starts."""
         states = [CheckState(checks.describe(c)) for c in step.checks]
         result.checks = states
-        begun = time.time()
-        while not all(s.final for s in states):
-            now = time.time()
-            for position, (item, state) in enumerate(zip(step.checks, states, strict=True)):
-                if state.final:
-                    continue
+        for position, (item, state) in enumerate(zip(step.checks, states, strict=True)):
+            begun = time.time()
+            while not state.final:
+                now = time.time()
                 outcome = checks.evaluate(item, self.ctx, now)
-                expired = now - begun >= item.timeout
                 changed = (outcome.ok, outcome.observation) != (state.ok, state.observation)
                 state.ok, state.observation = outcome.ok, outcome.observation
-                state.final = outcome.ok or expired
+                state.final = outcome.ok or now - begun >= item.timeout
                 if changed or state.final:
                     self._emit(
                         ev.CheckResult(
@@ -147,9 +145,11 @@ class LessonRunner:
                             final=state.final,
                         )
                     )
-            if not all(s.final for s in states):
-                await asyncio.sleep(CHECK_INTERVAL)
-        return all(s.ok for s in states)
+                if not state.final:
+                    await asyncio.sleep(CHECK_INTERVAL)
+            if not state.ok:
+                return False
+        return True
 
     async def stop_everything(self) -> None:
         await self.session.fleet.stop()

@@ -1,0 +1,163 @@
+"""Lesson files: the bundled ones validate, broken ones fail with file, step and field named."""
+
+import typing
+from pathlib import Path
+
+import pytest
+
+from natslab.lessons import actions, catalog, checks
+from natslab.lessons import model as m
+from natslab.lessons.model import LessonError, load_lesson
+
+GOOD = """
+id = "tiny"
+title = "Tiny"
+servers = ["A", "B"]
+
+[[steps]]
+title = "Start A"
+
+[[steps.actions]]
+type = "start_server"
+server = "A"
+
+[[steps.checks]]
+type = "log_contains"
+server = "A"
+pattern = "route.*:{cluster:B}"
+
+[[steps]]
+title = "Clients"
+
+[[steps.actions]]
+type = "start_clients"
+count = 3
+seeds = ["A"]
+
+[[steps.checks]]
+type = "client_on"
+servers = ["A"]
+"""
+
+
+def test_bundled_lessons_validate():
+    lessons = catalog.bundled()
+    assert {"upgrade", "seed", "lame-duck"} <= set(lessons)
+    for name, path in lessons.items():
+        lesson = load_lesson(path)
+        assert lesson.id == name
+        assert all(step.narrative.strip() for step in lesson.steps), name
+
+
+def test_every_action_and_check_type_has_an_implementation():
+    def members(annotated):
+        return set(typing.get_args(typing.get_args(annotated)[0]))
+
+    assert members(m.Action) == actions.registered()
+    assert members(m.Check) == checks.registered()
+
+
+def test_a_good_file_loads(tmp_path):
+    path = tmp_path / "tiny.toml"
+    path.write_text(GOOD)
+    lesson = load_lesson(path)
+    assert [s.title for s in lesson.steps] == ["Start A", "Clients"]
+    assert lesson.steps[1].actions[0].count == 3
+
+
+BREAKAGES = [
+    (
+        "unknown action",
+        ('type = "start_clients"', 'type = "launch_clients"'),
+        "step 2 'Clients', field actions[0]: unknown action type 'launch_clients'",
+    ),
+    (
+        "unknown check",
+        ('type = "client_on"', 'type = "client_at"'),
+        "step 2 'Clients', field checks[0]: unknown check type 'client_at'",
+    ),
+    (
+        "undeclared server",
+        ('seeds = ["A"]', 'seeds = ["C"]'),
+        "step 2 'Clients', field actions[0].seeds: server C is not one of the lesson's servers",
+    ),
+    (
+        "not a server name",
+        ('seeds = ["A"]', 'seeds = ["a1"]'),
+        "step 2 'Clients', field actions[0].seeds[0]: 'a1' is not a server name",
+    ),
+    (
+        "bad regex",
+        ("route.*", "route(*"),
+        "step 1 'Start A', field checks[0].pattern: not a valid regular expression",
+    ),
+    (
+        "port placeholder for an undeclared server",
+        ("{cluster:B}", "{cluster:D}"),
+        "step 1 'Start A', field checks[0].pattern: server D is not one of",
+    ),
+    (
+        "missing field",
+        ('seeds = ["A"]\n', ""),
+        "step 2 'Clients', field actions[0].seeds: this field is required",
+    ),
+    (
+        "wrong type",
+        ("count = 3", 'count = "three"'),
+        "step 2 'Clients', field actions[0].count: Input should be a valid integer",
+    ),
+    (
+        "unknown field",
+        ("count = 3", "count = 3\ncolour = 1"),
+        "step 2 'Clients', field actions[0].colour: unknown field",
+    ),
+    (
+        "disallowed server flag",
+        (
+            'server = "A"\n\n[[steps.checks]]',
+            'server = "A"\nlog_flags = ["-c"]\n\n[[steps.checks]]',
+        ),
+        "step 1 'Start A', field actions[0].log_flags: '-c' is not one of",
+    ),
+    ("missing title", ('title = "Tiny"\n', ""), "field title: this field is required"),
+    (
+        "negative timeout",
+        ('servers = ["A"]\n', 'servers = ["A"]\ntimeout = -1\n'),
+        "step 2 'Clients', field checks[0].timeout: Input should be greater than 0",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"), [b[1] + (b[2],) for b in BREAKAGES], ids=[b[0] for b in BREAKAGES]
+)
+def test_broken_files_name_file_step_and_field(tmp_path, old, new, expected):
+    assert old in GOOD
+    path = tmp_path / "broken.toml"
+    path.write_text(GOOD.replace(old, new, 1))
+    with pytest.raises(LessonError) as info:
+        load_lesson(path)
+    message = str(info.value)
+    assert message.startswith("broken.toml, ")
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_not_toml_and_not_utf8_and_missing(tmp_path):
+    (tmp_path / "x.toml").write_text("[[[")
+    with pytest.raises(LessonError, match="is not valid TOML"):
+        load_lesson(tmp_path / "x.toml")
+    (tmp_path / "y.toml").write_bytes(b"\xff\xfe")
+    with pytest.raises(LessonError, match="is not UTF-8"):
+        load_lesson(tmp_path / "y.toml")
+    with pytest.raises(LessonError, match="Cannot read lesson file"):
+        load_lesson(tmp_path / "missing.toml")
+
+
+def test_unknown_lesson_name_lists_the_bundled_ones():
+    with pytest.raises(LessonError, match=r"bundled lessons are .*upgrade"):
+        catalog.resolve("upgrad")
+
+
+def test_bundled_files_are_where_the_package_says(tmp_path):
+    assert all(Path(p).is_file() for p in catalog.bundled().values())
