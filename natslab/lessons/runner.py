@@ -100,6 +100,30 @@ class LessonRunner:
         self._emit(ev.StepFinished(index=index, ok=result.ok, duration=result.duration))
         return result
 
+    async def retry_step(self, index: int) -> StepResult:
+        """Run a step again. If its actions all succeeded last time, only its checks are
+        re-evaluated: starting the same servers and clients twice would change the lesson."""
+        previous = self.results.get(index)
+        if previous is None or not all(a.ok for a in previous.actions):
+            return await self.run_step(index)
+        step = self.lesson.steps[index]
+        result = StepResult(index, step.title, actions=list(previous.actions))
+        self.results[index] = result
+        started = time.time()
+        self.ctx.step_started_at = started
+        self._emit(
+            ev.StepStarted(
+                index=index,
+                title=step.title,
+                narrative=step.narrative,
+                commands=tuple(step.commands),
+            )
+        )
+        result.ok = await self._verify(index, step, result)
+        result.duration = time.time() - started
+        self._emit(ev.StepFinished(index=index, ok=result.ok, duration=result.duration))
+        return result
+
     async def _perform(self, index: int, step: Step, result: StepResult) -> bool:
         for item in step.actions:
             try:

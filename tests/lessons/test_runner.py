@@ -1,0 +1,81 @@
+"""The runner in-process: events in order, retry re-checks, stopping midway cleans up."""
+
+import asyncio
+
+import psutil
+
+from natslab.cluster.spec import walkthrough_spec
+from natslab.lessons import events as ev
+from natslab.lessons.context import RunSettings
+from natslab.lessons.model import Lesson
+from natslab.lessons.runner import LessonRunner
+from natslab.session import LabSession
+from tests.helpers import async_wait_until
+
+LESSON = {
+    "id": "two-steps",
+    "title": "Two steps",
+    "servers": ["A", "B"],
+    "steps": [
+        {
+            "title": "A and a client",
+            "actions": [
+                {"type": "start_server", "server": "A"},
+                {"type": "start_clients", "count": 2, "seeds": ["A"]},
+            ],
+            "checks": [
+                {"type": "server_ready", "server": "A"},
+                {"type": "client_on", "servers": ["B"], "timeout": 0.5},
+            ],
+        },
+        {
+            "title": "B",
+            "actions": [{"type": "start_server", "server": "B"}, {"type": "pause", "seconds": 30}],
+        },
+    ],
+}
+
+
+async def test_retry_rechecks_without_repeating_actions(offset):
+    session = LabSession.open()
+    seen = []
+    session.bus.subscribe(lambda e: seen.append(e) if isinstance(e, ev.LessonEvent) else None)
+    session.start_polling(0.1)
+    runner = LessonRunner(Lesson.model_validate(LESSON), session, RunSettings(offset=offset))
+    try:
+        first = await runner.run_step(0)
+        assert not first.ok
+        assert [c.ok for c in first.checks] == [True, False]
+        assert first.checks[1].observation.startswith("sub-1 is on A; expected B")
+
+        # The learner fixes the situation by hand, then retries: no second server A,
+        # no extra clients, and the check now passes.
+        await session.supervisor.start(walkthrough_spec("B", offset))
+        await session.fleet.stop()
+        await session.fleet.start_subscribers(2, [session.client_url("B")])
+        again = await runner.retry_step(0)
+        assert again.ok
+        assert len(session.fleet.clients) == 2
+        kinds = [type(e).__name__ for e in seen]
+        assert kinds.count("ActionDone") == 2  # from the first run only
+        assert kinds[-1] == "StepFinished"
+    finally:
+        await session.close()
+
+
+async def test_stopping_midway_stops_everything_the_lesson_started(offset):
+    session = LabSession.open()
+    lesson = Lesson.model_validate(
+        {**LESSON, "steps": [LESSON["steps"][1] | {"title": "B then a long pause"}]}
+    )
+    runner = LessonRunner(lesson, session, RunSettings(offset=offset))
+    task = asyncio.create_task(runner.run())
+    try:
+        await async_wait_until(lambda: session.supervisor.is_running("B"), 10)
+        pid = session.supervisor.processes["B"].pid
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        assert not session.supervisor.running()
+        assert not psutil.pid_exists(pid)
+    finally:
+        await session.close()
