@@ -11,7 +11,10 @@ T = TypeVar("T")
 
 
 def wait_until(
-    predicate: Callable[[], T], timeout: float, interval: float = 0.05, what: str = ""
+    predicate: Callable[[], T],
+    timeout: float,
+    interval: float = 0.05,
+    what: str | Callable[[], str] = "",
 ) -> T:
     """Poll predicate until it returns something truthy; fail the test at the deadline."""
     deadline = time.monotonic() + timeout
@@ -20,7 +23,10 @@ def wait_until(
         if result:
             return result
         if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what or predicate}")
+            described = what() if callable(what) else what
+            raise AssertionError(
+                f"timed out after {timeout:g} s waiting for {described or predicate}"
+            )
         time.sleep(interval)
 
 
@@ -28,7 +34,7 @@ async def async_wait_until(
     predicate: Callable[[], T | Awaitable[T]],
     timeout: float,
     interval: float = 0.05,
-    what: str = "",
+    what: str | Callable[[], str] = "",
 ) -> T:
     """The asyncio twin of wait_until; predicate may be sync or async."""
     deadline = time.monotonic() + timeout
@@ -39,5 +45,8 @@ async def async_wait_until(
         if result:
             return result  # type: ignore[return-value]
         if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what or predicate}")
+            described = what() if callable(what) else what
+            raise AssertionError(
+                f"timed out after {timeout:g} s waiting for {described or predicate}"
+            )
         await asyncio.sleep(interval)

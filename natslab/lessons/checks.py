@@ -256,9 +256,10 @@ def _lost(c: m.MessagesLost, ctx: LessonContext, now: float) -> Outcome:
 )
 def _drained(c: m.Drained, ctx: LessonContext, now: float) -> Outcome:
     state = ctx.session.state
-    left = state.clients_on(c.server)
-    start = state.servers[c.server].lame_duck_at if c.server in state.servers else None
-    start = start or ctx.step_started_at
+    view = state.servers.get(c.server)
+    start = (view.lame_duck_at if view else None) or ctx.step_started_at
+    # A client still reconnecting has not left yet: it counts as on the server.
+    left = [v for v in state.clients.values() if v.server == c.server and v.state in _OPEN]
     moves = sorted(
         v.moved_at
         for v in state.lab_clients()
@@ -269,6 +270,9 @@ def _drained(c: m.Drained, ctx: LessonContext, now: float) -> Outcome:
         return Outcome(False, f"{len(left)} still on {c.server}; {curve}")
     took = (moves[-1] - start) if moves else 0.0
     return Outcome(took >= c.min_seconds, f"drained in {took:.1f} s; {curve}")
+
+
+_OPEN = (ClientState.CONNECTED, ClientState.RECONNECTING)
 
 
 def _drain_curve(total: int, moves: list[float], start: float) -> str:

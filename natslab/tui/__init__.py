@@ -1,0 +1,1 @@
+"""The Textual skin over LabState and the lesson runner: the only package that imports Textual."""

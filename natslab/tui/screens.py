@@ -1,0 +1,108 @@
+"""Modal screens: help, quit confirmation, and log search."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Log, Markdown
+
+HELP = """\
+# natslab
+
+Real `nats-server` processes, one log pane each, and a live view of where every client is.
+
+| key | does |
+|---|---|
+| `n` | run the next step of the lesson |
+| `r` | retry the current step (re-checks it if its actions already ran) |
+| `s` | skip to the next step without running this one |
+| `p` | show the previous step's notes again |
+| `tab` / `shift+tab` | move between panes |
+| `m` | maximise the focused pane (again to restore) |
+| `/` | search the focused server's log |
+| `ctrl+p` | command palette: start, stop, kill, lame duck, restart, upgrade, add clients |
+| `?` | this help |
+| `q` | quit: stops every server natslab started |
+
+In the client panel, **On** flashes `A→C` when a client has just moved. In **Knows**, `*`
+marks a server learned by gossip, `×2` one that sits in the pool under two addresses, and
+a struck-through name a server that is down (nats-py never forgets a discovered server).
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > Markdown { width: 90%; max-width: 100; height: auto; max-height: 90%;
+                            border: round $accent; background: $surface; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Markdown(HELP, id="help")
+
+
+class ConfirmQuit(ModalScreen[bool]):
+    """Asks before stopping running servers; `y` accepts, `n` or escape cancels."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes, stop them and quit"),
+        Binding("n,escape", "answer(False)", "No"),
+    ]
+    DEFAULT_CSS = """
+    ConfirmQuit { align: center middle; }
+    ConfirmQuit > Vertical { width: auto; height: auto; padding: 1 2;
+                             border: thick $warning; background: $surface; }
+    """
+
+    def __init__(self, running: Iterable[str]) -> None:
+        super().__init__()
+        self.running = list(running)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"Servers {', '.join(self.running)} are running.")
+            yield Label("Stop every server and quit? [b]y[/b]/[b]n[/b]")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+
+class SearchScreen(ModalScreen[None]):
+    """Type a pattern; the matching lines of one server's recent log are listed."""
+
+    BINDINGS = [Binding("escape", "dismiss", "Close")]
+    DEFAULT_CSS = """
+    SearchScreen { align: center middle; }
+    SearchScreen > Vertical { width: 90%; height: 80%; border: round $accent;
+                              background: $surface; }
+    SearchScreen Log { height: 1fr; }
+    """
+
+    def __init__(self, server: str, lines: list[str]) -> None:
+        super().__init__()
+        self.server = server
+        self.lines = lines
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Input(placeholder=f"search {self.server}'s log (regular expression)")
+            yield Log(id="matches")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        log = self.query_one("#matches", Log)
+        log.clear()
+        try:
+            pattern = re.compile(event.value, re.IGNORECASE)
+        except re.error as exc:
+            log.write_line(f"not a valid pattern: {exc}")
+            return
+        if event.value:
+            matches = [line for line in self.lines if pattern.search(line)]
+            log.write_lines(matches[-1000:])
+            log.write_line(f"-- {len(matches)} matching lines of {len(self.lines)}")

@@ -1,0 +1,1 @@
+"""Small widgets, each drawing one part of LabState."""

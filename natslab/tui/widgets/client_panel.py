@@ -1,0 +1,52 @@
+"""The live client-location panel: every client, clients per server, and the route mesh."""
+
+from __future__ import annotations
+
+import time
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Static
+
+from natslab.state import LabState
+from natslab.views import CLIENT_COLUMNS, client_row, count_bars, mesh_text, ordered_clients
+
+
+class ClientPanel(Vertical):
+    """Redrawn from LabState a few times a second; a client that just moved is highlighted."""
+
+    DEFAULT_CSS = """
+    ClientPanel { border: round $secondary; height: 1fr; }
+    ClientPanel > Horizontal { height: auto; max-height: 8; }
+    ClientPanel .bars { width: 1fr; padding: 0 1; }
+    ClientPanel .mesh { width: auto; padding: 0 1; }
+    ClientPanel DataTable { height: 1fr; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield Static(classes="bars")
+            yield Static(classes="mesh")
+        table: DataTable[object] = DataTable(id="clients", cursor_type="row", zebra_stripes=True)
+        table.add_columns(*CLIENT_COLUMNS)
+        yield table
+
+    def on_mount(self) -> None:
+        self.border_title = "clients"
+
+    def show(self, state: LabState) -> None:
+        self.query_one(".bars", Static).update(count_bars(state))
+        self.query_one(".mesh", Static).update(mesh_text(state))
+        table = self.query_one(DataTable)
+        now = time.time()
+        rows = [(view.name, client_row(state, view, now)) for view in ordered_clients(state)]
+        if [str(k.value) for k in table.rows] != [name for name, _ in rows]:
+            table.clear()
+            for name, row in rows:
+                table.add_row(*row, key=name)
+            return
+        for name, row in rows:
+            for column, cell in zip(table.columns, row, strict=True):
+                table.update_cell(name, column, cell)
+        connected = sum(1 for v in state.clients.values() if v.state == "connected")
+        self.border_title = f"clients ({connected} connected)"

@@ -1,0 +1,51 @@
+"""One server's log, with its state, version, pid, ports, peers and CPU/RSS in the title."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Log, Static
+
+from natslab.state import ServerView
+from natslab.views import LogHighlighter, server_title
+
+PANE_LINES = 5000
+
+
+class ServerPane(Vertical):
+    """A bounded, highlighted log; a stopped server's pane stays, dimmed, with its last lines."""
+
+    ALLOW_MAXIMIZE = True
+
+    DEFAULT_CSS = """
+    ServerPane { border: round $primary-darken-2; height: 1fr; min-height: 5; }
+    ServerPane:focus-within { border: round $accent; }
+    ServerPane.stopped { opacity: 60%; }
+    ServerPane.crashed { border: round $error; }
+    ServerPane > .title { height: 1; padding: 0 1; background: $boost; }
+    ServerPane > Log { height: 1fr; }
+    """
+
+    def __init__(self, server: str) -> None:
+        super().__init__(id=f"pane-{server}", classes="server-pane")
+        self.server = server
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.server, classes="title")
+        log = Log(highlight=True, max_lines=PANE_LINES, id=f"log-{self.server}")
+        log.highlighter = LogHighlighter()
+        yield log
+
+    @property
+    def log_view(self) -> Log:
+        return self.query_one(Log)
+
+    def append(self, lines: Iterable[str]) -> None:
+        self.log_view.write_lines(lines)
+
+    def show(self, view: ServerView) -> None:
+        self.query_one(".title", Static).update(server_title(view))
+        self.set_class(view.state.value == "stopped", "stopped")
+        self.set_class(view.state.value == "crashed", "crashed")

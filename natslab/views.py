@@ -1,0 +1,140 @@
+"""Rich renderings of LabState, shared by the headless printer and the TUI (no Textual here)."""
+
+from __future__ import annotations
+
+import re
+
+from rich.highlighter import Highlighter
+from rich.text import Text
+
+from natslab.state import ClientState, ClientView, LabState, ServerState, ServerView
+
+MOVE_HIGHLIGHT_SECONDS = 2.0
+CLIENT_COLUMNS = ("Client", "On", "Knows", "Reconn", "Last gap", "Recv", "Lost", "Kind")
+_STATE_STYLE = {
+    ServerState.STARTING: "yellow",
+    ServerState.RUNNING: "green",
+    ServerState.LAME_DUCK: "bold yellow",
+    ServerState.STOPPED: "dim",
+    ServerState.CRASHED: "bold red",
+}
+
+
+def server_title(view: ServerView) -> Text:
+    """One line: name, state (with exit code), version, pid, ports, peers, CPU and memory."""
+    state = view.state.value
+    if view.state in (ServerState.STOPPED, ServerState.CRASHED) and view.exit_code is not None:
+        state += f" ({view.exit_code})"
+    text = Text.assemble((f"{view.name} ", "bold"), (f"● {state}", _STATE_STYLE[view.state]))
+    if view.version:
+        text.append(f"  v{view.version}")
+    if view.pid and view.up:
+        text.append(f"  pid {view.pid}")
+    if view.client_port:
+        text.append(f"  :{view.client_port}/{view.cluster_port}/{view.monitor_port}", "dim")
+    if view.up:
+        peers = " ".join(sorted(view.route_peers)) or "none"
+        text.append(f"  peers {peers}")
+        if view.cpu_percent is not None:
+            text.append(f"  cpu {view.cpu_percent:.0f}%")
+        if view.rss_bytes:
+            text.append(f"  {view.rss_bytes / 2**20:.0f}M")
+    return text
+
+
+def knows_text(state: LabState, view: ClientView) -> Text:
+    """Known servers: * learned by gossip, struck through when down (nats-py keeps them),
+    ×2 when the pool holds the server under two addresses."""
+    text = Text()
+    gossip = view.learned_by_gossip()
+    down = state.known_but_down(view.name) if view.name in state.clients else set()
+    duplicates = view.duplicates()
+    for name in sorted(view.known_servers()):
+        if text:
+            text.append(" ")
+        style = "dim strike" if name in down else ""
+        label = name + ("*" if name in gossip else "") + ("×2" if name in duplicates else "")
+        text.append(label, style)
+    return text
+
+
+def client_row(state: LabState, view: ClientView, now: float) -> tuple[Text, ...]:
+    """The client-panel row for one client; a move in the last two seconds stands out."""
+    if view.state == ClientState.CONNECTED:
+        on = Text(view.server or "?", "bold")
+        if view.moved_at is not None and now - view.moved_at < MOVE_HIGHLIGHT_SECONDS:
+            on = Text(f"{view.previous_server}→{view.server}", "bold black on yellow")
+    else:
+        on = Text(view.state.value, "red" if view.state == ClientState.RECONNECTING else "dim")
+    gap = f"{view.last_gap_ms:.0f} ms" if view.last_gap_ms is not None else "-"
+    gap_style = "red" if view.last_gap_ms is not None and view.last_gap_ms >= 1000 else ""
+    return (
+        Text(view.name),
+        on,
+        knows_text(state, view),
+        Text(str(view.reconnects)),
+        Text(gap, gap_style),
+        Text(str(view.received if view.kind != "publisher" else view.published)),
+        Text(str(view.lost), "red" if view.lost else ""),
+        Text(view.kind, "magenta" if view.external else "dim"),
+    )
+
+
+def ordered_clients(state: LabState) -> list[ClientView]:
+    return sorted(
+        state.clients.values(),
+        key=lambda c: (
+            c.external,
+            c.state == ClientState.CLOSED,
+            c.name.split("-")[0],
+            len(c.name),
+            c.name,
+        ),
+    )
+
+
+def count_bars(state: LabState, width: int = 20) -> Text:
+    """Connected clients per server as bars."""
+    counts = state.client_counts()
+    most = max(counts.values(), default=0) or 1
+    text = Text()
+    for name, count in counts.items():
+        up = state.servers[name].up
+        bar = "█" * round(width * count / most) if count else ""
+        text.append(f"{name} ", "bold" if up else "dim")
+        text.append(f"{bar:<{width}}", "cyan" if up else "dim")
+        text.append(f" {count}\n")
+    return text
+
+
+def mesh_text(state: LabState) -> Text:
+    """Every pair of running servers, routed or not."""
+    names = sorted(n for n, v in state.servers.items() if v.up)
+    pairs = state.route_pairs()
+    text = Text()
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            linked = frozenset((a, b)) in pairs
+            text.append(f"{a}━{b} " if linked else f"{a}╌{b} ", "green" if linked else "red")
+    return text or Text("no servers running", "dim")
+
+
+class LogHighlighter(Highlighter):
+    """Colours the lines of a nats-server log that a learner should notice."""
+
+    RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+        (re.compile(r"\[(ERR|FTL)\]"), "bold red"),
+        (re.compile(r"lame duck", re.IGNORECASE), "bold magenta"),
+        (re.compile(r"\[WRN\]"), "yellow"),
+        (re.compile(r"Route connection created"), "green"),
+        (re.compile(r"Router connection closed"), "dark_orange"),
+        (re.compile(r"Client connection (created|closed)"), "cyan"),
+        (re.compile(r"Server is ready|Server Exiting"), "bold"),
+    )
+
+    def highlight(self, text: Text) -> None:
+        line = text.plain
+        for pattern, style in self.RULES:
+            if pattern.search(line):
+                text.stylize(style)
+                return
