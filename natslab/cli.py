@@ -14,6 +14,9 @@ from natslab.errors import NatslabError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from natslab.session import LabSession
+    from natslab.tui.app import NatsLabApp
+
 AUTO = -1  # --port-offset auto
 
 
@@ -48,6 +51,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(tutorial)
     tutorial.add_argument(
         "--json", type=Path, metavar="FILE", help="also write the results to FILE as JSON"
+    )
+    tutorial.add_argument(
+        "--auto",
+        action="store_true",
+        help="run every step hands-free, pausing between steps (for a projector)",
+    )
+    tutorial.add_argument(
+        "--auto-pause",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="with --auto, the pause between steps (default: 5)",
     )
     tutorial.add_argument(
         "--upgrade-binary",
@@ -179,21 +194,34 @@ def _resolve_offset(offset: int, names: Sequence[str], expose: bool) -> int:
     return offset
 
 
-def _require_headless(args: argparse.Namespace, command: str) -> None:
-    if not args.headless:
-        raise NatslabError(f"The terminal UI is not built yet; run `{command} --headless` for now.")
+def _run_tui(session: LabSession, app: NatsLabApp) -> int:
+    """Run the app inside the session, so every server stops however the app ends."""
+
+    async def main(_: LabSession) -> int:
+        await app.run_async()
+        return app.return_code or 0
+
+    return session.run(main)
 
 
 def _lab(args: argparse.Namespace, console: Console) -> int:
-    from natslab.headless import run_headless_lab
     from natslab.session import LabSession
 
-    _require_headless(args, "natslab lab")
     offset = _resolve_offset(args.port_offset, args.servers, args.expose)
     session = LabSession.open(args.nats_server)
-    return session.run(
-        lambda s: run_headless_lab(s, args.servers, offset, args.expose, console, args.subscribers)
-    )
+    if args.headless:
+        from natslab.headless import run_headless_lab
+
+        return session.run(
+            lambda s: run_headless_lab(
+                s, args.servers, offset, args.expose, console, args.subscribers
+            )
+        )
+    from natslab.lessons.context import RunSettings
+    from natslab.tui.app import NatsLabApp
+
+    settings = RunSettings(offset=offset, expose=args.expose)
+    return _run_tui(session, NatsLabApp(session, args.servers, settings, start_servers=True))
 
 
 def _tutorial(args: argparse.Namespace, console: Console) -> int:
@@ -202,10 +230,8 @@ def _tutorial(args: argparse.Namespace, console: Console) -> int:
     if args.lesson == "list":
         return _list_lessons(console)
     lesson = catalog.load(args.lesson)
-    _require_headless(args, f"natslab tutorial {args.lesson}")
     from natslab.cluster.binary import inspect_binary
     from natslab.lessons.context import RunSettings
-    from natslab.lessons.headless import run_headless_lesson
     from natslab.session import LabSession
 
     upgrade = None
@@ -214,7 +240,16 @@ def _tutorial(args: argparse.Namespace, console: Console) -> int:
     offset = _resolve_offset(args.port_offset, lesson.servers, args.expose)
     settings = RunSettings(offset=offset, expose=args.expose, upgrade_binary=upgrade)
     session = LabSession.open(args.nats_server)
-    return session.run(lambda s: run_headless_lesson(s, lesson, settings, console, args.json))
+    if args.headless:
+        from natslab.lessons.headless import run_headless_lesson
+
+        return session.run(lambda s: run_headless_lesson(s, lesson, settings, console, args.json))
+    from natslab.tui.app import NatsLabApp
+
+    app = NatsLabApp(
+        session, lesson.servers, settings, lesson, auto=args.auto, auto_pause=args.auto_pause
+    )
+    return _run_tui(session, app)
 
 
 def _list_lessons(console: Console) -> int:

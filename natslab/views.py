@@ -10,6 +10,8 @@ from rich.text import Text
 from natslab.state import ClientState, ClientView, LabState, ServerState, ServerView
 
 MOVE_HIGHLIGHT_SECONDS = 2.0
+# "[123] 2026/11/26 03:30:45.719014 [INF] text": the pid and date only cost width on screen.
+_PID_AND_DATE = re.compile(r"^\[\d+\] \d{4}/\d\d/\d\d (\d\d:\d\d:\d\d\.\d{3})\d* ")
 CLIENT_COLUMNS = ("Client", "On", "Knows", "Reconn", "Last gap", "Recv", "Lost", "Kind")
 _STATE_STYLE = {
     ServerState.STARTING: "yellow",
@@ -18,6 +20,11 @@ _STATE_STYLE = {
     ServerState.STOPPED: "dim",
     ServerState.CRASHED: "bold red",
 }
+
+
+def short_line(line: str) -> str:
+    """A log line as a pane shows it: time to the millisecond, level, text."""
+    return _PID_AND_DATE.sub(r"\1 ", line, count=1)
 
 
 def server_title(view: ServerView) -> Text:

@@ -47,6 +47,6 @@ class ClientPanel(Vertical):
             return
         for name, row in rows:
             for column, cell in zip(table.columns, row, strict=True):
-                table.update_cell(name, column, cell)
+                table.update_cell(name, column, cell, update_width=True)
         connected = sum(1 for v in state.clients.values() if v.state == "connected")
         self.border_title = f"clients ({connected} connected)"

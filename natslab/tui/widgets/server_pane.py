@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import Log, Static
 
 from natslab.state import ServerView
-from natslab.views import LogHighlighter, server_title
+from natslab.views import LogHighlighter, server_title, short_line
 
 PANE_LINES = 5000
 
@@ -43,7 +43,7 @@ class ServerPane(Vertical):
         return self.query_one(Log)
 
     def append(self, lines: Iterable[str]) -> None:
-        self.log_view.write_lines(lines)
+        self.log_view.write_lines(short_line(line) for line in lines)
 
     def show(self, view: ServerView) -> None:
         self.query_one(".title", Static).update(server_title(view))
