@@ -88,16 +88,8 @@ def client_row(state: LabState, view: ClientView, now: float) -> tuple[Text, ...
 
 
 def ordered_clients(state: LabState) -> list[ClientView]:
-    return sorted(
-        state.clients.values(),
-        key=lambda c: (
-            c.external,
-            c.state == ClientState.CLOSED,
-            c.name.split("-")[0],
-            len(c.name),
-            c.name,
-        ),
-    )
+    """Lab clients in the order they started, then external ones; closed ones last."""
+    return sorted(state.clients.values(), key=lambda c: (c.external, c.state == ClientState.CLOSED))
 
 
 def count_bars(state: LabState, width: int = 20) -> Text:

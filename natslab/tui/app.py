@@ -185,6 +185,8 @@ class NatsLabApp(App[int]):
                 panel.check_result(event)
             case lev.StepFinished():
                 panel.step_finished(event)
+                if event.ok and event.index == len(self.lesson.steps) - 1:
+                    panel.lesson_complete()
 
     # --- lesson keys -------------------------------------------------------------------
 
@@ -245,10 +247,6 @@ class NatsLabApp(App[int]):
         self.progress.failed = not result.ok
         if result.ok:
             self.progress.next_index = index + 1
-            if self.progress.next_index == len(self.lesson.steps):
-                self.query_one(LessonPanel).lesson_finished(True, None)
-        else:
-            self.query_one(LessonPanel).lesson_finished(False, index)
 
     @work(exclusive=True, group="lesson", exit_on_error=False)
     async def _run_all(self) -> None:
@@ -261,12 +259,10 @@ class NatsLabApp(App[int]):
                 if not result.ok:
                     self.progress.failed = True
                     self.progress.next_index = index
-                    self.query_one(LessonPanel).lesson_finished(False, index)
                     return
                 self.progress.next_index = index + 1
                 if index + 1 < len(self.lesson.steps):
                     await asyncio.sleep(self.auto_pause)  # reading time on a projector
-            self.query_one(LessonPanel).lesson_finished(True, None)
         finally:
             self.progress.running = False
 

@@ -85,16 +85,14 @@ class LessonPanel(Vertical):
             )
         else:
             self.set_status(
-                f"Step {event.index + 1} of {total} failed: {title}. r: retry, s: skip", "bold red"
+                f"Lesson stopped: step {event.index + 1} of {total} failed ({title}). "
+                "r: retry, s: skip",
+                "bold red",
             )
 
-    def lesson_finished(self, ok: bool, failed_step: int | None) -> None:
-        if ok:
-            self.query_one(ProgressBar).update(progress=len(self.lesson.steps))
-            self.set_status("Lesson complete: every check passed. q: quit", "bold green")
-        else:
-            step = (failed_step or 0) + 1
-            self.set_status(f"Lesson failed at step {step}. r: retry, q: quit", "bold red")
+    def lesson_complete(self) -> None:
+        self.query_one(ProgressBar).update(progress=len(self.lesson.steps))
+        self.set_status("Lesson complete: every check passed. q: quit", "bold green")
 
     def show_notes(self, index: int) -> None:
         """Show an earlier step's narrative again."""

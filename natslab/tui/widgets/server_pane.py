@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 
 from textual.app import ComposeResult
@@ -31,6 +32,10 @@ class ServerPane(Vertical):
     def __init__(self, server: str) -> None:
         super().__init__(id=f"pane-{server}", classes="server-pane")
         self.server = server
+        # A pane mounted mid-run gets lines before its children exist; keep them until then.
+        self._backlog: deque[str] = deque(maxlen=PANE_LINES)
+        self._view: ServerView | None = None
+        self._ready = False
 
     def compose(self) -> ComposeResult:
         yield Static(self.server, classes="title")
@@ -38,14 +43,29 @@ class ServerPane(Vertical):
         log.highlighter = LogHighlighter()
         yield log
 
+    def on_mount(self) -> None:
+        self._ready = True
+        if self._backlog:
+            self.log_view.write_lines(self._backlog)
+            self._backlog.clear()
+        if self._view is not None:
+            self.show(self._view)
+
     @property
     def log_view(self) -> Log:
         return self.query_one(Log)
 
     def append(self, lines: Iterable[str]) -> None:
-        self.log_view.write_lines(short_line(line) for line in lines)
+        short = (short_line(line) for line in lines)
+        if self._ready:
+            self.log_view.write_lines(short)
+        else:
+            self._backlog.extend(short)
 
     def show(self, view: ServerView) -> None:
+        self._view = view
+        if not self._ready:
+            return
         self.query_one(".title", Static).update(server_title(view))
         self.set_class(view.state.value == "stopped", "stopped")
         self.set_class(view.state.value == "crashed", "crashed")

@@ -1,0 +1,116 @@
+"""One end-to-end run in a real terminal: tmux runs the installed `natslab tutorial upgrade`."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.cli_process import NATSLAB
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason=".ci/run installs tmux")
+SUB_1_ROW = re.compile(r"│ sub-1\s+(\S+)")
+
+
+class Terminal:
+    """A detached tmux session of a fixed size, read with capture-pane."""
+
+    def __init__(self, name: str, command: str, env: dict[str, str]) -> None:
+        self.name = name
+        exports = " ".join(f"{key}={value}" for key, value in env.items())
+        # Size the window first, then start the program in it, so that it never sees the
+        # 80x24 a detached session begins with.
+        subprocess.run(
+            ["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", "sleep 600"],
+            check=True,
+        )
+        subprocess.run(["tmux", "resize-window", "-t", name, "-x", "120", "-y", "40"], check=True)
+        subprocess.run(
+            # COLUMNS/LINES from the environment would override the real size of the pane.
+            [
+                "tmux",
+                "respawn-pane",
+                "-k",
+                "-t",
+                name,
+                f"env -u COLUMNS -u LINES {exports} {command}",
+            ],
+            check=True,
+        )
+
+    def screen(self) -> str:
+        return subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", self.name],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+
+    def keys(self, *keys: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+
+    def wait_for(self, text: str | re.Pattern[str], timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            found = text.search(screen) if isinstance(text, re.Pattern) else text in screen
+            if found:
+                return screen
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"timed out waiting for {text!r}; the screen was:\n{screen}")
+            time.sleep(0.2)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], check=False, capture_output=True)
+
+
+def test_upgrade_in_a_real_terminal(tmp_path, state_dir):
+    marker = tmp_path / "exit-status"
+    command = f"{NATSLAB} tutorial upgrade --port-offset auto; echo $? > {marker}; sleep 60"
+    env = {
+        "NATSLAB_STATE_DIR": str(state_dir),
+        "TERM": "xterm-256color",
+        "PATH": os.environ.get("PATH", ""),
+    }
+    term = Terminal(f"natslab-e2e-{os.getpid()}", command, env)
+    try:
+        term.wait_for("Press n to run step 1", timeout=30)
+        for number in range(1, 10):
+            term.keys("n")
+            # The last step's status gives way to "Lesson complete".
+            done = f"Step {number} of 9 passed" if number < 9 else "Lesson complete"
+            screen = term.wait_for(done, timeout=90)
+            if number == 3:
+                assert SUB_1_ROW.search(screen).group(1) == "A", screen
+            if number == 5:
+                on = term.wait_for(re.compile(r"│ sub-1\s+(?:A→)?[BC]\s"), timeout=10)
+                assert SUB_1_ROW.search(on).group(1)[-1] in "BC"
+        term.wait_for("Lesson complete", timeout=10)
+        pids = [
+            rec["pid"]
+            for state_file in state_dir.glob("runs/*/run.json")
+            for rec in json.loads(state_file.read_text())["servers"].values()
+        ]
+        assert pids
+        term.keys("q")
+        term.wait_for("Stop every server and quit?", timeout=10)
+        term.keys("y")
+        deadline = time.monotonic() + 20
+        while not (marker.exists() and marker.read_text().strip()):
+            assert time.monotonic() < deadline, term.screen()
+            time.sleep(0.2)
+        assert marker.read_text().strip() == "0"
+        assert not [pid for pid in pids if psutil.pid_exists(pid)]
+        # The terminal was handed back: the shell's own output is on a normal screen again.
+        assert "Lesson complete" not in term.screen()
+    finally:
+        term.close()
+
+
+def test_installed_command_is_the_one_under_test():
+    assert Path(NATSLAB).exists()

@@ -1,0 +1,48 @@
+"""Free-form lab through the palette: start servers, add clients, stop one, see them move."""
+
+from natslab.lessons.context import RunSettings
+from natslab.state import ClientState
+from natslab.tui.app import NatsLabApp
+from tests.tui.pilot import client_cell, wait_for
+
+
+async def palette(pilot, title: str) -> None:
+    await pilot.press("ctrl+p")
+    await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "CommandPalette", 5, "palette")
+    await pilot.press(*title)
+    await pilot.pause(0.3)
+    await pilot.press("enter")
+
+
+async def test_add_clients_stop_a_server_and_watch_them_move(session, offset):
+    app = NatsLabApp(session, ["A", "B", "C"], RunSettings(offset=offset), start_servers=True)
+    state = session.state
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: state.is_full_mesh("ABC"), 20, "the mesh A-B-C")
+        titles = [op.title for op in app.controls.operations()]
+        assert "Add 5 subscribers to A" in titles and "Start server D (routes to A and B)" in titles
+
+        await palette(pilot, "Add 5 subscribers to A")
+        subs = [f"sub-{n}" for n in range(1, 6)]
+        await wait_for(
+            pilot,
+            lambda: all(client_cell(app, s, 1) == "A" for s in subs),
+            15,
+            "five subscribers shown on A",
+        )
+
+        await palette(pilot, "Stop server A")
+        await wait_for(
+            pilot,
+            lambda: all(client_cell(app, s, 1)[-1:] in {"B", "C"} for s in subs),
+            15,
+            "the subscribers shown on B or C",
+        )
+        assert all(state.clients[s].state == ClientState.CONNECTED for s in subs)
+        assert not session.supervisor.is_running("A")
+        assert "stopped" in str(app.query_one("#pane-A .title").render())
+
+        # Start a server the lab did not have: a pane appears for it.
+        await palette(pilot, "Start server D (routes to A and B)")
+        await wait_for(pilot, lambda: bool(app.query("#pane-D")), 15, "a pane for D")
+        await wait_for(pilot, lambda: session.supervisor.is_running("D"), 15, "D running")

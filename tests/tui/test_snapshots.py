@@ -1,0 +1,89 @@
+"""Layout regressions: SVG snapshots of stable screens (the help, a lesson panel with fixed data).
+
+Snapshots are tied to the Textual version that drew them; with another version they are
+skipped, not failed, and `pytest tests/tui/test_snapshots.py --snapshot-update` redraws them.
+"""
+
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
+from natslab.lessons import catalog
+from natslab.lessons import events as ev
+from natslab.lessons.context import RunSettings
+from natslab.session import LabSession
+from natslab.tui.app import LessonUpdate, NatsLabApp
+
+PINNED = (Path(__file__).parent / "snapshot-textual-version.txt").read_text().strip()
+pytestmark = pytest.mark.skipif(
+    version("textual") != PINNED,
+    reason=f"snapshots were drawn with textual {PINNED}, this is {version('textual')}",
+)
+
+
+@pytest.fixture
+def quiet_app(offset):
+    """The tutorial app with no server running: nothing on screen depends on time."""
+    session = LabSession.open()
+    lesson = catalog.load("upgrade")
+    app = NatsLabApp(session, lesson.servers, RunSettings(offset=offset), lesson)
+    yield app
+    # No server ever started; the app's loop is gone, so only the bookkeeping is left.
+    session.supervisor.kill_all_now()
+    session.run_dir.finish()
+
+
+def test_help_screen(snap_compare, quiet_app):
+    assert snap_compare(quiet_app, press=["question_mark"], terminal_size=(120, 40))
+
+
+def test_lesson_panel_with_fixed_checks(snap_compare, quiet_app):
+    step = quiet_app.lesson.steps[2]
+    fixed = [
+        ev.StepStarted(
+            index=2, title=step.title, narrative=step.narrative, commands=tuple(step.commands)
+        ),
+        ev.ActionDone(
+            index=2,
+            action="start_clients",
+            ok=True,
+            detail="started 1 subscribers (sub-1)",
+            command='nats sub -s nats://localhost:4222 ">"',
+        ),
+        ev.CheckResult(
+            index=2,
+            position=0,
+            description="A's log matches /Client connection created/",
+            ok=True,
+            observation="[DBG] 127.0.0.1:50000 - cid:5 - Client connection created",
+            final=True,
+        ),
+        ev.CheckResult(
+            index=2,
+            position=1,
+            description="sub-1 on A",
+            ok=True,
+            observation="1 clients: 1 on A",
+            final=True,
+        ),
+        ev.CheckResult(
+            index=2,
+            position=2,
+            description="sub-1 know A, B",
+            ok=False,
+            observation="sub-1 knows only A",
+            final=False,
+        ),
+    ]
+
+    async def feed(pilot):
+        for event in fixed:
+            pilot.app.post_message(LessonUpdate(event))
+        await pilot.pause(0.2)
+
+    assert snap_compare(quiet_app, run_before=feed, terminal_size=(120, 40))
+
+
+def test_lesson_layout_at_80_by_24(snap_compare, quiet_app):
+    assert snap_compare(quiet_app, terminal_size=(80, 24))

@@ -1,0 +1,53 @@
+"""Pilot drives the upgrade lesson from the first step to the last against real servers."""
+
+from natslab.lessons import catalog
+from natslab.lessons.context import RunSettings
+from natslab.tui.app import NatsLabApp
+from tests.tui.pilot import client_cell, pane_text, wait_for
+
+STEP_TIMEOUT = 60
+
+
+async def run_step(pilot, app, number: int) -> None:
+    await pilot.press("n")
+    await wait_for(
+        pilot,
+        lambda: app.progress.next_index == number and not app.progress.running,
+        STEP_TIMEOUT,
+        f"step {number} to pass (status: {app.query_one('#lesson-status').render()})",
+    )
+
+
+async def test_upgrade_lesson_end_to_end_on_screen(session, offset):
+    lesson = catalog.load("upgrade")
+    app = NatsLabApp(session, lesson.servers, RunSettings(offset=offset), lesson)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for number in (1, 2):
+            await run_step(pilot, app, number)
+        await wait_for(
+            pilot,
+            lambda: "Route connection created" in pane_text(app, "A"),
+            5,
+            "A's pane to show the route",
+        )
+        await run_step(pilot, app, 3)
+        await wait_for(pilot, lambda: client_cell(app, "sub-1", 1) == "A", 5, "sub-1 on A")
+        assert "Client connection created" in pane_text(app, "A")
+        await run_step(pilot, app, 4)
+        await run_step(pilot, app, 5)
+        await wait_for(
+            pilot,
+            lambda: client_cell(app, "sub-1", 1)[-1:] in {"B", "C"},
+            5,
+            "sub-1 shown on B or C",
+        )
+        assert "A ● stopped (0)" in str(app.query_one("#pane-A .title").render())
+        for number in range(6, 10):
+            await run_step(pilot, app, number)
+        status = str(app.query_one("#lesson-status").render())
+        assert "Lesson complete" in status
+        # Quit asks first, because servers are running; y stops them.
+        await pilot.press("q")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmQuit", 5, "confirm")
+        await pilot.press("y")
+    assert app.return_code == 0
