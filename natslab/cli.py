@@ -194,6 +194,13 @@ def _resolve_offset(offset: int, names: Sequence[str], expose: bool) -> int:
     return offset
 
 
+def _require_terminal(args: argparse.Namespace) -> None:
+    if not args.headless and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise NatslabError(
+            "The terminal UI needs an interactive terminal; add --headless to print instead."
+        )
+
+
 def _run_tui(session: LabSession, app: NatsLabApp) -> int:
     """Run the app inside the session, so every server stops however the app ends."""
 
@@ -207,6 +214,7 @@ def _run_tui(session: LabSession, app: NatsLabApp) -> int:
 def _lab(args: argparse.Namespace, console: Console) -> int:
     from natslab.session import LabSession
 
+    _require_terminal(args)
     offset = _resolve_offset(args.port_offset, args.servers, args.expose)
     session = LabSession.open(args.nats_server)
     if args.headless:
@@ -230,6 +238,7 @@ def _tutorial(args: argparse.Namespace, console: Console) -> int:
     if args.lesson == "list":
         return _list_lessons(console)
     lesson = catalog.load(args.lesson)
+    _require_terminal(args)
     from natslab.cluster.binary import inspect_binary
     from natslab.lessons.context import RunSettings
     from natslab.session import LabSession

@@ -152,6 +152,7 @@ class LabState:
         self.started_at: float | None = None
         self.noted = 0  # entries ever added, so readers can tell what is new in the deque
         self._mesh: set[frozenset[str]] = set()
+        self._nameless: dict[str, set[int]] = {}
 
     # --- queries -----------------------------------------------------------------------
 
@@ -311,10 +312,16 @@ class LabState:
     def _cross_check_connz(self, server: str, conns: tuple[Connection, ...], at: float) -> None:
         """connz confirms where lab clients are, and is the only source for external ones."""
         listed: set[str] = set()
+        nameless_before = self._nameless.get(server, set())
+        self._nameless[server] = {c.cid for c in conns if not c.name}
         for conn in conns:
             lab = self.clients.get(conn.name)
             if lab is not None and not lab.external:
                 lab.seen_in_connz_on = server
+                continue
+            if not conn.name and conn.cid not in nameless_before:
+                # A connection caught before its CONNECT (lab clients included) has no name
+                # yet; only one that stays nameless across two polls is an external client.
                 continue
             key = conn.name or f"cid:{conn.cid}@{server}"
             listed.add(key)

@@ -159,7 +159,9 @@ def test_expose_warns(lab, offset):
     assert natslab.wait(30) == 0
 
 
-def test_ui_is_not_there_yet_and_says_so():
-    result = run_natslab("lab")
-    assert result.returncode == 1
-    assert "natslab lab --headless" in result.stderr
+def test_the_ui_without_a_terminal_says_what_to_do(state_dir):
+    for command in (["lab"], ["tutorial", "upgrade"]):
+        result = run_natslab(*command)
+        assert result.returncode == 1
+        assert "needs an interactive terminal; add --headless" in result.stderr
+    assert not list(state_dir.glob("runs/*"))

@@ -219,10 +219,14 @@ def test_unknown_events_are_ignored():
 def test_nameless_connections_are_dropped_when_they_go():
     state = LabState()
     cluster(state, "A")
-    # A lab client caught by /connz before its CONNECT arrived has no name yet.
-    state.apply(polled("A", 3.0, conns=[Connection(cid=5, name="", ip="127.0.0.1", port=1)]))
+    # A lab client caught by /connz before its CONNECT arrived has no name yet: not external.
+    nameless = Connection(cid=5, name="", ip="127.0.0.1", port=1)
+    state.apply(polled("A", 3.0, conns=[nameless]))
+    assert "cid:5@A" not in state.clients
+    # Nameless in two polls in a row: an external client that gave no name.
+    state.apply(polled("A", 3.5, conns=[nameless]))
     assert state.clients["cid:5@A"].external
-    state.apply(polled("A", 3.5, conns=[Connection(cid=5, name="sub-1", ip="127.0.0.1", port=1)]))
+    state.apply(polled("A", 4.0, conns=[Connection(cid=5, name="sub-1", ip="127.0.0.1", port=1)]))
     assert "cid:5@A" not in state.clients
 
 

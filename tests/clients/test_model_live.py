@@ -11,14 +11,24 @@ from natslab.state import ClientState
 from tests.helpers import async_wait_until
 
 # nats-py may first retry the server it just lost, then back off reconnect_time_wait (2 s by
-# default) before trying another (nats.py issue #320): failovers here allow for that stall.
-FAILOVER_TIMEOUT = 10.0
+# default) before trying another (nats.py issue #320), and a reconnect ends with a flush that
+# may wait up to 10 s for its PONG: failovers here allow for both, rare as the second is.
+FAILOVER_TIMEOUT = 30.0
 
 
 def connected_elsewhere(state, names, away_from):
     clients = [state.clients[n] for n in names]
     return all(
         c.state == ClientState.CONNECTED and c.server not in (None, away_from) for c in clients
+    )
+
+
+def where(state, names):
+    """For failure messages: each client's state, server and latest error."""
+    return "; ".join(
+        f"{n}: {state.clients[n].state} on {state.clients[n].server} "
+        f"(reconnects {state.clients[n].reconnects}, last error {state.clients[n].last_error!r})"
+        for n in names
     )
 
 
@@ -54,7 +64,7 @@ async def _failover(session, start_servers, count, options):
     await async_wait_until(
         lambda: connected_elsewhere(session.state, names, "A"),
         FAILOVER_TIMEOUT,
-        what="every client to leave A",
+        what=lambda: f"every client to leave A: {where(session.state, names)}",
     )
     return [session.state.clients[n] for n in names]
 
