@@ -60,6 +60,13 @@ async def _failover(session, start_servers, count, options):
     subs = await session.fleet.start_subscribers(count, [session.client_url("A")], options)
     names = [s.name for s in subs]
     assert all(session.state.clients[n].server == "A" for n in names)
+    # A routez mesh can come a moment before A's INFO tells its clients about C: without C in
+    # their pools, every client could only go to B.
+    await async_wait_until(
+        lambda: all({"B", "C"} <= session.state.clients[n].known_servers() for n in names),
+        5,
+        what="every client to know B and C",
+    )
     await session.supervisor.stop("A")
     await async_wait_until(
         lambda: connected_elsewhere(session.state, names, "A"),
