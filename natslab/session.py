@@ -14,6 +14,7 @@ from natslab.cluster.binary import ServerBinary, find_binary
 from natslab.cluster.leftovers import Leftover, find_leftovers
 from natslab.cluster.rundir import RunDir
 from natslab.cluster.supervisor import Supervisor
+from natslab.recorder import EventRecorder
 from natslab.state import LabState
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -29,6 +30,8 @@ class LabSession:
         self.bus = EventBus()
         self.state = LabState()
         self.bus.subscribe(self.state.apply)
+        self.recorder = EventRecorder(run.path)
+        self.bus.subscribe(self.recorder)
         self.supervisor = Supervisor(binary, run, self.bus)
         self.fleet = Fleet(self.bus)
         self.leftovers: list[Leftover] = []
@@ -66,6 +69,7 @@ class LabSession:
         finally:
             self.supervisor.kill_all_now()
             self.run_dir.finish()
+            self.recorder.close()
 
     def run(self, main: Callable[[LabSession], Coroutine[Any, Any, int]]) -> int:
         """Run main until it returns or a signal arrives; Ctrl+C gives 0, SIGTERM 128+15."""

@@ -23,3 +23,22 @@ def test_unhandled_exception_still_stops_every_server(offset, state_dir):
     assert not any(psutil.pid_exists(pid) for pid in pids)
     assert session.run_dir.state.ended
     assert session.run_dir.state.servers == {}
+
+
+def test_the_run_records_its_events_as_json_lines(offset, state_dir):
+    from natslab.recorder import read_events
+
+    session = LabSession.open()
+
+    async def main(s: LabSession) -> int:
+        await s.supervisor.start(walkthrough_spec("A", offset, route_to=()))
+        await s.fleet.start_subscribers(1, [s.client_url("A")])
+        return 0
+
+    assert session.run(main) == 0
+    records = read_events(session.recorder.path)
+    kinds = [r["type"] for r in records]
+    assert kinds[0] == "ServerStarted" and records[0]["server"] == "A"
+    assert {"ServerReady", "ClientStarting", "ClientConnected", "ClientClosed"} <= set(kinds)
+    assert kinds[-1] == "ServerExited" and records[-1]["expected"] is True
+    assert "LogLines" not in kinds

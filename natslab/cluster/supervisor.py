@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,6 +20,7 @@ from natslab.cluster.rundir import RunDir, ServerRecord, process_started_at
 from natslab.cluster.spec import ServerSpec
 from natslab.errors import NatslabError, PortInUseError, ServerStartError, UnknownServerError
 
+log = logging.getLogger(__name__)
 READY_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
 
@@ -210,7 +212,11 @@ class Supervisor:
     async def poll_forever(self, interval: float = 0.5) -> None:
         """The monitoring loop: a cross-check of the log events, and the source of /connz."""
         while True:
-            await self.poll()
+            try:
+                await self.poll()
+            except Exception:
+                # One bad round must not end monitoring for the rest of the run.
+                log.exception("polling the monitoring endpoints failed")
             await asyncio.sleep(interval)
 
     async def wait_for_mesh(

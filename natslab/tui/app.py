@@ -117,6 +117,13 @@ class NatsLabApp(App[int]):
         self.session.start_polling(interval=0.5)
         self._fit_panes()
         self.set_interval(REFRESH_SECONDS, self._refresh)
+        for leftover in self.session.leftovers:
+            self.notify(
+                f"Left over from an earlier run: {leftover.describe()}. "
+                "`natslab doctor --cleanup` stops it.",
+                severity="warning",
+                timeout=15,
+            )
         if self.start_servers_on_mount:
             self._start_lab_servers()
         if self.auto and self.runner is not None:

@@ -77,12 +77,24 @@ def test_upgrade_passes_end_to_end_with_a_real_binary_swap(tmp_path, binary, sta
     assert no_server_left(state_dir)
 
 
-def test_seed_passes_end_to_end(tmp_path, state_dir):
-    done = run_lesson("seed", "--json", str(tmp_path / "seed.json"))
+@pytest.mark.parametrize(("lesson", "steps"), [("seed", 4), ("seed-failure", 5)])
+def test_short_lessons_pass_end_to_end(tmp_path, state_dir, lesson, steps):
+    done = run_lesson(lesson, "--json", str(tmp_path / "out.json"))
     assert done.returncode == 0, done.stdout + done.stderr
-    report = json.loads((tmp_path / "seed.json").read_text())
-    assert [s["ok"] for s in report["steps"]] == [True] * 4
+    report = json.loads((tmp_path / "out.json").read_text())
+    assert [s["ok"] for s in report["steps"]] == [True] * steps
     assert no_server_left(state_dir)
+
+
+def test_herd_shows_the_pile_up_and_the_spread(tmp_path):
+    done = run_lesson("herd", "--json", str(tmp_path / "herd.json"))
+    report = json.loads((tmp_path / "herd.json").read_text())
+    pile = report["steps"][2]["checks"][-1]["observation"]
+    spread = report["steps"][4]["checks"][-1]["observation"]
+    assert done.returncode == 0
+    assert pile == "B: 60"
+    counts = dict(part.split(": ") for part in spread.split(", "))
+    assert set(counts) == {"B", "C"} and min(int(n) for n in counts.values()) >= 15
 
 
 @pytest.mark.slow

@@ -1,0 +1,53 @@
+"""Records a run's notable events as JSON Lines in its run directory, for reports and review."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import IO, Any
+
+from natslab.clients.events import MessageCounts
+from natslab.cluster.events import LogLines, ServerPolled
+
+EVENTS_FILE = "events.jsonl"
+# Raw lines are in each server's .log; polls and counters arrive several times a second.
+_SKIPPED = (LogLines, ServerPolled, MessageCounts)
+
+
+def to_record(event: object) -> dict[str, Any]:
+    """{"type": "ServerStarted", "at": ..., field: value, ...} for any event dataclass."""
+    assert dataclasses.is_dataclass(event) and not isinstance(event, type)
+    fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
+    return {"type": type(event).__name__, **fields}
+
+
+class EventRecorder:
+    """A bus listener appending one JSON object per event; the file is flushed per event so a
+    killed run still leaves everything up to its last moment."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.path = run_dir / EVENTS_FILE
+        self._file: IO[str] | None = self.path.open("a", encoding="utf-8")
+
+    def __call__(self, event: object) -> None:
+        if self._file is None or isinstance(event, _SKIPPED) or not dataclasses.is_dataclass(event):
+            return
+        self._file.write(json.dumps(to_record(event), default=str) + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def read_events(path: Path) -> list[dict[str, Any]]:
+    """The records of a run, skipping a last line cut short by a crash."""
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return records
