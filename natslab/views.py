@@ -12,7 +12,7 @@ from natslab.state import ClientState, ClientView, LabState, ServerState, Server
 MOVE_HIGHLIGHT_SECONDS = 2.0
 # "[123] 2026/11/26 03:30:45.719014 [INF] text": the pid and date only cost width on screen.
 _PID_AND_DATE = re.compile(r"^\[\d+\] \d{4}/\d\d/\d\d (\d\d:\d\d:\d\d\.\d{3})\d* ")
-CLIENT_COLUMNS = ("Client", "On", "Knows", "Reconn", "Last gap", "Recv", "Lost", "Kind")
+CLIENT_COLUMNS = ("Client", "On", "Version", "Knows", "Reconn", "Last gap", "Recv", "Lost", "Kind")
 _STATE_STYLE = {
     ServerState.STARTING: "yellow",
     ServerState.RUNNING: "green",
@@ -75,9 +75,12 @@ def client_row(state: LabState, view: ClientView, now: float) -> tuple[Text, ...
         on = Text(view.state.value, "red" if view.state == ClientState.RECONNECTING else "dim")
     gap = f"{view.last_gap_ms:.0f} ms" if view.last_gap_ms is not None else "-"
     gap_style = "red" if view.last_gap_ms is not None and view.last_gap_ms >= 1000 else ""
+    server = state.servers.get(view.server or "")
+    version = server.version if server is not None and view.state == ClientState.CONNECTED else ""
     return (
         Text(view.name),
         on,
+        Text(version, "dim"),
         knows_text(state, view),
         Text(str(view.reconnects)),
         Text(gap, gap_style),

