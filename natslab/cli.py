@@ -78,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the nats-server the lesson starts with (same as --nats-server)",
     )
 
+    report = commands.add_parser(
+        "report", help="turn a run (default: the latest) into an HTML page and Markdown"
+    )
+    report.add_argument("run_dir", nargs="?", type=Path, metavar="RUN_DIR")
+
     server = commands.add_parser("server", help="install and list other nats-server versions")
     server_commands = server.add_subparsers(dest="server_command", metavar="SUBCOMMAND")
     install = server_commands.add_parser(
@@ -195,6 +200,13 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
         return _tutorial(args, console)
     if args.command == "server":
         return _server(args, console)
+    if args.command == "report":
+        from natslab import report
+
+        html_path, md_path = report.write(args.run_dir or report.latest_run())
+        console.print(f"Markdown: {md_path}")
+        console.print(str(html_path))
+        return 0
     if args.command == "lab" and args.lab_command == "validate":
         return _validate(args.file, console)
     return _lab(args, console)
