@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import deque
 
 from rich.highlighter import Highlighter
 from rich.text import Text
@@ -140,3 +141,24 @@ class LogHighlighter(Highlighter):
             if pattern.search(line):
                 text.stylize(style)
                 return
+
+
+class CountHistory:
+    """Clients per server, sampled once a second, for the live chart beside the client panel."""
+
+    def __init__(self, length: int = 120, every: float = 1.0) -> None:
+        self.length = length
+        self.every = every
+        self.series: dict[str, deque[int]] = {}
+        self._last = 0.0
+
+    def sample(self, state: LabState, now: float) -> bool:
+        """Take a sample if one is due; True when the series changed."""
+        if now - self._last < self.every:
+            return False
+        self._last = now
+        for name, count in state.client_counts().items():
+            if name not in self.series:
+                self.series[name] = deque([0] * self.length, maxlen=self.length)
+            self.series[name].append(count)
+        return True

@@ -12,10 +12,14 @@ async def run_step(pilot, app, number: int) -> None:
     await pilot.press("n")
     await wait_for(
         pilot,
-        lambda: app.progress.next_index == number and not app.progress.running,
+        lambda: (
+            not app.progress.running and (app.progress.next_index == number or app.progress.failed)
+        ),
         STEP_TIMEOUT,
-        f"step {number} to pass (status: {app.query_one('#lesson-status').render()})",
+        f"step {number} to finish",
     )
+    checks = app.query_one("#checks").render()
+    assert app.progress.next_index == number, f"step {number} failed:\n{checks}"
 
 
 async def test_upgrade_lesson_end_to_end_on_screen(session, offset):

@@ -9,7 +9,15 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
 from natslab.state import LabState
-from natslab.views import CLIENT_COLUMNS, client_row, count_bars, mesh_text, ordered_clients
+from natslab.tui.widgets.client_chart import ClientChart
+from natslab.views import (
+    CLIENT_COLUMNS,
+    CountHistory,
+    client_row,
+    count_bars,
+    mesh_text,
+    ordered_clients,
+)
 
 
 class ClientPanel(Vertical):
@@ -23,10 +31,15 @@ class ClientPanel(Vertical):
     ClientPanel DataTable { height: 1fr; }
     """
 
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.history = CountHistory()
+
     def compose(self) -> ComposeResult:
         with Horizontal():
             yield Static(classes="bars")
             yield Static(classes="mesh")
+        yield ClientChart()
         table: DataTable[object] = DataTable(id="clients", cursor_type="row", zebra_stripes=True)
         table.add_columns(*CLIENT_COLUMNS)
         yield table
@@ -35,6 +48,8 @@ class ClientPanel(Vertical):
         self.border_title = "clients"
 
     def show(self, state: LabState) -> None:
+        if self.history.sample(state, time.time()):
+            self.query_one(ClientChart).show(self.history)
         self.query_one(".bars", Static).update(count_bars(state))
         self.query_one(".mesh", Static).update(mesh_text(state))
         table = self.query_one(DataTable)
