@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
+from typing import Literal
 
 from natslab.clients.client import ClientOptions
 from natslab.cluster.ports import SERVER_NAMES
@@ -120,10 +121,13 @@ class LabControls:
         shell = f"nats pub -s {url} {pub.subject} --count 1000000 --sleep {sleep} '{{{{.Count}}}}'"
         return Outcome(f"{pub.name} publishes {rate:g} msg/s to {server}", shell)
 
-    def toggle(self, option: str) -> Outcome:
+    def toggle(self, option: Literal["dont_randomize", "honor_lame_duck"]) -> Outcome:
         """Flip dont_randomize or honor_lame_duck for clients started from now on."""
         value = not getattr(self.client_options, option)
-        self.client_options = replace(self.client_options, **{option: value})
+        if option == "dont_randomize":
+            self.client_options = replace(self.client_options, dont_randomize=value)
+        else:
+            self.client_options = replace(self.client_options, honor_lame_duck=value)
         state = "on" if value else "off"
         return Outcome(
             f"{option} is {state} for new clients", f"nats-py: connect({option}={value})"
@@ -194,7 +198,11 @@ class LabControls:
                         partial(self.restart_server, name, True),
                     )
                 )
-        for option in ("dont_randomize", "honor_lame_duck"):
+        options: tuple[Literal["dont_randomize", "honor_lame_duck"], ...] = (
+            "dont_randomize",
+            "honor_lame_duck",
+        )
+        for option in options:
             state = "on" if getattr(self.client_options, option) else "off"
             ops.append(
                 Operation(
@@ -205,5 +213,5 @@ class LabControls:
             )
         return ops
 
-    async def _toggle(self, option: str) -> Outcome:
+    async def _toggle(self, option: Literal["dont_randomize", "honor_lame_duck"]) -> Outcome:
         return self.toggle(option)

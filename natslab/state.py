@@ -103,6 +103,7 @@ class ClientView:
     lame_duck_notices: int = 0
     errors: int = 0
     last_error: str = ""
+    error_kinds: dict[str, int] = field(default_factory=dict)
     seen_in_connz_on: str | None = None
 
     @property
@@ -417,6 +418,8 @@ class LabState:
         view = self._client(e.client)
         view.errors += 1
         view.last_error = e.message
+        if e.message in view.error_kinds or len(view.error_kinds) < 20:
+            view.error_kinds[e.message] = view.error_kinds.get(e.message, 0) + 1
 
     def _on_counts(self, e: cev.MessageCounts) -> None:
         view = self._client(e.client)

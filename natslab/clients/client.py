@@ -27,6 +27,8 @@ class ClientOptions:
     max_reconnect_attempts: int = -1  # -1: forever
     honor_lame_duck: bool = False
     connect_timeout: float = 2.0
+    user: str | None = None
+    password: str | None = None
 
 
 class LabClient:
@@ -51,10 +53,9 @@ class LabClient:
     async def start(self) -> None:
         """Connect to one of the seeds; fail with a sentence if none answers."""
         opts = self.options
+        shown = asdict(opts) | {"password": "***" if opts.password else None}
         self._emit(
-            ev.ClientStarting(
-                client=self.name, kind=self.kind, seeds=self.seeds, options=asdict(opts)
-            )
+            ev.ClientStarting(client=self.name, kind=self.kind, seeds=self.seeds, options=shown)
         )
         try:
             await self.nc.connect(
@@ -65,6 +66,8 @@ class LabClient:
                 max_reconnect_attempts=opts.max_reconnect_attempts,
                 connect_timeout=opts.connect_timeout,  # type: ignore[arg-type]
                 allow_reconnect=True,
+                user=opts.user,
+                password=opts.password,
                 error_cb=self._on_error,
                 disconnected_cb=self._on_disconnected,
                 reconnected_cb=self._on_reconnected,

@@ -49,6 +49,8 @@ def _options(settings: m.ClientSettings) -> ClientOptions:
         reconnect_wait=settings.reconnect_wait,
         max_reconnect_attempts=settings.max_reconnect_attempts,
         honor_lame_duck=settings.honor_lame_duck,
+        user=settings.user,
+        password=settings.password,
     )
 
 

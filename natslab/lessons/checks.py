@@ -236,6 +236,21 @@ def _learning_times(state: LabState, views: list[ClientView], servers: list[str]
     return f"{len(views)} client{'s' if len(views) > 1 else ''}: {known}"
 
 
+@check(m.ClientError, lambda c: f"{c.clients} report errors matching /{c.pattern}/")
+def _client_error(c: m.ClientError, ctx: LessonContext, now: float) -> Outcome:
+    pattern = ctx.compile(c.pattern)
+    hit = {
+        v.name: message
+        for v in select(ctx.session.state, c.clients)
+        for message in v.error_kinds
+        if pattern.search(message)
+    }
+    if len(hit) < c.at_least:
+        return Outcome(False, f"{len(hit)} clients so far (need {c.at_least})")
+    example = next(iter(hit.values()))
+    return Outcome(True, f"{len(hit)} clients, e.g. {example}")
+
+
 @check(m.MessagesLost, lambda c: f"{c.clients} lost at most {c.at_most} messages each")
 def _lost(c: m.MessagesLost, ctx: LessonContext, now: float) -> Outcome:
     views = select(ctx.session.state, c.clients)

@@ -99,6 +99,8 @@ class ClientSettings(_Strict):
     reconnect_wait: float = Field(default=2.0, ge=0, le=60)
     max_reconnect_attempts: int = Field(default=-1, ge=-1)
     honor_lame_duck: bool = False
+    user: str | None = None
+    password: str | None = None
 
 
 class StartClients(_Strict):
@@ -254,6 +256,20 @@ class Healthz(_Check):
     server: ServerName
 
 
+class ClientError(_Check):
+    """At least `at_least` selected clients reported an error matching `pattern`."""
+
+    type: Literal["client_error"]
+    clients: str = "*"
+    pattern: str
+    at_least: int = Field(default=1, ge=1)
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, pattern: str) -> str:
+        return _valid_regex(pattern)
+
+
 class MessagesLost(_Check):
     type: Literal["messages_lost"]
     clients: str = "*"
@@ -288,6 +304,7 @@ Check = Annotated[
     | NoClientsOn
     | ClientKnows
     | Healthz
+    | ClientError
     | MessagesLost
     | Drained
     | Report,

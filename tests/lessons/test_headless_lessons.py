@@ -77,7 +77,7 @@ def test_upgrade_passes_end_to_end_with_a_real_binary_swap(tmp_path, binary, sta
     assert no_server_left(state_dir)
 
 
-@pytest.mark.parametrize(("lesson", "steps"), [("seed", 4), ("seed-failure", 5)])
+@pytest.mark.parametrize(("lesson", "steps"), [("seed", 4), ("seed-failure", 5), ("auth", 4)])
 def test_short_lessons_pass_end_to_end(tmp_path, state_dir, lesson, steps):
     done = run_lesson(lesson, "--json", str(tmp_path / "out.json"))
     assert done.returncode == 0, done.stdout + done.stderr

@@ -42,7 +42,7 @@ servers = ["A"]
 
 def test_bundled_lessons_validate():
     lessons = catalog.bundled()
-    assert {"upgrade", "seed", "lame-duck", "herd", "seed-failure"} <= set(lessons)
+    assert {"upgrade", "seed", "lame-duck", "herd", "seed-failure", "auth"} <= set(lessons)
     for name, path in lessons.items():
         lesson = load_lesson(path)
         assert lesson.id == name
