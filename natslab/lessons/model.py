@@ -30,6 +30,17 @@ def _server_name(value: str) -> str:
 
 
 ServerName = Annotated[str, AfterValidator(_server_name)]
+
+
+def _valid_regex(pattern: str) -> str:
+    try:
+        re.compile(PORT_PLACEHOLDER.sub("0", pattern))
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from exc
+    return pattern
+
+
+Regex = Annotated[str, AfterValidator(_valid_regex)]
 PORT_PLACEHOLDER = re.compile(r"\{(client|cluster|monitor):([A-Z])\}")
 # Flags a lesson may pass to nats-server: logging and cluster naming only, never files or auth.
 ALLOWED_LOG_FLAGS = frozenset({"-D", "-V", "-DV", "-VV", "-DVV"})
@@ -183,13 +194,8 @@ class LogContains(_Check):
 
     type: Literal["log_contains"]
     server: ServerName
-    pattern: str
+    pattern: Regex
     since_step: bool = True
-
-    @field_validator("pattern")
-    @classmethod
-    def _compiles(cls, pattern: str) -> str:
-        return _valid_regex(pattern)
 
 
 class LogAbsent(_Check):
@@ -197,21 +203,8 @@ class LogAbsent(_Check):
 
     type: Literal["log_absent"]
     server: ServerName
-    pattern: str
+    pattern: Regex
     quiet_for: float = Field(default=3, gt=0, le=60)
-
-    @field_validator("pattern")
-    @classmethod
-    def _compiles(cls, pattern: str) -> str:
-        return _valid_regex(pattern)
-
-
-def _valid_regex(pattern: str) -> str:
-    try:
-        re.compile(PORT_PLACEHOLDER.sub("0", pattern))
-    except re.error as exc:
-        raise ValueError(f"not a valid regular expression: {exc}") from exc
-    return pattern
 
 
 class RouteMesh(_Check):
@@ -261,13 +254,8 @@ class ClientError(_Check):
 
     type: Literal["client_error"]
     clients: str = "*"
-    pattern: str
+    pattern: Regex
     at_least: int = Field(default=1, ge=1)
-
-    @field_validator("pattern")
-    @classmethod
-    def _compiles(cls, pattern: str) -> str:
-        return _valid_regex(pattern)
 
 
 class MessagesLost(_Check):

@@ -82,17 +82,7 @@ class LessonRunner:
         """Run (or retry) one step: actions first, then checks until they hold or time out."""
         step = self.lesson.steps[index]
         result = StepResult(index, step.title)
-        self.results[index] = result
-        started = time.time()
-        self.ctx.step_started_at = started
-        self._emit(
-            ev.StepStarted(
-                index=index,
-                title=step.title,
-                narrative=step.narrative,
-                commands=tuple(step.commands),
-            )
-        )
+        started = self._begin(index, result)
         result.ok = await self._perform(index, step, result) and await self._verify(
             index, step, result
         )
@@ -108,6 +98,15 @@ class LessonRunner:
             return await self.run_step(index)
         step = self.lesson.steps[index]
         result = StepResult(index, step.title, actions=list(previous.actions))
+        started = self._begin(index, result)
+        result.ok = await self._verify(index, step, result)
+        result.duration = time.time() - started
+        self._emit(ev.StepFinished(index=index, ok=result.ok, duration=result.duration))
+        return result
+
+    def _begin(self, index: int, result: StepResult) -> float:
+        """Record the step's result slot, start its clock for log checks, and announce it."""
+        step = self.lesson.steps[index]
         self.results[index] = result
         started = time.time()
         self.ctx.step_started_at = started
@@ -119,10 +118,7 @@ class LessonRunner:
                 commands=tuple(step.commands),
             )
         )
-        result.ok = await self._verify(index, step, result)
-        result.duration = time.time() - started
-        self._emit(ev.StepFinished(index=index, ok=result.ok, duration=result.duration))
-        return result
+        return started
 
     async def _perform(self, index: int, step: Step, result: StepResult) -> bool:
         for item in step.actions:
