@@ -1,0 +1,86 @@
+"""A server crashing mid-step, and many start/stop and connect/disconnect cycles."""
+
+import asyncio
+import gc
+
+import psutil
+
+from natslab.cluster.spec import walkthrough_spec
+from natslab.lessons.context import RunSettings
+from natslab.lessons.model import Lesson
+from natslab.lessons.runner import LessonRunner
+from natslab.session import LabSession
+from tests.helpers import async_wait_until
+
+CRASHING = {
+    "id": "crash",
+    "title": "A server dies under a check",
+    "servers": ["A", "B"],
+    "steps": [
+        {
+            "title": "Mesh, then wait on a client that cannot come",
+            "actions": [
+                {"type": "start_server", "server": "A"},
+                {"type": "start_server", "server": "B"},
+            ],
+            "checks": [
+                {"type": "route_mesh", "servers": ["A", "B"], "timeout": 20},
+                {"type": "server_ready", "server": "A", "timeout": 20},
+                {"type": "client_on", "clients": "never-*", "servers": ["A"], "timeout": 3},
+            ],
+        }
+    ],
+}
+
+
+async def test_a_server_killed_mid_step_fails_the_check_and_spares_the_rest(offset):
+    session = LabSession.open()
+    session.start_polling(0.1)
+    runner = LessonRunner(Lesson.model_validate(CRASHING), session, RunSettings(offset=offset))
+    try:
+        step = asyncio.create_task(runner.run_step(0))
+        await async_wait_until(lambda: session.state.is_full_mesh("AB"), 20)
+        await session.supervisor.kill("A")
+        result = await step
+        assert not result.ok
+        assert result.checks[-1].observation == "no open lab client matches 'never-*'"
+        assert session.state.servers["A"].state == "stopped"
+        assert session.supervisor.is_running("B")
+        assert (await session.supervisor.status("B")).up
+    finally:
+        await session.close()
+
+
+def resources() -> tuple[int, int, int]:
+    me = psutil.Process()
+    gc.collect()
+    return me.num_fds(), len(asyncio.all_tasks()), me.memory_info().rss
+
+
+async def test_churn_leaves_descriptors_tasks_and_memory_flat(offset):
+    session = LabSession.open()
+    try:
+        spec = walkthrough_spec("A", offset, route_to=(), log_flags=())
+        await session.supervisor.start(spec)
+        await session.supervisor.stop("A")
+        fds0, tasks0, rss0 = resources()
+        for _ in range(200):
+            await session.supervisor.start(spec)
+            await session.supervisor.stop("A")
+        fds1, tasks1, rss1 = resources()
+        assert fds1 <= fds0 + 2 and tasks1 <= tasks0
+        assert rss1 - rss0 < 30 * 2**20, (rss0, rss1)
+
+        await session.supervisor.start(spec)
+        url = session.client_url("A")
+        await session.fleet.start_subscribers(50, [url])
+        await session.fleet.stop()
+        fds2, tasks2, rss2 = resources()
+        for _ in range(100):
+            await session.fleet.start_subscribers(50, [url])
+            await session.fleet.stop()
+        fds3, tasks3, rss3 = resources()
+        assert fds3 <= fds2 + 2 and tasks3 <= tasks2 + 1
+        assert rss3 - rss2 < 60 * 2**20, (rss2, rss3)
+    finally:
+        await session.close()
