@@ -42,3 +42,11 @@ def test_the_run_records_its_events_as_json_lines(offset, state_dir):
     assert {"ServerReady", "ClientStarting", "ClientConnected", "ClientClosed"} <= set(kinds)
     assert kinds[-1] == "ServerExited" and records[-1]["expected"] is True
     assert "LogLines" not in kinds
+
+
+def test_two_runs_in_the_same_second_get_their_own_folders(state_dir):
+    from natslab.cluster.rundir import RunDir
+
+    first, second = RunDir.create(), RunDir.create()
+    assert first.path != second.path
+    assert first.path.parent == second.path.parent

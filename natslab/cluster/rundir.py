@@ -78,8 +78,7 @@ class RunDir:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         try:
             base.mkdir(parents=True, exist_ok=True)
-            path = base / f"{stamp}-{os.getpid()}"
-            path.mkdir()
+            path = _fresh_folder(base, f"{stamp}-{os.getpid()}")
         except OSError as exc:
             raise NatslabError(
                 f"Cannot create the run directory under {base}: {exc.strerror or exc}; "
@@ -113,6 +112,18 @@ class RunDir:
         tmp = target.with_suffix(f".tmp{os.getpid()}")
         tmp.write_text(json.dumps(asdict(self.state), indent=2))
         tmp.replace(target)
+
+
+def _fresh_folder(base: Path, name: str) -> Path:
+    """base/name, or base/name-2, -3, ... when one process starts several runs in a second."""
+    for attempt in range(1, 1000):
+        path = base / (name if attempt == 1 else f"{name}-{attempt}")
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"too many runs named {name}")
 
 
 def process_started_at(pid: int) -> float:

@@ -1,0 +1,270 @@
+"""natslab benchmarks: print figures against their targets. `--quick` is CI's smoke run.
+
+python benchmarks/run.py            # the full run written down in BENCHMARKS.md
+python benchmarks/run.py --quick    # one short round of each, to show they still work
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+from natslab.clients.events import ClientReconnected
+from natslab.cluster.events import LogLines
+from natslab.cluster.ports import find_free_offset
+from natslab.cluster.spec import walkthrough_spec
+from natslab.session import LabSession
+
+NATSLAB = str(Path(sys.executable).parent / "natslab")
+FLOOD_PUBLISHER = """
+import asyncio, sys, nats
+async def main():
+    async def quiet(e): pass
+    nc = await nats.connect(sys.argv[1], error_cb=quiet)
+    end = asyncio.get_running_loop().time() + float(sys.argv[2])
+    while asyncio.get_running_loop().time() < end:
+        for _ in range(200):
+            await nc.publish("flood", b"x" * 16)
+        await nc.flush()
+    await nc.close()
+asyncio.run(main())
+"""
+
+
+def report(name: str, value: str, target: str) -> None:
+    print(f"{name:<58} {value:>22}   target {target}", flush=True)
+
+
+def bench_help(runs: int) -> None:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([NATSLAB, "--help"], capture_output=True, check=True)
+        times.append(time.perf_counter() - start)
+    report("start-up: natslab --help (median)", f"{statistics.median(times):.3f} s", "<= 0.3 s")
+
+
+def bench_upgrade(runs: int) -> None:
+    walls, unavoidable = [], []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            results = Path(tmp) / "upgrade.json"
+            env = os.environ | {"NATSLAB_STATE_DIR": tmp}
+            start = time.perf_counter()
+            subprocess.run(
+                [
+                    NATSLAB,
+                    "tutorial",
+                    "upgrade",
+                    "--headless",
+                    "--port-offset",
+                    "auto",
+                    "--json",
+                    str(results),
+                ],
+                capture_output=True,
+                check=True,
+                env=env,
+            )
+            walls.append(time.perf_counter() - start)
+            steps = json.loads(results.read_text())["steps"]
+            # What nats-server and nats-py impose: the 3 s the route-retry quiet window needs
+            # (step 2) and the failover steps, where clients may sit out a 2 s reconnect wait.
+            unavoidable.append(sum(steps[i]["duration"] for i in (1, 4, 6, 8)))
+    report(
+        "tutorial upgrade --headless, wall (median)", f"{statistics.median(walls):.1f} s", "<= 15 s"
+    )
+    report(
+        "  of which waits imposed by server/client (median)",
+        f"{statistics.median(unavoidable):.1f} s",
+        "reported",
+    )
+
+
+async def bench_visibility(clients: int) -> None:
+    session = LabSession.open()
+    offset = find_free_offset("ABC")
+    lags: list[float] = []
+
+    def after_state(event: object) -> None:
+        # Runs after LabState (subscribed first): how long the fold took to show the move.
+        if isinstance(event, ClientReconnected):
+            view = session.state.clients[event.client]
+            if view.server and view.server != "A":
+                lags.append(time.time() - event.at)
+
+    session.bus.subscribe(after_state)
+    try:
+        for name in "AB":
+            await session.supervisor.start(walkthrough_spec(name, offset))
+        await session.supervisor.wait_for_mesh("AB")
+        names = [
+            s.name
+            for s in await session.fleet.start_subscribers(clients, [session.client_url("A")])
+        ]
+        await session.supervisor.start(walkthrough_spec("C", offset))
+        ready = session.state.servers["C"].ready_at or time.time()
+        deadline = time.time() + 10
+        while time.time() < deadline and not all(
+            "C" in session.state.clients[n].known_servers() for n in names
+        ):
+            await asyncio.sleep(0.005)
+        learned = max(session.state.clients[n].learned_at("C") or 0 for n in names)
+        report(
+            f"gossip: C ready -> all {clients} clients know C",
+            f"{(learned - ready) * 1000:.0f} ms",
+            "<= 1 s",
+        )
+        await session.supervisor.stop("A")
+        deadline = time.time() + 30
+        while time.time() < deadline and len(lags) < clients:
+            await asyncio.sleep(0.01)
+        report(
+            "failover: client reconnected -> LabState shows it (max)",
+            f"{max(lags) * 1000:.2f} ms",
+            "<= 50 ms",
+        )
+    finally:
+        await session.close()
+
+
+async def bench_ingest(seconds: float) -> None:
+    session = LabSession.open()
+    offset = find_free_offset("A")
+    lines = 0
+
+    def count(event: object) -> None:
+        nonlocal lines
+        if isinstance(event, LogLines):
+            lines += len(event.lines)
+
+    session.bus.subscribe(count)
+    me = psutil.Process()
+    try:
+        await session.supervisor.start(
+            walkthrough_spec("A", offset, route_to=(), log_flags=("-DV",))
+        )
+        rss0 = me.memory_info().rss
+        publisher = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", FLOOD_PUBLISHER, session.client_url("A"), str(seconds)
+        )
+        start, counted0 = time.perf_counter(), lines
+        await publisher.wait()
+        elapsed = time.perf_counter() - start
+        rate = (lines - counted0) / elapsed
+        rss1 = me.memory_info().rss
+        report("log ingestion (-DV + flooding publisher), lines/s", f"{rate:,.0f}", ">= 50,000")
+        report(
+            "  natslab RSS before -> after", f"{rss0 / 2**20:.0f} -> {rss1 / 2**20:.0f} MiB", "flat"
+        )
+    finally:
+        await session.close()
+
+
+async def bench_scale(servers: str, clients: int) -> None:
+    from natslab.lessons.context import RunSettings
+    from natslab.tui.app import NatsLabApp
+    from natslab.tui.widgets.client_panel import ClientPanel
+
+    session = LabSession.open()
+    offset = find_free_offset(servers)
+    me = psutil.Process()
+    me.cpu_percent(None)
+    try:
+        for name in servers:
+            await session.supervisor.start(walkthrough_spec(name, offset))
+        per_server = clients // len(servers)
+        for name in servers:
+            await session.fleet.start_subscribers(
+                per_server, [session.client_url(name)], prefix=f"s{name.lower()}"
+            )
+        app = NatsLabApp(session, list(servers), RunSettings(offset=offset))
+        async with app.run_test(size=(160, 50)) as pilot:
+            await pilot.pause(1.0)
+            panel = app.query_one(ClientPanel)
+            times = []
+            for _ in range(10):
+                start = time.perf_counter()
+                panel.query_one("DataTable").clear()  # force the full redraw path
+                panel.show(session.state)
+                times.append(time.perf_counter() - start)
+                await pilot.pause(0.05)
+        report(
+            f"scale: {len(servers)} servers, {clients} clients, full client-panel refresh",
+            f"{statistics.median(times) * 1000:.0f} ms",
+            "<= 50 ms",
+        )
+        report(
+            "  natslab RSS / CPU",
+            f"{me.memory_info().rss / 2**20:.0f} MiB / {me.cpu_percent(None):.0f}%",
+            "reported",
+        )
+    finally:
+        await session.close()
+
+
+def bench_first_frame() -> None:
+    """Start the TUI in tmux and time until the lesson panel is on the screen."""
+    with tempfile.TemporaryDirectory() as tmp:
+        name = f"natslab-bench-{os.getpid()}"
+        subprocess.run(
+            ["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", "sleep 60"],
+            check=True,
+        )
+        try:
+            start = time.perf_counter()
+            subprocess.run(
+                [
+                    "tmux",
+                    "respawn-pane",
+                    "-k",
+                    "-t",
+                    name,
+                    f"env -u COLUMNS -u LINES NATSLAB_STATE_DIR={tmp} {NATSLAB} "
+                    "tutorial upgrade --port-offset auto",
+                ],
+                check=True,
+            )
+            while time.perf_counter() - start < 20:
+                screen = subprocess.run(
+                    ["tmux", "capture-pane", "-p", "-t", name], capture_output=True, text=True
+                ).stdout
+                if "Press n to run step 1" in screen:
+                    break
+                time.sleep(0.01)
+            report(
+                "start-up: TUI first frame (tmux)",
+                f"{time.perf_counter() - start:.2f} s",
+                "<= 1.5 s",
+            )
+        finally:
+            subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one short round of each")
+    args = parser.parse_args()
+    quick = args.quick
+    print(f"natslab benchmarks on {os.cpu_count()} cores ({'quick' if quick else 'full'} run)")
+    bench_help(3 if quick else 15)
+    bench_first_frame()
+    bench_upgrade(1 if quick else 3)
+    asyncio.run(bench_visibility(5 if quick else 20))
+    asyncio.run(bench_ingest(1.0 if quick else 10.0))
+    asyncio.run(bench_scale("ABC" if quick else "ABCDE", 30 if quick else 500))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
