@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument(
         "--cleanup", action="store_true", help="stop servers that a crashed natslab run left behind"
     )
+    doctor.add_argument(
+        "--lesson", metavar="LESSON", help="also check the lesson, and the ports of its servers"
+    )
 
     tutorial = commands.add_parser(
         "tutorial", help="walk through a lesson against real servers ('list' shows them)"
@@ -195,7 +198,7 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
     if args.command == "doctor":
         from natslab.doctor import run_doctor
 
-        return run_doctor(console, args.nats_server, args.port_offset, args.cleanup)
+        return run_doctor(console, args.nats_server, args.port_offset, args.cleanup, args.lesson)
     if args.command == "tutorial":
         return _tutorial(args, console)
     if args.command == "server":

