@@ -185,12 +185,20 @@ async def test_lame_duck_honoring_clients_leave_first(session, start_servers):
     )
     stayers = await session.fleet.start_subscribers(3, a, prefix="stay")
     state = session.state
+    everyone = [c.name for c in movers + stayers]
+    # A client that has not heard of B yet could only ever go back to A.
+    await async_wait_until(
+        lambda: all("B" in state.clients[n].known_servers() for n in everyone),
+        5,
+        what=lambda: f"every client to know B: {where(state, everyone)}",
+    )
     session.supervisor.lame_duck("A")
 
+    names = [m.name for m in movers]
     await async_wait_until(
-        lambda: connected_elsewhere(state, [m.name for m in movers], "A"),
+        lambda: connected_elsewhere(state, names, "A"),
         FAILOVER_TIMEOUT,
-        what="honoring clients to leave A",
+        what=lambda: f"honoring clients to leave A: {where(state, names)}",
     )
     # The server waits out its grace period (10 s) before it closes anyone itself.
     assert session.supervisor.is_running("A")
