@@ -19,9 +19,6 @@ class EventBus:
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
-    def unsubscribe(self, listener: Listener) -> None:
-        self._listeners.remove(listener)
-
     def emit(self, event: object) -> None:
         for listener in list(self._listeners):
             try:

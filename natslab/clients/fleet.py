@@ -68,9 +68,6 @@ class Fleet:
         await self._start([publisher])
         return publisher
 
-    def subscribers(self) -> list[Subscriber]:
-        return [c for c in self.clients.values() if isinstance(c, Subscriber)]
-
     def publishers(self) -> list[Publisher]:
         return [c for c in self.clients.values() if isinstance(c, Publisher)]
 
