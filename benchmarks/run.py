@@ -26,6 +26,23 @@ from natslab.cluster.spec import walkthrough_spec
 from natslab.session import LabSession
 
 NATSLAB = str(Path(sys.executable).parent / "natslab")
+PACED_PUBLISHER = """
+import asyncio, sys, nats
+async def main():
+    async def quiet(e): pass
+    nc = await nats.connect(sys.argv[1], error_cb=quiet)
+    loop = asyncio.get_running_loop()
+    rate, end = float(sys.argv[2]), loop.time() + float(sys.argv[3])
+    sent, start = 0, loop.time()
+    while loop.time() < end:
+        await nc.publish("flood", b"x" * 16)
+        sent += 1
+        ahead = sent / rate - (loop.time() - start)
+        if ahead > 0:
+            await asyncio.sleep(ahead)
+    await nc.close()
+asyncio.run(main())
+"""
 FLOOD_PUBLISHER = """
 import asyncio, sys, nats
 async def main():
@@ -213,6 +230,102 @@ async def bench_scale(servers: str, clients: int) -> None:
         await session.close()
 
 
+async def bench_tui(samples: int, rate: float) -> None:
+    """Keys under a log flood, and how soon a failover is drawn, both through Pilot."""
+    from natslab.lessons.context import RunSettings
+    from natslab.tui.app import NatsLabApp
+    from natslab.tui.widgets.client_panel import ClientPanel
+
+    session = LabSession.open()
+    offset = find_free_offset("ABC")
+    try:
+        for name in "ABC":
+            spec = walkthrough_spec(name, offset, log_flags=("-DV",), cluster_name="bench")
+            await session.supervisor.start(spec)
+        await session.supervisor.wait_for_mesh("ABC")
+        app = NatsLabApp(session, list("ABC"), RunSettings(offset=offset))
+        async with app.run_test(size=(160, 50)) as pilot:
+            # One publisher per server, in its own process (the flood is the servers' output,
+            # not natslab's own publishing): each traced message is a few -DV lines.
+            floods = [
+                await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-c",
+                    PACED_PUBLISHER,
+                    session.client_url(name),
+                    str(rate),
+                    "600",
+                )
+                for name in "ABC"
+            ]
+            lines: dict[str, int] = {}
+
+            def count(event: object) -> None:
+                if isinstance(event, LogLines):
+                    lines[event.server] = lines.get(event.server, 0) + len(event.lines)
+
+            session.bus.subscribe(count)
+            await pilot.pause(1.0)
+            flood_start = time.perf_counter()
+            latencies = []
+            for _ in range(samples):
+                # tab moves the focus: the smallest thing a key can do that shows on screen.
+                # The key goes in as the terminal driver would post it; Pilot.press would also
+                # wait for the screen to fall idle, which a flooding log never lets it do.
+                before = app.focused
+                start = time.perf_counter()
+                app.simulate_key("tab")
+                while app.focused is before:
+                    await asyncio.sleep(0.001)
+                latencies.append(time.perf_counter() - start)
+                await asyncio.sleep(0.05)
+            per_server = min(lines.values()) / (time.perf_counter() - flood_start)
+            latencies.sort()
+            p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)]
+            report(
+                f"key latency under flood (~{per_server:,.0f} lines/s per server), p95",
+                f"{p95 * 1000:.0f} ms",
+                "<= 100 ms",
+            )
+
+            url = session.client_url("A")
+            subs = await session.fleet.start_subscribers(5, [url], prefix="watch")
+            while not all(
+                {"B", "C"} <= session.state.clients[s.name].known_servers() for s in subs
+            ):
+                await asyncio.sleep(0.01)
+            moved: dict[str, float] = {}
+            session.bus.subscribe(
+                lambda e: (
+                    moved.setdefault(e.client, e.at) if isinstance(e, ClientReconnected) else None
+                )
+            )
+            await session.supervisor.stop("A")
+            table = app.query_one(ClientPanel).query_one("DataTable")
+            drawn: dict[str, float] = {}
+            deadline = time.time() + 30
+            while len(drawn) < len(subs) and time.time() < deadline:
+                for s in subs:
+                    if s.name in moved and s.name not in drawn:
+                        try:
+                            shown = table.get_row(s.name)[1].plain  # type: ignore[attr-defined]
+                        except Exception:
+                            continue
+                        if shown[-1:] in {"B", "C"}:
+                            drawn[s.name] = time.time() - moved[s.name]
+                await asyncio.sleep(0.005)
+            report(
+                "failover: client reconnected -> TUI shows it (max)",
+                f"{max(drawn.values()) * 1000:.0f} ms",
+                "<= 250 ms",
+            )
+            for flood in floods:
+                flood.kill()
+                await flood.wait()
+    finally:
+        await session.close()
+
+
 def bench_first_frame() -> None:
     """Start the TUI in tmux and time until the lesson panel is on the screen."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -254,7 +367,13 @@ def bench_first_frame() -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one short round of each")
+    parser.add_argument(
+        "--soak", type=float, metavar="SECONDS", help="only the log-ingestion flood, this long"
+    )
     args = parser.parse_args()
+    if args.soak:
+        asyncio.run(bench_ingest(args.soak))
+        return 0
     quick = args.quick
     print(f"natslab benchmarks on {os.cpu_count()} cores ({'quick' if quick else 'full'} run)")
     bench_help(3 if quick else 15)
@@ -263,6 +382,7 @@ def main() -> int:
     asyncio.run(bench_visibility(5 if quick else 20))
     asyncio.run(bench_ingest(1.0 if quick else 10.0))
     asyncio.run(bench_scale("ABC" if quick else "ABCDE", 30 if quick else 500))
+    asyncio.run(bench_tui(5 if quick else 40, 300 if quick else 1000))
     return 0
 
 

@@ -96,6 +96,7 @@ class NatsLabApp(App[int]):
         self._pending: dict[str, deque[str]] = defaultdict(lambda: deque(maxlen=PANE_LINES))
         self._dirty = True
         self._notes_index = 0
+        self._panes: dict[str, ServerPane] = {}
 
     # --- layout ------------------------------------------------------------------------
 
@@ -170,10 +171,16 @@ class NatsLabApp(App[int]):
         )
 
     def _pane(self, server: str) -> ServerPane:
-        panes = self.query(f"#pane-{server}")
-        if panes:
-            return panes.first(ServerPane)
+        # Looked up ten times a second per server: a dict, not a DOM query.
+        pane = self._panes.get(server)
+        if pane is None:
+            found = self.query(f"#pane-{server}")
+            pane = found.first(ServerPane) if found else None
+        if pane is not None:
+            self._panes[server] = pane
+            return pane
         pane = ServerPane(server)
+        self._panes[server] = pane
         self.query_one("#panes", Grid).mount(pane)
         self.call_after_refresh(self._fit_panes)
         return pane
