@@ -240,7 +240,8 @@ def _run_tui(session: LabSession, app: NatsLabApp) -> int:
         await app.run_async()
         return app.return_code or 0
 
-    return session.run(main)
+    # On SIGHUP (the terminal went away) or SIGTERM, let Textual exit and restore the tty.
+    return session.run(main, stop=lambda signum: app.exit(128 + signum))
 
 
 def _lab(args: argparse.Namespace, console: Console) -> int:

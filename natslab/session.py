@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -19,6 +20,8 @@ from natslab.recorder import EventRecorder
 from natslab.state import LabState
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+STOP_GRACE = 5.0
+ABANDON_AFTER = 15.0
 
 
 class LabSession:
@@ -54,6 +57,12 @@ class LabSession:
                 self.supervisor.poll_forever(interval), name="monitor polling"
             )
 
+    def _abandon(self, signum: int) -> None:
+        """Last resort: SIGKILL every server and leave now; the run directory stays."""
+        self.supervisor.kill_all_now()
+        self.run_dir.finish()
+        os._exit(128 + signum)
+
     def client_url(self, server: str, host: str | None = None) -> str:
         """A client URL for a lab server; host='localhost' gives the walkthrough's spelling."""
         spec = self.supervisor.specs[server]
@@ -72,11 +81,20 @@ class LabSession:
             self.run_dir.finish()
             self.recorder.close()
 
-    def run(self, main: Callable[[LabSession], Coroutine[Any, Any, int]]) -> int:
-        """Run main until it returns or a signal arrives; Ctrl+C gives 0, SIGTERM 128+15."""
-        return asyncio.run(self._run(main))
+    def run(
+        self,
+        main: Callable[[LabSession], Coroutine[Any, Any, int]],
+        stop: Callable[[int], None] | None = None,
+    ) -> int:
+        """Run main until it returns or a signal arrives; Ctrl+C gives 0, SIGTERM 128+15.
+        `stop`, if given, is asked to wind main down first (the TUI exits its app)."""
+        return asyncio.run(self._run(main, stop))
 
-    async def _run(self, main: Callable[[LabSession], Coroutine[Any, Any, int]]) -> int:
+    async def _run(
+        self,
+        main: Callable[[LabSession], Coroutine[Any, Any, int]],
+        stop: Callable[[int], None] | None = None,
+    ) -> int:
         loop = asyncio.get_running_loop()
         task = asyncio.ensure_future(main(self))
         received: list[int] = []
@@ -84,9 +102,15 @@ class LabSession:
         def on_signal(signum: int) -> None:
             if received:
                 # A second signal while we clean up: stop being polite.
-                self.supervisor.kill_all_now()
+                self._abandon(received[0])
             received.append(signum)
-            task.cancel()
+            if stop is None:
+                task.cancel()
+            else:
+                stop(signum)
+                loop.call_later(STOP_GRACE, task.cancel)
+            # If even the cleanup hangs (say, on a terminal that is gone), leave anyway.
+            loop.call_later(ABANDON_AFTER, self._abandon, signum)
 
         for signum in _STOP_SIGNALS:
             loop.add_signal_handler(signum, on_signal, signum)

@@ -114,3 +114,42 @@ def test_upgrade_in_a_real_terminal(tmp_path, state_dir):
 
 def test_installed_command_is_the_one_under_test():
     assert Path(NATSLAB).exists()
+
+
+def test_closing_the_terminal_stops_natslab_and_its_servers(tmp_path, state_dir):
+    env = {
+        "NATSLAB_STATE_DIR": str(state_dir),
+        "TERM": "xterm-256color",
+        "PATH": os.environ.get("PATH", ""),
+    }
+    term = Terminal(f"natslab-hup-{os.getpid()}", f"{NATSLAB} lab --port-offset auto", env)
+    try:
+        term.wait_for("● running", timeout=30)
+        deadline = time.monotonic() + 30
+        while len(run_pids := _pids(state_dir)) < 3:
+            assert time.monotonic() < deadline, term.screen()
+            time.sleep(0.2)
+        natslab = [
+            p
+            for p in psutil.process_iter(["cmdline"])
+            if p.info["cmdline"] and p.info["cmdline"][1:3] == [NATSLAB, "lab"]
+        ]
+    finally:
+        term.close()  # tmux sends SIGHUP, as closing a terminal window does
+    deadline = time.monotonic() + 20
+    while any(
+        psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        for pid in run_pids | {p.pid for p in natslab}
+    ):
+        assert time.monotonic() < deadline, "natslab or a server outlived its terminal"
+        time.sleep(0.2)
+
+
+def _pids(state_dir) -> set[int]:
+    pids = set()
+    for state_file in state_dir.glob("runs/*/run.json"):
+        try:
+            pids |= {r["pid"] for r in json.loads(state_file.read_text())["servers"].values()}
+        except ValueError:
+            continue
+    return pids
