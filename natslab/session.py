@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import threading
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from natslab.state import LabState
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 STOP_GRACE = 5.0
-ABANDON_AFTER = 15.0
+ABANDON_AFTER = 10.0
 
 
 class LabSession:
@@ -109,8 +110,11 @@ class LabSession:
             else:
                 stop(signum)
                 loop.call_later(STOP_GRACE, task.cancel)
-            # If even the cleanup hangs (say, on a terminal that is gone), leave anyway.
-            loop.call_later(ABANDON_AFTER, self._abandon, signum)
+            # If even the cleanup hangs, leave anyway. A thread, because what hangs may be the
+            # event loop itself: Textual's shutdown can block forever on a terminal that is gone.
+            watchdog = threading.Timer(ABANDON_AFTER, self._abandon, args=(signum,))
+            watchdog.daemon = True
+            watchdog.start()
 
         for signum in _STOP_SIGNALS:
             loop.add_signal_handler(signum, on_signal, signum)

@@ -44,14 +44,8 @@ def registered() -> set[type]:
 
 
 def _options(settings: m.ClientSettings) -> ClientOptions:
-    return ClientOptions(
-        dont_randomize=settings.dont_randomize,
-        reconnect_wait=settings.reconnect_wait,
-        max_reconnect_attempts=settings.max_reconnect_attempts,
-        honor_lame_duck=settings.honor_lame_duck,
-        user=settings.user,
-        password=settings.password,
-    )
+    # The lesson's settings use the client's own option names, one for one.
+    return ClientOptions(**settings.model_dump())
 
 
 @action(m.StartServer)
