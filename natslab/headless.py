@@ -91,12 +91,10 @@ class TimelinePrinter:
         self.printed = state.noted
 
     def __call__(self, _event: object) -> None:
-        fresh = self.state.noted - self.printed
-        if fresh <= 0:
-            return
+        entries = self.state.entries_since(self.printed)
         self.printed = self.state.noted
         origin = self.state.started_at or 0.0
-        for entry in list(self.state.timeline)[-fresh:]:
+        for entry in entries:
             style = "red" if "unexpectedly" in entry.text else _KIND_STYLE.get(entry.kind, "")
             text = f"[{style}]{escape(entry.text)}[/]" if style else escape(entry.text)
             self.console.print(f"[dim]+{entry.at - origin:7.2f}s[/] {text}")

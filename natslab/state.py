@@ -188,6 +188,11 @@ class LabState:
             frozenset((a, b)) in self._mesh for i, a in enumerate(names) for b in names[i + 1 :]
         )
 
+    def entries_since(self, noted: int) -> list[TimelineEntry]:
+        """Timeline entries added after the reader last saw `noted` (bounded by the deque)."""
+        fresh = min(self.noted - noted, len(self.timeline))
+        return list(self.timeline)[-fresh:] if fresh > 0 else []
+
     def known_but_down(self, client: str) -> set[str]:
         """Servers still in a client's pool although they are not running: nats-py never
         forgets a discovered server, so it may try them again on its next reconnect."""

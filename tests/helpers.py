@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TypeVar
+
+import psutil
 
 T = TypeVar("T")
 
@@ -50,3 +54,23 @@ async def async_wait_until(
                 f"timed out after {timeout:g} s waiting for {described or predicate}"
             )
         await asyncio.sleep(interval)
+
+
+def server_alive(pid: int) -> bool:
+    """Running, and not merely a zombie waiting for a parent to reap it."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def run_server_pids(state_dir: Path) -> set[int]:
+    """Every server pid the run-state files under state_dir record right now."""
+    pids: set[int] = set()
+    for state_file in state_dir.glob("runs/*/run.json"):
+        try:
+            servers = json.loads(state_file.read_text())["servers"]
+        except (ValueError, OSError):
+            continue  # caught mid-write; the atomic replace makes this rare
+        pids |= {record["pid"] for record in servers.values()}
+    return pids

@@ -9,6 +9,7 @@ import pytest
 
 from natslab.cluster.ports import ports_for
 from tests.cli_process import NatslabProcess, run_natslab
+from tests.helpers import server_alive
 
 
 @pytest.fixture
@@ -28,13 +29,6 @@ def lab():
 def run_state(state_dir):
     (state_file,) = state_dir.glob("runs/*/run.json")
     return json.loads(state_file.read_text())
-
-
-def gone(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
 
 
 def test_version():
@@ -102,7 +96,7 @@ def test_headless_lab_forms_a_full_mesh_and_stops_cleanly_on_ctrl_c(lab, offset,
 
     natslab.proc.send_signal(signal.SIGINT)
     assert natslab.wait(30) == 0
-    assert all(gone(pid) for pid in pids)
+    assert all(not server_alive(pid) for pid in pids)
     assert "sub-1 closed: stopped by the lab" in natslab.output
     assert "A stopped (exit code 0)" in natslab.output
     assert run_state(state_dir)["ended"] is True
@@ -114,7 +108,7 @@ def test_sigterm_stops_every_server_with_a_nonzero_status(lab, offset, state_dir
     pids = [rec["pid"] for rec in run_state(state_dir)["servers"].values()]
     natslab.proc.send_signal(signal.SIGTERM)
     assert natslab.wait(30) == 128 + signal.SIGTERM
-    assert all(gone(pid) for pid in pids)
+    assert all(not server_alive(pid) for pid in pids)
     # The full logs stay behind for a look back.
     (log_a,) = state_dir.glob("runs/*/A.log")
     assert "Server Exiting" in log_a.read_text()

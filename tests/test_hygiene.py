@@ -13,14 +13,7 @@ from natslab.cluster.leftovers import find_leftovers, reap
 from natslab.cluster.rundir import RunDir, ServerRecord, runs_dir
 from natslab.cluster.spec import walkthrough_spec
 from tests.cli_process import NatslabProcess, run_natslab
-from tests.helpers import wait_until
-
-
-def alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
+from tests.helpers import server_alive, wait_until
 
 
 def test_sigkill_of_natslab_takes_its_servers_down_within_two_seconds(offset, state_dir):
@@ -29,11 +22,11 @@ def test_sigkill_of_natslab_takes_its_servers_down_within_two_seconds(offset, st
         natslab.wait_for("Full mesh", timeout=30)
         (state_file,) = state_dir.glob("runs/*/run.json")
         pids = [rec["pid"] for rec in json.loads(state_file.read_text())["servers"].values()]
-        assert len(pids) == 2 and all(alive(pid) for pid in pids)
+        assert len(pids) == 2 and all(server_alive(pid) for pid in pids)
 
         natslab.proc.send_signal(signal.SIGKILL)
         natslab.wait(10)
-        wait_until(lambda: not any(alive(pid) for pid in pids), 2.0, what="servers to die")
+        wait_until(lambda: not any(server_alive(pid) for pid in pids), 2.0, what="servers to die")
     finally:
         natslab.close()
     doctor = run_natslab("doctor", "--port-offset", str(offset))

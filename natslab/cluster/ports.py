@@ -58,9 +58,14 @@ def ports_for(name: str, offset: int = 0) -> ServerPorts:
 def check_free(names: Iterable[str], offset: int = 0, host: str = "127.0.0.1") -> None:
     """Fail with one sentence naming the first taken port, its holder, and the way out."""
     for name in names:
-        for port, purpose in ports_for(name, offset).labelled():
-            if not is_free(port, host):
-                raise PortInUseError(port_taken_message(port, f"{purpose} port of server {name}"))
+        ensure_free(name, ports_for(name, offset), host)
+
+
+def ensure_free(name: str, ports: ServerPorts, host: str = "127.0.0.1") -> None:
+    """The same pre-flight for one server's ports."""
+    for port, purpose in ports.labelled():
+        if not is_free(port, host):
+            raise PortInUseError(port_taken_message(port, f"{purpose} port of server {name}"))
 
 
 def port_taken_message(port: int, what: str) -> str:

@@ -14,11 +14,11 @@ from natslab.cluster import events as ev
 from natslab.cluster.binary import ServerBinary, inspect_binary
 from natslab.cluster.logparse import exit_reason
 from natslab.cluster.monitor import Monitor, ServerStatus
-from natslab.cluster.ports import is_free, port_taken_message
+from natslab.cluster.ports import ensure_free
 from natslab.cluster.process import Emit, ServerProcess
 from natslab.cluster.rundir import RunDir, ServerRecord, process_started_at
 from natslab.cluster.spec import ServerSpec
-from natslab.errors import NatslabError, PortInUseError, ServerStartError, UnknownServerError
+from natslab.errors import NatslabError, ServerStartError, UnknownServerError
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT = 15.0
@@ -84,7 +84,7 @@ class Supervisor:
                 f"Server {spec.name} is already running (pid {self.processes[spec.name].pid})."
             )
         binary = self.binary_at(spec.binary) if spec.binary else self.default_binary
-        self._check_ports(spec)
+        ensure_free(spec.name, spec.ports, spec.bind or "0.0.0.0")
         config_path = None
         if spec.config_fragment:
             config_path = self.run.config_path(spec.name)
@@ -240,14 +240,6 @@ class Supervisor:
             await asyncio.sleep(interval)
 
     # --- helpers -----------------------------------------------------------------------
-
-    def _check_ports(self, spec: ServerSpec) -> None:
-        host = spec.bind or "0.0.0.0"
-        for port, purpose in spec.ports.labelled():
-            if not is_free(port, host):
-                raise PortInUseError(
-                    port_taken_message(port, f"{purpose} port of server {spec.name}")
-                )
 
     def _exit_sentence(self, name: str, proc: ServerProcess) -> str:
         config = self.run.config_path(name)

@@ -4,9 +4,7 @@ import asyncio
 import subprocess
 import sys
 
-import psutil
-
-from tests.helpers import wait_until
+from tests.helpers import server_alive, wait_until
 
 # A quiet server (no -D, no routes) writes nothing after start-up, so a broken pipe
 # cannot end it: only the parent-death signal can.
@@ -28,13 +26,6 @@ asyncio.run(main())
 """
 
 
-def alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
 def test_quiet_servers_die_within_two_seconds_of_a_sigkilled_supervisor(offset):
     owner = subprocess.Popen(
         [sys.executable, "-c", SUPERVISING_SCRIPT, str(offset)], stdout=subprocess.PIPE, text=True
@@ -42,10 +33,10 @@ def test_quiet_servers_die_within_two_seconds_of_a_sigkilled_supervisor(offset):
     try:
         assert owner.stdout is not None
         pids = [int(p) for p in owner.stdout.readline().split()]
-        assert len(pids) == 2 and all(alive(p) for p in pids)
+        assert len(pids) == 2 and all(server_alive(p) for p in pids)
         owner.kill()
         owner.wait(10)
-        wait_until(lambda: not any(alive(p) for p in pids), 2.0, what="servers to die")
+        wait_until(lambda: not any(server_alive(p) for p in pids), 2.0, what="servers to die")
     finally:
         owner.kill()
         owner.wait()

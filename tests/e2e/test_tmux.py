@@ -1,6 +1,5 @@
 """One end-to-end run in a real terminal: tmux runs the installed `natslab tutorial upgrade`."""
 
-import json
 import os
 import re
 import shutil
@@ -12,6 +11,7 @@ import psutil
 import pytest
 
 from tests.cli_process import NATSLAB
+from tests.helpers import run_server_pids
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason=".ci/run installs tmux")
 SUB_1_ROW = re.compile(r"│ sub-1\s+(\S+)")
@@ -91,11 +91,7 @@ def test_upgrade_in_a_real_terminal(tmp_path, state_dir):
                 on = term.wait_for(re.compile(r"│ sub-1\s+(?:A→)?[BC]\s"), timeout=10)
                 assert SUB_1_ROW.search(on).group(1)[-1] in "BC"
         term.wait_for("Lesson complete", timeout=10)
-        pids = [
-            rec["pid"]
-            for state_file in state_dir.glob("runs/*/run.json")
-            for rec in json.loads(state_file.read_text())["servers"].values()
-        ]
+        pids = run_server_pids(state_dir)
         assert pids
         term.keys("q")
         term.wait_for("Stop every server and quit?", timeout=10)
@@ -126,7 +122,7 @@ def test_closing_the_terminal_stops_natslab_and_its_servers(tmp_path, state_dir)
     try:
         term.wait_for("● running", timeout=30)
         deadline = time.monotonic() + 30
-        while len(run_pids := _pids(state_dir)) < 3:
+        while len(run_pids := run_server_pids(state_dir)) < 3:
             assert time.monotonic() < deadline, term.screen()
             time.sleep(0.2)
         natslab = [
@@ -143,13 +139,3 @@ def test_closing_the_terminal_stops_natslab_and_its_servers(tmp_path, state_dir)
     ):
         assert time.monotonic() < deadline, "natslab or a server outlived its terminal"
         time.sleep(0.2)
-
-
-def _pids(state_dir) -> set[int]:
-    pids = set()
-    for state_file in state_dir.glob("runs/*/run.json"):
-        try:
-            pids |= {r["pid"] for r in json.loads(state_file.read_text())["servers"].values()}
-        except ValueError:
-            continue
-    return pids

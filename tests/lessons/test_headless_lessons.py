@@ -7,6 +7,7 @@ import psutil
 import pytest
 
 from tests.cli_process import run_natslab
+from tests.helpers import run_server_pids
 
 IMPOSSIBLE = """
 id = "impossible"
@@ -46,10 +47,8 @@ def run_lesson(*args, timeout=300):
 
 
 def no_server_left(state_dir) -> bool:
-    for state_file in state_dir.glob("runs/*/run.json"):
-        for record in json.loads(state_file.read_text())["servers"].values():
-            if psutil.pid_exists(record["pid"]):
-                return False
+    if any(psutil.pid_exists(pid) for pid in run_server_pids(state_dir)):
+        return False
     return not [
         p
         for p in psutil.process_iter(["name"])

@@ -18,11 +18,8 @@ class TimelineView(Log):
         self.border_title = "timeline"
 
     def show(self, state: LabState) -> None:
-        fresh = min(state.noted - self.shown, len(state.timeline))
-        if fresh <= 0:
-            return
+        entries = state.entries_since(self.shown)
         self.shown = state.noted
-        origin = state.started_at or 0.0
-        self.write_lines(
-            f"+{entry.at - origin:6.1f}s  {entry.text}" for entry in list(state.timeline)[-fresh:]
-        )
+        if entries:
+            origin = state.started_at or 0.0
+            self.write_lines(f"+{entry.at - origin:6.1f}s  {entry.text}" for entry in entries)
