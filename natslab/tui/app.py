@@ -12,7 +12,6 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Footer
 
 from natslab.cluster.events import LogLines
 from natslab.cluster.spec import walkthrough_spec
@@ -26,6 +25,7 @@ from natslab.session import LabSession
 from natslab.tui.commands import LabCommands
 from natslab.tui.screens import ConfirmQuit, HelpScreen, SearchScreen
 from natslab.tui.widgets.client_panel import ClientPanel
+from natslab.tui.widgets.footer import SteadyFooter
 from natslab.tui.widgets.lesson_panel import LessonPanel
 from natslab.tui.widgets.server_pane import PANE_LINES, ServerPane
 from natslab.tui.widgets.timeline import TimelineView
@@ -111,7 +111,7 @@ class NatsLabApp(App[int]):
                 with Horizontal(id="bottom"):
                     yield ClientPanel(id="client-panel")
                     yield TimelineView()
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.session.bus.subscribe(self._on_bus_event)

@@ -6,10 +6,11 @@ import time
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 
 from natslab.state import LabState
 from natslab.tui.widgets.client_chart import ClientChart
+from natslab.tui.widgets.steady import SteadyStatic
 from natslab.views import (
     CLIENT_COLUMNS,
     CountHistory,
@@ -37,8 +38,8 @@ class ClientPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            yield Static(classes="bars")
-            yield Static(classes="mesh")
+            yield SteadyStatic(classes="bars")
+            yield SteadyStatic(classes="mesh")
         yield ClientChart()
         table: DataTable[object] = DataTable(id="clients", cursor_type="row", zebra_stripes=True)
         table.add_columns(*CLIENT_COLUMNS)
@@ -50,8 +51,8 @@ class ClientPanel(Vertical):
     def show(self, state: LabState) -> None:
         if self.history.sample(state, time.time()):
             self.query_one(ClientChart).show(self.history)
-        self.query_one(".bars", Static).update(count_bars(state))
-        self.query_one(".mesh", Static).update(mesh_text(state))
+        self.query_one(".bars", SteadyStatic).update(count_bars(state))
+        self.query_one(".mesh", SteadyStatic).update(mesh_text(state))
         table = self.query_one(DataTable)
         now = time.time()
         rows = [(view.name, client_row(state, view, now)) for view in ordered_clients(state)]
@@ -62,6 +63,7 @@ class ClientPanel(Vertical):
             return
         for name, row in rows:
             for column, cell in zip(table.columns, row, strict=True):
-                table.update_cell(name, column, cell, update_width=True)
+                if table.get_cell(name, column) != cell:
+                    table.update_cell(name, column, cell, update_width=True)
         connected = sum(1 for v in state.clients.values() if v.state == "connected")
         self.border_title = f"clients ({connected} connected)"

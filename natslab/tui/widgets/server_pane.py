@@ -7,9 +7,10 @@ from collections.abc import Iterable
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Log, Static
+from textual.widgets import Log
 
 from natslab.state import ServerView
+from natslab.tui.widgets.steady import SteadyStatic
 from natslab.views import LogHighlighter, server_title, short_line
 
 PANE_LINES = 5000
@@ -38,7 +39,7 @@ class ServerPane(Vertical):
         self._ready = False
 
     def compose(self) -> ComposeResult:
-        yield Static(self.server, classes="title")
+        yield SteadyStatic(self.server, classes="title")
         log = Log(highlight=True, max_lines=PANE_LINES, id=f"log-{self.server}")
         log.highlighter = LogHighlighter()
         yield log
@@ -66,6 +67,6 @@ class ServerPane(Vertical):
         self._view = view
         if not self._ready:
             return
-        self.query_one(".title", Static).update(server_title(view))
+        self.query_one(".title", SteadyStatic).update(server_title(view), layout=False)
         self.set_class(view.state.value == "stopped", "stopped")
         self.set_class(view.state.value == "crashed", "crashed")
