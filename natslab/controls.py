@@ -6,13 +6,21 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from natslab.clients.client import ClientOptions
 from natslab.cluster.ports import SERVER_NAMES
 from natslab.cluster.spec import WALKTHROUGH_ROUTE_TARGETS, ServerSpec, walkthrough_spec
 from natslab.errors import NatslabError
 from natslab.session import LabSession
+
+ClientSwitch = Literal["dont_randomize", "honor_lame_duck", "avoid_lost_server"]
+# What each switch is in nats-py terms, for the learner who wants to do it by hand.
+CLIENT_SWITCHES: dict[ClientSwitch, str] = {
+    "dont_randomize": "nats-py: connect(dont_randomize=...)",
+    "honor_lame_duck": "nats-py: connect(lame_duck_mode_cb=...) calling force_reconnect()",
+    "avoid_lost_server": "nats-py: a reconnect_to_server_handler that skips the lost server",
+}
 
 
 @dataclass(frozen=True)
@@ -121,17 +129,13 @@ class LabControls:
         shell = f"nats pub -s {url} {pub.subject} --count 1000000 --sleep {sleep} '{{{{.Count}}}}'"
         return Outcome(f"{pub.name} publishes {rate:g} msg/s to {server}", shell)
 
-    def toggle(self, option: Literal["dont_randomize", "honor_lame_duck"]) -> Outcome:
-        """Flip dont_randomize or honor_lame_duck for clients started from now on."""
+    def toggle(self, option: ClientSwitch) -> Outcome:
+        """Flip one of the clients' switches for clients started from now on."""
         value = not getattr(self.client_options, option)
-        if option == "dont_randomize":
-            self.client_options = replace(self.client_options, dont_randomize=value)
-        else:
-            self.client_options = replace(self.client_options, honor_lame_duck=value)
+        flipped: dict[str, Any] = {option: value}
+        self.client_options = replace(self.client_options, **flipped)
         state = "on" if value else "off"
-        return Outcome(
-            f"{option} is {state} for new clients", f"nats-py: connect({option}={value})"
-        )
+        return Outcome(f"{option} is {state} for new clients", CLIENT_SWITCHES[option])
 
     def servers(self) -> list[str]:
         """Every server name a free-form lab may use."""
@@ -198,20 +202,16 @@ class LabControls:
                         partial(self.restart_server, name, True),
                     )
                 )
-        options: tuple[Literal["dont_randomize", "honor_lame_duck"], ...] = (
-            "dont_randomize",
-            "honor_lame_duck",
-        )
-        for option in options:
+        for option, by_hand in CLIENT_SWITCHES.items():
             state = "on" if getattr(self.client_options, option) else "off"
             ops.append(
                 Operation(
                     f"Toggle {option} for new clients (now {state})",
-                    f"nats-py: connect({option}=...)",
+                    by_hand,
                     partial(self._toggle, option),
                 )
             )
         return ops
 
-    async def _toggle(self, option: Literal["dont_randomize", "honor_lame_duck"]) -> Outcome:
+    async def _toggle(self, option: ClientSwitch) -> Outcome:
         return self.toggle(option)

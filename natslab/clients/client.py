@@ -12,6 +12,7 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 
 from natslab.clients import events as ev
+from natslab.clients.reconnect import avoid_lost_server
 from natslab.errors import NatslabError
 
 Emit = Callable[[ev.ClientEvent], None]
@@ -26,6 +27,7 @@ class ClientOptions:
     reconnect_wait: float = 2.0
     max_reconnect_attempts: int = -1  # -1: forever
     honor_lame_duck: bool = False
+    avoid_lost_server: bool = False
     connect_timeout: float = 2.0
     user: str | None = None
     password: str | None = None
@@ -74,6 +76,9 @@ class LabClient:
                 discovered_server_cb=self._on_discovered,
                 closed_cb=self._on_closed,
                 lame_duck_mode_cb=self._on_lame_duck,
+                reconnect_to_server_handler=(
+                    avoid_lost_server(opts.reconnect_wait) if opts.avoid_lost_server else None
+                ),
             )
         except Exception as exc:
             self._closing = True

@@ -110,6 +110,7 @@ class ClientSettings(_Strict):
     reconnect_wait: float = Field(default=2.0, ge=0, le=60)
     max_reconnect_attempts: int = Field(default=-1, ge=-1)
     honor_lame_duck: bool = False
+    avoid_lost_server: bool = False
     user: str | None = None
     password: str | None = None
 

@@ -96,6 +96,17 @@ async def test_with_a_50ms_reconnect_wait_every_gap_is_under_a_second(session, s
     assert all(g is not None and g < 1000 for g in gaps), gaps
 
 
+async def test_avoiding_the_lost_server_no_client_stalls_even_with_the_default_wait(
+    session, start_servers
+):
+    # With nats-py's own choice about half of the clients sit out the 2 s wait (issue #320).
+    views = await _failover(session, start_servers, 20, ClientOptions(avoid_lost_server=True))
+    gaps = [v.last_gap_ms for v in views]
+    assert all(g is not None and g < 1000 for g in gaps), gaps
+    # The pool is still shuffled: the clients spread over B and C.
+    assert {v.server for v in views} == {"B", "C"}
+
+
 async def test_spread_twenty_clients_leave_a_for_both_b_and_c(session, start_servers):
     views = await _failover(session, start_servers, 20, None)
     counts = session.state.client_counts()
