@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from dataclasses import dataclass
 
 from rich.highlighter import Highlighter
 from rich.text import Text
@@ -141,6 +142,47 @@ class LogHighlighter(Highlighter):
             if pattern.search(line):
                 text.stylize(style)
                 return
+
+
+@dataclass(frozen=True)
+class LogSearch:
+    """The lines of a server's log that match a pattern typed by the learner."""
+
+    matches: list[str]
+    total: int
+    searched: int
+    error: str | None = None
+    pattern: re.Pattern[str] | None = None
+
+    @classmethod
+    def run(cls, lines: list[str], typed: str, limit: int = 1000) -> LogSearch:
+        """Case-insensitive regular expression; a bad one is an error, not an exception."""
+        if not typed:
+            return cls([], 0, len(lines))
+        try:
+            pattern = re.compile(typed, re.IGNORECASE)
+        except re.error as exc:
+            return cls([], 0, len(lines), f"not a valid pattern: {exc}")
+        found = [line for line in lines if pattern.search(line)]
+        return cls(found[-limit:], len(found), len(lines), None, pattern)
+
+    def summary(self) -> str:
+        if self.error:
+            return self.error
+        shown = f", the last {len(self.matches)} shown" if self.total > len(self.matches) else ""
+        return f"{self.total} matching lines of {self.searched}{shown}"
+
+
+class MatchHighlighter(LogHighlighter):
+    """The log's own colours, with every match of the search pattern reversed on top."""
+
+    def __init__(self, pattern: re.Pattern[str] | None) -> None:
+        self.pattern = pattern
+
+    def highlight(self, text: Text) -> None:
+        super().highlight(text)
+        if self.pattern is not None:
+            text.highlight_regex(self.pattern, "reverse bold")
 
 
 class CountHistory:

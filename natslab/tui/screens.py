@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Log, Markdown
+
+from natslab.views import LogSearch, MatchHighlighter
 
 HELP = """\
 # natslab
@@ -74,7 +76,7 @@ class ConfirmQuit(ModalScreen[bool]):
 
 
 class SearchScreen(ModalScreen[None]):
-    """Type a pattern; the matching lines of one server's recent log are listed."""
+    """Type a pattern; the matching lines of one server's recent log are listed, marked."""
 
     BINDINGS = [Binding("escape", "dismiss", "Close")]
     DEFAULT_CSS = """
@@ -82,6 +84,7 @@ class SearchScreen(ModalScreen[None]):
     SearchScreen > Vertical { width: 90%; height: 80%; border: round $accent;
                               background: $surface; }
     SearchScreen Log { height: 1fr; }
+    SearchScreen #summary { height: 1; padding: 0 1; color: $text-muted; }
     """
 
     def __init__(self, server: str, lines: list[str]) -> None:
@@ -92,17 +95,13 @@ class SearchScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Input(placeholder=f"search {self.server}'s log (regular expression)")
-            yield Log(id="matches")
+            yield Log(id="matches", highlight=True)
+            yield Label(f"{len(self.lines)} lines to search", id="summary")
 
     def on_input_changed(self, event: Input.Changed) -> None:
+        found = LogSearch.run(self.lines, event.value)
         log = self.query_one("#matches", Log)
         log.clear()
-        try:
-            pattern = re.compile(event.value, re.IGNORECASE)
-        except re.error as exc:
-            log.write_line(f"not a valid pattern: {exc}")
-            return
-        if event.value:
-            matches = [line for line in self.lines if pattern.search(line)]
-            log.write_lines(matches[-1000:])
-            log.write_line(f"-- {len(matches)} matching lines of {len(self.lines)}")
+        log.highlighter = MatchHighlighter(found.pattern)
+        log.write_lines(found.matches)
+        self.query_one("#summary", Label).update(Text(found.summary()))

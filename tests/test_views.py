@@ -1,0 +1,43 @@
+"""Log search and its highlighting: what the search screen shows, decided without a screen."""
+
+from rich.text import Text
+
+from natslab.views import LogSearch, MatchHighlighter
+
+LOG = [
+    "[1] 2026/11/26 06:00:00.000000 [INF] Server is ready",
+    "[1] 2026/11/26 06:00:01.000000 [INF] 127.0.0.1:6333 - rid:5 - Route connection created",
+    "[1] 2026/11/26 06:00:02.000000 [ERR] Error trying to connect to route: dial tcp",
+    "[1] 2026/11/26 06:00:03.000000 [INF] 127.0.0.1:6333 - rid:5 - Router connection closed",
+]
+
+
+def test_a_search_is_case_insensitive_and_counts_what_it_searched():
+    found = LogSearch.run(LOG, "route CONNECTION")
+    assert found.matches == [LOG[1]]
+    assert (found.total, found.searched, found.error) == (1, 4, None)
+    assert found.summary() == "1 matching lines of 4"
+
+
+def test_a_regular_expression_may_match_many_and_only_the_last_are_kept():
+    found = LogSearch.run(LOG, r"rout(e|er) connection", limit=1)
+    assert found.matches == [LOG[3]]
+    assert found.total == 2
+    assert found.summary() == "2 matching lines of 4, the last 1 shown"
+
+
+def test_a_broken_pattern_is_a_message_and_an_empty_one_finds_nothing():
+    broken = LogSearch.run(LOG, "[ERR")
+    assert broken.matches == [] and broken.pattern is None
+    assert broken.summary().startswith("not a valid pattern: unterminated character set")
+    assert LogSearch.run(LOG, "").matches == []
+
+
+def test_matches_are_marked_on_top_of_the_log_colours():
+    found = LogSearch.run(LOG, "trying")
+    text = Text(LOG[2])
+    MatchHighlighter(found.pattern).highlight(text)
+    start = LOG[2].index("trying")
+    marked = [s for s in text.spans if str(s.style) == "reverse bold"]
+    assert [(s.start, s.end) for s in marked] == [(start, start + len("trying"))]
+    assert any(str(s.style) == "bold red" for s in text.spans), "the [ERR] colour is kept"
