@@ -320,7 +320,7 @@ class NatsLabApp(App[int]):
             return
         proc = self.session.supervisor.processes.get(pane.server)
         lines = list(proc.lines) if proc is not None else list(pane.log_view.lines)
-        self.push_screen(SearchScreen(pane.server, lines))
+        self.push_screen(SearchScreen(pane.server, lines), callback=pane.mark)
 
     def _focused_pane(self) -> ServerPane | None:
         node = self.focused

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from rich.text import Text
@@ -26,7 +27,7 @@ Real `nats-server` processes, one log pane each, and a live view of where every 
 | `p` | show the previous step's notes again |
 | `tab` / `shift+tab` | move between panes |
 | `m` | maximise the focused pane (again to restore) |
-| `/` | search the focused server's log |
+| `/` | search the focused log; `enter` marks the matches in the pane, `escape` clears |
 | `ctrl+p` | command palette: start, stop, kill, lame duck, restart, upgrade, add clients |
 | `?` | this help |
 | `q` | quit: stops every server natslab started |
@@ -75,10 +76,13 @@ class ConfirmQuit(ModalScreen[bool]):
         self.dismiss(answer)
 
 
-class SearchScreen(ModalScreen[None]):
-    """Type a pattern; the matching lines of one server's recent log are listed, marked."""
+class SearchScreen(ModalScreen[re.Pattern[str] | None]):
+    """Type a pattern; the matching lines of one server's recent log are listed, marked.
 
-    BINDINGS = [Binding("escape", "dismiss", "Close")]
+    Enter closes it and marks the pattern in the pane itself, at the latest match.
+    """
+
+    BINDINGS = [Binding("escape", "dismiss_empty", "Close")]
     DEFAULT_CSS = """
     SearchScreen { align: center middle; }
     SearchScreen > Vertical { width: 90%; height: 80%; border: round $accent;
@@ -91,10 +95,14 @@ class SearchScreen(ModalScreen[None]):
         super().__init__()
         self.server = server
         self.lines = lines
+        self.found = LogSearch.run(lines, "")
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Input(placeholder=f"search {self.server}'s log (regular expression)")
+            yield Input(
+                placeholder=f"search {self.server}'s log: a regular expression; "
+                "enter marks it in the pane, escape closes"
+            )
             yield Log(id="matches", highlight=True)
             yield Label(f"{len(self.lines)} lines to search", id="summary")
 
@@ -105,3 +113,10 @@ class SearchScreen(ModalScreen[None]):
         log.highlighter = MatchHighlighter(found.pattern)
         log.write_lines(found.matches)
         self.query_one("#summary", Label).update(Text(found.summary()))
+        self.found = found
+
+    def on_input_submitted(self) -> None:
+        self.dismiss(self.found.pattern)
+
+    def action_dismiss_empty(self) -> None:
+        self.dismiss(None)

@@ -13,6 +13,12 @@ def toasts(app) -> str:
     return " ".join(n.message for n in app._notifications)
 
 
+def marked(log: Log, y: int) -> bool:
+    """Whether line y of the log is drawn with a search mark (reverse video) in it."""
+    strip = log._render_line(y, 0, log.size.width)
+    return any(segment.style is not None and segment.style.reverse for segment in strip)
+
+
 async def test_search_lists_the_matching_lines_of_the_focused_log(session, offset):
     app = NatsLabApp(session, ["A"], RunSettings(offset=offset), start_servers=True)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -39,5 +45,14 @@ async def test_search_lists_the_matching_lines_of_the_focused_log(session, offse
         )
         assert matches.lines == []
 
-        await pilot.press("escape")
+        await pilot.press("backspace", "backspace", "enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, SearchScreen), 5, "closed")
+        log = app.query_one("#log-A", Log)
+        ready = next(y for y, line in enumerate(log.lines) if "Server is ready" in line)
+        await wait_for(pilot, lambda: marked(log, ready), 5, "the match marked in the pane")
+        assert not marked(log, 0), "only matching lines are marked"
+
+        await pilot.press("slash")
+        await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen), 5, "the search")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not marked(log, ready), 5, "escape to clear the marks")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterable
 
@@ -11,7 +12,7 @@ from textual.widgets import Log
 
 from natslab.state import ServerView
 from natslab.tui.widgets.steady import SteadyStatic
-from natslab.views import LogHighlighter, server_title, short_line
+from natslab.views import MatchHighlighter, server_title, short_line
 
 PANE_LINES = 5000
 
@@ -41,7 +42,7 @@ class ServerPane(Vertical):
     def compose(self) -> ComposeResult:
         yield SteadyStatic(self.server, classes="title")
         log = Log(highlight=True, max_lines=PANE_LINES, id=f"log-{self.server}")
-        log.highlighter = LogHighlighter()
+        log.highlighter = MatchHighlighter(None)
         yield log
 
     def on_mount(self) -> None:
@@ -62,6 +63,19 @@ class ServerPane(Vertical):
             self.log_view.write_lines(short)
         else:
             self._backlog.extend(short)
+
+    def mark(self, pattern: re.Pattern[str] | None) -> None:
+        """Mark a search pattern in the log (None clears it) and scroll to its latest match."""
+        log = self.log_view
+        log.highlighter = MatchHighlighter(pattern)
+        log.notify_style_update()  # drops the lines already drawn without the marks
+        log.refresh()
+        if pattern is None:
+            return
+        for y in range(len(log.lines) - 1, -1, -1):
+            if pattern.search(log.lines[y]):
+                log.scroll_to(y=max(0, y - log.size.height // 2), animate=False)
+                break
 
     def show(self, view: ServerView) -> None:
         self._view = view
