@@ -13,6 +13,7 @@ from natslab.cluster.ports import SERVER_NAMES
 from natslab.cluster.spec import WALKTHROUGH_ROUTE_TARGETS, ServerSpec, walkthrough_spec
 from natslab.errors import NatslabError
 from natslab.session import LabSession
+from natslab.words import counted
 
 ClientSwitch = Literal["dont_randomize", "honor_lame_duck", "avoid_lost_server"]
 # What each switch is in nats-py terms, for the learner who wants to do it by hand.
@@ -120,7 +121,9 @@ class LabControls:
         url = self.session.client_url(server)
         subs = await self.session.fleet.start_subscribers(count, [url], self.client_options)
         names = f"{subs[0].name}..{subs[-1].name}" if len(subs) > 1 else subs[0].name
-        return Outcome(f"added {count} subscribers on {server} ({names})", f'nats sub -s {url} ">"')
+        return Outcome(
+            f"added {counted(count, 'subscriber')} on {server} ({names})", f'nats sub -s {url} ">"'
+        )
 
     async def start_publisher(self, server: str, rate: float = 100.0) -> Outcome:
         url = self.session.client_url(server)

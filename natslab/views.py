@@ -10,6 +10,7 @@ from rich.highlighter import Highlighter
 from rich.text import Text
 
 from natslab.state import ClientState, ClientView, LabState, ServerState, ServerView
+from natslab.words import counted
 
 MOVE_HIGHLIGHT_SECONDS = 2.0
 # "[123] 2026/11/26 03:30:45.719014 [INF] text": the pid and date only cost width on screen.
@@ -170,7 +171,7 @@ class LogSearch:
         if self.error:
             return self.error
         shown = f", the last {len(self.matches)} shown" if self.total > len(self.matches) else ""
-        return f"{self.total} matching lines of {self.searched}{shown}"
+        return f"{counted(self.total, 'matching line')} of {self.searched}{shown}"
 
 
 class MatchHighlighter(LogHighlighter):

@@ -16,7 +16,7 @@ def test_a_search_is_case_insensitive_and_counts_what_it_searched():
     found = LogSearch.run(LOG, "route CONNECTION")
     assert found.matches == [LOG[1]]
     assert (found.total, found.searched, found.error) == (1, 4, None)
-    assert found.summary() == "1 matching lines of 4"
+    assert found.summary() == "1 matching line of 4"
 
 
 def test_a_regular_expression_may_match_many_and_only_the_last_are_kept():

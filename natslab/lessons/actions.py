@@ -12,6 +12,7 @@ from natslab.cluster.spec import walkthrough_spec
 from natslab.errors import NatslabError
 from natslab.lessons import model as m
 from natslab.lessons.context import LessonContext
+from natslab.words import counted
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ async def _start_clients(a: m.StartClients, ctx: LessonContext) -> Done:
     )
     names = f"{subs[0].name}..{subs[-1].name}" if len(subs) > 1 else subs[0].name
     command = f'nats sub -s {",".join(seeds)} "{a.subject}"'
-    return Done(f"started {len(subs)} subscribers ({names})", command=command)
+    return Done(f"started {counted(len(subs), 'subscriber')} ({names})", command=command)
 
 
 @action(m.StopClients)
@@ -128,7 +129,7 @@ async def _stop_clients(a: m.StopClients, ctx: LessonContext) -> Done:
     fleet = ctx.session.fleet
     names = [n for n in fleet.clients if a.prefix is None or n.startswith(f"{a.prefix}-")]
     await fleet.stop(names)
-    return Done(f"stopped {len(names)} clients")
+    return Done(f"stopped {counted(len(names), 'client')}")
 
 
 @action(m.StartPublisher)

@@ -10,6 +10,7 @@ from typing import Any
 from natslab.lessons import model as m
 from natslab.lessons.context import LessonContext
 from natslab.state import ClientState, ClientView, LabState, ServerState
+from natslab.words import counted
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,7 @@ def _client_on(c: m.ClientOn, ctx: LessonContext, now: float) -> Outcome:
         return Outcome(False, _summarise(shown))
     counts = {s: sum(v.server == s for v in views) for s in c.servers}
     split = ", ".join(f"{n} on {s}" for s, n in counts.items() if n)
-    return Outcome(True, f"{len(views)} clients: {split}")
+    return Outcome(True, f"{counted(len(views), 'client')}: {split}")
 
 
 @check(
@@ -246,9 +247,9 @@ def _client_error(c: m.ClientError, ctx: LessonContext, now: float) -> Outcome:
         if pattern.search(message)
     }
     if len(hit) < c.at_least:
-        return Outcome(False, f"{len(hit)} clients so far (need {c.at_least})")
+        return Outcome(False, f"{counted(len(hit), 'client')} so far (need {c.at_least})")
     example = next(iter(hit.values()))
-    return Outcome(True, f"{len(hit)} clients, e.g. {example}")
+    return Outcome(True, f"{counted(len(hit), 'client')}, e.g. {example}")
 
 
 @check(m.MessagesLost, lambda c: f"{c.clients} lost at most {c.at_most} messages each")

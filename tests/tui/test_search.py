@@ -35,9 +35,9 @@ async def test_search_lists_the_matching_lines_of_the_focused_log(session, offse
         await pilot.press(*"server is READY")
         matches = app.screen.query_one("#matches", Log)
         summary = app.screen.query_one("#summary", Label)
-        await wait_for(pilot, lambda: "matching lines" in str(summary.render()), 5, "a count")
+        await wait_for(pilot, lambda: "matching line" in str(summary.render()), 5, "a count")
         assert len(matches.lines) == 1 and "Server is ready" in matches.lines[0]
-        assert str(summary.render()).startswith("1 matching lines of ")
+        assert str(summary.render()).startswith("1 matching line of ")
 
         await pilot.press("backspace", *" [")
         await wait_for(

@@ -48,7 +48,7 @@ def test_lesson_panel_with_fixed_checks(snap_compare, quiet_app):
             index=2,
             action="start_clients",
             ok=True,
-            detail="started 1 subscribers (sub-1)",
+            detail="started 1 subscriber (sub-1)",
             command='nats sub -s nats://localhost:4222 ">"',
         ),
         ev.CheckResult(
@@ -64,7 +64,7 @@ def test_lesson_panel_with_fixed_checks(snap_compare, quiet_app):
             position=1,
             description="sub-1 on A",
             ok=True,
-            observation="1 clients: 1 on A",
+            observation="1 client: 1 on A",
             final=True,
         ),
         ev.CheckResult(
