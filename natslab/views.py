@@ -30,6 +30,11 @@ def short_line(line: str) -> str:
     return _PID_AND_DATE.sub(r"\1 ", line, count=1)
 
 
+def unstarted_title(name: str) -> Text:
+    """A pane's title before its server has ever been started."""
+    return Text.assemble((f"{name} ", "bold"), ("○ not started", "dim"))
+
+
 def server_title(view: ServerView) -> Text:
     """One line: name, state (with exit code), version, pid, ports, peers, CPU and memory."""
     state = view.state.value

@@ -12,7 +12,7 @@ from textual.widgets import Log
 
 from natslab.state import ServerView
 from natslab.tui.widgets.steady import SteadyStatic
-from natslab.views import MatchHighlighter, server_title, short_line
+from natslab.views import MatchHighlighter, server_title, short_line, unstarted_title
 
 PANE_LINES = 5000
 
@@ -40,7 +40,7 @@ class ServerPane(Vertical):
         self._ready = False
 
     def compose(self) -> ComposeResult:
-        yield SteadyStatic(self.server, classes="title")
+        yield SteadyStatic(unstarted_title(self.server), classes="title")
         log = Log(highlight=True, max_lines=PANE_LINES, id=f"log-{self.server}")
         log.highlighter = MatchHighlighter(None)
         yield log
