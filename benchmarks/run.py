@@ -364,6 +364,21 @@ def bench_first_frame() -> None:
             )
         finally:
             subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+            # Let natslab finish with its state directory before the directory goes.
+            psutil.wait_procs(_natslab_processes(tmp), timeout=15)
+
+
+def _natslab_processes(state_dir: str) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            if NATSLAB in (proc.info["cmdline"] or [])[1:2] and (
+                proc.environ().get("NATSLAB_STATE_DIR") == state_dir
+            ):
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found
 
 
 def main() -> int:

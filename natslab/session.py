@@ -60,9 +60,11 @@ class LabSession:
 
     def _abandon(self, signum: int) -> None:
         """Last resort: SIGKILL every server and leave now; the run directory stays."""
-        self.supervisor.kill_all_now()
-        self.run_dir.finish()
-        os._exit(128 + signum)
+        try:
+            self.supervisor.kill_all_now()
+            self.run_dir.finish()  # may fail (the run directory was deleted): leave regardless
+        finally:
+            os._exit(128 + signum)
 
     def client_url(self, server: str, host: str | None = None) -> str:
         """A client URL for a lab server; host='localhost' gives the walkthrough's spelling."""
@@ -100,6 +102,8 @@ class LabSession:
         task = asyncio.ensure_future(main(self))
         received: list[int] = []
 
+        watchdogs: list[threading.Timer] = []
+
         def on_signal(signum: int) -> None:
             if received:
                 # A second signal while we clean up: stop being polite.
@@ -110,14 +114,22 @@ class LabSession:
             else:
                 stop(signum)
                 loop.call_later(STOP_GRACE, task.cancel)
-            # If even the cleanup hangs, leave anyway. A thread, because what hangs may be the
-            # event loop itself: Textual's shutdown can block forever on a terminal that is gone.
-            watchdog = threading.Timer(ABANDON_AFTER, self._abandon, args=(signum,))
-            watchdog.daemon = True
-            watchdog.start()
+
+        def arm_watchdog(signum: int, _frame: object) -> None:
+            # If even the cleanup hangs, leave anyway. This is a plain Python signal handler and
+            # the watchdog a thread, because what hangs may be the event loop itself: Textual's
+            # shutdown can block forever on a terminal that is gone, and then on_signal, which
+            # the loop would run, never does.
+            if not watchdogs:
+                watchdogs.append(threading.Timer(ABANDON_AFTER, self._abandon, args=(signum,)))
+                watchdogs[0].daemon = True
+                watchdogs[0].start()
 
         for signum in _STOP_SIGNALS:
             loop.add_signal_handler(signum, on_signal, signum)
+            # The loop still hears of the signal through its wakeup fd; this only adds the
+            # watchdog, armed the moment the signal lands.
+            signal.signal(signum, arm_watchdog)
         try:
             try:
                 return await task

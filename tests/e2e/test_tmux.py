@@ -54,7 +54,7 @@ class Terminal:
     def keys(self, *keys: str) -> None:
         subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
 
-    def wait_for(self, text: str | re.Pattern[str], timeout: float = 60) -> str:
+    def wait_for(self, text: str | re.Pattern[str], timeout: float = 60, every: float = 0.2) -> str:
         deadline = time.monotonic() + timeout
         while True:
             screen = self.screen()
@@ -63,7 +63,7 @@ class Terminal:
                 return screen
             if time.monotonic() >= deadline:
                 raise AssertionError(f"timed out waiting for {text!r}; the screen was:\n{screen}")
-            time.sleep(0.2)
+            time.sleep(every)
 
     def close(self) -> None:
         subprocess.run(["tmux", "kill-session", "-t", self.name], check=False, capture_output=True)
@@ -125,17 +125,57 @@ def test_closing_the_terminal_stops_natslab_and_its_servers(tmp_path, state_dir)
         while len(run_pids := run_server_pids(state_dir)) < 3:
             assert time.monotonic() < deadline, term.screen()
             time.sleep(0.2)
-        natslab = [
-            p
-            for p in psutil.process_iter(["cmdline"])
-            if p.info["cmdline"] and p.info["cmdline"][1:3] == [NATSLAB, "lab"]
-        ]
+        natslab = natslab_pids(state_dir)
     finally:
         term.close()  # tmux sends SIGHUP, as closing a terminal window does
-    deadline = time.monotonic() + 20
-    while any(
-        psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-        for pid in run_pids | {p.pid for p in natslab}
-    ):
-        assert time.monotonic() < deadline, "natslab or a server outlived its terminal"
+    wait_all_gone(run_pids | natslab, "natslab or a server outlived its terminal")
+
+
+def test_closing_the_terminal_at_once_even_with_the_run_directory_gone(tmp_path):
+    # The first-frame benchmark did this: close the terminal the moment the tutorial is drawn
+    # and delete its state directory. Textual's shutdown then hangs on the dead terminal, and
+    # the watchdog must get natslab out although it can no longer write run.json.
+    state_dir = tmp_path / "state"
+    # TERM stays tmux's own, as in the benchmark: the hang is likelier with it.
+    env = {"NATSLAB_STATE_DIR": str(state_dir)}
+    command = f"{NATSLAB} tutorial upgrade --port-offset auto"
+    term = Terminal(f"natslab-gone-{os.getpid()}", command, env)
+    try:
+        # Close as soon as the first frame shows, while Textual is still writing.
+        term.wait_for("Press n to run step 1", timeout=30, every=0.01)
+        natslab = natslab_pids(state_dir)
+        assert natslab, "the natslab process was not found"
+    finally:
+        term.close()
+    shutil.rmtree(state_dir)
+    wait_all_gone(natslab, "natslab outlived its terminal")
+
+
+def natslab_pids(state_dir: Path) -> set[int]:
+    """natslab processes of this test: the ones whose state directory is its own."""
+    found = set()
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            cmdline = proc.info["cmdline"] or []
+            if cmdline[1:2] == [NATSLAB] and proc.environ().get("NATSLAB_STATE_DIR") == str(
+                state_dir
+            ):
+                found.add(proc.pid)
+        except psutil.Error:
+            continue
+    return found
+
+
+def wait_all_gone(pids: set[int], what: str, timeout: float = 20) -> None:
+    """Wait until none of these processes runs any more (a zombie counts as gone)."""
+    deadline = time.monotonic() + timeout
+
+    def alive(pid: int) -> bool:
+        try:
+            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+
+    while any(alive(pid) for pid in pids):
+        assert time.monotonic() < deadline, what
         time.sleep(0.2)
