@@ -43,8 +43,14 @@ async def test_a_logs_route_errors_until_b_starts_then_both_are_peers(supervisor
     statuses = await supervisor.wait_for_mesh("AB", timeout=ROUTE_TIMEOUT)
     assert statuses["A"].peer_names == {"B"}
     assert statuses["B"].peer_names == {"A"}
-    # 2.10+ pools several connections per peer; the peer is still counted once.
-    assert statuses["A"].route_peers[0].connections > 1
+
+    # 2.10+ pools several connections per peer (they come up one by one, so wait for a
+    # second); the peer is still counted once.
+    async def pooled() -> bool:
+        peers = (await supervisor.status("A")).route_peers
+        return len(peers) == 1 and peers[0].connections > 1
+
+    await async_wait_until(pooled, ROUTE_TIMEOUT, what="a second pooled route connection")
     assert statuses["A"].version == supervisor.binaries["A"].version
 
 
