@@ -120,6 +120,10 @@ class LabSession:
             # the watchdog a thread, because what hangs may be the event loop itself: Textual's
             # shutdown can block forever on a terminal that is gone, and then on_signal, which
             # the loop would run, never does.
+            if signum == signal.SIGHUP:
+                # The terminal is gone and nobody is watching: the servers go now, before the
+                # app's own shutdown, which may hang on that very terminal.
+                self.supervisor.interrupt_all_now()
             if not watchdogs:
                 watchdogs.append(threading.Timer(ABANDON_AFTER, self._abandon, args=(signum,)))
                 watchdogs[0].daemon = True

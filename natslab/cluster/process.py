@@ -118,6 +118,11 @@ class ServerProcess:
         await self.exited.wait()
         return self.returncode if self.returncode is not None else -1
 
+    def interrupt_now(self) -> None:
+        """Synchronous Ctrl+C (SIGINT), without waiting: safe to call from a signal handler."""
+        self.stop_requested = True
+        self.signal(signal.SIGINT)
+
     def kill_now(self) -> None:
         """Last-resort synchronous SIGKILL, for when the event loop itself is going away."""
         self.stop_requested = True

@@ -180,6 +180,11 @@ class Supervisor:
         """Stop every running server at once."""
         await asyncio.gather(*(self.stop(name, timeout) for name in self.running()))
 
+    def interrupt_all_now(self) -> None:
+        """Synchronous SIGINT to every server, without waiting for any of them."""
+        for proc in self.processes.values():
+            proc.interrupt_now()
+
     def kill_all_now(self) -> None:
         """Synchronous SIGKILL to every server: the path of last resort."""
         for proc in self.processes.values():
