@@ -86,16 +86,7 @@ class LabClient:
                 f"Client {self.name} could not connect to {', '.join(self.seeds)}: "
                 f"{_describe(exc)}."
             ) from exc
-        self._emit(
-            ev.ClientConnected(
-                client=self.name,
-                url=self.url,
-                server_name=self.server_name,
-                client_id=self.nc.client_id,
-                pool=self.pool,
-                discovered=self.discovered,
-            )
-        )
+        self._emit(ev.ClientConnected(**self._placement()))
 
     async def stop(self) -> None:
         """Close the connection; the closed event says the lab asked for it."""
@@ -128,6 +119,17 @@ class LabClient:
     def discovered(self) -> tuple[str, ...]:
         return tuple(u.netloc for u in self.nc.discovered_servers)
 
+    def _placement(self) -> dict[str, Any]:
+        """Where the client is now and what it knows: the fields every (re)connect reports."""
+        return {
+            "client": self.name,
+            "url": self.url,
+            "server_name": self.server_name,
+            "client_id": self.nc.client_id,
+            "pool": self.pool,
+            "discovered": self.discovered,
+        }
+
     # --- nats-py callbacks -------------------------------------------------------------
 
     async def _on_error(self, exc: Exception) -> None:
@@ -143,17 +145,7 @@ class LabClient:
         if self._disconnected_at is not None:
             gap = (time.monotonic() - self._disconnected_at) * 1000
             self._disconnected_at = None
-        self._emit(
-            ev.ClientReconnected(
-                client=self.name,
-                url=self.url,
-                server_name=self.server_name,
-                client_id=self.nc.client_id,
-                gap_ms=gap,
-                pool=self.pool,
-                discovered=self.discovered,
-            )
-        )
+        self._emit(ev.ClientReconnected(gap_ms=gap, **self._placement()))
 
     async def _on_discovered(self) -> None:
         self._emit(

@@ -234,7 +234,7 @@ def _learning_times(state: LabState, views: list[ClientView], servers: list[str]
         if delays:
             notes.append(f"learned {name} {max(delays) * 1000:.0f} ms after it was ready")
     known = "; ".join(notes) or "all known when they connected"
-    return f"{len(views)} client{'s' if len(views) > 1 else ''}: {known}"
+    return f"{counted(len(views), 'client')}: {known}"
 
 
 @check(m.ClientError, lambda c: f"{c.clients} report errors matching /{c.pattern}/")
