@@ -31,11 +31,20 @@ async def test_add_clients_stop_a_server_and_watch_them_move(session, offset):
             "five subscribers shown on A",
         )
 
+        # A routez mesh can come before A's INFO tells its clients about B and C; a client
+        # that only knows A has nowhere to go.
+        await wait_for(
+            pilot,
+            lambda: all({"B", "C"} <= state.clients[s].known_servers() for s in subs),
+            15,
+            "every subscriber to know B and C",
+        )
         await palette(pilot, "Stop server A")
+        # nats-py's reconnect may sit out a 2 s wait and a flush of up to 10 s.
         await wait_for(
             pilot,
             lambda: all(client_cell(app, s, 1)[-1:] in {"B", "C"} for s in subs),
-            15,
+            30,
             "the subscribers shown on B or C",
         )
         assert all(state.clients[s].state == ClientState.CONNECTED for s in subs)
