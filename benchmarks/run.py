@@ -23,7 +23,7 @@ from natslab.clients.events import ClientReconnected
 from natslab.cluster.events import LogLines
 from natslab.cluster.ports import find_free_offset
 from natslab.cluster.spec import walkthrough_spec
-from natslab.session import LabSession
+from natslab.lab.session import LabSession
 
 NATSLAB = str(Path(sys.executable).parent / "natslab")
 PACED_PUBLISHER = """
@@ -189,7 +189,6 @@ async def bench_ingest(seconds: float) -> None:
 
 
 async def bench_scale(servers: str, clients: int) -> None:
-    from natslab.lessons.context import RunSettings
     from natslab.tui.app import NatsLabApp
     from natslab.tui.widgets.client_panel import ClientPanel
 
@@ -205,7 +204,7 @@ async def bench_scale(servers: str, clients: int) -> None:
             await session.fleet.start_subscribers(
                 per_server, [session.client_url(name)], prefix=f"s{name.lower()}"
             )
-        app = NatsLabApp(session, list(servers), RunSettings(offset=offset))
+        app = NatsLabApp(session, list(servers))
         async with app.run_test(size=(160, 50)) as pilot:
             await pilot.pause(1.0)
             panel = app.query_one(ClientPanel)
@@ -232,7 +231,6 @@ async def bench_scale(servers: str, clients: int) -> None:
 
 async def bench_tui(samples: int, rate: float) -> None:
     """Keys under a log flood, and how soon a failover is drawn, both through Pilot."""
-    from natslab.lessons.context import RunSettings
     from natslab.tui.app import NatsLabApp
     from natslab.tui.widgets.client_panel import ClientPanel
 
@@ -243,7 +241,7 @@ async def bench_tui(samples: int, rate: float) -> None:
             spec = walkthrough_spec(name, offset, log_flags=("-DV",), cluster_name="bench")
             await session.supervisor.start(spec)
         await session.supervisor.wait_for_mesh("ABC")
-        app = NatsLabApp(session, list("ABC"), RunSettings(offset=offset))
+        app = NatsLabApp(session, list("ABC"))
         async with app.run_test(size=(160, 50)) as pilot:
             # One publisher per server, in its own process (the flood is the servers' output,
             # not natslab's own publishing): each traced message is a few -DV lines.

@@ -1,13 +1,31 @@
-"""One event bus: producers emit typed events, listeners are called in order, safely."""
+"""One event bus, and the base every event type derives from: its name is its `type`."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 log = logging.getLogger(__name__)
 Listener = Callable[[Any], None]
+
+
+class Event:
+    """Base of every event natslab emits. A subclass's name is its `type` in events.jsonl, so
+    two event classes with one name are refused the moment the second is defined."""
+
+    __slots__ = ()
+    kinds: ClassVar[dict[str, type[Event]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        known = Event.kinds.get(cls.__name__)
+        # @dataclass(slots=True) makes a second class of the same name and module: a rebuild.
+        if known is not None and known.__module__ != cls.__module__:
+            raise TypeError(
+                f"Event type {cls.__name__} is defined twice ({known.__module__}, {cls.__module__})"
+            )
+        Event.kinds[cls.__name__] = cls
 
 
 class EventBus:

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from natslab import __version__
-from natslab.errors import NatslabError
+from natslab.errors import NatslabError, UsageError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from natslab.session import LabSession
+    from natslab.lab.session import LabSession
     from natslab.tui.app import NatsLabApp
 
 AUTO = -1  # --port-offset auto
@@ -204,7 +204,7 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
     if args.command == "server":
         return _server(args, console)
     if args.command == "report":
-        from natslab import report
+        from natslab.present import report
 
         html_path, md_path = report.write(args.run_dir or report.latest_run())
         console.print(f"Markdown: {md_path}")
@@ -228,7 +228,7 @@ def _resolve_offset(offset: int, names: Sequence[str], expose: bool) -> int:
 
 def _require_terminal(args: argparse.Namespace) -> None:
     if not args.headless and not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise NatslabError(
+        raise UsageError(
             "The terminal UI needs an interactive terminal; add --headless to print instead."
         )
 
@@ -245,24 +245,20 @@ def _run_tui(session: LabSession, app: NatsLabApp) -> int:
 
 
 def _lab(args: argparse.Namespace, console: Console) -> int:
-    from natslab.session import LabSession
+    from natslab.lab.session import LabSession
+    from natslab.lab.settings import RunSettings
 
     _require_terminal(args)
     offset = _resolve_offset(args.port_offset, args.servers, args.expose)
-    session = LabSession.open(args.nats_server)
+    settings = RunSettings(offset=offset, expose=args.expose)
+    session = LabSession.open(args.nats_server, settings=settings)
     if args.headless:
-        from natslab.headless import run_headless_lab
+        from natslab.present.lab_printer import run_headless_lab
 
-        return session.run(
-            lambda s: run_headless_lab(
-                s, args.servers, offset, args.expose, console, args.subscribers
-            )
-        )
-    from natslab.lessons.context import RunSettings
+        return session.run(lambda s: run_headless_lab(s, args.servers, console, args.subscribers))
     from natslab.tui.app import NatsLabApp
 
-    settings = RunSettings(offset=offset, expose=args.expose)
-    return _run_tui(session, NatsLabApp(session, args.servers, settings, start_servers=True))
+    return _run_tui(session, NatsLabApp(session, args.servers, start_servers=True))
 
 
 def _tutorial(args: argparse.Namespace, console: Console) -> int:
@@ -273,8 +269,8 @@ def _tutorial(args: argparse.Namespace, console: Console) -> int:
     lesson = catalog.load(args.lesson)
     _require_terminal(args)
     from natslab.cluster.versions import resolve
-    from natslab.lessons.context import RunSettings
-    from natslab.session import LabSession
+    from natslab.lab.session import LabSession
+    from natslab.lab.settings import RunSettings
 
     upgrade = None
     if args.upgrade_binary is not None:
@@ -284,16 +280,14 @@ def _tutorial(args: argparse.Namespace, console: Console) -> int:
     settings = RunSettings(offset=offset, expose=args.expose, upgrade_binary=upgrade)
     start_with = args.from_binary or args.nats_server
     with console.status(f"Preparing nats-server {start_with or ''}…"):
-        session = LabSession.open(start_with)
+        session = LabSession.open(start_with, settings=settings)
     if args.headless:
-        from natslab.lessons.headless import run_headless_lesson
+        from natslab.present.lesson_printer import run_headless_lesson
 
-        return session.run(lambda s: run_headless_lesson(s, lesson, settings, console, args.json))
+        return session.run(lambda s: run_headless_lesson(s, lesson, console, args.json))
     from natslab.tui.app import NatsLabApp
 
-    app = NatsLabApp(
-        session, lesson.servers, settings, lesson, auto=args.auto, auto_pause=args.auto_pause
-    )
+    app = NatsLabApp(session, lesson.servers, lesson, auto=args.auto, auto_pause=args.auto_pause)
     return _run_tui(session, app)
 
 

@@ -2,6 +2,12 @@
 
 Pure and synchronous: no I/O, no clock of its own (times come from the events), so it can be
 driven by replaying a recorded history as easily as by live servers.
+
+Of the events parsed from log lines, LabState folds those the polls cannot tell, or tell
+late: ready, lame duck, shutting down, route dial errors, cluster-name updates and conflicts,
+why a route closed, and warnings. A route coming up is left to /routez (2.10+ logs one line
+per pooled connection), and client connection lines to nats-py and /connz, which say which
+client it was; those two kinds are recorded in events.jsonl but not folded.
 """
 
 from __future__ import annotations
@@ -15,8 +21,8 @@ from typing import Any
 
 from natslab.clients import events as cev
 from natslab.cluster import events as sev
-from natslab.cluster.logparse import exit_reason
-from natslab.cluster.monitor import Connection, ServerStatus
+from natslab.cluster.logformat import exit_reason
+from natslab.cluster.snapshot import Connection, ServerStatus
 
 TIMELINE_LENGTH = 500
 
@@ -51,6 +57,10 @@ class ServerView:
     exit_code: int | None = None
     route_peers: frozenset[str] = frozenset()
     route_errors: int = 0
+    name_conflicts: int = 0
+    last_route_closed: str = ""
+    warnings: int = 0
+    shutting_down_at: float | None = None
     connections: tuple[Connection, ...] = ()
     healthy: bool = False
     cpu_percent: float | None = None
@@ -248,6 +258,8 @@ class LabState:
         view.exit_code, view.started_at, view.ready_at = None, e.at, None
         view.lame_duck_at = view.stopped_at = None
         view.route_errors, view.healthy = 0, False
+        view.name_conflicts, view.last_route_closed, view.warnings = 0, "", 0
+        view.shutting_down_at = None
         self._note(e.at, "server", f"{e.server} started (pid {e.pid}, nats-server {e.version})")
 
     def _on_ready(self, e: sev.ServerReady) -> None:
@@ -280,6 +292,19 @@ class LabState:
 
     def _on_route_error(self, e: sev.RouteConnectError) -> None:
         self._server(e.server).route_errors += 1
+
+    def _on_name_conflict(self, e: sev.ClusterNameConflict) -> None:
+        self._server(e.server).name_conflicts += 1
+
+    def _on_route_closed(self, e: sev.RouteClosed) -> None:
+        remote = f" (remote {e.remote})" if e.remote else ""
+        self._server(e.server).last_route_closed = f"{e.reason}{remote}"
+
+    def _on_shutdown(self, e: sev.ShutdownStarted) -> None:
+        self._server(e.server).shutting_down_at = e.at
+
+    def _on_problem(self, e: sev.LogProblem) -> None:
+        self._server(e.server).warnings += 1
 
     def _on_name_updated(self, e: sev.ClusterNameUpdated) -> None:
         self._server(e.server).cluster_name = e.cluster_name
@@ -439,6 +464,10 @@ _HANDLERS: dict[type, Callable[[LabState, Any], None]] = {
     sev.ServerExited: LabState._on_exited,
     sev.RouteConnectError: LabState._on_route_error,
     sev.ClusterNameUpdated: LabState._on_name_updated,
+    sev.ClusterNameConflict: LabState._on_name_conflict,
+    sev.RouteClosed: LabState._on_route_closed,
+    sev.ShutdownStarted: LabState._on_shutdown,
+    sev.LogProblem: LabState._on_problem,
     sev.ServerPolled: LabState._on_polled,
     cev.ClientStarting: LabState._on_client_starting,
     cev.ClientConnected: LabState._on_client_connected,

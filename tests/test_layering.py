@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).parent.parent / "natslab"
-DOMAIN = ["cluster", "clients", "lessons", "state.py", "session.py", "headless.py", "doctor.py"]
+DOMAIN = ["cluster", "clients", "lessons", "lab", "present", "state.py", "doctor.py"]
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -38,7 +38,8 @@ def test_domain_source_never_imports_textual():
 
 def test_importing_the_domain_and_cli_loads_no_textual():
     code = (
-        "import sys, natslab.cli, natslab.session, natslab.headless, natslab.doctor\n"
+        "import sys, natslab.cli, natslab.lab.session, natslab.doctor\n"
+        "import natslab.present.lab_printer, natslab.present.lesson_printer\n"
         "import natslab.cluster.supervisor, natslab.cluster.leftovers\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'textual')\n"
         "print(loaded)\n"

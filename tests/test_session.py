@@ -4,7 +4,7 @@ import psutil
 import pytest
 
 from natslab.cluster.spec import walkthrough_spec
-from natslab.session import LabSession
+from natslab.lab.session import LabSession
 
 
 def test_unhandled_exception_still_stops_every_server(offset, state_dir):
@@ -26,7 +26,7 @@ def test_unhandled_exception_still_stops_every_server(offset, state_dir):
 
 
 def test_the_run_records_its_events_as_json_lines(offset, state_dir):
-    from natslab.recorder import read_events
+    from natslab.lab.recorder import read_events
 
     session = LabSession.open()
 
@@ -50,3 +50,52 @@ def test_two_runs_in_the_same_second_get_their_own_folders(state_dir):
     first, second = RunDir.create(), RunDir.create()
     assert first.path != second.path
     assert first.path.parent == second.path.parent
+
+
+def test_every_record_of_a_real_run_replays_none_skipped(offset, state_dir):
+    import natslab.clients.events
+    import natslab.cluster.events  # noqa: F401  (their classes are the replayable types)
+    from natslab.lab.recorder import read_events, replay
+    from natslab.lab.settings import RunSettings
+    from natslab.lessons.model import Lesson
+    from natslab.lessons.record import LessonRecord
+    from natslab.lessons.runner import LessonRunner
+    from natslab.state import LabState
+
+    lesson = Lesson.model_validate(
+        {
+            "id": "replay",
+            "title": "Replay",
+            "servers": ["A"],
+            "steps": [
+                {
+                    "title": "A and a subscriber",
+                    "actions": [
+                        {"type": "start_server", "server": "A", "routes": []},
+                        {"type": "start_clients", "seeds": ["A"]},
+                    ],
+                    "checks": [{"type": "client_on", "servers": ["A"]}],
+                }
+            ],
+        }
+    )
+    session = LabSession.open(settings=RunSettings(offset=offset))
+
+    async def main(s: LabSession) -> int:
+        s.start_polling(0.1)
+        return 0 if await LessonRunner(lesson, s).run() else 1
+
+    assert session.run(main) == 0
+    records = read_events(session.recorder.path)
+    replayed = replay(records)
+    assert replayed.skipped == []
+    assert len(replayed.events) == len(records)
+    kinds = {type(e).__name__ for e in replayed.events}
+    assert {"ServerStarted", "ClientConnectionCreated", "ClientConnected", "CheckResult"} <= kinds
+    # Replayed, the run tells the same story: the subscriber was on A, the step passed.
+    state, record = LabState(), LessonRecord()
+    for event in replayed.events:
+        state.apply(event)
+        record.apply(event)
+    assert state.clients["sub-1"].connected_at is not None
+    assert record.ok is True and record.steps[0].final_checks()[0].ok

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from natslab.clients import events as cev
 from natslab.cluster import events as sev
-from natslab.cluster.monitor import Connection, RoutePeer, ServerStatus
+from natslab.cluster.snapshot import Connection, RoutePeer, ServerStatus
 from natslab.state import ClientState, LabState, ServerState
 
 PORTS = {"A": 4222, "B": 4333, "C": 4444}
@@ -243,3 +243,29 @@ def test_crash_names_the_error_line():
     assert state.timeline[-1].text == (
         "A exited unexpectedly (exit code 1): [FTL] Error listening on port: 127.0.0.1:4222"
     )
+
+
+def test_log_events_the_polls_cannot_tell_are_folded_and_reset_by_a_restart():
+    from natslab.cluster.logformat import parse_line
+
+    state = LabState()
+    cluster(state, "AB")
+    view = state.servers["B"]
+    assert (view.name_conflicts, view.last_route_closed, view.warnings) == (0, "", 0)
+    prefix = "[9] 2026/11/26 01:25:49.100000"
+    for line in (
+        f"{prefix} [ERR] 127.0.0.1:6222 - rid:5 - Rejecting connection, cluster name "
+        '"x" does not match "y"',
+        f"{prefix} [INF] 127.0.0.1:6222 - rid:5 - Router connection closed: "
+        "Cluster Name Conflict - Remote: A",
+        f"{prefix} [WRN] something odd",
+        f"{prefix} [INF] Initiating Shutdown...",
+    ):
+        event = parse_line("B", line)
+        assert event is not None, line
+        state.apply(event)
+    assert view.name_conflicts == 1
+    assert view.last_route_closed == "Cluster Name Conflict (remote A)"
+    assert view.warnings == 1 and view.shutting_down_at is not None
+    state.apply(started("B", 9.0))
+    assert (view.name_conflicts, view.warnings, view.shutting_down_at) == (0, 0, None)

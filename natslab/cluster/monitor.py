@@ -4,84 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import psutil
 
-
-@dataclass(frozen=True)
-class RoutePeer:
-    """Another server this one is routed to; 2.10+ opens several connections per peer."""
-
-    name: str
-    server_id: str
-    connections: int
-
-
-@dataclass(frozen=True)
-class Connection:
-    """One client connection as /connz lists it."""
-
-    cid: int
-    name: str
-    ip: str
-    port: int
-    lang: str = ""
-    version: str = ""
-
-
-@dataclass(frozen=True)
-class ServerStatus:
-    """What the monitoring endpoints and psutil said about one server at one moment."""
-
-    server: str
-    up: bool
-    at: float = field(default_factory=time.time)
-    version: str = ""
-    server_id: str = ""
-    cluster_name: str = ""
-    route_peers: tuple[RoutePeer, ...] = ()
-    connections: tuple[Connection, ...] = ()
-    healthy: bool = False
-    cpu_percent: float | None = None
-    rss_bytes: int | None = None
-    error: str = ""
-
-    @property
-    def peer_names(self) -> frozenset[str]:
-        return frozenset(peer.name for peer in self.route_peers)
-
-
-def route_peers(routez: dict[str, Any]) -> tuple[RoutePeer, ...]:
-    """Group /routez connections by remote server id: one peer, however many connections."""
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for route in routez.get("routes") or []:
-        grouped.setdefault(route.get("remote_id", ""), []).append(route)
-    peers = [
-        RoutePeer(
-            name=conns[0].get("remote_name") or rid[:8], server_id=rid, connections=len(conns)
-        )
-        for rid, conns in grouped.items()
-        if rid
-    ]
-    return tuple(sorted(peers, key=lambda p: p.name))
-
-
-def connections(connz: dict[str, Any]) -> tuple[Connection, ...]:
-    return tuple(
-        Connection(
-            cid=int(c.get("cid", 0)),
-            name=c.get("name", ""),
-            ip=c.get("ip", ""),
-            port=int(c.get("port", 0)),
-            lang=c.get("lang", ""),
-            version=c.get("version", ""),
-        )
-        for c in connz.get("connections") or []
-    )
+from natslab.cluster.snapshot import ServerStatus, connections, route_peers
 
 
 class Monitor:

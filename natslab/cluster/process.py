@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO
 
 from natslab.cluster import events as ev
-from natslab.cluster.logparse import parse_line
+from natslab.cluster.logformat import parse_line
 
 Emit = Callable[[ev.ClusterEvent], None]
 DEFAULT_BUFFER_LINES = 5000

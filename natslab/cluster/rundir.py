@@ -12,7 +12,7 @@ from pathlib import Path
 import platformdirs
 import psutil
 
-from natslab.errors import NatslabError
+from natslab.errors import RunDirError
 
 STATE_ENV_VAR = "NATSLAB_STATE_DIR"
 RUN_STATE_FILE = "run.json"
@@ -80,7 +80,7 @@ class RunDir:
             base.mkdir(parents=True, exist_ok=True)
             path = _fresh_folder(base, f"{stamp}-{os.getpid()}")
         except OSError as exc:
-            raise NatslabError(
+            raise RunDirError(
                 f"Cannot create the run directory under {base}: {exc.strerror or exc}; "
                 f"set {STATE_ENV_VAR} to a writable folder."
             ) from exc

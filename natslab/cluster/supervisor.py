@@ -6,23 +6,27 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from natslab.bus import EventBus
+from natslab.clock import SYSTEM_CLOCK, Clock, Deadline, wait_until
 from natslab.cluster import events as ev
 from natslab.cluster.binary import ServerBinary, inspect_binary
-from natslab.cluster.logparse import exit_reason
-from natslab.cluster.monitor import Monitor, ServerStatus
+from natslab.cluster.logformat import exit_reason
+from natslab.cluster.monitor import Monitor
 from natslab.cluster.ports import ensure_free
 from natslab.cluster.process import Emit, ServerProcess
 from natslab.cluster.rundir import RunDir, ServerRecord, process_started_at
+from natslab.cluster.snapshot import ServerStatus
 from natslab.cluster.spec import ServerSpec
-from natslab.errors import NatslabError, ServerStartError, UnknownServerError
+from natslab.errors import ServerStartError, ServerStateError, TimedOutError, UnknownServerError
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
+# How a server process is made; tests may hand in another factory (as honcho's manager does).
+ProcessFactory = Callable[[str, Sequence[str], Path, Emit], ServerProcess]
 
 
 class Supervisor:
@@ -34,6 +38,8 @@ class Supervisor:
         run: RunDir,
         bus: EventBus | None = None,
         monitor: Monitor | None = None,
+        process_factory: ProcessFactory = ServerProcess,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.default_binary = binary
         self.run = run
@@ -43,6 +49,8 @@ class Supervisor:
         self.processes: dict[str, ServerProcess] = {}
         self.binaries: dict[str, ServerBinary] = {}
         self._inspected: dict[Path, ServerBinary] = {binary.path: binary}
+        self._new_process = process_factory
+        self.clock = clock
 
     # --- events ------------------------------------------------------------------------
 
@@ -80,7 +88,7 @@ class Supervisor:
     async def start(self, spec: ServerSpec, timeout: float = READY_TIMEOUT) -> ServerProcess:
         """Start a server and wait until it is ready; on failure nothing is left running."""
         if self.is_running(spec.name):
-            raise NatslabError(
+            raise ServerStateError(
                 f"Server {spec.name} is already running (pid {self.processes[spec.name].pid})."
             )
         binary = self.binary_at(spec.binary) if spec.binary else self.default_binary
@@ -90,7 +98,7 @@ class Supervisor:
             config_path = self.run.config_path(spec.name)
             config_path.write_text(spec.config_fragment)
         argv = spec.argv(binary.path, config_path)
-        proc = ServerProcess(spec.name, argv, self.run.log_path(spec.name), self._emit)
+        proc = self._new_process(spec.name, argv, self.run.log_path(spec.name), self._emit)
         await proc.spawn()
         assert proc.pid is not None
         self.specs[spec.name] = spec
@@ -132,21 +140,21 @@ class Supervisor:
         """Until the log says `Server is ready` or /healthz answers 200; fail if it exits."""
         proc = self.process(name)
         spec = self.specs[name]
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = Deadline(timeout, self.clock)
         while not proc.ready.is_set():
             if proc.exited.is_set():
                 raise ServerStartError(self._exit_sentence(name, proc))
             if await self.monitor.healthz(spec.monitor_url):
                 return
-            remaining = deadline - loop.time()
-            if remaining <= 0:
+            if deadline.expired:
                 raise ServerStartError(
                     f"Server {name} did not become ready within {timeout:g} s; "
                     f"its log is {proc.log_path}."
                 )
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(_first(proc.ready, proc.exited), min(0.2, remaining))
+                await asyncio.wait_for(
+                    _first(proc.ready, proc.exited), min(0.2, max(deadline.remaining, 0.01))
+                )
 
     async def stop(self, name: str, timeout: float = STOP_TIMEOUT) -> int:
         """Stop as Ctrl+C does: SIGINT, then SIGKILL if it is still there after `timeout`."""
@@ -161,7 +169,9 @@ class Supervisor:
         # The exit that follows is one natslab asked for, just slowly.
         proc.stop_requested = True
         if not proc.signal(signal.SIGUSR2):
-            raise NatslabError(f"Server {name} is not running, so it cannot enter lame duck mode.")
+            raise ServerStateError(
+                f"Server {name} is not running, so it cannot enter lame duck mode."
+            )
 
     async def restart(
         self, name: str, binary: Path | None = None, timeout: float = READY_TIMEOUT
@@ -229,20 +239,20 @@ class Supervisor:
     ) -> dict[str, ServerStatus]:
         """Until every named server has every other one as a route peer."""
         names = sorted(names)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            statuses = await self.statuses(names)
-            missing = mesh_gaps(statuses)
-            if not missing:
-                return statuses
-            if loop.time() >= deadline:
-                raise NatslabError(
-                    f"The route mesh of {', '.join(names)} did not form within {timeout:g} s: "
-                    + "; ".join(missing)
-                    + "."
-                )
-            await asyncio.sleep(interval)
+        last: dict[str, ServerStatus] = {}
+
+        async def meshed() -> dict[str, ServerStatus] | None:
+            last.update(await self.statuses(names))
+            return None if mesh_gaps(last) else dict(last)
+
+        statuses = await wait_until(meshed, timeout, interval, self.clock)
+        if statuses is None:
+            raise TimedOutError(
+                f"The route mesh of {', '.join(names)} did not form within {timeout:g} s: "
+                + "; ".join(mesh_gaps(last))
+                + "."
+            )
+        return statuses
 
     # --- helpers -----------------------------------------------------------------------
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from natslab.lessons.model import Lesson, LessonError, load_lesson
+from natslab.errors import LessonFileError
+from natslab.lessons.model import Lesson, load_lesson
 from natslab.resources import bundled_labs_dir
 
 
@@ -21,9 +22,9 @@ def resolve(name_or_path: str) -> Path:
     path = Path(name_or_path).expanduser()
     if path.suffix == ".toml" or path.exists():
         if not path.is_file():
-            raise LessonError(f"There is no lesson file at {path}.")
+            raise LessonFileError(f"There is no lesson file at {path}.")
         return path
-    raise LessonError(
+    raise LessonFileError(
         f"There is no lesson called {name_or_path!r}; bundled lessons are "
         f"{', '.join(lessons) or 'none'} (or give a path to a .toml file)."
     )

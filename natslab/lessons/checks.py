@@ -7,19 +7,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from natslab.cluster.logformat import message_of
 from natslab.lessons import model as m
-from natslab.lessons.context import LessonContext
+from natslab.lessons.port import CheckContext
 from natslab.state import ClientState, ClientView, LabState, ServerState
 from natslab.words import counted
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Verdict:
+    """Whether a check holds right now, and what was observed."""
+
     ok: bool
     observation: str
 
 
-Evaluate = Callable[[Any, LessonContext, float], Outcome]
+Evaluate = Callable[[Any, CheckContext, float], Verdict]
 _REGISTRY: dict[type, tuple[Evaluate, Callable[[Any], str]]] = {}
 
 
@@ -33,7 +36,7 @@ def check(kind: type, describe: Callable[[Any], str]) -> Callable[[Evaluate], Ev
     return register
 
 
-def evaluate(item: m.Check, ctx: LessonContext, now: float) -> Outcome:
+def evaluate(item: m.Check, ctx: CheckContext, now: float) -> Verdict:
     return _REGISTRY[type(item)][0](item, ctx, now)
 
 
@@ -81,61 +84,55 @@ def _summarise(items: list[str], limit: int = 6) -> str:
 # --- servers -------------------------------------------------------------------------
 
 
-@check(m.ServerReady, lambda c: f"{c.server} is ready")
-def _ready(c: m.ServerReady, ctx: LessonContext, now: float) -> Outcome:
-    view = ctx.session.state.servers.get(c.server)
+@check(m.ServerIsReady, lambda c: f"{c.server} is ready")
+def _ready(c: m.ServerIsReady, ctx: CheckContext, now: float) -> Verdict:
+    view = ctx.state.servers.get(c.server)
     if view is None:
-        return Outcome(False, f"{c.server} was never started")
+        return Verdict(False, f"{c.server} was never started")
     ok = view.state in (ServerState.RUNNING, ServerState.LAME_DUCK)
     pid = f" (pid {view.pid}, nats-server {view.version})" if ok else ""
-    return Outcome(ok, f"{c.server} is {view.state}{pid}")
+    return Verdict(ok, f"{c.server} is {view.state}{pid}")
 
 
 @check(m.ServerStopped, lambda c: f"{c.server} has stopped")
-def _stopped(c: m.ServerStopped, ctx: LessonContext, now: float) -> Outcome:
-    view = ctx.session.state.servers.get(c.server)
+def _stopped(c: m.ServerStopped, ctx: CheckContext, now: float) -> Verdict:
+    view = ctx.state.servers.get(c.server)
     if view is None:
-        return Outcome(True, f"{c.server} was never started")
+        return Verdict(True, f"{c.server} was never started")
     code = f" (exit code {view.exit_code})" if view.exit_code is not None else ""
-    return Outcome(not view.up, f"{c.server} is {view.state}{code}")
+    return Verdict(not view.up, f"{c.server} is {view.state}{code}")
 
 
 @check(m.Healthz, lambda c: f"{c.server} answers /healthz with 200")
-def _healthz(c: m.Healthz, ctx: LessonContext, now: float) -> Outcome:
-    view = ctx.session.state.servers.get(c.server)
+def _healthz(c: m.Healthz, ctx: CheckContext, now: float) -> Verdict:
+    view = ctx.state.servers.get(c.server)
     ok = bool(view and view.up and view.healthy)
-    return Outcome(ok, f"/healthz of {c.server}: {'200 ok' if ok else 'not healthy yet'}")
+    return Verdict(ok, f"/healthz of {c.server}: {'200 ok' if ok else 'not healthy yet'}")
 
 
 # --- logs ----------------------------------------------------------------------------
 
 
 @check(m.LogContains, lambda c: f"{c.server}'s log matches /{c.pattern}/")
-def _log_contains(c: m.LogContains, ctx: LessonContext, now: float) -> Outcome:
+def _log_contains(c: m.LogContains, ctx: CheckContext, now: float) -> Verdict:
     since = ctx.step_started_at if c.since_step else 0.0
-    found = ctx.logs.matches(c.server, ctx.compile(c.pattern), since)
+    found = ctx.lab.logs.matches(c.server, ctx.compile(c.pattern), since)
     if not found:
-        return Outcome(False, f"no line of {c.server}'s log matched yet")
+        return Verdict(False, f"no line of {c.server}'s log matched yet")
     count = f" ({len(found)} lines)" if len(found) > 1 else ""
-    return Outcome(True, f"{_strip_prefix(found[0][1])}{count}")
+    return Verdict(True, f"{message_of(found[0][1])}{count}")
 
 
 @check(m.LogAbsent, lambda c: f"{c.server}'s log is quiet of /{c.pattern}/ for {c.quiet_for:g} s")
-def _log_absent(c: m.LogAbsent, ctx: LessonContext, now: float) -> Outcome:
-    found = ctx.logs.matches(c.server, ctx.compile(c.pattern), 0.0)
+def _log_absent(c: m.LogAbsent, ctx: CheckContext, now: float) -> Verdict:
+    found = ctx.lab.logs.matches(c.server, ctx.compile(c.pattern), 0.0)
     if not found:
-        return Outcome(True, "never logged")
+        return Verdict(True, "never logged")
     last = found[-1][0]
     quiet = now - last
     after = last - ctx.step_started_at
     when = f"{after:.1f} s after this step began" if after >= 0 else "before this step"
-    return Outcome(quiet >= c.quiet_for, f"last logged {when}; quiet for {max(quiet, 0):.1f} s")
-
-
-def _strip_prefix(line: str) -> str:
-    # "[123] 2026/11/26 03:30:45.719014 [INF] text" -> "[INF] text"
-    parts = line.split(" ", 3)
-    return parts[3] if len(parts) == 4 and parts[0].startswith("[") else line
+    return Verdict(quiet >= c.quiet_for, f"last logged {when}; quiet for {max(quiet, 0):.1f} s")
 
 
 # --- routes --------------------------------------------------------------------------
@@ -151,71 +148,71 @@ def _peers(state: LabState, names: list[str]) -> str:
 
 
 @check(m.RouteMesh, lambda c: f"full route mesh {'-'.join(c.servers)}")
-def _mesh(c: m.RouteMesh, ctx: LessonContext, now: float) -> Outcome:
-    state = ctx.session.state
-    return Outcome(state.is_full_mesh(c.servers), _peers(state, c.servers))
+def _mesh(c: m.RouteMesh, ctx: CheckContext, now: float) -> Verdict:
+    state = ctx.state
+    return Verdict(state.is_full_mesh(c.servers), _peers(state, c.servers))
 
 
 @check(m.RoutePeers, lambda c: f"{c.server}'s route peers are {' '.join(c.peers) or 'none'}")
-def _route_peers(c: m.RoutePeers, ctx: LessonContext, now: float) -> Outcome:
-    state = ctx.session.state
+def _route_peers(c: m.RoutePeers, ctx: CheckContext, now: float) -> Verdict:
+    state = ctx.state
     view = state.servers.get(c.server)
     ok = view is not None and view.route_peers == frozenset(c.peers)
-    return Outcome(ok, _peers(state, [c.server]))
+    return Verdict(ok, _peers(state, [c.server]))
 
 
 # --- clients -------------------------------------------------------------------------
 
 
 @check(m.ClientOn, lambda c: f"{c.clients} on {_either(c.servers)}")
-def _client_on(c: m.ClientOn, ctx: LessonContext, now: float) -> Outcome:
-    views = select(ctx.session.state, c.clients)
+def _client_on(c: m.ClientOn, ctx: CheckContext, now: float) -> Verdict:
+    views = select(ctx.state, c.clients)
     if not views:
-        return Outcome(False, f"no open lab client matches {c.clients!r}")
+        return Verdict(False, f"no open lab client matches {c.clients!r}")
     wrong = [v for v in views if v.state != ClientState.CONNECTED or v.server not in c.servers]
     if wrong:
         shown = [f"{_where(v)}; expected {_either(c.servers)}" for v in wrong]
-        return Outcome(False, _summarise(shown))
+        return Verdict(False, _summarise(shown))
     counts = {s: sum(v.server == s for v in views) for s in c.servers}
     split = ", ".join(f"{n} on {s}" for s, n in counts.items() if n)
-    return Outcome(True, f"{counted(len(views), 'client')}: {split}")
+    return Verdict(True, f"{counted(len(views), 'client')}: {split}")
 
 
 @check(
     m.ClientsSpread,
     lambda c: f"at least {c.at_least} of {c.clients} on each of {', '.join(c.servers)}",
 )
-def _spread(c: m.ClientsSpread, ctx: LessonContext, now: float) -> Outcome:
-    views = select(ctx.session.state, c.clients)
+def _spread(c: m.ClientsSpread, ctx: CheckContext, now: float) -> Verdict:
+    views = select(ctx.state, c.clients)
     counts = {
         s: sum(v.server == s and v.state == ClientState.CONNECTED for v in views) for s in c.servers
     }
     ok = all(n >= c.at_least for n in counts.values())
-    return Outcome(ok, ", ".join(f"{s}: {n}" for s, n in counts.items()))
+    return Verdict(ok, ", ".join(f"{s}: {n}" for s, n in counts.items()))
 
 
 @check(m.NoClientsOn, lambda c: f"no client on {c.server}")
-def _no_clients(c: m.NoClientsOn, ctx: LessonContext, now: float) -> Outcome:
-    left = ctx.session.state.clients_on(c.server)
+def _no_clients(c: m.NoClientsOn, ctx: CheckContext, now: float) -> Verdict:
+    left = ctx.state.clients_on(c.server)
     if left:
-        return Outcome(False, f"still on {c.server}: " + _summarise([v.name for v in left]))
-    return Outcome(True, f"{c.server} has no clients")
+        return Verdict(False, f"still on {c.server}: " + _summarise([v.name for v in left]))
+    return Verdict(True, f"{c.server} has no clients")
 
 
 @check(m.ClientKnows, lambda c: f"{c.clients} know {', '.join(c.servers)}")
-def _knows(c: m.ClientKnows, ctx: LessonContext, now: float) -> Outcome:
-    state = ctx.session.state
+def _knows(c: m.ClientKnows, ctx: CheckContext, now: float) -> Verdict:
+    state = ctx.state
     views = select(state, c.clients)
     if not views:
-        return Outcome(False, f"no open lab client matches {c.clients!r}")
+        return Verdict(False, f"no open lab client matches {c.clients!r}")
     missing = [
         f"{v.name} knows only {' '.join(sorted(v.known_servers())) or 'nothing'}"
         for v in views
         if not set(c.servers) <= v.known_servers()
     ]
     if missing:
-        return Outcome(False, _summarise(missing))
-    return Outcome(True, _learning_times(state, views, c.servers))
+        return Verdict(False, _summarise(missing))
+    return Verdict(True, _learning_times(state, views, c.servers))
 
 
 def _learning_times(state: LabState, views: list[ClientView], servers: list[str]) -> str:
@@ -237,28 +234,28 @@ def _learning_times(state: LabState, views: list[ClientView], servers: list[str]
     return f"{counted(len(views), 'client')}: {known}"
 
 
-@check(m.ClientError, lambda c: f"{c.clients} report errors matching /{c.pattern}/")
-def _client_error(c: m.ClientError, ctx: LessonContext, now: float) -> Outcome:
+@check(m.ClientReportedError, lambda c: f"{c.clients} report errors matching /{c.pattern}/")
+def _client_error(c: m.ClientReportedError, ctx: CheckContext, now: float) -> Verdict:
     pattern = ctx.compile(c.pattern)
     hit = {
         v.name: message
-        for v in select(ctx.session.state, c.clients)
+        for v in select(ctx.state, c.clients)
         for message in v.error_kinds
         if pattern.search(message)
     }
     if len(hit) < c.at_least:
-        return Outcome(False, f"{counted(len(hit), 'client')} so far (need {c.at_least})")
+        return Verdict(False, f"{counted(len(hit), 'client')} so far (need {c.at_least})")
     example = next(iter(hit.values()))
-    return Outcome(True, f"{counted(len(hit), 'client')}, e.g. {example}")
+    return Verdict(True, f"{counted(len(hit), 'client')}, e.g. {example}")
 
 
 @check(m.MessagesLost, lambda c: f"{c.clients} lost at most {c.at_most} messages each")
-def _lost(c: m.MessagesLost, ctx: LessonContext, now: float) -> Outcome:
-    views = select(ctx.session.state, c.clients)
+def _lost(c: m.MessagesLost, ctx: CheckContext, now: float) -> Verdict:
+    views = select(ctx.state, c.clients)
     if not views:
-        return Outcome(False, f"no open lab client matches {c.clients!r}")
+        return Verdict(False, f"no open lab client matches {c.clients!r}")
     ok = all(v.lost <= c.at_most for v in views)
-    return Outcome(
+    return Verdict(
         ok, _summarise([f"{v.name} lost {v.lost} of {v.received + v.lost}" for v in views])
     )
 
@@ -270,8 +267,8 @@ def _lost(c: m.MessagesLost, ctx: LessonContext, now: float) -> Outcome:
         + (f" over at least {c.min_seconds:g} s" if c.min_seconds else "")
     ),
 )
-def _drained(c: m.Drained, ctx: LessonContext, now: float) -> Outcome:
-    state = ctx.session.state
+def _drained(c: m.Drained, ctx: CheckContext, now: float) -> Verdict:
+    state = ctx.state
     view = state.servers.get(c.server)
     start = (view.lame_duck_at if view else None) or ctx.step_started_at
     # A client still reconnecting has not left yet: it counts as on the server.
@@ -283,9 +280,9 @@ def _drained(c: m.Drained, ctx: LessonContext, now: float) -> Outcome:
     )
     curve = _drain_curve(len(moves) + len(left), moves, start)
     if left:
-        return Outcome(False, f"{len(left)} still on {c.server}; {curve}")
+        return Verdict(False, f"{len(left)} still on {c.server}; {curve}")
     took = (moves[-1] - start) if moves else 0.0
-    return Outcome(took >= c.min_seconds, f"drained in {took:.1f} s; {curve}")
+    return Verdict(took >= c.min_seconds, f"drained in {took:.1f} s; {curve}")
 
 
 _OPEN = (ClientState.CONNECTED, ClientState.RECONNECTING)
@@ -297,15 +294,15 @@ def _drain_curve(total: int, moves: list[float], start: float) -> str:
 
 
 @check(m.Report, lambda c: f"report: {c.what} of {c.clients}")
-def _report(c: m.Report, ctx: LessonContext, now: float) -> Outcome:
+def _report(c: m.Report, ctx: CheckContext, now: float) -> Verdict:
     """Waits until the numbers are final (every client settled), then always passes."""
     kind = None if c.what == "spread" else "subscriber"
-    views = select(ctx.session.state, c.clients, kind)
+    views = select(ctx.state, c.clients, kind)
     waiting = [f"{v.name} is {v.state}" for v in views if v.state != ClientState.CONNECTED]
     if c.what == "loss":
         waiting += _unsettled(views)
     if waiting:
-        return Outcome(False, _summarise(waiting))
+        return Verdict(False, _summarise(waiting))
     if c.what == "loss":
         items = [f"{v.name} lost {v.lost}" for v in views]
     elif c.what == "gaps":
@@ -320,4 +317,4 @@ def _report(c: m.Report, ctx: LessonContext, now: float) -> Outcome:
             if v.server:
                 counts[v.server] = counts.get(v.server, 0) + 1
         items = [f"{s}: {n}" for s, n in sorted(counts.items())]
-    return Outcome(True, ", ".join(items) or "nothing to report")
+    return Verdict(True, ", ".join(items) or "nothing to report")

@@ -5,9 +5,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from natslab.bus import Event
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class LessonEvent:
+class LessonEvent(Event):
+    """Something the lesson runner did or decided."""
+
     at: float = field(default_factory=time.time)
 
 
@@ -24,6 +28,7 @@ class StepStarted(LessonEvent):
     title: str
     narrative: str
     commands: tuple[str, ...]
+    retry: bool = False  # a retry re-checks; the step's earlier actions still stand
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

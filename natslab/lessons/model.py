@@ -1,11 +1,12 @@
-"""Lesson, Step, actions and checks: validated on load, errors name the file, step and field."""
+"""Lesson, Step and checks (actions are lab operations): validated on load, errors name
+the file, step and field."""
 
 from __future__ import annotations
 
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -13,23 +14,14 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
-    field_validator,
     model_validator,
 )
 
-from natslab.cluster.ports import SERVER_NAMES
-from natslab.errors import NatslabError
+from natslab.errors import LessonFileError
+from natslab.lab import operations as ops
+from natslab.lab.operations import ServerName
 
-
-def _server_name(value: str) -> str:
-    if len(value) != 1 or value not in SERVER_NAMES:
-        raise ValueError(
-            f"{value!r} is not a server name; use one letter from A to {SERVER_NAMES[-1]}"
-        )
-    return value
-
-
-ServerName = Annotated[str, AfterValidator(_server_name)]
+PORT_PLACEHOLDER = re.compile(r"\{(client|cluster|monitor):([A-Z])\}")
 
 
 def _valid_regex(pattern: str) -> str:
@@ -41,137 +33,14 @@ def _valid_regex(pattern: str) -> str:
 
 
 Regex = Annotated[str, AfterValidator(_valid_regex)]
-PORT_PLACEHOLDER = re.compile(r"\{(client|cluster|monitor):([A-Z])\}")
-# Flags a lesson may pass to nats-server: logging and cluster naming only, never files or auth.
-ALLOWED_LOG_FLAGS = frozenset({"-D", "-V", "-DV", "-VV", "-DVV"})
-
-
-class LessonError(NatslabError):
-    """A lesson file that cannot be loaded; the message names the file, step and field."""
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-# --- actions -------------------------------------------------------------------------
-
-
-class StartServer(_Strict):
-    """Start a server with the walkthrough's flags; routes name the servers it solicits."""
-
-    type: Literal["start_server"]
-    server: ServerName
-    routes: list[ServerName] = ["A", "B"]
-    log_flags: list[str] = ["-D"]
-    cluster_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]+$")
-    config: str | None = None
-    binary: Literal["default", "upgrade"] = "default"
-    timeout: float = Field(default=15, gt=0, le=120)
-
-    @field_validator("log_flags")
-    @classmethod
-    def _known_flags(cls, flags: list[str]) -> list[str]:
-        unknown = [f for f in flags if f not in ALLOWED_LOG_FLAGS]
-        if unknown:
-            raise ValueError(f"{unknown[0]!r} is not one of {sorted(ALLOWED_LOG_FLAGS)}")
-        return flags
-
-
-class StopServer(_Strict):
-    """Ctrl+C: SIGINT, escalating to SIGKILL after the timeout."""
-
-    type: Literal["stop_server"]
-    server: ServerName
-    timeout: float = Field(default=5, gt=0, le=120)
-
-
-class KillServer(_Strict):
-    type: Literal["kill_server"]
-    server: ServerName
-
-
-class LameDuck(_Strict):
-    type: Literal["lame_duck"]
-    server: ServerName
-
-
-class RestartServer(_Strict):
-    """Stop (if running) and start again; binary "upgrade" uses the configured new binary."""
-
-    type: Literal["restart_server"]
-    server: ServerName
-    binary: Literal["same", "upgrade"] = "same"
-    timeout: float = Field(default=15, gt=0, le=120)
-
-
-class ClientSettings(_Strict):
-    dont_randomize: bool = False
-    reconnect_wait: float = Field(default=2.0, ge=0, le=60)
-    max_reconnect_attempts: int = Field(default=-1, ge=-1)
-    honor_lame_duck: bool = False
-    avoid_lost_server: bool = False
-    user: str | None = None
-    password: str | None = None
-
-
-class StartClients(_Strict):
-    """Start `count` subscribers named prefix-1..n, seeded with these servers' client URLs."""
-
-    type: Literal["start_clients"]
-    count: int = Field(default=1, ge=1, le=500)
-    prefix: str = Field(default="sub", pattern=r"^[a-z][a-z0-9]*$")
-    seeds: list[ServerName] = Field(min_length=1)
-    host: Literal["localhost", "127.0.0.1"] = "127.0.0.1"
-    subject: str = ">"
-    options: ClientSettings = ClientSettings()
-
-
-class StopClients(_Strict):
-    type: Literal["stop_clients"]
-    prefix: str | None = None
-
-
-class StartPublisher(_Strict):
-    type: Literal["start_publisher"]
-    name: str = Field(default="pub", pattern=r"^[a-z][a-z0-9-]*$")
-    seeds: list[ServerName] = Field(min_length=1)
-    rate: float = Field(default=200, gt=0, le=5000)
-    options: ClientSettings = ClientSettings()
-
-
-class StopPublisher(_Strict):
-    """Stop publishing (and stay connected) so subscribers can count what they lost."""
-
-    type: Literal["stop_publisher"]
-    name: str = "pub"
-
-
-class WaitHealthz(_Strict):
-    type: Literal["wait_healthz"]
-    server: ServerName
-    timeout: float = Field(default=15, gt=0, le=120)
-
-
-class Pause(_Strict):
-    type: Literal["pause"]
-    seconds: float = Field(gt=0, le=60)
-
-
-Action = Annotated[
-    StartServer
-    | StopServer
-    | KillServer
-    | LameDuck
-    | RestartServer
-    | StartClients
-    | StopClients
-    | StartPublisher
-    | StopPublisher
-    | WaitHealthz
-    | Pause,
-    Field(discriminator="type"),
-]
+# A lesson's actions are the lab's own operations, validated from the file as they are.
+Action = Annotated[ops.LessonOperation, Field(discriminator="type")]
 
 # --- checks --------------------------------------------------------------------------
 
@@ -180,7 +49,7 @@ class _Check(_Strict):
     timeout: float = Field(default=10, gt=0, le=180)
 
 
-class ServerReady(_Check):
+class ServerIsReady(_Check):
     type: Literal["server_ready"]
     server: ServerName
 
@@ -250,7 +119,7 @@ class Healthz(_Check):
     server: ServerName
 
 
-class ClientError(_Check):
+class ClientReportedError(_Check):
     """At least `at_least` selected clients reported an error matching `pattern`."""
 
     type: Literal["client_error"]
@@ -282,7 +151,7 @@ class Report(_Check):
 
 
 Check = Annotated[
-    ServerReady
+    ServerIsReady
     | ServerStopped
     | LogContains
     | LogAbsent
@@ -293,7 +162,7 @@ Check = Annotated[
     | NoClientsOn
     | ClientKnows
     | Healthz
-    | ClientError
+    | ClientReportedError
     | MessagesLost
     | Drained
     | Report,
@@ -333,14 +202,14 @@ class Lesson(_Strict):
         return self
 
 
-def _named_servers(item: BaseModel) -> list[tuple[str, str]]:
+def _named_servers(item: object) -> list[tuple[str, str]]:
     """(field, server name) for every server an action or check refers to."""
     names: list[tuple[str, str]] = []
     for field in ("server", "servers", "routes", "seeds", "peers"):
         value = getattr(item, field, None)
         if isinstance(value, str):
             names.append((field, value))
-        elif isinstance(value, list):
+        elif isinstance(value, list | tuple):
             names += [(field, name) for name in value]
     pattern = getattr(item, "pattern", None)
     if isinstance(pattern, str):
@@ -352,19 +221,19 @@ def _named_servers(item: BaseModel) -> list[tuple[str, str]]:
 
 
 def load_lesson(path: Path) -> Lesson:
-    """Read and validate a lesson file; every problem becomes one LessonError sentence."""
+    """Read and validate a lesson file; every problem becomes one LessonFileError sentence."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise LessonError(f"Cannot read lesson file {path}: {exc.strerror or exc}.") from exc
+        raise LessonFileError(f"Cannot read lesson file {path}: {exc.strerror or exc}.") from exc
     except UnicodeDecodeError as exc:
-        raise LessonError(f"{path} is not UTF-8 text: {exc.reason}.") from exc
+        raise LessonFileError(f"{path} is not UTF-8 text: {exc.reason}.") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise LessonError(f"{path} is not valid TOML: {exc}.") from exc
+        raise LessonFileError(f"{path} is not valid TOML: {exc}.") from exc
     try:
         return Lesson.model_validate(data)
     except ValidationError as exc:
-        raise LessonError(describe_validation_error(path, data, exc)) from exc
+        raise LessonFileError(describe_validation_error(path, data, exc)) from exc
 
 
 def describe_validation_error(path: Path, data: dict[str, Any], exc: ValidationError) -> str:
@@ -383,7 +252,7 @@ def describe_validation_error(path: Path, data: dict[str, Any], exc: ValidationE
         message = f"unknown {kind} type {tag!r}; expected one of {expected}"
     elif error["type"] == "missing":
         message = "this field is required"
-    elif error["type"] == "extra_forbidden":
+    elif error["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
         message = "unknown field"
     return f"{path.name}, {where}: {message.removeprefix('Value error, ')}."
 
@@ -412,33 +281,15 @@ def _dotted(parts: list[Any]) -> str:
     return text
 
 
-_TAG_NAMES = frozenset(
-    typ
-    for model in (
-        StartServer,
-        StopServer,
-        KillServer,
-        LameDuck,
-        RestartServer,
-        StartClients,
-        StopClients,
-        StartPublisher,
-        StopPublisher,
-        WaitHealthz,
-        Pause,
-        ServerReady,
-        ServerStopped,
-        LogContains,
-        RouteMesh,
-        RoutePeers,
-        ClientOn,
-        ClientsSpread,
-        NoClientsOn,
-        ClientKnows,
-        Healthz,
-        MessagesLost,
-        Drained,
-        Report,
-    )
-    for typ in model.model_fields["type"].annotation.__args__  # type: ignore[union-attr]
-)
+def _tags(union: Any) -> frozenset[str]:
+    """The `type` tags of every member of a discriminated union, read from the union itself."""
+    members = get_args(get_args(union)[0])
+    return frozenset(tag for member in members for tag in get_args(_type_field(member)))
+
+
+def _type_field(member: type) -> Any:
+    fields = getattr(member, "__pydantic_fields__", None) or member.model_fields  # type: ignore[attr-defined]
+    return fields["type"].annotation
+
+
+_TAG_NAMES = _tags(Action) | _tags(Check)

@@ -1,162 +1,221 @@
-"""The step state machine: run the actions, then re-check until every check holds or times out."""
+"""The lesson runner: owns progress (next, retry, skip, auto, finished) and every verdict."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from natslab.clock import SYSTEM_CLOCK, Clock, Deadline
 from natslab.errors import NatslabError
-from natslab.lessons import actions, checks
+from natslab.lab.operations import Done
+from natslab.lessons import checks
 from natslab.lessons import events as ev
-from natslab.lessons.context import LessonContext, LogWatch, RunSettings
 from natslab.lessons.model import Lesson, Step
-from natslab.session import LabSession
+from natslab.lessons.port import CheckContext, Lab
+from natslab.lessons.record import CheckRecord, LessonRecord, StepRecord
 
 CHECK_INTERVAL = 0.1
 
 
 @dataclass
-class CheckState:
-    description: str
-    ok: bool = False
-    observation: str = ""
-    final: bool = False
+class Progress:
+    """Where the learner is: the next step to run, whether the last run failed, and whether
+    a step is running now."""
 
-
-@dataclass
-class StepResult:
-    index: int
-    title: str
-    ok: bool = False
-    duration: float = 0.0
-    actions: list[ev.ActionDone] = field(default_factory=list)
-    checks: list[CheckState] = field(default_factory=list)
+    next_index: int = 0
+    failed: bool = False
+    running: bool = False
 
 
 class LessonRunner:
-    """Runs a lesson against a session; every outcome is also emitted on the session's bus."""
+    """Runs a lesson against a Lab; every verdict goes into `record` and out on the lab's bus."""
 
-    def __init__(self, lesson: Lesson, session: LabSession, settings: RunSettings) -> None:
+    def __init__(self, lesson: Lesson, lab: Lab, clock: Clock = SYSTEM_CLOCK) -> None:
         self.lesson = lesson
-        self.session = session
-        self.logs = LogWatch()
-        self.ctx = LessonContext(session, settings, self.logs)
-        self.results: dict[int, StepResult] = {}
-        session.bus.subscribe(self.logs)
+        self.lab = lab
+        self.clock = clock
+        self.ctx = CheckContext(lab)
+        self.record = LessonRecord(lesson_id=lesson.id, title=lesson.title)
+        self.record.total_steps = len(lesson.steps)
+        self.progress = Progress()
 
     def _emit(self, event: ev.LessonEvent) -> None:
-        self.session.bus.emit(event)
+        self.record.apply(event)
+        self.lab.emit(event)
+
+    # --- progress, as the keys n / r / s and --auto ask for it ---------------------------
+
+    @property
+    def finished(self) -> bool:
+        return self.progress.next_index >= len(self.lesson.steps)
+
+    def refusal(self, request: str) -> str | None:
+        """Why `next`, `retry` or `skip` cannot happen now, in a sentence; None when it can."""
+        if self.progress.running:
+            return "A step is still running."
+        if request == "next" and self.progress.failed:
+            return "This step failed: r retries it, s skips it."
+        if self.finished:
+            return "The lesson is complete. q quits."
+        return None
+
+    async def next(self) -> StepRecord | None:
+        """Run the next step; None when it may not run now (see `refusal`)."""
+        if self.refusal("next"):
+            return None
+        return await self._advance(self.progress.next_index, retry=False)
+
+    async def retry(self) -> StepRecord | None:
+        """Run the current step again (only its checks, if its actions all succeeded)."""
+        if self.refusal("retry"):
+            return None
+        return await self._advance(self.progress.next_index, retry=True)
+
+    def skip(self) -> str | None:
+        """Move past the current step without running it; its title, or None."""
+        if self.refusal("skip"):
+            return None
+        skipped = self.lesson.steps[self.progress.next_index].title
+        self.progress.next_index += 1
+        self.progress.failed = False
+        return skipped
+
+    async def run_all(self, pause: float) -> bool:
+        """--auto: every remaining step in turn, `pause` seconds apart; stops at a failure."""
+        while not self.finished:
+            result = await self.next()
+            if result is None or not result.ok:
+                return False
+            if not self.finished:
+                await self.clock.sleep(pause)  # reading time on a projector
+        return True
+
+    async def _advance(self, index: int, retry: bool) -> StepRecord:
+        self.progress.running = True
+        try:
+            result = await (self.retry_step(index) if retry else self.run_step(index))
+        finally:
+            self.progress.running = False
+        self.progress.failed = not result.ok
+        if result.ok:
+            self.progress.next_index = index + 1
+        return result
+
+    # --- a whole lesson, headless ------------------------------------------------------
 
     async def run(self) -> bool:
         """Every step in order, stopping at the first that fails; True when all passed.
         A failed or interrupted lesson stops every client and server it started."""
-        started = time.time()
+        started = self.clock.now()
         self._emit(
             ev.LessonStarted(
-                lesson_id=self.lesson.id, title=self.lesson.title, steps=len(self.lesson.steps)
+                at=started,
+                lesson_id=self.lesson.id,
+                title=self.lesson.title,
+                steps=len(self.lesson.steps),
             )
         )
         failed: int | None = None
         try:
             for index in range(len(self.lesson.steps)):
-                if not (await self.run_step(index)).ok:
+                if not (await self._advance(index, retry=False)).ok:
                     failed = index
                     break
         except BaseException:
-            await self.stop_everything()
+            await self.lab.stop_everything()
             raise
         if failed is not None:
-            await self.stop_everything()
+            await self.lab.stop_everything()
         self._emit(
             ev.LessonFinished(
+                at=self.clock.now(),
                 lesson_id=self.lesson.id,
                 ok=failed is None,
                 failed_step=failed,
-                duration=time.time() - started,
+                duration=self.clock.now() - started,
             )
         )
         return failed is None
 
-    async def run_step(self, index: int) -> StepResult:
-        """Run (or retry) one step: actions first, then checks until they hold or time out."""
-        step = self.lesson.steps[index]
-        result = StepResult(index, step.title)
-        started = self._begin(index, result)
-        result.ok = await self._perform(index, step, result) and await self._verify(
-            index, step, result
-        )
-        result.duration = time.time() - started
-        self._emit(ev.StepFinished(index=index, ok=result.ok, duration=result.duration))
-        return result
+    # --- one step ----------------------------------------------------------------------
 
-    async def retry_step(self, index: int) -> StepResult:
+    async def run_step(self, index: int) -> StepRecord:
+        """Run one step: actions first, then checks until they hold or time out."""
+        step = self.lesson.steps[index]
+        started = self._begin(index, retry=False)
+        ok = await self._perform(index, step) and await self._verify(index, step)
+        return self._finish(index, ok, started)
+
+    async def retry_step(self, index: int) -> StepRecord:
         """Run a step again. If its actions all succeeded last time, only its checks are
         re-evaluated: starting the same servers and clients twice would change the lesson."""
-        previous = self.results.get(index)
+        previous = self.record.step(index)
         if previous is None or not all(a.ok for a in previous.actions):
             return await self.run_step(index)
         step = self.lesson.steps[index]
-        result = StepResult(index, step.title, actions=list(previous.actions))
-        started = self._begin(index, result)
-        result.ok = await self._verify(index, step, result)
-        result.duration = time.time() - started
-        self._emit(ev.StepFinished(index=index, ok=result.ok, duration=result.duration))
-        return result
+        started = self._begin(index, retry=True)
+        return self._finish(index, await self._verify(index, step), started)
 
-    def _begin(self, index: int, result: StepResult) -> float:
-        """Record the step's result slot, start its clock for log checks, and announce it."""
+    def _begin(self, index: int, retry: bool) -> float:
+        """Start the step's clock for log checks, and announce it."""
         step = self.lesson.steps[index]
-        self.results[index] = result
-        started = time.time()
+        started = self.clock.now()
         self.ctx.step_started_at = started
         self._emit(
             ev.StepStarted(
+                at=started,
                 index=index,
                 title=step.title,
                 narrative=step.narrative,
                 commands=tuple(step.commands),
+                retry=retry,
             )
         )
         return started
 
-    async def _perform(self, index: int, step: Step, result: StepResult) -> bool:
+    def _finish(self, index: int, ok: bool, started: float) -> StepRecord:
+        now = self.clock.now()
+        self._emit(ev.StepFinished(at=now, index=index, ok=ok, duration=now - started))
+        result = self.record.step(index)
+        assert result is not None
+        return result
+
+    async def _perform(self, index: int, step: Step) -> bool:
         for item in step.actions:
             try:
-                done = await actions.perform(item, self.ctx)
+                done, ok = await self.lab.perform(item), True
             except NatslabError as exc:
-                event = ev.ActionDone(index=index, action=item.type, ok=False, detail=str(exc))
-                result.actions.append(event)
-                self._emit(event)
-                return False
-            event = ev.ActionDone(
-                index=index,
-                action=item.type,
-                ok=True,
-                detail=done.detail,
-                command=done.command,
-                added=done.added,
+                done, ok = Done(str(exc)), False
+            self._emit(
+                ev.ActionDone(
+                    at=self.clock.now(),
+                    index=index,
+                    action=item.type,
+                    ok=ok,
+                    detail=done.detail,
+                    command=done.command,
+                    added=done.added,
+                )
             )
-            result.actions.append(event)
-            self._emit(event)
+            if not ok:
+                return False
         return True
 
-    async def _verify(self, index: int, step: Step, result: StepResult) -> bool:
+    async def _verify(self, index: int, step: Step) -> bool:
         """Checks hold in order: each one is re-evaluated every 100 ms until it passes or its
         own timeout (counted from when its turn came) expires; then the next one starts."""
-        states = [CheckState(checks.describe(c)) for c in step.checks]
-        result.checks = states
-        for position, (item, state) in enumerate(zip(step.checks, states, strict=True)):
-            begun = time.time()
+        for position, item in enumerate(step.checks):
+            state = CheckRecord(checks.describe(item))
+            deadline = Deadline(item.timeout, self.clock)
+            first = True
             while not state.final:
-                now = time.time()
-                outcome = checks.evaluate(item, self.ctx, now)
-                changed = (outcome.ok, outcome.observation) != (state.ok, state.observation)
-                state.ok, state.observation = outcome.ok, outcome.observation
-                state.final = outcome.ok or now - begun >= item.timeout
-                if changed or state.final:
+                verdict = checks.evaluate(item, self.ctx, self.clock.now())
+                changed = (verdict.ok, verdict.observation) != (state.ok, state.observation)
+                state.ok, state.observation = verdict.ok, verdict.observation
+                state.final = verdict.ok or deadline.expired
+                if changed or state.final or first:
                     self._emit(
                         ev.CheckResult(
+                            at=self.clock.now(),
                             index=index,
                             position=position,
                             description=state.description,
@@ -165,12 +224,9 @@ class LessonRunner:
                             final=state.final,
                         )
                     )
+                first = False
                 if not state.final:
-                    await asyncio.sleep(CHECK_INTERVAL)
+                    await self.clock.sleep(CHECK_INTERVAL)
             if not state.ok:
                 return False
         return True
-
-    async def stop_everything(self) -> None:
-        await self.session.fleet.stop()
-        await self.session.supervisor.stop_all()

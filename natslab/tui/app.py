@@ -2,57 +2,40 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections import defaultdict, deque
-from dataclasses import dataclass
 
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 
 from natslab.cluster.events import LogLines
-from natslab.cluster.spec import walkthrough_spec
-from natslab.controls import LabControls, Operation
 from natslab.errors import NatslabError
-from natslab.lessons import events as lev
-from natslab.lessons.context import RunSettings
+from natslab.lab.operations import PaletteEntry, StartServer
+from natslab.lab.session import LabSession
+from natslab.lessons.events import LessonEvent
 from natslab.lessons.model import Lesson
 from natslab.lessons.runner import LessonRunner
-from natslab.session import LabSession
+from natslab.present.views import MOVE_HIGHLIGHT_SECONDS
 from natslab.tui.commands import LabCommands
 from natslab.tui.screens import ConfirmQuit, HelpScreen, SearchScreen
 from natslab.tui.widgets.client_panel import ClientPanel
 from natslab.tui.widgets.footer import SteadyFooter
 from natslab.tui.widgets.lesson_panel import LessonPanel
-from natslab.tui.widgets.server_pane import PANE_LINES, ServerPane
+from natslab.tui.widgets.pane_grid import PaneGrid
+from natslab.tui.widgets.server_pane import ServerPane
 from natslab.tui.widgets.timeline import TimelineView
-from natslab.views import MOVE_HIGHLIGHT_SECONDS
 
 REFRESH_SECONDS = 0.1
 
 
-class LessonUpdate(Message):
-    """A lesson event, carried from the bus to the lesson panel."""
-
-    def __init__(self, event: lev.LessonEvent) -> None:
-        super().__init__()
-        self.event = event
-
-
-@dataclass
-class LessonProgress:
-    """Where the learner is: the next step to run, and whether the last run failed."""
-
-    next_index: int = 0
-    failed: bool = False
-    running: bool = False
+class LessonChanged(Message):
+    """The runner recorded something new: the lesson panel redraws from its record."""
 
 
 class NatsLabApp(App[int]):
-    """A thin skin: everything drawn comes from LabState and the runner's events."""
+    """A thin skin: everything drawn comes from LabState, the log store and the runner."""
 
     CSS_PATH = "app.tcss"
     TITLE = "natslab"
@@ -74,7 +57,6 @@ class NatsLabApp(App[int]):
         self,
         session: LabSession,
         servers: list[str],
-        settings: RunSettings,
         lesson: Lesson | None = None,
         start_servers: bool = False,
         auto: bool = False,
@@ -83,31 +65,20 @@ class NatsLabApp(App[int]):
         super().__init__()
         self.session = session
         self.servers = servers
-        self.settings = settings
         self.lesson = lesson
         self.start_servers_on_mount = start_servers
         self.auto = auto
         self.auto_pause = auto_pause
-        self.controls = LabControls(
-            session, settings.offset, settings.expose, settings.upgrade_binary
-        )
-        self.runner = LessonRunner(lesson, session, settings) if lesson else None
-        self.progress = LessonProgress()
-        self._pending: dict[str, deque[str]] = defaultdict(lambda: deque(maxlen=PANE_LINES))
+        self.runner = LessonRunner(lesson, session) if lesson else None
         self._dirty = True
-        self._notes_index = 0
-        self._panes: dict[str, ServerPane] = {}
-
-    # --- layout ------------------------------------------------------------------------
+        self.panes = PaneGrid(servers, stacked=lesson is not None)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
             if self.lesson is not None:
                 yield LessonPanel(self.lesson)
             with Vertical(id="right"):
-                with Grid(id="panes"):
-                    for name in self.servers:
-                        yield ServerPane(name)
+                yield self.panes
                 with Horizontal(id="bottom"):
                     yield ClientPanel(id="client-panel")
                     yield TimelineView()
@@ -116,7 +87,6 @@ class NatsLabApp(App[int]):
     def on_mount(self) -> None:
         self.session.bus.subscribe(self._on_bus_event)
         self.session.start_polling(interval=0.5)
-        self._fit_panes()
         self.set_interval(REFRESH_SECONDS, self._refresh)
         for leftover in self.session.leftovers:
             self.notify(
@@ -128,38 +98,26 @@ class NatsLabApp(App[int]):
         if self.start_servers_on_mount:
             self._start_lab_servers()
         if self.auto and self.runner is not None:
-            self._run_all()
-
-    def _fit_panes(self) -> None:
-        grid = self.query_one("#panes", Grid)
-        count = len(self.query(ServerPane))
-        # Beside a lesson the panes are narrow, and log lines are long: stack them.
-        columns = 1 if self.lesson is not None else max(1, min(count, 3))
-        grid.styles.grid_size_columns = columns
-        grid.styles.grid_size_rows = max(1, -(-count // columns))
+            self._lesson_step("auto")
 
     # --- bus -> screen -----------------------------------------------------------------
 
     def _on_bus_event(self, event: object) -> None:
         """Called for every event; keeps the cost here tiny, drawing happens on the timer."""
         if isinstance(event, LogLines):
-            self._pending[event.server].extend(event.lines)
-        elif isinstance(event, lev.LessonEvent):
-            self.post_message(LessonUpdate(event))
+            self.panes.queue(event.server, event.lines)
+        elif isinstance(event, LessonEvent):
+            self.post_message(LessonChanged())
         else:
             self._dirty = True
 
     def _refresh(self) -> None:
-        for server, lines in self._pending.items():
-            if lines:
-                self._pane(server).append(list(lines))
-                lines.clear()
+        self.panes.flush()
         # Keep redrawing while a move is highlighted, so the highlight also goes away.
         if self._dirty or self._recent_move():
             self._dirty = False
             state = self.session.state
-            for name, view in state.servers.items():
-                self._pane(name).show(view)
+            self.panes.show(state)
             self.query_one(ClientPanel).show(state)
             self.query_one(TimelineView).show(state)
 
@@ -170,140 +128,76 @@ class NatsLabApp(App[int]):
             for c in self.session.state.clients.values()
         )
 
-    def _pane(self, server: str) -> ServerPane:
-        # Looked up ten times a second per server: a dict, not a DOM query.
-        pane = self._panes.get(server)
-        if pane is None:
-            found = self.query(f"#pane-{server}")
-            pane = found.first(ServerPane) if found else None
-        if pane is not None:
-            self._panes[server] = pane
-            return pane
-        pane = ServerPane(server)
-        self._panes[server] = pane
-        self.query_one("#panes", Grid).mount(pane)
-        self.call_after_refresh(self._fit_panes)
-        return pane
+    def on_lesson_changed(self, _message: LessonChanged) -> None:
+        if self.runner is not None:
+            self.query_one(LessonPanel).show(self.runner.record)
 
-    def on_lesson_update(self, message: LessonUpdate) -> None:
-        if self.lesson is None:
-            return
-        panel = self.query_one(LessonPanel)
-        event = message.event
-        match event:
-            case lev.StepStarted():
-                panel.step_started(event)
-            case lev.ActionDone():
-                panel.action_done(event)
-            case lev.CheckResult():
-                panel.check_result(event)
-            case lev.StepFinished():
-                panel.step_finished(event)
-                if event.ok and event.index == len(self.lesson.steps) - 1:
-                    panel.lesson_complete()
+    # --- lesson keys: the runner decides, the app only asks and tells -----------------
 
-    # --- lesson keys -------------------------------------------------------------------
-
-    def _lesson_ready(self) -> bool:
+    def _lesson_key(self, request: str) -> None:
         if self.runner is None:
             self.notify("No lesson here: use ctrl+p for free-form actions.")
-            return False
-        if self.progress.running:
-            self.notify("A step is still running.")
-            return False
-        return True
+            return
+        refusal = self.runner.refusal(request)
+        if refusal is not None:
+            failed = self.runner.progress.failed and request == "next"
+            self.notify(refusal, severity="warning" if failed else "information")
+        elif request == "skip":
+            self.notify(f"Skipped: {self.runner.skip()}")
+        else:
+            self._lesson_step(request)
 
     def action_next_step(self) -> None:
-        if not self._lesson_ready():
-            return
-        assert self.lesson is not None
-        if self.progress.failed:
-            self.notify("This step failed: r retries it, s skips it.", severity="warning")
-            return
-        if self.progress.next_index >= len(self.lesson.steps):
-            self.notify("The lesson is complete. q quits.")
-            return
-        self._run_step(self.progress.next_index, retry=False)
+        self._lesson_key("next")
 
     def action_retry(self) -> None:
-        if not self._lesson_ready():
-            return
-        assert self.lesson is not None
-        if self.progress.next_index < len(self.lesson.steps):
-            self._run_step(self.progress.next_index, retry=True)
+        self._lesson_key("retry")
 
     def action_skip(self) -> None:
-        if not self._lesson_ready():
-            return
-        assert self.lesson is not None
-        if self.progress.next_index < len(self.lesson.steps):
-            skipped = self.lesson.steps[self.progress.next_index].title
-            self.progress.next_index += 1
-            self.progress.failed = False
-            self.notify(f"Skipped: {skipped}")
+        self._lesson_key("skip")
 
     def action_previous_notes(self) -> None:
-        if self.lesson is not None and self.progress.next_index > 0:
-            panel = self.query_one(LessonPanel)
-            self._notes_index = max(0, self._notes_index - 1)
-            panel.show_notes(self._notes_index)
+        if self.lesson is not None:
+            self.query_one(LessonPanel).previous_notes()
 
     @work(exclusive=True, group="lesson", exit_on_error=False)
-    async def _run_step(self, index: int, retry: bool) -> None:
-        assert self.runner is not None and self.lesson is not None
-        self.progress.running = True
-        self._notes_index = index + 1
-        try:
-            run = self.runner.retry_step if retry else self.runner.run_step
-            result = await run(index)
-        finally:
-            self.progress.running = False
-        self.progress.failed = not result.ok
-        if result.ok:
-            self.progress.next_index = index + 1
-
-    @work(exclusive=True, group="lesson", exit_on_error=False)
-    async def _run_all(self) -> None:
-        """--auto: every step in turn, with a pause to read between them."""
-        assert self.runner is not None and self.lesson is not None
-        self.progress.running = True
-        try:
-            for index in range(len(self.lesson.steps)):
-                result = await self.runner.run_step(index)
-                if not result.ok:
-                    self.progress.failed = True
-                    self.progress.next_index = index
-                    return
-                self.progress.next_index = index + 1
-                if index + 1 < len(self.lesson.steps):
-                    await asyncio.sleep(self.auto_pause)  # reading time on a projector
-        finally:
-            self.progress.running = False
+    async def _lesson_step(self, request: str) -> None:
+        assert self.runner is not None
+        if request == "auto":
+            await self.runner.run_all(self.auto_pause)
+        elif request == "retry":
+            await self.runner.retry()
+        else:
+            await self.runner.next()
 
     # --- free-form ---------------------------------------------------------------------
 
     @work(exclusive=False, group="servers", exit_on_error=False)
     async def _start_lab_servers(self) -> None:
         for name in self.servers:
-            spec = walkthrough_spec(name, self.settings.offset, expose=self.settings.expose)
             try:
-                await self.session.supervisor.start(spec)
+                await self.session.perform(StartServer(server=name))
             except NatslabError as exc:
                 self.notify(str(exc), severity="error", timeout=15)
                 return
 
-    def perform(self, op: Operation) -> None:
-        """Run a palette operation in the background and say what it did and how."""
-        self._perform(op)
+    def palette(self) -> list[PaletteEntry]:
+        """What the command palette offers right now."""
+        return self.session.operator.palette()
+
+    def by_hand(self, entry: PaletteEntry) -> str:
+        return self.session.operator.by_hand(entry.operation)
 
     @work(exclusive=False, group="controls", exit_on_error=False)
-    async def _perform(self, op: Operation) -> None:
+    async def perform(self, entry: PaletteEntry) -> None:
+        """Run a palette entry in the background and say what it did and how."""
         try:
-            outcome = await op.run()
+            done = await self.session.perform(entry.operation)
         except NatslabError as exc:
-            self.notify(str(exc), title=op.title, severity="error", timeout=10)
+            self.notify(str(exc), title=entry.title, severity="error", timeout=10)
             return
-        self.notify(f"{outcome.message}\n$ {outcome.shell}", title=op.title, timeout=8)
+        by_hand = f"\n$ {done.command}" if done.command else ""
+        self.notify(f"{done.detail}{by_hand}", title=entry.title, timeout=8)
 
     # --- panes, help, quit -------------------------------------------------------------
 
@@ -318,8 +212,7 @@ class NatsLabApp(App[int]):
         if pane is None:
             self.notify("Focus a server's log first (tab), then press /.")
             return
-        proc = self.session.supervisor.processes.get(pane.server)
-        lines = list(proc.lines) if proc is not None else list(pane.log_view.lines)
+        lines = self.session.logs.lines(pane.server)
         self.push_screen(SearchScreen(pane.server, lines), callback=pane.mark)
 
     def _focused_pane(self) -> ServerPane | None:
@@ -332,7 +225,7 @@ class NatsLabApp(App[int]):
         self.push_screen(HelpScreen())
 
     def action_quit_lab(self) -> None:
-        running = self.session.supervisor.running()
+        running = [name for name, view in self.session.state.servers.items() if view.up]
         if not running:
             self.exit(0)
             return

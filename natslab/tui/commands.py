@@ -3,30 +3,44 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, cast
+from typing import Protocol, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-if TYPE_CHECKING:
-    from natslab.tui.app import NatsLabApp
+from natslab.lab.operations import PaletteEntry
+
+
+class PaletteHost(Protocol):
+    """What the palette needs of the app: the entries, their by-hand text, a way to run one."""
+
+    def palette(self) -> list[PaletteEntry]: ...
+
+    def by_hand(self, entry: PaletteEntry) -> str: ...
+
+    def perform(self, entry: PaletteEntry) -> object: ...
 
 
 class LabCommands(Provider):
-    """Lists LabControls.operations(); running one goes through the app's perform()."""
+    """Lists the operator's palette entries; running one goes through the app's perform()."""
 
     @property
-    def lab(self) -> NatsLabApp:
-        return cast("NatsLabApp", self.app)
+    def lab(self) -> PaletteHost:
+        return cast(PaletteHost, self.app)
 
     async def discover(self) -> Hits:
-        for op in self.lab.controls.operations():
-            yield DiscoveryHit(op.title, partial(self.lab.perform, op), help=op.shell)
+        for entry in self.lab.palette():
+            yield DiscoveryHit(
+                entry.title, partial(self.lab.perform, entry), help=self.lab.by_hand(entry)
+            )
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for op in self.lab.controls.operations():
-            score = matcher.match(op.title)
+        for entry in self.lab.palette():
+            score = matcher.match(entry.title)
             if score > 0:
                 yield Hit(
-                    score, matcher.highlight(op.title), partial(self.lab.perform, op), help=op.shell
+                    score,
+                    matcher.highlight(entry.title),
+                    partial(self.lab.perform, entry),
+                    help=self.lab.by_hand(entry),
                 )

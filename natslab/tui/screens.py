@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Log, Markdown
 
-from natslab.views import LogSearch, MatchHighlighter
+from natslab.present.views import LogSearch, MatchHighlighter
 
 HELP = """\
 # natslab

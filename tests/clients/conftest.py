@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from natslab.cluster.spec import walkthrough_spec
-from natslab.session import LabSession
+from natslab.lab.session import LabSession
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from urllib.parse import urlparse
 from nats.aio.client import Server
 
 from natslab.clients.reconnect import avoid_lost_server, is_server
-from natslab.controls import LabControls
 
 A_INFO = {"server_name": "A", "host": "127.0.0.1", "port": 4222}
 
@@ -47,12 +46,15 @@ async def test_the_palette_switch_applies_to_clients_started_after_it(
     session, start_servers, offset
 ):
     await start_servers("A")
-    controls = LabControls(session, offset)
-    outcome = controls.toggle("avoid_lost_server")
-    assert "avoid_lost_server is on" in outcome.message
-    assert "reconnect_to_server_handler" in outcome.shell
-    await controls.add_subscribers("A", 2)
+    palette = {entry.title: entry for entry in session.operator.palette()}
+    done = await session.perform(
+        palette["Toggle avoid_lost_server for new clients (now off)"].operation
+    )
+    assert "avoid_lost_server is on" in done.detail
+    assert "reconnect_to_server_handler" in done.command
+    palette = {entry.title: entry for entry in session.operator.palette()}
+    await session.perform(palette["Add 5 subscribers to A"].operation)
     started = [c for c in session.fleet.clients.values() if c.name.startswith("sub-")]
-    assert len(started) == 2
+    assert len(started) == 5
     assert all(c.options.avoid_lost_server for c in started)
-    assert "(now on)" in " ".join(op.title for op in controls.operations())
+    assert "Toggle avoid_lost_server for new clients (now on)" in palette

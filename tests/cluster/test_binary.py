@@ -8,7 +8,7 @@ import pytest
 
 from natslab.cluster import binary as binmod
 from natslab.cluster.binary import ENV_VAR, find_binary, inspect_binary
-from natslab.errors import BinaryNotFoundError
+from natslab.errors import BinaryNotFoundError, NotANatsServerError
 
 
 @pytest.fixture
@@ -64,9 +64,9 @@ def test_missing_path_is_a_sentence(tmp_path):
 def test_not_executable_is_a_sentence(tmp_path):
     plain = tmp_path / "nats-server"
     plain.write_text("hello")
-    with pytest.raises(BinaryNotFoundError, match="not an executable file"):
+    with pytest.raises(NotANatsServerError, match="not an executable file"):
         inspect_binary(plain, "--nats-server")
-    with pytest.raises(BinaryNotFoundError, match="not an executable file"):
+    with pytest.raises(NotANatsServerError, match="not an executable file"):
         inspect_binary(tmp_path, "--nats-server")
 
 
@@ -74,5 +74,5 @@ def test_an_executable_that_is_not_nats_server(tmp_path):
     impostor = tmp_path / "nats-server"
     impostor.write_text("#!/bin/sh\necho hello\n")
     impostor.chmod(0o755)
-    with pytest.raises(BinaryNotFoundError, match="does not look like nats-server"):
+    with pytest.raises(NotANatsServerError, match="does not look like nats-server"):
         inspect_binary(impostor, "--nats-server")

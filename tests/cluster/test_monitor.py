@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from natslab.cluster.monitor import connections, route_peers
+from natslab.cluster.snapshot import connections, route_peers
 
 DATA = Path(__file__).parent.parent / "data"
 

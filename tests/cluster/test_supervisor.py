@@ -11,8 +11,17 @@ import pytest
 
 from natslab.cluster import events as ev
 from natslab.cluster.ports import ports_for
+from natslab.cluster.rundir import RunDir
 from natslab.cluster.spec import walkthrough_spec
-from natslab.errors import NatslabError, PortInUseError, ServerStartError, UnknownServerError
+from natslab.cluster.supervisor import Supervisor
+from natslab.errors import (
+    BinaryNotFoundError,
+    PortInUseError,
+    ServerStartError,
+    ServerStateError,
+    TimedOutError,
+    UnknownServerError,
+)
 from tests.helpers import async_wait_until
 
 # nats-server retries a missing route every second; allow a few rounds.
@@ -92,7 +101,7 @@ async def test_restart_with_another_binary_reports_it_and_rejoins(
 
 async def test_restart_with_a_broken_binary_keeps_the_running_server(supervisor, offset, tmp_path):
     await supervisor.start(walkthrough_spec("A", offset))
-    with pytest.raises(NatslabError, match="does not exist"):
+    with pytest.raises(BinaryNotFoundError, match="does not exist"):
         await supervisor.restart("A", binary=tmp_path / "missing")
     assert supervisor.is_running("A")
 
@@ -182,7 +191,7 @@ async def test_operations_on_unknown_or_running_servers(supervisor, offset):
     with pytest.raises(UnknownServerError, match="no server Z"):
         await supervisor.stop("Z")
     await supervisor.start(walkthrough_spec("A", offset))
-    with pytest.raises(NatslabError, match="already running"):
+    with pytest.raises(ServerStateError, match="already running"):
         await supervisor.start(walkthrough_spec("A", offset))
 
 
@@ -198,3 +207,28 @@ async def test_ready_falls_back_to_healthz_when_the_log_goes_elsewhere(
     assert not proc.ready.is_set()  # "Server is ready" went to the file, not to natslab
     assert "Server is ready" in log_file.read_text()
     assert (await supervisor.status("A")).healthy
+
+
+async def test_a_mesh_that_cannot_form_times_out_with_what_is_missing(supervisor, offset):
+    # Two seeds that know nobody: no route can ever form between them.
+    for name in "AB":
+        await supervisor.start(walkthrough_spec(name, offset, route_to=()))
+    with pytest.raises(TimedOutError, match="A has no route to B"):
+        await supervisor.wait_for_mesh("AB", timeout=1.0)
+
+
+async def test_the_supervisor_makes_its_processes_with_the_factory_it_is_given(binary, offset):
+    from natslab.cluster.process import ServerProcess
+
+    made = []
+
+    def recording_factory(*args):
+        made.append(ServerProcess(*args))
+        return made[-1]
+
+    sup = Supervisor(binary, RunDir.create(), process_factory=recording_factory)
+    try:
+        await sup.start(walkthrough_spec("A", offset, route_to=()))
+        assert len(made) == 1 and made[0] is sup.processes["A"]
+    finally:
+        await sup.aclose()

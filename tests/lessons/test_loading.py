@@ -5,9 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from natslab.lessons import actions, catalog, checks
+from natslab.errors import LessonFileError
+from natslab.lab import operations
+from natslab.lessons import catalog, checks
 from natslab.lessons import model as m
-from natslab.lessons.model import LessonError, load_lesson
+from natslab.lessons.model import load_lesson
 
 GOOD = """
 id = "tiny"
@@ -53,7 +55,8 @@ def test_every_action_and_check_type_has_an_implementation():
     def members(annotated):
         return set(typing.get_args(typing.get_args(annotated)[0]))
 
-    assert members(m.Action) == actions.registered()
+    assert members(m.Action) <= operations.performed_kinds()
+    assert set(typing.get_args(operations.Operation)) == operations.performed_kinds()
     assert members(m.Check) == checks.registered()
 
 
@@ -135,7 +138,7 @@ def test_broken_files_name_file_step_and_field(tmp_path, old, new, expected):
     assert old in GOOD
     path = tmp_path / "broken.toml"
     path.write_text(GOOD.replace(old, new, 1))
-    with pytest.raises(LessonError) as info:
+    with pytest.raises(LessonFileError) as info:
         load_lesson(path)
     message = str(info.value)
     assert message.startswith("broken.toml, ")
@@ -145,17 +148,17 @@ def test_broken_files_name_file_step_and_field(tmp_path, old, new, expected):
 
 def test_not_toml_and_not_utf8_and_missing(tmp_path):
     (tmp_path / "x.toml").write_text("[[[")
-    with pytest.raises(LessonError, match="is not valid TOML"):
+    with pytest.raises(LessonFileError, match="is not valid TOML"):
         load_lesson(tmp_path / "x.toml")
     (tmp_path / "y.toml").write_bytes(b"\xff\xfe")
-    with pytest.raises(LessonError, match="is not UTF-8"):
+    with pytest.raises(LessonFileError, match="is not UTF-8"):
         load_lesson(tmp_path / "y.toml")
-    with pytest.raises(LessonError, match="Cannot read lesson file"):
+    with pytest.raises(LessonFileError, match="Cannot read lesson file"):
         load_lesson(tmp_path / "missing.toml")
 
 
 def test_unknown_lesson_name_lists_the_bundled_ones():
-    with pytest.raises(LessonError, match=r"bundled lessons are .*upgrade"):
+    with pytest.raises(LessonFileError, match=r"bundled lessons are .*upgrade"):
         catalog.resolve("upgrad")
 
 

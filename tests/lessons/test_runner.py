@@ -5,11 +5,11 @@ import asyncio
 import psutil
 
 from natslab.cluster.spec import walkthrough_spec
+from natslab.lab.session import LabSession
+from natslab.lab.settings import RunSettings
 from natslab.lessons import events as ev
-from natslab.lessons.context import RunSettings
 from natslab.lessons.model import Lesson
 from natslab.lessons.runner import LessonRunner
-from natslab.session import LabSession
 from tests.helpers import async_wait_until
 
 LESSON = {
@@ -37,11 +37,11 @@ LESSON = {
 
 
 async def test_retry_rechecks_without_repeating_actions(offset):
-    session = LabSession.open()
+    session = LabSession.open(settings=RunSettings(offset=offset))
     seen = []
     session.bus.subscribe(lambda e: seen.append(e) if isinstance(e, ev.LessonEvent) else None)
     session.start_polling(0.1)
-    runner = LessonRunner(Lesson.model_validate(LESSON), session, RunSettings(offset=offset))
+    runner = LessonRunner(Lesson.model_validate(LESSON), session)
     try:
         first = await runner.run_step(0)
         assert not first.ok
@@ -64,11 +64,11 @@ async def test_retry_rechecks_without_repeating_actions(offset):
 
 
 async def test_stopping_midway_stops_everything_the_lesson_started(offset):
-    session = LabSession.open()
+    session = LabSession.open(settings=RunSettings(offset=offset))
     lesson = Lesson.model_validate(
         {**LESSON, "steps": [LESSON["steps"][1] | {"title": "B then a long pause"}]}
     )
-    runner = LessonRunner(lesson, session, RunSettings(offset=offset))
+    runner = LessonRunner(lesson, session)
     task = asyncio.create_task(runner.run())
     try:
         await async_wait_until(lambda: session.supervisor.is_running("B"), 10)

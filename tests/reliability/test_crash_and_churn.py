@@ -6,10 +6,10 @@ import gc
 import psutil
 
 from natslab.cluster.spec import walkthrough_spec
-from natslab.lessons.context import RunSettings
+from natslab.lab.session import LabSession
+from natslab.lab.settings import RunSettings
 from natslab.lessons.model import Lesson
 from natslab.lessons.runner import LessonRunner
-from natslab.session import LabSession
 from tests.helpers import async_wait_until
 
 CRASHING = {
@@ -33,9 +33,9 @@ CRASHING = {
 
 
 async def test_a_server_killed_mid_step_fails_the_check_and_spares_the_rest(offset):
-    session = LabSession.open()
+    session = LabSession.open(settings=RunSettings(offset=offset))
     session.start_polling(0.1)
-    runner = LessonRunner(Lesson.model_validate(CRASHING), session, RunSettings(offset=offset))
+    runner = LessonRunner(Lesson.model_validate(CRASHING), session)
     try:
         step = asyncio.create_task(runner.run_step(0))
         await async_wait_until(lambda: session.state.is_full_mesh("AB"), 20)

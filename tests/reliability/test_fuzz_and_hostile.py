@@ -8,8 +8,9 @@ import psutil
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from natslab.errors import LessonFileError
 from natslab.lessons import catalog
-from natslab.lessons.model import LessonError, load_lesson
+from natslab.lessons.model import load_lesson
 from tests.cli_process import run_natslab
 
 BUNDLED = catalog.bundled()["upgrade"].read_text()
@@ -52,7 +53,7 @@ def test_mutated_lessons_load_or_fail_with_a_sentence(tmp_path, text):
     path.write_bytes(text.encode("utf-8", errors="replace"))
     try:
         lesson = load_lesson(path)
-    except LessonError as exc:
+    except LessonFileError as exc:
         message = str(exc)
         assert "\n" not in message and message.endswith(".")
         return
@@ -65,7 +66,7 @@ def test_loading_never_starts_a_process(tmp_path):
     for text in ["", "[[[", BUNDLED.replace('type = "start_server"', 'type = "rm -rf"')]:
         path = tmp_path / "x.toml"
         path.write_text(text)
-        with contextlib.suppress(LessonError):
+        with contextlib.suppress(LessonFileError):
             load_lesson(path)
     assert {p.pid for p in psutil.Process().children(recursive=True)} == before
 

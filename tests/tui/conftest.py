@@ -6,12 +6,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from natslab.session import LabSession
+from natslab.lab.session import LabSession
+from natslab.lab.settings import RunSettings
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[LabSession]:
-    lab = LabSession.open()
+async def session(offset: int) -> AsyncIterator[LabSession]:
+    lab = LabSession.open(settings=RunSettings(offset=offset))
     try:
         yield lab
     finally:

@@ -1,6 +1,5 @@
 """Free-form lab through the palette: start servers, add clients, stop one, see them move."""
 
-from natslab.lessons.context import RunSettings
 from natslab.state import ClientState
 from natslab.tui.app import NatsLabApp
 from tests.tui.pilot import client_cell, wait_for
@@ -15,11 +14,11 @@ async def palette(pilot, title: str) -> None:
 
 
 async def test_add_clients_stop_a_server_and_watch_them_move(session, offset):
-    app = NatsLabApp(session, ["A", "B", "C"], RunSettings(offset=offset), start_servers=True)
+    app = NatsLabApp(session, ["A", "B", "C"], start_servers=True)
     state = session.state
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: state.is_full_mesh("ABC"), 20, "the mesh A-B-C")
-        titles = [op.title for op in app.controls.operations()]
+        titles = [entry.title for entry in app.palette()]
         assert "Add 5 subscribers to A" in titles and "Start server D (routes to A and B)" in titles
 
         await palette(pilot, "Add 5 subscribers to A")

@@ -2,7 +2,6 @@
 
 from textual.widgets import Label, Log
 
-from natslab.lessons.context import RunSettings
 from natslab.tui.app import NatsLabApp
 from natslab.tui.screens import SearchScreen
 from tests.tui.pilot import pane_text, wait_for
@@ -20,7 +19,7 @@ def marked(log: Log, y: int) -> bool:
 
 
 async def test_search_lists_the_matching_lines_of_the_focused_log(session, offset):
-    app = NatsLabApp(session, ["A"], RunSettings(offset=offset), start_servers=True)
+    app = NatsLabApp(session, ["A"], start_servers=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: "Server is ready" in pane_text(app, "A"), 20, "A ready")
 

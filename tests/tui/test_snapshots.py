@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from natslab.lab.session import LabSession
+from natslab.lab.settings import RunSettings
 from natslab.lessons import catalog
 from natslab.lessons import events as ev
-from natslab.lessons.context import RunSettings
-from natslab.session import LabSession
-from natslab.tui.app import LessonUpdate, NatsLabApp
+from natslab.tui.app import NatsLabApp
 
 PINNED = (Path(__file__).parent / "snapshot-textual-version.txt").read_text().strip()
 pytestmark = pytest.mark.skipif(
@@ -25,9 +25,9 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture
 def quiet_app(offset):
     """The tutorial app with no server running: nothing on screen depends on time."""
-    session = LabSession.open()
+    session = LabSession.open(settings=RunSettings(offset=offset))
     lesson = catalog.load("upgrade")
-    app = NatsLabApp(session, lesson.servers, RunSettings(offset=offset), lesson)
+    app = NatsLabApp(session, lesson.servers, lesson)
     yield app
     # No server ever started; the app's loop is gone, so only the bookkeeping is left.
     session.supervisor.kill_all_now()
@@ -78,8 +78,9 @@ def test_lesson_panel_with_fixed_checks(snap_compare, quiet_app):
     ]
 
     async def feed(pilot):
+        # As the runner would: into its record, then out on the bus to the screen.
         for event in fixed:
-            pilot.app.post_message(LessonUpdate(event))
+            pilot.app.runner._emit(event)
         await pilot.pause(0.2)
 
     assert snap_compare(quiet_app, run_before=feed, terminal_size=(120, 40))

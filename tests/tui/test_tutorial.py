@@ -1,7 +1,6 @@
 """Pilot drives the upgrade lesson from the first step to the last against real servers."""
 
 from natslab.lessons import catalog
-from natslab.lessons.context import RunSettings
 from natslab.tui.app import NatsLabApp
 from tests.tui.pilot import client_cell, pane_text, wait_for
 
@@ -9,22 +8,21 @@ STEP_TIMEOUT = 60
 
 
 async def run_step(pilot, app, number: int) -> None:
+    progress = app.runner.progress
     await pilot.press("n")
     await wait_for(
         pilot,
-        lambda: (
-            not app.progress.running and (app.progress.next_index == number or app.progress.failed)
-        ),
+        lambda: not progress.running and (progress.next_index == number or progress.failed),
         STEP_TIMEOUT,
         f"step {number} to finish",
     )
     checks = app.query_one("#checks").render()
-    assert app.progress.next_index == number, f"step {number} failed:\n{checks}"
+    assert progress.next_index == number, f"step {number} failed:\n{checks}"
 
 
 async def test_upgrade_lesson_end_to_end_on_screen(session, offset):
     lesson = catalog.load("upgrade")
-    app = NatsLabApp(session, lesson.servers, RunSettings(offset=offset), lesson)
+    app = NatsLabApp(session, lesson.servers, lesson)
     async with app.run_test(size=(120, 40)) as pilot:
         for number in (1, 2):
             await run_step(pilot, app, number)

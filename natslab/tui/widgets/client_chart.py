@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, Sparkline
 
-from natslab.views import CountHistory
+from natslab.present.views import CountHistory
 
 
 class ClientChart(Vertical):

@@ -8,10 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable
 
-from natslab.state import LabState
-from natslab.tui.widgets.client_chart import ClientChart
-from natslab.tui.widgets.steady import SteadyStatic
-from natslab.views import (
+from natslab.present.views import (
     CLIENT_COLUMNS,
     CountHistory,
     client_row,
@@ -19,6 +16,9 @@ from natslab.views import (
     mesh_text,
     ordered_clients,
 )
+from natslab.state import LabState
+from natslab.tui.widgets.client_chart import ClientChart
+from natslab.tui.widgets.steady import SteadyStatic
 
 
 class ClientPanel(Vertical):

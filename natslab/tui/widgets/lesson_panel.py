@@ -7,14 +7,14 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Markdown, ProgressBar, Static
 
-from natslab.lessons import events as ev
 from natslab.lessons.model import Lesson
+from natslab.lessons.record import LessonRecord, StepRecord
 
 PENDING, PASSED, FAILED = "…", "✓", "✗"
 
 
 class LessonPanel(Vertical):
-    """Fed lesson events by the app; holds no lesson logic of its own."""
+    """Draws the runner's lesson record; holds no verdicts or lesson logic of its own."""
 
     DEFAULT_CSS = """
     LessonPanel { border: round $accent; width: 1fr; }
@@ -29,10 +29,8 @@ class LessonPanel(Vertical):
     def __init__(self, lesson: Lesson) -> None:
         super().__init__(id="lesson")
         self.lesson = lesson
-        self.index = -1
-        self.checks: dict[int, ev.CheckResult] = {}
-        self.commands: list[Text] = []
-        self.notes: dict[int, str] = {}
+        self._step: StepRecord | None = None
+        self.notes_index = 0
 
     def compose(self) -> ComposeResult:
         yield Static(classes="status", id="lesson-status")
@@ -49,63 +47,57 @@ class LessonPanel(Vertical):
     def set_status(self, text: str, style: str = "") -> None:
         self.query_one("#lesson-status", Static).update(Text(text, style))
 
-    def step_started(self, event: ev.StepStarted) -> None:
-        self.index = event.index
-        self.checks.clear()
-        self.commands = [Text("walkthrough: ", "bold") + Text(c) for c in event.commands]
-        self.notes[event.index] = event.narrative
+    def show(self, record: LessonRecord) -> None:
+        """Draw the step the record says is current, with its actions and checks."""
+        if record.current is None:
+            return
+        step = record.steps[record.current]
+        if step is not self._step:
+            self._step = step
+            self.notes_index = step.index + 1
+            self.query_one("#narrative", Markdown).update(f"## {step.title}\n\n{step.narrative}")
+        self._draw(step)
+        self.query_one(ProgressBar).update(progress=record.passed_through())
         total = len(self.lesson.steps)
-        self.set_status(f"Step {event.index + 1} of {total}: {event.title} — running…", "bold")
-        self.query_one("#narrative", Markdown).update(f"## {event.title}\n\n{event.narrative}")
-        self._draw()
-
-    def action_done(self, event: ev.ActionDone) -> None:
-        line = Text("✓ " if event.ok else "✗ ", "green" if event.ok else "red") + Text(event.detail)
-        self.commands.append(line)
-        if event.command:
-            self.commands.append(Text("   runs: ", "dim") + Text(event.command))
-        if event.added:
-            self.commands.append(Text("   natslab adds: ", "dim") + Text(event.added, "magenta"))
-        self._draw()
-
-    def check_result(self, event: ev.CheckResult) -> None:
-        self.checks[event.position] = event
-        self._draw()
-
-    def step_finished(self, event: ev.StepFinished) -> None:
-        total = len(self.lesson.steps)
-        progress = self.query_one(ProgressBar)
-        title = self.lesson.steps[event.index].title
-        if event.ok:
-            progress.update(progress=event.index + 1)
-            more = "n: next step" if event.index + 1 < total else "done"
-            self.set_status(
-                f"Step {event.index + 1} of {total} passed in {event.duration:.1f} s. {more}",
-                "green",
-            )
+        number = f"Step {step.index + 1} of {total}"
+        if step.ok is None:
+            self.set_status(f"{number}: {step.title} — running…", "bold")
+        elif step.ok and step.index == total - 1:
+            self.query_one(ProgressBar).update(progress=total)
+            self.set_status("Lesson complete: every check passed. q: quit", "bold green")
+        elif step.ok:
+            more = "n: next step" if step.index + 1 < total else "done"
+            self.set_status(f"{number} passed in {step.duration:.1f} s. {more}", "green")
         else:
             self.set_status(
-                f"Lesson stopped: step {event.index + 1} of {total} failed ({title}). "
+                f"Lesson stopped: step {step.index + 1} of {total} failed ({step.title}). "
                 "r: retry, s: skip",
                 "bold red",
             )
 
-    def lesson_complete(self) -> None:
-        self.query_one(ProgressBar).update(progress=len(self.lesson.steps))
-        self.set_status("Lesson complete: every check passed. q: quit", "bold green")
-
-    def show_notes(self, index: int) -> None:
+    def previous_notes(self) -> None:
         """Show an earlier step's narrative again."""
-        step = self.lesson.steps[index]
+        if self._step is None:
+            return
+        self.notes_index = max(0, self.notes_index - 1)
+        step = self.lesson.steps[self.notes_index]
         self.query_one("#narrative", Markdown).update(
-            f"## Step {index + 1}: {step.title}\n\n{step.narrative}"
+            f"## Step {self.notes_index + 1}: {step.title}\n\n{step.narrative}"
         )
 
-    def _draw(self) -> None:
-        self.query_one("#commands", Static).update(Text("\n").join(self.commands))
+    def _draw(self, step: StepRecord) -> None:
+        commands = [Text("walkthrough: ", "bold") + Text(c) for c in step.commands]
+        for action in step.actions:
+            tick = Text("✓ " if action.ok else "✗ ", "green" if action.ok else "red")
+            commands.append(tick + Text(action.detail))
+            if action.command:
+                commands.append(Text("   runs: ", "dim") + Text(action.command))
+            if action.added:
+                commands.append(Text("   natslab adds: ", "dim") + Text(action.added, "magenta"))
+        self.query_one("#commands", Static).update(Text("\n").join(commands))
         lines = []
-        for position, check in enumerate(self.lesson.steps[self.index].checks):
-            result = self.checks.get(position)
+        for position, check in enumerate(self.lesson.steps[step.index].checks):
+            result = step.checks[position] if position < len(step.checks) else None
             if result is None:
                 lines.append(Text(f"{PENDING} ", "dim") + Text(check.type, "dim"))
                 continue

@@ -10,9 +10,10 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Log
 
+from natslab.cluster.logformat import short_line
+from natslab.present.views import MatchHighlighter, server_title, unstarted_title
 from natslab.state import ServerView
 from natslab.tui.widgets.steady import SteadyStatic
-from natslab.views import MatchHighlighter, server_title, short_line, unstarted_title
 
 PANE_LINES = 5000
 

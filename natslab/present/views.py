@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from rich.highlighter import Highlighter
 from rich.text import Text
 
+from natslab.cluster.logformat import notability
 from natslab.state import ClientState, ClientView, LabState, ServerState, ServerView
 from natslab.words import counted
 
 MOVE_HIGHLIGHT_SECONDS = 2.0
-# "[123] 2026/11/26 03:30:45.719014 [INF] text": the pid and date only cost width on screen.
-_PID_AND_DATE = re.compile(r"^\[\d+\] \d{4}/\d\d/\d\d (\d\d:\d\d:\d\d\.\d{3})\d* ")
 CLIENT_COLUMNS = ("Client", "On", "Version", "Knows", "Reconn", "Last gap", "Recv", "Lost", "Kind")
 _STATE_STYLE = {
     ServerState.STARTING: "yellow",
@@ -23,11 +22,6 @@ _STATE_STYLE = {
     ServerState.STOPPED: "dim",
     ServerState.CRASHED: "bold red",
 }
-
-
-def short_line(line: str) -> str:
-    """A log line as a pane shows it: time to the millisecond, level, text."""
-    return _PID_AND_DATE.sub(r"\1 ", line, count=1)
 
 
 def unstarted_title(name: str) -> Text:
@@ -130,24 +124,13 @@ def mesh_text(state: LabState) -> Text:
 
 
 class LogHighlighter(Highlighter):
-    """Colours the lines of a nats-server log that a learner should notice."""
-
-    RULES: tuple[tuple[re.Pattern[str], str], ...] = (
-        (re.compile(r"\[(ERR|FTL)\]"), "bold red"),
-        (re.compile(r"lame duck", re.IGNORECASE), "bold magenta"),
-        (re.compile(r"\[WRN\]"), "yellow"),
-        (re.compile(r"Route connection created"), "green"),
-        (re.compile(r"Router connection closed"), "dark_orange"),
-        (re.compile(r"Client connection (created|closed)"), "cyan"),
-        (re.compile(r"Server is ready|Server Exiting"), "bold"),
-    )
+    """Colours the lines of a nats-server log that a learner should notice (the log format's
+    own notability rules, so the panes, the timeline and the report agree)."""
 
     def highlight(self, text: Text) -> None:
-        line = text.plain
-        for pattern, style in self.RULES:
-            if pattern.search(line):
-                text.stylize(style)
-                return
+        style = notability(text.plain)
+        if style is not None:
+            text.stylize(style)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""One natslab run: the binary, the run directory and the supervisor, with guaranteed cleanup."""
+"""One natslab run, the composition root: binary, run directory, servers, clients, state, logs."""
 
 from __future__ import annotations
 
@@ -14,10 +14,14 @@ from natslab.bus import EventBus
 from natslab.clients.fleet import Fleet
 from natslab.cluster.binary import ServerBinary
 from natslab.cluster.leftovers import Leftover, find_leftovers
+from natslab.cluster.ports import ServerPorts, ports_for
 from natslab.cluster.rundir import RunDir
 from natslab.cluster.supervisor import Supervisor
 from natslab.cluster.versions import find
-from natslab.recorder import EventRecorder
+from natslab.lab.logs import LogStore
+from natslab.lab.operations import Done, Operation, Operator
+from natslab.lab.recorder import EventRecorder
+from natslab.lab.settings import RunSettings
 from natslab.state import LabState
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -26,28 +30,40 @@ ABANDON_AFTER = 10.0
 
 
 class LabSession:
-    """Everything one run needs, wired to one bus that feeds one LabState; `run` drives a
-    coroutine and always stops every client and server."""
+    """Everything one run needs, wired to one bus that feeds one LabState and one log store;
+    `run` drives a coroutine and always stops every client and server. It is the `Lab` that
+    lessons see (state, logs, settings, perform, emit), and nothing more is asked of it."""
 
-    def __init__(self, binary: ServerBinary, run: RunDir) -> None:
+    def __init__(
+        self, binary: ServerBinary, run: RunDir, settings: RunSettings | None = None
+    ) -> None:
         self.binary = binary
         self.run_dir = run
+        self.settings = settings or RunSettings()
         self.bus = EventBus()
         self.state = LabState()
         self.bus.subscribe(self.state.apply)
+        self.logs = LogStore()
+        self.bus.subscribe(self.logs)
         self.recorder = EventRecorder(run.path)
         self.bus.subscribe(self.recorder)
         self.supervisor = Supervisor(binary, run, self.bus)
         self.fleet = Fleet(self.bus)
+        self.operator = Operator(self.supervisor, self.fleet, self.settings)
         self.leftovers: list[Leftover] = []
         self._poller: asyncio.Task[None] | None = None
 
     @classmethod
-    def open(cls, nats_server: str | None = None, runs_base: Path | None = None) -> LabSession:
+    def open(
+        cls,
+        nats_server: str | None = None,
+        runs_base: Path | None = None,
+        settings: RunSettings | None = None,
+    ) -> LabSession:
         """Find the binary first, so a missing one fails before any folder is made."""
         binary = find(nats_server)
         leftovers = find_leftovers(runs_base)
-        session = cls(binary, RunDir.create(runs_base))
+        session = cls(binary, RunDir.create(runs_base), settings)
         session.leftovers = leftovers
         return session
 
@@ -68,8 +84,26 @@ class LabSession:
 
     def client_url(self, server: str, host: str | None = None) -> str:
         """A client URL for a lab server; host='localhost' gives the walkthrough's spelling."""
-        spec = self.supervisor.specs[server]
-        return f"nats://{host}:{spec.ports.client}" if host else spec.client_url
+        return self.operator.client_url(server, host)
+
+    # --- what a lesson sees (lessons.port.Lab) ------------------------------------------
+
+    async def perform(self, op: Operation) -> Done:
+        """Run one operation of the shared vocabulary (palette and lessons alike)."""
+        return await self.operator.perform(op)
+
+    def emit(self, event: object) -> None:
+        self.bus.emit(event)
+
+    def ports(self, server: str) -> ServerPorts:
+        """A server's ports: as started, else where this run's offset puts them."""
+        spec = self.supervisor.specs.get(server)
+        return spec.ports if spec else ports_for(server, self.settings.offset)
+
+    async def stop_everything(self) -> None:
+        """Every client, then every server: what a failed or interrupted lesson leaves."""
+        await self.fleet.stop()
+        await self.supervisor.stop_all()
 
     async def close(self) -> None:
         if self._poller is not None:

@@ -2,67 +2,39 @@
 
 from __future__ import annotations
 
-import dataclasses
 import html
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from natslab.clients import events as cev
 from natslab.cluster import events as sev
+from natslab.cluster.logformat import notability
 from natslab.cluster.rundir import runs_dir
-from natslab.errors import NatslabError
+from natslab.errors import RunDirError
+from natslab.lab.recorder import EVENTS_FILE, read_events, replay
 from natslab.lessons import events as lev
-from natslab.recorder import EVENTS_FILE, read_events
+from natslab.lessons.record import LessonRecord, StepRecord
 from natslab.state import LabState
-from natslab.views import LogHighlighter
 
 NOTABLE_LINES = 200
-_KINDS: dict[str, type] = {
-    cls.__name__: cls
-    for module in (sev, cev, lev)
-    for cls in vars(module).values()
-    if isinstance(cls, type) and dataclasses.is_dataclass(cls)
-}
 
 
 def latest_run() -> Path:
     runs = sorted(p for p in runs_dir().glob("*") if (p / EVENTS_FILE).exists())
     if not runs:
-        raise NatslabError(f"There is no recorded run in {runs_dir()} yet.")
+        raise RunDirError(f"There is no recorded run in {runs_dir()} yet.")
     return runs[-1]
-
-
-def replay(records: list[dict[str, Any]]) -> list[object]:
-    """Records back into the events they came from (unknown or changed ones are skipped)."""
-    events = []
-    for record in records:
-        kind = _KINDS.get(record.get("type", ""))
-        if kind is None:
-            continue
-        fields = {f.name for f in dataclasses.fields(kind)}
-        try:
-            events.append(kind(**{k: v for k, v in record.items() if k in fields}))
-        except TypeError:
-            continue
-    return events
-
-
-@dataclass
-class StepReport:
-    number: int
-    title: str
-    ok: bool | None = None
-    duration: float = 0.0
-    checks: list[tuple[bool, str, str]] = field(default_factory=list)
 
 
 @dataclass
 class RunReport:
+    """What a report shows; the steps are the lesson record replayed, never re-decided."""
+
     run_dir: Path
     title: str
-    steps: list[StepReport]
+    steps: list[StepRecord]
+    skipped: list[str]
     timeline: list[tuple[float, str]]
     counts: dict[str, list[tuple[float, int]]]
     notable: dict[str, list[str]]
@@ -71,25 +43,18 @@ class RunReport:
 def build(run_dir: Path) -> RunReport:
     events_file = run_dir / EVENTS_FILE
     if not events_file.exists():
-        raise NatslabError(f"{run_dir} has no {EVENTS_FILE}: it is not a natslab run directory.")
-    events = replay(read_events(events_file))
+        raise RunDirError(f"{run_dir} has no {EVENTS_FILE}: it is not a natslab run directory.")
+    replayed = replay(read_events(events_file))
+    events = replayed.events
     state = LabState(timeline_length=100_000)
-    steps: dict[int, StepReport] = {}
-    title = f"natslab run {run_dir.name}"
+    lesson = LessonRecord()
     where: dict[str, str] = {}
     counts: dict[str, list[tuple[float, int]]] = defaultdict(list)
     start = getattr(events[0], "at", 0.0) if events else 0.0
     for event in events:
         state.apply(event)
-        match event:
-            case lev.LessonStarted():
-                title = event.title
-            case lev.StepStarted():
-                steps[event.index] = StepReport(event.index + 1, event.title)
-            case lev.CheckResult(final=True) if event.index in steps:
-                steps[event.index].checks.append((event.ok, event.description, event.observation))
-            case lev.StepFinished() if event.index in steps:
-                steps[event.index].ok, steps[event.index].duration = event.ok, event.duration
+        if isinstance(event, lev.LessonEvent):
+            lesson.apply(event)
         if isinstance(event, cev.ClientEvent | sev.ServerExited):
             before = dict(where)
             where = {
@@ -105,8 +70,9 @@ def build(run_dir: Path) -> RunReport:
     timeline = [(entry.at - origin, entry.text) for entry in state.timeline]
     return RunReport(
         run_dir,
-        title,
-        [steps[i] for i in sorted(steps)],
+        lesson.title or f"natslab run {run_dir.name}",
+        [lesson.steps[i] for i in sorted(lesson.steps)],
+        replayed.skipped,
         timeline,
         dict(counts),
         notable_lines(run_dir),
@@ -133,13 +99,12 @@ def turning_points(series: list[tuple[float, int]]) -> list[tuple[float, int]]:
 
 def notable_lines(run_dir: Path) -> dict[str, list[str]]:
     """Per server, the log lines a learner should notice (the ones the UI highlights)."""
-    rules = [pattern for pattern, _ in LogHighlighter.RULES]
     notable = {}
     for log in sorted(run_dir.glob("*.log")):
         lines = [
             line
             for line in log.read_text(errors="replace").splitlines()
-            if any(rule.search(line) for rule in rules)
+            if notability(line) is not None
         ]
         notable[log.stem] = lines[-NOTABLE_LINES:]
     return notable
@@ -214,13 +179,18 @@ def to_html(report: RunReport) -> str:
         verdict = {True: ("ok", "passed"), False: ("fail", "failed"), None: ("", "not finished")}
         css, word = verdict[step.ok]
         out.append(
-            f'<h3 class="{css}">Step {step.number}: {e(step.title)} — {word}'
+            f'<h3 class="{css}">Step {step.index + 1}: {e(step.title)} — {word}'
             f' ({step.duration:.1f} s)</h3><table class="checks">'
         )
-        for ok, description, observation in step.checks:
-            mark = '<td class="ok">✓</td>' if ok else '<td class="fail">✗</td>'
-            out.append(f"<tr>{mark}<td>{e(description)}</td><td>{e(observation)}</td></tr>")
+        for check in step.final_checks():
+            mark = '<td class="ok">✓</td>' if check.ok else '<td class="fail">✗</td>'
+            out.append(
+                f"<tr>{mark}<td>{e(check.description)}</td><td>{e(check.observation)}</td></tr>"
+            )
         out.append("</table>")
+    if report.skipped:
+        out.append(f"<p>{len(report.skipped)} records of events.jsonl could not be read:</p>")
+        out.append(f"<pre>{e(chr(10).join(report.skipped))}</pre>")
     out.append('<h2 id="chart">Clients per server over time</h2>')
     out.append(chart_svg(report.counts))
     out.append('<h2 id="timeline">Timeline</h2><table class="timeline">')
@@ -237,8 +207,14 @@ def to_markdown(report: RunReport) -> str:
     out = [f"# {report.title}", "", f"Run directory: `{report.run_dir}`", "", "## Steps and checks"]
     for step in report.steps:
         word = {True: "passed", False: "failed", None: "not finished"}[step.ok]
-        out += ["", f"### Step {step.number}: {step.title} — {word} ({step.duration:.1f} s)", ""]
-        out += [f"- {'✓' if ok else '✗'} {d} — {o}" for ok, d, o in step.checks]
+        out += ["", f"### Step {step.index + 1}: {step.title} — {word} ({step.duration:.1f} s)", ""]
+        out += [
+            f"- {'✓' if c.ok else '✗'} {c.description} — {c.observation}"
+            for c in step.final_checks()
+        ]
+    if report.skipped:
+        out += ["", f"{len(report.skipped)} records of events.jsonl could not be read:", ""]
+        out += [f"- {line}" for line in report.skipped]
     out += ["", "## Clients per server over time", ""]
     for server, series in sorted(report.counts.items()):
         points = turning_points(series)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from natslab.bus import Event
 from natslab.clients.events import MessageCounts
 from natslab.cluster.events import LogLines, ServerPolled
 
@@ -40,6 +42,31 @@ class EventRecorder:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+@dataclass
+class Replayed:
+    """Records turned back into events, and the records that could not be (with why)."""
+
+    events: list[Event] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def replay(records: list[dict[str, Any]]) -> Replayed:
+    """Every record back into the event it came from. Each `type` is an event class name
+    (unique, see `Event`); the modules defining them must be imported by the caller."""
+    out = Replayed()
+    for number, record in enumerate(records, 1):
+        kind = Event.kinds.get(str(record.get("type", "")))
+        if kind is None or not dataclasses.is_dataclass(kind):
+            out.skipped.append(f"record {number}: unknown type {record.get('type')!r}")
+            continue
+        fields = {f.name for f in dataclasses.fields(kind)}
+        try:
+            out.events.append(kind(**{k: v for k, v in record.items() if k in fields}))
+        except TypeError as exc:
+            out.skipped.append(f"record {number} ({kind.__name__}): {exc}")
+    return out
 
 
 def read_events(path: Path) -> list[dict[str, Any]]:

@@ -10,10 +10,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from natslab.cluster.monitor import ServerStatus
-from natslab.cluster.spec import ServerSpec, walkthrough_spec
-from natslab.cluster.supervisor import Supervisor
-from natslab.session import LabSession
+from natslab.cluster.spec import ServerSpec
+from natslab.lab.operations import StartServer
+from natslab.lab.session import LabSession
 from natslab.state import ClientState, LabState
 
 EXPOSE_WARNING = (
@@ -29,26 +28,27 @@ def describe_spec(console: Console, spec: ServerSpec) -> None:
     console.print(f"  natslab adds: [magenta]{spec.added_command()}[/]")
 
 
-def status_table(supervisor: Supervisor, statuses: dict[str, ServerStatus]) -> Table:
-    """One row per server: state, version, pid, ports, route peers, clients, CPU and memory."""
+def status_table(state: LabState, names: Sequence[str]) -> Table:
+    """One row per server, as LabState knows it: state, version, pid, ports, route peers,
+    clients, CPU and memory."""
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     for column in ("Server", "State", "Version", "PID", "Ports c/r/m", "Peers"):
         table.add_column(column, no_wrap=True)
     for column in ("Clients", "CPU", "RSS"):
         table.add_column(column, justify="right", no_wrap=True)
-    for name, status in sorted(statuses.items()):
-        ports = supervisor.specs[name].ports
-        state = "[green]up[/]" if status.up else f"[red]down[/] ({status.error})"
-        cpu = f"{status.cpu_percent:.0f}%" if status.cpu_percent is not None else "-"
-        rss = f"{status.rss_bytes / 2**20:.0f}M" if status.rss_bytes else "-"
+    for name in sorted(names):
+        view = state.servers[name]
+        up = "[green]up[/]" if view.up else f"[red]down[/] ({view.state})"
+        cpu = f"{view.cpu_percent:.0f}%" if view.cpu_percent is not None else "-"
+        rss = f"{view.rss_bytes / 2**20:.0f}M" if view.rss_bytes else "-"
         table.add_row(
             name,
-            state,
-            status.version or supervisor.binaries[name].version,
-            str(supervisor.processes[name].pid),
-            f"{ports.client}/{ports.cluster}/{ports.monitor}",
-            " ".join(sorted(status.peer_names)) or "-",
-            str(len(status.connections)),
+            up,
+            view.version,
+            str(view.pid),
+            f"{view.client_port}/{view.cluster_port}/{view.monitor_port}",
+            " ".join(sorted(view.route_peers)) or "-",
+            str(len(view.connections)),
             cpu,
             rss,
         )
@@ -103,14 +103,12 @@ class TimelinePrinter:
 async def run_headless_lab(
     session: LabSession,
     names: Sequence[str],
-    offset: int,
-    expose: bool,
     console: Console,
     subscribers: int = 0,
 ) -> int:
     """Start the servers the walkthrough's way, wait for the mesh, print it, run until stopped."""
     supervisor = session.supervisor
-    if expose:
+    if session.settings.expose:
         console.print(f"[bold yellow]Warning:[/] {EXPOSE_WARNING}")
     console.print(
         f"nats-server {session.binary.version} at {session.binary.path}\n"
@@ -122,15 +120,16 @@ async def run_headless_lab(
             "`natslab doctor --cleanup` stops it."
         )
     for name in names:
-        spec = walkthrough_spec(name, offset, expose=expose)
-        describe_spec(console, spec)
+        start = StartServer(server=name)
+        describe_spec(console, session.operator.spec_for(start))
         with console.status(f"Starting server {name}…"):
-            await supervisor.start(spec)
+            await session.perform(start)
     with console.status(f"Waiting for the route mesh of {', '.join(names)}…"):
-        statuses = await supervisor.wait_for_mesh(names)
+        await supervisor.wait_for_mesh(names)
+        await supervisor.poll()  # so LabState holds what the table shows
     session.start_polling()
     console.print()
-    console.print(status_table(supervisor, statuses))
+    console.print(status_table(session.state, names))
     console.print(f"Full mesh: {', '.join(names)}.")
     if subscribers:
         seed = session.client_url(names[0], "localhost")

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from natslab.cluster import events as ev
-from natslab.cluster.logparse import parse_line
+from natslab.cluster.logformat import parse_line
 
 DATA = Path(__file__).parent.parent / "data"
 
@@ -61,8 +61,8 @@ def test_shutdown_of_a_seen_from_a_names_remotes():
 
 def test_client_connect_and_close_with_name():
     events = parsed("A")
-    (created,) = of(ev.ClientConnected, events)
-    (closed,) = of(ev.ClientClosed, events)
+    (created,) = of(ev.ClientConnectionCreated, events)
+    (closed,) = of(ev.ClientConnectionClosed, events)
     assert (created.address, created.cid) == ("127.0.0.1:54004", 17)
     assert (closed.cid, closed.client_name, closed.reason) == (17, "sub-1", "Client Closed")
 
@@ -72,13 +72,13 @@ def test_client_closed_without_info_part_and_with_colons_in_name():
         "A",
         "[1] 2026/01/01 00:00:00.000000 [DBG] 1.2.3.4:5 - cid:9 - Client connection closed: EOF",
     )
-    assert isinstance(bare, ev.ClientClosed) and bare.client_name is None
+    assert isinstance(bare, ev.ClientConnectionClosed) and bare.client_name is None
     named = parse_line(
         "A",
         '[1] 2026/01/01 00:00:00.000000 [DBG] 1.2.3.4:5 - cid:9 - "v2:go:a:b" - '
         "Client connection closed: Stale Connection",
     )
-    assert isinstance(named, ev.ClientClosed) and named.client_name == "a:b"
+    assert isinstance(named, ev.ClientConnectionClosed) and named.client_name == "a:b"
 
 
 def test_cluster_name_conflict_and_update():
@@ -108,3 +108,22 @@ def test_generated_cluster_name_warning_is_a_problem():
 )
 def test_routine_lines_are_not_events(line):
     assert parse_line("A", line) is None
+
+
+def test_a_line_is_taken_apart_once_for_every_reader():
+    from natslab.cluster.logformat import message_of, notability, short_line, split_line
+
+    line = (
+        "[41] 2026/11/26 01:27:42.539214 [DBG] 127.0.0.1:48814 - cid:19 - "
+        '"v2.16.0:python3:crowd-6" - Client connection closed: Client Closed'
+    )
+    parts = split_line(line)
+    assert parts is not None
+    assert (parts.pid, parts.time, parts.level) == (41, "01:27:42.539", "DBG")
+    assert (parts.connection, parts.client_name) == ("cid:19", "crowd-6")
+    assert parts.message == "Client connection closed: Client Closed"
+    assert short_line(line).startswith("01:27:42.539 [DBG] 127.0.0.1:48814 - cid:19")
+    assert message_of(line).startswith("[DBG] 127.0.0.1:48814")
+    assert notability(line) == "cyan"
+    assert notability("[41] 2026/11/26 01:27:42.539214 [DBG] Ping Timer") is None
+    assert split_line("Usage: nats-server [options]") is None

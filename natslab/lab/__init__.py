@@ -1,0 +1,1 @@
+"""The application layer: one run's session, the one vocabulary of operations, logs, records."""

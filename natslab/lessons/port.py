@@ -1,0 +1,55 @@
+"""The narrow port a lesson sees of the lab: state, logs, settings, and the shared operations."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+from natslab.cluster.ports import ServerPorts
+from natslab.lab.logs import LogStore
+from natslab.lab.operations import Done, Operation
+from natslab.lab.settings import RunSettings
+from natslab.lessons.model import PORT_PLACEHOLDER
+from natslab.state import LabState
+
+
+class Lab(Protocol):
+    """What the runner, checks and actions may touch; a LabSession is one, a test fake another."""
+
+    @property
+    def state(self) -> LabState: ...
+
+    @property
+    def logs(self) -> LogStore: ...
+
+    @property
+    def settings(self) -> RunSettings: ...
+
+    def ports(self, server: str) -> ServerPorts: ...
+
+    async def perform(self, op: Operation) -> Done: ...
+
+    def emit(self, event: object) -> None: ...
+
+    async def stop_everything(self) -> None: ...
+
+
+@dataclass
+class CheckContext:
+    """What a check reads: the lab, and when the current step began (for log checks)."""
+
+    lab: Lab
+    step_started_at: float = 0.0
+
+    @property
+    def state(self) -> LabState:
+        return self.lab.state
+
+    def compile(self, pattern: str) -> re.Pattern[str]:
+        """A lesson regex with {client:B}-style placeholders replaced by this run's ports."""
+
+        def port(match: re.Match[str]) -> str:
+            return str(getattr(self.lab.ports(match.group(2)), match.group(1)))
+
+        return re.compile(PORT_PLACEHOLDER.sub(port, pattern))

@@ -1,0 +1,1 @@
+"""Presentation: rich renderings of LabState and lesson verdicts, headless printers, the report."""

@@ -1,0 +1,72 @@
+"""One vocabulary: palette entries and lesson actions are the same operations, said one way."""
+
+import typing
+
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from natslab.cluster.binary import find_binary
+from natslab.cluster.rundir import RunDir
+from natslab.lab import operations as ops
+from natslab.lab.session import LabSession
+from natslab.lab.settings import RunSettings
+from natslab.lessons.model import Action
+
+
+@pytest.fixture
+def session(offset):
+    lab = LabSession(find_binary(), RunDir.create(), RunSettings(offset=offset))
+    yield lab
+    lab.run_dir.finish()
+    lab.recorder.close()
+
+
+def test_a_lesson_action_is_validated_into_the_palettes_own_operation():
+    action = TypeAdapter(Action).validate_python({"type": "lame_duck", "server": "B"})
+    assert action == ops.LameDuck(server="B")
+    with pytest.raises(ValidationError):
+        TypeAdapter(Action).validate_python({"type": "lame_duck", "server": "b"})
+
+
+def test_every_palette_entry_is_an_operation_with_a_by_hand_command(session):
+    entries = session.operator.palette()
+    operation_types = set(typing.get_args(ops.Operation))
+    assert entries and all(type(e.operation) in operation_types for e in entries)
+    # Nothing runs yet: every server can be started, each way shown as its command.
+    starts = [e for e in entries if isinstance(e.operation, ops.StartServer)]
+    assert len(starts) == 10
+    assert all(session.operator.by_hand(e.operation).startswith("nats-server ") for e in starts)
+
+
+def test_lame_duck_has_one_by_hand_command_wherever_it_is_asked_for(session):
+    from_lesson = TypeAdapter(Action).validate_python({"type": "lame_duck", "server": "A"})
+    from_palette = ops.LameDuck(server="A")
+    said = {session.operator.by_hand(from_lesson), session.operator.by_hand(from_palette)}
+    assert said == {"nats-server --signal ldm=<pid>"}
+
+
+async def test_stop_and_lame_duck_name_the_real_pid_once_a_server_runs(session):
+    try:
+        await session.perform(ops.StartServer(server="A", routes=()))
+        pid = session.state.servers["A"].pid
+        assert session.operator.by_hand(ops.LameDuck(server="A")) == (
+            f"nats-server --signal ldm={pid}"
+        )
+        done = await session.perform(ops.StopServer(server="A"))
+        assert done.command.startswith(f"kill -INT {pid}")
+        assert "exit code 0" in done.detail
+    finally:
+        await session.close()
+
+
+async def test_an_operation_on_a_server_that_is_not_running_is_a_named_error(session):
+    from natslab.errors import ServerStateError, UnknownServerError
+
+    try:
+        with pytest.raises(UnknownServerError):
+            await session.perform(ops.LameDuck(server="C"))
+        await session.perform(ops.StartServer(server="A", routes=()))
+        with pytest.raises(ServerStateError, match="already running"):
+            await session.perform(ops.StartServer(server="A", routes=()))
+    finally:
+        await session.close()
