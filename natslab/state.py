@@ -57,6 +57,9 @@ class ServerView:
     exit_code: int | None = None
     route_peers: frozenset[str] = frozenset()
     route_errors: int = 0
+    varz_version: str = ""  # what the running process says in /varz; "" until polled
+    previous_version: str = ""  # the version of this server's previous process, if any
+    routed_at: float | None = None  # when this process first had a route peer
     name_conflicts: int = 0
     last_route_closed: str = ""
     warnings: int = 0
@@ -115,12 +118,26 @@ class ClientView:
     last_error: str = ""
     error_kinds: dict[str, int] = field(default_factory=dict)
     seen_in_connz_on: str | None = None
+    placed_at: float | None = None  # when it last connected or reconnected
+    last_tenure: float | None = None  # how long it had been on the server it last lost
+    loss_history: list[tuple[float, int]] = field(default_factory=list)  # (at, lost so far)
+
+    def lost_between(self, start: float, end: float | None = None) -> int:
+        """Messages this subscriber found missing between two moments."""
+        before = after = 0
+        for at, lost in self.loss_history:
+            if at < start:
+                before = lost
+            if end is None or at < end:
+                after = lost
+        return max(after - before, 0)
 
     @property
     def settled(self) -> bool:
-        """Connected, and (after a reconnect) a message has arrived since: its loss is known."""
-        connected = self.state == ClientState.CONNECTED
-        return connected and (self.reconnects == 0 or self.since_reconnect > 0)
+        """Connected, and a message has arrived since it last (re)connected: a gap shows only
+        at the next message, so only then is its loss known."""
+        arrived = self.since_reconnect > 0 if self.reconnects else self.received > 0
+        return self.state == ClientState.CONNECTED and arrived
 
     def known_servers(self) -> set[str]:
         """Lab names of every server this client can reach by its pool."""
@@ -182,6 +199,15 @@ class LabState:
             c
             for c in self.clients.values()
             if c.server == server and c.state == ClientState.CONNECTED
+        ]
+
+    def not_yet_left(self, server: str) -> list[ClientView]:
+        """Clients connected to the server, or cut off from it and not yet back anywhere:
+        a client still reconnecting has not left yet."""
+        return [
+            c
+            for c in self.clients.values()
+            if c.server == server and c.state in (ClientState.CONNECTED, ClientState.RECONNECTING)
         ]
 
     def client_counts(self) -> dict[str, int]:
@@ -251,7 +277,9 @@ class LabState:
 
     def _on_started(self, e: sev.ServerStarted) -> None:
         view = self._server(e.server)
+        view.previous_version = view.version
         view.state = ServerState.STARTING
+        view.varz_version, view.routed_at = "", None
         view.pid, view.version, view.binary = e.pid, e.version, e.binary
         view.client_port, view.cluster_port = e.client_port, e.cluster_port
         view.monitor_port = e.monitor_port
@@ -317,6 +345,7 @@ class LabState:
         if not status.up or not view.up:
             return  # a late answer from a server that has since stopped changes nothing
         view.version = status.version or view.version
+        view.varz_version = status.version or view.varz_version
         view.route_peers = status.peer_names
         view.connections = status.connections
         view.healthy = status.healthy
@@ -336,6 +365,9 @@ class LabState:
         }
         for pair in sorted(mesh - self._mesh, key=sorted):
             self._note(at, "route", "route {} up".format("-".join(sorted(pair))))
+            for name in pair:
+                view = self.servers[name]
+                view.routed_at = view.routed_at or at
         for pair in sorted(self._mesh - mesh, key=sorted):
             self._note(at, "route", "route {} down".format("-".join(sorted(pair))))
         self._mesh = mesh
@@ -397,7 +429,7 @@ class LabState:
 
     def _on_client_connected(self, e: cev.ClientConnected) -> None:
         view = self._client(e.client)
-        view.state, view.connected_at = ClientState.CONNECTED, e.at
+        view.state, view.connected_at, view.placed_at = ClientState.CONNECTED, e.at, e.at
         self._place(view, e.server_name, e.url, e.client_id)
         self._learn(view, e)
         self._note(e.at, "client", f"{e.client} connected to {view.server}")
@@ -408,12 +440,13 @@ class LabState:
     def _on_client_disconnected(self, e: cev.ClientDisconnected) -> None:
         view = self._client(e.client)
         view.state = ClientState.RECONNECTING
+        view.last_tenure = e.at - view.placed_at if view.placed_at is not None else None
         self._note(e.at, "client", f"{e.client} disconnected from {view.server}")
 
     def _on_client_reconnected(self, e: cev.ClientReconnected) -> None:
         view = self._client(e.client)
         before = view.server
-        view.state = ClientState.CONNECTED
+        view.state, view.placed_at = ClientState.CONNECTED, e.at
         self._place(view, e.server_name, e.url, e.client_id)
         view.reconnects += 1
         view.last_gap_ms = e.gap_ms
@@ -453,6 +486,8 @@ class LabState:
 
     def _on_counts(self, e: cev.MessageCounts) -> None:
         view = self._client(e.client)
+        if e.lost != view.lost:
+            view.loss_history.append((e.at, e.lost))
         view.received, view.lost, view.published = e.received, e.lost, e.published
         view.since_reconnect = e.since_reconnect
 

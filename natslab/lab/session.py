@@ -8,7 +8,7 @@ import signal
 import threading
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from natslab.bus import EventBus
 from natslab.clients.fleet import Fleet
@@ -99,6 +99,14 @@ class LabSession:
         """A server's ports: as started, else where this run's offset puts them."""
         spec = self.supervisor.specs.get(server)
         return spec.ports if spec else ports_for(server, self.settings.offset)
+
+    def expected_version(self, binary: Literal["default", "upgrade"]) -> str:
+        """The version of the starting binary, or of the upgrade binary (the same when no
+        upgrade binary was given)."""
+        upgrade = self.settings.upgrade_binary
+        if binary == "upgrade" and upgrade is not None:
+            return self.supervisor.binary_at(upgrade).version
+        return self.binary.version
 
     async def stop_everything(self) -> None:
         """Every client, then every server: what a failed or interrupted lesson leaves."""

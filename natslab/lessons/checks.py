@@ -10,6 +10,7 @@ from typing import Any
 from natslab.cluster.logformat import message_of
 from natslab.lessons import model as m
 from natslab.lessons.port import CheckContext
+from natslab.lessons.wording import both, either, pattern_words, who
 from natslab.state import ClientState, ClientView, LabState, ServerState
 from natslab.words import counted
 
@@ -23,10 +24,11 @@ class Verdict:
 
 
 Evaluate = Callable[[Any, CheckContext, float], Verdict]
-_REGISTRY: dict[type, tuple[Evaluate, Callable[[Any], str]]] = {}
+Describe = Callable[[Any, CheckContext], str]
+_REGISTRY: dict[type, tuple[Evaluate, Describe]] = {}
 
 
-def check(kind: type, describe: Callable[[Any], str]) -> Callable[[Evaluate], Evaluate]:
+def check(kind: type, describe: Describe) -> Callable[[Evaluate], Evaluate]:
     """Register how to evaluate and describe one kind of check."""
 
     def register(evaluate: Evaluate) -> Evaluate:
@@ -40,16 +42,18 @@ def evaluate(item: m.Check, ctx: CheckContext, now: float) -> Verdict:
     return _REGISTRY[type(item)][0](item, ctx, now)
 
 
-def describe(item: m.Check) -> str:
-    return _REGISTRY[type(item)][1](item)
+def describe(item: m.Check, ctx: CheckContext) -> str:
+    """What the check claims, in words; a held claim says for how long."""
+    claim = _REGISTRY[type(item)][1](item, ctx)
+    return claim + (f", and stays so for {item.holds_for:g} s" if item.holds_for else "")
 
 
 def registered() -> set[type]:
     return set(_REGISTRY)
 
 
-def _either(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" or {names[-1]}"
+def _quoted(pattern: str, ctx: CheckContext) -> str:
+    return pattern_words(pattern, lambda server, kind: getattr(ctx.lab.ports(server), kind))
 
 
 def select(state: LabState, pattern: str, kind: str | None = None) -> list[ClientView]:
@@ -67,7 +71,11 @@ def select(state: LabState, pattern: str, kind: str | None = None) -> list[Clien
 
 
 def _unsettled(views: list[ClientView]) -> list[str]:
-    return [f"{v.name} has had no message since it reconnected" for v in views if not v.settled]
+    return [
+        f"{v.name} has had no message since it {'reconnected' if v.reconnects else 'connected'}"
+        for v in views
+        if not v.settled
+    ]
 
 
 def _where(view: ClientView) -> str:
@@ -84,7 +92,7 @@ def _summarise(items: list[str], limit: int = 6) -> str:
 # --- servers -------------------------------------------------------------------------
 
 
-@check(m.ServerIsReady, lambda c: f"{c.server} is ready")
+@check(m.ServerIsReady, lambda c, _: f"{c.server} is ready")
 def _ready(c: m.ServerIsReady, ctx: CheckContext, now: float) -> Verdict:
     view = ctx.state.servers.get(c.server)
     if view is None:
@@ -94,7 +102,7 @@ def _ready(c: m.ServerIsReady, ctx: CheckContext, now: float) -> Verdict:
     return Verdict(ok, f"{c.server} is {view.state}{pid}")
 
 
-@check(m.ServerStopped, lambda c: f"{c.server} has stopped")
+@check(m.ServerStopped, lambda c, _: f"{c.server} has stopped")
 def _stopped(c: m.ServerStopped, ctx: CheckContext, now: float) -> Verdict:
     view = ctx.state.servers.get(c.server)
     if view is None:
@@ -103,7 +111,29 @@ def _stopped(c: m.ServerStopped, ctx: CheckContext, now: float) -> Verdict:
     return Verdict(not view.up, f"{c.server} is {view.state}{code}")
 
 
-@check(m.Healthz, lambda c: f"{c.server} answers /healthz with 200")
+@check(
+    m.ServerVersion,
+    lambda c, ctx: (
+        f"{c.server} reports the {c.binary} binary's version, "
+        f"nats-server {ctx.lab.expected_version(c.binary)}"
+    ),
+)
+def _version(c: m.ServerVersion, ctx: CheckContext, now: float) -> Verdict:
+    view = ctx.state.servers.get(c.server)
+    if view is None or not view.up:
+        return Verdict(False, f"{c.server} is not running")
+    if not view.varz_version:
+        return Verdict(False, f"{c.server} has not answered /varz yet")
+    expected = ctx.lab.expected_version(c.binary)
+    was = view.previous_version
+    if was and was != view.varz_version:
+        said = f"{was} before the restart, {view.varz_version} now"
+    else:
+        said = view.varz_version + (" (as before the restart)" if was else "")
+    return Verdict(view.varz_version == expected, f"/varz of {c.server} says {said}")
+
+
+@check(m.Healthz, lambda c, _: f"{c.server} answers /healthz with 200")
 def _healthz(c: m.Healthz, ctx: CheckContext, now: float) -> Verdict:
     view = ctx.state.servers.get(c.server)
     ok = bool(view and view.up and view.healthy)
@@ -113,7 +143,7 @@ def _healthz(c: m.Healthz, ctx: CheckContext, now: float) -> Verdict:
 # --- logs ----------------------------------------------------------------------------
 
 
-@check(m.LogContains, lambda c: f"{c.server}'s log matches /{c.pattern}/")
+@check(m.LogContains, lambda c, ctx: f"{c.server}'s log shows {_quoted(c.pattern, ctx)}")
 def _log_contains(c: m.LogContains, ctx: CheckContext, now: float) -> Verdict:
     since = ctx.step_started_at if c.since_step else 0.0
     found = ctx.lab.logs.matches(c.server, ctx.compile(c.pattern), since)
@@ -123,16 +153,22 @@ def _log_contains(c: m.LogContains, ctx: CheckContext, now: float) -> Verdict:
     return Verdict(True, f"{message_of(found[0][1])}{count}")
 
 
-@check(m.LogAbsent, lambda c: f"{c.server}'s log is quiet of /{c.pattern}/ for {c.quiet_for:g} s")
+@check(
+    m.LogAbsent,
+    lambda c, ctx: f"{c.server}'s log shows no {_quoted(c.pattern, ctx)} for {c.quiet_for:g} s",
+)
 def _log_absent(c: m.LogAbsent, ctx: CheckContext, now: float) -> Verdict:
-    found = ctx.lab.logs.matches(c.server, ctx.compile(c.pattern), 0.0)
-    if not found:
-        return Verdict(True, "never logged")
-    last = found[-1][0]
-    quiet = now - last
-    after = last - ctx.step_started_at
-    when = f"{after:.1f} s after this step began" if after >= 0 else "before this step"
-    return Verdict(quiet >= c.quiet_for, f"last logged {when}; quiet for {max(quiet, 0):.1f} s")
+    # The quiet must be seen in this step and from the server's current process: time before
+    # the step, or lines of a process since replaced, prove nothing about what happens now.
+    view = ctx.state.servers.get(c.server)
+    started = view.started_at if view is not None and view.started_at else 0.0
+    since = max(ctx.step_started_at, started)
+    found = ctx.lab.logs.matches(c.server, ctx.compile(c.pattern), since)
+    quiet_since = found[-1][0] if found else since
+    quiet = max(now - quiet_since, 0.0)
+    seen = f"last seen {found[-1][0] - since:.1f} s in" if found else "not seen"
+    where = "since this step began" if since == ctx.step_started_at else "since it started"
+    return Verdict(quiet >= c.quiet_for, f"{seen} {where}; quiet for {quiet:.1f} s")
 
 
 # --- routes --------------------------------------------------------------------------
@@ -147,13 +183,23 @@ def _peers(state: LabState, names: list[str]) -> str:
     )
 
 
-@check(m.RouteMesh, lambda c: f"full route mesh {'-'.join(c.servers)}")
+@check(
+    m.RouteMesh,
+    lambda c, _: f"{both(c.servers)} are {'all ' * (len(c.servers) > 2)}routed to each other",
+)
 def _mesh(c: m.RouteMesh, ctx: CheckContext, now: float) -> Verdict:
     state = ctx.state
     return Verdict(state.is_full_mesh(c.servers), _peers(state, c.servers))
 
 
-@check(m.RoutePeers, lambda c: f"{c.server}'s route peers are {' '.join(c.peers) or 'none'}")
+@check(
+    m.RoutePeers,
+    lambda c, _: (
+        f"{c.server}'s route peers are exactly {both(c.peers)}"
+        if c.peers
+        else f"{c.server} has no route peer"
+    ),
+)
 def _route_peers(c: m.RoutePeers, ctx: CheckContext, now: float) -> Verdict:
     state = ctx.state
     view = state.servers.get(c.server)
@@ -164,14 +210,14 @@ def _route_peers(c: m.RoutePeers, ctx: CheckContext, now: float) -> Verdict:
 # --- clients -------------------------------------------------------------------------
 
 
-@check(m.ClientOn, lambda c: f"{c.clients} on {_either(c.servers)}")
+@check(m.ClientOn, lambda c, _: f"{who(c.clients)} is on {either(c.servers)}")
 def _client_on(c: m.ClientOn, ctx: CheckContext, now: float) -> Verdict:
     views = select(ctx.state, c.clients)
     if not views:
         return Verdict(False, f"no open lab client matches {c.clients!r}")
     wrong = [v for v in views if v.state != ClientState.CONNECTED or v.server not in c.servers]
     if wrong:
-        shown = [f"{_where(v)}; expected {_either(c.servers)}" for v in wrong]
+        shown = [f"{_where(v)}; expected {either(c.servers)}" for v in wrong]
         return Verdict(False, _summarise(shown))
     counts = {s: sum(v.server == s for v in views) for s in c.servers}
     split = ", ".join(f"{n} on {s}" for s, n in counts.items() if n)
@@ -180,7 +226,10 @@ def _client_on(c: m.ClientOn, ctx: CheckContext, now: float) -> Verdict:
 
 @check(
     m.ClientsSpread,
-    lambda c: f"at least {c.at_least} of {c.clients} on each of {', '.join(c.servers)}",
+    lambda c, _: (
+        f"each of {both(c.servers)} holds at least {counted(c.at_least, 'client')}"
+        + ("" if c.clients == "*" else f" of {who(c.clients)}")
+    ),
 )
 def _spread(c: m.ClientsSpread, ctx: CheckContext, now: float) -> Verdict:
     views = select(ctx.state, c.clients)
@@ -191,15 +240,15 @@ def _spread(c: m.ClientsSpread, ctx: CheckContext, now: float) -> Verdict:
     return Verdict(ok, ", ".join(f"{s}: {n}" for s, n in counts.items()))
 
 
-@check(m.NoClientsOn, lambda c: f"no client on {c.server}")
+@check(m.NoClientsOn, lambda c, _: f"no client is left on {c.server}")
 def _no_clients(c: m.NoClientsOn, ctx: CheckContext, now: float) -> Verdict:
-    left = ctx.state.clients_on(c.server)
+    left = ctx.state.not_yet_left(c.server)
     if left:
-        return Verdict(False, f"still on {c.server}: " + _summarise([v.name for v in left]))
-    return Verdict(True, f"{c.server} has no clients")
+        return Verdict(False, f"not yet off {c.server}: " + _summarise([_where(v) for v in left]))
+    return Verdict(True, f"{c.server} has no clients, and none is still reconnecting from it")
 
 
-@check(m.ClientKnows, lambda c: f"{c.clients} know {', '.join(c.servers)}")
+@check(m.ClientKnows, lambda c, _: f"{who(c.clients)} knows {both(c.servers)}")
 def _knows(c: m.ClientKnows, ctx: CheckContext, now: float) -> Verdict:
     state = ctx.state
     views = select(state, c.clients)
@@ -216,25 +265,40 @@ def _knows(c: m.ClientKnows, ctx: CheckContext, now: float) -> Verdict:
 
 
 def _learning_times(state: LabState, views: list[ClientView], servers: list[str]) -> str:
-    """For servers that became ready after the clients connected: how long gossip took."""
+    """For servers started after the clients connected: how long gossip took, counted from
+    the server's start (natslab's action), beside when its first route came up."""
     notes = []
     for name in servers:
-        ready = state.servers[name].ready_at if name in state.servers else None
+        view = state.servers.get(name)
+        started = view.started_at if view is not None else None
         delays = [
-            learned - ready
+            learned - started
             for v in views
-            if ready is not None
+            if started is not None
             and v.connected_at is not None
-            and v.connected_at < ready
+            and v.connected_at < started
             and (learned := v.learned_at(name)) is not None
         ]
-        if delays:
-            notes.append(f"learned {name} {max(delays) * 1000:.0f} ms after it was ready")
+        if started is not None and delays:
+            routed = view.routed_at if view is not None else None
+            route = f", its first route {_ms(routed - started)} after it started" if routed else ""
+            notes.append(f"learned {name} {_ms(max(delays))} after it started{route}")
     known = "; ".join(notes) or "all known when they connected"
     return f"{counted(len(views), 'client')}: {known}"
 
 
-@check(m.ClientReportedError, lambda c: f"{c.clients} report errors matching /{c.pattern}/")
+def _ms(seconds: float) -> str:
+    # Two clocks' readings of one moment can differ by a hair; never show a negative delay.
+    return f"{max(seconds, 0.0) * 1000:.0f} ms"
+
+
+@check(
+    m.ClientReportedError,
+    lambda c, ctx: (
+        f"at least {counted(c.at_least, 'client')} ({who(c.clients)}) reported an error like "
+        f"{_quoted(c.pattern, ctx)}"
+    ),
+)
 def _client_error(c: m.ClientReportedError, ctx: CheckContext, now: float) -> Verdict:
     pattern = ctx.compile(c.pattern)
     hit = {
@@ -249,11 +313,19 @@ def _client_error(c: m.ClientReportedError, ctx: CheckContext, now: float) -> Ve
     return Verdict(True, f"{counted(len(hit), 'client')}, e.g. {example}")
 
 
-@check(m.MessagesLost, lambda c: f"{c.clients} lost at most {c.at_most} messages each")
+@check(
+    m.MessagesLost,
+    lambda c, _: f"{who(c.clients, 'subscriber')} lost at most {counted(c.at_most, 'message')}",
+)
 def _lost(c: m.MessagesLost, ctx: CheckContext, now: float) -> Verdict:
-    views = select(ctx.state, c.clients)
+    views = select(ctx.state, c.clients, "subscriber")
     if not views:
-        return Verdict(False, f"no open lab client matches {c.clients!r}")
+        return Verdict(False, f"no open lab subscriber matches {c.clients!r}")
+    # A loss shows only when the next message arrives: judge only subscribers that have had
+    # a message since their last reconnect, so a stale zero is never taken for no loss.
+    unsettled = _unsettled(views)
+    if unsettled:
+        return Verdict(False, "not final yet: " + _summarise(unsettled))
     ok = all(v.lost <= c.at_most for v in views)
     return Verdict(
         ok, _summarise([f"{v.name} lost {v.lost} of {v.received + v.lost}" for v in views])
@@ -262,8 +334,8 @@ def _lost(c: m.MessagesLost, ctx: CheckContext, now: float) -> Verdict:
 
 @check(
     m.Drained,
-    lambda c: (
-        f"{c.server} drained of clients"
+    lambda c, _: (
+        f"{c.server} is drained of clients"
         + (f" over at least {c.min_seconds:g} s" if c.min_seconds else "")
     ),
 )
@@ -271,8 +343,8 @@ def _drained(c: m.Drained, ctx: CheckContext, now: float) -> Verdict:
     state = ctx.state
     view = state.servers.get(c.server)
     start = (view.lame_duck_at if view else None) or ctx.step_started_at
-    # A client still reconnecting has not left yet: it counts as on the server.
-    left = [v for v in state.clients.values() if v.server == c.server and v.state in _OPEN]
+    # As in no_clients_on: a client still reconnecting has not left yet.
+    left = state.not_yet_left(c.server)
     moves = sorted(
         v.moved_at
         for v in state.lab_clients()
@@ -285,15 +357,12 @@ def _drained(c: m.Drained, ctx: CheckContext, now: float) -> Verdict:
     return Verdict(took >= c.min_seconds, f"drained in {took:.1f} s; {curve}")
 
 
-_OPEN = (ClientState.CONNECTED, ClientState.RECONNECTING)
-
-
 def _drain_curve(total: int, moves: list[float], start: float) -> str:
     points = [f"{total}@0s"] + [f"{total - i}@{t - start:.1f}s" for i, t in enumerate(moves, 1)]
     return "clients over time: " + " ".join(points[:12]) + (" …" if len(points) > 12 else "")
 
 
-@check(m.Report, lambda c: f"report: {c.what} of {c.clients}")
+@check(m.Report, lambda c, _: f"measured: the {c.what} of {who(c.clients)}")
 def _report(c: m.Report, ctx: CheckContext, now: float) -> Verdict:
     """Waits until the numbers are final (every client settled), then always passes."""
     kind = None if c.what == "spread" else "subscriber"
@@ -304,17 +373,45 @@ def _report(c: m.Report, ctx: CheckContext, now: float) -> Verdict:
     if waiting:
         return Verdict(False, _summarise(waiting))
     if c.what == "loss":
-        items = [f"{v.name} lost {v.lost}" for v in views]
-    elif c.what == "gaps":
-        items = [
-            f"{v.name} {v.previous_server or '?'}->{v.server} in {v.last_gap_ms:.0f} ms"
-            for v in views
-            if v.last_gap_ms is not None
-        ]
-    else:
-        counts: dict[str, int] = {}
-        for v in views:
-            if v.server:
-                counts[v.server] = counts.get(v.server, 0) + 1
-        items = [f"{s}: {n}" for s, n in sorted(counts.items())]
+        return Verdict(True, _bill(views, ctx))
+    if c.what == "gaps":
+        return Verdict(True, _gaps(views))
+    counts: dict[str, int] = {}
+    for v in views:
+        if v.server:
+            counts[v.server] = counts.get(v.server, 0) + 1
+    items = [f"{s}: {n}" for s, n in sorted(counts.items())]
     return Verdict(True, ", ".join(items) or "nothing to report")
+
+
+STALL_MS = 1000  # a gap this long is a wait in nats-py, not the time a move takes
+
+
+def _gaps(views: list[ClientView]) -> str:
+    """Each move's gap; the long ones with how long the client had been on the server it lost,
+    since nats-py waits reconnect_wait before dialling a server it dialled less than that ago
+    (client.py, _select_next_server: a successful connect counts as an attempt)."""
+    moved = [v for v in views if v.last_gap_ms is not None]
+    items = []
+    for v in moved:
+        item = f"{v.name} {v.previous_server or '?'}->{v.server} in {v.last_gap_ms:.0f} ms"
+        if v.last_gap_ms is not None and v.last_gap_ms >= STALL_MS and v.last_tenure is not None:
+            item += f" (it had been on {v.previous_server} {v.last_tenure:.1f} s)"
+        items.append(item)
+    stalled = sum(1 for v in moved if (v.last_gap_ms or 0) >= STALL_MS)
+    head = f"{stalled} of {len(moved)} waited over {STALL_MS / 1000:g} s" if moved else ""
+    return "; ".join(filter(None, [head, ", ".join(items)])) or "nothing to report"
+
+
+def _bill(views: list[ClientView], ctx: CheckContext) -> str:
+    """Each subscriber's loss in all, and the group's loss step by step."""
+    total = sum(v.lost for v in views)
+    starts = ctx.step_starts
+    by_step = []
+    for (number, start), following in zip(starts, [*starts[1:], (0, None)], strict=True):
+        lost = sum(v.lost_between(start, following[1]) for v in views)
+        if lost:
+            by_step.append(f"step {number}: {lost}")
+    where = f" ({', '.join(by_step)})" if by_step else ""
+    each = ", ".join(f"{v.name} {v.lost}" for v in views)
+    return f"{counted(total, 'message')} lost in all{where}; {each}"

@@ -47,6 +47,8 @@ Action = Annotated[ops.LessonOperation, Field(discriminator="type")]
 
 class _Check(_Strict):
     timeout: float = Field(default=10, gt=0, le=180)
+    # A claim that something *stays* so: once true, it must hold this long, or the check fails.
+    holds_for: float = Field(default=0, ge=0, le=60)
 
 
 class ServerIsReady(_Check):
@@ -114,6 +116,14 @@ class ClientKnows(_Check):
     servers: list[ServerName] = Field(min_length=1)
 
 
+class ServerVersion(_Check):
+    """The running process reports (in /varz) the version of the default or upgrade binary."""
+
+    type: Literal["server_version"]
+    server: ServerName
+    binary: Literal["default", "upgrade"] = "upgrade"
+
+
 class Healthz(_Check):
     type: Literal["healthz"]
     server: ServerName
@@ -162,6 +172,7 @@ Check = Annotated[
     | NoClientsOn
     | ClientKnows
     | Healthz
+    | ServerVersion
     | ClientReportedError
     | MessagesLost
     | Drained

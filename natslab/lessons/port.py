@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
 
 from natslab.cluster.ports import ServerPorts
 from natslab.lab.logs import LogStore
@@ -28,6 +28,10 @@ class Lab(Protocol):
 
     def ports(self, server: str) -> ServerPorts: ...
 
+    def expected_version(self, binary: Literal["default", "upgrade"]) -> str:
+        """The version of the binary a server starts with, or of the upgrade binary."""
+        ...
+
     async def perform(self, op: Operation) -> Done: ...
 
     def emit(self, event: object) -> None: ...
@@ -41,6 +45,7 @@ class CheckContext:
 
     lab: Lab
     step_started_at: float = 0.0
+    step_starts: list[tuple[int, float]] = field(default_factory=list)  # (step number, when)
 
     @property
     def state(self) -> LabState:

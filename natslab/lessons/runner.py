@@ -160,6 +160,7 @@ class LessonRunner:
         step = self.lesson.steps[index]
         started = self.clock.now()
         self.ctx.step_started_at = started
+        self.ctx.step_starts.append((index + 1, started))
         self._emit(
             ev.StepStarted(
                 at=started,
@@ -202,16 +203,28 @@ class LessonRunner:
 
     async def _verify(self, index: int, step: Step) -> bool:
         """Checks hold in order: each one is re-evaluated every 100 ms until it passes or its
-        own timeout (counted from when its turn came) expires; then the next one starts."""
+        own timeout (counted from when its turn came) expires; then the next one starts.
+        A check with `holds_for` must then stay true that long: if it breaks, it fails."""
         for position, item in enumerate(step.checks):
-            state = CheckRecord(checks.describe(item))
+            state = CheckRecord(checks.describe(item, self.ctx))
             deadline = Deadline(item.timeout, self.clock)
+            held: Deadline | None = None
             first = True
             while not state.final:
                 verdict = checks.evaluate(item, self.ctx, self.clock.now())
-                changed = (verdict.ok, verdict.observation) != (state.ok, state.observation)
-                state.ok, state.observation = verdict.ok, verdict.observation
-                state.final = verdict.ok or deadline.expired
+                observation = verdict.observation
+                if verdict.ok and item.holds_for:
+                    held = held or Deadline(item.holds_for, self.clock)
+                    state.final = held.expired
+                    observation += f" (held {held.elapsed:.0f} of {item.holds_for:g} s)"
+                elif held is not None:  # it was true, and stopped being so within the hold
+                    state.final = True
+                    observation = f"held only {held.elapsed:.1f} s, then: {observation}"
+                else:
+                    state.final = verdict.ok or deadline.expired
+                ok = verdict.ok and state.final
+                changed = (ok, observation) != (state.ok, state.observation)
+                state.ok, state.observation = ok, observation
                 if changed or state.final or first:
                     self._emit(
                         ev.CheckResult(

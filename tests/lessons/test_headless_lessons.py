@@ -3,11 +3,11 @@
 import json
 import shutil
 
-import psutil
 import pytest
 
+from natslab.lab.recorder import read_events
 from tests.cli_process import run_natslab
-from tests.helpers import run_server_pids
+from tests.helpers import server_alive
 
 IMPOSSIBLE = """
 id = "impossible"
@@ -47,13 +47,20 @@ def run_lesson(*args, timeout=300):
 
 
 def no_server_left(state_dir) -> bool:
-    if any(psutil.pid_exists(pid) for pid in run_server_pids(state_dir)):
-        return False
-    return not [
-        p
-        for p in psutil.process_iter(["name"])
-        if p.info["name"] == "nats-server" and p.ppid() == psutil.Process().pid
-    ]
+    """Every server the run started (its ServerStarted records, which outlive the server,
+    unlike run.json's list) is gone: none alive, none a zombie."""
+    started = started_server_pids(state_dir)
+    assert started, "the run recorded no server start: nothing to check"
+    return not any(server_alive(pid) for pid in started)
+
+
+def started_server_pids(state_dir) -> set[int]:
+    return {
+        record["pid"]
+        for events in state_dir.glob("runs/*/events.jsonl")
+        for record in read_events(events)
+        if record["type"] == "ServerStarted"
+    }
 
 
 def test_upgrade_passes_end_to_end_with_a_real_binary_swap(tmp_path, binary, state_dir):
@@ -69,7 +76,9 @@ def test_upgrade_passes_end_to_end_with_a_real_binary_swap(tmp_path, binary, sta
     assert all(check["ok"] for step in report["steps"] for check in step["checks"])
     step5 = report["steps"][4]
     assert step5["title"] == "Stop A with Ctrl+C"
-    spread = next(c for c in step5["checks"] if c["check"] == "report: spread of *")
+    spread = next(
+        c for c in step5["checks"] if c["check"] == "measured: the spread of every client"
+    )
     assert "B: " in spread["observation"] and "C: " in spread["observation"]
     restart = report["steps"][5]["actions"][0]["detail"]
     assert f"-> {binary.version} ({upgraded.resolve()})" in restart
@@ -103,7 +112,7 @@ def test_lame_duck_passes_end_to_end(tmp_path, state_dir):
     report = json.loads((tmp_path / "ld.json").read_text())
     assert report["ok"] is True
     drained = report["steps"][3]["checks"][0]
-    assert drained["check"].startswith("A drained of clients")
+    assert drained["check"].startswith("A is drained of clients")
     assert "clients over time: 5@0s" in drained["observation"]
 
 
@@ -112,7 +121,7 @@ def test_a_check_that_cannot_pass_fails_loudly_and_cleanly(tmp_path, state_dir):
     lesson.write_text(IMPOSSIBLE)
     done = run_lesson(str(lesson), timeout=60)
     assert done.returncode == 1
-    assert "✗ sub-1 on B — sub-1 is on A; expected B" in done.stdout
+    assert "✗ sub-1 is on B — sub-1 is on A; expected B" in done.stdout
     assert "Lesson failed at step 1" in done.stdout
     assert "Never reached" not in done.stdout
     assert "Traceback" not in done.stdout + done.stderr

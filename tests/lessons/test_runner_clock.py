@@ -126,3 +126,52 @@ async def test_the_record_is_the_one_store_and_replays_from_the_events():
     assert kinds[0] == "LessonStarted" and kinds[-1] == "LessonFinished"
     assert all(isinstance(e, ev.LessonEvent) for e in lab.emitted)
     assert all(re.fullmatch(r"[A-Z]\w+", k) for k in kinds)
+
+
+HOLDING = Lesson.model_validate(
+    {
+        "id": "holding",
+        "title": "Holding",
+        "servers": ["A"],
+        "steps": [
+            {
+                "title": "A stays up",
+                "actions": [{"type": "start_server", "server": "A", "routes": []}],
+                "checks": [{"type": "server_ready", "server": "A", "holds_for": 3}],
+            }
+        ],
+    }
+)
+
+
+class CrashingClock(ManualClock):
+    """A manual clock that makes server A crash once `at` is passed."""
+
+    def __init__(self, lab_state: list[LabState], at: float) -> None:
+        super().__init__()
+        self.lab_state, self.crash_at = lab_state, self.time + at
+
+    async def sleep(self, seconds: float) -> None:
+        await super().sleep(seconds)
+        state = self.lab_state[0]
+        if self.time >= self.crash_at and state.servers["A"].up:
+            state.apply(sev.ServerExited(server="A", at=self.time, returncode=2, expected=False))
+
+
+async def test_a_held_claim_passes_only_after_holding_and_fails_when_it_breaks():
+    steady = ManualClock()
+    lab = FakeLab(steady)
+    began = steady.now()
+    held = await LessonRunner(HOLDING, lab, steady).run_step(0)
+    assert held.ok and steady.now() - began >= 3
+    assert held.checks[0].description == "A is ready, and stays so for 3 s"
+
+    # Negative control: A crashes 1 s into the hold, so the claim "stays ready" is false.
+    states: list[LabState] = []
+    clock = CrashingClock(states, at=1.0)
+    lab = FakeLab(clock)
+    states.append(lab.state)
+    broken = await LessonRunner(HOLDING, lab, clock).run_step(0)
+    assert not broken.ok
+    assert broken.checks[0].observation.startswith("held only 1.")
+    assert "A is crashed" in broken.checks[0].observation

@@ -1,0 +1,186 @@
+"""Every check kind, on real servers, once where its claim is true and once where it is false.
+
+A check that cannot fail teaches nothing: each kind here must pass on a true claim and fail
+on a false one (its negative control), in one cluster whose state the steps move forward.
+"""
+
+import typing
+
+import pytest
+
+from natslab.lab.session import LabSession
+from natslab.lab.settings import RunSettings
+from natslab.lessons import model as m
+from natslab.lessons.model import Lesson
+
+AUTH = 'authorization { users = [ { user: "carol", password: "s3cret" } ] }'
+QUICK = 1.5  # seconds a false claim is given to come true: none of these ever will
+
+
+def check(kind: str, **fields) -> dict:
+    return {"type": kind, "timeout": QUICK, **fields}
+
+
+# (kind, a true claim, a false claim), in the cluster as it stands after SETUP.
+CONTROLS = [
+    ("server_ready", check("server_ready", server="A"), check("server_ready", server="D")),
+    ("server_stopped", check("server_stopped", server="D"), check("server_stopped", server="A")),
+    ("healthz", check("healthz", server="A"), check("healthz", server="D")),
+    (
+        "server_version",
+        check("server_version", server="A", binary="default"),
+        check("server_version", server="A", binary="upgrade"),
+    ),
+    (
+        "log_contains",
+        check("log_contains", server="A", pattern="Server is ready", since_step=False),
+        check("log_contains", server="A", pattern="no such line, ever", since_step=False),
+    ),
+    (
+        "route_mesh",
+        check("route_mesh", servers=["A", "B", "C"]),
+        check("route_mesh", servers=["A", "D"]),
+    ),
+    (
+        "route_peers",
+        check("route_peers", server="A", peers=["B", "C"]),
+        check("route_peers", server="A", peers=["B"]),
+    ),
+    (
+        "client_on",
+        check("client_on", clients="sub-*", servers=["A"]),
+        check("client_on", clients="sub-*", servers=["B"]),
+    ),
+    (
+        "clients_spread",
+        check("clients_spread", servers=["A", "B"]),
+        check("clients_spread", clients="sub-*", servers=["A", "B"]),
+    ),
+    ("no_clients_on", check("no_clients_on", server="C"), check("no_clients_on", server="A")),
+    (
+        "client_knows",
+        check("client_knows", clients="sub-*", servers=["A", "B", "C"]),
+        check("client_knows", clients="sub-*", servers=["A", "D"]),
+    ),
+    ("drained", check("drained", server="C"), check("drained", server="A")),
+    (
+        "messages_lost",
+        check("messages_lost", clients="sub-*", at_most=0, timeout=10),
+        check("messages_lost", clients="other-*", at_most=0),  # other-1 subscribes to nothing sent
+    ),
+    (
+        "report",
+        check("report", what="spread"),
+        check("report", what="loss", clients="other-*"),
+    ),
+]
+# After A and B stop, every client can only reach C, whose users it does not have.
+AFTER_FAILOVER = [
+    (
+        "client_error",
+        check("client_error", pattern="Authorization Violation", timeout=20),
+        check("client_error", pattern="no such error"),
+    ),
+    (
+        "log_absent",
+        check("log_absent", server="C", pattern="no such line, ever", quiet_for=1),
+        # C keeps dialling A's cluster port once a second, at debug level.
+        check(
+            "log_absent",
+            server="C",
+            pattern="Trying to connect to route.*:{cluster:A}",
+            quiet_for=2,
+            timeout=4,
+        ),
+    ),
+]
+
+SETUP = {
+    "title": "A, B and C (C with its own users); subscribers on A, one more on B, a publisher",
+    "actions": [
+        {"type": "start_server", "server": "A", "cluster_name": "lab"},
+        {"type": "start_server", "server": "B", "cluster_name": "lab"},
+        {"type": "start_server", "server": "C", "cluster_name": "lab", "config": AUTH},
+        {"type": "start_clients", "count": 2, "seeds": ["A"]},
+        {
+            "type": "start_clients",
+            "count": 1,
+            "prefix": "other",
+            "seeds": ["B"],
+            "subject": "x.none",
+        },
+        {"type": "start_publisher", "seeds": ["A"], "rate": 50},
+    ],
+    "checks": [
+        {"type": "route_mesh", "servers": ["A", "B", "C"], "timeout": 30},
+        {"type": "client_knows", "servers": ["A", "B", "C"], "timeout": 15},
+    ],
+}
+FAILOVER = {
+    "title": "Stop the publisher, then A and B",
+    "actions": [
+        {"type": "stop_publisher"},
+        {"type": "stop_server", "server": "A"},
+        {"type": "stop_server", "server": "B"},
+    ],
+}
+
+
+def steps(controls) -> list[dict]:
+    return [
+        {"title": f"{kind} {truth}", "checks": [claim]}
+        for kind, true, false in controls
+        for truth, claim in (("true", true), ("false", false))
+    ]
+
+
+LESSON = Lesson.model_validate(
+    {
+        "id": "controls",
+        "title": "Negative controls",
+        "servers": ["A", "B", "C", "D"],
+        "steps": [SETUP, *steps(CONTROLS), FAILOVER, *steps(AFTER_FAILOVER)],
+    }
+)
+
+
+def test_the_controls_cover_every_check_kind():
+    kinds = {
+        model.model_fields["type"].annotation.__args__[0]
+        for model in typing.get_args(typing.get_args(m.Check)[0])
+    }
+    assert {kind for kind, _, _ in CONTROLS + AFTER_FAILOVER} == kinds
+
+
+@pytest.fixture
+def impostor(tmp_path):
+    """An 'upgrade binary' that says it is nats-server 9.9.9: no running server will be."""
+    path = tmp_path / "nats-server"
+    path.write_text("#!/bin/sh\necho 'nats-server: v9.9.9'\n")
+    path.chmod(0o755)
+    return path
+
+
+async def test_every_check_kind_passes_a_true_claim_and_fails_a_false_one(offset, impostor):
+    from natslab.lessons.runner import LessonRunner
+
+    session = LabSession.open(settings=RunSettings(offset=offset, upgrade_binary=impostor))
+    session.start_polling(0.1)
+    runner = LessonRunner(LESSON, session)
+    verdicts: dict[str, tuple[bool, str]] = {}
+    try:
+        for index, step in enumerate(LESSON.steps):
+            result = await runner.run_step(index)
+            if not step.checks or step.actions:
+                assert result.ok, f"{step.title}: {[c.observation for c in result.checks]}"
+                continue
+            verdicts[step.title] = (result.ok, result.checks[0].observation)
+    finally:
+        await session.close()
+    wrong = {
+        title: observation
+        for title, (ok, observation) in verdicts.items()
+        if ok != title.endswith(" true")
+    }
+    assert wrong == {}
+    assert len(verdicts) == 2 * len(CONTROLS + AFTER_FAILOVER)

@@ -1,0 +1,54 @@
+"""labs/README.md documents every action, check and field a lesson file may use."""
+
+import dataclasses
+import re
+import typing
+from pathlib import Path
+
+from natslab.lessons import model as m
+
+README = (Path(__file__).parent.parent.parent / "labs" / "README.md").read_text()
+
+
+def rows() -> dict[str, str]:
+    """The format tables: the first cell's type names -> the row's text."""
+    found = {}
+    for line in README.splitlines():
+        cells = line.split("|")
+        if len(cells) > 2:
+            for name in re.findall(r"`([a-z_]+)`", cells[1]):
+                found[name] = line
+    return found
+
+
+def fields(model: type) -> set[str]:
+    if dataclasses.is_dataclass(model):
+        names = {f.name for f in dataclasses.fields(model)}
+    else:
+        names = set(model.model_fields)
+    return names - {"type"}
+
+
+def test_every_action_and_check_field_is_documented():
+    documented = rows()
+    missing = []
+    for union in (m.Action, m.Check):
+        for model in typing.get_args(typing.get_args(union)[0]):
+            tag = (
+                model.__pydantic_fields__["type"].annotation.__args__[0]
+                if dataclasses.is_dataclass(model)
+                else model.model_fields["type"].annotation.__args__[0]
+            )
+            row = documented.get(tag)
+            if row is None:
+                missing.append(f"{tag}: no row")
+                continue
+            for field in fields(model) - {"timeout", "holds_for"}:
+                if f"`{field}`" not in row:
+                    missing.append(f"{tag}.{field}")
+    assert missing == []
+
+
+def test_the_fields_every_check_has_are_documented():
+    for field in ("timeout", "holds_for"):
+        assert f"`{field}`" in README
