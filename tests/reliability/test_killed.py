@@ -4,12 +4,15 @@ import random
 import signal
 import time
 
+import pytest
+
 from tests.cli_process import NatslabProcess, run_natslab
 from tests.helpers import run_server_pids, server_alive, wait_until
 
 KILLS = 20
 
 
+@pytest.mark.timeout(600)  # twenty upgrade runs, each killed within 5 s, then reaped
 def test_sigkill_at_twenty_random_moments(state_dir):
     rng = random.Random(20261126)
     seen_servers = 0
@@ -26,9 +29,10 @@ def test_sigkill_at_twenty_random_moments(state_dir):
             natslab.wait(10)
             pids |= run_server_pids(state_dir)
             seen_servers += len(pids)
+            # How fast the kernel reaps them is a benchmark's business; that they go is ours.
             wait_until(
                 lambda p=pids: not any(server_alive(pid) for pid in p),
-                2.0,
+                10.0,
                 what="every server of the killed run to be gone",
             )
         finally:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from textual.pilot import Pilot
 from textual.widgets import DataTable
+from textual.widgets.data_table import RowDoesNotExist
 
 
 async def wait_for(
@@ -24,8 +25,20 @@ def client_cell(app, client: str, column: int) -> str:
     table = app.query_one("#clients", DataTable)
     try:
         return table.get_row(client)[column].plain
-    except Exception:
+    except RowDoesNotExist:  # not drawn yet: the caller waits for it
         return ""
+
+
+def highlighted_command(app) -> str:
+    """The command the open palette would run on Enter, as plain text."""
+    from textual.command import CommandList
+
+    commands = app.screen.query_one(CommandList)
+    index = commands.highlighted
+    if index is None:
+        return ""
+    # The prompt is the title, then the help line (the by-hand command) below it.
+    return str(commands.get_option_at_index(index).prompt).split("\n")[0]
 
 
 def pane_text(app, server: str) -> str:

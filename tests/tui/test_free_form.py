@@ -2,14 +2,17 @@
 
 from natslab.state import ClientState
 from natslab.tui.app import NatsLabApp
-from tests.tui.pilot import client_cell, wait_for
+from tests.tui.pilot import client_cell, highlighted_command, wait_for
 
 
 async def palette(pilot, title: str) -> None:
+    """Type a command's title into the palette and run it once it is the highlighted one."""
     await pilot.press("ctrl+p")
     await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "CommandPalette", 5, "palette")
     await pilot.press(*title)
-    await pilot.pause(0.3)
+    await wait_for(
+        pilot, lambda: highlighted_command(pilot.app).startswith(title), 5, f"{title!r} highlighted"
+    )
     await pilot.press("enter")
 
 

@@ -14,6 +14,7 @@ from natslab.lab.settings import RunSettings
 from natslab.lessons import catalog
 from natslab.lessons import events as ev
 from natslab.tui.app import NatsLabApp
+from tests.tui.pilot import wait_for
 
 PINNED = (Path(__file__).parent / "snapshot-textual-version.txt").read_text().strip()
 pytestmark = pytest.mark.skipif(
@@ -81,7 +82,17 @@ def test_lesson_panel_with_fixed_checks(snap_compare, quiet_app):
         # As the runner would: into its record, then out on the bus to the screen.
         for event in fixed:
             pilot.app.runner._emit(event)
-        await pilot.pause(0.2)
+        narrative = pilot.app.query_one("#narrative")
+        await wait_for(
+            pilot,
+            lambda: (
+                "knows only A" in str(pilot.app.query_one("#checks").render())
+                and narrative.source.startswith(f"## {step.title}")
+                and bool(narrative.query("MarkdownH2"))
+            ),
+            5,
+            "the panel to show step 3",
+        )
 
     assert snap_compare(quiet_app, run_before=feed, terminal_size=(120, 40))
 

@@ -41,9 +41,11 @@ async def test_footer_is_kept_while_the_keys_stay_and_rebuilt_when_they_change()
         keys = footer_keys(app)
         assert "Extra" not in descriptions(app)
 
+        footer = app.query_one(SteadyFooter)
+        asked = footer.decisions
         await pilot.press("tab")
-        await wait_for(pilot, lambda: app.focused is app.query_one("#two"), 5, "focus on two")
-        await pilot.pause()
+        await wait_for(pilot, lambda: footer.decisions > asked, 5, "the footer to be asked")
+        assert app.focused is app.query_one("#two")
         assert footer_keys(app) == keys, "same keys shown, yet the footer was rebuilt"
 
         await pilot.press("tab")

@@ -14,8 +14,10 @@ class SteadyFooter(Footer):
     """
 
     _shown: tuple[tuple[str, str, bool, str], ...] | None = None
+    decisions = 0  # how often it was asked to rebuild: tests wait on this, not on time
 
     def bindings_changed(self, screen: Screen[object]) -> None:
+        self.decisions += 1
         shown = tuple(
             (binding.key, binding.description, enabled, tooltip)
             for (_, binding, enabled, tooltip) in screen.active_bindings.values()

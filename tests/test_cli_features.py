@@ -1,0 +1,146 @@
+"""Features a user reaches through the command line: versions by number, reports, --expose."""
+
+import json
+import signal
+
+import psutil
+import pytest
+
+from natslab.cluster import versions
+from tests.cli_process import NatslabProcess, run_natslab
+
+TINY = """
+id = "tiny"
+title = "Tiny"
+servers = ["A"]
+
+[[steps]]
+title = "A and a subscriber"
+narrative = "One server, one client."
+
+[[steps.actions]]
+type = "start_server"
+server = "A"
+routes = []
+
+[[steps.actions]]
+type = "start_clients"
+seeds = ["A"]
+
+[[steps.checks]]
+type = "client_on"
+servers = ["A"]
+"""
+
+
+def test_server_install_then_list_as_commands(cache, local_index):
+    empty = run_natslab("server", "list")
+    assert empty.returncode == 0
+    assert f"No other versions installed in {cache / 'servers'}." in empty.stdout
+    done = run_natslab("server", "install", local_index, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"✓ nats-server {local_index} at {cache / 'servers' / local_index}" in done.stdout
+    listed = run_natslab("server", "list")
+    assert listed.stdout.split() == [
+        local_index,
+        str(cache / "servers" / local_index / "nats-server"),
+    ]
+
+
+def test_versions_by_number_go_through_the_resolver_end_to_end(
+    cache,
+    local_index,
+    tmp_path,
+):
+    """--nats-server VERSION and --from/--to VERSION install on first use, then run."""
+    results = tmp_path / "out.json"
+    done = run_natslab(
+        "tutorial",
+        "upgrade",
+        "--headless",
+        "--port-offset",
+        "auto",
+        "--from",
+        local_index,
+        "--to",
+        local_index,
+        "--json",
+        str(results),
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    installed = cache / "servers" / local_index / "nats-server"
+    assert f"Upgrades use {installed}" in done.stdout
+    step6 = json.loads(results.read_text())["steps"][5]
+    version = next(c for c in step6["checks"] if "upgrade binary's version" in c["check"])
+    assert version["ok"] and local_index in version["observation"]
+    doctor = run_natslab("--nats-server", local_index, "doctor")
+    assert str(installed) in doctor.stdout
+
+
+@pytest.mark.network
+def test_a_real_version_upgrade_shows_old_and_new(tmp_path, cache):
+    """--from an older release --to the bundled one: every upgrade step reports both."""
+    bundled = versions.find_binary(None).version
+    results = tmp_path / "out.json"
+    done = run_natslab(
+        "tutorial",
+        "upgrade",
+        "--headless",
+        "--port-offset",
+        "auto",
+        "--from",
+        "2.11.0",
+        "--to",
+        bundled,
+        "--json",
+        str(results),
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    step6 = json.loads(results.read_text())["steps"][5]
+    version = next(c for c in step6["checks"] if "upgrade binary's version" in c["check"])
+    assert f"2.11.0 before the restart, {bundled} now" in version["observation"]
+
+
+def test_report_of_a_named_run_directory(tmp_path, state_dir):
+    lesson = tmp_path / "tiny.toml"
+    lesson.write_text(TINY)
+    ran = run_natslab("tutorial", str(lesson), "--headless", "--port-offset", "auto", timeout=60)
+    assert ran.returncode == 0, ran.stdout
+    (run_dir,) = state_dir.glob("runs/*")
+    moved = tmp_path / "kept-run"
+    run_dir.rename(moved)
+    done = run_natslab("report", str(moved))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == str(moved / "report.html")
+    markdown = (moved / "report.md").read_text()
+    assert "### Step 1: A and a subscriber — passed" in markdown
+    assert "could not be read" not in markdown
+    missing = run_natslab("report", str(tmp_path))
+    assert missing.returncode == 1
+    assert "it is not a natslab run directory" in missing.stderr
+
+
+def test_expose_really_listens_on_every_interface(offset):
+    natslab = NatslabProcess(
+        "lab", "--headless", "--servers", "A", "--port-offset", str(offset), "--expose"
+    )
+    try:
+        natslab.wait_for("Full mesh", timeout=30)
+        (server,) = [
+            p for p in psutil.Process(natslab.proc.pid).children() if p.name() == "nats-server"
+        ]
+        listening = {
+            (c.laddr.ip, c.laddr.port)
+            for c in server.net_connections(kind="tcp")
+            if c.status == psutil.CONN_LISTEN
+        }
+        client_port = offset + 4222
+        assert any(ip in {"0.0.0.0", "::"} and port == client_port for ip, port in listening), (
+            listening
+        )
+        natslab.proc.send_signal(signal.SIGINT)
+        assert natslab.wait(30) == 0
+    finally:
+        natslab.close()
