@@ -19,7 +19,8 @@ from natslab.cluster.rundir import RunDir
 from natslab.cluster.supervisor import Supervisor
 from natslab.cluster.versions import find
 from natslab.lab.logs import LogStore
-from natslab.lab.operations import Done, Operation, Operator
+from natslab.lab.operations import Done, Operation
+from natslab.lab.operator import Operator
 from natslab.lab.recorder import EventRecorder
 from natslab.lab.settings import RunSettings
 from natslab.state import LabState

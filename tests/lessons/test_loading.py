@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from natslab.errors import LessonFileError
-from natslab.lab import operations
+from natslab.lab import operations, operator
 from natslab.lessons import catalog, checks
 from natslab.lessons import model as m
 from natslab.lessons.model import load_lesson
@@ -55,8 +55,8 @@ def test_every_action_and_check_type_has_an_implementation():
     def members(annotated):
         return set(typing.get_args(typing.get_args(annotated)[0]))
 
-    assert members(m.Action) <= operations.performed_kinds()
-    assert set(typing.get_args(operations.Operation)) == operations.performed_kinds()
+    assert members(m.Action) <= operator.performed_kinds()
+    assert set(typing.get_args(operations.Operation)) == operator.performed_kinds()
     assert members(m.Check) == checks.registered()
 
 

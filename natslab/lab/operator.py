@@ -1,0 +1,310 @@
+"""Performs the lab's operations on one run's servers and clients, and says how to do each
+by hand: one performer and one by-hand command per operation, for the palette and lessons."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from natslab.clients.client import SEQ_SUBJECT_PREFIX
+from natslab.clients.fleet import Fleet
+from natslab.clock import wait_until
+from natslab.cluster.ports import SERVER_NAMES
+from natslab.cluster.spec import ServerSpec, walkthrough_spec
+from natslab.cluster.supervisor import Supervisor
+from natslab.errors import ClientSetupError, ServerStateError, TimedOutError
+from natslab.lab.operations import (
+    CLIENT_SWITCHES,
+    ClientSettings,
+    Done,
+    KillServer,
+    LameDuck,
+    Operation,
+    PaletteEntry,
+    Pause,
+    RestartServer,
+    StartClients,
+    StartPublisher,
+    StartServer,
+    StopClients,
+    StopPublisher,
+    StopServer,
+    ToggleClientSwitch,
+    WaitHealthz,
+)
+from natslab.lab.settings import RunSettings
+from natslab.words import counted
+
+# --- performing them ---------------------------------------------------------------------
+
+Op = TypeVar("Op")
+_Perform = Callable[[Any, "Operator"], Awaitable[Done]]
+_PERFORMERS: dict[type, _Perform] = {}
+
+
+def _performs(kind: type[Op]) -> Callable[[Callable[[Op, Operator], Awaitable[Done]]], _Perform]:
+    def register(perform: Callable[[Op, Operator], Awaitable[Done]]) -> _Perform:
+        _PERFORMERS[kind] = perform
+        return perform
+
+    return register
+
+
+def performed_kinds() -> set[type]:
+    """Every operation class that has a performer (a test holds this against `Operation`)."""
+    return set(_PERFORMERS)
+
+
+class Operator:
+    """Runs operations against one run's servers and clients, and says how to do each by hand."""
+
+    def __init__(self, supervisor: Supervisor, fleet: Fleet, settings: RunSettings) -> None:
+        self.supervisor = supervisor
+        self.fleet = fleet
+        self.settings = settings
+        self.palette_clients = ClientSettings()
+
+    async def perform(self, op: Operation) -> Done:
+        """Do it; a user-caused failure raises a NatslabError subclass, one sentence."""
+        return await _PERFORMERS[type(op)](op, self)
+
+    # --- by hand -----------------------------------------------------------------------
+
+    def by_hand(self, op: Operation) -> str:
+        """The one command a learner would type to do the same (empty where none exists)."""
+        match op:
+            case StartServer():
+                return self.spec_for(op).walkthrough_command()
+            case RestartServer():
+                spec = self.supervisor.specs.get(op.server)
+                return spec.walkthrough_command() if spec else ""
+            case StopServer():
+                return f"kill -INT {self._pid(op.server)}    # Ctrl+C in {op.server}'s terminal"
+            case KillServer():
+                return f"kill -KILL {self._pid(op.server)}"
+            case LameDuck():
+                return f"nats-server --signal ldm={self._pid(op.server)}"
+            case StartClients():
+                seeds = ",".join(self.client_url(s, op.host) for s in op.seeds)
+                return f'nats sub -s {seeds} "{op.subject}"'
+            case StartPublisher():
+                seeds = ",".join(self.client_url(s) for s in op.seeds)
+                subject = f"{SEQ_SUBJECT_PREFIX}{op.name or 'pub-N'}"
+                sleep = f"{1000 / op.rate:g}ms"
+                body = "'{{.Count}}'"
+                return f"nats pub -s {seeds} {subject} --count 1000000 --sleep {sleep} {body}"
+            case WaitHealthz():
+                return f"curl {self._monitor_url(op.server)}/healthz"
+            case ToggleClientSwitch():
+                return CLIENT_SWITCHES[op.switch]
+        return ""
+
+    # --- what the operations share -----------------------------------------------------
+
+    def spec_for(self, op: StartServer) -> ServerSpec:
+        binary = self.settings.upgrade_binary if op.binary == "upgrade" else None
+        return walkthrough_spec(
+            op.server,
+            self.settings.offset,
+            route_to=op.routes,
+            expose=self.settings.expose,
+            log_flags=op.log_flags,
+            config_fragment=op.config,
+            cluster_name=op.cluster_name,
+            binary=binary,
+        )
+
+    def client_url(self, server: str, host: str | None = None) -> str:
+        """A client URL for a lab server; host='localhost' gives the walkthrough's spelling."""
+        spec = self.supervisor.specs.get(server) or walkthrough_spec(server, self.settings.offset)
+        return f"nats://{host}:{spec.ports.client}" if host else spec.client_url
+
+    def _monitor_url(self, server: str) -> str:
+        spec = self.supervisor.specs.get(server) or walkthrough_spec(server, self.settings.offset)
+        return spec.monitor_url
+
+    def _pid(self, server: str) -> str:
+        proc = self.supervisor.processes.get(server)
+        return str(proc.pid) if proc is not None and proc.running else "<pid>"
+
+    # --- the palette -------------------------------------------------------------------
+
+    def palette(self) -> list[PaletteEntry]:
+        """What can be done right now: running servers can be stopped, others started."""
+        entries: list[PaletteEntry] = []
+        for name in SERVER_NAMES[:5]:
+            if not self.supervisor.is_running(name):
+                entries += [
+                    PaletteEntry(
+                        f"Start server {name} (routes to A and B)", StartServer(server=name)
+                    ),
+                    PaletteEntry(
+                        f"Start server {name} as a seed (no routes)",
+                        StartServer(server=name, routes=()),
+                    ),
+                ]
+                continue
+            options = self.palette_clients
+            entries += [
+                PaletteEntry(f"Stop server {name} (Ctrl+C)", StopServer(server=name)),
+                PaletteEntry(f"Kill server {name}", KillServer(server=name)),
+                PaletteEntry(f"Lame duck server {name}", LameDuck(server=name)),
+                PaletteEntry(f"Restart server {name}", RestartServer(server=name)),
+                PaletteEntry(
+                    f"Add 5 subscribers to {name}",
+                    StartClients(count=5, seeds=(name,), options=options),
+                ),
+                PaletteEntry(
+                    f"Start a publisher on {name}",
+                    StartPublisher(name=None, seeds=(name,), rate=100, options=options),
+                ),
+            ]
+            if self.settings.upgrade_binary is not None:
+                entries.append(
+                    PaletteEntry(
+                        f"Upgrade server {name}", RestartServer(server=name, binary="upgrade")
+                    )
+                )
+        for switch in CLIENT_SWITCHES:
+            state = "on" if getattr(self.palette_clients, switch) else "off"
+            entries.append(
+                PaletteEntry(
+                    f"Toggle {switch} for new clients (now {state})",
+                    ToggleClientSwitch(switch=switch),
+                )
+            )
+        return entries
+
+
+# --- one performer per operation ---------------------------------------------------------
+
+
+@_performs(StartServer)
+async def _start_server(op: StartServer, lab: Operator) -> Done:
+    spec = lab.spec_for(op)
+    proc = await lab.supervisor.start(spec, timeout=op.timeout)
+    version = lab.supervisor.binaries[op.server].version
+    return Done(
+        f"started {op.server} (pid {proc.pid}, nats-server {version})",
+        command=spec.walkthrough_command(),
+        added=spec.added_command(),
+    )
+
+
+@_performs(StopServer)
+async def _stop_server(op: StopServer, lab: Operator) -> Done:
+    command = lab.by_hand(op)
+    code = await lab.supervisor.stop(op.server, timeout=op.timeout)
+    how = "with Ctrl+C (SIGINT)" if code >= 0 else f"by SIGKILL after {op.timeout:g} s"
+    return Done(f"stopped {op.server} {how}; exit code {code}", command=command)
+
+
+@_performs(KillServer)
+async def _kill_server(op: KillServer, lab: Operator) -> Done:
+    command = lab.by_hand(op)
+    await lab.supervisor.kill(op.server)
+    return Done(f"killed {op.server} with SIGKILL", command=command)
+
+
+@_performs(LameDuck)
+async def _lame_duck(op: LameDuck, lab: Operator) -> Done:
+    command = lab.by_hand(op)
+    lab.supervisor.lame_duck(op.server)
+    return Done(f"sent SIGUSR2 to {op.server}: lame duck mode", command=command)
+
+
+@_performs(RestartServer)
+async def _restart_server(op: RestartServer, lab: Operator) -> Done:
+    supervisor = lab.supervisor
+    binary = lab.settings.upgrade_binary if op.binary == "upgrade" else None
+    before = supervisor.binaries.get(op.server)
+    await supervisor.restart(op.server, binary=binary, timeout=op.timeout)
+    after = supervisor.binaries[op.server]
+    spec = supervisor.specs[op.server]
+    if op.binary == "upgrade" and binary is None:
+        what = f"the same nats-server {after.version} (no --upgrade-binary was given)"
+    elif before is not None and before.path != after.path:
+        what = f"nats-server {before.version} -> {after.version} ({after.path})"
+    else:
+        what = f"nats-server {after.version}"
+    return Done(
+        f"restarted {op.server} with {what}",
+        command=spec.walkthrough_command(),
+        added=spec.added_command(),
+    )
+
+
+@_performs(StartClients)
+async def _start_clients(op: StartClients, lab: Operator) -> Done:
+    seeds = [lab.client_url(s, op.host) for s in op.seeds]
+    subs = await lab.fleet.start_subscribers(
+        op.count, seeds, op.options.client_options(), op.subject, op.prefix
+    )
+    names = f"{subs[0].name}..{subs[-1].name}" if len(subs) > 1 else subs[0].name
+    return Done(f"started {counted(len(subs), 'subscriber')} ({names})", command=lab.by_hand(op))
+
+
+@_performs(StopClients)
+async def _stop_clients(op: StopClients, lab: Operator) -> Done:
+    fleet = lab.fleet
+    names = [n for n in fleet.clients if op.prefix is None or n.startswith(f"{op.prefix}-")]
+    await fleet.stop(names)
+    return Done(f"stopped {counted(len(names), 'client')}")
+
+
+@_performs(StartPublisher)
+async def _start_publisher(op: StartPublisher, lab: Operator) -> Done:
+    seeds = [lab.client_url(s) for s in op.seeds]
+    pub = await lab.fleet.start_publisher(seeds, op.rate, op.options.client_options(), op.name)
+    named = dataclasses.replace(op, name=pub.name)
+    return Done(
+        f"publishing {op.rate:g} msg/s on {pub.subject} as {pub.name}",
+        command=lab.by_hand(named),
+    )
+
+
+@_performs(StopPublisher)
+async def _stop_publisher(op: StopPublisher, lab: Operator) -> Done:
+    publisher = next((p for p in lab.fleet.publishers() if p.name == op.name), None)
+    if publisher is None:
+        raise ClientSetupError(f"There is no publisher named {op.name}.")
+    await publisher.pause()
+    lab.fleet.send_counts()
+    return Done(f"{op.name} stopped publishing after {publisher.published} messages")
+
+
+@_performs(WaitHealthz)
+async def _wait_healthz(op: WaitHealthz, lab: Operator) -> Done:
+    supervisor = lab.supervisor
+    if op.server not in supervisor.specs:
+        raise ServerStateError(f"Server {op.server} was never started, so it has no /healthz.")
+    monitor_url = supervisor.specs[op.server].monitor_url
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+
+    async def healthy() -> bool:
+        return await supervisor.monitor.healthz(monitor_url)
+
+    if not await wait_until(healthy, op.timeout, 0.1, supervisor.clock):
+        raise TimedOutError(f"{monitor_url}/healthz did not answer 200 within {op.timeout:g} s.")
+    return Done(
+        f"{monitor_url}/healthz answered 200 after {loop.time() - started:.1f} s",
+        command=lab.by_hand(op),
+    )
+
+
+@_performs(Pause)
+async def _pause(op: Pause, lab: Operator) -> Done:
+    await lab.supervisor.clock.sleep(op.seconds)
+    return Done(f"paused {op.seconds:g} s")
+
+
+@_performs(ToggleClientSwitch)
+async def _toggle(op: ToggleClientSwitch, lab: Operator) -> Done:
+    value = not getattr(lab.palette_clients, op.switch)
+    flipped: dict[str, Any] = {op.switch: value}
+    lab.palette_clients = dataclasses.replace(lab.palette_clients, **flipped)
+    state = "on" if value else "off"
+    return Done(f"{op.switch} is {state} for new clients", command=lab.by_hand(op))
