@@ -33,6 +33,19 @@ servers = ["A"]
 """
 
 
+def upgrade_between(old: str, new: str, results, timeout: float):
+    """`tutorial upgrade --from OLD --to NEW` headless; the run and step 6's version check."""
+    done = run_natslab(
+        "tutorial", "upgrade", "--headless", "--port-offset", "auto",
+        "--from", old, "--to", new, "--json", str(results),
+        timeout=timeout,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    step6 = json.loads(results.read_text())["steps"][5]
+    version = next(c for c in step6["checks"] if "upgrade binary's version" in c["check"])
+    return done, version
+
+
 def test_server_install_then_list_as_commands(cache, local_index):
     empty = run_natslab("server", "list")
     assert empty.returncode == 0
@@ -53,26 +66,9 @@ def test_versions_by_number_go_through_the_resolver_end_to_end(
     tmp_path,
 ):
     """--nats-server VERSION and --from/--to VERSION install on first use, then run."""
-    results = tmp_path / "out.json"
-    done = run_natslab(
-        "tutorial",
-        "upgrade",
-        "--headless",
-        "--port-offset",
-        "auto",
-        "--from",
-        local_index,
-        "--to",
-        local_index,
-        "--json",
-        str(results),
-        timeout=240,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    done, version = upgrade_between(local_index, local_index, tmp_path / "out.json", 240)
     installed = cache / "servers" / local_index / "nats-server"
     assert f"Upgrades use {installed}" in done.stdout
-    step6 = json.loads(results.read_text())["steps"][5]
-    version = next(c for c in step6["checks"] if "upgrade binary's version" in c["check"])
     assert version["ok"] and local_index in version["observation"]
     doctor = run_natslab("--nats-server", local_index, "doctor")
     assert str(installed) in doctor.stdout
@@ -82,24 +78,7 @@ def test_versions_by_number_go_through_the_resolver_end_to_end(
 def test_a_real_version_upgrade_shows_old_and_new(tmp_path, cache):
     """--from an older release --to the bundled one: every upgrade step reports both."""
     bundled = versions.find_binary(None).version
-    results = tmp_path / "out.json"
-    done = run_natslab(
-        "tutorial",
-        "upgrade",
-        "--headless",
-        "--port-offset",
-        "auto",
-        "--from",
-        "2.11.0",
-        "--to",
-        bundled,
-        "--json",
-        str(results),
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    step6 = json.loads(results.read_text())["steps"][5]
-    version = next(c for c in step6["checks"] if "upgrade binary's version" in c["check"])
+    _, version = upgrade_between("2.11.0", bundled, tmp_path / "out.json", 300)
     assert f"2.11.0 before the restart, {bundled} now" in version["observation"]
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from rich.highlighter import Highlighter
 from rich.text import Text
 
-from natslab.cluster.logformat import notability
+from natslab.cluster.logformat import FoldedEntry, notability
 from natslab.state import ClientState, ClientView, LabState, ServerState, ServerView
 from natslab.words import counted
 
@@ -193,3 +193,42 @@ class CountHistory:
                 self.series[name] = deque([0] * self.length, maxlen=self.length)
             self.series[name].append(count)
         return True
+
+
+LEVEL_STYLE = {
+    "FTL": "bold white on red",
+    "ERR": "bold red",
+    "WRN": "bold yellow",
+    "INF": "green",
+    "DBG": "blue",
+    "TRC": "dim",
+}
+
+
+def entry_plain(entry: FoldedEntry, raw: bool = False) -> str:
+    """What `entry_text` reads, without building it: panes size every line with this."""
+    parts = entry.parts
+    if raw or parts is None:
+        return entry.raw
+    tag = parts.connection or ""
+    if parts.client_name:
+        tag += f" {parts.client_name}"
+    return f"{parts.time} {parts.level}{' ' + tag if tag else ''} {entry.summary()}"
+
+
+def entry_text(entry: FoldedEntry, raw: bool = False) -> Text:
+    """A pane's line: time, level tag, connection tag (with a client's name), the message
+    coloured as notable as it is; or the raw line, as the server wrote it."""
+    parts = entry.parts
+    if raw or parts is None:
+        return Text(entry.raw, notability(entry.raw) or "")
+    text = Text.assemble((parts.time, "dim"), " ", (parts.level, LEVEL_STYLE.get(parts.level, "")))
+    tag = parts.connection or ""
+    if parts.client_name:
+        tag += f" {parts.client_name}"
+    if tag:
+        text.append(f" {tag}", "cyan")
+    text.append(f" {entry.summary()}", notability(entry.raw) or "")
+    if entry.count > 1:
+        text.stylize("bold", len(text) - len(entry.summary()), len(text))
+    return text

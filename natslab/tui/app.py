@@ -28,6 +28,7 @@ from natslab.tui.widgets.server_pane import ServerPane
 from natslab.tui.widgets.timeline import TimelineView
 
 REFRESH_SECONDS = 0.1
+_LESSON_ACTIONS = frozenset({"next_step", "retry", "skip", "previous_notes"})
 
 
 class LessonChanged(Message):
@@ -40,12 +41,14 @@ class NatsLabApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "natslab"
     COMMANDS = App.COMMANDS | {LabCommands}
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-medium"), (160, "-wide")]
     BINDINGS = [
         Binding("n", "next_step", "Next step"),
         Binding("r", "retry", "Retry"),
         Binding("s", "skip", "Skip"),
         Binding("p", "previous_notes", "Prev notes"),
+        Binding("left_square_bracket", "cycle_pane(-1)", "Prev log", show=False),
+        Binding("right_square_bracket", "cycle_pane(1)", "Next log", show=False),
         Binding("m", "toggle_maximize", "Maximise"),
         Binding("slash", "search", "Search log"),
         Binding("question_mark", "help", "Help"),
@@ -222,7 +225,15 @@ class NatsLabApp(App[int]):
         return node
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(lesson=self.lesson is not None))
+
+    def action_cycle_pane(self, step: int) -> None:
+        """On a narrow screen one log pane shows at a time: show the next or previous one."""
+        self.panes.cycle(step)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Without a lesson the lesson's keys mean nothing: keep them out of the footer.
+        return self.lesson is not None or action not in _LESSON_ACTIONS
 
     def action_quit_lab(self) -> None:
         running = [name for name, view in self.session.state.servers.items() if view.up]

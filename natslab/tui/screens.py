@@ -14,6 +14,12 @@ from textual.widgets import Input, Label, Log, Markdown
 
 from natslab.present.views import LogSearch, MatchHighlighter
 
+LESSON_KEYS = """\
+| `n` | run the next step of the lesson |
+| `r` | retry the current step (re-checks it if its actions already ran) |
+| `s` | skip to the next step without running this one |
+| `p` | show the previous step's notes again |
+"""
 HELP = """\
 # natslab
 
@@ -21,16 +27,18 @@ Real `nats-server` processes, one log pane each, and a live view of where every 
 
 | key | does |
 |---|---|
-| `n` | run the next step of the lesson |
-| `r` | retry the current step (re-checks it if its actions already ran) |
-| `s` | skip to the next step without running this one |
-| `p` | show the previous step's notes again |
-| `tab` / `shift+tab` | move between panes |
+{lesson_keys}| `tab` / `shift+tab` | move between panes |
 | `m` | maximise the focused pane (again to restore) |
 | `/` | search the focused log; `enter` marks the matches in the pane, `escape` clears |
+| `f` / `v` | in a log: every line (noise unfolded) / the raw lines as the server wrote them |
+| `[` / `]` | on a narrow screen, show the previous / next server's log |
 | `ctrl+p` | command palette: start, stop, kill, lame duck, restart, upgrade, add clients |
 | `?` | this help |
 | `q` | quit: stops every server natslab started |
+
+A log pane folds repeats into one line with a counter (`×6`) and hides the noise (route dials,
+ping timers, route handshake details) behind the counts under the pane; the complete log stays
+in the run directory.
 
 In the client panel, **On** flashes `A→C` when a client has just moved. In **Knows**, `*`
 marks a server learned by gossip, `×2` one that sits in the pool under two addresses, and
@@ -46,8 +54,12 @@ class HelpScreen(ModalScreen[None]):
                             border: round $accent; background: $surface; }
     """
 
+    def __init__(self, lesson: bool = True) -> None:
+        super().__init__()
+        self.lesson = lesson
+
     def compose(self) -> ComposeResult:
-        yield Markdown(HELP, id="help")
+        yield Markdown(HELP.format(lesson_keys=LESSON_KEYS if self.lesson else ""), id="help")
 
 
 class ConfirmQuit(ModalScreen[bool]):

@@ -129,3 +129,40 @@ def test_a_line_is_taken_apart_once_for_every_reader():
     assert notability(line) == "cyan"
     assert notability("[41] 2026/11/26 01:27:42.539214 [DBG] Ping Timer") is None
     assert split_line("Usage: nats-server [options]") is None
+
+
+def test_a_pane_folds_repeats_and_hides_noise_behind_counts():
+    from natslab.cluster.logformat import LogFolder
+
+    folder = LogFolder(1000)
+    for line in (DATA / "nats-server-2.15.1-A.log").read_text().splitlines():
+        folder.add(line)
+    summaries = [entry.summary() for entry in folder.entries]
+    # A's six refused dials of B (two dial loops, attempts 1-3) are one entry.
+    refused = [s for s in summaries if s.startswith("route to 127.0.0.1:16333 refused")]
+    assert refused == ["route to 127.0.0.1:16333 refused ×6, attempts 1–3, last 03:30:47.723"]
+    assert folder.hidden["route dials"] == 11 and folder.hidden["ping timers"] == 8
+    assert not any("Ping Timer" in s or "Trying to connect" in s for s in summaries)
+    assert any(s.startswith("Route connection created ×5") for s in summaries)
+    # Negative control: with folding off every line is an entry of its own.
+    everything = LogFolder(1000, fold=False)
+    lines = (DATA / "nats-server-2.15.1-A.log").read_text().splitlines()
+    for line in lines:
+        everything.add(line)
+    assert len(everything.entries) == len(lines) > len(folder.entries)
+
+
+def test_a_pane_line_is_compact_and_tags_the_connection():
+    from natslab.cluster.logformat import LogFolder
+    from natslab.present.views import entry_text
+
+    folder = LogFolder(10)
+    folder.add(
+        "[41] 2026/11/26 01:27:42.539214 [DBG] 127.0.0.1:48814 - cid:19 - "
+        '"v2.16.0:python3:crowd-6" - Client connection closed: Client Closed'
+    )
+    (entry,) = folder.entries
+    assert entry_text(entry).plain == (
+        "01:27:42.539 DBG cid:19 crowd-6 Client connection closed: Client Closed"
+    )
+    assert entry_text(entry, raw=True).plain == entry.raw

@@ -43,3 +43,14 @@ def highlighted_command(app) -> str:
 
 def pane_text(app, server: str) -> str:
     return "\n".join(app.query_one(f"#log-{server}").lines)
+
+
+async def run_palette(pilot: Pilot, title: str) -> None:
+    """Type a command's title into the palette and run it once it is the highlighted one."""
+    await pilot.press("ctrl+p")
+    await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "CommandPalette", 5, "palette")
+    await pilot.press(*title)
+    await wait_for(
+        pilot, lambda: highlighted_command(pilot.app).startswith(title), 5, f"{title!r} highlighted"
+    )
+    await pilot.press("enter")

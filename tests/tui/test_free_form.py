@@ -2,18 +2,7 @@
 
 from natslab.state import ClientState
 from natslab.tui.app import NatsLabApp
-from tests.tui.pilot import client_cell, highlighted_command, wait_for
-
-
-async def palette(pilot, title: str) -> None:
-    """Type a command's title into the palette and run it once it is the highlighted one."""
-    await pilot.press("ctrl+p")
-    await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "CommandPalette", 5, "palette")
-    await pilot.press(*title)
-    await wait_for(
-        pilot, lambda: highlighted_command(pilot.app).startswith(title), 5, f"{title!r} highlighted"
-    )
-    await pilot.press("enter")
+from tests.tui.pilot import client_cell, run_palette, wait_for
 
 
 async def test_add_clients_stop_a_server_and_watch_them_move(session, offset):
@@ -24,7 +13,7 @@ async def test_add_clients_stop_a_server_and_watch_them_move(session, offset):
         titles = [entry.title for entry in app.palette()]
         assert "Add 5 subscribers to A" in titles and "Start server D (routes to A and B)" in titles
 
-        await palette(pilot, "Add 5 subscribers to A")
+        await run_palette(pilot, "Add 5 subscribers to A")
         subs = [f"sub-{n}" for n in range(1, 6)]
         await wait_for(
             pilot,
@@ -41,7 +30,7 @@ async def test_add_clients_stop_a_server_and_watch_them_move(session, offset):
             15,
             "every subscriber to know B and C",
         )
-        await palette(pilot, "Stop server A")
+        await run_palette(pilot, "Stop server A")
         # nats-py's reconnect may sit out a 2 s wait and a flush of up to 10 s.
         await wait_for(
             pilot,
@@ -54,6 +43,6 @@ async def test_add_clients_stop_a_server_and_watch_them_move(session, offset):
         assert "stopped" in str(app.query_one("#pane-A .title").render())
 
         # Start a server the lab did not have: a pane appears for it.
-        await palette(pilot, "Start server D (routes to A and B)")
+        await run_palette(pilot, "Start server D (routes to A and B)")
         await wait_for(pilot, lambda: bool(app.query("#pane-D")), 15, "a pane for D")
         await wait_for(pilot, lambda: session.supervisor.is_running("D"), 15, "D running")

@@ -6,7 +6,7 @@ from natslab.lab.session import LabSession
 from natslab.lab.settings import RunSettings
 from natslab.lessons.model import Lesson
 from natslab.tui.app import NatsLabApp
-from tests.tui.pilot import highlighted_command, wait_for
+from tests.tui.pilot import run_palette, wait_for
 
 TWO_STEPS = {
     "id": "two",
@@ -30,6 +30,17 @@ TWO_STEPS = {
         },
     ],
 }
+
+
+async def tab_to_pane(pilot, app, other):
+    """Press tab until a server pane other than `other` has the focus (a few presses)."""
+    for _ in range(8):
+        await pilot.press("tab")
+        await wait_for(pilot, lambda: app.focused is not None, 5, "something focused")
+        pane = app._focused_pane()
+        if pane is not None and pane is not other:
+            return pane
+    raise AssertionError("tab never reached another server pane")
 
 
 def status(app) -> str:
@@ -71,13 +82,10 @@ async def test_retry_skip_previous_notes_maximise_and_tab(session):
         await pilot.press("p")
         await wait_for(pilot, lambda: "First notes." in narrative(app), 5, "p twice")
 
-        await pilot.press("tab")
-        await wait_for(pilot, lambda: app._focused_pane() is not None, 5, "a pane focused")
-        first = app._focused_pane()
-        await pilot.press("tab")
-        await wait_for(
-            pilot, lambda: app._focused_pane() not in (None, first), 5, "the next pane focused"
-        )
+        # tab walks the focusable widgets: the lesson's scrolling parts, then the panes.
+        first = await tab_to_pane(pilot, app, None)
+        second = await tab_to_pane(pilot, app, first)
+        assert second is not first
         await pilot.press("m")
         await wait_for(pilot, lambda: app.screen.maximized is not None, 5, "maximised")
         await pilot.press("m")
@@ -104,16 +112,6 @@ async def test_auto_runs_every_step_without_a_key(session):
         assert [s.ok for s in app.runner.record.steps.values()] == [True, True]
 
 
-async def palette_run(pilot, title: str) -> None:
-    await pilot.press("ctrl+p")
-    await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "CommandPalette", 5, "palette")
-    await pilot.press(*title)
-    await wait_for(
-        pilot, lambda: highlighted_command(pilot.app).startswith(title), 5, f"{title!r} highlighted"
-    )
-    await pilot.press("enter")
-
-
 async def test_palette_actions_do_what_they_say_and_show_their_command(offset, binary, tmp_path):
     upgrade = tmp_path / "new" / "nats-server"
     upgrade.parent.mkdir()
@@ -129,7 +127,7 @@ async def test_palette_actions_do_what_they_say_and_show_their_command(offset, b
         return next((m for t, m in notes if t == title), "")
 
     async def run(title: str, done) -> str:
-        await palette_run(pilot, title)
+        await run_palette(pilot, title)
         await wait_for(pilot, lambda: said(title) != "" and done(), 20, title)
         return said(title)
 
@@ -162,3 +160,33 @@ async def test_palette_actions_do_what_they_say_and_show_their_command(offset, b
             assert f"$ nats-server --signal ldm={pid_b}" in shown
     finally:
         await session.close()
+
+
+async def test_a_free_form_lab_offers_only_the_labs_keys(session):
+    from natslab.tui.screens import HelpScreen
+    from natslab.tui.widgets.footer import SteadyFooter
+
+    app = NatsLabApp(session, ["A", "B"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        footer = app.query_one(SteadyFooter)
+        await wait_for(pilot, lambda: bool(footer.query("FooterKey")), 5, "the footer")
+        shown = {key.description for key in footer.query("FooterKey")}
+        assert "Search log" in shown
+        assert not shown & {"Next step", "Retry", "Skip", "Prev notes"}
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), 5, "the help")
+        source = app.screen.query_one("#help").source
+        assert "`/`" in source and "run the next step" not in source
+
+
+async def test_at_80_columns_one_log_shows_at_a_time_and_brackets_switch(session):
+    app = NatsLabApp(session, ["A", "B", "C"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        panes = {name: app.query_one(f"#pane-{name}") for name in "ABC"}
+        await wait_for(pilot, lambda: panes["A"].display and panes["A"].region.height > 0, 5, "A")
+        assert [panes[n].region.height for n in "BC"] == [0, 0]
+        await pilot.press("right_square_bracket")
+        await wait_for(pilot, lambda: panes["B"].region.height > 0, 5, "B shown")
+        assert panes["A"].region.height == 0
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await wait_for(pilot, lambda: panes["C"].region.height > 0, 5, "C shown, wrapping round")

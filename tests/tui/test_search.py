@@ -4,6 +4,7 @@ from textual.widgets import Label, Log
 
 from natslab.tui.app import NatsLabApp
 from natslab.tui.screens import SearchScreen
+from natslab.tui.widgets.folded_log import FoldedLog
 from tests.tui.pilot import pane_text, wait_for
 
 
@@ -12,9 +13,9 @@ def toasts(app) -> str:
     return " ".join(n.message for n in app._notifications)
 
 
-def marked(log: Log, y: int) -> bool:
-    """Whether line y of the log is drawn with a search mark (reverse video) in it."""
-    strip = log._render_line(y, 0, log.size.width)
+def marked(log: FoldedLog, entry: int) -> bool:
+    """Whether an entry of the log is drawn with a search mark (reverse video) in it."""
+    strip = log.strip_at(log.first_row(entry))
     return any(segment.style is not None and segment.style.reverse for segment in strip)
 
 
@@ -28,7 +29,7 @@ async def test_search_lists_the_matching_lines_of_the_focused_log(session, offse
         await wait_for(pilot, lambda: "Focus a server's log" in toasts(app), 5, "a hint")
         assert not isinstance(app.screen, SearchScreen)
 
-        app.query_one("#log-A", Log).focus()
+        app.query_one("#log-A", FoldedLog).focus()
         await pilot.press("slash")
         await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen), 5, "the search")
         await pilot.press(*"server is READY")
@@ -46,7 +47,7 @@ async def test_search_lists_the_matching_lines_of_the_focused_log(session, offse
 
         await pilot.press("backspace", "backspace", "enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, SearchScreen), 5, "closed")
-        log = app.query_one("#log-A", Log)
+        log = app.query_one("#log-A", FoldedLog)
         ready = next(y for y, line in enumerate(log.lines) if "Server is ready" in line)
         await wait_for(pilot, lambda: marked(log, ready), 5, "the match marked in the pane")
         assert not marked(log, 0), "only matching lines are marked"

@@ -21,6 +21,7 @@ class LessonPanel(Vertical):
     LessonPanel > .status { height: auto; padding: 0 1; }
     LessonPanel > ProgressBar { padding: 0 1; }
     LessonPanel > VerticalScroll { height: 1fr; }
+    LessonPanel > VerticalScroll.verdicts { height: auto; max-height: 45%; }
     LessonPanel .commands { padding: 0 1; color: $text-muted; }
     LessonPanel .checks { padding: 0 1; }
     LessonPanel Markdown { margin: 0; padding: 0 1; }
@@ -35,10 +36,12 @@ class LessonPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(classes="status", id="lesson-status")
         yield ProgressBar(total=len(self.lesson.steps), show_eta=False, id="progress")
+        # The verdicts come first, so that on a small screen they are never below the fold.
+        with VerticalScroll(classes="verdicts"):
+            yield Static(classes="checks", id="checks")
         with VerticalScroll():
             yield Markdown(self.lesson.summary, id="narrative")
             yield Static(classes="commands", id="commands")
-            yield Static(classes="checks", id="checks")
 
     def on_mount(self) -> None:
         self.border_title = self.lesson.title

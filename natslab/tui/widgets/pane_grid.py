@@ -21,6 +21,7 @@ class PaneGrid(Grid):
         self.stacked = stacked
         self._pending: dict[str, deque[str]] = defaultdict(lambda: deque(maxlen=PANE_LINES))
         self._panes: dict[str, ServerPane] = {}
+        self._started: frozenset[str] = frozenset()
 
     def compose(self) -> ComposeResult:
         for name in self.servers:
@@ -29,12 +30,37 @@ class PaneGrid(Grid):
     def on_mount(self) -> None:
         self.fit()
 
+    def on_resize(self) -> None:
+        self.fit()  # the screen may have crossed a breakpoint
+
     def fit(self) -> None:
-        count = len(self.query(ServerPane))
-        # Beside a lesson the panes are narrow, and log lines are long: stack them.
-        columns = 1 if self.stacked else max(1, min(count, 3))
+        panes = list(self.query(ServerPane))
+        count = len(panes)
+        # Beside a lesson the panes are narrow, and log lines are long: stack them. A narrow
+        # screen shows one pane at a time, across its whole width.
+        narrow = self.is_mounted and self.screen.has_class("-narrow")
+        columns = 1 if self.stacked or narrow else max(1, min(count, 3))
+        rows = 1 if narrow else max(1, -(-count // columns))
         self.styles.grid_size_columns = columns
-        self.styles.grid_size_rows = max(1, -(-count // columns))
+        self.styles.grid_size_rows = rows
+        if columns == 1 and not narrow:
+            # A server not started yet needs its title only; the logs get the rest.
+            self.styles.grid_rows = " ".join("3" if p.unstarted else "1fr" for p in panes)
+        else:
+            self.styles.grid_rows = "1fr"
+        if panes and not any(p.has_class("current") for p in panes):
+            panes[0].add_class("current")
+
+    def cycle(self, step: int) -> None:
+        """Make the next (or previous) pane the one a narrow screen shows."""
+        panes = list(self.query(ServerPane))
+        if not panes:
+            return
+        now = next((i for i, p in enumerate(panes) if p.has_class("current")), 0)
+        panes[now].remove_class("current")
+        chosen = panes[(now + step) % len(panes)]
+        chosen.add_class("current")
+        chosen.log_view.focus()
 
     def queue(self, server: str, lines: Iterable[str]) -> None:
         """Called for every batch a server logs; only remembers the newest lines."""
@@ -47,8 +73,12 @@ class PaneGrid(Grid):
                 lines.clear()
 
     def show(self, state: LabState) -> None:
+        started = self._started
         for name, view in state.servers.items():
             self.pane(name).show(view)
+        self._started = frozenset(state.servers)
+        if self._started != started:
+            self.fit()
 
     def pane(self, server: str) -> ServerPane:
         # Looked up ten times a second per server: a dict, not a DOM query.

@@ -7,21 +7,25 @@ from collections import deque
 from collections.abc import Iterable
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Log
 
-from natslab.cluster.logformat import short_line
-from natslab.present.views import MatchHighlighter, server_title, unstarted_title
+from natslab.present.views import server_title, unstarted_title
 from natslab.state import ServerView
+from natslab.tui.widgets.folded_log import FoldedLog
 from natslab.tui.widgets.steady import SteadyStatic
 
-PANE_LINES = 5000
+PANE_LINES = 3000
 
 
 class ServerPane(Vertical):
-    """A bounded, highlighted log; a stopped server's pane stays, dimmed, with its last lines."""
+    """A bounded, folded log; a stopped server's pane stays, dimmed, with its last lines."""
 
     ALLOW_MAXIMIZE = True
+    BINDINGS = [
+        Binding("f", "toggle_fold", "All lines"),
+        Binding("v", "toggle_raw", "Raw lines"),
+    ]
 
     DEFAULT_CSS = """
     ServerPane { border: round $primary-darken-2; height: 1fr; min-height: 5; }
@@ -29,7 +33,7 @@ class ServerPane(Vertical):
     ServerPane.stopped { opacity: 60%; }
     ServerPane.crashed { border: round $error; }
     ServerPane > .title { height: 1; padding: 0 1; background: $boost; }
-    ServerPane > Log { height: 1fr; }
+    ServerPane > FoldedLog { height: 1fr; }
     """
 
     def __init__(self, server: str) -> None:
@@ -39,44 +43,62 @@ class ServerPane(Vertical):
         self._backlog: deque[str] = deque(maxlen=PANE_LINES)
         self._view: ServerView | None = None
         self._ready = False
+        self._hidden_shown: tuple[tuple[str, int], ...] = ()
 
     def compose(self) -> ComposeResult:
         yield SteadyStatic(unstarted_title(self.server), classes="title")
-        log = Log(highlight=True, max_lines=PANE_LINES, id=f"log-{self.server}")
-        log.highlighter = MatchHighlighter(None)
-        yield log
+        yield FoldedLog(PANE_LINES, id=f"log-{self.server}")
 
     def on_mount(self) -> None:
         self._ready = True
         if self._backlog:
-            self.log_view.write_lines(self._backlog)
+            self.append(list(self._backlog))
             self._backlog.clear()
         if self._view is not None:
             self.show(self._view)
 
     @property
-    def log_view(self) -> Log:
-        return self.query_one(Log)
+    def unstarted(self) -> bool:
+        return self._view is None
+
+    @property
+    def log_view(self) -> FoldedLog:
+        return self.query_one(FoldedLog)
 
     def append(self, lines: Iterable[str]) -> None:
-        short = (short_line(line) for line in lines)
-        if self._ready:
-            self.log_view.write_lines(short)
+        if not self._ready:
+            self._backlog.extend(lines)
+            return
+        log = self.log_view
+        log.add(lines)
+        hidden = tuple(log.folder.hidden.items())
+        if hidden != self._hidden_shown:
+            self._hidden_shown = hidden
+            self._describe_folding()
+
+    def _describe_folding(self) -> None:
+        log = self.log_view
+        if log.show_raw:
+            self.border_subtitle = "raw lines · v: compact"
+        elif not log.folder.fold:
+            self.border_subtitle = "every line · f: fold"
         else:
-            self._backlog.extend(short)
+            counts = ", ".join(f"{n} {label}" for label, n in log.folder.hidden.items())
+            self.border_subtitle = f"hidden: {counts} · f: all" if counts else ""
+
+    def action_toggle_fold(self) -> None:
+        log = self.log_view
+        log.refold(fold=not log.folder.fold)
+        self._describe_folding()
+
+    def action_toggle_raw(self) -> None:
+        log = self.log_view
+        log.refold(raw=not log.show_raw)
+        self._describe_folding()
 
     def mark(self, pattern: re.Pattern[str] | None) -> None:
         """Mark a search pattern in the log (None clears it) and scroll to its latest match."""
-        log = self.log_view
-        log.highlighter = MatchHighlighter(pattern)
-        log.notify_style_update()  # drops the lines already drawn without the marks
-        log.refresh()
-        if pattern is None:
-            return
-        for y in range(len(log.lines) - 1, -1, -1):
-            if pattern.search(log.lines[y]):
-                log.scroll_to(y=max(0, y - log.size.height // 2), animate=False)
-                break
+        self.log_view.mark(pattern)
 
     def show(self, view: ServerView) -> None:
         self._view = view

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from textual.widgets import Log
+from rich.text import Text
+from textual.widgets import RichLog
 
 from natslab.state import LabState
 
 
-class TimelineView(Log):
+class TimelineView(RichLog):
+    """Entries wrap at the view's width: a narrow timeline never cuts a name or a number."""
+
     DEFAULT_CSS = "TimelineView { border: round $primary-darken-2; height: 1fr; }"
 
     def __init__(self) -> None:
-        super().__init__(max_lines=500, id="timeline")
+        # min_width: RichLog would otherwise render at 78 columns at least and never wrap.
+        super().__init__(max_lines=500, wrap=True, min_width=10, id="timeline")
         self.shown = 0
 
     def on_mount(self) -> None:
@@ -20,6 +24,6 @@ class TimelineView(Log):
     def show(self, state: LabState) -> None:
         entries = state.entries_since(self.shown)
         self.shown = state.noted
-        if entries:
-            origin = state.started_at or 0.0
-            self.write_lines(f"+{entry.at - origin:6.1f}s  {entry.text}" for entry in entries)
+        origin = state.started_at or 0.0
+        for entry in entries:
+            self.write(Text.assemble((f"+{entry.at - origin:.1f}s ", "dim"), entry.text))

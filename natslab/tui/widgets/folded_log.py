@@ -1,0 +1,197 @@
+"""A server's log as folded, compact lines that wrap: drawn line by line, only what shows."""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections import deque
+from collections.abc import Iterable
+
+from rich.segment import Segment
+from rich.text import Text
+from textual.cache import LRUCache
+from textual.events import MouseScrollUp
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from natslab.cluster.logformat import LogFolder
+from natslab.present.views import entry_plain, entry_text
+
+
+class FoldedLog(ScrollView, can_focus=True):
+    """Entries of a LogFolder, wrapped at the pane's width by characters (log lines are
+    ASCII), so a new or updated entry costs its length and drawing costs what is visible."""
+
+    DEFAULT_CSS = "FoldedLog { height: 1fr; scrollbar-size-vertical: 1; }"
+
+    def __init__(self, limit: int, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.limit = limit
+        self.raw_lines: deque[str] = deque(maxlen=limit)
+        self.folder = LogFolder(limit)
+        self.show_raw = False
+        self.pattern: re.Pattern[str] | None = None
+        self._lengths: list[int] = []  # of each entry's text: rows are known without drawing
+        self._starts: list[int] = [0]  # first row of each entry, and the total at the end
+        self._cache: LRUCache[tuple[int, int, int], Strip] = LRUCache(1024)
+        self._text_cache: LRUCache[int, Text] = LRUCache(256)
+        self._seen = 0
+        self._width = 0
+        self._base = 0  # entries dropped so far: rows are cached by entry number, not index
+        self._rows_of_last = 0
+        self.follow = True
+
+    # --- feeding -----------------------------------------------------------------------
+
+    def add(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.raw_lines.append(line)
+            self.folder.add(line)
+        self._sync()
+        if self.follow:
+            # After the new rows are laid out: the height they add is not known before.
+            self.call_after_refresh(self.scroll_end, animate=False)
+
+    # Following the end stops while the reader scrolls back, and resumes at the end.
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if new >= self.max_scroll_y:
+            self.follow = True
+
+    def _stop_following(self) -> None:
+        if self.max_scroll_y > 0:
+            self.follow = False
+
+    def action_scroll_up(self) -> None:
+        self._stop_following()
+        super().action_scroll_up()
+
+    def action_page_up(self) -> None:
+        self._stop_following()
+        super().action_page_up()
+
+    def action_scroll_home(self) -> None:
+        self._stop_following()
+        super().action_scroll_home()
+
+    def _on_mouse_scroll_up(self, event: MouseScrollUp) -> None:
+        self._stop_following()
+        super()._on_mouse_scroll_up(event)
+
+    def refold(self, fold: bool | None = None, raw: bool | None = None) -> None:
+        """Show the kept lines again, folded or not, compact or raw."""
+        if raw is not None:
+            self.show_raw = raw
+        self.folder = LogFolder(self.limit, self.folder.fold if fold is None else fold)
+        for line in self.raw_lines:
+            self.folder.add(line)
+        self._lengths, self._seen = [], 0
+        self._cache.clear()
+        self._text_cache.clear()
+        self._sync()
+        self.call_after_refresh(self.scroll_end, animate=False)
+
+    def mark(self, pattern: re.Pattern[str] | None) -> None:
+        """Mark a search pattern (None clears it) and scroll to its latest match."""
+        self.pattern = pattern
+        self._cache.clear()  # every row is drawn anew, with or without marks
+        self.refresh()
+        if pattern is None:
+            return
+        lines = self.lines
+        for index in range(len(lines) - 1, -1, -1):
+            if pattern.search(lines[index]):
+                self.scroll_to(y=max(0, self._starts[index] - self.size.height // 2), animate=False)
+                return
+
+    @property
+    def lines(self) -> list[str]:
+        """What each entry reads, as plain text."""
+        return [entry_plain(entry, self.show_raw) for entry in self.folder.entries]
+
+    def entry_at(self, y: int) -> int:
+        """The entry drawn on row y of the whole log."""
+        return bisect_right(self._starts, y) - 1
+
+    # --- keeping rows in step with the folder ------------------------------------------
+
+    def _sync(self) -> None:
+        entries, lengths = self.folder.entries, self._lengths
+        new = self.folder.added - self._seen
+        dropped = max(0, len(lengths) + new - len(entries))  # the folder's bound let them go
+        del lengths[:dropped]
+        self._base += dropped
+        if lengths:
+            # The last shown entry may have folded in more lines since: it reads anew.
+            index = len(lengths) - 1
+            lengths[index] = len(entry_plain(entries[index], self.show_raw))
+            self._text_cache.discard(self._base + index)
+            for part in range(self._rows_of_last + 1):
+                self._cache.discard((self._base + index, part, self._width))
+        first_changed = max(len(lengths) - 1, 0)
+        lengths += [
+            len(entry_plain(entries[i], self.show_raw)) for i in range(len(lengths), len(entries))
+        ]
+        self._seen = self.folder.added
+        self._layout(0 if dropped else first_changed)
+
+    def _layout(self, first: int = 0) -> None:
+        """Row starts from entry `first` on (all of them after a resize or a drop)."""
+        width = max(1, self.scrollable_content_region.width or self.size.width or 80)
+        if width != self._width:
+            first = 0
+        if first == 0:
+            starts = [0]
+        else:
+            starts = self._starts
+            del starts[first + 1 :]
+        for length in self._lengths[first:]:
+            starts.append(starts[-1] + max(1, -(-length // width)))
+        self._starts, self._width = starts, width
+        self._rows_of_last = starts[-1] - starts[-2] if len(starts) > 1 else 0
+        self.virtual_size = Size(width, starts[-1])
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self._cache.clear()
+        self._layout(0)
+        if self.follow:  # shown again, or at a new size: the end is elsewhere now
+            self.call_after_refresh(self.scroll_end, animate=False)
+
+    # --- drawing -----------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        return self.strip_at(self.scroll_offset.y + y)
+
+    def first_row(self, index: int) -> int:
+        """The row an entry starts on."""
+        return self._starts[index]
+
+    def strip_at(self, row: int) -> Strip:
+        """Row `row` of the whole log, as drawn."""
+        width = self._width or self.size.width
+        if row >= self._starts[-1] or not self._lengths:
+            return Strip.blank(self.size.width, self.rich_style)
+        index = self.entry_at(row)
+        part = row - self._starts[index]
+        key = (self._base + index, part, width)
+        strip = self._cache.get(key)
+        if strip is None:
+            piece = self._text(index)[part * width : (part + 1) * width]
+            if self.pattern is not None:
+                piece.highlight_regex(self.pattern, "reverse bold")
+            segments = list(piece.render(self.app.console, end=""))
+            strip = Strip(Segment.apply_style(segments, self.rich_style), piece.cell_len)
+            strip = strip.crop_extend(0, self.size.width, self.rich_style)
+            self._cache[key] = strip
+        return strip
+
+    def _text(self, index: int) -> Text:
+        """An entry's styled text, built only when one of its rows is drawn."""
+        number = self._base + index
+        text = self._text_cache.get(number)
+        if text is None:
+            text = entry_text(self.folder.entries[index], self.show_raw)
+            self._text_cache[number] = text
+        return text
