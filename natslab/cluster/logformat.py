@@ -260,6 +260,7 @@ class FoldedEntry:
     first_time: str = ""
     last_time: str = ""
     attempts: tuple[int, int] | None = None
+    first_raw: str = ""  # the line the entry began with, when repeats folded into it
 
     def summary(self) -> str:
         """The message as a pane shows it, with its fold counter."""
@@ -322,5 +323,5 @@ class LogFolder:
                 last.attempts = (min(last.attempts[0], number), max(last.attempts[1], number))
             return
         attempts = (number, number) if number is not None else None
-        self.entries.append(FoldedEntry(line, parts, key, 1, time, time, attempts))
+        self.entries.append(FoldedEntry(line, parts, key, 1, time, time, attempts, line))
         self.added += 1

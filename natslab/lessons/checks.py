@@ -21,6 +21,7 @@ class Verdict:
 
     ok: bool
     observation: str
+    cited: str = ""  # the log line the observation quotes, for the pane to mark
 
 
 Evaluate = Callable[[Any, CheckContext, float], Verdict]
@@ -150,7 +151,7 @@ def _log_contains(c: m.LogContains, ctx: CheckContext, now: float) -> Verdict:
     if not found:
         return Verdict(False, f"no line of {c.server}'s log matched yet")
     count = f" ({len(found)} lines)" if len(found) > 1 else ""
-    return Verdict(True, f"{message_of(found[0][1])}{count}")
+    return Verdict(True, f"{message_of(found[0][1])}{count}", cited=found[0][1])
 
 
 @check(

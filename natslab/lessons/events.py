@@ -53,6 +53,8 @@ class CheckResult(LessonEvent):
     ok: bool
     observation: str
     final: bool
+    cited_server: str = ""  # a log check's server and the line it quotes
+    cited_line: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

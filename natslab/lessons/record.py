@@ -20,6 +20,8 @@ class CheckRecord:
     ok: bool = False
     observation: str = ""
     final: bool = False
+    cited_server: str = ""
+    cited_line: str = ""
 
 
 @dataclass
@@ -37,6 +39,10 @@ class StepRecord:
 
     def final_checks(self) -> list[CheckRecord]:
         return [c for c in self.checks if c.final]
+
+    def cited(self, server: str) -> frozenset[str]:
+        """The lines of a server's log that this step's checks quoted."""
+        return frozenset(c.cited_line for c in self.checks if c.cited_server == server)
 
 
 @dataclass
@@ -70,7 +76,14 @@ class LessonRecord:
                 self.steps[event.index].actions.append(event)
             case ev.CheckResult() if event.index in self.steps:
                 checks = self.steps[event.index].checks
-                record = CheckRecord(event.description, event.ok, event.observation, event.final)
+                record = CheckRecord(
+                    event.description,
+                    event.ok,
+                    event.observation,
+                    event.final,
+                    event.cited_server,
+                    event.cited_line,
+                )
                 # Checks are taken in order, so a new position is always the next one.
                 if event.position < len(checks):
                     checks[event.position] = record

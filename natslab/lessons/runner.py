@@ -235,6 +235,8 @@ class LessonRunner:
                             ok=state.ok,
                             observation=state.observation,
                             final=state.final,
+                            cited_server=getattr(item, "server", "") if verdict.cited else "",
+                            cited_line=verdict.cited,
                         )
                     )
                 first = False

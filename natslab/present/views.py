@@ -15,6 +15,7 @@ from natslab.words import counted
 
 MOVE_HIGHLIGHT_SECONDS = 2.0
 CLIENT_COLUMNS = ("Client", "On", "Version", "Knows", "Reconn", "Last gap", "Recv", "Lost", "Kind")
+COMPACT_CLIENT_COLUMNS = ("Client", "On", "Knows", "Reconn", "Last gap", "Lost")
 _STATE_STYLE = {
     ServerState.STARTING: "yellow",
     ServerState.RUNNING: "green",
@@ -22,6 +23,14 @@ _STATE_STYLE = {
     ServerState.STOPPED: "dim",
     ServerState.CRASHED: "bold red",
 }
+
+
+def recent_move(state: LabState, now: float) -> bool:
+    """Whether a client moved recently enough that its highlight is still, or just, shown."""
+    return any(
+        c.moved_at is not None and now - c.moved_at < MOVE_HIGHLIGHT_SECONDS + 0.5
+        for c in state.clients.values()
+    )
 
 
 def unstarted_title(name: str) -> Text:
@@ -216,9 +225,20 @@ def entry_plain(entry: FoldedEntry, raw: bool = False) -> str:
     return f"{parts.time} {parts.level}{' ' + tag if tag else ''} {entry.summary()}"
 
 
-def entry_text(entry: FoldedEntry, raw: bool = False) -> Text:
+CITED_STYLE = "on dark_green"
+
+
+def entry_text(entry: FoldedEntry, raw: bool = False, cited: bool = False) -> Text:
     """A pane's line: time, level tag, connection tag (with a client's name), the message
-    coloured as notable as it is; or the raw line, as the server wrote it."""
+    coloured as notable as it is; or the raw line, as the server wrote it. A line a check
+    quoted is marked."""
+    text = _entry_text(entry, raw)
+    if cited:
+        text.stylize(CITED_STYLE)
+    return text
+
+
+def _entry_text(entry: FoldedEntry, raw: bool) -> Text:
     parts = entry.parts
     if raw or parts is None:
         return Text(entry.raw, notability(entry.raw) or "")

@@ -17,14 +17,13 @@ from natslab.lab.session import LabSession
 from natslab.lessons.events import LessonEvent
 from natslab.lessons.model import Lesson
 from natslab.lessons.runner import LessonRunner
-from natslab.present.views import MOVE_HIGHLIGHT_SECONDS
+from natslab.present.views import recent_move
 from natslab.tui.commands import LabCommands
 from natslab.tui.screens import ConfirmQuit, HelpScreen, SearchScreen
 from natslab.tui.widgets.client_panel import ClientPanel
 from natslab.tui.widgets.footer import SteadyFooter
 from natslab.tui.widgets.lesson_panel import LessonPanel
 from natslab.tui.widgets.pane_grid import PaneGrid
-from natslab.tui.widgets.server_pane import ServerPane
 from natslab.tui.widgets.timeline import TimelineView
 
 REFRESH_SECONDS = 0.1
@@ -49,6 +48,7 @@ class NatsLabApp(App[int]):
         Binding("p", "previous_notes", "Prev notes"),
         Binding("left_square_bracket", "cycle_pane(-1)", "Prev log", show=False),
         Binding("right_square_bracket", "cycle_pane(1)", "Next log", show=False),
+        Binding("t", "toggle_timeline", "Clients/timeline", show=False),
         Binding("m", "toggle_maximize", "Maximise"),
         Binding("slash", "search", "Search log"),
         Binding("question_mark", "help", "Help"),
@@ -117,23 +117,22 @@ class NatsLabApp(App[int]):
     def _refresh(self) -> None:
         self.panes.flush()
         # Keep redrawing while a move is highlighted, so the highlight also goes away.
-        if self._dirty or self._recent_move():
+        if self._dirty or recent_move(self.session.state, time.time()):
             self._dirty = False
             state = self.session.state
             self.panes.show(state)
             self.query_one(ClientPanel).show(state)
             self.query_one(TimelineView).show(state)
 
-    def _recent_move(self) -> bool:
-        now = time.time()
-        return any(
-            c.moved_at is not None and now - c.moved_at < MOVE_HIGHLIGHT_SECONDS + 0.5
-            for c in self.session.state.clients.values()
-        )
-
     def on_lesson_changed(self, _message: LessonChanged) -> None:
-        if self.runner is not None:
-            self.query_one(LessonPanel).show(self.runner.record)
+        if self.runner is None:
+            return
+        record = self.runner.record
+        self.query_one(LessonPanel).show(record)
+        if record.current is not None:  # mark in each pane what this step's checks quoted
+            for server in self.servers:
+                step = record.steps[record.current]
+                self.panes.pane(server).log_view.cite(step.cited(server))
 
     # --- lesson keys: the runner decides, the app only asks and tells -----------------
 
@@ -211,18 +210,12 @@ class NatsLabApp(App[int]):
             self.screen.maximize(self.focused)
 
     def action_search(self) -> None:
-        pane = self._focused_pane()
+        pane = self.panes.holding(self.focused)
         if pane is None:
             self.notify("Focus a server's log first (tab), then press /.")
             return
         lines = self.session.logs.lines(pane.server)
         self.push_screen(SearchScreen(pane.server, lines), callback=pane.mark)
-
-    def _focused_pane(self) -> ServerPane | None:
-        node = self.focused
-        while node is not None and not isinstance(node, ServerPane):
-            node = node.parent  # type: ignore[assignment]
-        return node
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(lesson=self.lesson is not None))
@@ -230,6 +223,10 @@ class NatsLabApp(App[int]):
     def action_cycle_pane(self, step: int) -> None:
         """On a narrow screen one log pane shows at a time: show the next or previous one."""
         self.panes.cycle(step)
+
+    def action_toggle_timeline(self) -> None:
+        """On a narrow screen the client panel and the timeline share one place: swap them."""
+        self.query_one("#bottom").toggle_class("timeline")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Without a lesson the lesson's keys mean nothing: keep them out of the footer.

@@ -32,6 +32,7 @@ Real `nats-server` processes, one log pane each, and a live view of where every 
 | `/` | search the focused log; `enter` marks the matches in the pane, `escape` clears |
 | `f` / `v` | in a log: every line (noise unfolded) / the raw lines as the server wrote them |
 | `[` / `]` | on a narrow screen, show the previous / next server's log |
+| `t` | on a narrow screen, swap the client panel and the timeline |
 | `ctrl+p` | command palette: start, stop, kill, lame duck, restart, upgrade, add clients |
 | `?` | this help |
 | `q` | quit: stops every server natslab started |

@@ -37,7 +37,7 @@ async def tab_to_pane(pilot, app, other):
     for _ in range(8):
         await pilot.press("tab")
         await wait_for(pilot, lambda: app.focused is not None, 5, "something focused")
-        pane = app._focused_pane()
+        pane = app.panes.holding(app.focused)
         if pane is not None and pane is not other:
             return pane
     raise AssertionError("tab never reached another server pane")
@@ -190,3 +190,64 @@ async def test_at_80_columns_one_log_shows_at_a_time_and_brackets_switch(session
         assert panes["A"].region.height == 0
         await pilot.press("left_square_bracket", "left_square_bracket")
         await wait_for(pilot, lambda: panes["C"].region.height > 0, 5, "C shown, wrapping round")
+        timeline, clients = app.query_one("#timeline"), app.query_one("#client-panel")
+        assert timeline.region.height == 0 and clients.region.height > 0
+        await pilot.press("t")
+        await wait_for(pilot, lambda: timeline.region.height > 0, 5, "the timeline in its place")
+        assert clients.region.height == 0
+
+
+async def test_the_line_a_check_quoted_is_marked_in_its_pane(session):
+    from rich.style import Style
+
+    from natslab.present.views import CITED_STYLE
+
+    lesson = Lesson.model_validate(
+        {
+            "id": "cite",
+            "title": "Cite",
+            "servers": ["A"],
+            "steps": [
+                {
+                    "title": "A",
+                    "actions": [{"type": "start_server", "server": "A", "routes": []}],
+                    "checks": [
+                        {"type": "log_contains", "server": "A", "pattern": "Server is ready"}
+                    ],
+                }
+            ],
+        }
+    )
+    app = NatsLabApp(session, lesson.servers, lesson)
+    marked = Style.parse(CITED_STYLE).bgcolor
+
+    def background(log, index: int) -> set[object]:
+        return {s.style.bgcolor for s in log.strip_at(log.first_row(index)) if s.style}
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n")
+        await wait_for(pilot, lambda: "Lesson complete" in status(app), 20, "the step to pass")
+        log = app.query_one("#log-A")
+        ready = next(i for i, line in enumerate(log.lines) if "Server is ready" in line)
+        await wait_for(pilot, lambda: marked in background(log, ready), 5, "the quoted line marked")
+        assert marked not in background(log, 0), "only the quoted line is marked"
+
+
+async def test_a_narrow_client_panel_keeps_the_columns_a_move_is_judged_by(session):
+    from natslab.lessons import catalog
+    from natslab.present.views import CLIENT_COLUMNS, COMPACT_CLIENT_COLUMNS
+    from natslab.tui.widgets.client_panel import ClientPanel
+
+    lesson = catalog.load("upgrade")
+    for size, expected in (((120, 40), COMPACT_CLIENT_COLUMNS), ((200, 50), CLIENT_COLUMNS)):
+        app = NatsLabApp(session, lesson.servers, lesson)
+        async with app.run_test(size=size) as pilot:
+            table = app.query_one("#clients")
+            await wait_for(
+                pilot,
+                lambda t=table, e=expected: tuple(str(c.label) for c in t.columns.values()) == e,
+                5,
+                f"the columns at {size}",
+            )
+            panel = app.query_one(ClientPanel)
+            assert panel.size.width < panel.COMPACT_BELOW or expected == CLIENT_COLUMNS

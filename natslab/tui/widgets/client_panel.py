@@ -10,6 +10,7 @@ from textual.widgets import DataTable
 
 from natslab.present.views import (
     CLIENT_COLUMNS,
+    COMPACT_CLIENT_COLUMNS,
     CountHistory,
     client_row,
     count_bars,
@@ -32,9 +33,14 @@ class ClientPanel(Vertical):
     ClientPanel DataTable { height: 1fr; }
     """
 
+    # Below this width the table keeps the columns a move is judged by, so that none of them
+    # is cut: name, server, what it knows, reconnects, last gap, loss.
+    COMPACT_BELOW = 72
+
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.history = CountHistory()
+        self.columns: tuple[str, ...] = CLIENT_COLUMNS
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -48,6 +54,14 @@ class ClientPanel(Vertical):
     def on_mount(self) -> None:
         self.border_title = "clients"
 
+    def on_resize(self) -> None:
+        columns = COMPACT_CLIENT_COLUMNS if self.size.width < self.COMPACT_BELOW else CLIENT_COLUMNS
+        if columns != self.columns:
+            self.columns = columns
+            table = self.query_one(DataTable)
+            table.clear(columns=True)
+            table.add_columns(*columns)  # the rows come back at the next show
+
     def show(self, state: LabState) -> None:
         if self.history.sample(state, time.time()):
             self.query_one(ClientChart).show(self.history)
@@ -55,7 +69,11 @@ class ClientPanel(Vertical):
         self.query_one(".mesh", SteadyStatic).update(mesh_text(state))
         table = self.query_one(DataTable)
         now = time.time()
-        rows = [(view.name, client_row(state, view, now)) for view in ordered_clients(state)]
+        picked = [CLIENT_COLUMNS.index(c) for c in self.columns]
+        rows = []
+        for view in ordered_clients(state):
+            cells = client_row(state, view, now)
+            rows.append((view.name, tuple(cells[i] for i in picked)))
         if [str(k.value) for k in table.rows] != [name for name, _ in rows]:
             table.clear()
             for name, row in rows:

@@ -41,6 +41,7 @@ class FoldedLog(ScrollView, can_focus=True):
         self._base = 0  # entries dropped so far: rows are cached by entry number, not index
         self._rows_of_last = 0
         self.follow = True
+        self.cited: frozenset[str] = frozenset()  # lines the current step's checks quoted
 
     # --- feeding -----------------------------------------------------------------------
 
@@ -104,6 +105,14 @@ class FoldedLog(ScrollView, can_focus=True):
             if pattern.search(lines[index]):
                 self.scroll_to(y=max(0, self._starts[index] - self.size.height // 2), animate=False)
                 return
+
+    def cite(self, lines: frozenset[str]) -> None:
+        """Mark the entries holding these lines (what the current step's checks quoted)."""
+        if lines != self.cited:
+            self.cited = lines
+            self._text_cache.clear()
+            self._cache.clear()
+            self.refresh()
 
     @property
     def lines(self) -> list[str]:
@@ -192,6 +201,8 @@ class FoldedLog(ScrollView, can_focus=True):
         number = self._base + index
         text = self._text_cache.get(number)
         if text is None:
-            text = entry_text(self.folder.entries[index], self.show_raw)
+            entry = self.folder.entries[index]
+            cited = bool(self.cited) and (entry.raw in self.cited or entry.first_raw in self.cited)
+            text = entry_text(entry, self.show_raw, cited)
             self._text_cache[number] = text
         return text

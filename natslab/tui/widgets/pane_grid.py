@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from textual.app import ComposeResult
 from textual.containers import Grid
+from textual.widget import Widget
 
 from natslab.state import LabState
 from natslab.tui.widgets.server_pane import PANE_LINES, ServerPane
@@ -79,6 +80,13 @@ class PaneGrid(Grid):
         self._started = frozenset(state.servers)
         if self._started != started:
             self.fit()
+
+    def holding(self, widget: Widget | None) -> ServerPane | None:
+        """The pane a widget (the focused one, say) sits in, if any."""
+        node = widget
+        while node is not None and not isinstance(node, ServerPane):
+            node = node.parent  # type: ignore[assignment]
+        return node
 
     def pane(self, server: str) -> ServerPane:
         # Looked up ten times a second per server: a dict, not a DOM query.
