@@ -167,9 +167,13 @@ def _log_absent(c: m.LogAbsent, ctx: CheckContext, now: float) -> Verdict:
     found = ctx.lab.logs.matches(c.server, ctx.compile(c.pattern), since)
     quiet_since = found[-1][0] if found else since
     quiet = max(now - quiet_since, 0.0)
-    seen = f"last seen {found[-1][0] - since:.1f} s in" if found else "not seen"
-    where = "since this step began" if since == ctx.step_started_at else "since it started"
-    return Verdict(quiet >= c.quiet_for, f"{seen} {where}; quiet for {quiet:.1f} s")
+    start = "this step began" if since == ctx.step_started_at else f"{c.server} started"
+    seen = (
+        f"last seen {found[-1][0] - since:.1f} s after {start}"
+        if found
+        else f"not seen since {start}"
+    )
+    return Verdict(quiet >= c.quiet_for, f"{seen}; quiet for {quiet:.1f} s")
 
 
 # --- routes --------------------------------------------------------------------------
