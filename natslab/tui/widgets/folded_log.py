@@ -50,9 +50,6 @@ class FoldedLog(ScrollView, can_focus=True):
             self.raw_lines.append(line)
             self.folder.add(line)
         self._sync()
-        if self.follow:
-            # After the new rows are laid out: the height they add is not known before.
-            self.call_after_refresh(self.scroll_end, animate=False)
 
     # Following the end stops while the reader scrolls back, and resumes at the end.
     def watch_scroll_y(self, old: float, new: float) -> None:
@@ -91,7 +88,6 @@ class FoldedLog(ScrollView, can_focus=True):
         self._cache.clear()
         self._text_cache.clear()
         self._sync()
-        self.call_after_refresh(self.scroll_end, animate=False)
 
     def mark(self, pattern: re.Pattern[str] | None) -> None:
         """Mark a search pattern (None clears it) and scroll to its latest match."""
@@ -161,12 +157,13 @@ class FoldedLog(ScrollView, can_focus=True):
         self._rows_of_last = starts[-1] - starts[-2] if len(starts) > 1 else 0
         self.virtual_size = Size(width, starts[-1])
         self.refresh()
+        if self.follow and self.is_mounted:
+            # After the rows are laid out: a scrollbar appearing narrows them, adding rows.
+            self.call_after_refresh(self.scroll_end, animate=False)
 
     def on_resize(self) -> None:
         self._cache.clear()
-        self._layout(0)
-        if self.follow:  # shown again, or at a new size: the end is elsewhere now
-            self.call_after_refresh(self.scroll_end, animate=False)
+        self._layout(0)  # shown again, or at a new size: the end is elsewhere now
 
     # --- drawing -----------------------------------------------------------------------
 

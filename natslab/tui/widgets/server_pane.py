@@ -42,18 +42,27 @@ class ServerPane(Vertical):
         # A pane mounted mid-run gets lines before its children exist; keep them until then.
         self._backlog: deque[str] = deque(maxlen=PANE_LINES)
         self._view: ServerView | None = None
-        self._ready = False
         self._hidden_shown: tuple[tuple[str, int], ...] = ()
+        # Held, not queried: a pane mounted mid-run is fed before its children are mounted.
+        self._title = SteadyStatic(unstarted_title(server), classes="title")
+        self._log = FoldedLog(PANE_LINES, id=f"log-{server}")
 
     def compose(self) -> ComposeResult:
-        yield SteadyStatic(unstarted_title(self.server), classes="title")
-        yield FoldedLog(PANE_LINES, id=f"log-{self.server}")
+        yield self._title
+        yield self._log
+
+    @property
+    def _ready(self) -> bool:
+        return self._log.is_mounted and self._title.is_mounted
 
     def on_mount(self) -> None:
-        self._ready = True
-        if self._backlog:
-            self.append(list(self._backlog))
+        self.call_after_refresh(self._catch_up)
+
+    def _catch_up(self) -> None:
+        if self._backlog and self._ready:
+            lines = list(self._backlog)
             self._backlog.clear()
+            self.append(lines)
         if self._view is not None:
             self.show(self._view)
 
@@ -63,12 +72,16 @@ class ServerPane(Vertical):
 
     @property
     def log_view(self) -> FoldedLog:
-        return self.query_one(FoldedLog)
+        return self._log
 
     def append(self, lines: Iterable[str]) -> None:
         if not self._ready:
             self._backlog.extend(lines)
             return
+        if self._backlog:  # what came before the log was mounted goes first
+            backlog = list(self._backlog)
+            self._backlog.clear()
+            self.append(backlog)
         log = self.log_view
         log.add(lines)
         hidden = tuple(log.folder.hidden.items())
@@ -104,6 +117,6 @@ class ServerPane(Vertical):
         self._view = view
         if not self._ready:
             return
-        self.query_one(".title", SteadyStatic).update(server_title(view), layout=False)
+        self._title.update(server_title(view), layout=False)
         self.set_class(view.state.value == "stopped", "stopped")
         self.set_class(view.state.value == "crashed", "crashed")
