@@ -1,6 +1,6 @@
 """The one owner of nats-server's log format: a line's parts, its event, and how notable it is.
 
-Ingestion (`parse_line`), lesson checks (`message_of`), the panes (`short_line`, `notability`),
+Ingestion (`parse_line`), lesson checks (`message_of`), the panes (`LogFolder`, `notability`),
 the report and early-exit sentences (`exit_reason`) all read lines through this module.
 """
 
@@ -81,12 +81,6 @@ def _client_name(info: str | None) -> str | None:
     # The quoted part is "<version>:<lang>:<name>"; the name itself may contain colons.
     name = info.split(":", 2)[2] if info and info.count(":") >= 2 else None
     return name or None
-
-
-def short_line(line: str) -> str:
-    """A line as a pane shows it: time to the millisecond, level, text (no pid, no date)."""
-    prefix = _PREFIX.match(line)  # only the prefix: panes call this for every line of a flood
-    return f"{prefix['time'][:12]} [{prefix['level']}] {prefix['text']}" if prefix else line
 
 
 def message_of(line: str) -> str:
@@ -306,12 +300,13 @@ class LogFolder:
         self.added = 0  # entries ever added: a reader can tell new ones from an update
 
     def add(self, line: str) -> None:
-        parts = split_line(line)
+        # Hidden lines are most of a busy log: count them before parsing anything.
         if self.fold and (label := hidden_label(line)) is not None:
             self.hidden[label] = self.hidden.get(label, 0) + 1
             return
+        parts = split_line(line)
         key = fold_key(parts) if parts is not None else None
-        attempt = _ATTEMPT.search(line)
+        attempt = _ATTEMPT.search(line) if key and key[0] == "route refused" else None
         number = int(attempt[1]) if attempt else None
         last = self.entries[-1] if self.entries else None
         time = parts.time if parts else ""

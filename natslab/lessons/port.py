@@ -44,8 +44,12 @@ class CheckContext:
     """What a check reads: the lab, and when the current step began (for log checks)."""
 
     lab: Lab
-    step_started_at: float = 0.0
     step_starts: list[tuple[int, float]] = field(default_factory=list)  # (step number, when)
+
+    @property
+    def step_started_at(self) -> float:
+        """When the current step began (log checks look from then on)."""
+        return self.step_starts[-1][1] if self.step_starts else 0.0
 
     @property
     def state(self) -> LabState:

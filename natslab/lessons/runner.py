@@ -159,7 +159,6 @@ class LessonRunner:
         """Start the step's clock for log checks, and announce it."""
         step = self.lesson.steps[index]
         started = self.clock.now()
-        self.ctx.step_started_at = started
         self.ctx.step_starts.append((index + 1, started))
         self._emit(
             ev.StepStarted(
