@@ -68,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --auto, the pause between steps (default: 5)",
     )
     tutorial.add_argument(
+        "--answers",
+        metavar="1,3,2",
+        help="answers to the lesson's questions, in order (- for none): they lock as each "
+        "question comes up, so a scripted run is scored too",
+    )
+    tutorial.add_argument(
         "--upgrade-binary",
         "--to",
         dest="upgrade_binary",
@@ -267,6 +273,9 @@ def _tutorial(args: argparse.Namespace, console: Console) -> int:
     if args.lesson == "list":
         return _list_lessons(console)
     lesson = catalog.load(args.lesson)
+    from natslab.lessons.model import parse_answers
+
+    answers = parse_answers(lesson, args.answers) if args.answers is not None else []
     _require_terminal(args)
     from natslab.cluster.versions import resolve
     from natslab.lab.session import LabSession
@@ -284,10 +293,19 @@ def _tutorial(args: argparse.Namespace, console: Console) -> int:
     if args.headless:
         from natslab.present.lesson_printer import run_headless_lesson
 
-        return session.run(lambda s: run_headless_lesson(s, lesson, console, args.json))
+        return session.run(
+            lambda s: run_headless_lesson(s, lesson, console, args.json, answers=answers)
+        )
     from natslab.tui.app import NatsLabApp
 
-    app = NatsLabApp(session, lesson.servers, lesson, auto=args.auto, auto_pause=args.auto_pause)
+    app = NatsLabApp(
+        session,
+        lesson.servers,
+        lesson,
+        auto=args.auto,
+        auto_pause=args.auto_pause,
+        answers=answers,
+    )
     return _run_tui(session, app)
 
 
@@ -327,9 +345,15 @@ def _validate(path: Path, console: Console) -> int:
     from natslab.lessons.model import load_lesson
 
     lesson = load_lesson(path)
+    from natslab.words import counted
+
     checks = sum(len(step.checks) for step in lesson.steps)
+    questions = sum(step.predict is not None for step in lesson.steps)
+    hands_on = sum(step.hands_on for step in lesson.steps)
     console.print(
-        f"[green]✓[/] {path}: lesson {lesson.id!r}, {len(lesson.steps)} steps, {checks} checks."
+        f"[green]✓[/] {path}: lesson {lesson.id!r}, {counted(len(lesson.steps), 'step')}, "
+        f"{counted(checks, 'check')}, {counted(questions, 'question')}, "
+        f"{counted(hands_on, 'hands-on step')}."
     )
     return 0
 

@@ -64,6 +64,8 @@ class ServerView:
     last_route_closed: str = ""
     warnings: int = 0
     shutting_down_at: float | None = None
+    trapped_signal: str = ""  # the last signal this process logged that it trapped
+    stopped_from_outside: str = ""  # how a stop natslab did not ask for came, e.g. "interrupt"
     connections: tuple[Connection, ...] = ()
     healthy: bool = False
     cpu_percent: float | None = None
@@ -288,6 +290,7 @@ class LabState:
         view.route_errors, view.healthy = 0, False
         view.name_conflicts, view.last_route_closed, view.warnings = 0, "", 0
         view.shutting_down_at = None
+        view.trapped_signal = view.stopped_from_outside = ""
         self._note(e.at, "server", f"{e.server} started (pid {e.pid}, nats-server {e.version})")
 
     def _on_ready(self, e: sev.ServerReady) -> None:
@@ -304,7 +307,10 @@ class LabState:
 
     def _on_exited(self, e: sev.ServerExited) -> None:
         view = self._server(e.server)
-        view.state = ServerState.STOPPED if e.expected else ServerState.CRASHED
+        outside = "" if e.expected else _outside_stop(view.trapped_signal, e.returncode)
+        view.stopped_from_outside = outside
+        stopped = e.expected or bool(outside)
+        view.state = ServerState.STOPPED if stopped else ServerState.CRASHED
         view.exit_code, view.stopped_at = e.returncode, e.at
         view.route_peers, view.connections, view.healthy = frozenset(), (), False
         view.cpu_percent = view.rss_bytes = None
@@ -315,7 +321,9 @@ class LabState:
             if client.external and client.server == e.server:
                 client.state = ClientState.CLOSED
         how = "stopped" if e.expected else "exited unexpectedly"
-        last = f": {exit_reason(e.last_lines)}" if e.last_lines and not e.expected else ""
+        if outside:
+            how = f"stopped on {outside}, which natslab did not send"
+        last = f": {exit_reason(e.last_lines)}" if e.last_lines and not stopped else ""
         self._note(e.at, "server", f"{e.server} {how} (exit code {e.returncode}){last}")
 
     def _on_route_error(self, e: sev.RouteConnectError) -> None:
@@ -327,6 +335,9 @@ class LabState:
     def _on_route_closed(self, e: sev.RouteClosed) -> None:
         remote = f" (remote {e.remote})" if e.remote else ""
         self._server(e.server).last_route_closed = f"{e.reason}{remote}"
+
+    def _on_trapped(self, e: sev.SignalTrapped) -> None:
+        self._server(e.server).trapped_signal = e.signal
 
     def _on_shutdown(self, e: sev.ShutdownStarted) -> None:
         self._server(e.server).shutting_down_at = e.at
@@ -492,6 +503,18 @@ class LabState:
         view.since_reconnect = e.since_reconnect
 
 
+# Signals a server dies of without logging them (SIGKILL cannot be trapped).
+_SIGNAL_NAMES = {9: "SIGKILL", 15: "SIGTERM", 2: "SIGINT"}
+
+
+def _outside_stop(trapped: str, returncode: int) -> str:
+    """How an exit natslab did not ask for came about, when it was a stop and not a crash:
+    a signal the server logged trapping (then exit code 0), or one that killed it outright."""
+    if trapped and returncode == 0:
+        return f'the "{trapped}" signal'
+    return _SIGNAL_NAMES.get(-returncode, "")  # others (SIGSEGV, SIGABRT) are crashes
+
+
 _HANDLERS: dict[type, Callable[[LabState, Any], None]] = {
     sev.ServerStarted: LabState._on_started,
     sev.ServerReady: LabState._on_ready,
@@ -502,6 +525,7 @@ _HANDLERS: dict[type, Callable[[LabState, Any], None]] = {
     sev.ClusterNameConflict: LabState._on_name_conflict,
     sev.RouteClosed: LabState._on_route_closed,
     sev.ShutdownStarted: LabState._on_shutdown,
+    sev.SignalTrapped: LabState._on_trapped,
     sev.LogProblem: LabState._on_problem,
     sev.ServerPolled: LabState._on_polled,
     cev.ClientStarting: LabState._on_client_starting,

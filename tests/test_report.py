@@ -28,7 +28,9 @@ class Outline(HTMLParser):
 
 
 def test_report_of_a_recorded_lesson(state_dir):
-    lesson = run_natslab("tutorial", "herd", "--headless", "--port-offset", "auto", timeout=120)
+    lesson = run_natslab(
+        "tutorial", "herd", "--headless", "--port-offset", "auto", "--answers", "2", timeout=120
+    )
     assert lesson.returncode == 0, lesson.stdout
     done = run_natslab("report")
     assert done.returncode == 0, done.stderr
@@ -44,6 +46,7 @@ def test_report_of_a_recorded_lesson(state_dir):
         "Clients per server over time",
         "Timeline",
         "Notable log lines",
+        "Predictions",
     } <= set(page.headings)
     steps = [h for h in page.headings if h.startswith("Step ")]
     assert len(steps) == 5 and all("— passed" in h for h in steps)
@@ -55,6 +58,12 @@ def test_report_of_a_recorded_lesson(state_dir):
     assert "### Step 3: Stop A: the herd stampedes onto B — passed" in markdown
     a_line = next(line for line in markdown.splitlines() if line.startswith("- A: "))
     assert ", 60 at +" in a_line  # the pinned herd on A, before A was stopped
+    # The prediction, beside what the run measured: answer 2 ("some") against all sixty on B.
+    row = next(line for line in markdown.splitlines() if line.startswith("| 3 |"))
+    assert "| 2. Some of them, the rest on C | 60 of 60 clients on B |" in row
+    assert row.endswith("| ✗ the run says 1. All sixty |")
+    assert "0 of 1 answered predictions matched this run (1 asked)." in markdown
+    assert "60 of 60 clients on B" in page.cells
 
 
 def test_report_without_runs_is_a_sentence():

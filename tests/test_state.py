@@ -86,6 +86,30 @@ def test_unexpected_exit_is_a_crash():
     assert state.timeline[-1].text == "A exited unexpectedly (exit code 2)"
 
 
+def test_a_stop_natslab_did_not_send_is_a_stop_not_a_crash():
+    """A learner's `kill -INT` (logged as trapped, exit 0) or `kill -9` stops a server; an
+    exit code of 2 with no trapped signal stays a crash."""
+    state = LabState()
+    cluster(state, "AB")
+    trapped = 'Trapped "interrupt" signal'
+    state.apply(
+        sev.SignalTrapped(server="A", at=3.0, level="INF", text=trapped, signal="interrupt")
+    )
+    state.apply(sev.ServerExited(server="A", at=3.1, returncode=0, expected=False))
+    assert state.servers["A"].state == ServerState.STOPPED
+    assert state.servers["A"].stopped_from_outside == 'the "interrupt" signal'
+    assert state.timeline[-1].text == (
+        'A stopped on the "interrupt" signal, which natslab did not send (exit code 0)'
+    )
+    state.apply(sev.ServerExited(server="B", at=3.2, returncode=-9, expected=False))
+    assert state.servers["B"].state == ServerState.STOPPED
+    assert state.servers["B"].stopped_from_outside == "SIGKILL"
+    # A trapped signal belongs to one process: a restarted A that then dies is a crash.
+    state.apply_all([started("A", 4.0), ready("A", 4.1)])
+    state.apply(sev.ServerExited(server="A", at=5.0, returncode=2, expected=False))
+    assert state.servers["A"].state == ServerState.CRASHED
+
+
 def test_client_position_knowledge_and_duplicates():
     state = LabState()
     cluster(state)

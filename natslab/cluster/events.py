@@ -135,5 +135,12 @@ class ShutdownStarted(LogEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SignalTrapped(LogEvent):
+    """`Trapped "interrupt" signal`: the server received a signal, from natslab or anyone."""
+
+    signal: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LogProblem(LogEvent):
     """A warning or error line that no more specific event describes."""

@@ -38,6 +38,7 @@ _CLIENT_CLOSED = re.compile(
     r"^(?P<addr>\S+) - cid:(?P<cid>\d+) - (?:\"(?P<info>[^\"]*)\" - )?"
     r"Client connection closed: (?P<reason>.*)$"
 )
+_TRAPPED = re.compile(r'Trapped "(?P<signal>[^"]+)" signal')
 _NAME_UPDATED = re.compile(r"Cluster name updated to (?P<name>\S+)")
 _PROBLEM_LEVELS = frozenset({"WRN", "ERR", "FTL"})
 _FATAL = frozenset({"ERR", "FTL"})
@@ -170,6 +171,11 @@ def _name_updated(server: str, level: str, text: str, m: re.Match[str] | None) -
     return ev.ClusterNameUpdated(server=server, level=level, text=text, cluster_name=m["name"])
 
 
+def _trapped(server: str, level: str, text: str, m: re.Match[str] | None) -> ev.LogEvent:
+    assert m is not None
+    return ev.SignalTrapped(server=server, level=level, text=text, signal=m["signal"])
+
+
 def _simple(kind: type[ev.LogEvent]) -> _Builder:
     def build(server: str, level: str, text: str, _m: re.Match[str] | None) -> ev.LogEvent:
         return kind(server=server, level=level, text=text)
@@ -189,6 +195,8 @@ _RULES: list[tuple[str, re.Pattern[str] | None, _Builder]] = [
     ("Rejecting connection, cluster name", None, _simple(ev.ClusterNameConflict)),
     ("Entering lame duck mode", None, _simple(ev.LameDuckEntered)),
     ("Initiating Shutdown", None, _simple(ev.ShutdownStarted)),
+    # server/signal.go, handleSignal: logged for every signal the server handles.
+    ("Trapped", _TRAPPED, _trapped),
 ]
 
 

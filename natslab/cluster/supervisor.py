@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -99,6 +100,10 @@ class Supervisor:
             config_path.write_text(spec.config_fragment)
         argv = spec.argv(binary.path, config_path)
         proc = self._new_process(spec.name, argv, self.run.log_path(spec.name), self._emit)
+        # The fork happens inside spawn(), but a busy event loop (a TUI drawing under load)
+        # can resume this coroutine much later: time the start from the request, or every
+        # "n ms after it started" measured against it comes out short.
+        asked_at = time.time()
         await proc.spawn()
         assert proc.pid is not None
         self.specs[spec.name] = spec
@@ -120,6 +125,7 @@ class Supervisor:
         self._emit(
             ev.ServerStarted(
                 server=spec.name,
+                at=asked_at,
                 pid=proc.pid,
                 argv=tuple(argv),
                 binary=binary.path,

@@ -93,6 +93,9 @@ class LabSession:
         """Run one operation of the shared vocabulary (palette and lessons alike)."""
         return await self.operator.perform(op)
 
+    def by_hand(self, op: Operation) -> str:
+        return self.operator.by_hand(op)
+
     def emit(self, event: object) -> None:
         self.bus.emit(event)
 

@@ -23,6 +23,57 @@ class LessonStarted(LessonEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class StepPreviewed(LessonEvent):
+    """The next step, before it runs: what it will do, its question, and the action the
+    learner is to do (`hands_on`, a phrase like "stop server A ...") — never its outcome."""
+
+    index: int
+    title: str
+    preview: str
+    commands: tuple[str, ...]
+    question: str = ""
+    answers: tuple[str, ...] = ()
+    hands_on: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PredictionLocked(LessonEvent):
+    """The learner's answer (0-based) to the next step's question, fixed before it runs."""
+
+    index: int
+    answer: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PredictionJudged(LessonEvent):
+    """What the run measured for a step's question, the answers that makes right, and
+    whether the learner's answer (None: not answered) was one of them."""
+
+    index: int
+    question: str
+    answers: tuple[str, ...]
+    answer: int | None
+    measured: str
+    right: tuple[int, ...]
+    matched: bool | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HandsOnWaiting(LessonEvent):
+    """The lab waits for the learner to do an action, shown as the ways to do it."""
+
+    index: int
+    instruction: str
+    commands: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HandsOnHint(LessonEvent):
+    index: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StepStarted(LessonEvent):
     index: int
     title: str

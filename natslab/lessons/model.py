@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -17,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from natslab.errors import LessonFileError
+from natslab.errors import LessonFileError, UsageError
 from natslab.lab import operations as ops
 from natslab.lab.operations import ServerName
 
@@ -180,15 +181,173 @@ Check = Annotated[
     Field(discriminator="type"),
 ]
 
+# --- predictions: what a learner expects, judged by what the run measures -------------
+
+
+class _Judge(_Strict):
+    pass
+
+
+class JudgeClientServer(_Judge):
+    """Which server one client is on once the step's checks are done ("none" if none)."""
+
+    type: Literal["client_server"]
+    client: str = Field(min_length=1)
+
+
+class JudgeClientsOn(_Judge):
+    """How many of `clients` are on `server` once every one of them is connected."""
+
+    type: Literal["clients_on"]
+    clients: str = "*"
+    server: ServerName
+
+
+class JudgeGossipDelay(_Judge):
+    """Seconds from `server`'s start until the slowest of `clients` had it in its pool;
+    "never" if one still lacks it when the judgement's time runs out."""
+
+    type: Literal["gossip_delay"]
+    clients: str = "*"
+    server: ServerName
+
+
+class JudgeMostLost(_Judge):
+    """The most messages any one subscriber among `clients` has lost, once all are settled."""
+
+    type: Literal["most_lost"]
+    clients: str = "*"
+
+
+class JudgeLongestGap(_Judge):
+    """Seconds of the longest reconnect gap among `clients`' last moves in this step."""
+
+    type: Literal["longest_gap"]
+    clients: str = "*"
+
+
+class JudgeDrainTime(_Judge):
+    """Seconds from `server` entering lame duck mode until no client was left on it."""
+
+    type: Literal["drain_time"]
+    server: ServerName
+
+
+Judgement = Annotated[
+    JudgeClientServer
+    | JudgeClientsOn
+    | JudgeGossipDelay
+    | JudgeMostLost
+    | JudgeLongestGap
+    | JudgeDrainTime,
+    Field(discriminator="type"),
+]
+NUMERIC_JUDGEMENTS = (
+    JudgeClientsOn,
+    JudgeGossipDelay,
+    JudgeMostLost,
+    JudgeLongestGap,
+    JudgeDrainTime,
+)
+NO_SERVER = "none"  # what client_server measures for a client that is on no server
+NEVER = "never"  # the one word a numeric judgement may measure instead of a number
+
+
+class Answer(_Strict):
+    """One choice; it is right when the measured value is `is`, or in [at_least, below)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    text: str = Field(min_length=1)
+    equals: str | None = Field(default=None, alias="is")
+    at_least: float | None = None
+    below: float | None = None
+
+    @model_validator(mode="after")
+    def _one_kind_of_match(self) -> Answer:
+        ranged = self.at_least is not None or self.below is not None
+        if ranged == (self.equals is not None):
+            raise ValueError("give an answer either `is` or a range (`at_least`, `below`)")
+        if self.at_least is not None and self.below is not None and self.at_least >= self.below:
+            raise ValueError(f"at_least {self.at_least:g} is not below {self.below:g}")
+        return self
+
+    def matches(self, value: float | str) -> bool:
+        if isinstance(value, str):
+            return self.equals == value
+        low = self.at_least if self.at_least is not None else float("-inf")
+        high = self.below if self.below is not None else float("inf")
+        return self.equals is None and low <= value < high
+
+
+class Prediction(_Strict):
+    """A question asked before a step runs, answered with 1-4, judged from the run."""
+
+    question: str = Field(min_length=1)
+    answers: list[Answer] = Field(min_length=2, max_length=4)
+    judge: Judgement
+    timeout: float = Field(default=30, gt=0, le=180)  # for the measurement to become final
+
+    @model_validator(mode="after")
+    def _answers_fit_the_judgement(self) -> Prediction:
+        numeric = isinstance(self.judge, NUMERIC_JUDGEMENTS)
+        for position, answer in enumerate(self.answers):
+            if numeric and answer.equals not in (None, NEVER):
+                raise ValueError(
+                    f"@answers.{position}: a {self.judge.type} judgement measures a number: "
+                    f"give a range, or is = {NEVER!r}"
+                )
+            if not numeric and answer.equals is None:
+                raise ValueError(
+                    f"@answers.{position}: a {self.judge.type} judgement measures a server: "
+                    'give is = "A" (or "none")'
+                )
+        said = [a.equals for a in self.answers if a.equals is not None]
+        for position, answer in enumerate(self.answers):
+            if answer.equals is not None and said.count(answer.equals) > 1:
+                raise ValueError(
+                    f"@answers.{position}: another answer is also {answer.equals!r}, so two "
+                    "answers could both be right"
+                )
+        ranges = sorted(
+            (a.at_least if a.at_least is not None else float("-inf"), i)
+            for i, a in enumerate(self.answers)
+            if a.equals is None
+        )
+        for (_, first), (low, second) in pairwise(ranges):
+            high = self.answers[first].below
+            if high is None or high > low:
+                raise ValueError(
+                    f"@answers.{second}: its range overlaps answer {first + 1}'s, so two "
+                    "answers could both be right"
+                )
+        return self
+
+
 # --- lessons -------------------------------------------------------------------------
+
+HANDS_ON_ACTIONS = ("stop_server", "kill_server", "lame_duck")
 
 
 class Step(_Strict):
     title: str = Field(min_length=1)
-    narrative: str = ""
+    narrative: str = ""  # shown once the step has run: it may explain the outcome
+    preview: str = ""  # shown before it runs: what is about to be done, never the outcome
     commands: list[str] = []
+    predict: Prediction | None = None
+    hands_on: bool = False  # the learner does the first action (natslab waits for its effect)
+    hint_after: float = Field(default=20, gt=0, le=600)
     actions: list[Action] = []
     checks: list[Check] = []
+
+    @model_validator(mode="after")
+    def _hands_on_has_an_action(self) -> Step:
+        if self.hands_on and (not self.actions or self.actions[0].type not in HANDS_ON_ACTIONS):
+            raise ValueError(
+                "@hands_on: the step's first action must be one a learner can do: "
+                + ", ".join(HANDS_ON_ACTIONS)
+            )
+        return self
 
 
 class Lesson(_Strict):
@@ -202,12 +361,26 @@ class Lesson(_Strict):
     def _servers_are_declared(self) -> Lesson:
         declared = set(self.servers)
         for index, step in enumerate(self.steps):
-            for kind, items in (("actions", step.actions), ("checks", step.checks)):
+            judged = [step.predict.judge] if step.predict else []
+            if step.predict and isinstance(step.predict.judge, JudgeClientServer):
+                for position, answer in enumerate(step.predict.answers):
+                    if answer.equals not in (*declared, NO_SERVER):
+                        raise ValueError(
+                            f"@steps.{index}.predict.answers.{position}.is: {answer.equals!r} "
+                            f"is not one of the lesson's servers ({', '.join(self.servers)}) "
+                            f"nor {NO_SERVER!r}"
+                        )
+            for kind, items in (
+                ("actions", step.actions),
+                ("checks", step.checks),
+                ("predict", judged),
+            ):
                 for position, item in enumerate(items):
                     for field, name in _named_servers(item):
                         if name not in declared:
+                            where = f"{kind}.{position}" if kind != "predict" else "predict.judge"
                             raise ValueError(
-                                f"@steps.{index}.{kind}.{position}.{field}: server {name} is not "
+                                f"@steps.{index}.{where}.{field}: server {name} is not "
                                 f"one of the lesson's servers ({', '.join(self.servers)})"
                             )
         return self
@@ -252,13 +425,15 @@ def describe_validation_error(path: Path, data: dict[str, Any], exc: ValidationE
     error = exc.errors()[0]
     loc = list(error["loc"])
     message = error["msg"]
-    if message.startswith("Value error, @steps."):
+    if message.startswith("Value error, @"):
+        # A validator names the field it judged: from the top (@steps.2...) or from itself.
         where, _, message = message.removeprefix("Value error, @").partition(": ")
-        loc = [int(p) if p.isdigit() else p for p in where.split(".")]
+        parts = [int(p) if p.isdigit() else p for p in where.split(".")]
+        loc = parts if where.startswith("steps.") else loc + parts
     where = _where(data, loc)
     if error["type"] == "union_tag_invalid":
         tag = error.get("input", {}).get("type") if isinstance(error.get("input"), dict) else None
-        kind = "action" if "actions" in loc else "check"
+        kind = "action" if "actions" in loc else "judgement" if "predict" in loc else "check"
         expected = error.get("ctx", {}).get("expected_tags", "")
         message = f"unknown {kind} type {tag!r}; expected one of {expected}"
     elif error["type"] == "missing":
@@ -303,4 +478,29 @@ def _type_field(member: type) -> Any:
     return fields["type"].annotation
 
 
-_TAG_NAMES = _tags(Action) | _tags(Check)
+_TAG_NAMES = _tags(Action) | _tags(Check) | _tags(Judgement)
+
+
+def parse_answers(lesson: Lesson, text: str) -> list[int | None]:
+    """`--answers 1,3,-`: one answer per question in order (1-based, `-` for none), 0-based."""
+    asked = [(i, step) for i, step in enumerate(lesson.steps) if step.predict is not None]
+    parts = [part.strip() for part in text.split(",")] if text.strip() else []
+    if len(parts) > len(asked):
+        raise UsageError(
+            f"--answers gives {len(parts)} answers, but lesson {lesson.id!r} asks "
+            f"{len(asked)} question{'s' * (len(asked) != 1)}."
+        )
+    answers: list[int | None] = []
+    for number, (part, (index, step)) in enumerate(zip(parts, asked, strict=False), 1):
+        assert step.predict is not None
+        if part == "-":
+            answers.append(None)
+            continue
+        choices = len(step.predict.answers)
+        if not part.isdigit() or not 1 <= int(part) <= choices:
+            raise UsageError(
+                f"--answers: answer {number} is {part!r}, but question {number} (step "
+                f"{index + 1}, {step.title!r}) has answers 1-{choices}."
+            )
+        answers.append(int(part) - 1)
+    return answers

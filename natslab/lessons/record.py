@@ -36,6 +36,9 @@ class StepRecord:
     duration: float = 0.0
     actions: list[ev.ActionDone] = field(default_factory=list)
     checks: list[CheckRecord] = field(default_factory=list)  # in the step's order
+    waiting: ev.HandsOnWaiting | None = None  # set while the learner is to act
+    hint: str = ""
+    prediction: ev.PredictionJudged | None = None
 
     def final_checks(self) -> list[CheckRecord]:
         return [c for c in self.checks if c.final]
@@ -57,6 +60,8 @@ class LessonRecord:
     ok: bool | None = None
     failed_step: int | None = None
     duration: float = 0.0
+    upcoming: ev.StepPreviewed | None = None  # the next step, shown before it runs
+    locked: dict[int, int] = field(default_factory=dict)  # step index -> answer, 0-based
 
     def apply(self, event: object) -> None:
         """Fold one lesson event in; other events are ignored."""
@@ -64,6 +69,10 @@ class LessonRecord:
             case ev.LessonStarted():
                 self.lesson_id, self.title = event.lesson_id, event.title
                 self.total_steps = event.steps
+            case ev.StepPreviewed():
+                self.upcoming = event
+            case ev.PredictionLocked():
+                self.locked[event.index] = event.answer
             case ev.StepStarted():
                 previous = self.steps.get(event.index)
                 self.steps[event.index] = StepRecord(
@@ -72,8 +81,17 @@ class LessonRecord:
                 if previous is not None and event.retry:
                     self.steps[event.index].actions = previous.actions
                 self.current = event.index
+                if self.upcoming is not None and self.upcoming.index == event.index:
+                    self.upcoming = None
+            case ev.HandsOnWaiting() if event.index in self.steps:
+                self.steps[event.index].waiting = event
+            case ev.HandsOnHint() if event.index in self.steps:
+                self.steps[event.index].hint = event.text
             case ev.ActionDone() if event.index in self.steps:
                 self.steps[event.index].actions.append(event)
+                self.steps[event.index].waiting = None
+            case ev.PredictionJudged() if event.index in self.steps:
+                self.steps[event.index].prediction = event
             case ev.CheckResult() if event.index in self.steps:
                 checks = self.steps[event.index].checks
                 record = CheckRecord(
@@ -104,6 +122,12 @@ class LessonRecord:
         passed = [i for i, s in self.steps.items() if s.ok]
         return max(passed) + 1 if passed else 0
 
+    def score(self) -> tuple[int, int, int]:
+        """(answers that matched the run, questions answered, questions judged)."""
+        judged = [s.prediction for s in self.steps.values() if s.prediction is not None]
+        answered = [p for p in judged if p.answer is not None]
+        return sum(bool(p.matched) for p in answered), len(answered), len(judged)
+
     def to_json(self) -> dict[str, Any]:
         """The `--json` results: each step with its actions and final checks."""
         result: dict[str, Any] = {"steps": []}
@@ -128,9 +152,26 @@ class LessonRecord:
                     for c in step.final_checks()
                 ],
             }
+            if step.prediction is not None:
+                entry["prediction"] = _prediction_json(step.prediction)
             if step.ok is not None:
                 entry.update(ok=step.ok, duration=round(step.duration, 3))
             result["steps"].append(entry)
+        if any(s.prediction for s in self.steps.values()):
+            matched, answered, judged = self.score()
+            result["predictions"] = {"asked": judged, "answered": answered, "matched": matched}
         if self.ok is not None:
             result.update(ok=self.ok, duration=round(self.duration, 3))
         return result
+
+
+def _prediction_json(p: ev.PredictionJudged) -> dict[str, Any]:
+    """Answers numbered from 1, as the learner pressed them."""
+    return {
+        "question": p.question,
+        "answers": list(p.answers),
+        "answer": None if p.answer is None else p.answer + 1,
+        "measured": p.measured,
+        "right": [i + 1 for i in p.right],
+        "matched": p.matched,
+    }

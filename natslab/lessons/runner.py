@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from natslab.clock import SYSTEM_CLOCK, Clock, Deadline
 from natslab.errors import NatslabError
 from natslab.lab.operations import Done
-from natslab.lessons import checks
+from natslab.lessons import checks, hands_on, predictions
 from natslab.lessons import events as ev
-from natslab.lessons.model import Lesson, Step
+from natslab.lessons.model import NEVER, Lesson, Prediction, Step
 from natslab.lessons.port import CheckContext, Lab
 from natslab.lessons.record import CheckRecord, LessonRecord, StepRecord
 
@@ -27,16 +28,34 @@ class Progress:
 
 
 class LessonRunner:
-    """Runs a lesson against a Lab; every verdict goes into `record` and out on the lab's bus."""
+    """Runs a lesson against a Lab; every verdict goes into `record` and out on the lab's bus.
 
-    def __init__(self, lesson: Lesson, lab: Lab, clock: Clock = SYSTEM_CLOCK) -> None:
+    `interactive` is a learner at the keys: a question must be answered before its step runs,
+    and a hands-on action waits for the learner. Otherwise (headless, --auto) nothing waits
+    for a person: the lab does hands-on actions itself, and `answers` (the 0-based answer to
+    each question in order, None for none) stand in for the learner's."""
+
+    def __init__(
+        self,
+        lesson: Lesson,
+        lab: Lab,
+        clock: Clock = SYSTEM_CLOCK,
+        *,
+        interactive: bool = False,
+        answers: Sequence[int | None] = (),
+    ) -> None:
         self.lesson = lesson
         self.lab = lab
         self.clock = clock
+        self.interactive = interactive
         self.ctx = CheckContext(lab)
         self.record = LessonRecord(lesson_id=lesson.id, title=lesson.title)
         self.record.total_steps = len(lesson.steps)
         self.progress = Progress()
+        asked = [i for i, step in enumerate(lesson.steps) if step.predict is not None]
+        self._given = {index: a for index, a in zip(asked, answers, strict=False) if a is not None}
+        self._take_over = False
+        self._waiting = False
 
     def _emit(self, event: ev.LessonEvent) -> None:
         self.record.apply(event)
@@ -48,14 +67,66 @@ class LessonRunner:
     def finished(self) -> bool:
         return self.progress.next_index >= len(self.lesson.steps)
 
+    @property
+    def question(self) -> Prediction | None:
+        """The next step's question, while it waits to be answered."""
+        if self.finished or self.progress.running or self.progress.failed:
+            return None
+        predict = self.lesson.steps[self.progress.next_index].predict
+        return None if self.progress.next_index in self.record.locked else predict
+
+    @property
+    def waiting_for_learner(self) -> bool:
+        return self._waiting
+
     def refusal(self, request: str) -> str | None:
         """Why `next`, `retry` or `skip` cannot happen now, in a sentence; None when it can."""
         if self.progress.running:
+            if request == "skip" and self._waiting:
+                return None  # s while the lab waits for the learner: the lab does it
             return "A step is still running."
         if request == "next" and self.progress.failed:
             return "This step failed: r retries it, s skips it."
         if self.finished:
             return "The lesson is complete. q quits."
+        if request == "next" and self.interactive and self.question is not None:
+            return f"Predict first: press 1-{len(self.question.answers)} (s skips the step)."
+        return None
+
+    def preview(self) -> None:
+        """Announce the next step before it runs, and lock an answer given in advance."""
+        index = self.progress.next_index
+        if self.finished:
+            return
+        step = self.lesson.steps[index]
+        first = step.actions[0] if step.actions else None
+        self._emit(
+            ev.StepPreviewed(
+                at=self.clock.now(),
+                index=index,
+                title=step.title,
+                preview=step.preview,
+                commands=tuple(step.commands),
+                question=step.predict.question if step.predict else "",
+                answers=tuple(a.text for a in step.predict.answers) if step.predict else (),
+                hands_on=hands_on.task(first)
+                if step.hands_on and isinstance(first, hands_on.HandsOn)
+                else "",
+            )
+        )
+        if index in self._given and index not in self.record.locked:
+            self.answer(self._given[index])
+
+    def answer(self, choice: int) -> str | None:
+        """Lock the 0-based answer to the next step's question; a refusal sentence if not."""
+        question = self.question
+        if question is None:
+            return "There is no question to answer now."
+        if not 0 <= choice < len(question.answers):
+            return f"This question has answers 1-{len(question.answers)}."
+        self._emit(
+            ev.PredictionLocked(at=self.clock.now(), index=self.progress.next_index, answer=choice)
+        )
         return None
 
     async def next(self) -> StepRecord | None:
@@ -71,16 +142,24 @@ class LessonRunner:
         return await self._advance(self.progress.next_index, retry=True)
 
     def skip(self) -> str | None:
-        """Move past the current step without running it; its title, or None."""
+        """Move past the current step without running it, or, while the lab waits for the
+        learner's action, do it for them; what happened in a sentence, or None."""
         if self.refusal("skip"):
             return None
+        if self._waiting:
+            self._take_over = True
+            return "natslab does it for you."
         skipped = self.lesson.steps[self.progress.next_index].title
         self.progress.next_index += 1
         self.progress.failed = False
-        return skipped
+        self.preview()
+        return f"Skipped: {skipped}"
 
     async def run_all(self, pause: float) -> bool:
         """--auto: every remaining step in turn, `pause` seconds apart; stops at a failure."""
+        first = self.lesson.steps[self.progress.next_index] if not self.finished else None
+        if first is not None and first.predict is not None:
+            await self.clock.sleep(pause)  # time to read the first question
         while not self.finished:
             result = await self.next()
             if result is None or not result.ok:
@@ -98,6 +177,7 @@ class LessonRunner:
         self.progress.failed = not result.ok
         if result.ok:
             self.progress.next_index = index + 1
+            self.preview()
         return result
 
     # --- a whole lesson, headless ------------------------------------------------------
@@ -115,6 +195,7 @@ class LessonRunner:
             )
         )
         failed: int | None = None
+        self.preview()
         try:
             for index in range(len(self.lesson.steps)):
                 if not (await self._advance(index, retry=False)).ok:
@@ -142,7 +223,10 @@ class LessonRunner:
         """Run one step: actions first, then checks until they hold or time out."""
         step = self.lesson.steps[index]
         started = self._begin(index, retry=False)
-        ok = await self._perform(index, step) and await self._verify(index, step)
+        performed = await self._perform(index, step)
+        ok = performed and await self._verify(index, step)
+        if performed:
+            await self._judge(index, step, wait=ok)
         return self._finish(index, ok, started)
 
     async def retry_step(self, index: int) -> StepRecord:
@@ -153,7 +237,9 @@ class LessonRunner:
             return await self.run_step(index)
         step = self.lesson.steps[index]
         started = self._begin(index, retry=True)
-        return self._finish(index, await self._verify(index, step), started)
+        ok = await self._verify(index, step)
+        await self._judge(index, step, wait=ok)
+        return self._finish(index, ok, started)
 
     def _begin(self, index: int, retry: bool) -> float:
         """Start the step's clock for log checks, and announce it."""
@@ -180,9 +266,12 @@ class LessonRunner:
         return result
 
     async def _perform(self, index: int, step: Step) -> bool:
-        for item in step.actions:
+        for position, item in enumerate(step.actions):
             try:
-                done, ok = await self.lab.perform(item), True
+                if position == 0 and step.hands_on and isinstance(item, hands_on.HandsOn):
+                    done, ok = await self._by_learner(index, step, item), True
+                else:
+                    done, ok = await self.lab.perform(item), True
             except NatslabError as exc:
                 done, ok = Done(str(exc)), False
             self._emit(
@@ -199,6 +288,69 @@ class LessonRunner:
             if not ok:
                 return False
         return True
+
+    async def _by_learner(self, index: int, step: Step, op: hands_on.HandsOn) -> Done:
+        """Wait until the action's effect shows, however it was caused; `s` (or not being
+        interactive) has the lab do it. A hint follows after `hint_after` seconds."""
+        command = self.lab.by_hand(op)
+        view = self.lab.state.servers.get(op.server)
+        if not self.interactive or view is None or not view.up:
+            return await self.lab.perform(op)  # nobody to wait for, or nothing to act on
+        ways = hands_on.ways(op, command, view.pid)
+        since = self.clock.now()
+        self._emit(
+            ev.HandsOnWaiting(
+                at=since, index=index, instruction=hands_on.instruction(op), commands=ways
+            )
+        )
+        hint = Deadline(step.hint_after, self.clock)
+        hinted, self._take_over, self._waiting = False, False, True
+        try:
+            while (seen := hands_on.done(op, self.lab.state, since)) is None:
+                if self._take_over:
+                    done = await self.lab.perform(op)
+                    return Done(f"natslab did it for you: {done.detail}", done.command, done.added)
+                if hint.expired and not hinted:
+                    hinted = True
+                    text = (
+                        f"Still waiting. In a shell: {ways[0]}; or {ways[-1]}; "
+                        "or press s and natslab does it."
+                    )
+                    self._emit(ev.HandsOnHint(at=self.clock.now(), index=index, text=text))
+                await self.clock.sleep(CHECK_INTERVAL)
+        finally:
+            self._waiting = False
+        return Done(seen, command)
+
+    async def _judge(self, index: int, step: Step, wait: bool) -> None:
+        """Measure what the step's question asked, until final or its timeout (once, after a
+        failed step), then say which answers that makes right and whether the learner's was."""
+        if step.predict is None:
+            return
+        deadline = Deadline(step.predict.timeout if wait else 0.0, self.clock)
+        judge = step.predict.judge
+        while not (measured := predictions.measure(judge, self.ctx, self.clock.now())).final:
+            if deadline.expired:
+                break
+            await self.clock.sleep(CHECK_INTERVAL)
+        right = predictions.right_answers(step.predict, measured.value)
+        text = measured.text
+        if not measured.final and measured.value != NEVER:
+            # A figure still moving when time ran out proves no answer right.
+            right, text = (), f"no final figure within {step.predict.timeout:g} s ({text})"
+        answer = self.record.locked.get(index)
+        self._emit(
+            ev.PredictionJudged(
+                at=self.clock.now(),
+                index=index,
+                question=step.predict.question,
+                answers=tuple(a.text for a in step.predict.answers),
+                answer=answer,
+                measured=text,
+                right=right,
+                matched=None if answer is None else answer in right,
+            )
+        )
 
     async def _verify(self, index: int, step: Step) -> bool:
         """Checks hold in order: each one is re-evaluated every 100 ms until it passes or its

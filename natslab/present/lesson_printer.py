@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -11,6 +12,7 @@ from rich.markup import escape
 from natslab.lab.session import LabSession
 from natslab.lessons import events as ev
 from natslab.lessons.model import Lesson
+from natslab.lessons.record import LessonRecord
 from natslab.lessons.runner import LessonRunner
 
 PASS = "[green]✓[/]"
@@ -21,16 +23,24 @@ class LessonPrinter:
     """A bus listener: step titles, commands, natslab's added flags, actions and checks.
     It only prints what the runner decided; it keeps no verdicts of its own."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, record: LessonRecord | None = None) -> None:
         self.console = console
+        self.record = record  # the runner's, for the score at the end
         self.steps = 0
+        self.previewed: int | None = None
 
     def __call__(self, event: object) -> None:
         match event:
             case ev.LessonStarted():
                 self.steps = event.steps
                 self.console.rule(f"[bold]{escape(event.title)}[/]")
-            case ev.StepStarted():
+            case ev.StepPreviewed():
+                self._previewed(event)
+            case ev.PredictionLocked():
+                self.console.print(f"  [dim]answer locked:[/] {event.answer + 1}")
+            case ev.PredictionJudged():
+                self._judged(event)
+            case ev.StepStarted() if event.index != self.previewed or event.retry:
                 self._step_started(event)
             case ev.ActionDone():
                 self._action(event)
@@ -41,13 +51,40 @@ class LessonPrinter:
             case ev.LessonFinished():
                 self._finished(event)
 
-    def _step_started(self, event: ev.StepStarted) -> None:
+    def _step_started(self, event: ev.StepStarted | ev.StepPreviewed) -> None:
         self.console.print()
         self.console.print(
             f"[bold cyan]Step {event.index + 1}/{self.steps}: {escape(event.title)}[/]"
         )
         for command in event.commands:
             self.console.print(f"  [dim]walkthrough:[/] {escape(command)}")
+
+    def _previewed(self, event: ev.StepPreviewed) -> None:
+        """The step before it runs: what it does, the question, and whose turn it would be."""
+        self.previewed = event.index
+        self._step_started(event)
+        if event.preview:
+            self.console.print(f"  {escape(' '.join(event.preview.split()))}")
+        if event.hands_on:
+            self.console.print(
+                f"  [magenta]hands-on:[/] in the UI you would {escape(event.hands_on)} "
+                "yourself; here natslab does it."
+            )
+        if event.question:
+            self.console.print(f"  [bold cyan]Predict:[/] {escape(event.question)}")
+            for number, answer in enumerate(event.answers, 1):
+                self.console.print(f"    {number}. {escape(answer)}")
+
+    def _judged(self, event: ev.PredictionJudged) -> None:
+        right = ", ".join(str(i + 1) for i in event.right) or "none of them"
+        if event.matched is None:
+            verdict = f"[cyan]unanswered[/]; right: {right}"
+        else:
+            verdict = f"{PASS} right" if event.matched else f"{FAIL} the run says {right}"
+            verdict = f"answered {event.answer + 1 if event.answer is not None else '-'}: {verdict}"
+        self.console.print(
+            f"  [bold cyan]Measured:[/] {escape(event.measured)} [dim]—[/] {verdict}"
+        )
 
     def _action(self, event: ev.ActionDone) -> None:
         mark = "▸" if event.ok else FAIL
@@ -69,6 +106,11 @@ class LessonPrinter:
 
     def _finished(self, event: ev.LessonFinished) -> None:
         self.console.print()
+        if self.record is not None and any(s.prediction for s in self.record.steps.values()):
+            matched, answered, judged = self.record.score()
+            self.console.print(
+                f"Predictions: {matched} of {answered} answered matched this run ({judged} asked)."
+            )
         if event.ok:
             self.console.print(
                 f"[bold green]Lesson complete:[/] every check passed in {event.duration:.1f} s."
@@ -86,9 +128,12 @@ async def run_headless_lesson(
     lesson: Lesson,
     console: Console,
     json_path: Path | None = None,
+    answers: Sequence[int | None] = (),
 ) -> int:
-    """Run a lesson with no UI; exit status 0 only when every check passed."""
-    printer = LessonPrinter(console)
+    """Run a lesson with no UI; exit status 0 only when every check passed. Nothing waits
+    for a person: hands-on actions are done by the lab, `answers` stand in for the learner."""
+    runner = LessonRunner(lesson, session, answers=answers)
+    printer = LessonPrinter(console, runner.record)
     session.bus.subscribe(printer)
     console.print(
         f"nats-server {session.binary.version} at {session.binary.path}; "
@@ -97,7 +142,6 @@ async def run_headless_lesson(
     if session.settings.upgrade_binary:
         console.print(f"Upgrades use {session.settings.upgrade_binary}")
     session.start_polling(interval=0.25)
-    runner = LessonRunner(lesson, session)
     ok = await runner.run()
     if json_path is not None:
         json_path.write_text(json.dumps(runner.record.to_json(), indent=2))

@@ -38,6 +38,7 @@ class RunReport:
     timeline: list[tuple[float, str]]
     counts: dict[str, list[tuple[float, int]]]
     notable: dict[str, list[str]]
+    score: tuple[int, int, int] = (0, 0, 0)  # matched, answered, asked (LessonRecord.score)
 
 
 def build(run_dir: Path) -> RunReport:
@@ -76,7 +77,31 @@ def build(run_dir: Path) -> RunReport:
         timeline,
         dict(counts),
         notable_lines(run_dir),
+        lesson.score(),
     )
+
+
+def predictions(report: RunReport) -> list[tuple[int, str, str, str, str]]:
+    """(step number, question, the answer given, what the run measured, verdict) for each
+    question the run judged."""
+    rows = []
+    for step in report.steps:
+        p = step.prediction
+        if p is None:
+            continue
+        right = ", ".join(f"{i + 1}. {p.answers[i]}" for i in p.right) or "none of the answers"
+        given = "not answered" if p.answer is None else f"{p.answer + 1}. {p.answers[p.answer]}"
+        if p.matched is None:
+            verdict = f"right answer: {right}"
+        else:
+            verdict = "✓ matched" if p.matched else f"✗ the run says {right}"
+        rows.append((step.index + 1, p.question, given, p.measured, verdict))
+    return rows
+
+
+def score_sentence(report: RunReport) -> str:
+    matched, answered, asked = report.score
+    return f"{matched} of {answered} answered predictions matched this run ({asked} asked)."
 
 
 def _add_point(series: list[tuple[float, int]], t: float, n: int) -> None:
@@ -188,6 +213,17 @@ def to_html(report: RunReport) -> str:
                 f"<tr>{mark}<td>{e(check.description)}</td><td>{e(check.observation)}</td></tr>"
             )
         out.append("</table>")
+    rows = predictions(report)
+    if rows:
+        out.append(f'<h2 id="predictions">Predictions</h2><p>{e(score_sentence(report))}</p>')
+        out.append(
+            "<table><tr><th>step</th><th>question</th><th>answer</th>"
+            "<th>measured</th><th>verdict</th></tr>"
+        )
+        out += [
+            "<tr>" + "".join(f"<td>{e(str(cell))}</td>" for cell in row) + "</tr>" for row in rows
+        ]
+        out.append("</table>")
     if report.skipped:
         out.append(f"<p>{len(report.skipped)} records of events.jsonl could not be read:</p>")
         out.append(f"<pre>{e(chr(10).join(report.skipped))}</pre>")
@@ -212,6 +248,11 @@ def to_markdown(report: RunReport) -> str:
             f"- {'✓' if c.ok else '✗'} {c.description} — {c.observation}"
             for c in step.final_checks()
         ]
+    rows = predictions(report)
+    if rows:
+        out += ["", "## Predictions", "", score_sentence(report), ""]
+        out += ["| step | question | answer | measured | verdict |", "|---|---|---|---|---|"]
+        out += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
     if report.skipped:
         out += ["", f"{len(report.skipped)} records of events.jsonl could not be read:", ""]
         out += [f"- {line}" for line in report.skipped]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from textual import work
 from textual.app import App, ComposeResult
@@ -27,7 +28,7 @@ from natslab.tui.widgets.pane_grid import PaneGrid
 from natslab.tui.widgets.timeline import TimelineView
 
 REFRESH_SECONDS = 0.1
-_LESSON_ACTIONS = frozenset({"next_step", "retry", "skip", "previous_notes"})
+_LESSON_ACTIONS = frozenset({"next_step", "retry", "skip", "previous_notes", "answer"})
 
 
 class LessonChanged(Message):
@@ -46,6 +47,7 @@ class NatsLabApp(App[int]):
         Binding("r", "retry", "Retry"),
         Binding("s", "skip", "Skip"),
         Binding("p", "previous_notes", "Prev notes"),
+        *(Binding(str(n), f"answer({n - 1})", f"Answer {n}", show=False) for n in range(1, 5)),
         Binding("left_square_bracket", "cycle_pane(-1)", "Prev log", show=False),
         Binding("right_square_bracket", "cycle_pane(1)", "Next log", show=False),
         Binding("t", "toggle_timeline", "Clients/timeline", show=False),
@@ -64,6 +66,7 @@ class NatsLabApp(App[int]):
         start_servers: bool = False,
         auto: bool = False,
         auto_pause: float = 3.0,
+        answers: Sequence[int | None] = (),
     ) -> None:
         super().__init__()
         self.session = session
@@ -72,7 +75,10 @@ class NatsLabApp(App[int]):
         self.start_servers_on_mount = start_servers
         self.auto = auto
         self.auto_pause = auto_pause
-        self.runner = LessonRunner(lesson, session) if lesson else None
+        # At the keys a learner answers and acts; on a projector (--auto) nobody does.
+        self.runner = (
+            LessonRunner(lesson, session, interactive=not auto, answers=answers) if lesson else None
+        )
         self._dirty = True
         self.panes = PaneGrid(servers, stacked=lesson is not None)
 
@@ -100,6 +106,8 @@ class NatsLabApp(App[int]):
             )
         if self.start_servers_on_mount:
             self._start_lab_servers()
+        if self.runner is not None:
+            self.runner.preview()
         if self.auto and self.runner is not None:
             self._lesson_step("auto")
 
@@ -145,7 +153,7 @@ class NatsLabApp(App[int]):
             failed = self.runner.progress.failed and request == "next"
             self.notify(refusal, severity="warning" if failed else "information")
         elif request == "skip":
-            self.notify(f"Skipped: {self.runner.skip()}")
+            self.notify(self.runner.skip() or "")
         else:
             self._lesson_step(request)
 
@@ -157,6 +165,16 @@ class NatsLabApp(App[int]):
 
     def action_skip(self) -> None:
         self._lesson_key("skip")
+
+    def action_answer(self, choice: int) -> None:
+        """1-4: lock the answer to the next step's question; at the keys, the step then runs."""
+        if self.runner is None:
+            return
+        refusal = self.runner.answer(choice)
+        if refusal is not None:
+            self.notify(refusal)
+        elif not self.auto:
+            self._lesson_step("next")
 
     def action_previous_notes(self) -> None:
         if self.lesson is not None:

@@ -17,7 +17,8 @@ from natslab.present.views import LogSearch, MatchHighlighter
 LESSON_KEYS = """\
 | `n` | run the next step of the lesson |
 | `r` | retry the current step (re-checks it if its actions already ran) |
-| `s` | skip to the next step without running this one |
+| `1`-`4` | answer the next step's question: the answer locks and the step runs |
+| `s` | skip to the next step without running this one; on your turn, natslab does it |
 | `p` | show the previous step's notes again |
 """
 HELP = """\

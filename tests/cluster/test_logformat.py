@@ -94,6 +94,16 @@ def test_lame_duck_entered():
     assert len(of(ev.LameDuckEntered, parsed("C"))) == 1
 
 
+def test_trapped_signals_name_the_signal():
+    """Recorded from real 2.15.1 servers: Ctrl+C on A and B, lame duck on C."""
+    trapped = [e for name in "ABC" for e in parsed(name) if isinstance(e, ev.SignalTrapped)]
+    assert [(e.server, e.signal) for e in trapped] == [
+        ("A", "interrupt"),
+        ("B", "interrupt"),
+        ("C", "user defined signal 2"),
+    ]
+
+
 def test_generated_cluster_name_warning_is_a_problem():
     problems = of(ev.LogProblem, parsed("A"))
     assert any("dynamically generated" in p.text and p.level == "WRN" for p in problems)

@@ -3,6 +3,7 @@
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -82,6 +83,9 @@ class Terminal:
         subprocess.run(["tmux", "kill-session", "-t", self.name], check=False, capture_output=True)
 
 
+ANSWERS = {4: "2", 5: "2", 6: "1"}
+
+
 def test_upgrade_in_a_real_terminal(tmp_path, state_dir):
     marker = tmp_path / "exit-status"
     command = f"{NATSLAB} tutorial upgrade --port-offset auto; echo $? > {marker}; sleep 60"
@@ -95,7 +99,16 @@ def test_upgrade_in_a_real_terminal(tmp_path, state_dir):
     try:
         term.wait_for("Press n to run step 1", timeout=30)
         for number in range(1, 10):
-            term.keys("n")
+            # Steps 4-6 ask a question first; the answer locks and the step runs.
+            term.keys(ANSWERS.get(number, "n"))
+            if number == 5:
+                # Hands-on: the screen shows the learner's command; the test runs it, as a
+                # learner would in another shell (after making sure it is this run's A).
+                turn = term.wait_for(re.compile(r"kill -INT (\d+)"), timeout=30)
+                pid = int(re.search(r"kill -INT (\d+)", turn).group(1))
+                assert "Your turn: stop server A" in turn, turn
+                assert pid in run_server_pids(state_dir)
+                os.kill(pid, signal.SIGINT)
             # The last step's status gives way to "Lesson complete".
             done = f"Step {number} of 9 passed" if number < 9 else "Lesson complete"
             screen = term.wait_for(done, timeout=90)

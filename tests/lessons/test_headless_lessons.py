@@ -1,11 +1,13 @@
 """Lessons run headless, end to end, against real servers: the way CI and instructors run them."""
 
 import json
+import re
 import shutil
 
 import pytest
 
 from natslab.lab.recorder import read_events
+from natslab.lessons import catalog
 from tests.cli_process import run_natslab
 from tests.helpers import server_alive
 
@@ -68,7 +70,9 @@ def test_upgrade_passes_end_to_end_with_a_real_binary_swap(tmp_path, binary, sta
     upgraded.parent.mkdir()
     shutil.copy2(binary.path, upgraded)
     results = tmp_path / "upgrade.json"
-    done = run_lesson("upgrade", "--upgrade-binary", str(upgraded), "--json", str(results))
+    done = run_lesson(
+        "upgrade", "--upgrade-binary", str(upgraded), "--json", str(results), "--answers", "2,1,1"
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Lesson complete" in done.stdout
     report = json.loads(results.read_text())
@@ -82,7 +86,37 @@ def test_upgrade_passes_end_to_end_with_a_real_binary_swap(tmp_path, binary, sta
     assert "B: " in spread["observation"] and "C: " in spread["observation"]
     restart = report["steps"][5]["actions"][0]["detail"]
     assert f"-> {binary.version} ({upgraded.resolve()})" in restart
+    assert_predictions_follow_the_run(report, done.stdout)
     assert no_server_left(state_dir)
+
+
+def assert_predictions_follow_the_run(report: dict, stdout: str) -> None:
+    """Each verdict is the run's own measurement, cross-checked here against what the
+    lesson's checks observed in the same run (another code path, the same servers)."""
+    steps = {s["step"]: s for s in report["steps"]}
+    asked = {n: s["prediction"] for n, s in steps.items() if "prediction" in s}
+    assert sorted(asked) == [4, 5, 6]
+    assert [p["answer"] for p in asked.values()] == [2, 1, 1]
+    for p in asked.values():
+        assert len(p["right"]) == 1 and p["matched"] == (p["answer"] in p["right"])
+
+    # Step 4: the check says how long sub-1 took to learn C; gossip waits for C's routes.
+    knows = next(c for c in steps[4]["checks"] if c["check"] == "sub-1 knows A, B and C")
+    learned_ms = int(re.search(r"learned C (\d+) ms after it started", knows["observation"])[1])
+    assert asked[4]["right"] == [1 if learned_ms < 100 else 2], (learned_ms, asked[4])
+
+    # Step 5: the spread report's count on B decides between all, some and none.
+    spread = next(c for c in steps[5]["checks"] if c["check"].startswith("measured: the spread"))
+    on_b = int(re.search(r"B: (\d+)", spread["observation"])[1])
+    assert asked[5]["right"] == [1 if on_b == 21 else 2 if on_b else 3], (on_b, asked[5])
+    assert asked[5]["measured"].startswith(f"{on_b} of 21 clients on B")
+
+    # Step 6: nobody moves back to a restarted server: "None" (answer 1) is right.
+    assert asked[6]["measured"].startswith("0 of 21 clients on A") and asked[6]["right"] == [1]
+    score = report["predictions"]
+    assert score["asked"] == score["answered"] == 3
+    assert score["matched"] == sum(p["matched"] for p in asked.values())
+    assert f"Predictions: {score['matched']} of 3 answered matched this run" in stdout
 
 
 @pytest.mark.parametrize(("lesson", "steps"), [("seed", 4), ("seed-failure", 5), ("auth", 4)])
@@ -145,7 +179,9 @@ def test_validate_and_list(tmp_path):
     lesson.write_text(IMPOSSIBLE)
     ok = run_natslab("lab", "validate", str(lesson))
     assert ok.returncode == 0
-    assert "lesson 'impossible', 2 steps, 1 checks" in ok.stdout
+    assert "lesson 'impossible', 2 steps, 1 check, 0 questions, 0 hands-on steps." in ok.stdout
+    upgrade = run_natslab("lab", "validate", str(catalog.bundled()["upgrade"]))
+    assert "9 steps, 28 checks, 3 questions, 1 hands-on step." in upgrade.stdout
     lesson.write_text(IMPOSSIBLE.replace("count = 1", "count = 0"))
     bad = run_natslab("lab", "validate", str(lesson))
     assert bad.returncode == 1
@@ -154,3 +190,13 @@ def test_validate_and_list(tmp_path):
     assert listing.returncode == 0
     listed = {line.split()[0] for line in listing.stdout.splitlines() if line.strip()}
     assert {"upgrade", "seed", "lame-duck", "herd", "seed-failure", "auth"} <= listed
+
+
+def test_answers_that_do_not_fit_the_lesson_stop_before_any_server(state_dir):
+    done = run_lesson("upgrade", "--answers", "2,9")
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        "natslab: --answers: answer 2 is '9', but question 2 (step 5, 'Stop A with Ctrl+C') "
+        "has answers 1-3."
+    )
+    assert not list(state_dir.glob("runs/*"))

@@ -1,5 +1,6 @@
 """The runner against a fake Lab and a manual clock: progress and verdicts without real time."""
 
+import asyncio
 import re
 
 from natslab.clock import ManualClock
@@ -49,8 +50,16 @@ class FakeLab:
     def ports(self, server: str) -> ServerPorts:
         return ports_for(server)
 
+    def by_hand(self, op: ops.Operation) -> str:
+        return f"kill -INT 100  # {type(op).__name__}"
+
     async def perform(self, op: ops.Operation) -> ops.Done:
         self.performed.append(op)
+        if isinstance(op, ops.StopServer):
+            self.state.apply(
+                sev.ServerExited(server=op.server, at=self.clock.now(), returncode=0, expected=True)
+            )
+            return ops.Done(f"stopped {op.server} with Ctrl+C (SIGINT); exit code 0")
         assert isinstance(op, ops.StartServer)
         ports, at = ports_for(op.server), self.clock.now()
         self.state.apply(
@@ -96,12 +105,12 @@ async def test_progress_next_fail_retry_skip_and_finish_in_no_real_time():
 
     retried = await runner.retry()
     assert retried is not None and not retried.ok
-    assert runner.skip() == "B never comes"
+    assert runner.skip() == "Skipped: B never comes"
     assert runner.progress.next_index == 2 and not runner.progress.failed
 
     third = await runner.next()
     assert third is not None and not third.ok  # A alone is no mesh
-    assert runner.skip() == "Last"
+    assert runner.skip() == "Skipped: Last"
     assert runner.finished
     assert runner.refusal("next") == "The lesson is complete. q quits."
 
@@ -175,3 +184,107 @@ async def test_a_held_claim_passes_only_after_holding_and_fails_when_it_breaks()
     assert not broken.ok
     assert broken.checks[0].observation.startswith("held only 1.")
     assert "A is crashed" in broken.checks[0].observation
+
+
+HANDS_ON = Lesson.model_validate(
+    {
+        "id": "hands-on",
+        "title": "Hands on",
+        "servers": ["A"],
+        "steps": [
+            {
+                "title": "Start A",
+                "actions": [{"type": "start_server", "server": "A", "routes": []}],
+            },
+            {
+                "title": "Stop A yourself",
+                "hands_on": True,
+                "hint_after": 20,
+                "actions": [{"type": "stop_server", "server": "A"}],
+                "checks": [{"type": "server_stopped", "server": "A"}],
+            },
+        ],
+    }
+)
+
+
+class LearnerClock(ManualClock):
+    """A manual clock whose learner, `after` seconds into the wait, sends A a SIGINT
+    from their own shell: A logs the trapped signal and exits 0, natslab asked nothing."""
+
+    def __init__(self, after: float | None) -> None:
+        super().__init__()
+        self.after = after
+        self.lab: FakeLab | None = None
+        self.waiting_since: float | None = None
+
+    async def sleep(self, seconds: float) -> None:
+        await super().sleep(seconds)
+        lab = self.lab
+        if lab is None or self.after is None or not lab.state.servers["A"].up:
+            return
+        if any(isinstance(e, ev.HandsOnWaiting) for e in lab.emitted):
+            self.waiting_since = self.waiting_since or self.time
+            if self.time - self.waiting_since >= self.after:
+                text = 'Trapped "interrupt" signal'
+                lab.state.apply(
+                    sev.SignalTrapped(
+                        server="A", at=self.time, level="INF", text=text, signal="interrupt"
+                    )
+                )
+                lab.state.apply(
+                    sev.ServerExited(server="A", at=self.time, returncode=0, expected=False)
+                )
+
+
+async def hands_on_run(after: float | None, interactive: bool = True):
+    clock = LearnerClock(after)
+    lab = FakeLab(clock)
+    clock.lab = lab
+    runner = LessonRunner(HANDS_ON, lab, clock, interactive=interactive)
+    assert (await runner.next()).ok
+    return runner, lab, clock
+
+
+async def test_a_hands_on_step_waits_for_the_learner_hints_and_recognises_their_stop():
+    runner, lab, clock = await hands_on_run(after=30)
+    began = clock.now()
+    step = await runner.next()
+    assert step is not None and step.ok
+    assert clock.now() - began >= 30  # it waited for the learner, in manual time
+    assert ops.StopServer(server="A") not in lab.performed  # natslab sent nothing
+    waiting = next(e for e in lab.emitted if isinstance(e, ev.HandsOnWaiting))
+    assert waiting.instruction == "Your turn: stop server A as Ctrl+C would (SIGINT)."
+    assert waiting.commands[0] == "kill -INT 100  # StopServer"
+    hints = [e for e in lab.emitted if isinstance(e, ev.HandsOnHint)]
+    assert len(hints) == 1 and hints[0].at - waiting.at >= 20  # once, after hint_after
+    assert step.actions[0].detail == (
+        'You stopped A: it exited on the "interrupt" signal (exit code 0), and natslab sent '
+        "nothing."
+    )
+
+
+async def test_a_quick_learner_gets_no_hint_and_s_has_natslab_do_it():
+    runner, lab, _ = await hands_on_run(after=1)
+    await runner.next()
+    assert not any(isinstance(e, ev.HandsOnHint) for e in lab.emitted)
+
+    runner, lab, _ = await hands_on_run(after=None)  # a learner who never acts
+    task = asyncio.ensure_future(runner.next())
+    while not runner.waiting_for_learner:
+        await asyncio.sleep(0)
+    assert runner.refusal("skip") is None and runner.refusal("next") == "A step is still running."
+    assert runner.skip() == "natslab does it for you."
+    step = await task
+    assert step is not None and step.ok
+    assert lab.performed[-1] == ops.StopServer(server="A")
+    assert step.actions[0].detail.startswith("natslab did it for you: stopped A with Ctrl+C")
+
+
+async def test_headless_and_auto_never_wait_for_a_person():
+    runner, lab, clock = await hands_on_run(after=None, interactive=False)
+    began = clock.now()
+    step = await runner.next()
+    assert step is not None and step.ok and clock.now() - began < 1
+    assert lab.performed[-1] == ops.StopServer(server="A")
+    assert not any(isinstance(e, ev.HandsOnWaiting) for e in lab.emitted)

@@ -93,23 +93,55 @@ async def test_retry_skip_previous_notes_maximise_and_tab(session):
 
 
 async def test_auto_runs_every_step_without_a_key(session):
+    """On a projector nobody answers or acts: the question shows during the pause before its
+    step, then the reveal; a hands-on step is done by natslab."""
+    question = {
+        "question": "How many clients are on A?",
+        "judge": {"type": "clients_on", "server": "A"},
+        "answers": [{"text": "none", "below": 1}, {"text": "some", "at_least": 1}],
+    }
     lesson = Lesson.model_validate(
         {
             **TWO_STEPS,
             "steps": [
                 {
                     "title": "A",
-                    "actions": [{"type": "start_server", "server": "A", "routes": []}],
-                    "checks": [{"type": "server_ready", "server": "A"}],
+                    "actions": [
+                        {"type": "start_server", "server": "A", "routes": []},
+                        {"type": "start_clients", "seeds": ["A"]},
+                    ],
+                    "checks": [{"type": "client_on", "servers": ["A"]}],
                 },
-                TWO_STEPS["steps"][1],
+                {**TWO_STEPS["steps"][1], "predict": question},
+                {
+                    "title": "Stop B",
+                    "hands_on": True,
+                    "actions": [{"type": "stop_server", "server": "B"}],
+                },
             ],
         }
     )
-    app = NatsLabApp(session, lesson.servers, lesson, auto=True, auto_pause=0.2)
+    seen: list[object] = []
+    session.bus.subscribe(seen.append)
+    app = NatsLabApp(session, lesson.servers, lesson, auto=True, auto_pause=1.0)
     async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(
+            pilot, lambda: "Predict (step 2)" in str(app.query_one("#prompt").render()), 30,
+            "the question, during the pause",
+        )  # fmt: skip
+        assert not app.runner.progress.running
+        await wait_for(
+            pilot, lambda: "so the answer was 2. some" in str(app.query_one("#prompt").render()),
+            30, "the reveal, during the next pause",
+        )  # fmt: skip
         await wait_for(pilot, lambda: "Lesson complete" in status(app), 30, "the lesson to finish")
-        assert [s.ok for s in app.runner.record.steps.values()] == [True, True]
+        record = app.runner.record
+        assert [s.ok for s in record.steps.values()] == [True, True, True]
+        reveal = record.steps[1].prediction
+        assert reveal is not None and reveal.answer is None and reveal.right == (1,)
+        kinds = [type(e).__name__ for e in seen]
+        assert "HandsOnWaiting" not in kinds
+        assert record.steps[2].actions[0].detail.startswith("stopped B with Ctrl+C")
 
 
 async def test_palette_actions_do_what_they_say_and_show_their_command(offset, binary, tmp_path):

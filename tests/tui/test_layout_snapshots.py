@@ -99,11 +99,18 @@ def test_lab(snap_compare, recorded, size):
 def test_tutorial_step_4(snap_compare, recorded, size):
     lesson = catalog.load("upgrade")
     app = NatsLabApp(recorded, lesson.servers, lesson)
-    step = lesson.steps[3]
+    step, following = lesson.steps[3], lesson.steps[4]
+    question = step.predict.question
+    answers = tuple(a.text for a in step.predict.answers)
 
     async def step_four(pilot) -> None:
         await feed_logs(pilot)
         for event in [
+            lev.StepPreviewed(
+                at=105.0, index=3, title=step.title, preview=step.preview,
+                commands=tuple(step.commands), question=question, answers=answers,
+            ),
+            lev.PredictionLocked(at=105.5, index=3, answer=1),
             lev.StepStarted(
                 at=106.0, index=3, title=step.title, narrative=step.narrative,
                 commands=tuple(step.commands),
@@ -127,7 +134,17 @@ def test_tutorial_step_4(snap_compare, recorded, size):
                 description="sub-1 knows A, B and C",
                 observation="1 client: learned C 1039 ms after it started",
             ),
+            lev.PredictionJudged(
+                at=107.3, index=3, question=question, answers=answers, answer=1,
+                measured="1.0 s after C started", right=(1,), matched=True,
+            ),
             lev.StepFinished(at=107.4, index=3, ok=True, duration=1.4),
+            lev.StepPreviewed(
+                at=107.5, index=4, title=following.title, preview=following.preview,
+                commands=tuple(following.commands), question=following.predict.question,
+                answers=tuple(a.text for a in following.predict.answers),
+                hands_on="stop server A as Ctrl+C would (SIGINT)",
+            ),
         ]:  # fmt: skip
             pilot.app.runner._emit(event)
         narrative = pilot.app.query_one("#narrative")
@@ -135,6 +152,7 @@ def test_tutorial_step_4(snap_compare, recorded, size):
             pilot,
             lambda: (
                 "Step 4 of 9 passed" in str(pilot.app.query_one("#lesson-status").render())
+                and "Predict (step 5)" in str(pilot.app.query_one("#prompt").render())
                 and narrative.source.startswith(f"## {step.title}")
                 and bool(narrative.query("MarkdownH2"))
             ),

@@ -7,9 +7,13 @@ from tests.tui.pilot import client_cell, pane_text, wait_for
 STEP_TIMEOUT = 60
 
 
-async def run_step(pilot, app, number: int) -> None:
+async def run_step(pilot, app, number: int, answer: str = "") -> None:
+    """n, or the answer when the step asks a question; s when it waits for the learner."""
     progress = app.runner.progress
-    await pilot.press("n")
+    await pilot.press(answer or "n")
+    if app.lesson.steps[number - 1].hands_on:
+        await wait_for(pilot, lambda: app.runner.waiting_for_learner, 30, "the learner's turn")
+        await pilot.press("s")
     await wait_for(
         pilot,
         lambda: not progress.running and (progress.next_index == number or progress.failed),
@@ -35,8 +39,8 @@ async def test_upgrade_lesson_end_to_end_on_screen(session, offset):
         await run_step(pilot, app, 3)
         await wait_for(pilot, lambda: client_cell(app, "sub-1", 1) == "A", 5, "sub-1 on A")
         assert "Client connection created" in pane_text(app, "A")
-        await run_step(pilot, app, 4)
-        await run_step(pilot, app, 5)
+        await run_step(pilot, app, 4, answer="2")
+        await run_step(pilot, app, 5, answer="2")
         await wait_for(
             pilot,
             lambda: client_cell(app, "sub-1", 1)[-1:] in {"B", "C"},
@@ -44,10 +48,14 @@ async def test_upgrade_lesson_end_to_end_on_screen(session, offset):
             "sub-1 shown on B or C",
         )
         assert "A ● stopped (0)" in str(app.query_one("#pane-A .title").render())
-        for number in range(6, 10):
+        await run_step(pilot, app, 6, answer="1")
+        for number in range(7, 10):
             await run_step(pilot, app, number)
         status = str(app.query_one("#lesson-status").render())
         assert "Lesson complete" in status
+        # The gossip question (answer 2: "after a short while") is judged by the run.
+        gossip = app.runner.record.steps[3].prediction
+        assert gossip is not None and gossip.right == (1,), gossip
         # Quit asks first, because servers are running; y stops them.
         await pilot.press("q")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmQuit", 5, "confirm")

@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Markdown, ProgressBar, Static
 
+from natslab.lessons import events as ev
 from natslab.lessons.model import Lesson
 from natslab.lessons.record import LessonRecord, StepRecord
 
@@ -24,20 +25,23 @@ class LessonPanel(Vertical):
     LessonPanel > VerticalScroll.verdicts { height: auto; max-height: 45%; }
     LessonPanel .commands { padding: 0 1; color: $text-muted; }
     LessonPanel .checks { padding: 0 1; }
+    LessonPanel .prompt { padding: 0 1; }
     LessonPanel Markdown { margin: 0; padding: 0 1; }
     """
 
     def __init__(self, lesson: Lesson) -> None:
         super().__init__(id="lesson")
         self.lesson = lesson
-        self._step: StepRecord | None = None
+        self._drawn: tuple[object, ...] = (None, None, None)
         self.notes_index = 0
 
     def compose(self) -> ComposeResult:
         yield Static(classes="status", id="lesson-status")
         yield ProgressBar(total=len(self.lesson.steps), show_eta=False, id="progress")
-        # The verdicts come first, so that on a small screen they are never below the fold.
+        # The question, the learner's turn and the verdicts come first, so that on a small
+        # screen they are never below the fold.
         with VerticalScroll(classes="verdicts"):
+            yield Static(classes="prompt", id="prompt").set_styles("display: none;")
             yield Static(classes="checks", id="checks")
         with VerticalScroll():
             yield Markdown(self.lesson.summary, id="narrative")
@@ -51,25 +55,37 @@ class LessonPanel(Vertical):
         self.query_one("#lesson-status", Static).update(Text(text, style))
 
     def show(self, record: LessonRecord) -> None:
-        """Draw the step the record says is current, with its actions and checks."""
-        if record.current is None:
-            return
-        step = record.steps[record.current]
-        if step is not self._step:
-            self._step = step
-            self.notes_index = step.index + 1
-            self.query_one("#narrative", Markdown).update(f"## {step.title}\n\n{step.narrative}")
-        self._draw(step)
+        """Draw the step the record says is current, and the next one before it runs."""
+        step = record.steps.get(record.current) if record.current is not None else None
+        upcoming = record.upcoming
+        if step is not None and (step.ok is None or (upcoming and upcoming.index <= step.index)):
+            upcoming = None  # while a step runs, only it is on screen
+        key = (step.index if step else None, step.ok if step else None, upcoming)
+        if key != self._drawn:
+            self._drawn = key
+            self.notes_index = (step.index + 1) if step else 0
+            self.query_one("#narrative", Markdown).update(self._story(record, step, upcoming))
+        asking = prompt(self.lesson, record, step, upcoming)
+        self.query_one("#prompt", Static).update(asking)
+        self.query_one("#prompt", Static).display = bool(asking.plain)
         self.query_one(ProgressBar).update(progress=record.passed_through())
+        if step is None:
+            if upcoming is not None and upcoming.question:
+                self.set_status(f"Step 1: answer 1-{len(upcoming.answers)} to run it.", "bold")
+            return
+        self._draw(step)
         total = len(self.lesson.steps)
         number = f"Step {step.index + 1} of {total}"
         if step.ok is None:
-            self.set_status(f"{number}: {step.title} — running…", "bold")
+            turn = " — your turn" if step.waiting else " — running…"
+            self.set_status(f"{number}: {step.title}{turn}", "bold")
         elif step.ok and step.index == total - 1:
             self.query_one(ProgressBar).update(progress=total)
             self.set_status("Lesson complete: every check passed. q: quit", "bold green")
         elif step.ok:
             more = "n: next step" if step.index + 1 < total else "done"
+            if upcoming is not None and upcoming.question and upcoming.index not in record.locked:
+                more = f"answer 1-{len(upcoming.answers)} to run the next step"
             self.set_status(f"{number} passed in {step.duration:.1f} s. {more}", "green")
         else:
             self.set_status(
@@ -78,9 +94,28 @@ class LessonPanel(Vertical):
                 "bold red",
             )
 
+    def _story(
+        self, record: LessonRecord, step: StepRecord | None, upcoming: ev.StepPreviewed | None
+    ) -> str:
+        """The narrative: a step's explanation only once it has run; before that, its preview."""
+        parts = [] if step is not None else [self.lesson.summary]
+        if step is not None:
+            parts.append(f"## {step.title}")
+            lesson_step = self.lesson.steps[step.index]
+            if step.ok is None:
+                parts.append(lesson_step.preview or "")
+                parts.append("*What happened, and why, appears here once the step has run.*")
+            else:
+                parts.append(step.narrative)
+        if upcoming is not None:
+            parts.append(f"### Next: step {upcoming.index + 1}, {upcoming.title}")
+            parts.append(upcoming.preview)
+            parts += [f"`{command}`" for command in upcoming.commands]
+        return "\n\n".join(p for p in parts if p)
+
     def previous_notes(self) -> None:
-        """Show an earlier step's narrative again."""
-        if self._step is None:
+        """Show an earlier step's narrative again (only steps that have run)."""
+        if self._drawn[0] is None:
             return
         self.notes_index = max(0, self.notes_index - 1)
         step = self.lesson.steps[self.notes_index]
@@ -113,3 +148,64 @@ class LessonPanel(Vertical):
                 + Text(f" — {result.observation}", "dim" if not result.final else "")
             )
         self.query_one("#checks", Static).update(Text("\n").join(lines))
+
+
+def prompt(
+    lesson: Lesson,
+    record: LessonRecord,
+    step: StepRecord | None,
+    upcoming: ev.StepPreviewed | None,
+) -> Text:
+    """What asks for the learner, first: the next question or their turn to act; then the
+    reveal of the step that has just run."""
+    lines: list[Text] = []
+    if step is not None and step.waiting is not None:
+        lines.append(Text(step.waiting.instruction, "bold reverse"))
+        for way in step.waiting.commands:
+            lines.append(Text("  " if way.startswith("ctrl+p") else "  $ ", "dim") + Text(way))
+        lines.append(Text("  s: natslab does it for you", "dim"))
+        if step.hint:
+            lines.append(Text(step.hint, "yellow"))
+    if upcoming is not None and upcoming.question:
+        lines.append(
+            Text(f"Predict (step {upcoming.index + 1}): ", "bold cyan")
+            + Text(upcoming.question, "bold")
+        )
+        locked = record.locked.get(upcoming.index)
+        for number, answer in enumerate(upcoming.answers, 1):
+            mark = "▶ " if locked == number - 1 else "  "
+            lines.append(Text(f"{mark}{number}. ", "bold") + Text(answer))
+        if locked is None:
+            lines.append(
+                Text(
+                    f"Press 1-{len(upcoming.answers)}: your answer locks and the step runs.", "dim"
+                )
+            )
+    if upcoming is not None and upcoming.hands_on:
+        lines.append(Text("Hands-on: ", "bold magenta") + Text(f"you will {upcoming.hands_on}."))
+    if step is not None and step.prediction is not None:
+        asking = upcoming is not None and bool(upcoming.question)
+        lines += reveal(step.prediction, with_question=not asking)
+    elif step is not None and step.index in record.locked:
+        predict = lesson.steps[step.index].predict
+        choice = record.locked[step.index]
+        said = f"{choice + 1}. {predict.answers[choice].text}" if predict else str(choice + 1)
+        lines.append(Text("Your prediction is locked: ", "dim") + Text(said, "bold"))
+    return Text("\n").join(lines)
+
+
+def reveal(p: ev.PredictionJudged, with_question: bool = True) -> list[Text]:
+    """The learner's answer beside what this run measured, and the verdict."""
+    right = ", ".join(f"{i + 1}. {p.answers[i]}" for i in p.right) or "none of the answers"
+    lines = [Text("You predicted: ", "bold cyan") + Text(p.question)] if with_question else []
+    said = f"{p.answer + 1}. {p.answers[p.answer]}" if p.answer is not None else ""
+    measured = Text("  this run measured ") + Text(p.measured, "bold")
+    if p.matched is None:
+        lines.append(measured + Text(f", so the answer was {right}", "cyan"))
+    elif p.matched:
+        lines.append(Text(f"{PASSED} right: you said {said}", "bold green"))
+        lines.append(measured)
+    else:
+        lines.append(Text(f"{FAILED} you said {said}", "bold red"))
+        lines.append(measured + Text(f": the run says {right}", "bold"))
+    return lines

@@ -1,0 +1,142 @@
+"""Judgements: what a prediction's question measures in the run, and which answer that makes
+right. Each kind reads LabState the way the checks do; none holds an answer of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from natslab.lessons import model as m
+from natslab.lessons.checks import select
+from natslab.lessons.port import CheckContext
+from natslab.state import ClientState
+from natslab.words import counted
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What the run showed: `value` (a number, a server, or "never"), in words, and whether
+    it is final (a loss is not final until every subscriber has had a message since)."""
+
+    value: float | str
+    text: str
+    final: bool = True
+
+
+def _waiting(text: str, value: float | str = m.NEVER) -> Measured:
+    return Measured(value, text, final=False)
+
+
+Measure = Callable[[Any, CheckContext, float], Measured]
+_REGISTRY: dict[type, Measure] = {}
+
+
+def judgement(kind: type) -> Callable[[Measure], Measure]:
+    def register(measure: Measure) -> Measure:
+        _REGISTRY[kind] = measure
+        return measure
+
+    return register
+
+
+def registered() -> set[type]:
+    return set(_REGISTRY)
+
+
+def measure(judge: m.Judgement, ctx: CheckContext, now: float) -> Measured:
+    return _REGISTRY[type(judge)](judge, ctx, now)
+
+
+def right_answers(prediction: m.Prediction, value: float | str) -> tuple[int, ...]:
+    """The (0-based) answers the measured value makes right: one, or none when no answer
+    covers it (the lesson's ranges leave a gap)."""
+    return tuple(i for i, answer in enumerate(prediction.answers) if answer.matches(value))
+
+
+def seconds(value: float) -> str:
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.1f} s"
+
+
+@judgement(m.JudgeClientServer)
+def _client_server(j: m.JudgeClientServer, ctx: CheckContext, now: float) -> Measured:
+    view = ctx.state.clients.get(j.client)
+    if view is None:
+        return _waiting(f"{j.client} has not started", m.NO_SERVER)
+    if view.state == ClientState.CONNECTED and view.server:
+        came = f", from {view.previous_server}" if view.previous_server else ""
+        return Measured(view.server, f"{j.client} is on {view.server}{came}")
+    return _waiting(f"{j.client} is {view.state}", m.NO_SERVER)
+
+
+@judgement(m.JudgeClientsOn)
+def _clients_on(j: m.JudgeClientsOn, ctx: CheckContext, now: float) -> Measured:
+    views = select(ctx.state, j.clients)
+    on = sum(v.server == j.server for v in views if v.state == ClientState.CONNECTED)
+    text = f"{on} of {counted(len(views), 'client')} on {j.server}"
+    away = [v for v in views if v.state != ClientState.CONNECTED]
+    if away or not views:
+        return _waiting(f"{text}; {len(away)} not connected", on)
+    others: dict[str, int] = {}
+    for v in views:
+        if v.server != j.server and v.server:
+            others[v.server] = others.get(v.server, 0) + 1
+    rest = ", ".join(f"{n} on {s}" for s, n in sorted(others.items()))
+    return Measured(on, text + (f" ({rest})" if rest else ""))
+
+
+@judgement(m.JudgeGossipDelay)
+def _gossip_delay(j: m.JudgeGossipDelay, ctx: CheckContext, now: float) -> Measured:
+    server = ctx.state.servers.get(j.server)
+    views = [v for v in select(ctx.state, j.clients) if v.connected_at is not None]
+    if server is None or server.started_at is None or not views:
+        return _waiting(f"{j.server} has not started, or no client matches {j.clients!r}")
+    learned = [v.learned_at(j.server) for v in views]
+    if any(at is None for at in learned):
+        missing = sum(at is None for at in learned)
+        return _waiting(f"{counted(missing, 'client')} still do not know {j.server}")
+    delay = max(max(at for at in learned if at is not None) - server.started_at, 0.0)
+    return Measured(delay, f"{seconds(delay)} after {j.server} started")
+
+
+@judgement(m.JudgeMostLost)
+def _most_lost(j: m.JudgeMostLost, ctx: CheckContext, now: float) -> Measured:
+    views = select(ctx.state, j.clients, "subscriber")
+    if not views:
+        return _waiting(f"no subscriber matches {j.clients!r}", 0)
+    worst = max(views, key=lambda v: v.lost)
+    text = f"at most {counted(worst.lost, 'message')} ({worst.name})"
+    if not all(v.settled for v in views):  # a loss shows only at the next message
+        return _waiting(f"{text}, so far", worst.lost)
+    return Measured(worst.lost, text)
+
+
+@judgement(m.JudgeLongestGap)
+def _longest_gap(j: m.JudgeLongestGap, ctx: CheckContext, now: float) -> Measured:
+    views = select(ctx.state, j.clients)
+    moved = [
+        v for v in views if v.last_gap_ms is not None and (v.moved_at or 0.0) >= ctx.step_started_at
+    ]
+    if not moved or any(v.state != ClientState.CONNECTED for v in views):
+        return _waiting(f"{counted(len(moved), 'client')} moved so far", 0.0)
+    worst = max(moved, key=lambda v: v.last_gap_ms or 0.0)
+    gap = (worst.last_gap_ms or 0.0) / 1000
+    return Measured(gap, f"{seconds(gap)} ({worst.name}, of {counted(len(moved), 'move')})")
+
+
+@judgement(m.JudgeDrainTime)
+def _drain_time(j: m.JudgeDrainTime, ctx: CheckContext, now: float) -> Measured:
+    state = ctx.state
+    view = state.servers.get(j.server)
+    start = view.lame_duck_at if view is not None else None
+    if start is None:
+        return _waiting(f"{j.server} has not entered lame duck mode")
+    if state.not_yet_left(j.server):
+        return _waiting(f"{len(state.not_yet_left(j.server))} clients still on {j.server}")
+    moves = [
+        v.moved_at
+        for v in state.lab_clients()
+        if v.previous_server == j.server and v.moved_at is not None and v.moved_at >= start
+    ]
+    took = max(moves) - start if moves else 0.0
+    return Measured(took, f"{seconds(took)} from lame duck to the last client leaving")
