@@ -21,8 +21,9 @@ from typing import Any
 
 from natslab.clients import events as cev
 from natslab.cluster import events as sev
+from natslab.cluster.jetstream import JetStreamView, cluster_view
 from natslab.cluster.logformat import exit_reason
-from natslab.cluster.snapshot import Connection, ServerStatus
+from natslab.cluster.snapshot import Connection, JetStreamStatus, ServerStatus
 
 TIMELINE_LENGTH = 500
 
@@ -67,6 +68,7 @@ class ServerView:
     trapped_signal: str = ""  # the last signal this process logged that it trapped
     stopped_from_outside: str = ""  # how a stop natslab did not ask for came, e.g. "interrupt"
     connections: tuple[Connection, ...] = ()
+    jetstream: JetStreamStatus | None = None  # the latest /jsz, for servers with JetStream
     healthy: bool = False
     cpu_percent: float | None = None
     rss_bytes: int | None = None
@@ -123,6 +125,12 @@ class ClientView:
     placed_at: float | None = None  # when it last connected or reconnected
     last_tenure: float | None = None  # how long it had been on the server it last lost
     loss_history: list[tuple[float, int]] = field(default_factory=list)  # (at, lost so far)
+    # A JetStream ledger publisher: acknowledged and failed publishes, and its ack gaps.
+    acked: int = 0
+    publish_failures: int = 0
+    last_ack_at: float | None = None
+    publish_gaps: list[tuple[float, float, int]] = field(default_factory=list)  # start, end, failed
+    verified: cev.LedgerVerified | None = None
 
     def lost_between(self, start: float, end: float | None = None) -> int:
         """Messages this subscriber found missing between two moments."""
@@ -237,6 +245,13 @@ class LabState:
         view = self.clients[client]
         return {s for s in view.known_servers() if s in self.servers and not self.servers[s].up}
 
+    @property
+    def jetstream(self) -> JetStreamView:
+        """Meta leader and streams, from the running servers' latest /jsz."""
+        return cluster_view(
+            {n: v.jetstream for n, v in self.servers.items() if v.up and v.jetstream is not None}
+        )
+
     def lab_clients(self) -> list[ClientView]:
         return [c for c in self.clients.values() if not c.external]
 
@@ -313,6 +328,7 @@ class LabState:
         view.state = ServerState.STOPPED if stopped else ServerState.CRASHED
         view.exit_code, view.stopped_at = e.returncode, e.at
         view.route_peers, view.connections, view.healthy = frozenset(), (), False
+        view.jetstream = None
         view.cpu_percent = view.rss_bytes = None
         for other in self.servers.values():
             other.route_peers = other.route_peers - {e.server}
@@ -339,6 +355,20 @@ class LabState:
     def _on_trapped(self, e: sev.SignalTrapped) -> None:
         self._server(e.server).trapped_signal = e.signal
 
+    def _on_meta_leader(self, e: sev.MetaLeaderChanged) -> None:
+        text = f"JetStream meta leader: {e.server}" if e.server else "no JetStream meta leader"
+        self._note(e.at, "jetstream", text + (f" (was {e.previous})" if e.previous else ""))
+
+    def _on_stream_leader(self, e: sev.StreamLeaderChanged) -> None:
+        text = (
+            f"stream {e.stream} leader: {e.server}" if e.server else f"stream {e.stream}: no leader"
+        )
+        self._note(e.at, "jetstream", text + (f" (was {e.previous})" if e.previous else ""))
+
+    def _on_replica(self, e: sev.ReplicaChanged) -> None:
+        how = "is current again" if e.current else f"is behind by {e.lag}"
+        self._note(e.at, "jetstream", f"{e.stream} replica on {e.server} {how}")
+
     def _on_shutdown(self, e: sev.ShutdownStarted) -> None:
         self._server(e.server).shutting_down_at = e.at
 
@@ -360,6 +390,7 @@ class LabState:
         view.route_peers = status.peer_names
         view.connections = status.connections
         view.healthy = status.healthy
+        view.jetstream = status.jetstream
         view.cpu_percent, view.rss_bytes = status.cpu_percent, status.rss_bytes
         view.cluster_name = status.cluster_name or view.cluster_name
         if view.state == ServerState.STARTING and status.healthy:
@@ -515,6 +546,28 @@ def _outside_stop(trapped: str, returncode: int) -> str:
     return _SIGNAL_NAMES.get(-returncode, "")  # others (SIGSEGV, SIGABRT) are crashes
 
 
+def _on_ledger_counts(state: LabState, e: cev.LedgerCounts) -> None:
+    view = state._client(e.client)
+    view.acked, view.publish_failures, view.last_ack_at = e.acked, e.failed, e.last_ack_at
+
+
+def _on_publish_gap(state: LabState, e: cev.PublishGap) -> None:
+    state._client(e.client).publish_gaps.append((e.start, e.at, e.failed))
+    state._note(
+        e.at, "ledger", f"{e.client}: {e.at - e.start:.2f} s without an ack ({e.failed} failed)"
+    )
+
+
+def _on_verified(state: LabState, e: cev.LedgerVerified) -> None:
+    state._client(e.client).verified = e
+    state._note(
+        e.at,
+        "ledger",
+        f"{e.client} verified: {e.acked} acked, {e.missing} missing from {e.stream}, "
+        f"{e.duplicates} duplicates",
+    )
+
+
 _HANDLERS: dict[type, Callable[[LabState, Any], None]] = {
     sev.ServerStarted: LabState._on_started,
     sev.ServerReady: LabState._on_ready,
@@ -526,6 +579,9 @@ _HANDLERS: dict[type, Callable[[LabState, Any], None]] = {
     sev.RouteClosed: LabState._on_route_closed,
     sev.ShutdownStarted: LabState._on_shutdown,
     sev.SignalTrapped: LabState._on_trapped,
+    sev.MetaLeaderChanged: LabState._on_meta_leader,
+    sev.StreamLeaderChanged: LabState._on_stream_leader,
+    sev.ReplicaChanged: LabState._on_replica,
     sev.LogProblem: LabState._on_problem,
     sev.ServerPolled: LabState._on_polled,
     cev.ClientStarting: LabState._on_client_starting,
@@ -537,4 +593,7 @@ _HANDLERS: dict[type, Callable[[LabState, Any], None]] = {
     cev.ClientClosed: LabState._on_client_closed,
     cev.ClientError: LabState._on_client_error,
     cev.MessageCounts: LabState._on_counts,
+    cev.LedgerCounts: _on_ledger_counts,
+    cev.PublishGap: _on_publish_gap,
+    cev.LedgerVerified: _on_verified,
 }

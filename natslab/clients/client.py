@@ -167,7 +167,7 @@ class LabClient:
         reason = "stopped by the lab" if self._closing else "gave up reconnecting"
         self._emit(ev.ClientClosed(client=self.name, reason=reason))
 
-    def counts(self) -> ev.MessageCounts | None:
+    def counts(self) -> ev.ClientEvent | None:
         """Current totals, for clients that count messages."""
         return None
 

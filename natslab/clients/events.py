@@ -93,3 +93,37 @@ class MessageCounts(ClientEvent):
     lost: int = 0
     published: int = 0
     since_reconnect: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LedgerCounts(ClientEvent):
+    """A ledger publisher's totals: messages the stream acknowledged, publishes that failed."""
+
+    acked: int = 0
+    failed: int = 0
+    last_ack_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PublishGap(ClientEvent):
+    """A stretch without an acknowledged publish, from `start` to `at`; `failed` publishes
+    were refused or timed out within it."""
+
+    start: float
+    failed: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LedgerVerified(ClientEvent):
+    """The stream read back against the ledger: acknowledged messages it lacks (must be 0),
+    duplicates, the longest stretch without an ack, failed publishes, redeliveries."""
+
+    stream: str
+    acked: int
+    stored: int
+    missing: int
+    missing_ids: tuple[str, ...]
+    duplicates: int
+    longest_gap_ms: float
+    failed: int
+    redeliveries: int

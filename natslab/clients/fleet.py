@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 from collections.abc import Iterable, Sequence
 
 from natslab.bus import EventBus
 from natslab.clients.client import ClientOptions, LabClient, Publisher, Subscriber
+from natslab.clients.ledger import LedgerPublisher, LedgerReader
 from natslab.errors import ClientSetupError
 
 COUNTS_INTERVAL = 0.25
@@ -68,6 +70,21 @@ class Fleet:
         await self._start([publisher])
         return publisher
 
+    async def start_ledger(
+        self,
+        seeds: Sequence[str],
+        stream: str,
+        subject: str,
+        rate: float = 200.0,
+        name: str = "ledger",
+    ) -> tuple[LedgerPublisher, LedgerReader]:
+        """A ledger publisher `name` and its durable reader `name`-reader."""
+        emit = self.bus.emit
+        publisher = LedgerPublisher(name, seeds, emit, subject=subject, rate=rate)
+        reader = LedgerReader(f"{name}-reader", seeds, emit, stream=stream, subject=subject)
+        await self._start([publisher, reader])
+        return publisher, reader
+
     def publishers(self) -> list[Publisher]:
         return [c for c in self.clients.values() if isinstance(c, Publisher)]
 
@@ -93,7 +110,9 @@ class Fleet:
             counts = client.counts()
             if counts is None:
                 continue
-            key = (counts.received, counts.lost, counts.published, counts.since_reconnect)
+            key = tuple(
+                getattr(counts, f.name) for f in dataclasses.fields(counts) if f.name != "at"
+            )
             if self._sent_counts.get(client.name) != key:
                 self._sent_counts[client.name] = key
                 self.bus.emit(counts)

@@ -144,3 +144,30 @@ class SignalTrapped(LogEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LogProblem(LogEvent):
     """A warning or error line that no more specific event describes."""
+
+
+# --- JetStream, from successive /jsz polls (lab/jetstream_watch.py) --------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetaLeaderChanged(ClusterEvent):
+    """The JetStream meta leader changed; `server` is the new one ("" while none leads)."""
+
+    previous: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StreamLeaderChanged(ClusterEvent):
+    """A stream's leader changed; `server` is the new one ("" while none leads)."""
+
+    stream: str
+    previous: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplicaChanged(ClusterEvent):
+    """A stream replica (`server`) fell behind its leader, or caught up."""
+
+    stream: str
+    current: bool
+    lag: int

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import psutil
 
-from natslab.cluster.snapshot import ServerStatus, connections, route_peers
+from natslab.cluster.snapshot import ServerStatus, connections, jetstream, route_peers
 
 
 class Monitor:
@@ -30,14 +30,18 @@ class Monitor:
             return False
         return response.status_code == 200
 
-    async def poll(self, server: str, base_url: str, pid: int | None) -> ServerStatus:
-        """One snapshot; a server that does not answer is reported down with the reason."""
+    async def poll(
+        self, server: str, base_url: str, pid: int | None, js: bool = False
+    ) -> ServerStatus:
+        """One snapshot; a server that does not answer is reported down with the reason.
+        With `js`, /jsz too (its plain /healthz then also waits for streams to be current)."""
         try:
-            varz, routez, connz, healthy = await asyncio.gather(
+            varz, routez, connz, healthy, jsz = await asyncio.gather(
                 self._json(f"{base_url}/varz"),
                 self._json(f"{base_url}/routez"),
                 self._json(f"{base_url}/connz?limit=1024"),
                 self.healthz(base_url),
+                self._json(f"{base_url}/jsz?streams=true") if js else _nothing(),
             )
         except (httpx.HTTPError, ValueError) as exc:
             return ServerStatus(server=server, up=False, error=str(exc) or type(exc).__name__)
@@ -53,6 +57,7 @@ class Monitor:
             healthy=healthy,
             cpu_percent=cpu,
             rss_bytes=rss,
+            jetstream=jetstream(jsz) if js else None,
         )
 
     async def _json(self, url: str) -> dict[str, Any]:
@@ -74,3 +79,7 @@ class Monitor:
             with contextlib.suppress(KeyError):
                 del self._procs[pid]
             return None, None
+
+
+async def _nothing() -> dict[str, Any]:
+    return {}

@@ -32,6 +32,36 @@ class Connection:
 
 
 @dataclass(frozen=True)
+class ReplicaStatus:
+    """A Raft peer as a leader reports it: current, or `lag` operations behind."""
+
+    name: str
+    current: bool
+    lag: int = 0
+    offline: bool = False
+
+
+@dataclass(frozen=True)
+class StreamStatus:
+    """One stream as one server's /jsz shows it; only its leader's view of replicas counts."""
+
+    name: str
+    leader: str
+    replicas: tuple[ReplicaStatus, ...] = ()
+    messages: int = 0
+    last_seq: int = 0
+
+
+@dataclass(frozen=True)
+class JetStreamStatus:
+    """/jsz of one server: the meta leader it sees, the meta peers, and its streams."""
+
+    meta_leader: str = ""
+    meta_replicas: tuple[ReplicaStatus, ...] = ()
+    streams: tuple[StreamStatus, ...] = ()
+
+
+@dataclass(frozen=True)
 class ServerStatus:
     """What the monitoring endpoints and psutil said about one server at one moment."""
 
@@ -47,6 +77,7 @@ class ServerStatus:
     cpu_percent: float | None = None
     rss_bytes: int | None = None
     error: str = ""
+    jetstream: JetStreamStatus | None = None  # only for servers started with JetStream
 
     @property
     def peer_names(self) -> frozenset[str]:
@@ -79,4 +110,37 @@ def connections(connz: dict[str, Any]) -> tuple[Connection, ...]:
             version=c.get("version", ""),
         )
         for c in connz.get("connections") or []
+    )
+
+
+def _replicas(items: list[dict[str, Any]] | None) -> tuple[ReplicaStatus, ...]:
+    return tuple(
+        ReplicaStatus(
+            name=r.get("name", ""),
+            current=bool(r.get("current")),
+            lag=int(r.get("lag") or 0),
+            offline=bool(r.get("offline")),
+        )
+        for r in items or []
+    )
+
+
+def jetstream(jsz: dict[str, Any]) -> JetStreamStatus:
+    """/jsz?streams=true: nats-server's monitor.go JSInfo, MetaClusterInfo and StreamDetail."""
+    meta = jsz.get("meta_cluster") or {}
+    streams = [
+        StreamStatus(
+            name=detail.get("name", ""),
+            leader=(detail.get("cluster") or {}).get("leader", ""),
+            replicas=_replicas((detail.get("cluster") or {}).get("replicas")),
+            messages=int((detail.get("state") or {}).get("messages", 0)),
+            last_seq=int((detail.get("state") or {}).get("last_seq", 0)),
+        )
+        for account in jsz.get("account_details") or []
+        for detail in account.get("stream_detail") or []
+    ]
+    return JetStreamStatus(
+        meta_leader=meta.get("leader", ""),
+        meta_replicas=_replicas(meta.get("replicas")),
+        streams=tuple(sorted(streams, key=lambda s: s.name)),
     )

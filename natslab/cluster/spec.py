@@ -28,6 +28,7 @@ class ServerSpec:
     config_fragment: str | None = None
     bind: str | None = LOOPBACK
     cluster_name: str | None = None
+    jetstream: bool = False  # its config fragment enables JetStream (see cluster/jetstream.py)
     labels: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property

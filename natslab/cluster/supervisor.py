@@ -216,7 +216,8 @@ class Supervisor:
         proc = self.process(name)
         if not proc.running:
             return ServerStatus(server=name, up=False, error="not running")
-        return await self.monitor.poll(name, self.specs[name].monitor_url, proc.pid)
+        spec = self.specs[name]
+        return await self.monitor.poll(name, spec.monitor_url, proc.pid, js=spec.jetstream)
 
     async def statuses(self, names: Iterable[str] | None = None) -> dict[str, ServerStatus]:
         names = list(names if names is not None else self.processes)

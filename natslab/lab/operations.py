@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic.dataclasses import dataclass as validated
 
 from natslab.clients.client import ClientOptions
@@ -69,6 +69,14 @@ class StartServer:
     config: str | None = None
     binary: Literal["default", "upgrade"] = "default"
     timeout: float = Field(default=15, gt=0, le=120)
+    # JetStream with its store in the run directory; a clustered one needs a cluster name.
+    jetstream: bool = False
+
+    @model_validator(mode="after")
+    def _clustered_jetstream_is_named(self) -> StartServer:
+        if self.jetstream and self.routes and not self.cluster_name:
+            raise ValueError("a JetStream server with routes needs a cluster_name")
+        return self
 
     @field_validator("log_flags")
     @classmethod
@@ -179,6 +187,53 @@ class ToggleClientSwitch:
     switch: ClientSwitch
 
 
+StreamName = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_-]*$", max_length=32)]
+
+
+@validated(frozen=True, kw_only=True, config=_STRICT)
+class CreateStream:
+    """Create a JetStream stream (through `server`), or find it already there."""
+
+    type: Literal["create_stream"] = "create_stream"
+    name: StreamName = "LEDGER"
+    subjects: tuple[str, ...] = ("ledger.>",)
+    replicas: int = Field(default=3, ge=1, le=5)
+    storage: Literal["file", "memory"] = "file"
+    server: ServerName
+
+
+@validated(frozen=True, kw_only=True, config=_STRICT)
+class StartLedger:
+    """A ledger publisher that records every acknowledged message, and its durable reader."""
+
+    type: Literal["start_ledger"] = "start_ledger"
+    name: str = Field(default="ledger", pattern=r"^[a-z][a-z0-9-]*$")
+    stream: StreamName = "LEDGER"
+    subject: str = "ledger.entries"
+    seeds: tuple[ServerName, ...] = Field(min_length=1)
+    rate: float = Field(default=200, gt=0, le=2000)
+
+
+@validated(frozen=True, kw_only=True, config=_STRICT)
+class VerifyLedger:
+    """Read the stream back and hold it against every message the ledger saw acknowledged."""
+
+    type: Literal["verify_ledger"] = "verify_ledger"
+    name: str = "ledger"
+    stream: StreamName = "LEDGER"
+
+
+@validated(frozen=True, kw_only=True, config=_STRICT)
+class MoveLeader:
+    """Ask a stream's leader (or, with no stream, the meta leader) to step down, to `to` if
+    given: the server API, through `server` (the meta leader's needs the system account)."""
+
+    type: Literal["move_leader"] = "move_leader"
+    stream: StreamName | None = None
+    to: ServerName | None = None
+    server: ServerName
+
+
 # What a lesson file may ask for; the palette has every one of these and the switches too.
 LessonOperation = (
     StartServer
@@ -192,6 +247,10 @@ LessonOperation = (
     | StopPublisher
     | WaitHealthz
     | Pause
+    | CreateStream
+    | StartLedger
+    | VerifyLedger
+    | MoveLeader
 )
 Operation = LessonOperation | ToggleClientSwitch
 

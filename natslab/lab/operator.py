@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from natslab.clients.client import SEQ_SUBJECT_PREFIX
 from natslab.clients.fleet import Fleet
 from natslab.clock import wait_until
+from natslab.cluster import jetstream
 from natslab.cluster.ports import SERVER_NAMES
 from natslab.cluster.spec import ServerSpec, walkthrough_spec
 from natslab.cluster.supervisor import Supervisor
@@ -18,20 +19,24 @@ from natslab.errors import ClientSetupError, ServerStateError, TimedOutError
 from natslab.lab.operations import (
     CLIENT_SWITCHES,
     ClientSettings,
+    CreateStream,
     Done,
     KillServer,
     LameDuck,
+    MoveLeader,
     Operation,
     PaletteEntry,
     Pause,
     RestartServer,
     StartClients,
+    StartLedger,
     StartPublisher,
     StartServer,
     StopClients,
     StopPublisher,
     StopServer,
     ToggleClientSwitch,
+    VerifyLedger,
     WaitHealthz,
 )
 from natslab.lab.settings import RunSettings
@@ -44,7 +49,9 @@ _Perform = Callable[[Any, "Operator"], Awaitable[Done]]
 _PERFORMERS: dict[type, _Perform] = {}
 
 
-def _performs(kind: type[Op]) -> Callable[[Callable[[Op, Operator], Awaitable[Done]]], _Perform]:
+def performs(kind: type[Op]) -> Callable[[Callable[[Op, Operator], Awaitable[Done]]], _Perform]:
+    """Register the performer of one operation kind (lab/jetstream_ops.py adds its own)."""
+
     def register(perform: Callable[[Op, Operator], Awaitable[Done]]) -> _Perform:
         _PERFORMERS[kind] = perform
         return perform
@@ -99,21 +106,42 @@ class Operator:
                 return f"curl {self._monitor_url(op.server)}/healthz"
             case ToggleClientSwitch():
                 return CLIENT_SWITCHES[op.switch]
+            case CreateStream():
+                subjects = ",".join(op.subjects)
+                return (
+                    f'nats stream add {op.name} --subjects "{subjects}" --replicas {op.replicas} '
+                    f"--storage {op.storage} --defaults"
+                )
+            case StartLedger():
+                sleep, body = f"{1000 / op.rate:g}ms", "'{{.Count}}'"
+                return f"nats pub --jetstream {op.subject} --count 1000000 --sleep {sleep} {body}"
+            case VerifyLedger():
+                return f"nats stream info {op.stream}"
+            case MoveLeader():
+                if op.stream:
+                    return f"nats stream cluster step-down {op.stream}"
+                return "nats server cluster step-down --user sys --password sys"
         return ""
 
     # --- what the operations share -----------------------------------------------------
 
     def spec_for(self, op: StartServer) -> ServerSpec:
         binary = self.settings.upgrade_binary if op.binary == "upgrade" else None
+        config = op.config
+        if op.jetstream:
+            # Each server keeps its own store in the run directory, across restarts.
+            store = self.supervisor.run.path / "jetstream" / op.server
+            config = jetstream.config_fragment(store) + (op.config or "")
         return walkthrough_spec(
             op.server,
             self.settings.offset,
             route_to=op.routes,
             expose=self.settings.expose,
             log_flags=op.log_flags,
-            config_fragment=op.config,
+            config_fragment=config,
             cluster_name=op.cluster_name,
             binary=binary,
+            jetstream=op.jetstream,
         )
 
     def client_url(self, server: str, host: str | None = None) -> str:
@@ -181,7 +209,7 @@ class Operator:
 # --- one performer per operation ---------------------------------------------------------
 
 
-@_performs(StartServer)
+@performs(StartServer)
 async def _start_server(op: StartServer, lab: Operator) -> Done:
     spec = lab.spec_for(op)
     proc = await lab.supervisor.start(spec, timeout=op.timeout)
@@ -193,7 +221,7 @@ async def _start_server(op: StartServer, lab: Operator) -> Done:
     )
 
 
-@_performs(StopServer)
+@performs(StopServer)
 async def _stop_server(op: StopServer, lab: Operator) -> Done:
     command = lab.by_hand(op)
     code = await lab.supervisor.stop(op.server, timeout=op.timeout)
@@ -201,21 +229,21 @@ async def _stop_server(op: StopServer, lab: Operator) -> Done:
     return Done(f"stopped {op.server} {how}; exit code {code}", command=command)
 
 
-@_performs(KillServer)
+@performs(KillServer)
 async def _kill_server(op: KillServer, lab: Operator) -> Done:
     command = lab.by_hand(op)
     await lab.supervisor.kill(op.server)
     return Done(f"killed {op.server} with SIGKILL", command=command)
 
 
-@_performs(LameDuck)
+@performs(LameDuck)
 async def _lame_duck(op: LameDuck, lab: Operator) -> Done:
     command = lab.by_hand(op)
     lab.supervisor.lame_duck(op.server)
     return Done(f"sent SIGUSR2 to {op.server}: lame duck mode", command=command)
 
 
-@_performs(RestartServer)
+@performs(RestartServer)
 async def _restart_server(op: RestartServer, lab: Operator) -> Done:
     supervisor = lab.supervisor
     binary = lab.settings.upgrade_binary if op.binary == "upgrade" else None
@@ -236,7 +264,7 @@ async def _restart_server(op: RestartServer, lab: Operator) -> Done:
     )
 
 
-@_performs(StartClients)
+@performs(StartClients)
 async def _start_clients(op: StartClients, lab: Operator) -> Done:
     seeds = [lab.client_url(s, op.host) for s in op.seeds]
     subs = await lab.fleet.start_subscribers(
@@ -246,7 +274,7 @@ async def _start_clients(op: StartClients, lab: Operator) -> Done:
     return Done(f"started {counted(len(subs), 'subscriber')} ({names})", command=lab.by_hand(op))
 
 
-@_performs(StopClients)
+@performs(StopClients)
 async def _stop_clients(op: StopClients, lab: Operator) -> Done:
     fleet = lab.fleet
     names = [n for n in fleet.clients if op.prefix is None or n.startswith(f"{op.prefix}-")]
@@ -254,7 +282,7 @@ async def _stop_clients(op: StopClients, lab: Operator) -> Done:
     return Done(f"stopped {counted(len(names), 'client')}")
 
 
-@_performs(StartPublisher)
+@performs(StartPublisher)
 async def _start_publisher(op: StartPublisher, lab: Operator) -> Done:
     seeds = [lab.client_url(s) for s in op.seeds]
     pub = await lab.fleet.start_publisher(seeds, op.rate, op.options.client_options(), op.name)
@@ -265,7 +293,7 @@ async def _start_publisher(op: StartPublisher, lab: Operator) -> Done:
     )
 
 
-@_performs(StopPublisher)
+@performs(StopPublisher)
 async def _stop_publisher(op: StopPublisher, lab: Operator) -> Done:
     publisher = next((p for p in lab.fleet.publishers() if p.name == op.name), None)
     if publisher is None:
@@ -275,7 +303,7 @@ async def _stop_publisher(op: StopPublisher, lab: Operator) -> Done:
     return Done(f"{op.name} stopped publishing after {publisher.published} messages")
 
 
-@_performs(WaitHealthz)
+@performs(WaitHealthz)
 async def _wait_healthz(op: WaitHealthz, lab: Operator) -> Done:
     supervisor = lab.supervisor
     if op.server not in supervisor.specs:
@@ -295,16 +323,20 @@ async def _wait_healthz(op: WaitHealthz, lab: Operator) -> Done:
     )
 
 
-@_performs(Pause)
+@performs(Pause)
 async def _pause(op: Pause, lab: Operator) -> Done:
     await lab.supervisor.clock.sleep(op.seconds)
     return Done(f"paused {op.seconds:g} s")
 
 
-@_performs(ToggleClientSwitch)
+@performs(ToggleClientSwitch)
 async def _toggle(op: ToggleClientSwitch, lab: Operator) -> Done:
     value = not getattr(lab.palette_clients, op.switch)
     flipped: dict[str, Any] = {op.switch: value}
     lab.palette_clients = dataclasses.replace(lab.palette_clients, **flipped)
     state = "on" if value else "off"
     return Done(f"{op.switch} is {state} for new clients", command=lab.by_hand(op))
+
+
+# The JetStream performers live in their own module; importing it registers them.
+from natslab.lab import jetstream_ops  # noqa: E402, F401

@@ -18,6 +18,7 @@ from natslab.cluster.ports import ServerPorts, ports_for
 from natslab.cluster.rundir import RunDir
 from natslab.cluster.supervisor import Supervisor
 from natslab.cluster.versions import find
+from natslab.lab.jetstream_watch import JetStreamWatch
 from natslab.lab.logs import LogStore
 from natslab.lab.operations import Done, Operation
 from natslab.lab.operator import Operator
@@ -44,6 +45,7 @@ class LabSession:
         self.bus = EventBus()
         self.state = LabState()
         self.bus.subscribe(self.state.apply)
+        self.bus.subscribe(JetStreamWatch(self.state, self.bus))  # after LabState: it reads it
         self.logs = LogStore()
         self.bus.subscribe(self.logs)
         self.recorder = EventRecorder(run.path)

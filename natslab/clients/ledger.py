@@ -1,0 +1,192 @@
+"""The ledger: a JetStream publisher that records every acknowledged message, a durable
+consumer that acknowledges what it reads, and a verification that reads the stream back."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Sequence
+
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from natslab.clients import events as ev
+from natslab.clients.client import ClientOptions, Emit, LabClient
+from natslab.errors import ClientSetupError
+
+PUBLISH_TIMEOUT = 1.0  # seconds to wait for a stream's ack before counting a failure
+GAP_REPORTED = 0.1  # stretches without an ack at least this long become PublishGap events
+MSG_ID = "Nats-Msg-Id"
+
+
+class LedgerPublisher(LabClient):
+    """Publishes numbered messages at a steady rate, each with a `Nats-Msg-Id`, and waits for
+    the stream's ack. A failed publish is retried with the same id, as a careful application
+    would, so the stream's duplicate window can tell a retry from a new message."""
+
+    kind = "ledger"
+
+    def __init__(
+        self,
+        name: str,
+        seeds: Sequence[str],
+        emit: Emit,
+        options: ClientOptions | None = None,
+        subject: str = "ledger.entries",
+        rate: float = 200.0,
+    ) -> None:
+        super().__init__(name, seeds, emit, options)
+        if rate <= 0:
+            raise ClientSetupError(f"Ledger {name} needs a rate above 0 msg/s, not {rate:g}.")
+        self.subject, self.rate = subject, rate
+        self.acked: dict[str, int] = {}  # message id -> stream sequence
+        self.failures: Counter[str] = Counter()
+        self.last_ack_at: float | None = None
+        self.longest_gap = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await super().start()
+        self.js = self.nc.jetstream(timeout=PUBLISH_TIMEOUT)
+        self._task = asyncio.create_task(self._publish_steadily(), name=f"ledger {self.name}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await super().stop()
+
+    async def _publish_steadily(self) -> None:
+        loop = asyncio.get_running_loop()
+        number, due, failed_since_ack = 1, loop.time(), 0
+        while True:
+            msg_id = f"{self.name}-{number}"
+            try:
+                ack = await self.js.publish(
+                    self.subject, str(number).encode(), headers={MSG_ID: msg_id}
+                )
+            except Exception as exc:
+                self.failures[type(exc).__name__] += 1
+                failed_since_ack += 1
+                await self._on_error(exc)
+            else:
+                now = time.time()
+                self.acked[msg_id] = ack.seq
+                if self.last_ack_at is not None and now - self.last_ack_at >= GAP_REPORTED:
+                    self.longest_gap = max(self.longest_gap, now - self.last_ack_at)
+                    self._emit(
+                        ev.PublishGap(
+                            client=self.name,
+                            at=now,
+                            start=self.last_ack_at,
+                            failed=failed_since_ack,
+                        )
+                    )
+                self.last_ack_at, failed_since_ack, number = now, 0, number + 1
+            due = max(due + 1.0 / self.rate, loop.time() - 1.0)  # never a burst to catch up
+            await asyncio.sleep(max(0.0, due - loop.time()))
+
+    def counts(self) -> ev.LedgerCounts:
+        return ev.LedgerCounts(
+            client=self.name,
+            acked=len(self.acked),
+            failed=sum(self.failures.values()),
+            last_ack_at=self.last_ack_at,
+        )
+
+    async def verify(self, stream: str, reader: LedgerReader | None) -> ev.LedgerVerified:
+        """Read the whole stream back and hold it against what was acknowledged."""
+        # Every ack received before the stream is asked for its last sequence is of a
+        # message at or below that sequence; later acks are for the next verification.
+        acked = dict(self.acked)
+        info = await self.js.stream_info(stream)
+        last, stored = info.state.last_seq, Counter[str]()
+        if info.state.messages:
+            sub = await self.js.subscribe(
+                self.subject,
+                ordered_consumer=True,
+                config=ConsumerConfig(headers_only=True, deliver_policy=DeliverPolicy.ALL),
+            )
+            try:
+                while True:
+                    msg = await sub.next_msg(timeout=5)
+                    stored[(msg.headers or {}).get(MSG_ID, "")] += 1
+                    if msg.metadata.sequence.stream >= last:
+                        break
+            finally:
+                await sub.unsubscribe()
+        missing = sorted((m for m in acked if m not in stored), key=_number)
+        return ev.LedgerVerified(
+            client=self.name,
+            stream=stream,
+            acked=len(acked),
+            stored=sum(stored.values()),
+            missing=len(missing),
+            missing_ids=tuple(missing[:10]),
+            duplicates=sum(n - 1 for n in stored.values() if n > 1),
+            longest_gap_ms=round(self.longest_gap * 1000, 1),
+            failed=sum(self.failures.values()),
+            redeliveries=reader.redeliveries if reader else 0,
+        )
+
+
+class LedgerReader(LabClient):
+    """A durable pull consumer that acknowledges every message; counts redeliveries."""
+
+    kind = "consumer"
+
+    def __init__(
+        self,
+        name: str,
+        seeds: Sequence[str],
+        emit: Emit,
+        options: ClientOptions | None = None,
+        stream: str = "LEDGER",
+        subject: str = "ledger.entries",
+    ) -> None:
+        super().__init__(name, seeds, emit, options)
+        self.stream, self.subject = stream, subject
+        self.received = self.redeliveries = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await super().start()
+        self._task = asyncio.create_task(self._read(), name=f"ledger reader {self.name}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await super().stop()
+
+    async def _read(self) -> None:
+        js = self.nc.jetstream(timeout=PUBLISH_TIMEOUT)
+        sub = None
+        while True:
+            try:
+                if sub is None:
+                    sub = await js.pull_subscribe(
+                        self.subject, durable=self.name, stream=self.stream
+                    )
+                for msg in await sub.fetch(batch=200, timeout=1):
+                    self.received += 1
+                    if msg.metadata.num_delivered > 1:
+                        self.redeliveries += 1
+                    await msg.ack()
+            except TimeoutError:
+                continue  # nothing new within the second
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                await self._on_error(exc)
+                await asyncio.sleep(0.2)  # while a stream has no leader, do not spin
+
+    def counts(self) -> ev.MessageCounts:
+        return ev.MessageCounts(client=self.name, received=self.received)
+
+
+def _number(msg_id: str) -> int:
+    tail = msg_id.rpartition("-")[2]
+    return int(tail) if tail.isdigit() else 0

@@ -1,0 +1,112 @@
+"""The JetStream operations: create a stream, run and verify the ledger, move a leader."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import nats
+from nats.aio.client import Client
+from nats.js.api import StorageType, StreamConfig
+from nats.js.errors import BadRequestError
+
+from natslab.clients.ledger import LedgerPublisher, LedgerReader
+from natslab.cluster.jetstream import SYSTEM_PASSWORD, SYSTEM_USER
+from natslab.errors import ClientSetupError, ServerStateError
+from natslab.lab.operations import CreateStream, Done, MoveLeader, StartLedger, VerifyLedger
+from natslab.lab.operator import Operator, performs
+
+API_TIMEOUT = 5.0
+
+
+@asynccontextmanager
+async def _connection(url: str, system: bool = False) -> AsyncIterator[Client]:
+    """A short-lived connection for one API call; the system account's user if asked."""
+    creds = {"user": SYSTEM_USER, "password": SYSTEM_PASSWORD} if system else {}
+    try:
+        nc = await nats.connect(url, connect_timeout=2, max_reconnect_attempts=0, **creds)
+    except Exception as exc:
+        raise ServerStateError(f"Cannot reach {url} for the JetStream API: {exc}.") from exc
+    try:
+        yield nc
+    finally:
+        await nc.close()
+
+
+@performs(CreateStream)
+async def _create_stream(op: CreateStream, lab: Operator) -> Done:
+    storage = StorageType.FILE if op.storage == "file" else StorageType.MEMORY
+    config = StreamConfig(
+        name=op.name, subjects=list(op.subjects), num_replicas=op.replicas, storage=storage
+    )
+    async with _connection(lab.client_url(op.server)) as nc:
+        try:
+            info = await nc.jetstream(timeout=API_TIMEOUT).add_stream(config)
+        except BadRequestError as exc:
+            raise ServerStateError(
+                f"Stream {op.name} could not be created: {exc.description}."
+            ) from exc
+        except Exception as exc:
+            raise ServerStateError(f"Stream {op.name} could not be created: {exc}.") from exc
+    leader = info.cluster.leader if info.cluster else op.server
+    return Done(
+        f"stream {op.name}: R{op.replicas} {op.storage}, leader {leader}",
+        command=lab.by_hand(op),
+    )
+
+
+@performs(StartLedger)
+async def _start_ledger(op: StartLedger, lab: Operator) -> Done:
+    seeds = [lab.client_url(s) for s in op.seeds]
+    publisher, reader = await lab.fleet.start_ledger(seeds, op.stream, op.subject, op.rate, op.name)
+    return Done(
+        f"{publisher.name} publishes {op.rate:g} msg/s to {op.stream} and waits for each ack; "
+        f"{reader.name} reads and acknowledges",
+        command=lab.by_hand(op),
+    )
+
+
+@performs(VerifyLedger)
+async def _verify_ledger(op: VerifyLedger, lab: Operator) -> Done:
+    publisher = lab.fleet.clients.get(op.name)
+    if not isinstance(publisher, LedgerPublisher):
+        raise ClientSetupError(f"There is no ledger named {op.name}.")
+    reader = lab.fleet.clients.get(f"{op.name}-reader")
+    try:
+        verdict = await publisher.verify(
+            op.stream, reader if isinstance(reader, LedgerReader) else None
+        )
+    except Exception as exc:
+        raise ServerStateError(f"Stream {op.stream} could not be read back: {exc}.") from exc
+    lab.fleet.bus.emit(verdict)
+    return Done(
+        f"{verdict.acked} acknowledged, {verdict.missing} of them missing from {op.stream}; "
+        f"{verdict.duplicates} duplicates; longest stretch without an ack "
+        f"{verdict.longest_gap_ms:.0f} ms; {verdict.failed} failed publishes; "
+        f"{verdict.redeliveries} redeliveries",
+        command=lab.by_hand(op),
+    )
+
+
+@performs(MoveLeader)
+async def _move_leader(op: MoveLeader, lab: Operator) -> Done:
+    subject = (
+        f"$JS.API.STREAM.LEADER.STEPDOWN.{op.stream}"
+        if op.stream
+        else "$JS.API.META.LEADER.STEPDOWN"
+    )
+    body = json.dumps({"placement": {"preferred": op.to}} if op.to else {}).encode()
+    what = f"stream {op.stream}'s leader" if op.stream else "the meta leader"
+    async with _connection(lab.client_url(op.server), system=op.stream is None) as nc:
+        try:
+            reply = await nc.request(subject, body, timeout=API_TIMEOUT)
+        except Exception as exc:
+            raise ServerStateError(f"Moving {what} failed: {exc}.") from exc
+    answer = json.loads(reply.data or b"{}")
+    error = (answer.get("error") or {}).get("description", "")
+    if error and "already leader" not in error:
+        raise ServerStateError(f"Moving {what} was refused: {error}.")
+    where = f" to {op.to}" if op.to else ""
+    said = f" ({error})" if error else ""
+    return Done(f"asked {what} to step down{where}{said}", command=lab.by_hand(op))

@@ -1,0 +1,115 @@
+"""JetStream on real servers: three servers with an R3 file stream, the ledger publishing and
+reading throughout; a killed leader, moved leaders, and a verification that must catch a
+message deleted behind its back."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+
+import nats
+import pytest
+
+from natslab.clients import events as cev
+from natslab.cluster import events as sev
+from natslab.lab import operations as ops
+from natslab.lab.session import LabSession
+from natslab.lab.settings import RunSettings
+
+
+async def until(condition: Callable[[], object], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def lab(offset: int) -> AsyncIterator[tuple[LabSession, list[object]]]:
+    """A, B, C with JetStream, stream LEDGER (R3, file) and the ledger running on A and B."""
+    session = LabSession.open(settings=RunSettings(offset=offset))
+    seen: list[object] = []
+    session.bus.subscribe(seen.append)
+    session.start_polling(interval=0.2)
+    try:
+        for name in "ABC":
+            await session.perform(
+                ops.StartServer(
+                    server=name, routes=("A", "B", "C"), cluster_name="lab", jetstream=True
+                )
+            )
+        state = session.state
+        await until(lambda: state.jetstream.meta_leader, 30, "a meta leader")
+        await session.perform(ops.CreateStream(server="A"))
+        await session.perform(ops.StartLedger(seeds=("A", "B"), rate=200))
+        await until(lambda: state.clients["ledger"].acked > 50, 10, "the ledger's first acks")
+        yield session, seen
+    finally:
+        await session.close()
+
+
+def stream_leader(session: LabSession) -> str:
+    found = session.state.jetstream.streams.get("LEDGER")
+    return found.leader if found else ""
+
+
+async def test_a_leader_killed_mid_publish_costs_publishes_but_no_acked_message(lab):
+    session, seen = lab
+    state = session.state
+    await session.perform(ops.MoveLeader(stream="LEDGER", to="C", server="A"))
+    await until(lambda: stream_leader(session) == "C", 15, "the stream leader on C")
+    await session.perform(ops.KillServer(server="C"))
+    # The ledger notices: failed publishes, and a stretch without an ack.
+    await until(lambda: any(isinstance(e, cev.PublishGap) and e.failed for e in seen), 30, "a gap")
+    await until(lambda: stream_leader(session) in {"A", "B"}, 30, "a new stream leader")
+    gap = max((e for e in seen if isinstance(e, cev.PublishGap)), key=lambda e: e.at - e.start)
+    assert gap.at - gap.start > 0.2 and gap.failed > 0
+    assert state.clients["ledger"].publish_failures > 0
+    leaders = [e.server for e in seen if isinstance(e, sev.StreamLeaderChanged)]
+    assert "C" in leaders and leaders[-1] in {"A", "B"}
+
+    await session.perform(ops.RestartServer(server="C"))
+    await until(
+        lambda: stream_leader(session) and not state.jetstream.lagging("LEDGER")
+        and len(state.jetstream.streams["LEDGER"].replicas) == 2,
+        60, "every replica current again",
+    )  # fmt: skip
+    done = await session.perform(ops.VerifyLedger())
+    verdict = state.clients["ledger"].verified
+    assert verdict is not None and verdict.acked > 100, done.detail
+    assert verdict.missing == 0 and verdict.duplicates == 0, done.detail
+    assert verdict.stored >= verdict.acked
+    assert verdict.failed > 0 and verdict.longest_gap_ms > 200
+    assert any(isinstance(e, sev.ReplicaChanged) and e.server == "C" for e in seen)
+
+
+async def test_the_verification_catches_a_message_deleted_from_the_stream(lab):
+    """Negative control: a verification that cannot find a loss proves nothing."""
+    session, _ = lab
+    state = session.state
+    await session.perform(ops.VerifyLedger())
+    assert state.clients["ledger"].verified.missing == 0
+    nc = await nats.connect(session.client_url("B"))
+    try:
+        await nc.jetstream().delete_msg("LEDGER", 10)  # an acknowledged message
+    finally:
+        await nc.close()
+    await session.perform(ops.VerifyLedger())
+    verdict = state.clients["ledger"].verified
+    assert verdict.missing == 1 and verdict.missing_ids == ("ledger-10",)
+
+
+async def test_leaders_move_through_the_server_api_and_show_as_events(lab):
+    session, seen = lab
+    state = session.state
+    meta = state.jetstream.meta_leader
+    target = next(n for n in "ABC" if n != meta)
+    await session.perform(ops.MoveLeader(to=target, server="A"))
+    await until(lambda: state.jetstream.meta_leader == target, 15, f"the meta leader on {target}")
+    changes = [e for e in seen if isinstance(e, sev.MetaLeaderChanged)]
+    assert changes[-1].server == target
+    assert any(e.text.startswith("JetStream meta leader: ") for e in state.timeline)
+    with pytest.raises(Exception, match="Moving stream NOPE's leader was refused"):
+        await session.perform(ops.MoveLeader(stream="NOPE", server="A"))
