@@ -367,6 +367,80 @@ def _drain_curve(total: int, moves: list[float], start: float) -> str:
     return "clients over time: " + " ".join(points[:12]) + (" …" if len(points) > 12 else "")
 
 
+# --- JetStream -----------------------------------------------------------------------
+
+
+def _is(on: bool) -> str:
+    return "is" if on else "is not"
+
+
+@check(m.MetaLeader, lambda c, _: f"the JetStream meta leader {_is(c.on)} {c.server}")
+def _meta_leader(c: m.MetaLeader, ctx: CheckContext, now: float) -> Verdict:
+    leader = ctx.state.jetstream.meta_leader
+    said = f"meta leader: {leader}" if leader else "no meta leader right now"
+    return Verdict(bool(leader) and (leader == c.server) == c.on, said)
+
+
+@check(m.StreamLeader, lambda c, _: f"stream {c.stream}'s leader {_is(c.on)} {c.server}")
+def _stream_leader(c: m.StreamLeader, ctx: CheckContext, now: float) -> Verdict:
+    found = ctx.state.jetstream.streams.get(c.stream)
+    leader = found.leader if found else ""
+    said = f"{c.stream} leader: {leader}" if leader else f"{c.stream} has no leader right now"
+    return Verdict(bool(leader) and (leader == c.server) == c.on, said)
+
+
+@check(
+    m.ReplicasCurrent,
+    lambda c, _: f"stream {c.stream} has a leader and all {c.replicas} replicas are current",
+)
+def _replicas_current(c: m.ReplicasCurrent, ctx: CheckContext, now: float) -> Verdict:
+    found = ctx.state.jetstream.streams.get(c.stream)
+    if found is None or not found.leader:
+        return Verdict(False, f"{c.stream} has no leader right now")
+    behind = [f"{r.name} behind by {r.lag}" for r in found.replicas if not r.current]
+    peers = 1 + len(found.replicas)
+    said = f"leader {found.leader}; " + (
+        "; ".join(behind) if behind else f"{', '.join(r.name for r in found.replicas)} current"
+    )
+    return Verdict(not behind and peers == c.replicas, said + f" ({peers} of {c.replicas} seen)")
+
+
+@check(
+    m.AckedLost,
+    lambda c, _: f"{c.client}: at most {counted(c.at_most, 'acknowledged message')} lost",
+)
+def _acked_lost(c: m.AckedLost, ctx: CheckContext, now: float) -> Verdict:
+    view = ctx.state.clients.get(c.client)
+    verdict = view.verified if view is not None else None
+    if verdict is None or verdict.at < ctx.step_started_at:
+        return Verdict(False, f"{c.client} has not been verified in this step")
+    said = (
+        f"{verdict.missing} of {verdict.acked} acknowledged missing from {verdict.stream}"
+        + (f" (e.g. {', '.join(verdict.missing_ids[:3])})" if verdict.missing else "")
+        + f"; {verdict.duplicates} duplicates; {verdict.failed} failed publishes"
+    )
+    return Verdict(verdict.missing <= c.at_most, said)
+
+
+@check(
+    m.PublishGap,
+    lambda c, _: f"{c.client} went at most {c.at_most:g} s without an acknowledged publish",
+)
+def _publish_gap(c: m.PublishGap, ctx: CheckContext, now: float) -> Verdict:
+    view = ctx.state.clients.get(c.client)
+    if view is None or view.last_ack_at is None:
+        return Verdict(False, f"{c.client} has had no publish acknowledged")
+    since = ctx.step_started_at
+    gaps = [
+        (end - max(start, since), failed) for start, end, failed in view.publish_gaps if end > since
+    ]
+    going = now - max(view.last_ack_at, since)  # the stretch since the last ack, if any
+    longest, failed = max([(going, 0), *gaps])
+    publishes = "publish" if failed == 1 else "publishes"
+    said = f"longest {longest * 1000:.0f} ms in this step ({failed} failed {publishes})"
+    return Verdict(longest <= c.at_most, said)
+
+
 @check(m.Report, lambda c, _: f"measured: the {c.what} of {who(c.clients)}")
 def _report(c: m.Report, ctx: CheckContext, now: float) -> Verdict:
     """Waits until the numbers are final (every client settled), then always passes."""

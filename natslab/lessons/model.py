@@ -153,6 +153,49 @@ class Drained(_Check):
     min_seconds: float = Field(default=0, ge=0)
 
 
+class MetaLeader(_Check):
+    """The JetStream meta leader is (or, with on = false, is not) `server`."""
+
+    type: Literal["meta_leader"]
+    server: ServerName
+    on: bool = True
+
+
+class StreamLeader(_Check):
+    """`stream`'s leader is (or, with on = false, is not) `server`."""
+
+    type: Literal["stream_leader"]
+    stream: str = "LEDGER"
+    server: ServerName
+    on: bool = True
+
+
+class ReplicasCurrent(_Check):
+    """`stream` has a leader, and its leader reports every other replica current."""
+
+    type: Literal["replicas_current"]
+    stream: str = "LEDGER"
+    replicas: int = Field(default=3, ge=1, le=5)
+
+
+class AckedLost(_Check):
+    """The ledger's latest verification (this step) found at most `at_most` acknowledged
+    messages missing from the stream."""
+
+    type: Literal["acked_lost"]
+    client: str = "ledger"
+    at_most: int = Field(default=0, ge=0)
+
+
+class PublishGap(_Check):
+    """The ledger's longest stretch without an acknowledged publish, within this step, was at
+    most `at_most` seconds (a stretch still going counts)."""
+
+    type: Literal["publish_gap"]
+    client: str = "ledger"
+    at_most: float = Field(gt=0, le=120)
+
+
 class Report(_Check):
     """Not a test: shows what was measured (loss, gaps, spread) as an observation."""
 
@@ -177,6 +220,11 @@ Check = Annotated[
     | ClientReportedError
     | MessagesLost
     | Drained
+    | MetaLeader
+    | StreamLeader
+    | ReplicasCurrent
+    | AckedLost
+    | PublishGap
     | Report,
     Field(discriminator="type"),
 ]

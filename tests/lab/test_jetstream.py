@@ -10,12 +10,16 @@ from collections.abc import AsyncIterator, Callable
 
 import nats
 import pytest
+from pydantic import TypeAdapter
 
 from natslab.clients import events as cev
 from natslab.cluster import events as sev
 from natslab.lab import operations as ops
 from natslab.lab.session import LabSession
 from natslab.lab.settings import RunSettings
+from natslab.lessons import checks
+from natslab.lessons import model as m
+from natslab.lessons.port import CheckContext
 
 
 async def until(condition: Callable[[], object], timeout: float, what: str) -> None:
@@ -113,3 +117,60 @@ async def test_leaders_move_through_the_server_api_and_show_as_events(lab):
     assert any(e.text.startswith("JetStream meta leader: ") for e in state.timeline)
     with pytest.raises(Exception, match="Moving stream NOPE's leader was refused"):
         await session.perform(ops.MoveLeader(stream="NOPE", server="A"))
+
+
+# Each JetStream check kind against the same cluster, true claim and false claim; the list is
+# part of tests/lessons/test_check_controls.py's census of every check kind.
+JETSTREAM_CHECK_KINDS = {
+    "meta_leader",
+    "stream_leader",
+    "replicas_current",
+    "acked_lost",
+    "publish_gap",
+}
+
+
+async def test_every_jetstream_check_passes_a_true_claim_and_fails_a_false_one(lab):
+    session, _ = lab
+    state = session.state
+    ctx = CheckContext(session)
+    checked: set[str] = set()
+
+    def holds(kind: str, **fields) -> bool:
+        checked.add(kind)
+        item = TypeAdapter(m.Check).validate_python({"type": kind, **fields})
+        return checks.evaluate(item, ctx, time.time()).ok
+
+    def new_step() -> None:
+        ctx.step_starts.append((len(ctx.step_starts) + 1, time.time()))
+
+    new_step()
+    await session.perform(ops.MoveLeader(to="A", server="A"))
+    await until(lambda: state.jetstream.meta_leader == "A", 15, "the meta leader on A")
+    await session.perform(ops.MoveLeader(stream="LEDGER", to="B", server="A"))
+    await until(lambda: stream_leader(session) == "B", 15, "the stream leader on B")
+    assert holds("meta_leader", server="A") and not holds("meta_leader", server="B")
+    assert holds("meta_leader", server="B", on=False)
+    assert not holds("meta_leader", server="A", on=False)
+    assert holds("stream_leader", server="B") and not holds("stream_leader", server="C")
+    await until(lambda: holds("replicas_current"), 15, "every replica current")
+    assert not holds("replicas_current", replicas=5)
+
+    new_step()
+    assert not holds("acked_lost")  # no verification in this step yet
+    await session.perform(ops.VerifyLedger())
+    assert holds("acked_lost")
+    nc = await nats.connect(session.client_url("A"))
+    try:
+        await nc.jetstream().delete_msg("LEDGER", 5)
+    finally:
+        await nc.close()
+    await session.perform(ops.VerifyLedger())
+    assert not holds("acked_lost") and holds("acked_lost", at_most=1)
+
+    new_step()
+    await asyncio.sleep(0.5)
+    assert holds("publish_gap", at_most=0.25)  # steady acks, every 5 ms
+    await session.perform(ops.KillServer(server="B"))  # the stream leader
+    await until(lambda: not holds("publish_gap", at_most=0.25), 15, "a gap over 250 ms")
+    assert checked == JETSTREAM_CHECK_KINDS
