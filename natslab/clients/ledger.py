@@ -8,14 +8,18 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 
+import nats.errors
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from natslab.clients import events as ev
 from natslab.clients.client import ClientOptions, Emit, LabClient
 from natslab.errors import ClientSetupError
 
-PUBLISH_TIMEOUT = 1.0  # seconds to wait for a stream's ack before counting a failure
-GAP_REPORTED = 0.1  # stretches without an ack at least this long become PublishGap events
+# A careful publisher waits briefly for an ack and retries with the same message id: an ack
+# lost while a leadership moves then costs this long, not a default timeout of seconds.
+PUBLISH_TIMEOUT = 0.2
+VERIFY_TIMEOUT = 5.0
+GAP_REPORTED = 0.02  # stretches without an ack at least this long become PublishGap events
 MSG_ID = "Nats-Msg-Id"
 
 
@@ -35,9 +39,13 @@ class LedgerPublisher(LabClient):
         subject: str = "ledger.entries",
         rate: float = 200.0,
     ) -> None:
-        super().__init__(name, seeds, emit, options)
+        # A careful client: it moves on a lame duck notice, and retries a server fast.
+        super().__init__(
+            name, seeds, emit, options or ClientOptions(honor_lame_duck=True, reconnect_wait=0.05)
+        )
         if rate <= 0:
             raise ClientSetupError(f"Ledger {name} needs a rate above 0 msg/s, not {rate:g}.")
+        self._move_pending = False
         self.subject, self.rate = subject, rate
         self.acked: dict[str, int] = {}  # message id -> stream sequence
         self.failures: Counter[str] = Counter()
@@ -57,10 +65,26 @@ class LedgerPublisher(LabClient):
             self._task = None
         await super().stop()
 
+    async def _on_lame_duck(self) -> None:
+        """Move on the notice, but between two publishes: a publish in flight when the
+        connection drops loses its ack, and waits out the whole timeout."""
+        self._emit(
+            ev.LameDuckNotice(
+                client=self.name, url=self.url, server_name=self.server_name, honored=True
+            )
+        )
+        self._move_pending = self.options.honor_lame_duck
+
+    async def _move_if_asked(self) -> None:
+        if self._move_pending:
+            self._move_pending = False
+            await self.nc.force_reconnect()
+
     async def _publish_steadily(self) -> None:
         loop = asyncio.get_running_loop()
         number, due, failed_since_ack = 1, loop.time(), 0
         while True:
+            await self._move_if_asked()
             msg_id = f"{self.name}-{number}"
             try:
                 ack = await self.js.publish(
@@ -69,7 +93,8 @@ class LedgerPublisher(LabClient):
             except Exception as exc:
                 self.failures[type(exc).__name__] += 1
                 failed_since_ack += 1
-                await self._on_error(exc)
+                if failed_since_ack == 1:  # one error event per stretch, not one per retry
+                    await self._on_error(exc)
             else:
                 now = time.time()
                 self.acked[msg_id] = ack.seq
@@ -95,15 +120,29 @@ class LedgerPublisher(LabClient):
             last_ack_at=self.last_ack_at,
         )
 
-    async def verify(self, stream: str, reader: LedgerReader | None) -> ev.LedgerVerified:
-        """Read the whole stream back and hold it against what was acknowledged."""
+    async def verify(
+        self, stream: str, reader: LedgerReader | None, attempts: int = 5
+    ) -> ev.LedgerVerified:
+        """Read the whole stream back and hold it against what was acknowledged. A stream
+        between leaders does not answer: try again, a few times."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self._verify_once(stream, reader)
+            except (TimeoutError, nats.errors.Error):
+                if attempt == attempts:
+                    raise
+                await asyncio.sleep(1.0)
+        raise AssertionError("unreachable")
+
+    async def _verify_once(self, stream: str, reader: LedgerReader | None) -> ev.LedgerVerified:
+        js = self.nc.jetstream(timeout=VERIFY_TIMEOUT)
         # Every ack received before the stream is asked for its last sequence is of a
         # message at or below that sequence; later acks are for the next verification.
         acked = dict(self.acked)
-        info = await self.js.stream_info(stream)
+        info = await js.stream_info(stream)
         last, stored = info.state.last_seq, Counter[str]()
         if info.state.messages:
-            sub = await self.js.subscribe(
+            sub = await js.subscribe(
                 self.subject,
                 ordered_consumer=True,
                 config=ConsumerConfig(headers_only=True, deliver_policy=DeliverPolicy.ALL),

@@ -172,6 +172,15 @@ class WaitHealthz:
 
 
 @validated(frozen=True, kw_only=True, config=_STRICT)
+class WaitStopped:
+    """Wait until the server's process has exited (after lame duck mode, say)."""
+
+    type: Literal["wait_stopped"] = "wait_stopped"
+    server: ServerName
+    timeout: float = Field(default=60, gt=0, le=180)
+
+
+@validated(frozen=True, kw_only=True, config=_STRICT)
 class Pause:
     """A pause in the lesson's pace, for a learner to watch: never a way to wait for a state."""
 
@@ -246,6 +255,7 @@ LessonOperation = (
     | StartPublisher
     | StopPublisher
     | WaitHealthz
+    | WaitStopped
     | Pause
     | CreateStream
     | StartLedger

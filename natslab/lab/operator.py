@@ -38,6 +38,7 @@ from natslab.lab.operations import (
     ToggleClientSwitch,
     VerifyLedger,
     WaitHealthz,
+    WaitStopped,
 )
 from natslab.lab.settings import RunSettings
 from natslab.words import counted
@@ -321,6 +322,22 @@ async def _wait_healthz(op: WaitHealthz, lab: Operator) -> Done:
         f"{monitor_url}/healthz answered 200 after {loop.time() - started:.1f} s",
         command=lab.by_hand(op),
     )
+
+
+@performs(WaitStopped)
+async def _wait_stopped(op: WaitStopped, lab: Operator) -> Done:
+    proc = lab.supervisor.processes.get(op.server)
+    if proc is None:
+        raise ServerStateError(f"Server {op.server} was never started.")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    try:
+        await asyncio.wait_for(proc.exited.wait(), op.timeout)
+    except TimeoutError:
+        raise TimedOutError(
+            f"Server {op.server} was still running after {op.timeout:g} s."
+        ) from None
+    return Done(f"{op.server} exited (code {proc.returncode}) after {loop.time() - started:.1f} s")
 
 
 @performs(Pause)

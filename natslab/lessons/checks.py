@@ -422,6 +422,21 @@ def _acked_lost(c: m.AckedLost, ctx: CheckContext, now: float) -> Verdict:
     return Verdict(verdict.missing <= c.at_most, said)
 
 
+STALL_SEEN = 0.5
+
+
+def longest_publish_gap(view: ClientView, since: float, now: float) -> tuple[float, int]:
+    """(seconds, failed publishes) of a ledger's longest stretch without an ack since
+    `since`; a stretch still going counts up to `now`."""
+    gaps = [
+        (end - max(start, since), failed) for start, end, failed in view.publish_gaps if end > since
+    ]
+    # A stretch still going is known only through the counts, which arrive every 0.25 s:
+    # count it once it is clearly a stall, so their cadence is never taken for a gap.
+    going = now - max(view.last_ack_at or now, since)
+    return max([(going if going > STALL_SEEN else 0.0, 0), *gaps])
+
+
 @check(
     m.PublishGap,
     lambda c, _: f"{c.client} went at most {c.at_most:g} s without an acknowledged publish",
@@ -430,12 +445,7 @@ def _publish_gap(c: m.PublishGap, ctx: CheckContext, now: float) -> Verdict:
     view = ctx.state.clients.get(c.client)
     if view is None or view.last_ack_at is None:
         return Verdict(False, f"{c.client} has had no publish acknowledged")
-    since = ctx.step_started_at
-    gaps = [
-        (end - max(start, since), failed) for start, end, failed in view.publish_gaps if end > since
-    ]
-    going = now - max(view.last_ack_at, since)  # the stretch since the last ack, if any
-    longest, failed = max([(going, 0), *gaps])
+    longest, failed = longest_publish_gap(view, ctx.step_started_at, now)
     publishes = "publish" if failed == 1 else "publishes"
     said = f"longest {longest * 1000:.0f} ms in this step ({failed} failed {publishes})"
     return Verdict(longest <= c.at_most, said)
@@ -444,7 +454,7 @@ def _publish_gap(c: m.PublishGap, ctx: CheckContext, now: float) -> Verdict:
 @check(m.Report, lambda c, _: f"measured: the {c.what} of {who(c.clients)}")
 def _report(c: m.Report, ctx: CheckContext, now: float) -> Verdict:
     """Waits until the numbers are final (every client settled), then always passes."""
-    kind = None if c.what == "spread" else "subscriber"
+    kind = {"spread": None, "ledger": "ledger"}.get(c.what, "subscriber")
     views = select(ctx.state, c.clients, kind)
     waiting = [f"{v.name} is {v.state}" for v in views if v.state != ClientState.CONNECTED]
     if c.what == "loss":
@@ -455,6 +465,8 @@ def _report(c: m.Report, ctx: CheckContext, now: float) -> Verdict:
         return Verdict(True, _bill(views, ctx))
     if c.what == "gaps":
         return Verdict(True, _gaps(views))
+    if c.what == "ledger":
+        return Verdict(True, _ledger_bill(ctx, now))
     counts: dict[str, int] = {}
     for v in views:
         if v.server:
@@ -494,3 +506,29 @@ def _bill(views: list[ClientView], ctx: CheckContext) -> str:
     where = f" ({', '.join(by_step)})" if by_step else ""
     each = ", ".join(f"{v.name} {v.lost}" for v in views)
     return f"{counted(total, 'message')} lost in all{where}; {each}"
+
+
+def _ledger_bill(ctx: CheckContext, now: float) -> str:
+    """Each step's longest stretch without an acknowledged publish (a stretch belongs to the
+    step it ended in), for every ledger, from the step it started in."""
+    starts = ctx.step_starts
+    parts = []
+    for view in ctx.state.lab_clients():
+        if view.kind != "ledger" or view.connected_at is None:
+            continue
+        steps = []
+        for (number, start), following in zip(starts, [*starts[1:], (0, now)], strict=True):
+            if following[1] < view.connected_at:
+                continue  # before the ledger started
+            gaps = [
+                (end - begin, failed)
+                for begin, end, failed in view.publish_gaps
+                if start <= end < following[1]
+            ]
+            longest, failed = max(gaps) if gaps else (0.0, 0)
+            shown = f"{longest * 1000:.0f} ms" if gaps else "under 20 ms"
+            steps.append(f"step {number}: {shown}" + (f" ({failed} failed)" if failed else ""))
+        verdict = view.verified
+        lost = f"; {verdict.missing} acknowledged lost" if verdict else ""
+        parts.append(f"{view.name}: " + ", ".join(steps) + lost)
+    return "; ".join(parts) or "no ledger"

@@ -200,7 +200,7 @@ class Report(_Check):
     """Not a test: shows what was measured (loss, gaps, spread) as an observation."""
 
     type: Literal["report"]
-    what: Literal["loss", "gaps", "spread"]
+    what: Literal["loss", "gaps", "spread", "ledger"]
     clients: str = "*"
 
 
@@ -281,13 +281,22 @@ class JudgeDrainTime(_Judge):
     server: ServerName
 
 
+class JudgePublishGap(_Judge):
+    """Seconds of the ledger's longest stretch without an acknowledged publish in this step,
+    once publishing has resumed."""
+
+    type: Literal["publish_gap"]
+    client: str = "ledger"
+
+
 Judgement = Annotated[
     JudgeClientServer
     | JudgeClientsOn
     | JudgeGossipDelay
     | JudgeMostLost
     | JudgeLongestGap
-    | JudgeDrainTime,
+    | JudgeDrainTime
+    | JudgePublishGap,
     Field(discriminator="type"),
 ]
 NUMERIC_JUDGEMENTS = (
@@ -296,6 +305,7 @@ NUMERIC_JUDGEMENTS = (
     JudgeMostLost,
     JudgeLongestGap,
     JudgeDrainTime,
+    JudgePublishGap,
 )
 NO_SERVER = "none"  # what client_server measures for a client that is on no server
 NEVER = "never"  # the one word a numeric judgement may measure instead of a number

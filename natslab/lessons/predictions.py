@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from natslab.lessons import model as m
-from natslab.lessons.checks import select
+from natslab.lessons.checks import longest_publish_gap, select
 from natslab.lessons.port import CheckContext
 from natslab.state import ClientState
 from natslab.words import counted
@@ -140,3 +140,15 @@ def _drain_time(j: m.JudgeDrainTime, ctx: CheckContext, now: float) -> Measured:
     ]
     took = max(moves) - start if moves else 0.0
     return Measured(took, f"{seconds(took)} from lame duck to the last client leaving")
+
+
+@judgement(m.JudgePublishGap)
+def _publish_gap(j: m.JudgePublishGap, ctx: CheckContext, now: float) -> Measured:
+    view = ctx.state.clients.get(j.client)
+    if view is None or view.last_ack_at is None:
+        return _waiting(f"{j.client} has had no publish acknowledged", 0.0)
+    longest, failed = longest_publish_gap(view, ctx.step_started_at, now)
+    text = f"{seconds(longest)} without an ack ({failed} failed publishes)"
+    if now - view.last_ack_at > 0.5:  # still in a gap: not a final figure
+        return _waiting(text, longest)
+    return Measured(longest, text)
