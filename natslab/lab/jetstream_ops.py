@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 import nats
+import nats.errors
 from nats.aio.client import Client
+from nats.errors import NoRespondersError
 from nats.js.api import StorageType, StreamConfig
-from nats.js.errors import BadRequestError
+from nats.js.errors import BadRequestError, ServiceUnavailableError
 
 from natslab.clients.ledger import LedgerPublisher, LedgerReader
 from natslab.cluster.jetstream import SYSTEM_PASSWORD, SYSTEM_USER
@@ -18,6 +22,8 @@ from natslab.lab.operations import CreateStream, Done, MoveLeader, StartLedger, 
 from natslab.lab.operator import Operator, performs
 
 API_TIMEOUT = 5.0
+READY_TIMEOUT = 20.0  # for the cluster to elect its first meta leader
+T = TypeVar("T")
 
 
 @asynccontextmanager
@@ -34,6 +40,19 @@ async def _connection(url: str, system: bool = False) -> AsyncIterator[Client]:
         await nc.close()
 
 
+async def _retrying(call: Callable[[], Awaitable[T]], timeout: float) -> T:
+    """A JetStream API call, again until `timeout`: just after the servers start there is
+    no meta leader yet, and the API does not answer."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            return await call()
+        except (TimeoutError, nats.errors.TimeoutError, ServiceUnavailableError, NoRespondersError):
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+
+
 @performs(CreateStream)
 async def _create_stream(op: CreateStream, lab: Operator) -> Done:
     storage = StorageType.FILE if op.storage == "file" else StorageType.MEMORY
@@ -42,7 +61,9 @@ async def _create_stream(op: CreateStream, lab: Operator) -> Done:
     )
     async with _connection(lab.client_url(op.server)) as nc:
         try:
-            info = await nc.jetstream(timeout=API_TIMEOUT).add_stream(config)
+            info = await _retrying(
+                lambda: nc.jetstream(timeout=API_TIMEOUT).add_stream(config), READY_TIMEOUT
+            )
         except BadRequestError as exc:
             raise ServerStateError(
                 f"Stream {op.name} could not be created: {exc.description}."

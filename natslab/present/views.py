@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from rich.highlighter import Highlighter
 from rich.text import Text
 
+from natslab.cluster.jetstream import JetStreamView
 from natslab.cluster.logformat import FoldedEntry, notability
 from natslab.state import ClientState, ClientView, LabState, ServerState, ServerView
 from natslab.words import counted
@@ -38,8 +39,9 @@ def unstarted_title(name: str) -> Text:
     return Text.assemble((f"{name} ", "bold"), ("○ not started", "dim"))
 
 
-def server_title(view: ServerView) -> Text:
-    """One line: name, state (with exit code), version, pid, ports, peers, CPU and memory."""
+def server_title(view: ServerView, js: JetStreamView | None = None) -> Text:
+    """One line: name, state (with exit code), version, pid, ports, peers, CPU and memory,
+    and what it leads in JetStream."""
     state = view.state.value
     if view.state in (ServerState.STOPPED, ServerState.CRASHED) and view.exit_code is not None:
         state += f" ({view.exit_code})"
@@ -57,6 +59,8 @@ def server_title(view: ServerView) -> Text:
             text.append(f"  cpu {view.cpu_percent:.0f}%")
         if view.rss_bytes:
             text.append(f"  {view.rss_bytes / 2**20:.0f}M")
+        if js is not None:
+            text.append_text(jetstream_badge(view.name, js))
     return text
 
 
@@ -129,7 +133,49 @@ def mesh_text(state: LabState) -> Text:
         for b in names[i + 1 :]:
             linked = frozenset((a, b)) in pairs
             text.append(f"{a}━{b} " if linked else f"{a}╌{b} ", "green" if linked else "red")
-    return text or Text("no servers running", "dim")
+    text = text or Text("no servers running", "dim")
+    js = state.jetstream
+    if js.enabled:
+        text.append("\n")
+        text.append_text(jetstream_text(js))
+    return text
+
+
+def jetstream_text(js: JetStreamView) -> Text:
+    """JetStream at a glance: the meta leader, and each stream's leader and replicas."""
+    text = Text("JS ", "bold")
+    text.append(
+        f"meta {js.meta_leader}" if js.meta_leader else "meta: no leader",
+        "cyan" if js.meta_leader else "bold red",
+    )
+    for name, stream in sorted(js.streams.items()):
+        text.append(f"  {name} ")
+        if not stream.leader:
+            text.append("no leader", "bold red")
+            continue
+        text.append(f"★{stream.leader}", "cyan")
+        for replica in stream.replicas:
+            if replica.current:
+                text.append(f" {replica.name}✓", "green")
+            else:
+                text.append(f" {replica.name} lag {replica.lag}", "yellow")
+    return text
+
+
+def jetstream_badge(name: str, js: JetStreamView) -> Text:
+    """What a server leads or lags in, for its pane's header: ★meta, ★LEDGER, LEDGER lag 12."""
+    text = Text()
+    if name not in js.enabled:
+        return text
+    if js.meta_leader == name:
+        text.append("  ★meta", "bold cyan")
+    for stream_name, stream in sorted(js.streams.items()):
+        if stream.leader == name:
+            text.append(f"  ★{stream_name}", "bold cyan")
+        for replica in stream.replicas:
+            if replica.name == name and not replica.current:
+                text.append(f"  {stream_name} lag {replica.lag}", "yellow")
+    return text
 
 
 class LogHighlighter(Highlighter):

@@ -200,3 +200,34 @@ def test_answers_that_do_not_fit_the_lesson_stop_before_any_server(state_dir):
         "has answers 1-3."
     )
     assert not list(state_dir.glob("runs/*"))
+
+
+def test_jetstream_upgrade_careless_then_careful_loses_nothing_acknowledged(tmp_path, state_dir):
+    done = run_lesson("jetstream-upgrade", "--json", str(tmp_path / "js.json"), "--answers", "3")
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads((tmp_path / "js.json").read_text())
+    steps = {s["step"]: s for s in report["steps"]}
+
+    def gap_ms(step: int) -> int:
+        check = next(c for c in steps[step]["checks"] if "without an acknowledged" in c["check"])
+        return int(re.search(r"longest (\d+) ms", check["observation"])[1])
+
+    careless, careful = gap_ms(3), [gap_ms(n) for n in (7, 8, 9)]
+    assert careless > 1000 and max(careful) <= 250, (careless, careful)
+    assert steps[3]["prediction"]["right"] == [3]  # judged by the run: seconds without an ack
+    for step in (5, 10):
+        lost = next(c for c in steps[step]["checks"] if c["check"].startswith("ledger: at most"))
+        assert lost["ok"] and lost["observation"].startswith("0 of "), lost
+
+    # The careful roll never stops a server while a replica is behind: replay the run's
+    # replica events up to each lame duck natslab sent.
+    (run_dir,) = state_dir.glob("runs/*")
+    behind: dict[str, bool] = {}
+    lame_ducks = 0
+    for record in read_events(run_dir / "events.jsonl"):
+        if record["type"] == "ReplicaChanged":
+            behind[record["server"]] = not record["current"]
+        elif record["type"] == "ActionDone" and record["action"] == "lame_duck":
+            lame_ducks += 1
+            assert not any(behind.values()), (record, behind)
+    assert lame_ducks == 3

@@ -174,6 +174,30 @@ def test_drain_time_runs_from_lame_duck_to_the_last_client_leaving():
     assert right == (1,) and measured.text == "11.0 s from lame duck to the last client leaving"
 
 
+def test_publish_gap_waits_for_publishing_to_resume():
+    q = ask({"type": "publish_gap"}, {"text": "short", "below": 0.25},
+            {"text": "long", "at_least": 0.25})  # fmt: skip
+    state = lab(0)
+    state.apply(
+        cev.ClientStarting(client="ledger", at=1.0, kind="ledger", seeds=(URL["A"],), options={})
+    )
+    ctx = context(state, 9.0)
+
+    def at(now: float):
+        measured = predictions.measure(q.judge, ctx, now)
+        return measured, predictions.right_answers(q, measured.value)
+
+    state.apply(cev.LedgerCounts(client="ledger", at=10.0, acked=500, last_ack_at=10.0))
+    state.apply(cev.PublishGap(client="ledger", at=10.0, start=9.97, failed=0))
+    measured, right = at(10.1)
+    assert right == (0,) and measured.text == "30 ms without an ack (0 failed publishes)"
+    assert not at(12.0)[0].final  # two seconds without an ack: still in a gap
+    state.apply(cev.PublishGap(client="ledger", at=15.0, start=10.0, failed=900))
+    state.apply(cev.LedgerCounts(client="ledger", at=15.0, acked=501, last_ack_at=15.0))
+    measured, right = at(15.1)
+    assert right == (1,) and measured.text == "5.0 s without an ack (900 failed publishes)"
+
+
 def test_every_judgement_kind_is_registered_and_tested():
     kinds = set(m.Judgement.__args__[0].__args__)  # type: ignore[attr-defined]
     assert predictions.registered() == kinds

@@ -75,8 +75,9 @@ class PaneGrid(Grid):
 
     def show(self, state: LabState) -> None:
         started = self._started
+        js = state.jetstream
         for name, view in state.servers.items():
-            self.pane(name).show(view)
+            self.pane(name).show(view, js)
         self._started = frozenset(state.servers)
         if self._started != started:
             self.fit()

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 
+from natslab.cluster.jetstream import JetStreamView
 from natslab.present.views import server_title, unstarted_title
 from natslab.state import ServerView
 from natslab.tui.widgets.folded_log import FoldedLog
@@ -42,6 +43,7 @@ class ServerPane(Vertical):
         # A pane mounted mid-run gets lines before its children exist; keep them until then.
         self._backlog: deque[str] = deque(maxlen=PANE_LINES)
         self._view: ServerView | None = None
+        self._js: JetStreamView | None = None
         self._hidden_shown: tuple[tuple[str, int], ...] = ()
         # Held, not queried: a pane mounted mid-run is fed before its children are mounted.
         self._title = SteadyStatic(unstarted_title(server), classes="title")
@@ -64,7 +66,7 @@ class ServerPane(Vertical):
             self._backlog.clear()
             self.append(lines)
         if self._view is not None:
-            self.show(self._view)
+            self.show(self._view, self._js)
 
     @property
     def unstarted(self) -> bool:
@@ -113,10 +115,10 @@ class ServerPane(Vertical):
         """Mark a search pattern in the log (None clears it) and scroll to its latest match."""
         self.log_view.mark(pattern)
 
-    def show(self, view: ServerView) -> None:
-        self._view = view
+    def show(self, view: ServerView, js: JetStreamView | None = None) -> None:
+        self._view, self._js = view, js
         if not self._ready:
             return
-        self._title.update(server_title(view), layout=False)
+        self._title.update(server_title(view, js), layout=False)
         self.set_class(view.state.value == "stopped", "stopped")
         self.set_class(view.state.value == "crashed", "crashed")
