@@ -17,7 +17,7 @@ def rows() -> dict[str, str]:
         cells = line.split("|")
         if len(cells) > 2:
             for name in re.findall(r"`([a-z_]+)`", cells[1]):
-                found[name] = line
+                found.setdefault(name, line)  # the action and check tables come first
     return found
 
 

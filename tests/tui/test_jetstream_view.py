@@ -1,5 +1,5 @@
 """Pilot: with JetStream running, the panes' headers say who leads the meta group and the
-stream, the client panel shows each replica, and a killed leader shows as no leader."""
+stream, the client panel shows each replica, and a killed leader leaves both."""
 
 from natslab.lab import operations as ops
 from natslab.tui.app import NatsLabApp
@@ -29,9 +29,12 @@ async def test_leaders_and_replicas_on_screen(session):
         await wait_for(pilot, lambda: "★meta" in title(app, "B"), 15, "B's header: meta leader")
         await wait_for(pilot, lambda: "★LEDGER" in title(app, "C"), 15, "C's header: leader")
         assert "★" not in title(app, "A")
-        await wait_for(pilot, lambda: "JS meta B  LEDGER ★C A✓ B✓" in mesh(app), 15, "the replicas")
+        await wait_for(pilot, lambda: "JS meta B  LEDGER ★C A✓ B✓" in mesh(app), 15, "replicas")
         await session.perform(ops.KillServer(server="C"))
-        await wait_for(pilot, lambda: "LEDGER no leader" in mesh(app) or "LEDGER ★" in mesh(app)
-                       and "★C" not in mesh(app), 15, "the leader gone from the panel")  # fmt: skip
-        await wait_for(pilot, lambda: "★LEDGER" in title(app, "A") + title(app, "B"), 30,
-                       "a new stream leader in a header")  # fmt: skip
+        await wait_for(pilot, lambda: "★C" not in mesh(app), 15, "the killed leader gone")
+        await wait_for(
+            pilot,
+            lambda: "★LEDGER" in title(app, "A") + title(app, "B"),
+            30,
+            "a new stream leader in a header",
+        )
