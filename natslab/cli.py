@@ -92,6 +92,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("run_dir", nargs="?", type=Path, metavar="RUN_DIR")
 
+    watch = commands.add_parser(
+        "watch",
+        help="follow a real cluster through its monitoring endpoints (read-only)",
+        description="Follow a real cluster's servers through their monitoring endpoints: "
+        "/varz, /routez, /connz, /healthz and /jsz. natslab watch only reads: it sends no "
+        "signal, opens no client connection and changes nothing.",
+    )
+    watch.add_argument(
+        "urls", nargs="+", metavar="URL", help="a server's monitoring URL, e.g. http://host:8222"
+    )
+    watch.add_argument(
+        "--interval",
+        type=_interval,
+        default=0.5,
+        metavar="SECONDS",
+        help="time between polls (default 0.5: a client's move shows within half a second; "
+        "a server that fails is polled less often, up to 8 intervals apart)",
+    )
+    watch.add_argument(
+        "--insecure", action="store_true", help="do not check TLS certificates of https:// URLs"
+    )
+    watch.add_argument(
+        "--headless", action="store_true", help="print one line per change (the only mode yet)"
+    )
+
     server = commands.add_parser("server", help="install and list other nats-server versions")
     server_commands = server.add_subparsers(dest="server_command", metavar="SUBCOMMAND")
     install = server_commands.add_parser(
@@ -154,6 +179,16 @@ def _offset(value: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a number or 'auto', not {value!r}") from None
 
 
+def _interval(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1
+    if not 0.1 <= seconds <= 60:
+        raise argparse.ArgumentTypeError(f"expected seconds between 0.1 and 60, not {value!r}")
+    return seconds
+
+
 def _count(value: str) -> int:
     try:
         number = int(value)
@@ -209,6 +244,8 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
         return _tutorial(args, console)
     if args.command == "server":
         return _server(args, console)
+    if args.command == "watch":
+        return _watch(args, console)
     if args.command == "report":
         from natslab.present import report
 
@@ -307,6 +344,29 @@ def _tutorial(args: argparse.Namespace, console: Console) -> int:
         answers=answers,
     )
     return _run_tui(session, app)
+
+
+def _watch(args: argparse.Namespace, console: Console) -> int:
+    import asyncio
+    from urllib.parse import urlparse
+
+    for url in args.urls:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise UsageError(
+                f"{url!r} is not a monitoring URL: give http://host:port (or https://)."
+            )
+    if not args.headless:
+        raise UsageError(
+            "The watch screen is not built yet: add --headless for one line per change."
+        )
+    from natslab.present.watch_printer import run_headless_watch
+
+    try:
+        return asyncio.run(run_headless_watch(args.urls, console, args.interval, args.insecure))
+    except KeyboardInterrupt:  # Ctrl+C is how a watch ends
+        console.print("Stopped watching. `natslab report` turns this run into a page.")
+        return 0
 
 
 def _server(args: argparse.Namespace, console: Console) -> int:

@@ -568,6 +568,10 @@ def _on_verified(state: LabState, e: cev.LedgerVerified) -> None:
     )
 
 
+def _on_watched(state: LabState, e: sev.WatchChange) -> None:
+    state._note(getattr(e, "at", 0.0), "watch", e.describe())
+
+
 _HANDLERS: dict[type, Callable[[LabState, Any], None]] = {
     sev.ServerStarted: LabState._on_started,
     sev.ServerReady: LabState._on_ready,
@@ -596,4 +600,9 @@ _HANDLERS: dict[type, Callable[[LabState, Any], None]] = {
     cev.LedgerCounts: _on_ledger_counts,
     cev.PublishGap: _on_publish_gap,
     cev.LedgerVerified: _on_verified,
+    sev.WatchedServerDown: _on_watched,
+    sev.WatchedServerUp: _on_watched,
+    sev.WatchedVersionChanged: _on_watched,
+    sev.WatchedHealthChanged: _on_watched,
+    sev.WatchedClientMoved: _on_watched,
 }

@@ -171,3 +171,76 @@ class ReplicaChanged(ClusterEvent):
     stream: str
     current: bool
     lag: int
+
+
+# --- natslab watch: what polls of someone else's servers showed -----------------------------
+
+
+class WatchChange:
+    """A change `natslab watch` saw; `describe` is its line on screen and in the report."""
+
+    __slots__ = ()
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WatchedServerDown(WatchChange, ClusterEvent):
+    """A watched server stopped answering its monitoring port (`server` is its name as last
+    seen, or its URL); `error` says how."""
+
+    url: str
+    error: str
+
+    def describe(self) -> str:
+        return f"{self.server} is down: {self.error}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WatchedServerUp(WatchChange, ClusterEvent):
+    """A watched server answers (again); `down_for` is how long it did not (0 the first time)."""
+
+    url: str
+    version: str
+    down_for: float = 0.0
+
+    def describe(self) -> str:
+        if self.down_for:
+            return f"{self.server} is back after {self.down_for:.1f} s (nats-server {self.version})"
+        return f"{self.server} answers at {self.url} (nats-server {self.version})"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WatchedVersionChanged(WatchChange, ClusterEvent):
+    previous: str
+    version: str
+
+    def describe(self) -> str:
+        return f"{self.server} now runs nats-server {self.version} (was {self.previous})"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WatchedHealthChanged(WatchChange, ClusterEvent):
+    healthy: bool
+    detail: str = ""
+
+    def describe(self) -> str:
+        state = "200 ok" if self.healthy else f"unhealthy ({self.detail or 'no detail'})"
+        return f"{self.server} /healthz: {state}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WatchedClientMoved(WatchChange, ClusterEvent):
+    """A named client left `previous` and showed up on `server`; `gap` is the time between
+    the last poll that saw it on one and the first that saw it on the other."""
+
+    client: str
+    previous: str
+    gap: float
+
+    def describe(self) -> str:
+        return (
+            f"{self.client} moved {self.previous} -> {self.server} "
+            f"(unseen for {self.gap * 1000:.0f} ms between polls)"
+        )

@@ -353,7 +353,3 @@ async def _toggle(op: ToggleClientSwitch, lab: Operator) -> Done:
     lab.palette_clients = dataclasses.replace(lab.palette_clients, **flipped)
     state = "on" if value else "off"
     return Done(f"{op.switch} is {state} for new clients", command=lab.by_hand(op))
-
-
-# The JetStream performers live in their own module; importing it registers them.
-from natslab.lab import jetstream_ops  # noqa: E402, F401

@@ -52,9 +52,13 @@ def test_bundled_lessons_validate():
 
 
 def test_every_action_and_check_type_has_an_implementation():
+    from natslab.lab import session  # noqa: F401  (the composition root registers them all)
+    from natslab.lessons import predictions
+
     def members(annotated):
         return set(typing.get_args(typing.get_args(annotated)[0]))
 
+    assert members(m.Judgement) == predictions.registered()
     assert members(m.Action) <= operator.performed_kinds()
     assert set(typing.get_args(operations.Operation)) == operator.performed_kinds()
     assert members(m.Check) == checks.registered()

@@ -1,0 +1,61 @@
+"""`natslab watch --headless`: one line per thing that changed in the watched cluster."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.markup import escape
+
+from natslab.cluster import events as ev
+from natslab.watch.runner import Watch
+
+
+def describe(event: object) -> str | None:
+    """The line a watch event prints as (None for events that are not watch events)."""
+    if isinstance(event, ev.WatchChange):
+        return event.describe()
+    if isinstance(event, ev.MetaLeaderChanged):
+        now = event.server or "none"
+        return f"JetStream meta leader: {now}" + (
+            f" (was {event.previous})" if event.previous else ""
+        )
+    return None
+
+
+class WatchPrinter:
+    """A bus listener printing each change with the time it was seen."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def __call__(self, event: object) -> None:
+        line = describe(event)
+        if line is not None:
+            stamp = time.strftime("%H:%M:%S", time.localtime(getattr(event, "at", time.time())))
+            self.console.print(f"[dim]{stamp}[/] {escape(line)}")
+
+
+async def run_headless_watch(
+    urls: Sequence[str],
+    console: Console,
+    interval: float,
+    insecure: bool,
+    rounds: int | None = None,
+) -> int:
+    """Watch until interrupted (or for `rounds` rounds); 0 when done."""
+    watch = Watch(urls, interval=interval, insecure=insecure)
+    watch.bus.subscribe(WatchPrinter(console))
+    console.print(
+        f"Watching {len(watch.urls)} server(s) every {interval:g} s, read-only; "
+        f"run directory {watch.run_dir.path}. Ctrl+C stops."
+    )
+    try:
+        await watch.run(rounds)
+    except asyncio.CancelledError:
+        pass
+    finally:
+        await watch.aclose()
+    return 0

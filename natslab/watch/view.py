@@ -1,0 +1,126 @@
+"""What the watched cluster looks like after each round of polls, and what changed since
+the one before: servers down and up, versions, health, clients that moved, the meta leader."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from natslab.bus import Event
+from natslab.cluster import events as ev
+from natslab.cluster.jetstream import cluster_view
+from natslab.watch.poller import Unreachable, Watched
+
+ClientKey = tuple[str, str, str]  # name, language, version: what /connz tells of a client
+VANISHED_AFTER = 30.0  # seconds unseen before a named client counts as gone for good
+
+
+@dataclass
+class Seen:
+    server: str
+    at: float
+
+
+@dataclass
+class WatchView:
+    """The latest answer of every URL, and where each named client was last seen."""
+
+    servers: dict[str, Watched | Unreachable] = field(default_factory=dict)  # by URL
+    names: dict[str, str] = field(default_factory=dict)  # URL -> server name, once known
+    versions: dict[str, str] = field(default_factory=dict)  # URL -> the version last seen
+    clients: dict[ClientKey, Seen] = field(default_factory=dict)
+    missing: dict[ClientKey, Seen] = field(default_factory=dict)  # last seen there, then
+    meta_leader: str = ""
+
+    def unnamed(self) -> dict[str, int]:
+        """Per server, clients without a name: they cannot be told apart, only counted."""
+        return {
+            s.server: sum(1 for c in s.connections if not c.name)
+            for s in self.servers.values()
+            if isinstance(s, Watched)
+        }
+
+    def vanished(self, now: float) -> int:
+        return sum(1 for seen in self.missing.values() if now - seen.at > VANISHED_AFTER)
+
+
+def fold(view: WatchView, round_: list[Watched | Unreachable], now: float) -> list[Event]:
+    """Apply one round of polls to `view`, and return what changed, as events."""
+    events: list[Event] = []
+    for result in round_:
+        before = view.servers.get(result.url)
+        name = view.names.get(result.url, result.url)
+        if isinstance(result, Unreachable):
+            if not isinstance(before, Unreachable):
+                events.append(
+                    ev.WatchedServerDown(
+                        server=name, at=result.at, url=result.url, error=result.error
+                    )
+                )
+                view.servers[result.url] = result
+            continue
+        view.names[result.url] = result.server
+        was = view.versions.get(result.url)
+        view.versions[result.url] = result.version
+        if was is not None and was != result.version:  # across a restart too
+            events.append(
+                ev.WatchedVersionChanged(
+                    server=result.server, at=result.at, previous=was, version=result.version
+                )
+            )
+        if not isinstance(before, Watched):
+            down_for = result.at - before.at if isinstance(before, Unreachable) else 0.0
+            events.append(
+                ev.WatchedServerUp(
+                    server=result.server, at=result.at, url=result.url,
+                    version=result.version, down_for=down_for,
+                )
+            )  # fmt: skip
+        elif before.healthy != result.healthy:
+            events.append(
+                    ev.WatchedHealthChanged(
+                        server=result.server, at=result.at,
+                        healthy=result.healthy, detail=result.health,
+                    )
+                )  # fmt: skip
+        view.servers[result.url] = result
+    events += _moves(view, now)
+    events += _leader(view, now)
+    return events
+
+
+def _moves(view: WatchView, now: float) -> list[Event]:
+    """Named clients seen on another server than last time (or again, after a gap)."""
+    located: dict[ClientKey, str] = {}
+    for status in view.servers.values():
+        if isinstance(status, Watched):
+            for conn in status.connections:
+                if conn.name:
+                    located[(conn.name, conn.lang, conn.version)] = status.server
+    events: list[Event] = []
+    for key, server in located.items():
+        was = view.clients.get(key) or view.missing.pop(key, None)
+        if was is not None and was.server != server:
+            events.append(
+                ev.WatchedClientMoved(
+                    server=server, at=now, client=key[0], previous=was.server, gap=now - was.at
+                )
+            )
+        view.clients[key] = Seen(server, now)
+    for key in [k for k in view.clients if k not in located]:
+        view.missing[key] = view.clients.pop(key)
+    return events
+
+
+def _leader(view: WatchView, now: float) -> list[Event]:
+    reports = {
+        s.server: s.jetstream
+        for s in view.servers.values()
+        if isinstance(s, Watched) and s.jetstream is not None
+    }
+    if not reports:
+        return []
+    leader = cluster_view(reports).meta_leader
+    if leader == view.meta_leader:
+        return []
+    previous, view.meta_leader = view.meta_leader, leader
+    return [ev.MetaLeaderChanged(server=leader, at=now, previous=previous)]

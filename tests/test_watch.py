@@ -1,0 +1,209 @@
+"""`natslab watch` against nats-server processes this test starts itself (not natslab's lab):
+a server stopped and back, a named nats-py client that moves, JetStream leadership handed
+over, and the sentences for bad URLs. Watch only reads; everything else here is the test."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import nats
+import pytest
+
+from natslab.cluster import events as ev
+from natslab.cluster.binary import ServerBinary
+from natslab.lab.recorder import read_events
+from natslab.present.watch_printer import describe
+from natslab.watch.runner import Watch
+from tests.cli_process import NATSLAB, run_natslab
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Cluster:
+    """Three JetStream servers, each a plain nats-server process of this test."""
+
+    def __init__(self, binary: ServerBinary, tmp: Path) -> None:
+        self.binary, self.tmp = binary, tmp
+        self.ports = {n: (free_port(), free_port(), free_port()) for n in "XYZ"}
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def monitor(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name][2]}"
+
+    def client(self, name: str) -> str:
+        return f"nats://127.0.0.1:{self.ports[name][0]}"
+
+    def start(self, name: str) -> None:
+        client, cluster, monitor = self.ports[name]
+        routes = ",".join(f"nats://127.0.0.1:{p[1]}" for p in self.ports.values())
+        self.procs[name] = subprocess.Popen(
+            [str(self.binary.path), "-a", "127.0.0.1", "-p", str(client), "-m", str(monitor),
+             "-n", name, "--cluster_name", "watched", "-cluster", f"nats://127.0.0.1:{cluster}",
+             "-routes", routes, "-js", "-sd", str(self.tmp / name)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    def stop(self, name: str) -> None:
+        proc = self.procs.pop(name)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(10)
+
+    def close(self) -> None:
+        for name in list(self.procs):
+            self.procs[name].kill()
+            self.procs.pop(name).wait(10)
+
+
+@pytest.fixture
+def cluster(binary: ServerBinary, tmp_path: Path) -> Iterator[Cluster]:
+    servers = Cluster(binary, tmp_path)
+    try:
+        for name in "XYZ":
+            servers.start(name)
+        yield servers
+    finally:
+        servers.close()
+
+
+async def rounds_until(watch: Watch, seen: list, condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition(seen):
+        if time.monotonic() > deadline:
+            lines = [describe(e) for e in seen]
+            raise AssertionError(f"timed out waiting for {what}; saw: {lines}")
+        await watch.round()
+        await asyncio.sleep(0.1)
+
+
+def of(kind, seen: list) -> list:
+    return [e for e in seen if isinstance(e, kind)]
+
+
+async def test_watch_reports_a_stop_a_return_a_move_and_a_new_meta_leader(cluster, state_dir):
+    urls = [cluster.monitor(n) for n in "XYZ"]
+    watch = Watch(urls, interval=0.1)
+    seen: list[object] = []
+    watch.bus.subscribe(seen.append)
+    nc = await nats.connect(
+        cluster.client("X"), name="orders-api", reconnect_time_wait=0.1, max_reconnect_attempts=-1
+    )
+    try:
+        await rounds_until(watch, seen, lambda s: len(of(ev.WatchedServerUp, s)) == 3, 20, "3 up")
+        await rounds_until(watch, seen, lambda s: of(ev.MetaLeaderChanged, s), 20, "a leader")
+        assert {e.version for e in of(ev.WatchedServerUp, seen)} == {cluster.binary.version}
+
+        cluster.stop("X")  # the client's server: it moves
+        await rounds_until(watch, seen, lambda s: of(ev.WatchedServerDown, s), 10, "X down")
+        down = of(ev.WatchedServerDown, seen)[0]
+        assert down.server == "X" and "refused the connection" in down.error
+        await rounds_until(watch, seen, lambda s: of(ev.WatchedClientMoved, s), 10, "the move")
+        moved = of(ev.WatchedClientMoved, seen)[0]
+        assert moved.client == "orders-api" and moved.previous == "X"
+        assert moved.server in {"Y", "Z"} and 0 < moved.gap < 5
+
+        cluster.start("X")
+        await rounds_until(
+            watch, seen, lambda s: any(e.down_for for e in of(ev.WatchedServerUp, s)), 20, "X back"
+        )
+        back = next(e for e in of(ev.WatchedServerUp, seen) if e.down_for)
+        assert back.server == "X" and back.down_for > 0
+
+        leader = watch.view.meta_leader
+        assert leader in {"X", "Y", "Z"}
+        cluster.stop(leader)  # the meta leader goes: the others elect one
+        await rounds_until(
+            watch, seen, lambda s: watch.view.meta_leader not in ("", leader), 30,
+            "a new meta leader",
+        )  # fmt: skip
+        assert of(ev.MetaLeaderChanged, seen)[-1].server == watch.view.meta_leader
+    finally:
+        await nc.close()
+        await watch.aclose()
+    records = read_events(watch.run_dir.path / "events.jsonl")
+    kinds = {r["type"] for r in records}
+    assert {"WatchedServerUp", "WatchedServerDown", "WatchedClientMoved"} <= kinds
+
+
+def test_headless_watch_prints_changes_records_a_run_and_stops_on_ctrl_c(cluster, state_dir):
+    proc = subprocess.Popen(
+        [NATSLAB, "watch", "--headless", "--interval", "0.2", cluster.monitor("Y")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+    def recorded() -> str:
+        found = list(state_dir.glob("runs/*/events.jsonl"))
+        return found[0].read_text() if found else ""
+
+    try:
+        deadline = time.monotonic() + 20
+        while "WatchedServerUp" not in recorded():
+            assert time.monotonic() < deadline, "no WatchedServerUp recorded"
+            time.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "read-only" in out and "Y answers at" in out and "Traceback" not in err
+    (run_dir,) = state_dir.glob("runs/*")
+    report = run_natslab("report", str(run_dir))
+    assert report.returncode == 0, report.stderr
+    assert f"Y answers at {cluster.monitor('Y')}" in (run_dir / "report.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("url", "sentence"),
+    [
+        ("http://127.0.0.1:{closed}", "refused the connection: nothing listens there"),
+        ("http://127.0.0.1:{client}", "not a NATS monitoring endpoint"),
+    ],
+)
+async def test_bad_urls_are_sentences_and_the_others_keep_going(cluster, url, sentence):
+    bad = url.format(closed=free_port(), client=cluster.ports["Y"][0])
+    watch = Watch([bad, cluster.monitor("Z")], interval=0.1)
+    try:
+        results = await watch.round()
+    finally:
+        await watch.aclose()
+    failed = next(r for r in results if r.url == bad)
+    assert sentence in failed.error, failed.error
+    assert any(getattr(r, "server", "") == "Z" for r in results)
+
+
+def test_watch_refuses_what_is_not_a_url_and_says_it_only_reads():
+    done = run_natslab("watch", "--headless", "localhost:8222")
+    assert done.returncode == 1
+    assert "is not a monitoring URL: give http://host:port" in done.stderr
+    helped = run_natslab("watch", "--help")
+    assert "only reads" in helped.stdout
+
+
+@pytest.mark.network
+async def test_a_server_restarted_on_another_version_is_reported(cluster, cache, state_dir):
+    from natslab.cluster import versions
+
+    old = versions.resolve("2.11.0", "--nats-server")
+    watch = Watch([cluster.monitor("Y")], interval=0.1)
+    seen: list[object] = []
+    watch.bus.subscribe(seen.append)
+    try:
+        await rounds_until(watch, seen, lambda s: of(ev.WatchedServerUp, s), 20, "Y up")
+        cluster.stop("Y")
+        cluster.binary, new = old, cluster.binary
+        cluster.start("Y")
+        await rounds_until(
+            watch, seen, lambda s: of(ev.WatchedVersionChanged, s), 30, "Y on 2.11.0"
+        )
+    finally:
+        await watch.aclose()
+    (changed,) = of(ev.WatchedVersionChanged, seen)
+    assert (changed.server, changed.previous, changed.version) == ("Y", new.version, "2.11.0")
