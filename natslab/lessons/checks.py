@@ -438,10 +438,10 @@ def longest_publish_gap(view: ClientView, since: float, now: float) -> tuple[flo
 
 
 @check(
-    m.PublishGap,
+    m.PublishGapAtMost,
     lambda c, _: f"{c.client} went at most {c.at_most:g} s without an acknowledged publish",
 )
-def _publish_gap(c: m.PublishGap, ctx: CheckContext, now: float) -> Verdict:
+def _publish_gap(c: m.PublishGapAtMost, ctx: CheckContext, now: float) -> Verdict:
     view = ctx.state.clients.get(c.client)
     if view is None or view.last_ack_at is None:
         return Verdict(False, f"{c.client} has had no publish acknowledged")

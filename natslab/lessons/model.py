@@ -187,7 +187,7 @@ class AckedLost(_Check):
     at_most: int = Field(default=0, ge=0)
 
 
-class PublishGap(_Check):
+class PublishGapAtMost(_Check):
     """The ledger's longest stretch without an acknowledged publish, within this step, was at
     most `at_most` seconds (a stretch still going counts)."""
 
@@ -224,7 +224,7 @@ Check = Annotated[
     | StreamLeader
     | ReplicasCurrent
     | AckedLost
-    | PublishGap
+    | PublishGapAtMost
     | Report,
     Field(discriminator="type"),
 ]
