@@ -551,8 +551,13 @@ def _on_ledger_counts(state: LabState, e: cev.LedgerCounts) -> None:
     view.acked, view.publish_failures, view.last_ack_at = e.acked, e.failed, e.last_ack_at
 
 
+NOTED_GAP = 0.25  # publish gaps this long, or with failures, go on the timeline too
+
+
 def _on_publish_gap(state: LabState, e: cev.PublishGap) -> None:
     state._client(e.client).publish_gaps.append((e.start, e.at, e.failed))
+    if e.at - e.start < NOTED_GAP and not e.failed:
+        return
     state._note(
         e.at, "ledger", f"{e.client}: {e.at - e.start:.2f} s without an ack ({e.failed} failed)"
     )
