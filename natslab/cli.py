@@ -114,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--insecure", action="store_true", help="do not check TLS certificates of https:// URLs"
     )
     watch.add_argument(
-        "--headless", action="store_true", help="print one line per change (the only mode yet)"
+        "--headless", action="store_true", help="print one line per change instead of the screen"
     )
 
     server = commands.add_parser("server", help="install and list other nats-server versions")
@@ -357,15 +357,41 @@ def _watch(args: argparse.Namespace, console: Console) -> int:
                 f"{url!r} is not a monitoring URL: give http://host:port (or https://)."
             )
     if not args.headless:
-        raise UsageError(
-            "The watch screen is not built yet: add --headless for one line per change."
-        )
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise UsageError(
+                "The watch screen needs an interactive terminal; add --headless to print instead."
+            )
+        return _watch_screen(args)
     from natslab.present.watch_printer import run_headless_watch
 
     try:
         return asyncio.run(run_headless_watch(args.urls, console, args.interval, args.insecure))
     except KeyboardInterrupt:  # Ctrl+C is how a watch ends
         console.print("Stopped watching. `natslab report` turns this run into a page.")
+        return 0
+
+
+def _watch_screen(args: argparse.Namespace) -> int:
+    """The lab's screen over the watched servers: panes of their changes, the client panel,
+    the mesh, JetStream and the timeline; q quits and stops nothing."""
+    import asyncio
+
+    from natslab.tui.app import NatsLabApp
+    from natslab.watch.runner import Watch
+    from natslab.watch.source import WatchSource
+
+    async def main() -> int:
+        source = WatchSource(Watch(args.urls, interval=args.interval, insecure=args.insecure))
+        app = NatsLabApp(source, [])
+        try:
+            await app.run_async()
+        finally:
+            await source.aclose()
+        return app.return_code or 0
+
+    try:
+        return asyncio.run(main())
+    except KeyboardInterrupt:
         return 0
 
 

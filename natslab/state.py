@@ -340,7 +340,8 @@ class LabState:
         if outside:
             how = f"stopped on {outside}, which natslab did not send"
         last = f": {exit_reason(e.last_lines)}" if e.last_lines and not stopped else ""
-        self._note(e.at, "server", f"{e.server} {how} (exit code {e.returncode}){last}")
+        code = f" (exit code {e.returncode})" if view.pid else ""  # pid 0: watched, not ours
+        self._note(e.at, "server", f"{e.server} {how}{code}{last}")
 
     def _on_route_error(self, e: sev.RouteConnectError) -> None:
         self._server(e.server).route_errors += 1

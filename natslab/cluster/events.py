@@ -180,6 +180,8 @@ class WatchChange:
     """A change `natslab watch` saw; `describe` is its line on screen and in the report."""
 
     __slots__ = ()
+    server: str  # the fields every watch event has, as a ClusterEvent
+    at: float
 
     def describe(self) -> str:
         raise NotImplementedError

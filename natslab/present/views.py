@@ -43,7 +43,12 @@ def server_title(view: ServerView, js: JetStreamView | None = None) -> Text:
     """One line: name, state (with exit code), version, pid, ports, peers, CPU and memory,
     and what it leads in JetStream."""
     state = view.state.value
-    if view.state in (ServerState.STOPPED, ServerState.CRASHED) and view.exit_code is not None:
+    # A server natslab did not start (pid 0: natslab watch) has no exit code anyone knows.
+    if (
+        view.state in (ServerState.STOPPED, ServerState.CRASHED)
+        and view.exit_code is not None
+        and view.pid
+    ):
         state += f" ({view.exit_code})"
     text = Text.assemble((f"{view.name} ", "bold"), (f"● {state}", _STATE_STYLE[view.state]))
     if view.version:

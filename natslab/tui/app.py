@@ -26,6 +26,7 @@ from natslab.tui.widgets.footer import SteadyFooter
 from natslab.tui.widgets.lesson_panel import LessonPanel
 from natslab.tui.widgets.pane_grid import PaneGrid
 from natslab.tui.widgets.timeline import TimelineView
+from natslab.watch.source import WatchSource
 
 REFRESH_SECONDS = 0.1
 _LESSON_ACTIONS = frozenset({"next_step", "retry", "skip", "previous_notes", "answer"})
@@ -60,7 +61,7 @@ class NatsLabApp(App[int]):
 
     def __init__(
         self,
-        session: LabSession,
+        session: LabSession | WatchSource,
         servers: list[str],
         lesson: Lesson | None = None,
         start_servers: bool = False,
@@ -76,8 +77,13 @@ class NatsLabApp(App[int]):
         self.auto = auto
         self.auto_pause = auto_pause
         # At the keys a learner answers and acts; on a projector (--auto) nobody does.
+        self.read_only = isinstance(session, WatchSource)  # natslab watch: nothing may act
+        if self.read_only:
+            self.title = "natslab watch (read-only)"
         self.runner = (
-            LessonRunner(lesson, session, interactive=not auto, answers=answers) if lesson else None
+            LessonRunner(lesson, session, interactive=not auto, answers=answers)
+            if lesson and isinstance(session, LabSession)
+            else None
         )
         self._dirty = True
         self.panes = PaneGrid(servers, stacked=lesson is not None)
@@ -194,6 +200,8 @@ class NatsLabApp(App[int]):
 
     @work(exclusive=False, group="servers", exit_on_error=False)
     async def _start_lab_servers(self) -> None:
+        if not isinstance(self.session, LabSession):
+            return
         for name in self.servers:
             try:
                 await self.session.perform(StartServer(server=name))
@@ -202,15 +210,21 @@ class NatsLabApp(App[int]):
                 return
 
     def palette(self) -> list[PaletteEntry]:
-        """What the command palette offers right now."""
+        """What the command palette offers right now (nothing, when watching)."""
+        if not isinstance(self.session, LabSession):
+            return []
         return self.session.operator.palette()
 
     def by_hand(self, entry: PaletteEntry) -> str:
+        if not isinstance(self.session, LabSession):
+            return ""
         return self.session.operator.by_hand(entry.operation)
 
     @work(exclusive=False, group="controls", exit_on_error=False)
     async def perform(self, entry: PaletteEntry) -> None:
         """Run a palette entry in the background and say what it did and how."""
+        if not isinstance(self.session, LabSession):
+            return
         try:
             done = await self.session.perform(entry.operation)
         except NatslabError as exc:
@@ -252,7 +266,7 @@ class NatsLabApp(App[int]):
 
     def action_quit_lab(self) -> None:
         running = [name for name, view in self.session.state.servers.items() if view.up]
-        if not running:
+        if not running or self.read_only:  # a watch started nothing, so stops nothing
             self.exit(0)
             return
 

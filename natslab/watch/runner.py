@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from natslab.bus import EventBus
 from natslab.cluster.rundir import RunDir
@@ -35,6 +35,8 @@ class Watch:
         self.recorder = EventRecorder(self.run_dir.path)
         self.bus.subscribe(self.recorder)
         self.rounds = 0
+        # Called with each round's results before its changes go out (the screen's source).
+        self.on_round: Callable[[list[Watched | Unreachable]], None] | None = None
         self._skip: dict[str, int] = {}  # URL -> rounds left to skip
         self._backoff: dict[str, int] = {}
 
@@ -51,6 +53,8 @@ class Watch:
                 self._backoff[result.url], self._skip[result.url] = backoff, backoff - 1
             else:
                 self._backoff.pop(result.url, None)
+        if self.on_round is not None:
+            self.on_round(results)
         for event in fold(self.view, results, time.time()):
             self.bus.emit(event)
         self.rounds += 1

@@ -1,0 +1,118 @@
+"""The lab's screen, fed by polls: each round of a watch becomes the events LabState folds
+(a server seen, polled, gone) and a line in that server's pane for every change."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+from natslab.bus import EventBus
+from natslab.cluster import events as ev
+from natslab.cluster.leftovers import Leftover
+from natslab.cluster.snapshot import RoutePeer, ServerStatus
+from natslab.lab.logs import LogStore
+from natslab.state import LabState
+from natslab.watch.poller import Unreachable, Watched
+from natslab.watch.runner import Watch
+
+
+class WatchSource:
+    """What the TUI reads (state, logs, bus), for servers natslab did not start. Nothing
+    here can act on them: there is no operator, and quitting stops nothing."""
+
+    read_only = True
+
+    def __init__(self, watch: Watch) -> None:
+        self.watch = watch
+        self.leftovers: list[Leftover] = []  # a watch starts nothing, so leaves nothing
+        self.bus: EventBus = watch.bus
+        self.state = LabState()
+        self.logs = LogStore()
+        self.bus.subscribe(self.state.apply)
+        self.bus.subscribe(self.logs)
+        self.bus.subscribe(self._change_as_line)
+        watch.on_round = self._translate
+        self._seen: dict[str, str] = {}  # URL -> the name its pane has
+        self._task: asyncio.Task[None] | None = None
+
+    def start_polling(self, interval: float = 0.5) -> None:
+        """The watch's own interval rules; the TUI's asks only for it to start."""
+        if self._task is None:
+            self._task = asyncio.create_task(self.watch.run(), name="natslab watch")
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self.watch.aclose()
+
+    def _translate(self, results: list[Watched | Unreachable]) -> None:
+        """A watched server first seen is 'started', every answer is a poll, and a server
+        that stops answering has 'exited' (nobody knows its exit code: -1)."""
+        for result in results:
+            name = self._seen.get(result.url)
+            if isinstance(result, Unreachable):
+                view = self.state.servers.get(name) if name else None
+                if name and view is not None and view.up:
+                    self.bus.emit(
+                        ev.ServerExited(server=name, at=result.at, returncode=-1, expected=True)
+                    )
+                continue
+            view = self.state.servers.get(result.server)
+            if view is None or not view.up:
+                self._seen[result.url] = result.server
+                self.bus.emit(_started(result))
+                self.bus.emit(
+                    ev.ServerReady(server=result.server, at=result.at, level="INF", text="polled")
+                )
+            self.bus.emit(
+                ev.ServerPolled(server=result.server, at=result.at, status=_status(result))
+            )
+
+    def _change_as_line(self, event: object) -> None:
+        if isinstance(event, ev.WatchChange | ev.MetaLeaderChanged):
+            text = event.describe() if isinstance(event, ev.WatchChange) else _leader(event)
+            stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
+            panes = (
+                {event.server} if event.server in self.state.servers else set(self._seen.values())
+            )
+            for pane in panes:
+                self.bus.emit(ev.LogLines(server=pane, at=event.at, lines=(f"{stamp} {text}",)))
+
+
+def _leader(event: ev.MetaLeaderChanged) -> str:
+    now = event.server or "none"
+    return f"JetStream meta leader: {now}" + (f" (was {event.previous})" if event.previous else "")
+
+
+def _started(result: Watched) -> ev.ServerStarted:
+    port = urlparse(result.url).port or 0
+    return ev.ServerStarted(
+        server=result.server,
+        at=result.at,
+        pid=0,
+        argv=(),
+        binary=Path(result.url),
+        version=result.version,
+        client_port=0,
+        cluster_port=0,
+        monitor_port=port,
+    )
+
+
+def _status(result: Watched) -> ServerStatus:
+    return ServerStatus(
+        server=result.server,
+        up=True,
+        at=result.at,
+        version=result.version,
+        server_id=result.server_id,
+        route_peers=tuple(RoutePeer(p, p, 1) for p in result.route_peers),
+        connections=result.connections,
+        healthy=result.healthy,
+        cpu_percent=result.cpu,
+        rss_bytes=result.mem,
+        jetstream=result.jetstream,
+    )

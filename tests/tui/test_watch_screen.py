@@ -1,0 +1,52 @@
+"""Pilot: `natslab watch`'s screen over servers this test started itself: a pane per server
+with its changes as lines, the client panel across servers, nothing to perform, and q
+quits at once (the watch stopped nothing, so it asks nothing)."""
+
+from natslab.tui.app import NatsLabApp
+from natslab.watch.runner import Watch
+from natslab.watch.source import WatchSource
+from tests.test_watch import Cluster
+from tests.tui.pilot import client_cell, wait_for
+
+
+def title(app, server: str) -> str:
+    found = app.query(f"#pane-{server} .title")
+    return str(found.first().render()) if found else ""  # mounted once the server is seen
+
+
+def pane(app, server: str) -> str:
+    found = app.query(f"#log-{server}")
+    return "\n".join(found.first().lines) if found else ""
+
+
+async def test_the_watch_screen_follows_a_stop_and_a_move(binary, tmp_path, state_dir):
+    import nats
+
+    cluster = Cluster(binary, tmp_path)
+    for name in "XYZ":
+        cluster.start(name)
+    source = WatchSource(Watch([cluster.monitor(n) for n in "XYZ"], interval=0.1))
+    app = NatsLabApp(source, [])
+    nc = None
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            await wait_for(pilot, lambda: len(source.state.servers) == 3, 20, "three panes")
+            await wait_for(pilot, lambda: "running" in title(app, "X"), 10, "X running")
+            assert app.palette() == []  # read-only: the palette offers nothing
+            nc = await nats.connect(cluster.client("X"), name="orders-api", reconnect_time_wait=0.1)
+            await wait_for(pilot, lambda: client_cell(app, "orders-api", 1) == "X", 10, "on X")
+            cluster.stop("X")
+            await wait_for(pilot, lambda: "stopped" in title(app, "X"), 10, "X stopped")
+            assert "(" not in title(app, "X").split("stopped")[1][:3]  # no made-up exit code
+            await wait_for(pilot, lambda: "is down" in pane(app, "X"), 10, "the line in X's pane")
+            await wait_for(
+                pilot, lambda: client_cell(app, "orders-api", 1)[-1:] in {"Y", "Z"}, 15, "moved"
+            )
+            await pilot.press("q")
+            await pilot.pause(0.2)
+        assert app.return_code == 0
+    finally:
+        if nc is not None:
+            await nc.close()
+        await source.aclose()
+        cluster.close()
