@@ -207,3 +207,28 @@ async def test_a_server_restarted_on_another_version_is_reported(cluster, cache,
         await watch.aclose()
     (changed,) = of(ev.WatchedVersionChanged, seen)
     assert (changed.server, changed.previous, changed.version) == ("Y", new.version, "2.11.0")
+
+
+async def test_lame_duck_shows_as_a_closed_client_port(cluster, state_dir):
+    """/varz has no lame-duck flag; what shows is /healthz failing while /varz answers."""
+    watch = Watch([cluster.monitor("Z")], interval=0.1)
+    seen: list[object] = []
+    watch.bus.subscribe(seen.append)
+    nc = await nats.connect(cluster.client("Z"), name="holder", max_reconnect_attempts=0)
+    try:
+        url = cluster.monitor("Z")
+        await rounds_until(
+            watch, seen, lambda s: getattr(watch.view.servers.get(url), "healthy", False), 20,
+            "Z healthy",
+        )  # fmt: skip
+        cluster.procs["Z"].send_signal(signal.SIGUSR2)
+        await rounds_until(
+            watch, seen, lambda s: any(e.listener_closed for e in of(ev.WatchedHealthChanged, s)),
+            10, "the closed client port",
+        )  # fmt: skip
+    finally:
+        await nc.close()
+        await watch.aclose()
+    line = next(e for e in of(ev.WatchedHealthChanged, seen) if e.listener_closed).describe()
+    assert line.endswith("its client port is closed, as in lame duck mode"), line
+    assert not of(ev.WatchedServerDown, seen)  # /varz still answered: not down

@@ -227,8 +227,16 @@ class WatchedHealthChanged(WatchChange, ClusterEvent):
     healthy: bool
     detail: str = ""
 
+    @property
+    def listener_closed(self) -> bool:
+        """/healthz's error when the client listener is gone (server.go readyForConnections),
+        which is what lame duck mode does first, while /varz still answers."""
+        return not self.healthy and "ready for connections" in self.detail
+
     def describe(self) -> str:
         state = "200 ok" if self.healthy else f"unhealthy ({self.detail or 'no detail'})"
+        if self.listener_closed:
+            state += ": its client port is closed, as in lame duck mode"
         return f"{self.server} /healthz: {state}"
 
 

@@ -50,6 +50,8 @@ def server_title(view: ServerView, js: JetStreamView | None = None) -> Text:
         and view.pid
     ):
         state += f" ({view.exit_code})"
+    if not view.pid and view.state == ServerState.STOPPED:
+        state = "unreachable"  # watched, not ours: all natslab knows is it stopped answering
     text = Text.assemble((f"{view.name} ", "bold"), (f"● {state}", _STATE_STYLE[view.state]))
     if view.version:
         text.append(f"  v{view.version}")

@@ -33,8 +33,10 @@ class WatchSource:
         self.bus.subscribe(self.state.apply)
         self.bus.subscribe(self.logs)
         self.bus.subscribe(self._change_as_line)
+        self.bus.subscribe(self._lame_duck)
         watch.on_round = self._translate
         self._seen: dict[str, str] = {}  # URL -> the name its pane has
+        self._unnamed: dict[str, int] = {}  # server -> clients without a name, last count
         self._task: asyncio.Task[None] | None = None
 
     def start_polling(self, interval: float = 0.5) -> None:
@@ -70,6 +72,25 @@ class WatchSource:
             self.bus.emit(
                 ev.ServerPolled(server=result.server, at=result.at, status=_status(result))
             )
+            unnamed = sum(1 for c in result.connections if not c.name)
+            if unnamed != self._unnamed.get(result.server, 0):
+                self._unnamed[result.server] = unnamed
+                stamp = time.strftime("%H:%M:%S", time.localtime(result.at))
+                line = f"{stamp} {unnamed} clients without a name here (counted, not followed)"
+                self.bus.emit(ev.LogLines(server=result.server, at=result.at, lines=(line,)))
+
+    def _lame_duck(self, event: object) -> None:
+        """A server that was serving and now has its client listener closed, while its
+        monitoring port still answers, is in lame duck mode (or on its way out)."""
+        if isinstance(event, ev.WatchedHealthChanged) and event.listener_closed:
+            view = self.state.servers.get(event.server)
+            if view is not None and view.up and view.lame_duck_at is None:
+                self.bus.emit(
+                    ev.LameDuckEntered(
+                        server=event.server, at=event.at, level="INF",
+                        text="inferred: /healthz says the client listener is closed",
+                    )
+                )  # fmt: skip
 
     def _change_as_line(self, event: object) -> None:
         if isinstance(event, ev.WatchChange | ev.MetaLeaderChanged):
@@ -110,7 +131,9 @@ def _status(result: Watched) -> ServerStatus:
         version=result.version,
         server_id=result.server_id,
         route_peers=tuple(RoutePeer(p, p, 1) for p in result.route_peers),
-        connections=result.connections,
+        # Unnamed clients cannot be told apart across servers: counted in the pane, and
+        # kept out of the client panel (a server with thousands must not flood it).
+        connections=tuple(c for c in result.connections if c.name),
         healthy=result.healthy,
         cpu_percent=result.cpu,
         rss_bytes=result.mem,

@@ -36,8 +36,8 @@ async def test_the_watch_screen_follows_a_stop_and_a_move(binary, tmp_path, stat
             nc = await nats.connect(cluster.client("X"), name="orders-api", reconnect_time_wait=0.1)
             await wait_for(pilot, lambda: client_cell(app, "orders-api", 1) == "X", 10, "on X")
             cluster.stop("X")
-            await wait_for(pilot, lambda: "stopped" in title(app, "X"), 10, "X stopped")
-            assert "(" not in title(app, "X").split("stopped")[1][:3]  # no made-up exit code
+            await wait_for(pilot, lambda: "unreachable" in title(app, "X"), 10, "X unreachable")
+            assert "(" not in title(app, "X").split("unreachable")[1][:3]  # no made-up code
             await wait_for(pilot, lambda: "is down" in pane(app, "X"), 10, "the line in X's pane")
             await wait_for(
                 pilot, lambda: client_cell(app, "orders-api", 1)[-1:] in {"Y", "Z"}, 15, "moved"
