@@ -232,3 +232,56 @@ async def test_lame_duck_shows_as_a_closed_client_port(cluster, state_dir):
     line = next(e for e in of(ev.WatchedHealthChanged, seen) if e.listener_closed).describe()
     assert line.endswith("its client port is closed, as in lame duck mode"), line
     assert not of(ev.WatchedServerDown, seen)  # /varz still answered: not down
+
+
+class Impostor:
+    """A local HTTP server answering /varz the way a wrong URL might: a redirect, a web page,
+    or far too much."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path.startswith("/moved"):
+                    self.send_response(302)
+                    self.send_header("Location", "http://127.0.0.1:1/elsewhere")
+                    self.end_headers()
+                    return
+                body = b"<html>hello</html>" if self.path.startswith("/page") else b"x" * (33 << 20)
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("path", "sentence"),
+    [
+        ("http://127.0.0.1:{port}/moved", "redirects to http://127.0.0.1:1/elsewhere"),
+        ("http://127.0.0.1:{port}/page", "is not JSON: not a NATS monitoring endpoint"),
+        ("http://127.0.0.1:{port}/huge", "sent more than 32 MiB"),
+        ("https://127.0.0.1:{port}", "TLS with https://127.0.0.1:"),
+    ],
+)
+async def test_what_is_not_a_monitoring_endpoint_is_one_sentence(path, sentence):
+    impostor = Impostor()
+    watch = Watch([path.format(port=impostor.port)], interval=0.1)
+    try:
+        (result,) = await watch.round()
+    finally:
+        await watch.aclose()
+        impostor.close()
+    assert sentence in result.error, result.error
