@@ -87,6 +87,9 @@ class NatsLabApp(App[int]):
         )
         self._dirty = True
         self.panes = PaneGrid(servers, stacked=lesson is not None)
+        # Held, not queried: the redraw timer may fire while the screen mounts or tears down.
+        self.client_panel = ClientPanel(id="client-panel")
+        self.timeline = TimelineView()
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -95,8 +98,8 @@ class NatsLabApp(App[int]):
             with Vertical(id="right"):
                 yield self.panes
                 with Horizontal(id="bottom"):
-                    yield ClientPanel(id="client-panel")
-                    yield TimelineView()
+                    yield self.client_panel
+                    yield self.timeline
         yield SteadyFooter()
 
     def on_mount(self) -> None:
@@ -135,8 +138,8 @@ class NatsLabApp(App[int]):
             self._dirty = False
             state = self.session.state
             self.panes.show(state)
-            self.query_one(ClientPanel).show(state)
-            self.query_one(TimelineView).show(state)
+            self.client_panel.show(state)
+            self.timeline.show(state)
 
     def on_lesson_changed(self, _message: LessonChanged) -> None:
         if self.runner is None:

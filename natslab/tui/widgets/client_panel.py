@@ -41,15 +41,22 @@ class ClientPanel(Vertical):
         super().__init__(id=id)
         self.history = CountHistory()
         self.columns: tuple[str, ...] = CLIENT_COLUMNS
+        # Held, not queried: the app redraws on a timer that can fire before these mount or
+        # while they are torn down at exit, and a query would then fail.
+        self._bars = SteadyStatic(classes="bars")
+        self._mesh = SteadyStatic(classes="mesh")
+        self._chart = ClientChart()
+        self._table: DataTable[object] = DataTable(
+            id="clients", cursor_type="row", zebra_stripes=True
+        )
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            yield SteadyStatic(classes="bars")
-            yield SteadyStatic(classes="mesh")
-        yield ClientChart()
-        table: DataTable[object] = DataTable(id="clients", cursor_type="row", zebra_stripes=True)
-        table.add_columns(*CLIENT_COLUMNS)
-        yield table
+            yield self._bars
+            yield self._mesh
+        yield self._chart
+        self._table.add_columns(*CLIENT_COLUMNS)  # measuring needs the running app
+        yield self._table
 
     def on_mount(self) -> None:
         self.border_title = "clients"
@@ -58,16 +65,16 @@ class ClientPanel(Vertical):
         columns = COMPACT_CLIENT_COLUMNS if self.size.width < self.COMPACT_BELOW else CLIENT_COLUMNS
         if columns != self.columns:
             self.columns = columns
-            table = self.query_one(DataTable)
+            table = self._table
             table.clear(columns=True)
             table.add_columns(*columns)  # the rows come back at the next show
 
     def show(self, state: LabState) -> None:
         if self.history.sample(state, time.time()):
-            self.query_one(ClientChart).show(self.history)
-        self.query_one(".bars", SteadyStatic).update(count_bars(state))
-        self.query_one(".mesh", SteadyStatic).update(mesh_text(state))
-        table = self.query_one(DataTable)
+            self._chart.show(self.history)
+        self._bars.update(count_bars(state))
+        self._mesh.update(mesh_text(state))
+        table = self._table
         now = time.time()
         picked = [CLIENT_COLUMNS.index(c) for c in self.columns]
         rows = []
