@@ -42,6 +42,10 @@ class JetStreamWatch:
             if not stream.leader:
                 continue  # without a leader, nobody can say how current the others are
             was = {r.name: r.current for r in old.replicas} if old and old.leader else {}
+            if was.get(stream.leader) is False:  # a replica that was behind now leads
+                self.bus.emit(
+                    ev.ReplicaChanged(server=stream.leader, at=at, stream=name, current=True, lag=0)
+                )
             for replica in stream.replicas:
                 if was.get(replica.name, True) != replica.current:
                     self.bus.emit(

@@ -120,7 +120,9 @@ def test_upgrade_in_a_real_terminal(tmp_path, state_dir):
             if number == 2:
                 term.wait_for("route A-B", timeout=10)  # the timeline
             if number == 3:
-                assert SUB_1_ROW.search(screen).group(1) == "A", screen
+                # The client panel redraws on its own timer: wait for sub-1's row.
+                row = term.wait_for(SUB_1_ROW, timeout=10)
+                assert SUB_1_ROW.search(row).group(1) == "A", row
             if number == 5:
                 on = term.wait_for(re.compile(r"│ sub-1\s+(?:A→)?[BC]\s"), timeout=10)
                 assert SUB_1_ROW.search(on).group(1)[-1] in "BC"
