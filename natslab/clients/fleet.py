@@ -14,6 +14,7 @@ from natslab.clients.ledger import LedgerPublisher, LedgerReader
 from natslab.errors import ClientSetupError
 
 COUNTS_INTERVAL = 0.25
+CLIENT_STOP_TIMEOUT = 5.0
 
 
 class Fleet:
@@ -92,7 +93,12 @@ class Fleet:
         """Stop the named clients (all when None) and forget them."""
         chosen = list(self.clients) if names is None else [n for n in names if n in self.clients]
         clients = [self.clients[n] for n in chosen]
-        await asyncio.gather(*(c.stop() for c in clients), return_exceptions=True)
+        # A client that cannot say goodbye in time (nats-py waiting on a dead server) must
+        # not hold up the rest, nor the servers' shutdown behind it.
+        await asyncio.gather(
+            *(asyncio.wait_for(c.stop(), CLIENT_STOP_TIMEOUT) for c in clients),
+            return_exceptions=True,
+        )
         self.send_counts()
         for name in chosen:
             del self.clients[name]

@@ -19,6 +19,7 @@ from natslab.errors import ClientSetupError
 # lost while a leadership moves then costs this long, not a default timeout of seconds.
 PUBLISH_TIMEOUT = 0.2
 VERIFY_TIMEOUT = 5.0
+STOP_TIMEOUT = 3.0
 GAP_REPORTED = 0.02  # stretches without an ack at least this long become PublishGap events
 MSG_ID = "Nats-Msg-Id"
 
@@ -187,6 +188,7 @@ class LedgerReader(LabClient):
         super().__init__(name, seeds, emit, options)
         self.stream, self.subject = stream, subject
         self.received = self.redeliveries = 0
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -194,16 +196,19 @@ class LedgerReader(LabClient):
         self._task = asyncio.create_task(self._read(), name=f"ledger reader {self.name}")
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._task is not None:
             self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            # nats-py's fetch can turn a cancellation into its own timeout; the flag above
+            # ends the loop then, and the wait is bounded either way.
+            await asyncio.wait({self._task}, timeout=STOP_TIMEOUT)
             self._task = None
         await super().stop()
 
     async def _read(self) -> None:
         js = self.nc.jetstream(timeout=PUBLISH_TIMEOUT)
         sub = None
-        while True:
+        while not self._stopping:
             try:
                 if sub is None:
                     sub = await js.pull_subscribe(
