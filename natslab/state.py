@@ -357,8 +357,7 @@ class LabState:
         self._server(e.server).trapped_signal = e.signal
 
     def _on_meta_leader(self, e: sev.MetaLeaderChanged) -> None:
-        text = f"JetStream meta leader: {e.server}" if e.server else "no JetStream meta leader"
-        self._note(e.at, "jetstream", text + (f" (was {e.previous})" if e.previous else ""))
+        self._note(e.at, "jetstream", e.describe())
 
     def _on_stream_leader(self, e: sev.StreamLeaderChanged) -> None:
         text = (

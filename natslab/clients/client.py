@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ from natslab.errors import ClientSetupError
 
 Emit = Callable[[ev.ClientEvent], None]
 SEQ_SUBJECT_PREFIX = "natslab.seq."
+BACKGROUND_STOP_TIMEOUT = 3.0
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class LabClient:
         self._disconnected_at: float | None = None
         self._last_url = ""
         self._closing = False
+        self._task: asyncio.Task[None] | None = None  # what it does while connected, if any
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -87,6 +89,17 @@ class LabClient:
                 f"{_describe(exc)}."
             ) from exc
         self._emit(ev.ClientConnected(**self._placement()))
+
+    def _in_background(self, work: Coroutine[Any, Any, None], label: str) -> None:
+        self._task = asyncio.create_task(work, name=f"{label} {self.name}")
+
+    async def _stop_background(self) -> None:
+        """Cancel the background work; the wait is bounded, since nats-py can turn a
+        cancellation into one of its own timeouts and carry on."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.wait({self._task}, timeout=BACKGROUND_STOP_TIMEOUT)
+            self._task = None
 
     async def stop(self) -> None:
         """Close the connection; the closed event says the lab asked for it."""
@@ -160,8 +173,11 @@ class LabClient:
             )
         )
         if honor:
-            # nats-py only reports the notice; moving away is the application's choice.
-            await self.nc.force_reconnect()
+            await self._move_away()
+
+    async def _move_away(self) -> None:
+        # nats-py only reports the notice; moving away is the application's choice.
+        await self.nc.force_reconnect()
 
     async def _on_closed(self) -> None:
         reason = "stopped by the lab" if self._closing else "gave up reconnecting"
@@ -245,18 +261,14 @@ class Publisher(LabClient):
         self.rate = rate
         self.subject = f"{SEQ_SUBJECT_PREFIX}{name}"
         self.published = 0
-        self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await super().start()
-        self._task = asyncio.create_task(self._publish_steadily(), name=f"publisher {self.name}")
+        self._in_background(self._publish_steadily(), "publisher")
 
     async def pause(self) -> None:
         """Stop publishing but stay connected, so subscribers can catch up."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self._stop_background()
 
     async def stop(self) -> None:
         await self.pause()

@@ -19,7 +19,6 @@ from natslab.errors import ClientSetupError
 # lost while a leadership moves then costs this long, not a default timeout of seconds.
 PUBLISH_TIMEOUT = 0.2
 VERIFY_TIMEOUT = 5.0
-STOP_TIMEOUT = 3.0
 GAP_REPORTED = 0.02  # stretches without an ack at least this long become PublishGap events
 MSG_ID = "Nats-Msg-Id"
 
@@ -52,29 +51,20 @@ class LedgerPublisher(LabClient):
         self.failures: Counter[str] = Counter()
         self.last_ack_at: float | None = None
         self.longest_gap = 0.0
-        self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await super().start()
         self.js = self.nc.jetstream(timeout=PUBLISH_TIMEOUT)
-        self._task = asyncio.create_task(self._publish_steadily(), name=f"ledger {self.name}")
+        self._in_background(self._publish_steadily(), "ledger")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self._stop_background()
         await super().stop()
 
-    async def _on_lame_duck(self) -> None:
+    async def _move_away(self) -> None:
         """Move on the notice, but between two publishes: a publish in flight when the
         connection drops loses its ack, and waits out the whole timeout."""
-        self._emit(
-            ev.LameDuckNotice(
-                client=self.name, url=self.url, server_name=self.server_name, honored=True
-            )
-        )
-        self._move_pending = self.options.honor_lame_duck
+        self._move_pending = True
 
     async def _move_if_asked(self) -> None:
         if self._move_pending:
@@ -189,20 +179,14 @@ class LedgerReader(LabClient):
         self.stream, self.subject = stream, subject
         self.received = self.redeliveries = 0
         self._stopping = False
-        self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await super().start()
-        self._task = asyncio.create_task(self._read(), name=f"ledger reader {self.name}")
+        self._in_background(self._read(), "ledger reader")
 
     async def stop(self) -> None:
-        self._stopping = True
-        if self._task is not None:
-            self._task.cancel()
-            # nats-py's fetch can turn a cancellation into its own timeout; the flag above
-            # ends the loop then, and the wait is bounded either way.
-            await asyncio.wait({self._task}, timeout=STOP_TIMEOUT)
-            self._task = None
+        self._stopping = True  # nats-py's fetch can swallow the cancellation: end the loop
+        await self._stop_background()
         await super().stop()
 
     async def _read(self) -> None:

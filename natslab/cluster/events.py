@@ -155,6 +155,10 @@ class MetaLeaderChanged(ClusterEvent):
 
     previous: str
 
+    def describe(self) -> str:
+        now = f"JetStream meta leader: {self.server}" if self.server else "no JetStream meta leader"
+        return now + (f" (was {self.previous})" if self.previous else "")
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StreamLeaderChanged(ClusterEvent):

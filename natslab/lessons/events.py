@@ -57,6 +57,10 @@ class PredictionJudged(LessonEvent):
     right: tuple[int, ...]
     matched: bool | None
 
+    def right_text(self) -> str:
+        """'2. Some of them', numbered as the learner pressed them."""
+        return ", ".join(f"{i + 1}. {self.answers[i]}" for i in self.right) or "none of the answers"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HandsOnWaiting(LessonEvent):

@@ -89,7 +89,7 @@ def predictions(report: RunReport) -> list[tuple[int, str, str, str, str]]:
         p = step.prediction
         if p is None:
             continue
-        right = ", ".join(f"{i + 1}. {p.answers[i]}" for i in p.right) or "none of the answers"
+        right = p.right_text()
         given = "not answered" if p.answer is None else f"{p.answer + 1}. {p.answers[p.answer]}"
         if p.matched is None:
             verdict = f"right answer: {right}"

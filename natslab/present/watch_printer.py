@@ -15,13 +15,8 @@ from natslab.watch.runner import Watch
 
 def describe(event: object) -> str | None:
     """The line a watch event prints as (None for events that are not watch events)."""
-    if isinstance(event, ev.WatchChange):
+    if isinstance(event, ev.WatchChange | ev.MetaLeaderChanged):
         return event.describe()
-    if isinstance(event, ev.MetaLeaderChanged):
-        now = event.server or "none"
-        return f"JetStream meta leader: {now}" + (
-            f" (was {event.previous})" if event.previous else ""
-        )
     return None
 
 

@@ -116,8 +116,9 @@ class Poller:
     async def _health(self, base: str) -> tuple[bool, str]:
         response = await self._get(base, "/healthz")
         try:
-            detail = response.json().get("error", "") or response.json().get("status", "")
-        except ValueError:
+            body = response.json()
+            detail = body.get("error", "") or body.get("status", "")
+        except (ValueError, AttributeError):  # not JSON, or not an object
             detail = ""
         return response.status_code == 200, str(detail)
 

@@ -94,18 +94,13 @@ class WatchSource:
 
     def _change_as_line(self, event: object) -> None:
         if isinstance(event, ev.WatchChange | ev.MetaLeaderChanged):
-            text = event.describe() if isinstance(event, ev.WatchChange) else _leader(event)
+            text = event.describe()
             stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
             panes = (
                 {event.server} if event.server in self.state.servers else set(self._seen.values())
             )
             for pane in panes:
                 self.bus.emit(ev.LogLines(server=pane, at=event.at, lines=(f"{stamp} {text}",)))
-
-
-def _leader(event: ev.MetaLeaderChanged) -> str:
-    now = event.server or "none"
-    return f"JetStream meta leader: {now}" + (f" (was {event.previous})" if event.previous else "")
 
 
 def _started(result: Watched) -> ev.ServerStarted:

@@ -196,7 +196,7 @@ def prompt(
 
 def reveal(p: ev.PredictionJudged, with_question: bool = True) -> list[Text]:
     """The learner's answer beside what this run measured, and the verdict."""
-    right = ", ".join(f"{i + 1}. {p.answers[i]}" for i in p.right) or "none of the answers"
+    right = p.right_text()
     lines = [Text("You predicted: ", "bold cyan") + Text(p.question)] if with_question else []
     said = f"{p.answer + 1}. {p.answers[p.answer]}" if p.answer is not None else ""
     measured = Text("  this run measured ") + Text(p.measured, "bold")
