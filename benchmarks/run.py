@@ -229,6 +229,69 @@ async def bench_scale(servers: str, clients: int) -> None:
         await session.close()
 
 
+def _cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+async def _cpu_share(process: psutil.Process, seconds: float) -> float:
+    """Percent of one core this process used over the next `seconds` of wall time."""
+    cpu, wall = _cpu_seconds(process), time.perf_counter()
+    await asyncio.sleep(seconds)
+    return 100 * (_cpu_seconds(process) - cpu) / (time.perf_counter() - wall)
+
+
+async def bench_idle(servers: str, clients: int, window: float) -> None:
+    """An idle lab: `clients` connected subscribers and nothing else happening, headless
+    (monitoring polls only) and then with the TUI open, in the same process; and the
+    client panel's full refresh at that size."""
+    from natslab.tui.app import NatsLabApp
+    from natslab.tui.widgets.client_panel import ClientPanel
+
+    session = LabSession.open()
+    offset = find_free_offset(servers)
+    me = psutil.Process()
+    try:
+        for name in servers:
+            await session.supervisor.start(walkthrough_spec(name, offset))
+        per_server = clients // len(servers)
+        for name in servers:
+            await session.fleet.start_subscribers(
+                per_server, [session.client_url(name)], prefix=f"s{name.lower()}"
+            )
+        # The TUI's own polling: every 0.5 s, every 2 s once the lab has been quiet for 5 s.
+        session.start_polling(interval=0.5, idle_interval=2.0)
+        await asyncio.sleep(7.0)  # the first /connz rounds of the new clients, then quiet
+        print("  idle: measuring headless", file=sys.stderr, flush=True)
+        assert session.pacer is not None
+        rounds = session.pacer.rounds
+        headless = await _cpu_share(me, window)
+        polls = (session.pacer.rounds - rounds) / window
+        app = NatsLabApp(session, list(servers))
+        async with app.run_test(size=(160, 50)) as pilot:
+            await pilot.pause(2.0)
+            print("  idle: measuring with the TUI open", file=sys.stderr, flush=True)
+            tui = await _cpu_share(me, window)
+            panel = app.query_one(ClientPanel)
+            times = []
+            for _ in range(10):
+                start = time.perf_counter()
+                panel.redraw_all(session.state)  # every row rebuilt, as after a resize
+                times.append(time.perf_counter() - start)
+                await pilot.pause(0.05)
+        shown = f"{len(servers)} servers, {clients} idle clients"
+        report(f"idle, headless ({shown}), {window:.0f} s window", f"{headless:.1f}%", "reported")
+        report("  poll rounds per second while idle", f"{polls:.2f}", "reported")
+        report(f"idle, TUI open ({shown}), {window:.0f} s window", f"{tui:.1f}%", "<= 5%")
+        report(
+            f"client-panel full refresh ({shown})",
+            f"{statistics.median(times) * 1000:.0f} ms (median of 10)",
+            "<= 50 ms",
+        )
+    finally:
+        await session.close()
+
+
 async def bench_tui(samples: int, rate: float) -> None:
     """Keys under a log flood, and how soon a failover is drawn, both through Pilot."""
     from natslab.tui.app import NatsLabApp
@@ -568,6 +631,7 @@ def main() -> int:
             "jetstream",
             "ledger",
             "watch",
+            "idle",
         ],
         help="run just this benchmark",
     )
@@ -592,6 +656,9 @@ def main() -> int:
         "jetstream": lambda: bench_jetstream(1 if quick else 5),
         "ledger": lambda: asyncio.run(bench_ledger(2.0 if quick else 10.0)),
         "watch": lambda: asyncio.run(bench_watch(500 if quick else 10_000, 2 if quick else 10)),
+        "idle": lambda: asyncio.run(
+            bench_idle("ABC" if quick else "ABCDE", 60 if quick else 2000, 3 if quick else 10)
+        ),
     }
     for name, bench in benchmarks.items():
         if args.only in (None, name):

@@ -26,6 +26,8 @@ from natslab.cluster.logformat import exit_reason
 from natslab.cluster.snapshot import Connection, JetStreamStatus, ServerStatus
 
 TIMELINE_LENGTH = 500
+# What a fold returns when the event changed nothing a screen shows but gauges.
+UNCHANGED = object()
 
 
 class ServerState(StrEnum):
@@ -153,10 +155,14 @@ class ClientView:
         """Lab names of every server this client can reach by its pool."""
         return {k.server for k in self.known.values() if k.server}
 
+    def seeded_servers(self) -> set[str]:
+        """Servers the client knows from an address it was not told by gossip."""
+        return {k.server for k in self.known.values() if k.server and not k.via_gossip}
+
     def learned_by_gossip(self) -> set[str]:
         """Servers the client knows only because the cluster told it, not from its seeds."""
-        seeded = {k.server for k in self.known.values() if not k.via_gossip}
-        return {k.server for k in self.known.values() if k.server and k.via_gossip} - seeded
+        gossiped = {k.server for k in self.known.values() if k.server and k.via_gossip}
+        return gossiped - self.seeded_servers()
 
     def learned_at(self, server: str) -> float | None:
         """When the client first knew any address of this server."""
@@ -189,6 +195,10 @@ class LabState:
         self.timeline: deque[TimelineEntry] = deque(maxlen=timeline_length)
         self.started_at: float | None = None
         self.noted = 0  # entries ever added, so readers can tell what is new in the deque
+        # Bumped by every fold that changed what the lab knows (a poll that only refreshed
+        # CPU and memory does not), so a screen can skip redrawing 2,000 unchanged rows.
+        self.revision = 0
+        self.last_move_at: float | None = None  # the latest client move, for the highlight
         self._mesh: set[frozenset[str]] = set()
         self._nameless: dict[str, set[int]] = {}
 
@@ -263,8 +273,8 @@ class LabState:
         if self.started_at is None and at is not None:
             self.started_at = at
         handler = _HANDLERS.get(type(event))
-        if handler is not None:
-            handler(self, event)
+        if handler is not None and handler(self, event) is not UNCHANGED:
+            self.revision += 1
 
     def apply_all(self, events: Iterable[object]) -> None:
         for event in events:
@@ -307,6 +317,22 @@ class LabState:
         view.shutting_down_at = None
         view.trapped_signal = view.stopped_from_outside = ""
         self._note(e.at, "server", f"{e.server} started (pid {e.pid}, nats-server {e.version})")
+        self._name_gossiped_addresses(e.server, e.client_port, e.at)
+
+    def _name_gossiped_addresses(self, server: str, port: int, at: float) -> None:
+        """Gossip can outrun the start event: a new server's routes come up, and its URL
+        reaches clients, tens of milliseconds after the process starts, which on a loaded
+        machine is before ServerStarted is published. Addresses a client learned on this
+        port while the lab had no name for it are named now."""
+        suffix = f":{port}"
+        for client in self.clients.values():
+            named = [
+                k for k in client.known.values() if k.server is None and k.address.endswith(suffix)
+            ]
+            for known in named:
+                known.server = server
+            if any(k.via_gossip for k in named) and server not in client.seeded_servers():
+                self._note(at, "gossip", f"{client.name} learned {server} by gossip")
 
     def _on_ready(self, e: sev.ServerReady) -> None:
         view = self._server(e.server)
@@ -379,12 +405,13 @@ class LabState:
         self._server(e.server).cluster_name = e.cluster_name
         self._note(e.at, "cluster", f"{e.server} took the cluster name {e.cluster_name}")
 
-    def _on_polled(self, e: sev.ServerPolled) -> None:
+    def _on_polled(self, e: sev.ServerPolled) -> object:
         view = self._server(e.server)
         status: ServerStatus = e.status
         view.polled_at = e.at
         if not status.up or not view.up:
-            return  # a late answer from a server that has since stopped changes nothing
+            return UNCHANGED  # a late answer from a server that has since stopped
+        before = (self._polled_facts(view), self.noted, len(self.clients))
         view.version = status.version or view.version
         view.varz_version = status.version or view.varz_version
         view.route_peers = status.peer_names
@@ -397,6 +424,22 @@ class LabState:
             view.state = ServerState.RUNNING
         self._set_mesh(e.at)
         self._cross_check_connz(e.server, status.connections, e.at)
+        after = (self._polled_facts(view), self.noted, len(self.clients))
+        return UNCHANGED if after == before else None
+
+    def _polled_facts(self, view: ServerView) -> tuple[object, ...]:
+        """What a poll can change besides the gauges; the same again means nothing new."""
+        return (
+            view.version,
+            view.varz_version,
+            view.route_peers,
+            view.connections,
+            view.healthy,
+            view.jetstream,
+            view.cluster_name,
+            view.state,
+            frozenset(self._mesh),
+        )
 
     def _set_mesh(self, at: float) -> None:
         mesh = {
@@ -436,6 +479,7 @@ class LabState:
                 self._note(at, "client", f"external client {key} seen on {server}")
             elif ext.server != server and ext.server is not None:
                 ext.previous_server, ext.moved_at = ext.server, at
+                self.last_move_at = at
                 ext.reconnects += 1
                 self._note(at, "move", f"external client {key} moved {ext.server} -> {server}")
             ext.state, ext.server, ext.cid = ClientState.CONNECTED, server, conn.cid
@@ -497,6 +541,7 @@ class LabState:
         gap = f" after {e.gap_ms:.0f} ms" if e.gap_ms is not None else ""
         if view.server != before:
             view.previous_server, view.moved_at = before, e.at
+            self.last_move_at = e.at
             self._note(e.at, "move", f"{e.client} moved {before} -> {view.server}{gap}")
         else:
             self._note(e.at, "client", f"{e.client} reconnected to {view.server}{gap}")
@@ -577,7 +622,7 @@ def _on_watched(state: LabState, e: sev.WatchChange) -> None:
     state._note(getattr(e, "at", 0.0), "watch", e.describe())
 
 
-_HANDLERS: dict[type, Callable[[LabState, Any], None]] = {
+_HANDLERS: dict[type, Callable[[LabState, Any], object]] = {
     sev.ServerStarted: LabState._on_started,
     sev.ServerReady: LabState._on_ready,
     sev.LameDuckEntered: LabState._on_lame_duck,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -74,3 +76,14 @@ def run_server_pids(state_dir: Path) -> set[int]:
             continue  # caught mid-write; the atomic replace makes this rare
         pids |= {record["pid"] for record in servers.values()}
     return pids
+
+
+@contextlib.contextmanager
+def listening_on(port: int) -> Iterator[socket.socket]:
+    """A listener of this test's on a port, bound the way nats-server binds (SO_REUSEADDR),
+    so that an earlier test's connection in TIME_WAIT on that port does not get in the way."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+        sock.listen()
+        yield sock

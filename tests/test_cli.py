@@ -2,14 +2,13 @@
 
 import json
 import signal
-import socket
 
 import psutil
 import pytest
 
 from natslab.cluster.ports import ports_for
 from tests.cli_process import NatslabProcess, run_natslab
-from tests.helpers import server_alive
+from tests.helpers import listening_on, server_alive
 
 
 @pytest.fixture
@@ -55,9 +54,7 @@ def test_doctor_reports_the_bundled_binary_and_free_ports(binary, offset):
 
 def test_doctor_names_a_taken_port(offset):
     port = ports_for("C", offset).client
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", port))
-        sock.listen()
+    with listening_on(port):
         result = run_natslab("doctor", "--port-offset", str(offset))
     assert result.returncode == 1
     assert f"Port {port} (client port of server C) is already in use" in result.stdout
@@ -116,9 +113,7 @@ def test_sigterm_stops_every_server_with_a_nonzero_status(lab, offset, state_dir
 
 def test_taken_port_is_one_sentence_and_leaves_nothing(offset, state_dir):
     port = ports_for("B", offset).client
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", port))
-        sock.listen()
+    with listening_on(port):
         result = run_natslab("lab", "--headless", "--servers", "A,B", "--port-offset", str(offset))
     assert result.returncode == 1
     assert "Traceback" not in result.stderr

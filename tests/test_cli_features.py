@@ -60,6 +60,7 @@ def test_server_install_then_list_as_commands(cache, local_index):
     ]
 
 
+@pytest.mark.slow
 def test_versions_by_number_go_through_the_resolver_end_to_end(
     cache,
     local_index,
@@ -75,6 +76,7 @@ def test_versions_by_number_go_through_the_resolver_end_to_end(
 
 
 @pytest.mark.network
+@pytest.mark.slow
 def test_a_real_version_upgrade_shows_old_and_new(tmp_path, cache):
     """--from an older release --to the bundled one: every upgrade step reports both."""
     bundled = versions.find_binary(None).version

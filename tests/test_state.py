@@ -146,6 +146,31 @@ def test_client_position_knowledge_and_duplicates():
     assert state.client_counts() == {"A": 1, "B": 0, "C": 0}
 
 
+def test_gossip_that_outruns_the_start_event_is_named_when_the_server_starts():
+    """Seen under load: sub-1 heard of C 20 ms after C's process started, before the lab
+    had published ServerStarted for C, and the check then said sub-1 knew only A and B."""
+    state = LabState()
+    cluster(state, names="AB")
+    state.apply(connected("sub-1", "A", "127.0.0.1:4222", pool=("127.0.0.1:4222",)))
+    state.apply(
+        cev.ServersDiscovered(
+            client="sub-1",
+            at=3.0,
+            pool=("127.0.0.1:4222", "127.0.0.1:4333", "127.0.0.1:4444"),
+            discovered=("127.0.0.1:4333", "127.0.0.1:4444"),
+        )
+    )
+    view = state.clients["sub-1"]
+    assert view.known_servers() == {"A", "B"}
+    state.apply(started("C", 3.05))
+    assert view.known_servers() == {"A", "B", "C"}
+    assert view.learned_by_gossip() == {"B", "C"}
+    assert view.learned_at("C") == 3.0
+    assert state.timeline[-1].text == "sub-1 learned C by gossip"
+    state.apply(started("C", 9.0))  # a restart names nothing twice
+    assert state.timeline[-1].text.startswith("C started")
+
+
 def test_failover_records_move_gap_and_what_is_remembered():
     state = LabState()
     cluster(state)

@@ -41,3 +41,21 @@ def test_matches_are_marked_on_top_of_the_log_colours():
     marked = [s for s in text.spans if str(s.style) == "reverse bold"]
     assert [(s.start, s.end) for s in marked] == [(start, start + len("trying"))]
     assert any(str(s.style) == "bold red" for s in text.spans), "the [ERR] colour is kept"
+
+
+def test_the_client_chart_scales_to_the_busiest_server_and_keeps_the_most_per_slice():
+    from natslab.present.views import CHART_LABEL_WIDTH, CountHistory, count_chart
+    from natslab.state import LabState
+    from tests.test_state import connected, started
+
+    state = LabState()
+    state.apply_all([started("A", 1.0), started("B", 1.0)])
+    history = CountHistory(length=4, every=1.0)
+    history.sample(state, 10.0)  # [0, 0, 0, 0] for both
+    for n in range(8):
+        state.apply(connected(f"a-{n}", "A", "127.0.0.1:4222", pool=("127.0.0.1:4222",)))
+    history.sample(state, 11.0)  # A: [0, 0, 0, 8]
+    lines = count_chart(history, CHART_LABEL_WIDTH + 4).plain.splitlines()
+    assert lines == ["A    8  ▁▁▁█", "B    0  ▁▁▁▁"]
+    # Two columns for four samples: each keeps the larger of its two.
+    assert count_chart(history, CHART_LABEL_WIDTH + 2).plain.splitlines()[0].endswith("▁█")

@@ -17,10 +17,12 @@ import pytest
 
 from natslab.cluster import events as ev
 from natslab.cluster.binary import ServerBinary
+from natslab.cluster.ports import find_free_offset, ports_for
 from natslab.lab.recorder import read_events
 from natslab.present.watch_printer import describe
 from natslab.watch.runner import Watch
 from tests.cli_process import NATSLAB, run_natslab
+from tests.helpers import wait_until
 
 
 def free_port() -> int:
@@ -29,12 +31,26 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
+
+
 class Cluster:
-    """Three JetStream servers, each a plain nats-server process of this test."""
+    """Three JetStream servers, each a plain nats-server process of this test. Their ports
+    come from this worker's lane below the ephemeral range: a port the kernel once handed
+    out as free can be any outgoing connection's source port a moment later."""
 
     def __init__(self, binary: ServerBinary, tmp: Path) -> None:
         self.binary, self.tmp = binary, tmp
-        self.ports = {n: (free_port(), free_port(), free_port()) for n in "XYZ"}
+        offset = find_free_offset("ABC")
+        self.ports = {
+            n: (p.client, p.cluster, p.monitor)
+            for n, p in zip("XYZ", (ports_for(lab, offset) for lab in "ABC"), strict=True)
+        }
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
     def monitor(self, name: str) -> str:
@@ -52,6 +68,7 @@ class Cluster:
              "-routes", routes, "-js", "-sd", str(self.tmp / name)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
+        wait_until(lambda: listening(monitor) and listening(client), 20, what=f"{name} up")
 
     def stop(self, name: str) -> None:
         proc = self.procs.pop(name)

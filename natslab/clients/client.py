@@ -187,6 +187,11 @@ class LabClient:
         """Current totals, for clients that count messages."""
         return None
 
+    def count_key(self) -> tuple[object, ...] | None:
+        """The figures counts() reports, as a tuple that is cheap to compare: the fleet asks
+        every client four times a second, and most have nothing new."""
+        return None
+
 
 class Subscriber(LabClient):
     """The `nats sub ">"` of the walkthrough, counting sequence numbers to find lost messages."""
@@ -241,6 +246,9 @@ class Subscriber(LabClient):
             since_reconnect=self.since_reconnect,
         )
 
+    def count_key(self) -> tuple[object, ...]:
+        return (self.received, self.lost, self.since_reconnect)
+
 
 class Publisher(LabClient):
     """Publishes sequence-numbered messages at a steady rate on natslab.seq.<name>."""
@@ -290,6 +298,9 @@ class Publisher(LabClient):
 
     def counts(self) -> ev.MessageCounts:
         return ev.MessageCounts(client=self.name, published=self.published)
+
+    def count_key(self) -> tuple[object, ...]:
+        return (self.published,)
 
 
 def _describe(exc: BaseException) -> str:

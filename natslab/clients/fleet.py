@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import itertools
 from collections.abc import Iterable, Sequence
 
@@ -113,14 +112,12 @@ class Fleet:
     def send_counts(self) -> None:
         """Emit each client's message totals if they changed since last time."""
         for client in self.clients.values():
-            counts = client.counts()
-            if counts is None:
+            key = client.count_key()
+            if key is None or self._sent_counts.get(client.name) == key:
                 continue
-            key = tuple(
-                getattr(counts, f.name) for f in dataclasses.fields(counts) if f.name != "at"
-            )
-            if self._sent_counts.get(client.name) != key:
-                self._sent_counts[client.name] = key
+            self._sent_counts[client.name] = key
+            counts = client.counts()
+            if counts is not None:
                 self.bus.emit(counts)
 
     def _ensure_ticker(self) -> None:

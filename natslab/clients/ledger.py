@@ -111,6 +111,9 @@ class LedgerPublisher(LabClient):
             last_ack_at=self.last_ack_at,
         )
 
+    def count_key(self) -> tuple[object, ...]:
+        return (len(self.acked), sum(self.failures.values()), self.last_ack_at)
+
     async def verify(
         self, stream: str, reader: LedgerReader | None, attempts: int = 5
     ) -> ev.LedgerVerified:
@@ -213,6 +216,9 @@ class LedgerReader(LabClient):
 
     def counts(self) -> ev.MessageCounts:
         return ev.MessageCounts(client=self.name, received=self.received)
+
+    def count_key(self) -> tuple[object, ...]:
+        return (self.received,)
 
 
 def _number(msg_id: str) -> int:

@@ -9,7 +9,13 @@ from typing import Any
 import httpx
 import psutil
 
-from natslab.cluster.snapshot import ServerStatus, connections, jetstream, route_peers
+from natslab.cluster.snapshot import (
+    Connection,
+    ServerStatus,
+    connections,
+    jetstream,
+    route_peers,
+)
 
 
 class Monitor:
@@ -18,6 +24,8 @@ class Monitor:
     def __init__(self, timeout: float = 1.0) -> None:
         self._http = httpx.AsyncClient(timeout=timeout)
         self._procs: dict[int, psutil.Process] = {}
+        self._connz: dict[str, tuple[tuple[object, ...], tuple[Connection, ...]]] = {}
+        self.connz_fetches = 0  # how often /connz was read (benchmarks and tests)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -36,13 +44,13 @@ class Monitor:
         """One snapshot; a server that does not answer is reported down with the reason.
         With `js`, /jsz too (its plain /healthz then also waits for streams to be current)."""
         try:
-            varz, routez, connz, healthy, jsz = await asyncio.gather(
+            varz, routez, healthy, jsz = await asyncio.gather(
                 self._json(f"{base_url}/varz"),
                 self._json(f"{base_url}/routez"),
-                self._json(f"{base_url}/connz?limit=1024"),
                 self.healthz(base_url),
                 self._json(f"{base_url}/jsz?streams=true") if js else _nothing(),
             )
+            conns = await self._connections(base_url, varz)
         except (httpx.HTTPError, ValueError) as exc:
             return ServerStatus(server=server, up=False, error=str(exc) or type(exc).__name__)
         cpu, rss = self._usage(pid)
@@ -53,12 +61,28 @@ class Monitor:
             server_id=varz.get("server_id", ""),
             cluster_name=(varz.get("cluster") or {}).get("name", ""),
             route_peers=route_peers(routez),
-            connections=connections(connz),
+            connections=conns,
             healthy=healthy,
             cpu_percent=cpu,
             rss_bytes=rss,
             jetstream=jetstream(jsz) if js else None,
         )
+
+    async def _connections(self, base_url: str, varz: dict[str, Any]) -> tuple[Connection, ...]:
+        """/connz, unless /varz shows the same connections as last time: its count of open
+        connections (`connections`, len(s.clients)) and of every one ever accepted
+        (`total_connections`, bumped in server.go createClientEx) both stand still only when
+        no client came or went. With 2,000 idle clients, parsing /connz was most of an idle
+        lab's polling cost. A nameless connection may still be mid-handshake, so a list that
+        has one is always fetched again."""
+        key = (varz.get("server_id"), varz.get("connections"), varz.get("total_connections"))
+        cached = self._connz.get(base_url)
+        if cached is not None and cached[0] == key and all(c.name for c in cached[1]):
+            return cached[1]
+        conns = connections(await self._json(f"{base_url}/connz?limit=1024"))
+        self.connz_fetches += 1
+        self._connz[base_url] = (key, conns)
+        return conns
 
     async def _json(self, url: str) -> dict[str, Any]:
         response = await self._http.get(url)

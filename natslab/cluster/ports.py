@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import random
 import socket
 import string
@@ -21,6 +22,9 @@ STEP = 111
 SERVER_NAMES = string.ascii_uppercase[:9]
 # Offsets stay below the kernel's ephemeral range (32768+), where client sockets would collide.
 _HIGHEST_PORT = 32767
+# "i/n": `auto` offsets come only from lane i of n, so n processes choosing at once (the test
+# suite's workers) never pick overlapping blocks. n must divide 200, see _lane.
+LANE_ENV_VAR = "NATSLAB_PORT_LANE"
 
 
 @dataclass(frozen=True)
@@ -113,10 +117,25 @@ def find_free_offset(names: Iterable[str], host: str = "127.0.0.1", attempts: in
     """An offset at which every port of these servers is free now (tests, workshops)."""
     names = list(names)
     highest = MONITOR_BASE + STEP * max(server_index(n) for n in names)
+    lane, lanes = _lane()
+    tens = range(10 + (lane - 10) % lanes, (_HIGHEST_PORT - highest) // 10, lanes)
     rng = random.Random()
     for _ in range(attempts):
-        offset = rng.randrange(10, (_HIGHEST_PORT - highest) // 10) * 10
+        offset = rng.choice(tens) * 10
         ports = [p for n in names for p, _ in ports_for(n, offset).labelled()]
         if all(is_free(p, host) for p in ports):
             return offset
     raise PortInUseError(f"No free block of ports was found for servers {','.join(names)}.")
+
+
+def _lane() -> tuple[int, int]:
+    """This process's lane of `auto` offsets, from NATSLAB_PORT_LANE ("i/n"; default: all).
+
+    Offsets are multiples of 10 and servers sit 111 apart, so two blocks overlap only when
+    their offsets are equal or 2,000 or 4,000 apart (the client, cluster and monitoring
+    bases are 2,000 apart). Lanes split offset/10 by its remainder mod n; with n dividing
+    200 those overlapping offsets share a lane, and blocks from two lanes never overlap."""
+    lane, _, lanes = os.environ.get(LANE_ENV_VAR, "").partition("/")
+    if lane.isdigit() and lanes.isdigit() and int(lanes) > 0 and 200 % int(lanes) == 0:
+        return int(lane) % int(lanes), int(lanes)
+    return 0, 1

@@ -231,16 +231,6 @@ class Supervisor:
             self._emit(ev.ServerPolled(server=status.server, status=status))
         return statuses
 
-    async def poll_forever(self, interval: float = 0.5) -> None:
-        """The monitoring loop: a cross-check of the log events, and the source of /connz."""
-        while True:
-            try:
-                await self.poll()
-            except Exception:
-                # One bad round must not end monitoring for the rest of the run.
-                log.exception("polling the monitoring endpoints failed")
-            await asyncio.sleep(interval)
-
     async def wait_for_mesh(
         self, names: Iterable[str], timeout: float = 15.0, interval: float = 0.1
     ) -> dict[str, ServerStatus]:

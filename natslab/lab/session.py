@@ -23,6 +23,7 @@ from natslab.lab.jetstream_watch import JetStreamWatch
 from natslab.lab.logs import LogStore
 from natslab.lab.operations import Done, Operation
 from natslab.lab.operator import Operator
+from natslab.lab.polling import PollPacer
 from natslab.lab.recorder import EventRecorder
 from natslab.lab.settings import RunSettings
 from natslab.state import LabState
@@ -56,6 +57,7 @@ class LabSession:
         self.operator = Operator(self.supervisor, self.fleet, self.settings)
         self.leftovers: list[Leftover] = []
         self._poller: asyncio.Task[None] | None = None
+        self.pacer: PollPacer | None = None
 
     @classmethod
     def open(
@@ -71,12 +73,13 @@ class LabSession:
         session.leftovers = leftovers
         return session
 
-    def start_polling(self, interval: float = 0.5) -> None:
-        """Poll the monitoring endpoints in the background until the session closes."""
+    def start_polling(self, interval: float = 0.5, idle_interval: float | None = None) -> None:
+        """Poll the monitoring endpoints in the background until the session closes; with
+        `idle_interval`, that slowly while nothing changes (see PollPacer)."""
         if self._poller is None:
-            self._poller = asyncio.create_task(
-                self.supervisor.poll_forever(interval), name="monitor polling"
-            )
+            self.pacer = PollPacer(self.state, self.supervisor.poll, interval, idle_interval)
+            self.bus.subscribe(self.pacer)
+            self._poller = asyncio.create_task(self.pacer.run(), name="monitor polling")
 
     def _abandon(self, signum: int) -> None:
         """Last resort: SIGKILL every server and leave now; the run directory stays."""

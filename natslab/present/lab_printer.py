@@ -127,7 +127,7 @@ async def run_headless_lab(
     with console.status(f"Waiting for the route mesh of {', '.join(names)}…"):
         await supervisor.wait_for_mesh(names)
         await supervisor.poll()  # so LabState holds what the table shows
-    session.start_polling()
+    session.start_polling(idle_interval=2.0)  # a headless lab mostly sits idle
     console.print()
     console.print(status_table(session.state, names))
     console.print(f"Full mesh: {', '.join(names)}.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import deque
 from dataclasses import dataclass
@@ -28,10 +29,8 @@ _STATE_STYLE = {
 
 def recent_move(state: LabState, now: float) -> bool:
     """Whether a client moved recently enough that its highlight is still, or just, shown."""
-    return any(
-        c.moved_at is not None and now - c.moved_at < MOVE_HIGHLIGHT_SECONDS + 0.5
-        for c in state.clients.values()
-    )
+    moved = state.last_move_at
+    return moved is not None and now - moved < MOVE_HIGHLIGHT_SECONDS + 0.5
 
 
 def unstarted_title(name: str) -> Text:
@@ -74,27 +73,50 @@ def server_title(view: ServerView, js: JetStreamView | None = None) -> Text:
 def knows_text(state: LabState, view: ClientView) -> Text:
     """Known servers: * learned by gossip, struck through when down (nats-py keeps them),
     ×2 when the pool holds the server under two addresses."""
+    addresses: dict[str, int] = {}
+    seeded: set[str] = set()
+    for known in view.known.values():  # one pass: this runs for every row of the panel
+        if known.server:
+            addresses[known.server] = addresses.get(known.server, 0) + 1
+            if not known.via_gossip:
+                seeded.add(known.server)
+    labels = tuple(
+        (
+            name + ("" if name in seeded else "*") + ("×2" if addresses[name] > 1 else ""),
+            name in state.servers and not state.servers[name].up,
+        )
+        for name in sorted(addresses)
+    )
+    return _knows_label(labels)
+
+
+@functools.lru_cache(maxsize=1024)
+def _knows_label(labels: tuple[tuple[str, bool], ...]) -> Text:
+    """Most clients know the same servers the same way: their cells can share one Text."""
     text = Text()
-    gossip = view.learned_by_gossip()
-    down = state.known_but_down(view.name) if view.name in state.clients else set()
-    duplicates = view.duplicates()
-    for name in sorted(view.known_servers()):
+    for label, down in labels:
         if text:
             text.append(" ")
-        style = "dim strike" if name in down else ""
-        label = name + ("*" if name in gossip else "") + ("×2" if name in duplicates else "")
-        text.append(label, style)
+        text.append(label, "dim strike" if down else "")
     return text
+
+
+@functools.lru_cache(maxsize=4096)
+def _cell(text: str, style: str = "") -> Text:
+    """A shared Text for a cell that many rows repeat (a server, a count, a kind). Textual's
+    DataTable and Rich only read a Text they render, so sharing one is safe, and building
+    18,000 of them was most of a 2,000-client panel's redraw."""
+    return Text(text, style)
 
 
 def client_row(state: LabState, view: ClientView, now: float) -> tuple[Text, ...]:
     """The client-panel row for one client; a move in the last two seconds stands out."""
     if view.state == ClientState.CONNECTED:
-        on = Text(view.server or "?", "bold")
+        on = _cell(view.server or "?", "bold")
         if view.moved_at is not None and now - view.moved_at < MOVE_HIGHLIGHT_SECONDS:
-            on = Text(f"{view.previous_server}→{view.server}", "bold black on yellow")
+            on = _cell(f"{view.previous_server}→{view.server}", "bold black on yellow")
     else:
-        on = Text(view.state.value, "red" if view.state == ClientState.RECONNECTING else "dim")
+        on = _cell(view.state.value, "red" if view.state == ClientState.RECONNECTING else "dim")
     gap = f"{view.last_gap_ms:.0f} ms" if view.last_gap_ms is not None else "-"
     gap_style = "red" if view.last_gap_ms is not None and view.last_gap_ms >= 1000 else ""
     server = state.servers.get(view.server or "")
@@ -102,14 +124,38 @@ def client_row(state: LabState, view: ClientView, now: float) -> tuple[Text, ...
     return (
         Text(view.name),
         on,
-        Text(version, "dim"),
+        _cell(version, "dim"),
         knows_text(state, view),
-        Text(str(view.reconnects)),
-        Text(gap, gap_style),
-        Text(str(view.received if view.kind != "publisher" else view.published)),
-        Text(str(view.lost), "red" if view.lost else ""),
-        Text(view.kind, "magenta" if view.external else "dim"),
+        _cell(str(view.reconnects)),
+        _cell(gap, gap_style),
+        _cell(str(view.received if view.kind != "publisher" else view.published)),
+        _cell(str(view.lost), "red" if view.lost else ""),
+        _cell(view.kind, "magenta" if view.external else "dim"),
     )
+
+
+def row_inputs(view: ClientView, now: float) -> tuple[object, ...]:
+    """Everything of the client itself that client_row draws from, cheap to compare: an
+    unchanged tuple (with the servers unchanged) means an unchanged row."""
+    highlighted = view.moved_at is not None and now - view.moved_at < MOVE_HIGHLIGHT_SECONDS
+    return (
+        view.state,
+        view.server,
+        view.previous_server if highlighted else None,
+        view.last_gap_ms,
+        view.reconnects,
+        view.received,
+        view.published,
+        view.lost,
+        len(view.known),
+        view.kind,
+    )
+
+
+def servers_inputs(state: LabState) -> tuple[object, ...]:
+    """What of the servers client rows draw from (version, up or down, which addresses
+    they own): when it changes, every row may."""
+    return tuple((v.name, v.up, v.version, v.client_port) for v in state.servers.values())
 
 
 def ordered_clients(state: LabState) -> list[ClientView]:
@@ -255,6 +301,33 @@ class CountHistory:
                 self.series[name] = deque([0] * self.length, maxlen=self.length)
             self.series[name].append(count)
         return True
+
+
+SPARK_BARS = "▁▂▃▄▅▆▇█"
+CHART_LABEL_WIDTH = 8  # "A  400 " and a space
+
+
+def count_chart(history: CountHistory, width: int) -> Text:
+    """One line per server: its name, its clients now, and one bar per slice of the sampled
+    window (the most clients in that slice), all scaled to the busiest server. Plain text:
+    Textual's Sparkline blends a colour per bar with Fraction arithmetic, and redrawing five
+    of them each second was most of an idle lab's CPU (BENCHMARKS.md, issue 18)."""
+    most = max((max(series) for series in history.series.values()), default=0) or 1
+    text = Text()
+    for name, series in history.series.items():
+        values = list(series)
+        count = len(values)
+        columns = max(min(width - CHART_LABEL_WIDTH, count), 1)
+        bars = "".join(
+            SPARK_BARS[max(values[i * count // columns : (i + 1) * count // columns] or [0])
+                       * (len(SPARK_BARS) - 1) // most]
+            for i in range(columns)
+        )  # fmt: skip
+        if text:
+            text.append("\n")
+        text.append(f"{name} {values[-1]:>4}  ".ljust(CHART_LABEL_WIDTH), "bold")
+        text.append(bars, "cyan")
+    return text
 
 
 LEVEL_STYLE = {

@@ -29,6 +29,8 @@ from natslab.tui.widgets.timeline import TimelineView
 from natslab.watch.source import WatchSource
 
 REFRESH_SECONDS = 0.1
+# Polls slow to this while nothing changes in the lab; any event speeds them up again.
+IDLE_POLL_SECONDS = 2.0
 _LESSON_ACTIONS = frozenset({"next_step", "retry", "skip", "previous_notes", "answer"})
 
 
@@ -86,6 +88,7 @@ class NatsLabApp(App[int]):
             else None
         )
         self._dirty = True
+        self._drawn_revision = -1
         self.panes = PaneGrid(servers, stacked=lesson is not None)
         # Held, not queried: the redraw timer may fire while the screen mounts or tears down.
         self.client_panel = ClientPanel(id="client-panel")
@@ -104,7 +107,7 @@ class NatsLabApp(App[int]):
 
     def on_mount(self) -> None:
         self.session.bus.subscribe(self._on_bus_event)
-        self.session.start_polling(interval=0.5)
+        self.session.start_polling(interval=0.5, idle_interval=IDLE_POLL_SECONDS)
         self.set_interval(REFRESH_SECONDS, self._refresh)
         for leftover in self.session.leftovers:
             self.notify(
@@ -133,11 +136,15 @@ class NatsLabApp(App[int]):
 
     def _refresh(self) -> None:
         self.panes.flush()
-        # Keep redrawing while a move is highlighted, so the highlight also goes away.
-        if self._dirty or recent_move(self.session.state, time.time()):
+        state, now = self.session.state, time.time()
+        self.client_panel.sample(state, now)
+        if self._dirty:  # any event: the pane titles carry CPU and memory from each poll
             self._dirty = False
-            state = self.session.state
             self.panes.show(state)
+        # The rest only when a fold changed something, or while a move is highlighted (so
+        # the highlight also goes away): an idle lab then costs next to nothing.
+        if state.revision != self._drawn_revision or recent_move(state, now):
+            self._drawn_revision = state.revision
             self.client_panel.show(state)
             self.timeline.show(state)
 

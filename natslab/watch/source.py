@@ -39,7 +39,7 @@ class WatchSource:
         self._unnamed: dict[str, int] = {}  # server -> clients without a name, last count
         self._task: asyncio.Task[None] | None = None
 
-    def start_polling(self, interval: float = 0.5) -> None:
+    def start_polling(self, interval: float = 0.5, idle_interval: float | None = None) -> None:
         """The watch's own interval rules; the TUI's asks only for it to start."""
         if self._task is None:
             self._task = asyncio.create_task(self.watch.run(), name="natslab watch")

@@ -26,3 +26,40 @@ def test_connections_carry_name_ip_port():
 def test_empty_documents():
     assert route_peers({"routes": None}) == ()
     assert connections({}) == ()
+
+
+async def test_connz_is_read_again_only_when_varz_shows_a_client_came_or_went(supervisor, offset):
+    """The idle saving (issue 18), against a real server: /connz is skipped while /varz's
+    connection counts stand still, and never for a list holding a nameless connection."""
+    import asyncio
+
+    import nats
+
+    from natslab.cluster.spec import walkthrough_spec
+
+    spec = walkthrough_spec("A", offset, route_to=())
+    await supervisor.start(spec)
+    monitor = supervisor.monitor
+    url = f"http://127.0.0.1:{spec.ports.monitor}"
+
+    async def poll():
+        before = monitor.connz_fetches
+        status = await monitor.poll("A", url, None)
+        return monitor.connz_fetches - before, sorted(c.name for c in status.connections)
+
+    await poll()
+    assert await poll() == (0, [])
+    client = await nats.connect(f"nats://127.0.0.1:{spec.ports.client}", name="x")
+    try:
+        assert await poll() == (1, ["x"])
+        assert await poll() == (0, ["x"])
+        # A connection that never sends CONNECT stays nameless: read every round.
+        _, raw = await asyncio.open_connection("127.0.0.1", spec.ports.client)
+        assert await poll() == (1, ["", "x"])
+        assert await poll() == (1, ["", "x"])
+        raw.close()
+    finally:
+        await client.close()
+    while (polled := await poll())[1]:  # the server notices the closes as they come
+        assert polled[0] == 1
+    assert await poll() == (0, [])

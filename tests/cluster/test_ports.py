@@ -1,12 +1,12 @@
 """ports.py: the walkthrough's numbers, offsets, and the taken-port sentence."""
 
-import socket
 
 import psutil
 import pytest
 
 from natslab.cluster.ports import check_free, find_free_offset, is_free, ports_for
 from natslab.errors import PortInUseError
+from tests.helpers import listening_on
 
 
 def test_walkthrough_ports():
@@ -39,9 +39,7 @@ def test_free_offset_really_is_free():
 def test_taken_port_names_port_holder_and_offset():
     offset = find_free_offset("AB")
     taken = ports_for("B", offset).cluster
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", taken))
-        sock.listen()
+    with listening_on(taken):
         assert not is_free(taken)
         with pytest.raises(PortInUseError) as info:
             check_free("AB", offset)
@@ -49,3 +47,30 @@ def test_taken_port_names_port_holder_and_offset():
     assert f"Port {taken} (cluster port of server B)" in message
     assert f"pid {psutil.Process().pid}" in message
     assert "--port-offset" in message
+
+
+@pytest.mark.parametrize("lanes", [2, 4, 8])
+def test_offsets_from_two_lanes_never_share_a_port(monkeypatch, lanes):
+    """What lets the suite's workers pick `auto` offsets at the same moment: two blocks of
+    nine servers overlap only 0, 2,000 or 4,000 apart, and those stay in one lane."""
+    from natslab.cluster.ports import LANE_ENV_VAR, SERVER_NAMES, ports_for
+
+    def ports(offset):
+        return {p for n in SERVER_NAMES for p, _ in ports_for(n, offset).labelled()}
+
+    base = ports(10_000)
+    overlapping = [d for d in range(-12_000, 12_001, 10) if base & ports(10_000 + d)]
+    assert overlapping == [-4000, -2000, 0, 2000, 4000]
+    assert all((d // 10) % lanes == 0 for d in overlapping)
+    for lane in range(lanes):
+        monkeypatch.setenv(LANE_ENV_VAR, f"{lane}/{lanes}")
+        assert all(find_free_offset("ABCDE") // 10 % lanes == lane for _ in range(20))
+
+
+def test_a_lane_that_would_not_keep_blocks_apart_is_ignored(monkeypatch):
+    from natslab.cluster.ports import LANE_ENV_VAR, _lane
+
+    monkeypatch.setenv(LANE_ENV_VAR, "1/3")  # 3 does not divide 200: offsets 2,000 apart
+    assert _lane() == (0, 1)
+    monkeypatch.setenv(LANE_ENV_VAR, "5/4")
+    assert _lane() == (1, 4)

@@ -2,7 +2,6 @@
 
 import asyncio
 import shutil
-import socket
 
 import httpx
 import nats
@@ -22,7 +21,7 @@ from natslab.errors import (
     TimedOutError,
     UnknownServerError,
 )
-from tests.helpers import async_wait_until
+from tests.helpers import async_wait_until, listening_on
 
 # nats-server retries a missing route every second; allow a few rounds.
 ROUTE_TIMEOUT = 10.0
@@ -108,11 +107,9 @@ async def test_restart_with_a_broken_binary_keeps_the_running_server(supervisor,
 
 async def test_taken_port_is_a_sentence_and_starts_nothing(supervisor, offset):
     port = ports_for("A", offset).monitor
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", port))
-        sock.listen()
-        with pytest.raises(PortInUseError, match=f"Port {port} \\(monitoring port of server A\\)"):
-            await supervisor.start(walkthrough_spec("A", offset))
+    taken = f"Port {port} \\(monitoring port of server A\\)"
+    with listening_on(port), pytest.raises(PortInUseError, match=taken):
+        await supervisor.start(walkthrough_spec("A", offset))
     assert our_servers() == []
     assert "A" not in supervisor.processes
 

@@ -65,6 +65,7 @@ def started_server_pids(state_dir) -> set[int]:
     }
 
 
+@pytest.mark.slow
 def test_upgrade_passes_end_to_end_with_a_real_binary_swap(tmp_path, binary, state_dir):
     upgraded = tmp_path / "new" / "nats-server"
     upgraded.parent.mkdir()
@@ -120,6 +121,7 @@ def assert_predictions_follow_the_run(report: dict, stdout: str) -> None:
 
 
 @pytest.mark.parametrize(("lesson", "steps"), [("seed", 4), ("seed-failure", 5), ("auth", 4)])
+@pytest.mark.slow
 def test_short_lessons_pass_end_to_end(tmp_path, state_dir, lesson, steps):
     done = run_lesson(lesson, "--json", str(tmp_path / "out.json"))
     assert done.returncode == 0, done.stdout + done.stderr
@@ -202,6 +204,7 @@ def test_answers_that_do_not_fit_the_lesson_stop_before_any_server(state_dir):
     assert not list(state_dir.glob("runs/*"))
 
 
+@pytest.mark.slow
 def test_jetstream_upgrade_careless_then_careful_loses_nothing_acknowledged(tmp_path, state_dir):
     done = run_lesson("jetstream-upgrade", "--json", str(tmp_path / "js.json"), "--answers", "3")
     assert done.returncode == 0, done.stdout + done.stderr

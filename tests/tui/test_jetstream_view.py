@@ -1,6 +1,8 @@
 """Pilot: with JetStream running, the panes' headers say who leads the meta group and the
 stream, the client panel shows each replica, and a killed leader leaves both."""
 
+import pytest
+
 from natslab.lab import operations as ops
 from natslab.tui.app import NatsLabApp
 from tests.tui.pilot import wait_for
@@ -14,6 +16,7 @@ def mesh(app) -> str:
     return str(app.query_one("#client-panel .mesh").render())
 
 
+@pytest.mark.slow
 async def test_leaders_and_replicas_on_screen(session):
     app = NatsLabApp(session, ["A", "B", "C"])
     async with app.run_test(size=(160, 50)) as pilot:

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from natslab.lab.session import LabSession
 from natslab.lab.settings import RunSettings
 from natslab.lessons.model import Lesson
@@ -144,6 +146,7 @@ async def test_auto_runs_every_step_without_a_key(session):
         assert record.steps[2].actions[0].detail.startswith("stopped B with Ctrl+C")
 
 
+@pytest.mark.slow
 async def test_palette_actions_do_what_they_say_and_show_their_command(offset, binary, tmp_path):
     upgrade = tmp_path / "new" / "nats-server"
     upgrade.parent.mkdir()
@@ -260,6 +263,10 @@ async def test_the_line_a_check_quoted_is_marked_in_its_pane(session):
         await pilot.press("n")
         await wait_for(pilot, lambda: "Lesson complete" in status(app), 20, "the step to pass")
         log = app.query_one("#log-A")
+        # The check read the log store; the pane shows the line at its next redraw.
+        await wait_for(
+            pilot, lambda: any("Server is ready" in line for line in log.lines), 5, "the line"
+        )
         ready = next(i for i, line in enumerate(log.lines) if "Server is ready" in line)
         await wait_for(pilot, lambda: marked in background(log, ready), 5, "the quoted line marked")
         assert marked not in background(log, 0), "only the quoted line is marked"

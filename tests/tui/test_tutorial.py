@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from natslab.lessons import catalog
 from natslab.tui.app import NatsLabApp
 from tests.tui.pilot import client_cell, pane_text, wait_for
@@ -26,6 +28,7 @@ async def run_step(pilot, app, number: int, answer: str = "") -> None:
     assert progress.next_index == number, f"step {number} failed:\n{checks}"
 
 
+@pytest.mark.slow
 async def test_upgrade_lesson_end_to_end_on_screen(session, offset):
     lesson = catalog.load("upgrade")
     app = NatsLabApp(session, lesson.servers, lesson)

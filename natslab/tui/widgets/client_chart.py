@@ -1,34 +1,32 @@
-"""A live chart of clients per server over the last two minutes, one sparkline per server."""
+"""A live chart of clients per server over the last two minutes, one line per server."""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Label, Sparkline
-
-from natslab.present.views import CountHistory
+from natslab.present.views import CountHistory, count_chart
+from natslab.tui.widgets.steady import SteadyStatic
 
 
-class ClientChart(Vertical):
+class ClientChart(SteadyStatic):
+    """Redrawn only when a second's sample changed the picture; the layout is redone only
+    when a server is added (a line more)."""
+
     DEFAULT_CSS = """
     ClientChart { height: auto; max-height: 7; padding: 0 1; }
-    ClientChart Horizontal { height: 1; }
-    ClientChart Label { width: 8; }
-    ClientChart Sparkline { width: 1fr; height: 1; }
     """
 
-    def compose(self) -> ComposeResult:
-        yield from ()
+    def __init__(self) -> None:
+        super().__init__()
+        self._history: CountHistory | None = None
+        self._lines = 0
 
     def show(self, history: CountHistory) -> None:
-        for name, series in history.series.items():
-            rows = self.query(f"#spark-{name}")
-            if not rows:
-                row = Horizontal(
-                    Label(f"{name} {series[-1]:>3}", id=f"label-{name}"),
-                    Sparkline(list(series), id=f"spark-{name}"),
-                )
-                self.mount(row)
-                continue
-            rows.first(Sparkline).data = list(series)
-            self.query_one(f"#label-{name}", Label).update(f"{name} {series[-1]:>3}")
+        self._history = history
+        width = self.content_size.width
+        if width:
+            lines = len(history.series)
+            self.update(count_chart(history, width), layout=lines != self._lines)
+            self._lines = lines
+
+    def on_resize(self) -> None:
+        if self._history is not None:
+            self.show(self._history)

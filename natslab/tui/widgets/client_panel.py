@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable
 
 from natslab.present.views import (
     CLIENT_COLUMNS,
@@ -16,9 +16,12 @@ from natslab.present.views import (
     count_bars,
     mesh_text,
     ordered_clients,
+    row_inputs,
+    servers_inputs,
 )
 from natslab.state import LabState
 from natslab.tui.widgets.client_chart import ClientChart
+from natslab.tui.widgets.client_table import ClientTable
 from natslab.tui.widgets.steady import SteadyStatic
 
 
@@ -46,9 +49,13 @@ class ClientPanel(Vertical):
         self._bars = SteadyStatic(classes="bars")
         self._mesh = SteadyStatic(classes="mesh")
         self._chart = ClientChart()
-        self._table: DataTable[object] = DataTable(
-            id="clients", cursor_type="row", zebra_stripes=True
-        )
+        self._table = ClientTable(id="clients", cursor_type="row", zebra_stripes=True)
+        # Each client's row inputs and drawn cells, the servers they were drawn against,
+        # and the row order on screen: what lets show() touch only the rows that changed.
+        self._cells: dict[str, tuple[tuple[object, ...], tuple[Text, ...]]] = {}
+        self._servers: tuple[object, ...] = ()
+        self._order: list[str] = []
+        self._state: LabState | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -65,30 +72,51 @@ class ClientPanel(Vertical):
         columns = COMPACT_CLIENT_COLUMNS if self.size.width < self.COMPACT_BELOW else CLIENT_COLUMNS
         if columns != self.columns:
             self.columns = columns
-            table = self._table
-            table.clear(columns=True)
-            table.add_columns(*columns)  # the rows come back at the next show
+            self._table.clear(columns=True)
+            self._table.add_columns(*columns)
+            if self._state is not None:
+                self.redraw_all(self._state)
+
+    def sample(self, state: LabState, now: float) -> None:
+        """Feed the chart (once a second, whether or not anything changed)."""
+        if self.history.sample(state, now):
+            self._chart.show(self.history)
+
+    def redraw_all(self, state: LabState) -> None:
+        """Rebuild every row, as after a resize."""
+        self._cells.clear()
+        self._order = []
+        self._table.clear()
+        self.show(state)
 
     def show(self, state: LabState) -> None:
-        if self.history.sample(state, time.time()):
-            self._chart.show(self.history)
+        """Redraw what changed: only the rows whose client (or whose servers) changed are
+        rebuilt, so an idle panel of 2,000 clients costs one cheap comparison per row."""
+        self._state = state
         self._bars.update(count_bars(state))
         self._mesh.update(mesh_text(state))
-        table = self._table
         now = time.time()
+        servers = servers_inputs(state)
+        if servers != self._servers:
+            self._servers = servers
+            self._cells.clear()
         picked = [CLIENT_COLUMNS.index(c) for c in self.columns]
-        rows = []
+        order, changed = [], []
         for view in ordered_clients(state):
-            cells = client_row(state, view, now)
-            rows.append((view.name, tuple(cells[i] for i in picked)))
-        if [str(k.value) for k in table.rows] != [name for name, _ in rows]:
-            table.clear()
-            for name, row in rows:
-                table.add_row(*row, key=name)
-            return
-        for name, row in rows:
-            for column, cell in zip(table.columns, row, strict=True):
-                if table.get_cell(name, column) != cell:
+            inputs = row_inputs(view, now)
+            cached = self._cells.get(view.name)
+            if cached is None or cached[0] != inputs:
+                cells = client_row(state, view, now)
+                self._cells[view.name] = (inputs, tuple(cells[i] for i in picked))
+                changed.append(view.name)
+            order.append(view.name)
+        table = self._table
+        if order != self._order:
+            self._order = order
+            table.replace_rows([(name, self._cells[name][1]) for name in order])
+        else:
+            for name in changed:
+                for column, cell in zip(table.columns, self._cells[name][1], strict=True):
                     table.update_cell(name, column, cell, update_width=True)
         connected = sum(1 for v in state.clients.values() if v.state == "connected")
         self.border_title = f"clients ({connected} connected)"

@@ -1,0 +1,66 @@
+"""The client panel redraws only what changed, and still shows every change (no servers)."""
+
+from textual.app import App
+
+from natslab.clients import events as cev
+from natslab.state import LabState
+from natslab.tui.widgets.client_panel import ClientPanel
+from tests.test_state import cluster, connected, started
+from tests.tui.pilot import wait_for
+
+
+class PanelApp(App[None]):
+    def compose(self):
+        yield ClientPanel()
+
+
+def row(panel: ClientPanel, client: str) -> list[str]:
+    return [cell.plain for cell in panel._table.get_row(client)]
+
+
+async def test_rows_follow_moves_late_gossip_and_closes_and_keep_the_readers_place():
+    state = LabState()
+    cluster(state, names="AB")
+    pool = ("127.0.0.1:4222", "127.0.0.1:4333")
+    for n in range(1, 41):
+        state.apply(connected(f"c-{n}", "A", "127.0.0.1:4222", pool=pool, discovered=pool))
+    app = PanelApp()
+    async with app.run_test(size=(160, 30)) as pilot:
+        panel = app.query_one(ClientPanel)
+        await wait_for(pilot, lambda: panel.content_size.width > 0, 5, "the panel laid out")
+        panel.show(state)
+        assert row(panel, "c-2")[1:4] == ["A", "2.15.1", "A* B*"]
+        panel._table.move_cursor(row=30)
+        await wait_for(pilot, lambda: panel._table.scroll_y > 0, 5, "the table scrolled")
+        scrolled = panel._table.scroll_y
+
+        # A move: that row changes.
+        state.apply(
+            cev.ClientReconnected(
+                client="c-2", at=5.0, url="127.0.0.1:4333", server_name="B", client_id=9,
+                pool=pool, discovered=pool, gap_ms=12.0,
+            )
+        )  # fmt: skip
+        panel.show(state)
+        assert row(panel, "c-2")[4:6] == ["1", "12 ms"]
+        assert row(panel, "c-3")[4:6] == ["0", "-"]
+
+        # Gossip about a server the lab had no name for yet is named once it starts.
+        more = (*pool, "127.0.0.1:4444")
+        state.apply(cev.ServersDiscovered(client="c-1", at=6.0, pool=more, discovered=more))
+        panel.show(state)
+        assert row(panel, "c-1")[3] == "A* B*"
+        state.apply(started("C", 6.1))
+        panel.show(state)
+        assert row(panel, "c-1")[3] == "A* B* C*"
+
+        # A closed client goes last; the reader's row and scroll position stay.
+        state.apply(cev.ClientClosed(client="c-1", at=7.0, reason="stopped by the lab"))
+        panel.show(state)
+        keys = [key.value for key in panel._table.rows]
+        assert keys[-1] == "c-1" and keys[0] == "c-2"
+        assert row(panel, "c-1")[1] == "closed"
+        assert panel._table.cursor_row == 30
+        await wait_for(
+            pilot, lambda: panel._table.scroll_y == scrolled, 5, "the scroll position kept"
+        )
