@@ -260,11 +260,18 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
 
 def _resolve_offset(offset: int, names: Sequence[str], expose: bool) -> int:
     """Pre-flight before anything is created: a taken port must leave no trace."""
-    from natslab.cluster.ports import check_free, find_free_offset
+    from rich.console import Console
+
+    from natslab.cluster.ports import check_free, ephemeral_warning, find_free_offset
 
     host = "0.0.0.0" if expose else "127.0.0.1"
     if offset == AUTO:
         return find_free_offset(names, host)
+    warning = ephemeral_warning(names, offset)
+    if warning:  # a warning, not a refusal: the ports may well be free right now
+        Console(stderr=True, highlight=False, soft_wrap=True).print(
+            f"[yellow]natslab: warning:[/] {warning}"
+        )
     check_free(names, offset, host)
     return offset
 

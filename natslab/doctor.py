@@ -6,7 +6,7 @@ from rich.console import Console
 
 from natslab import __version__
 from natslab.cluster.leftovers import find_leftovers, reap
-from natslab.cluster.ports import is_free, port_taken_message, ports_for
+from natslab.cluster.ports import ephemeral_warning, is_free, port_taken_message, ports_for
 from natslab.cluster.rundir import runs_dir
 from natslab.cluster.versions import find
 from natslab.errors import NatslabError
@@ -69,6 +69,9 @@ def _check_ports(console: Console, offset: int, servers: tuple[str, ...]) -> boo
             if not is_free(port):
                 taken.append(port_taken_message(port, f"{purpose} port of server {name}"))
     shifted = f" (offset {offset})" if offset else ""
+    warning = ephemeral_warning(servers, offset)
+    if warning:
+        console.print(f"[yellow]![/] {warning}")
     if not taken:
         listed = " ".join(str(p) for p in sorted(ports))
         console.print(f"{OK} The ports of servers {', '.join(servers)} are free{shifted}: {listed}")

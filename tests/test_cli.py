@@ -124,6 +124,28 @@ def test_taken_port_is_one_sentence_and_leaves_nothing(offset, state_dir):
     assert not list(state_dir.glob("runs/*"))
 
 
+def test_an_offset_into_the_ephemeral_range_warns_and_names_the_connection_on_the_port(
+    state_dir,
+):
+    """The workshop case of issue 18: an instructor's offset lands A's client port on the
+    kernel's end of some outgoing connection (here one of this test's own)."""
+    from natslab.cluster.ports import CLIENT_BASE
+    from tests.cluster.test_ports import outgoing_connection
+
+    with outgoing_connection() as client:
+        port = client.getsockname()[1]
+        offset = port - CLIENT_BASE
+        result = run_natslab("lab", "--headless", "--servers", "A", "--port-offset", str(offset))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    warning, error = result.stderr.strip().splitlines()
+    assert warning.startswith(f"natslab: warning: --port-offset {offset} puts ")
+    assert "in the kernel's ephemeral range" in warning and "stays below it" in warning
+    assert error.startswith(f"natslab: Port {port} (client port of server A) is held by a ")
+    assert "a connection's own end, not a server" in error and "stop that process" not in error
+    assert not list(state_dir.glob("runs/*"))
+
+
 def test_missing_binary_is_one_sentence(tmp_path, offset):
     result = run_natslab(
         "--nats-server", str(tmp_path / "nope"), "lab", "--headless", "--port-offset", str(offset)

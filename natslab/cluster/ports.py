@@ -9,6 +9,7 @@ import socket
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 
@@ -20,8 +21,10 @@ CLUSTER_BASE = 6222
 MONITOR_BASE = 8222
 STEP = 111
 SERVER_NAMES = string.ascii_uppercase[:9]
-# Offsets stay below the kernel's ephemeral range (32768+), where client sockets would collide.
-_HIGHEST_PORT = 32767
+# Where the kernel takes the source ports of outgoing connections; Linux's default when it
+# cannot be read. A server port in that range can be taken by any connection for a while.
+EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+LINUX_EPHEMERAL_RANGE = (32768, 60999)
 # "i/n": `auto` offsets come only from lane i of n, so n processes choosing at once (the test
 # suite's workers) never pick overlapping blocks. n must divide 200, see _lane.
 LANE_ENV_VAR = "NATSLAB_PORT_LANE"
@@ -73,19 +76,76 @@ def ensure_free(name: str, ports: ServerPorts, host: str = "127.0.0.1") -> None:
 
 
 def port_taken_message(port: int, what: str) -> str:
-    """The sentence a user sees when a port is taken."""
+    """The sentence a user sees when a port is taken: by a listening process (stop it, or
+    shift), by a connection's own end (it goes by itself), or by something unseen."""
     holder = port_holder(port)
-    held_by = f" by {holder}" if holder else ""
+    if holder is None:
+        return (
+            f"Port {port} ({what}) is already in use (natslab cannot see by what); shift "
+            "every port with --port-offset, e.g. --port-offset 1000."
+        )
+    if holder.listening:
+        return (
+            f"Port {port} ({what}) is already in use by {holder.name}; stop that process "
+            "or shift every port with --port-offset, e.g. --port-offset 1000."
+        )
+    low, high = ephemeral_range()
+    message = (
+        f"Port {port} ({what}) is held by {holder.name}, a connection's own end, not a "
+        "server: it is free again once that connection is gone (a closed one lingers in "
+        "TIME_WAIT for up to a minute)"
+    )
+    if low <= port <= high:
+        below = offset_below(SERVER_NAMES, low)
+        message += (
+            f". The kernel lends ports {low}-{high} to outgoing connections "
+            f"({EPHEMERAL_RANGE_FILE}); "
+            + (f"--port-offset {below} keeps every port below them" if below is not None
+               else "no offset keeps every port below them")
+        )  # fmt: skip
+    return message + "."
+
+
+def ephemeral_range(source: Path = EPHEMERAL_RANGE_FILE) -> tuple[int, int]:
+    """The kernel's range for outgoing connections' ports, or Linux's default."""
+    try:
+        low, high = (int(part) for part in source.read_text().split())
+    except (OSError, ValueError):
+        return LINUX_EPHEMERAL_RANGE
+    return (low, high) if 0 < low <= high <= 65535 else LINUX_EPHEMERAL_RANGE
+
+
+def offset_below(names: Iterable[str], low: int) -> int | None:
+    """The largest offset, a multiple of 1,000, that keeps these servers' ports below `low`."""
+    room = low - 1 - (MONITOR_BASE + STEP * max(server_index(n) for n in names))
+    return room // 1000 * 1000 if room >= 0 else None
+
+
+def ephemeral_warning(names: Iterable[str], offset: int) -> str | None:
+    """One line when an explicit offset puts ports in the kernel's ephemeral range."""
+    names = list(names)
+    low, high = ephemeral_range()
+    ports = [p for n in names for p, _ in ports_for(n, offset).labelled()]
+    inside = sorted(p for p in ports if low <= p <= high)
+    if not inside:
+        return None
+    below = offset_below(names, low)
+    advice = (
+        f"--port-offset {below} stays below it" if below is not None else "no offset avoids it"
+    )
+    span = str(inside[0]) if len(inside) == 1 else f"{inside[0]}-{inside[-1]}"
     return (
-        f"Port {port} ({what}) is already in use{held_by}; stop that process "
-        "or shift every port with --port-offset, e.g. --port-offset 1000."
+        f"--port-offset {offset} puts {len(inside)} of the servers' ports ({span}) in the "
+        f"kernel's ephemeral range {low}-{high} ({EPHEMERAL_RANGE_FILE}), where outgoing "
+        f"connections take their ports: one may be taken when a server starts; {advice}."
     )
 
 
 def is_free(port: int, host: str = "127.0.0.1") -> bool:
     """True when a listener could bind host:port right now, as nats-server would."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        # nats-server sets SO_REUSEADDR too, so ports in TIME_WAIT count as free.
+        # As nats-server does. A connection of a listener's in TIME_WAIT then does not count;
+        # one made without SO_REUSEADDR (any outgoing connection's end) still does.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
@@ -96,21 +156,41 @@ def is_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
-def port_holder(port: int) -> str | None:
-    """'nats-server (pid 123)' for the process listening on port, when psutil can see it."""
+@dataclass(frozen=True)
+class PortHolder:
+    """Who has a port: 'nats-server (pid 123)' listening, or a connection's own end."""
+
+    name: str
+    listening: bool
+
+
+def port_holder(port: int) -> PortHolder | None:
+    """The listener on a port, else a connection using it as its own end, when psutil can
+    see either."""
     try:
         connections = psutil.net_connections(kind="tcp")
     except (psutil.AccessDenied, OSError):
         return None
-    for conn in connections:
-        if conn.laddr and conn.laddr.port == port and conn.status == psutil.CONN_LISTEN:
-            if conn.pid is None:
-                return "another process"
-            try:
-                return f"{psutil.Process(conn.pid).name()} (pid {conn.pid})"
-            except psutil.Error:
-                return f"pid {conn.pid}"
+    on_port = [c for c in connections if c.laddr and c.laddr.port == port]
+    for conn in on_port:
+        if conn.status == psutil.CONN_LISTEN:
+            return PortHolder(_process_name(conn.pid) or "another process", listening=True)
+    for conn in on_port:
+        owner = _process_name(conn.pid)
+        if conn.status == psutil.CONN_TIME_WAIT:
+            return PortHolder("a connection that has just closed (TIME_WAIT)", listening=False)
+        of = f" of {owner}" if owner else ""
+        return PortHolder(f"a connection{of} ({conn.status})", listening=False)
     return None
+
+
+def _process_name(pid: int | None) -> str | None:
+    if pid is None:
+        return None
+    try:
+        return f"{psutil.Process(pid).name()} (pid {pid})"
+    except psutil.Error:
+        return f"pid {pid}"
 
 
 def find_free_offset(names: Iterable[str], host: str = "127.0.0.1", attempts: int = 200) -> int:
@@ -118,7 +198,14 @@ def find_free_offset(names: Iterable[str], host: str = "127.0.0.1", attempts: in
     names = list(names)
     highest = MONITOR_BASE + STEP * max(server_index(n) for n in names)
     lane, lanes = _lane()
-    tens = range(10 + (lane - 10) % lanes, (_HIGHEST_PORT - highest) // 10, lanes)
+    # Below the ephemeral range, where outgoing connections could take a port meanwhile.
+    ceiling = ephemeral_range()[0] - 1
+    tens = range(10 + (lane - 10) % lanes, (ceiling - highest) // 10, lanes)
+    if not tens:
+        raise PortInUseError(
+            f"The kernel's ephemeral range starts at {ceiling + 1} ({EPHEMERAL_RANGE_FILE}): "
+            "no offset keeps servers below it; give one with --port-offset."
+        )
     rng = random.Random()
     for _ in range(attempts):
         offset = rng.choice(tens) * 10

@@ -73,31 +73,27 @@ def server_title(view: ServerView, js: JetStreamView | None = None) -> Text:
 def knows_text(state: LabState, view: ClientView) -> Text:
     """Known servers: * learned by gossip, struck through when down (nats-py keeps them),
     ×2 when the pool holds the server under two addresses."""
-    addresses: dict[str, int] = {}
-    seeded: set[str] = set()
-    for known in view.known.values():  # one pass: this runs for every row of the panel
-        if known.server:
-            addresses[known.server] = addresses.get(known.server, 0) + 1
-            if not known.via_gossip:
-                seeded.add(known.server)
-    labels = tuple(
-        (
-            name + ("" if name in seeded else "*") + ("×2" if addresses[name] > 1 else ""),
-            name in state.servers and not state.servers[name].up,
-        )
-        for name in sorted(addresses)
-    )
-    return _knows_label(labels)
+    # Thousands of clients share a handful of pools: their cells share one Text, looked up
+    # by what the pool holds, so a full redraw does not rebuild the same cell 2,000 times.
+    pool = tuple((k.server, k.via_gossip) for k in view.known.values() if k.server)
+    down = frozenset(name for name, server in state.servers.items() if not server.up)
+    return _knows_label(pool, down)
 
 
 @functools.lru_cache(maxsize=1024)
-def _knows_label(labels: tuple[tuple[str, bool], ...]) -> Text:
-    """Most clients know the same servers the same way: their cells can share one Text."""
+def _knows_label(pool: tuple[tuple[str, bool], ...], down: frozenset[str]) -> Text:
+    addresses: dict[str, int] = {}
+    seeded: set[str] = set()
+    for server, via_gossip in pool:
+        addresses[server] = addresses.get(server, 0) + 1
+        if not via_gossip:
+            seeded.add(server)
     text = Text()
-    for label, down in labels:
+    for name in sorted(addresses):
         if text:
             text.append(" ")
-        text.append(label, "dim strike" if down else "")
+        label = name + ("" if name in seeded else "*") + ("×2" if addresses[name] > 1 else "")
+        text.append(label, "dim strike" if name in down else "")
     return text
 
 
@@ -122,7 +118,7 @@ def client_row(state: LabState, view: ClientView, now: float) -> tuple[Text, ...
     server = state.servers.get(view.server or "")
     version = server.version if server is not None and view.state == ClientState.CONNECTED else ""
     return (
-        Text(view.name),
+        _cell(view.name),
         on,
         _cell(version, "dim"),
         knows_text(state, view),

@@ -1,5 +1,9 @@
 """ports.py: the walkthrough's numbers, offsets, and the taken-port sentence."""
 
+import contextlib
+import os
+import re
+import socket
 
 import psutil
 import pytest
@@ -74,3 +78,69 @@ def test_a_lane_that_would_not_keep_blocks_apart_is_ignored(monkeypatch):
     assert _lane() == (0, 1)
     monkeypatch.setenv(LANE_ENV_VAR, "5/4")
     assert _lane() == (1, 4)
+
+
+@contextlib.contextmanager
+def outgoing_connection():
+    """A real outgoing connection of this process; the kernel picks its own end's port from
+    its ephemeral range, as for any client."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        client = socket.create_connection(listener.getsockname())
+        accepted, _ = listener.accept()
+        try:
+            yield client
+        finally:
+            client.close()  # this end closes first: its port lingers in TIME_WAIT
+            accepted.close()
+
+
+def test_a_port_held_by_an_outgoing_connection_is_explained_and_not_blamed_on_a_process():
+    from natslab.cluster.ports import CLIENT_BASE, ephemeral_range, offset_below
+
+    low, high = ephemeral_range()
+    below = offset_below("ABCDEFGHI", low)
+    with outgoing_connection() as client:
+        port = client.getsockname()[1]
+        assert low <= port <= high
+        offset = port - CLIENT_BASE  # server A's client port is that connection's own end
+        with pytest.raises(PortInUseError) as info:
+            check_free("A", offset)
+        message = str(info.value)
+        assert f"Port {port} (client port of server A) is held by a connection of " in message
+        assert f"(pid {os.getpid()}) (ESTABLISHED), a connection's own end, not a server" in message
+        assert f"The kernel lends ports {low}-{high} to outgoing connections" in message
+        assert f"--port-offset {below} keeps every port below them" in message
+        assert "stop that process" not in message
+    # Closed by this end first, the port stays taken (TIME_WAIT, a minute on Linux), by no
+    # process at all: nats-server could not bind it either.
+    assert not is_free(port)
+    just_closed = r"held by a connection that has just closed \(TIME_WAIT\)"
+    with pytest.raises(PortInUseError, match=just_closed):
+        check_free("A", offset)
+
+
+def test_an_offset_into_the_ephemeral_range_is_warned_about_with_one_that_is_not():
+    from natslab.cluster.ports import ephemeral_range, ephemeral_warning
+
+    low, high = ephemeral_range()
+    warning = ephemeral_warning("ABC", 51000)
+    assert warning is not None and "\n" not in warning
+    assert f"ephemeral range {low}-{high} (/proc/sys/net/ipv4/ip_local_port_range)" in warning
+    safe = int(re.search(r"--port-offset (\d+) stays below it", warning)[1])
+    assert ephemeral_warning("ABC", safe) is None  # the offset it suggests is itself quiet
+    assert all(p < low for n in "ABC" for p, _ in ports_for(n, safe).labelled())
+    assert ephemeral_warning("ABC", 1000) is None
+
+
+def test_the_ephemeral_range_is_read_from_the_kernel_or_linux_default(tmp_path):
+    from natslab.cluster.ports import LINUX_EPHEMERAL_RANGE, ephemeral_range, offset_below
+
+    source = tmp_path / "ip_local_port_range"
+    source.write_text("20000\t65000\n")
+    assert ephemeral_range(source) == (20000, 65000)
+    source.write_text("nonsense")
+    assert ephemeral_range(source) == LINUX_EPHEMERAL_RANGE
+    assert ephemeral_range(tmp_path / "missing") == LINUX_EPHEMERAL_RANGE
+    assert offset_below("A", 9000) == 0 and offset_below("C", 8000) is None

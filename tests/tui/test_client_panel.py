@@ -61,6 +61,7 @@ async def test_rows_follow_moves_late_gossip_and_closes_and_keep_the_readers_pla
         assert keys[-1] == "c-1" and keys[0] == "c-2"
         assert row(panel, "c-1")[1] == "closed"
         assert panel._table.cursor_row == 30
+        # (within a line: the table keeps the cursor row in view as it fills again)
         await wait_for(
-            pilot, lambda: panel._table.scroll_y == scrolled, 5, "the scroll position kept"
+            pilot, lambda: abs(panel._table.scroll_y - scrolled) <= 1, 5, "the scroll kept"
         )

@@ -108,15 +108,19 @@ class ClientPanel(Vertical):
             if cached is None or cached[0] != inputs:
                 cells = client_row(state, view, now)
                 self._cells[view.name] = (inputs, tuple(cells[i] for i in picked))
-                changed.append(view.name)
+                changed.append((view.name, cached[1] if cached else None))
             order.append(view.name)
         table = self._table
-        if order != self._order:
+        # A new order, or most rows changed at once (a server stopped: every row's Knows),
+        # is one bulk fill; a few changed rows are a few cell updates.
+        if order != self._order or len(changed) > max(len(order) // 4, 20):
             self._order = order
             table.replace_rows([(name, self._cells[name][1]) for name in order])
         else:
-            for name in changed:
-                for column, cell in zip(table.columns, self._cells[name][1], strict=True):
-                    table.update_cell(name, column, cell, update_width=True)
+            for name, before in changed:
+                after = self._cells[name][1]
+                for index, column in enumerate(table.columns):
+                    if before is None or after[index] != before[index]:
+                        table.update_cell(name, column, after[index], update_width=True)
         connected = sum(1 for v in state.clients.values() if v.state == "connected")
         self.border_title = f"clients ({connected} connected)"

@@ -16,8 +16,11 @@ class ClientTable(DataTable[Text]):
     structures add_row fills (Textual 8.2, pinned in pyproject.toml) once for all rows, and
     keeps the reader's place: the cursor row and the scroll position survive a rebuild."""
 
+    _restore_to: float | None = None  # a scroll position to go back to once rows are measured
+
     def replace_rows(self, rows: Sequence[tuple[str, Sequence[Text]]]) -> None:
-        cursor_row, scroll_y = self.cursor_row, self.scroll_y
+        cursor_row = self.cursor_row
+        scroll_y = self._restore_to if self._restore_to is not None else self.scroll_y
         self.clear()
         columns = [column.key for column in self.ordered_columns]
         for index, (name, cells) in enumerate(rows):
@@ -31,5 +34,16 @@ class ClientTable(DataTable[Text]):
         self._update_count += 1
         self.check_idle()
         if scroll_y:
-            # The table's height is known again only once the new rows are measured.
-            self.call_after_refresh(self.scroll_to, y=scroll_y, animate=False)
+            # The table's height is known again only once the new rows are measured; a
+            # second rebuild before then keeps the same place to go back to.
+            self._restore_to = scroll_y
+            self.call_after_refresh(self._restore_scroll)
+
+    def _restore_scroll(self) -> None:
+        if self._restore_to is None:
+            return
+        if self._require_update_dimensions or self._new_rows:
+            self.call_after_refresh(self._restore_scroll)  # measured at the next idle
+            return
+        self.scroll_to(y=self._restore_to, animate=False)
+        self._restore_to = None
