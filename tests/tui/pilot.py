@@ -47,9 +47,13 @@ def pane_text(app, server: str) -> str:
 
 async def run_palette(pilot: Pilot, title: str) -> None:
     """Type a command's title into the palette and run it once it is the highlighted one."""
+    from textual.widgets import Input
+
     await pilot.press("ctrl+p")
     await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "CommandPalette", 5, "palette")
-    await pilot.press(*title)
+    # The whole query at once, as a paste would give it: a key press per character waits for
+    # the palette to search again each time (seconds for a long title, nothing tested).
+    pilot.app.screen.query_one(Input).insert_text_at_cursor(title)
     await wait_for(
         pilot, lambda: highlighted_command(pilot.app).startswith(title), 5, f"{title!r} highlighted"
     )

@@ -1,13 +1,10 @@
 """Free-form lab through the palette: start servers, add clients, stop one, see them move."""
 
-import pytest
-
 from natslab.state import ClientState
 from natslab.tui.app import NatsLabApp
 from tests.tui.pilot import client_cell, run_palette, wait_for
 
 
-@pytest.mark.slow
 async def test_add_clients_stop_a_server_and_watch_them_move(session, offset):
     app = NatsLabApp(session, ["A", "B", "C"], start_servers=True)
     state = session.state

@@ -146,55 +146,80 @@ async def test_auto_runs_every_step_without_a_key(session):
         assert record.steps[2].actions[0].detail.startswith("stopped B with Ctrl+C")
 
 
-@pytest.mark.slow
-async def test_palette_actions_do_what_they_say_and_show_their_command(offset, binary, tmp_path):
-    upgrade = tmp_path / "new" / "nats-server"
-    upgrade.parent.mkdir()
-    upgrade.write_bytes(Path(binary.path).read_bytes())
-    upgrade.chmod(0o755)
-    session = LabSession.open(settings=RunSettings(offset=offset, upgrade_binary=upgrade))
-    app = NatsLabApp(session, ["A", "B"], start_servers=True)
-    notes: list[tuple[str, str]] = []  # every notification, as (title, message)
-    app.notify = lambda message, title="", **_: notes.append((title, message))  # type: ignore[method-assign]
-    state = session.state
+class PaletteRun:
+    """A free-form lab of A and B (with an upgrade binary), its notifications recorded, and
+    a way to run one palette entry and wait until it has done what it says."""
 
-    def said(title: str) -> str:
-        return next((m for t, m in notes if t == title), "")
+    def __init__(self, offset, binary, tmp_path):
+        upgrade = tmp_path / "new" / "nats-server"
+        upgrade.parent.mkdir()
+        upgrade.write_bytes(Path(binary.path).read_bytes())
+        upgrade.chmod(0o755)
+        self.upgrade = upgrade.resolve()
+        self.session = LabSession.open(settings=RunSettings(offset=offset, upgrade_binary=upgrade))
+        self.state = self.session.state
+        self.app = NatsLabApp(self.session, ["A", "B"], start_servers=True)
+        self.notes: list[tuple[str, str]] = []  # every notification, as (title, message)
+        self.app.notify = lambda message, title="", **_: self.notes.append((title, message))  # type: ignore[method-assign]
 
-    async def run(title: str, done) -> str:
+    def said(self, title: str) -> str:
+        return next((m for t, m in self.notes if t == title), "")
+
+    async def run(self, pilot, title: str, done) -> str:
         await run_palette(pilot, title)
-        await wait_for(pilot, lambda: said(title) != "" and done(), 20, title)
-        return said(title)
+        await wait_for(pilot, lambda: self.said(title) != "" and done(), 20, title)
+        return self.said(title)
 
+
+@pytest.fixture
+async def palette(offset, binary, tmp_path):
+    lab = PaletteRun(offset, binary, tmp_path)
     try:
-        async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: state.is_full_mesh("AB"), 20, "the mesh A-B")
-            pid_b = state.servers["B"].pid
-
-            shown = await run("Kill server B", lambda: not state.servers["B"].up)
-            assert f"$ kill -KILL {pid_b}" in shown and "killed B" in shown
-            shown = await run("Start server B as a seed (no routes)", lambda: state.servers["B"].up)
-            assert "$ nats-server -D -p" in shown and "-routes" not in shown
-            shown = await run("Start a publisher on A", lambda: bool(session.fleet.publishers()))
-            assert "publishing 100 msg/s" in shown and "$ nats pub -s nats://127.0.0.1:" in shown
-            shown = await run(
-                "Toggle dont_randomize for new clients (now off)",
-                lambda: session.operator.palette_clients.dont_randomize,
-            )
-            assert "dont_randomize is on" in shown and "$ nats-py: connect(dont_randomize" in shown
-            before = state.servers["A"].pid
-            shown = await run("Restart server A", lambda: state.servers["A"].pid != before)
-            assert "restarted A with nats-server" in shown
-            shown = await run(
-                "Upgrade server A",
-                lambda: state.servers["A"].binary == upgrade.resolve(),
-            )
-            assert f"({upgrade.resolve()})" in shown or str(upgrade.resolve()) in shown
-            pid_b = state.servers["B"].pid
-            shown = await run("Lame duck server B", lambda: not state.servers["B"].up)
-            assert f"$ nats-server --signal ldm={pid_b}" in shown
+        yield lab
     finally:
-        await session.close()
+        await lab.session.close()
+
+
+async def test_palette_kill_seed_publish_and_toggle_do_what_they_say(palette):
+    state, session = palette.state, palette.session
+    async with palette.app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: state.is_full_mesh("AB"), 20, "the mesh A-B")
+        pid_b = state.servers["B"].pid
+
+        shown = await palette.run(pilot, "Kill server B", lambda: not state.servers["B"].up)
+        assert f"$ kill -KILL {pid_b}" in shown and "killed B" in shown
+        shown = await palette.run(
+            pilot, "Start server B as a seed (no routes)", lambda: state.servers["B"].up
+        )
+        assert "$ nats-server -D -p" in shown and "-routes" not in shown
+        shown = await palette.run(
+            pilot, "Start a publisher on A", lambda: bool(session.fleet.publishers())
+        )
+        assert "publishing 100 msg/s" in shown and "$ nats pub -s nats://127.0.0.1:" in shown
+        shown = await palette.run(
+            pilot,
+            "Toggle dont_randomize for new clients (now off)",
+            lambda: session.operator.palette_clients.dont_randomize,
+        )
+        assert "dont_randomize is on" in shown and "$ nats-py: connect(dont_randomize" in shown
+
+
+async def test_palette_restart_upgrade_and_lame_duck_do_what_they_say(palette):
+    state = palette.state
+    async with palette.app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: state.is_full_mesh("AB"), 20, "the mesh A-B")
+        before = state.servers["A"].pid
+        shown = await palette.run(
+            pilot, "Restart server A", lambda: state.servers["A"].pid != before
+        )
+        assert "restarted A with nats-server" in shown
+        shown = await palette.run(
+            pilot, "Upgrade server A", lambda: state.servers["A"].binary == palette.upgrade
+        )
+        assert f"({palette.upgrade})" in shown or str(palette.upgrade) in shown
+        pid_b = state.servers["B"].pid
+        shown = await palette.run(pilot, "Lame duck server B", lambda: not state.servers["B"].up)
+        assert f"$ nats-server --signal ldm={pid_b}" in shown
 
 
 async def test_a_free_form_lab_offers_only_the_labs_keys(session):
