@@ -130,9 +130,7 @@ def ephemeral_warning(names: Iterable[str], offset: int) -> str | None:
     if not inside:
         return None
     below = offset_below(names, low)
-    advice = (
-        f"--port-offset {below} stays below it" if below is not None else "no offset avoids it"
-    )
+    advice = f"--port-offset {below} stays below it" if below is not None else "no offset avoids it"
     span = str(inside[0]) if len(inside) == 1 else f"{inside[0]}-{inside[-1]}"
     return (
         f"--port-offset {offset} puts {len(inside)} of the servers' ports ({span}) in the "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import signal
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -23,7 +22,6 @@ from natslab.cluster.snapshot import ServerStatus
 from natslab.cluster.spec import ServerSpec
 from natslab.errors import ServerStartError, ServerStateError, TimedOutError, UnknownServerError
 
-log = logging.getLogger(__name__)
 READY_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
 # How a server process is made; tests may hand in another factory (as honcho's manager does).

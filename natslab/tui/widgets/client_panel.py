@@ -83,10 +83,9 @@ class ClientPanel(Vertical):
             self._chart.show(self.history)
 
     def redraw_all(self, state: LabState) -> None:
-        """Rebuild every row, as after a resize."""
+        """Rebuild every row, as after a resize (the bulk fill keeps the reader's place)."""
         self._cells.clear()
         self._order = []
-        self._table.clear()
         self.show(state)
 
     def show(self, state: LabState) -> None:
