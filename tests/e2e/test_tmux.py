@@ -12,6 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from natslab.cluster.ports import LANE_ENV_VAR
 from tests.cli_process import NATSLAB
 from tests.helpers import run_server_pids
 
@@ -28,6 +29,10 @@ class Terminal:
     ) -> None:
         self.name = name
         width, height = str(size[0]), str(size[1])
+        # The pane takes the tmux server's environment (whichever test started that server),
+        # not this worker's: pass this worker's lane of port offsets on explicitly.
+        lane = os.environ.get(LANE_ENV_VAR)
+        env = {**env, LANE_ENV_VAR: lane} if lane else env
         exports = " ".join(f"{key}={value}" for key, value in env.items())
         # Size the window first, then start the program in it, so that it never sees the
         # 80x24 a detached session begins with.
