@@ -54,7 +54,9 @@ async def test_connz_is_read_again_only_when_varz_shows_a_client_came_or_went(su
         assert await poll() == (1, ["x"])
         assert await poll() == (0, ["x"])
         # A connection that never sends CONNECT stays nameless: read every round.
-        _, raw = await asyncio.open_connection("127.0.0.1", spec.ports.client)
+        reader, raw = await asyncio.open_connection("127.0.0.1", spec.ports.client)
+        # The server sends INFO once it has counted the connection (server.go createClientEx).
+        assert (await reader.readline()).startswith(b"INFO ")
         assert await poll() == (1, ["", "x"])
         assert await poll() == (1, ["", "x"])
         raw.close()
