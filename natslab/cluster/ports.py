@@ -173,10 +173,12 @@ def port_holder(port: int) -> PortHolder | None:
     for conn in on_port:
         if conn.status == psutil.CONN_LISTEN:
             return PortHolder(_process_name(conn.pid) or "another process", listening=True)
-    for conn in on_port:
-        owner = _process_name(conn.pid)
+    # A live connection first: the kernel may reuse a port that an older connection (to
+    # somewhere else) still holds in TIME_WAIT, and then the live one is what matters.
+    for conn in sorted(on_port, key=lambda c: c.status == psutil.CONN_TIME_WAIT):
         if conn.status == psutil.CONN_TIME_WAIT:
             return PortHolder("a connection that has just closed (TIME_WAIT)", listening=False)
+        owner = _process_name(conn.pid)
         of = f" of {owner}" if owner else ""
         return PortHolder(f"a connection{of} ({conn.status})", listening=False)
     return None
