@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import subprocess
 import tempfile
 import time
-from pathlib import Path
 
 import psutil
-from common import NATSLAB, natslab_processes, report
+from common import NATSLAB, headless_lesson, natslab_processes, report
 
 
 def bench_help(runs: int) -> None:
@@ -26,30 +24,11 @@ def bench_help(runs: int) -> None:
 def bench_upgrade(runs: int) -> None:
     walls, unavoidable = [], []
     for _ in range(runs):
-        with tempfile.TemporaryDirectory() as tmp:
-            results = Path(tmp) / "upgrade.json"
-            env = os.environ | {"NATSLAB_STATE_DIR": tmp}
-            start = time.perf_counter()
-            subprocess.run(
-                [
-                    NATSLAB,
-                    "tutorial",
-                    "upgrade",
-                    "--headless",
-                    "--port-offset",
-                    "auto",
-                    "--json",
-                    str(results),
-                ],
-                capture_output=True,
-                check=True,
-                env=env,
-            )
-            walls.append(time.perf_counter() - start)
-            steps = json.loads(results.read_text())["steps"]
-            # What nats-server and nats-py impose: the 3 s the route-retry quiet window needs
-            # (step 2) and the failover steps, where clients may sit out a 2 s reconnect wait.
-            unavoidable.append(sum(steps[i]["duration"] for i in (1, 4, 6, 8)))
+        wall, steps = headless_lesson("upgrade")
+        walls.append(wall)
+        # What nats-server and nats-py impose: the 3 s the route-retry quiet window needs
+        # (step 2) and the failover steps, where clients may sit out a 2 s reconnect wait.
+        unavoidable.append(sum(steps[i]["duration"] for i in (1, 4, 6, 8)))
     report(
         "tutorial upgrade --headless, wall (median)", f"{statistics.median(walls):.1f} s", "<= 15 s"
     )

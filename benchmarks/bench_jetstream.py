@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import statistics
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from common import NATSLAB, report
+from common import headless_lesson, report
 
 from natslab.cluster.ports import find_free_offset
 from natslab.lab.session import LabSession
@@ -22,20 +19,10 @@ def bench_jetstream(runs: int) -> None:
     against the careful steps', and that no acknowledged message was lost."""
     careless, careful, walls = [], [], []
     for _ in range(runs):
-        with tempfile.TemporaryDirectory() as tmp:
-            results = Path(tmp) / "js.json"
-            env = os.environ | {"NATSLAB_STATE_DIR": tmp}
-            start = time.perf_counter()
-            subprocess.run(
-                [NATSLAB, "tutorial", "jetstream-upgrade", "--headless", "--port-offset",
-                 "auto", "--json", str(results)],
-                capture_output=True, check=True, env=env,
-            )  # fmt: skip
-            walls.append(time.perf_counter() - start)
-            steps = json.loads(results.read_text())["steps"]
-
-            careless.append(_gap_ms(steps[2]))
-            careful.append(max(_gap_ms(steps[i]) for i in (6, 7, 8)))
+        wall, steps = headless_lesson("jetstream-upgrade")
+        walls.append(wall)
+        careless.append(_gap_ms(steps[2]))
+        careful.append(max(_gap_ms(steps[i]) for i in (6, 7, 8)))
     report("jetstream-upgrade: careless step, longest gap (median)",
            f"{statistics.median(careless):.0f} ms", "reported")  # fmt: skip
     report("jetstream-upgrade: careful steps, longest gap (worst run)",

@@ -19,6 +19,16 @@ from natslab.cluster.spec import walkthrough_spec
 from natslab.lab.session import LabSession
 
 
+async def start_fleet(session: LabSession, servers: str, offset: int, clients: int) -> None:
+    """Servers at their walkthrough ports and `clients` subscribers spread evenly over them."""
+    for name in servers:
+        await session.supervisor.start(walkthrough_spec(name, offset))
+    for name in servers:
+        await session.fleet.start_subscribers(
+            clients // len(servers), [session.client_url(name)], prefix=f"s{name.lower()}"
+        )
+
+
 async def bench_scale(servers: str, clients: int) -> None:
     from natslab.tui.app import NatsLabApp
     from natslab.tui.widgets.client_panel import ClientPanel
@@ -28,13 +38,7 @@ async def bench_scale(servers: str, clients: int) -> None:
     me = psutil.Process()
     me.cpu_percent(None)
     try:
-        for name in servers:
-            await session.supervisor.start(walkthrough_spec(name, offset))
-        per_server = clients // len(servers)
-        for name in servers:
-            await session.fleet.start_subscribers(
-                per_server, [session.client_url(name)], prefix=f"s{name.lower()}"
-            )
+        await start_fleet(session, servers, offset, clients)
         app = NatsLabApp(session, list(servers))
         async with app.run_test(size=(160, 50)) as pilot:
             await pilot.pause(1.0)
@@ -70,13 +74,7 @@ async def bench_idle(servers: str, clients: int, window: float) -> None:
     offset = find_free_offset(servers)
     me = psutil.Process()
     try:
-        for name in servers:
-            await session.supervisor.start(walkthrough_spec(name, offset))
-        per_server = clients // len(servers)
-        for name in servers:
-            await session.fleet.start_subscribers(
-                per_server, [session.client_url(name)], prefix=f"s{name.lower()}"
-            )
+        await start_fleet(session, servers, offset, clients)
         # The TUI's own polling: every 0.5 s, every 2 s once the lab has been quiet for 5 s.
         session.start_polling(interval=0.5, idle_interval=2.0)
         await asyncio.sleep(7.0)  # the first /connz rounds of the new clients, then quiet

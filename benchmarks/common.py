@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -69,3 +74,19 @@ def natslab_processes(state_dir: str) -> list[psutil.Process]:
         except psutil.Error:
             continue
     return found
+
+
+def headless_lesson(lesson: str) -> tuple[float, list[dict[str, Any]]]:
+    """Run `natslab tutorial LESSON --headless` in a throwaway state dir, as a user would:
+    its wall time and the steps of its --json results."""
+    with tempfile.TemporaryDirectory() as tmp:
+        results = Path(tmp) / "results.json"
+        start = time.perf_counter()
+        subprocess.run(
+            [NATSLAB, "tutorial", lesson, "--headless", "--port-offset", "auto",
+             "--json", str(results)],
+            capture_output=True, check=True, env=os.environ | {"NATSLAB_STATE_DIR": tmp},
+        )  # fmt: skip
+        wall = time.perf_counter() - start
+        steps: list[dict[str, Any]] = json.loads(results.read_text())["steps"]
+    return wall, steps
