@@ -68,6 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --auto, the pause between steps (default: 5)",
     )
     tutorial.add_argument(
+        "--pace",
+        type=_pace,
+        default=0.0,
+        metavar="SECONDS",
+        help="with --headless, wait SECONDS between steps, as a learner reading and typing "
+        "would (default: 0, as fast as the checks allow)",
+    )
+    tutorial.add_argument(
         "--answers",
         metavar="1,3,2",
         help="answers to the lesson's questions, in order (- for none): they lock as each "
@@ -186,6 +194,16 @@ def _interval(value: str) -> float:
         seconds = -1
     if not 0.1 <= seconds <= 60:
         raise argparse.ArgumentTypeError(f"expected seconds between 0.1 and 60, not {value!r}")
+    return seconds
+
+
+def _pace(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1
+    if not 0 <= seconds <= 600:
+        raise argparse.ArgumentTypeError(f"expected seconds between 0 and 600, not {value!r}")
     return seconds
 
 
@@ -320,6 +338,11 @@ def _tutorial(args: argparse.Namespace, console: Console) -> int:
     from natslab.lessons.model import parse_answers
 
     answers = parse_answers(lesson, args.answers) if args.answers is not None else []
+    if args.pace and not args.headless:
+        raise UsageError(
+            "--pace is for --headless runs: in the UI the learner sets the pace "
+            "(and --auto waits --auto-pause seconds between steps)."
+        )
     _require_terminal(args)
     from natslab.cluster.versions import resolve
     from natslab.lab.session import LabSession
@@ -338,7 +361,9 @@ def _tutorial(args: argparse.Namespace, console: Console) -> int:
         from natslab.present.lesson_printer import run_headless_lesson
 
         return session.run(
-            lambda s: run_headless_lesson(s, lesson, console, args.json, answers=answers)
+            lambda s: run_headless_lesson(
+                s, lesson, console, args.json, answers=answers, pace=args.pace
+            )
         )
     from natslab.tui.app import NatsLabApp
 

@@ -188,3 +188,17 @@ def test_doctor_for_a_lesson(offset):
     broken = run_natslab("doctor", "--lesson", "no-such-lesson")
     assert broken.returncode == 1
     assert "There is no lesson called 'no-such-lesson'" in broken.stderr
+
+
+def test_pace_is_a_headless_option_and_its_value_is_checked(state_dir):
+    ui = run_natslab("tutorial", "upgrade", "--pace", "10")
+    assert ui.returncode == 1
+    assert ui.stderr.strip() == (
+        "natslab: --pace is for --headless runs: in the UI the learner sets the pace "
+        "(and --auto waits --auto-pause seconds between steps)."
+    )
+    for bad in ("soon", "-1", "601"):
+        refused = run_natslab("tutorial", "upgrade", "--headless", "--pace", bad)
+        assert refused.returncode == 2
+        assert f"expected seconds between 0 and 600, not '{bad}'" in refused.stderr
+    assert not list(state_dir.glob("runs/*"))

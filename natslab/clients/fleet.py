@@ -11,9 +11,11 @@ from natslab.bus import EventBus
 from natslab.clients.client import ClientOptions, LabClient, Publisher, Subscriber
 from natslab.clients.ledger import LedgerPublisher, LedgerReader
 from natslab.errors import ClientSetupError
+from natslab.words import counted
 
 COUNTS_INTERVAL = 0.25
 CLIENT_STOP_TIMEOUT = 5.0
+FIRST_MESSAGE_TIMEOUT = 10.0
 
 
 class Fleet:
@@ -57,6 +59,19 @@ class Fleet:
         ]
         await self._start(subs)
         return subs
+
+    async def until_receiving(
+        self, subs: Sequence[Subscriber], timeout: float = FIRST_MESSAGE_TIMEOUT
+    ) -> None:
+        """Return once every one of `subs` has received a message; a sentence if not."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while waiting := [s.name for s in subs if s.received == 0]:
+            if asyncio.get_running_loop().time() > deadline:
+                raise ClientSetupError(
+                    f"{counted(len(waiting), 'subscriber')} ({', '.join(waiting)}) had no "
+                    f"message within {timeout:g} s: is a publisher running?"
+                )
+            await asyncio.sleep(0.02)
 
     async def start_publisher(
         self,

@@ -133,6 +133,9 @@ class StartClients:
     host: Literal["localhost", "127.0.0.1"] = "127.0.0.1"
     subject: str = ">"
     options: ClientSettings = Field(default_factory=ClientSettings)
+    # Wait until each has had a message: a loss is counted from a subscriber's first message,
+    # so one stopped before its first would show none (a publisher must be running).
+    until_receiving: bool = False
 
 
 @validated(frozen=True, kw_only=True, config=_STRICT)

@@ -272,7 +272,14 @@ async def _start_clients(op: StartClients, lab: Operator) -> Done:
         op.count, seeds, op.options.client_options(), op.subject, op.prefix
     )
     names = f"{subs[0].name}..{subs[-1].name}" if len(subs) > 1 else subs[0].name
-    return Done(f"started {counted(len(subs), 'subscriber')} ({names})", command=lab.by_hand(op))
+    receiving = ""
+    if op.until_receiving:
+        await lab.fleet.until_receiving(subs)
+        receiving = ", each has had a message"
+    return Done(
+        f"started {counted(len(subs), 'subscriber')} ({names}){receiving}",
+        command=lab.by_hand(op),
+    )
 
 
 @performs(StopClients)

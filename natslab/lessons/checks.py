@@ -487,7 +487,9 @@ def _gaps(views: list[ClientView]) -> str:
     for v in moved:
         item = f"{v.name} {v.previous_server or '?'}->{v.server} in {v.last_gap_ms:.0f} ms"
         if v.last_gap_ms is not None and v.last_gap_ms >= STALL_MS and v.last_tenure is not None:
-            item += f" (it had been on {v.previous_server} {v.last_tenure:.1f} s)"
+            tenure = v.last_tenure
+            held = f"{tenure * 1000:.0f} ms" if tenure < 1 else f"{tenure:.1f} s"
+            item += f" (it had been on {v.previous_server} {held})"
         items.append(item)
     stalled = sum(1 for v in moved if (v.last_gap_ms or 0) >= STALL_MS)
     head = f"{stalled} of {len(moved)} waited over {STALL_MS / 1000:g} s" if moved else ""

@@ -182,9 +182,11 @@ class LessonRunner:
 
     # --- a whole lesson, headless ------------------------------------------------------
 
-    async def run(self) -> bool:
+    async def run(self, pace: float = 0.0) -> bool:
         """Every step in order, stopping at the first that fails; True when all passed.
-        A failed or interrupted lesson stops every client and server it started."""
+        `pace` seconds pass between one step's end and the next one's start, as they would
+        while a learner reads, answers and types. A failed or interrupted lesson stops every
+        client and server it started."""
         started = self.clock.now()
         self._emit(
             ev.LessonStarted(
@@ -198,6 +200,8 @@ class LessonRunner:
         self.preview()
         try:
             for index in range(len(self.lesson.steps)):
+                if index and pace:
+                    await self.clock.sleep(pace)  # the learner reads the preview, answers
                 if not (await self._advance(index, retry=False)).ok:
                     failed = index
                     break

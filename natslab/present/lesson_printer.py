@@ -129,9 +129,11 @@ async def run_headless_lesson(
     console: Console,
     json_path: Path | None = None,
     answers: Sequence[int | None] = (),
+    pace: float = 0.0,
 ) -> int:
     """Run a lesson with no UI; exit status 0 only when every check passed. Nothing waits
-    for a person: hands-on actions are done by the lab, `answers` stand in for the learner."""
+    for a person: hands-on actions are done by the lab, `answers` stand in for the learner,
+    and `pace` seconds between steps stand in for their reading time."""
     runner = LessonRunner(lesson, session, answers=answers)
     printer = LessonPrinter(console, runner.record)
     session.bus.subscribe(printer)
@@ -141,8 +143,10 @@ async def run_headless_lesson(
     )
     if session.settings.upgrade_binary:
         console.print(f"Upgrades use {session.settings.upgrade_binary}")
+    if pace:
+        console.print(f"At a learner's pace: {pace:g} s between one step and the next")
     session.start_polling(interval=0.25)
-    ok = await runner.run()
+    ok = await runner.run(pace)
     if json_path is not None:
         json_path.write_text(json.dumps(runner.record.to_json(), indent=2))
         console.print(f"Results written to {json_path}")

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from natslab.clients.client import ClientOptions
+from natslab.errors import ClientSetupError
 from natslab.state import ClientState
 from tests.helpers import async_wait_until
 
@@ -233,3 +234,20 @@ async def test_lame_duck_honoring_clients_leave_first(session, start_servers):
         FAILOVER_TIMEOUT,
         what="the other clients to be moved by A closing them",
     )
+
+
+async def test_until_receiving_returns_once_each_has_a_message_and_refuses_without_a_publisher(
+    session, start_servers
+):
+    await start_servers("A", route_to=())
+    a = [session.client_url("A")]
+    quiet = await session.fleet.start_subscribers(2, a, prefix="quiet")
+    # Negative control: nobody publishes, so the wait ends in a sentence naming them.
+    with pytest.raises(ClientSetupError) as refused:
+        await session.fleet.until_receiving(quiet, timeout=0.5)
+    assert str(refused.value) == (
+        "2 subscribers (quiet-1, quiet-2) had no message within 0.5 s: is a publisher running?"
+    )
+    await session.fleet.start_publisher(a, rate=100)
+    await session.fleet.until_receiving(quiet, timeout=10)
+    assert all(sub.received > 0 for sub in quiet)

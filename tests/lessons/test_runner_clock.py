@@ -288,3 +288,30 @@ async def test_headless_and_auto_never_wait_for_a_person():
     assert step is not None and step.ok and clock.now() - began < 1
     assert lab.performed[-1] == ops.StopServer(server="A")
     assert not any(isinstance(e, ev.HandsOnWaiting) for e in lab.emitted)
+
+
+START_A_ALONE = {"type": "start_server", "server": "A", "routes": []}
+PACED = Lesson.model_validate(
+    {
+        "id": "paced",
+        "title": "Paced",
+        "servers": ["A"],
+        "steps": [
+            {"title": "Start A", "actions": [START_A_ALONE]},
+            {"title": "Stop A", "actions": [{"type": "stop_server", "server": "A"}]},
+            {"title": "A again", "actions": [START_A_ALONE]},
+        ],
+    }
+)
+
+
+async def test_a_paced_run_waits_between_steps_and_not_before_the_first():
+    async def step_starts(pace: float) -> list[float]:
+        clock = ManualClock()
+        lab = FakeLab(clock)
+        began = clock.now()
+        assert await LessonRunner(PACED, lab, clock).run(pace)
+        return [round(e.at - began, 3) for e in lab.emitted if isinstance(e, ev.StepStarted)]
+
+    assert await step_starts(0) == [0, 0, 0]
+    assert await step_starts(12) == [0, 12, 24]
