@@ -233,14 +233,20 @@ class WatchedHealthChanged(WatchChange, ClusterEvent):
 
     @property
     def listener_closed(self) -> bool:
-        """/healthz's error when the client listener is gone (server.go readyForConnections),
-        which is what lame duck mode does first, while /varz still answers."""
+        """/healthz's error when the client listener is not accepting (server.go
+        readyForConnections) while /varz still answers. The watch only reports a change of
+        health for the process it saw serving (a new server id is a restart), so this is not
+        a server still starting: it is lame duck mode, which closes the listener first, or a
+        server on its way down."""
         return not self.healthy and "ready for connections" in self.detail
 
     def describe(self) -> str:
         state = "200 ok" if self.healthy else f"unhealthy ({self.detail or 'no detail'})"
         if self.listener_closed:
-            state += ": its client port is closed, as in lame duck mode"
+            state += (
+                ": it was serving and its client port is now closed while it still answers"
+                " (lame duck mode, or on its way down)"
+            )
         return f"{self.server} /healthz: {state}"
 
 

@@ -115,13 +115,20 @@ class Operator:
                 )
             case StartLedger():
                 sleep, body = f"{1000 / op.rate:g}ms", "'{{.Count}}'"
-                return f"nats pub --jetstream {op.subject} --count 1000000 --sleep {sleep} {body}"
+                return (
+                    f"nats pub --jetstream {op.subject} --count 1000000 --sleep {sleep} {body}"
+                    "   # unlike the ledger: no Nats-Msg-Id, the default ack timeout, no retry"
+                )
             case VerifyLedger():
                 return f"nats stream info {op.stream}"
             case MoveLeader():
+                # natscli: a bare step-down elects at random (possibly the server about to
+                # stop); --preferred / --host ask for the server natslab asks for.
                 if op.stream:
-                    return f"nats stream cluster step-down {op.stream}"
-                return "nats server cluster step-down --user sys --password sys"
+                    preferred = f" --preferred {op.to}" if op.to else ""
+                    return f"nats stream cluster step-down {op.stream}{preferred}"
+                host = f" --host {op.to}" if op.to else ""
+                return f"nats server cluster step-down{host} --user sys --password sys"
         return ""
 
     # --- what the operations share -----------------------------------------------------

@@ -59,16 +59,11 @@ def fold(view: WatchView, round_: list[Watched | Unreachable], now: float) -> li
                 view.servers[result.url] = result
             continue
         view.names[result.url] = result.server
-        was = view.versions.get(result.url)
-        view.versions[result.url] = result.version
-        if was is not None and was != result.version:  # across a restart too
-            events.append(
-                ev.WatchedVersionChanged(
-                    server=result.server, at=result.at, previous=was, version=result.version
-                )
-            )
-        if not isinstance(before, Watched):
-            down_for = result.at - before.at if isinstance(before, Unreachable) else 0.0
+        # A new server id is a new process: restarted between two polls, never seen down.
+        # Its health is a start-up's, not a change of the process that was serving.
+        restarted = isinstance(before, Watched) and before.server_id != result.server_id
+        if not isinstance(before, Watched) or restarted:
+            down_for = result.at - before.at if before is not None else 0.0
             events.append(
                 ev.WatchedServerUp(
                     server=result.server, at=result.at, url=result.url,
@@ -82,6 +77,14 @@ def fold(view: WatchView, round_: list[Watched | Unreachable], now: float) -> li
                         healthy=result.healthy, detail=result.health,
                     )
                 )  # fmt: skip
+        was = view.versions.get(result.url)
+        view.versions[result.url] = result.version
+        if was is not None and was != result.version:  # across a restart too
+            events.append(
+                ev.WatchedVersionChanged(
+                    server=result.server, at=result.at, previous=was, version=result.version
+                )
+            )
         view.servers[result.url] = result
     events += _moves(view, now)
     events += _leader(view, now)

@@ -70,3 +70,24 @@ async def test_an_operation_on_a_server_that_is_not_running_is_a_named_error(ses
             await session.perform(ops.StartServer(server="A", routes=()))
     finally:
         await session.close()
+
+
+def test_a_leader_move_to_a_server_is_shown_as_the_natscli_command_that_asks_for_it(session):
+    """A bare natscli step-down elects a random peer; the shown command asks for the one
+    natslab asks for (natscli: stream --preferred, server cluster --host)."""
+    said = session.operator.by_hand
+    assert said(ops.MoveLeader(stream="LEDGER", to="A", server="A")) == (
+        "nats stream cluster step-down LEDGER --preferred A"
+    )
+    assert said(ops.MoveLeader(to="B", server="B")) == (
+        "nats server cluster step-down --host B --user sys --password sys"
+    )
+    assert said(ops.MoveLeader(stream="LEDGER", server="A")) == (
+        "nats stream cluster step-down LEDGER"
+    )
+
+
+def test_the_ledger_by_hand_says_what_nats_pub_leaves_out(session):
+    shown = session.operator.by_hand(ops.StartLedger(seeds=("A",)))
+    assert shown.startswith("nats pub --jetstream ")
+    assert "no Nats-Msg-Id" in shown and "no retry" in shown

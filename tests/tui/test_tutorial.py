@@ -58,14 +58,13 @@ async def test_upgrade_lesson_end_to_end_on_screen(session, offset):
             await run_step(pilot, app, number)
         status = str(app.query_one("#lesson-status").render())
         assert "Lesson complete" in status
-        # The gossip question is judged by the run: the same run's check says how long
-        # sub-1 took to learn C (tens of ms, or a second when A rejected C's first route).
+        # The gossip question is judged by the run: sub-1 learned C while it stayed on A
+        # (the check's figure), so "yes" is right and the 2 pressed ("never") is not.
         record = app.runner.record
         gossip = record.steps[3].prediction
         knows = next(c for c in record.steps[3].checks if c.description == "sub-1 knows A, B and C")
-        learned_ms = int(re.search(r"learned C (\d+) ms", knows.observation)[1])
-        assert gossip is not None and gossip.right == ((0,) if learned_ms < 100 else (1,))
-        assert gossip.matched == (gossip.right == (1,))  # the answer pressed was 2
+        assert re.search(r"learned C \d+ ms", knows.observation), knows.observation
+        assert gossip is not None and gossip.right == (0,) and gossip.matched is False
         # Quit asks first, because servers are running; y stops them.
         await pilot.press("q")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmQuit", 5, "confirm")
