@@ -110,7 +110,7 @@ def test_tutorial_step_4(snap_compare, recorded, size):
                 at=105.0, index=3, title=step.title, preview=step.preview,
                 commands=tuple(step.commands), question=question, answers=answers,
             ),
-            lev.PredictionLocked(at=105.5, index=3, answer=1),
+            lev.PredictionLocked(at=105.5, index=3, answer=0),
             lev.StepStarted(
                 at=106.0, index=3, title=step.title, narrative=step.narrative,
                 commands=tuple(step.commands),
@@ -135,8 +135,8 @@ def test_tutorial_step_4(snap_compare, recorded, size):
                 observation="1 client: learned C 1039 ms after it started",
             ),
             lev.PredictionJudged(
-                at=107.3, index=3, question=question, answers=answers, answer=1,
-                measured="1.0 s after C started", right=(1,), matched=True,
+                at=107.3, index=3, question=question, answers=answers, answer=0,
+                measured="1.0 s after C started", right=(0,), matched=True,
             ),
             lev.StepFinished(at=107.4, index=3, ok=True, duration=1.4),
             lev.StepPreviewed(
