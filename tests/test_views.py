@@ -59,3 +59,26 @@ def test_the_client_chart_scales_to_the_busiest_server_and_keeps_the_most_per_sl
     assert lines == ["A    8  ▁▁▁█", "B    0  ▁▁▁▁"]
     # Two columns for four samples: each keeps the larger of its two.
     assert count_chart(history, CHART_LABEL_WIDTH + 2).plain.splitlines()[0].endswith("▁█")
+
+
+def test_the_mesh_label_says_no_servers_only_when_none_runs():
+    from natslab.present.views import mesh_text
+    from natslab.state import LabState
+    from tests.test_state import started
+
+    state = LabState()
+    assert mesh_text(state).plain == "no servers running"
+    state.apply(started("A", 1.0))
+    assert mesh_text(state).plain == "A runs alone: no routes"
+    state.apply(started("B", 2.0))
+    assert mesh_text(state).plain.strip() == "A╌B"
+
+
+def test_a_list_of_names_reads_as_a_sentence():
+    from natslab.words import listed
+
+    assert [listed(["B"]), listed(["A", "B"]), listed(["A", "B", "C"])] == [
+        "B",
+        "A and B",
+        "A, B and C",
+    ]

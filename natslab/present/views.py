@@ -182,7 +182,10 @@ def mesh_text(state: LabState) -> Text:
         for b in names[i + 1 :]:
             linked = frozenset((a, b)) in pairs
             text.append(f"{a}━{b} " if linked else f"{a}╌{b} ", "green" if linked else "red")
-    text = text or Text("no servers running", "dim")
+    if not names:
+        text = Text("no servers running", "dim")
+    elif len(names) == 1:
+        text = Text(f"{names[0]} runs alone: no routes", "dim")
     js = state.jetstream
     if js.enabled:
         text.append("\n")

@@ -15,6 +15,7 @@ from natslab.cluster.events import LogLines
 from natslab.errors import NatslabError
 from natslab.lab.operations import PaletteEntry, StartServer
 from natslab.lab.session import LabSession
+from natslab.lessons.checks import describe as describe_check
 from natslab.lessons.events import LessonEvent
 from natslab.lessons.model import Lesson
 from natslab.lessons.runner import LessonRunner
@@ -97,7 +98,9 @@ class NatsLabApp(App[int]):
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
             if self.lesson is not None:
-                yield LessonPanel(self.lesson)
+                runner = self.runner
+                claim = (lambda c: describe_check(c, runner.ctx)) if runner else None
+                yield LessonPanel(self.lesson, claim)
             with Vertical(id="right"):
                 yield self.panes
                 with Horizontal(id="bottom"):

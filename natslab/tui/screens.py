@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Log, Markdown
 
 from natslab.present.views import LogSearch, MatchHighlighter
+from natslab.words import listed
 
 LESSON_KEYS = """\
 | `n` | run the next step of the lesson |
@@ -83,7 +84,9 @@ class ConfirmQuit(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"Servers {', '.join(self.running)} are running.")
+            one = len(self.running) == 1
+            servers = f"{'Server' if one else 'Servers'} {listed(self.running)}"
+            yield Label(f"{servers} {'is' if one else 'are'} running.")
             yield Label("Stop every server and quit? [b]y[/b]/[b]n[/b]")
 
     def action_answer(self, answer: bool) -> None:

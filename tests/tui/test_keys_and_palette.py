@@ -75,11 +75,11 @@ async def test_retry_skip_previous_notes_maximise_and_tab(session):
         await wait_for(pilot, lambda: runner.progress.next_index == 1, 5, "the skip")
         await pilot.press("n")
         await wait_for(pilot, lambda: "Lesson complete" in status(app), 20, "step 2 to pass")
-        assert narrative(app).startswith("## B on its own")
+        assert narrative(app).startswith("**B on its own**")
 
         await pilot.press("p")
         await wait_for(
-            pilot, lambda: narrative(app).startswith("## Step 2: B on its own"), 5, "p once"
+            pilot, lambda: narrative(app).startswith("**Step 2: B on its own**"), 5, "p once"
         )
         await pilot.press("p")
         await wait_for(pilot, lambda: "First notes." in narrative(app), 5, "p twice")

@@ -153,7 +153,7 @@ def test_tutorial_step_4(snap_compare, recorded, size):
             lambda: (
                 "Step 4 of 9 passed" in str(pilot.app.query_one("#lesson-status").render())
                 and "Predict (step 5)" in str(pilot.app.query_one("#prompt").render())
-                and narrative.source.startswith(f"## {step.title}")
+                and narrative.source.startswith(f"**{step.title}**")
                 and bool(narrative.query("MarkdownH2"))
             ),
         )

@@ -88,6 +88,8 @@ async def test_predict_then_stop_a_from_outside_then_skip_with_s(session):
         await pilot.press("1")  # "It waits for A": the run will say otherwise
         await wait_for(pilot, lambda: runner.waiting_for_learner, 10, "the lab to wait")
         assert "Your turn: stop server A" in text(app, "#prompt")
+        # The step's check is not run yet: it is listed as its claim, not as its kind.
+        assert text(app, "#checks") == "… sub-1 is on B"
         pid = session.state.servers["A"].pid
         assert pid is not None and f"kill -INT {pid}" in text(app, "#prompt")
         await wait_for(pilot, lambda: "Still waiting" in text(app, "#prompt"), 5, "the hint")

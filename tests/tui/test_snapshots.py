@@ -87,7 +87,7 @@ def test_lesson_panel_with_fixed_checks(snap_compare, quiet_app):
             pilot,
             lambda: (
                 "knows only A" in str(pilot.app.query_one("#checks").render())
-                and narrative.source.startswith(f"## {step.title}")
+                and narrative.source.startswith(f"**{step.title}**")
                 and bool(narrative.query("MarkdownH2"))
             ),
             5,

@@ -68,5 +68,7 @@ async def test_upgrade_lesson_end_to_end_on_screen(session, offset):
         # Quit asks first, because servers are running; y stops them.
         await pilot.press("q")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmQuit", 5, "confirm")
+        # C was turned off in step 9: A and B are left, said as a person would.
+        assert str(app.screen.query("Label").first().render()) == "Servers A and B are running."
         await pilot.press("y")
     assert app.return_code == 0

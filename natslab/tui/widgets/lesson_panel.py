@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Markdown, ProgressBar, Static
 
 from natslab.lessons import events as ev
-from natslab.lessons.model import Lesson
+from natslab.lessons.model import Check, Lesson
 from natslab.lessons.record import LessonRecord, StepRecord
 
 PENDING, PASSED, FAILED = "…", "✓", "✗"
@@ -29,9 +31,11 @@ class LessonPanel(Vertical):
     LessonPanel Markdown { margin: 0; padding: 0 1; }
     """
 
-    def __init__(self, lesson: Lesson) -> None:
+    def __init__(self, lesson: Lesson, claim: Callable[[Check], str] | None = None) -> None:
         super().__init__(id="lesson")
         self.lesson = lesson
+        # A check's claim in words, the runner's own (the same as once it has run).
+        self.claim = claim or (lambda check: check.type.replace("_", " "))
         self._drawn: tuple[object, ...] = (None, None, None)
         self.notes_index = 0
 
@@ -100,7 +104,7 @@ class LessonPanel(Vertical):
         """The narrative: a step's explanation only once it has run; before that, its preview."""
         parts = [] if step is not None else [self.lesson.summary]
         if step is not None:
-            parts.append(f"## {step.title}")
+            parts.append(f"**{step.title}**")
             lesson_step = self.lesson.steps[step.index]
             if step.ok is None:
                 parts.append(lesson_step.preview or "")
@@ -108,7 +112,8 @@ class LessonPanel(Vertical):
             else:
                 parts.append(step.narrative)
         if upcoming is not None:
-            parts.append(f"### Next: step {upcoming.index + 1}, {upcoming.title}")
+            # Bold, not a heading: a heading is one line and is cut on a narrow panel.
+            parts.append(f"**Next: step {upcoming.index + 1}, {upcoming.title}**")
             parts.append(upcoming.preview)
             parts += [f"`{command}`" for command in upcoming.commands]
         return "\n\n".join(p for p in parts if p)
@@ -120,7 +125,7 @@ class LessonPanel(Vertical):
         self.notes_index = max(0, self.notes_index - 1)
         step = self.lesson.steps[self.notes_index]
         self.query_one("#narrative", Markdown).update(
-            f"## Step {self.notes_index + 1}: {step.title}\n\n{step.narrative}"
+            f"**Step {self.notes_index + 1}: {step.title}**\n\n{step.narrative}"
         )
 
     def _draw(self, step: StepRecord) -> None:
@@ -137,7 +142,7 @@ class LessonPanel(Vertical):
         for position, check in enumerate(self.lesson.steps[step.index].checks):
             result = step.checks[position] if position < len(step.checks) else None
             if result is None:
-                lines.append(Text(f"{PENDING} ", "dim") + Text(check.type, "dim"))
+                lines.append(Text(f"{PENDING} ", "dim") + Text(self.claim(check), "dim"))
                 continue
             mark, style = PENDING, "yellow"
             if result.final:
