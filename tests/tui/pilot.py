@@ -58,3 +58,10 @@ async def run_palette(pilot: Pilot, title: str) -> None:
         pilot, lambda: highlighted_command(pilot.app).startswith(title), 5, f"{title!r} highlighted"
     )
     await pilot.press("enter")
+
+
+def first_block_text(markdown) -> str:
+    """The text of a Markdown widget's first rendered block: it shows the new source once
+    the widget has rendered it (the source itself changes before that)."""
+    blocks = markdown.query("MarkdownBlock")
+    return blocks.first()._content.plain if blocks else ""
