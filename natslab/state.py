@@ -103,6 +103,7 @@ class ClientView:
     name: str
     kind: str = "client"
     external: bool = False
+    library: str = ""  # an external client's language and version, as /connz lists them
     state: ClientState = ClientState.CONNECTING
     server: str | None = None
     address: str = ""
@@ -193,6 +194,8 @@ class LabState:
         self.servers: dict[str, ServerView] = {}
         self.clients: dict[str, ClientView] = {}
         self.timeline: deque[TimelineEntry] = deque(maxlen=timeline_length)
+        # Fed by natslab watch: a named client's move is noted once, from the watch's fold.
+        self.watching = False
         self.started_at: float | None = None
         self.noted = 0  # entries ever added, so readers can tell what is new in the deque
         # Bumped by every fold that changed what the lab knows (a poll that only refreshed
@@ -481,9 +484,11 @@ class LabState:
                 ext.previous_server, ext.moved_at = ext.server, at
                 self.last_move_at = at
                 ext.reconnects += 1
-                self._note(at, "move", f"external client {key} moved {ext.server} -> {server}")
+                if not (self.watching and conn.name):  # the watch notes it, with its gap
+                    self._note(at, "move", f"external client {key} moved {ext.server} -> {server}")
             ext.state, ext.server, ext.cid = ClientState.CONNECTED, server, conn.cid
             ext.address = f"{conn.ip}:{conn.port}"
+            ext.library = f"{conn.lang} {conn.version}".strip()
             ext.seen_in_connz_on = server
         for client in list(self.clients.values()):
             if client.external and client.server == server and client.name not in listed:
@@ -619,6 +624,7 @@ def _on_verified(state: LabState, e: cev.LedgerVerified) -> None:
 
 
 def _on_watched(state: LabState, e: sev.WatchChange) -> None:
+    state.watching = True
     state._note(getattr(e, "at", 0.0), "watch", e.describe())
 
 

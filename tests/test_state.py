@@ -224,7 +224,9 @@ def test_external_clients_come_from_connz_and_lab_clients_are_cross_checked():
     state = LabState()
     cluster(state)
     state.apply(connected("sub-1", "A", "127.0.0.1:4222", ("127.0.0.1:4222",)))
-    app = Connection(cid=12, name="my-app", ip="127.0.0.1", port=50000)
+    app = Connection(
+        cid=12, name="my-app", ip="127.0.0.1", port=50000, lang="nats.js", version="2.29.3"
+    )
     lab = Connection(cid=7, name="sub-1", ip="127.0.0.1", port=50001)
     state.apply(polled("A", 3.0, peers="BC", conns=[lab]))
     state.apply(polled("B", 3.0, peers="AC", conns=[app]))
@@ -232,6 +234,12 @@ def test_external_clients_come_from_connz_and_lab_clients_are_cross_checked():
     ext = state.clients["my-app"]
     assert ext.external and ext.server == "B" and ext.state == ClientState.CONNECTED
     assert state.client_counts() == {"A": 1, "B": 1, "C": 0}
+    # Its own library shows under Kind; "Server ver" is B's, and is labelled so.
+    from natslab.present.views import CLIENT_COLUMNS, client_row
+
+    row = dict(zip(CLIENT_COLUMNS, (c.plain for c in client_row(state, ext, 3.0)), strict=True))
+    assert (row["Kind"], row["Server ver"]) == ("nats.js 2.29.3", "2.15.1")
+    assert client_row(state, state.clients["sub-1"], 3.0)[-1].plain == "client"
     state.apply(polled("C", 4.0, peers="AB", conns=[app]))
     assert (ext.server, ext.previous_server) == ("C", "B")
     state.apply(polled("C", 5.0, peers="AB"))
@@ -318,3 +326,29 @@ def test_log_events_the_polls_cannot_tell_are_folded_and_reset_by_a_restart():
     assert view.warnings == 1 and view.shutting_down_at is not None
     state.apply(started("B", 9.0))
     assert (view.name_conflicts, view.warnings, view.shutting_down_at) == (0, 0, None)
+
+
+def test_a_watched_named_clients_move_is_on_the_timeline_once():
+    state = LabState()
+    app = Connection(cid=3, name="orders-node", ip="10.0.0.5", port=50000)
+    for name in ("n1", "n2"):
+        state.apply(
+            sev.WatchedServerUp(server=name, at=1.0, url=f"http://{name}:8222", version="2.15.1")
+        )
+    state.apply(polled("n1", 2.0, conns=[app]))
+    state.apply(polled("n1", 3.0))
+    state.apply(polled("n2", 3.0, conns=[app]))
+    state.apply(
+        sev.WatchedClientMoved(server="n2", at=3.0, client="orders-node", previous="n1", gap=0.495)
+    )
+    moves = [e.text for e in state.timeline if "moved" in e.text]
+    assert moves == ["orders-node moved n1 -> n2 (unseen for 495 ms between polls)"]
+
+    # Outside a watch (the lab), the external client's move is the only note of it.
+    lab = LabState()
+    lab.apply(polled("A", 2.0, conns=[app]))
+    lab.apply(polled("A", 3.0))
+    lab.apply(polled("B", 3.0, conns=[app]))
+    assert [e.text for e in lab.timeline if "moved" in e.text] == [
+        "external client orders-node moved A -> B"
+    ]

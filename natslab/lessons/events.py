@@ -34,6 +34,7 @@ class StepPreviewed(LessonEvent):
     question: str = ""
     answers: tuple[str, ...] = ()
     hands_on: str = ""
+    here: tuple[str, ...] = ()  # the commands this run will use (its own ports), by hand
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

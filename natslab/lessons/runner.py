@@ -13,6 +13,7 @@ from natslab.lessons import events as ev
 from natslab.lessons.model import NEVER, Lesson, Prediction, Step
 from natslab.lessons.port import CheckContext, Lab
 from natslab.lessons.record import CheckRecord, LessonRecord, StepRecord
+from natslab.lessons.wording import with_ports
 
 CHECK_INTERVAL = 0.1
 
@@ -105,17 +106,22 @@ class LessonRunner:
                 at=self.clock.now(),
                 index=index,
                 title=step.title,
-                preview=step.preview,
+                preview=self.in_this_run(step.preview),
                 commands=tuple(step.commands),
                 question=step.predict.question if step.predict else "",
                 answers=tuple(a.text for a in step.predict.answers) if step.predict else (),
                 hands_on=hands_on.task(first)
                 if step.hands_on and isinstance(first, hands_on.HandsOn)
                 else "",
+                here=tuple(c for a in step.actions if (c := self.lab.by_hand(a))),
             )
         )
         if index in self._given and index not in self.record.locked:
             self.answer(self._given[index])
+
+    def in_this_run(self, text: str) -> str:
+        """A lesson's sentence with its port placeholders as this run's ports."""
+        return with_ports(text, lambda server, kind: getattr(self.lab.ports(server), kind))
 
     def answer(self, choice: int) -> str | None:
         """Lock the 0-based answer to the next step's question; a refusal sentence if not."""
@@ -255,7 +261,7 @@ class LessonRunner:
                 at=started,
                 index=index,
                 title=step.title,
-                narrative=step.narrative,
+                narrative=self.in_this_run(step.narrative),
                 commands=tuple(step.commands),
                 retry=retry,
             )

@@ -60,3 +60,8 @@ def _plain(regex: str) -> str:
     text = _ANY_TEXT.sub(" … ", regex.strip("^$"))
     text = _ESCAPED.sub(r"\1", text)
     return text.replace("(", "").replace(")", "").replace("|", " or ")
+
+
+def with_ports(text: str, port: Callable[[str, str], int]) -> str:
+    """A narrative's {client:A}, {cluster:A}, {monitor:A} as this run's port numbers."""
+    return PORT_PLACEHOLDER.sub(lambda m: str(port(m.group(2), m.group(1))), text)

@@ -16,7 +16,11 @@ from natslab.state import ClientState, ClientView, LabState, ServerState, Server
 from natslab.words import counted
 
 MOVE_HIGHLIGHT_SECONDS = 2.0
-CLIENT_COLUMNS = ("Client", "On", "Version", "Knows", "Reconn", "Last gap", "Recv", "Lost", "Kind")
+# "Server ver" is the version of the server the client is on, never the client's own: a
+# client's library and version (from /connz) show under Kind for clients natslab did not start.
+CLIENT_COLUMNS = (
+    "Client", "On", "Server ver", "Knows", "Reconn", "Last gap", "Recv", "Lost", "Kind",
+)  # fmt: skip
 COMPACT_CLIENT_COLUMNS = ("Client", "On", "Knows", "Reconn", "Last gap", "Lost")
 _STATE_STYLE = {
     ServerState.STARTING: "yellow",
@@ -126,7 +130,7 @@ def client_row(state: LabState, view: ClientView, now: float) -> tuple[Text, ...
         _cell(gap, gap_style),
         _cell(str(view.received if view.kind != "publisher" else view.published)),
         _cell(str(view.lost), "red" if view.lost else ""),
-        _cell(view.kind, "magenta" if view.external else "dim"),
+        _cell(view.library or view.kind, "magenta" if view.external else "dim"),
     )
 
 
@@ -145,6 +149,7 @@ def row_inputs(view: ClientView, now: float) -> tuple[object, ...]:
         view.lost,
         len(view.known),
         view.kind,
+        view.library,
     )
 
 

@@ -168,3 +168,24 @@ def test_unknown_lesson_name_lists_the_bundled_ones():
 
 def test_bundled_files_are_where_the_package_says(tmp_path):
     assert all(Path(p).is_file() for p in catalog.bundled().values())
+
+
+def test_a_port_in_a_sentence_is_this_runs_or_said_to_be_the_walkthroughs():
+    """A learner on offset ports reads this run's ports; a walkthrough port written out as a
+    number must say that it is the walkthrough's (commands are labelled so on screen)."""
+    import re
+
+    from natslab.lessons.wording import with_ports
+
+    loose = []
+    for name, path in catalog.bundled().items():
+        for number, step in enumerate(catalog.load(str(path)).steps, 1):
+            for field in (step.narrative, step.preview):
+                for port in re.finditer(r":\d{4,5}\b", field):
+                    said = "walkthrough" in field[max(0, port.start() - 80) : port.start()]
+                    # ... and beside it, the port this run uses in its stead.
+                    if not said or not m.PORT_PLACEHOLDER.search(field):
+                        loose.append(f"{name} step {number}: {port.group()}")
+    assert loose == []
+    shifted = with_ports("nats://localhost:{client:A}", lambda s, k: {"client": 16222}[k])
+    assert shifted == "nats://localhost:16222"

@@ -33,6 +33,11 @@ async def test_upgrade_lesson_end_to_end_on_screen(session, offset):
     lesson = catalog.load("upgrade")
     app = NatsLabApp(session, lesson.servers, lesson)
     async with app.run_test(size=(120, 40)) as pilot:
+        # Before step 1: the walkthrough's command, labelled so, and the one this run uses.
+        a = session.ports("A")
+        story = app.query_one("#narrative").source
+        assert "walkthrough: `nats-server -D -p 4222 " in story
+        assert f"this run: `nats-server -D -p {a.client} " in story
         for number in (1, 2):
             await run_step(pilot, app, number)
         await wait_for(
@@ -42,6 +47,10 @@ async def test_upgrade_lesson_end_to_end_on_screen(session, offset):
             "A's pane to show the route",
         )
         await run_step(pilot, app, 3)
+        # The narrative names the URL this run used, and which walkthrough URL it stands for.
+        assert f"`nats://localhost:{a.client}` (the walkthrough's" in (
+            app.query_one("#narrative").source
+        )
         await wait_for(pilot, lambda: client_cell(app, "sub-1", 1) == "A", 5, "sub-1 on A")
         assert "Client connection created" in pane_text(app, "A")
         await run_step(pilot, app, 4, answer="2")

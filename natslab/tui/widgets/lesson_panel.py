@@ -37,6 +37,7 @@ class LessonPanel(Vertical):
         # A check's claim in words, the runner's own (the same as once it has run).
         self.claim = claim or (lambda check: check.type.replace("_", " "))
         self._drawn: tuple[object, ...] = (None, None, None)
+        self._record: LessonRecord | None = None
         self.notes_index = 0
 
     def compose(self) -> ComposeResult:
@@ -60,6 +61,7 @@ class LessonPanel(Vertical):
 
     def show(self, record: LessonRecord) -> None:
         """Draw the step the record says is current, and the next one before it runs."""
+        self._record = record
         step = record.steps.get(record.current) if record.current is not None else None
         upcoming = record.upcoming
         if step is not None and (step.ok is None or (upcoming and upcoming.index <= step.index)):
@@ -115,7 +117,8 @@ class LessonPanel(Vertical):
             # Bold, not a heading: a heading is one line and is cut on a narrow panel.
             parts.append(f"**Next: step {upcoming.index + 1}, {upcoming.title}**")
             parts.append(upcoming.preview)
-            parts += [f"`{command}`" for command in upcoming.commands]
+            parts += [f"walkthrough: `{command}`" for command in upcoming.commands]
+            parts += [f"this run: `{command}`" for command in upcoming.here]
         return "\n\n".join(p for p in parts if p)
 
     def previous_notes(self) -> None:
@@ -124,8 +127,10 @@ class LessonPanel(Vertical):
             return
         self.notes_index = max(0, self.notes_index - 1)
         step = self.lesson.steps[self.notes_index]
+        ran = self._record.step(self.notes_index) if self._record else None
+        narrative = ran.narrative if ran else step.narrative  # with this run's ports
         self.query_one("#narrative", Markdown).update(
-            f"**Step {self.notes_index + 1}: {step.title}**\n\n{step.narrative}"
+            f"**Step {self.notes_index + 1}: {step.title}**\n\n{narrative}"
         )
 
     def _draw(self, step: StepRecord) -> None:
