@@ -16,7 +16,7 @@ from tests.cli_process import NatslabProcess, run_natslab
 from tests.helpers import server_alive, wait_until
 
 
-def test_sigkill_of_natslab_takes_its_servers_down_within_two_seconds(offset, state_dir):
+def test_sigkill_of_natslab_takes_its_servers_down(offset, state_dir):
     natslab = NatslabProcess("lab", "--headless", "--servers", "A,B", "--port-offset", str(offset))
     try:
         natslab.wait_for("Full mesh", timeout=30)

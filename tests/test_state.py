@@ -352,3 +352,25 @@ def test_a_watched_named_clients_move_is_on_the_timeline_once():
     assert [e.text for e in lab.timeline if "moved" in e.text] == [
         "external client orders-node moved A -> B"
     ]
+
+
+def test_a_poll_that_only_refreshed_cpu_and_memory_is_not_a_new_revision():
+    state = LabState()
+    cluster(state, names="AB")
+
+    def poll(at: float, cpu: float, peers: str = "B") -> None:
+        status = ServerStatus(
+            server="A", up=True, at=at, version="2.15.1", healthy=True, cpu_percent=cpu,
+            rss_bytes=1000, route_peers=tuple(RoutePeer(p, f"id{p}", 4) for p in peers),
+        )  # fmt: skip
+        state.apply(sev.ServerPolled(server="A", at=at, status=status))
+
+    poll(3.0, cpu=1.0)
+    before = state.revision
+    poll(3.5, cpu=7.5)
+    assert state.revision == before and state.servers["A"].cpu_percent == 7.5
+    poll(4.0, cpu=7.5, peers="")  # the route to B went: a real change
+    assert state.revision > before
+    changed = state.revision
+    state.apply(cev.MessageCounts(client="nobody", at=4.5, received=1))
+    assert state.revision > changed

@@ -43,6 +43,28 @@ def evaluate(item: m.Check, ctx: CheckContext, now: float) -> Verdict:
     return _REGISTRY[type(item)][0](item, ctx, now)
 
 
+# Claims about a running server: once that server has gone during the step, they cannot come
+# true before their timeout (nothing restarts it while checks run), so waiting on is pointless.
+_NEED_A_RUNNING_SERVER = (
+    m.ServerIsReady, m.LogContains, m.RouteMesh, m.RoutePeers, m.Healthz, m.ServerVersion,
+)  # fmt: skip
+
+
+def gone_meanwhile(item: m.Check, ctx: CheckContext) -> str:
+    """Why a failing check can no longer pass: a server it needs stopped or crashed since
+    the step began, in a sentence; empty when none did."""
+    if not isinstance(item, _NEED_A_RUNNING_SERVER):
+        return ""
+    names = getattr(item, "servers", None) or [item.server]  # type: ignore[union-attr]
+    for name in names:
+        view = ctx.state.servers.get(name)
+        gone = view is not None and view.state in (ServerState.STOPPED, ServerState.CRASHED)
+        if gone and view is not None and (view.stopped_at or 0.0) >= ctx.step_started_at:
+            how = view.stopped_from_outside or f"exit code {view.exit_code}"
+            return f"{name} {view.state} while the check waited ({how})"
+    return ""
+
+
 def describe(item: m.Check, ctx: CheckContext) -> str:
     """What the check claims, in words; a held claim says for how long."""
     claim = _REGISTRY[type(item)][1](item, ctx)

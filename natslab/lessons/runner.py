@@ -381,6 +381,9 @@ class LessonRunner:
                 elif held is not None:  # it was true, and stopped being so within the hold
                     state.final = True
                     observation = f"held only {held.elapsed:.1f} s, then: {observation}"
+                elif not verdict.ok and (gone := checks.gone_meanwhile(item, self.ctx)):
+                    state.final = True  # it cannot come true now: say why, at once
+                    observation = f"{observation}; {gone}"
                 else:
                     state.final = verdict.ok or deadline.expired
                 ok = verdict.ok and state.final

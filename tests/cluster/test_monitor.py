@@ -32,6 +32,7 @@ async def test_connz_is_read_again_only_when_varz_shows_a_client_came_or_went(su
     """The idle saving (issue 18), against a real server: /connz is skipped while /varz's
     connection counts stand still, and never for a list holding a nameless connection."""
     import asyncio
+    import time
 
     import nats
 
@@ -62,6 +63,8 @@ async def test_connz_is_read_again_only_when_varz_shows_a_client_came_or_went(su
         raw.close()
     finally:
         await client.close()
+    deadline = time.monotonic() + 10
     while (polled := await poll())[1]:  # the server notices the closes as they come
         assert polled[0] == 1
+        assert time.monotonic() < deadline, f"the closes never showed in /connz: {polled}"
     assert await poll() == (0, [])

@@ -150,10 +150,10 @@ def test_short_lessons_pass_end_to_end(tmp_path, state_dir, lesson, steps):
 
 def test_herd_shows_the_pile_up_and_the_spread(tmp_path):
     done = run_lesson("herd", "--json", str(tmp_path / "herd.json"))
+    assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads((tmp_path / "herd.json").read_text())
     pile = report["steps"][2]["checks"][-1]["observation"]
     spread = report["steps"][4]["checks"][-1]["observation"]
-    assert done.returncode == 0
     assert pile == "B: 60"
     counts = dict(part.split(": ") for part in spread.split(", "))
     assert set(counts) == {"B", "C"} and min(int(n) for n in counts.values()) >= 15

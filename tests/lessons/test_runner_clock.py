@@ -271,8 +271,7 @@ async def test_a_quick_learner_gets_no_hint_and_s_has_natslab_do_it():
 
     runner, lab, _ = await hands_on_run(after=None)  # a learner who never acts
     task = asyncio.ensure_future(runner.next())
-    while not runner.waiting_for_learner:
-        await asyncio.sleep(0)
+    await asyncio.wait_for(until_waiting(runner), 10)
     assert runner.refusal("skip") is None and runner.refusal("next") == "A step is still running."
     assert runner.skip() == "natslab does it for you."
     step = await task
@@ -315,3 +314,9 @@ async def test_a_paced_run_waits_between_steps_and_not_before_the_first():
 
     assert await step_starts(0) == [0, 0, 0]
     assert await step_starts(12) == [0, 12, 24]
+
+
+async def until_waiting(runner: LessonRunner) -> None:
+    """Until the runner waits for the learner (a manual clock: no time passes meanwhile)."""
+    while not runner.waiting_for_learner:
+        await asyncio.sleep(0)

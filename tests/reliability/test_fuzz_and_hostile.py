@@ -8,6 +8,7 @@ import psutil
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from natslab.cluster.ports import is_free, ports_for
 from natslab.errors import LessonFileError
 from natslab.lessons import catalog
 from natslab.lessons.model import load_lesson
@@ -81,4 +82,20 @@ def test_unwritable_state_dir_is_one_sentence(tmp_path, monkeypatch, offset):
     assert "Cannot create the run directory under" in result.stderr
     assert "set NATSLAB_STATE_DIR to a writable folder" in result.stderr
     assert "Traceback" not in result.stderr
-    assert not [p for p in psutil.Process().children(recursive=True) if "nats-server" in p.name()]
+    # natslab has exited, so its servers would no longer be anyone's child here: look for
+    # them where they would be, on A's ports, and by the state dir they would carry.
+    a = ports_for("A", offset)
+    assert not [port for port in (a.client, a.cluster, a.monitor) if not is_free(port)]
+    assert not [
+        p.pid
+        for p in psutil.process_iter(["name"])
+        if p.info["name"] == "nats-server"
+        and _environ(p).get("NATSLAB_STATE_DIR", "").startswith(str(blocker))
+    ]
+
+
+def _environ(proc: psutil.Process) -> dict[str, str]:
+    try:
+        return proc.environ()
+    except psutil.Error:
+        return {}

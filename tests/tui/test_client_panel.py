@@ -65,3 +65,36 @@ async def test_rows_follow_moves_late_gossip_and_closes_and_keep_the_readers_pla
         await wait_for(
             pilot, lambda: abs(panel._table.scroll_y - scrolled) <= 1, 5, "the scroll kept"
         )
+
+
+async def test_one_clients_change_touches_only_that_rows_changed_cells():
+    state = LabState()
+    cluster(state, names="AB")
+    pool = ("127.0.0.1:4222", "127.0.0.1:4333")
+    for n in range(1, 41):
+        state.apply(connected(f"c-{n}", "A", "127.0.0.1:4222", pool=pool, discovered=pool))
+    app = PanelApp()
+    async with app.run_test(size=(160, 30)) as pilot:
+        panel = app.query_one(ClientPanel)
+        await wait_for(pilot, lambda: panel.content_size.width > 0, 5, "the panel laid out")
+        panel.show(state)
+        table = panel._table
+        updated: list[tuple[str, str]] = []
+        bulk: list[int] = []
+        update_cell, replace_rows = table.update_cell, table.replace_rows
+
+        def counting_update(row_key, column_key, value, **kw):
+            updated.append((str(getattr(row_key, "value", row_key)), value.plain))
+            return update_cell(row_key, column_key, value, **kw)
+
+        def counting_replace(rows):
+            bulk.append(len(rows))
+            return replace_rows(rows)
+
+        table.update_cell, table.replace_rows = counting_update, counting_replace
+        panel.show(state)  # nothing changed: nothing is redrawn
+        assert (updated, bulk) == ([], [])
+
+        state.apply(cev.MessageCounts(client="c-7", at=8.0, received=30, lost=4, published=0))
+        panel.show(state)
+        assert bulk == [] and updated == [("c-7", "30"), ("c-7", "4")], updated

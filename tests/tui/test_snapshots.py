@@ -16,6 +16,7 @@ from natslab.lessons import events as ev
 from natslab.tui.app import NatsLabApp
 from tests.tui.pilot import first_block_text, wait_for
 
+SNAPSHOT_OFFSET = 12000
 PINNED = (Path(__file__).parent / "snapshot-textual-version.txt").read_text().strip()
 pytestmark = pytest.mark.skipif(
     version("textual") != PINNED,
@@ -24,9 +25,10 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def quiet_app(offset):
-    """The tutorial app with no server running: nothing on screen depends on time."""
-    session = LabSession.open(settings=RunSettings(offset=offset))
+def quiet_app():
+    """The tutorial app with no server running: nothing on screen depends on time. Its
+    offset is fixed, since the screen shows this run's ports and nothing binds them."""
+    session = LabSession.open(settings=RunSettings(offset=SNAPSHOT_OFFSET))
     lesson = catalog.load("upgrade")
     app = NatsLabApp(session, lesson.servers, lesson)
     yield app

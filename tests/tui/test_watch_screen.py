@@ -23,12 +23,12 @@ async def test_the_watch_screen_follows_a_stop_and_a_move(binary, tmp_path, stat
     import nats
 
     cluster = Cluster(binary, tmp_path)
-    for name in "XYZ":
-        cluster.start(name)
     source = WatchSource(Watch([cluster.monitor(n) for n in "XYZ"], interval=0.1))
     app = NatsLabApp(source, [])
     nc = None
     try:
+        for name in "XYZ":  # inside the try: a failed start still stops the ones started
+            cluster.start(name)
         async with app.run_test(size=(160, 45)) as pilot:
             await wait_for(pilot, lambda: len(source.state.servers) == 3, 20, "three panes")
             await wait_for(pilot, lambda: "running" in title(app, "X"), 10, "X running")
