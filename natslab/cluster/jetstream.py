@@ -36,6 +36,16 @@ class JetStreamView:
     meta_leader: str = ""
     streams: dict[str, StreamStatus] = field(default_factory=dict)
     enabled: frozenset[str] = frozenset()  # servers that answered /jsz
+    consumer_leaders: dict[str, str] = field(default_factory=dict)  # "STREAM/consumer": leader
+
+    def led_by(self, server: str) -> list[str]:
+        """Every leadership `server` holds: the meta group, streams, consumers."""
+        led = ["the meta group"] if self.meta_leader == server else []
+        led += [f"stream {s}" for s, st in sorted(self.streams.items()) if st.leader == server]
+        led += [
+            f"consumer {c}" for c, lead in sorted(self.consumer_leaders.items()) if lead == server
+        ]
+        return led
 
     def lagging(self, stream: str) -> list[ReplicaStatus]:
         found = self.streams.get(stream)
@@ -48,10 +58,17 @@ def cluster_view(reports: dict[str, JetStreamStatus]) -> JetStreamView:
     seen = Counter(js.meta_leader for js in reports.values() if js.meta_leader in reports)
     meta = claims[0] if claims else (seen.most_common(1)[0][0] if seen else "")
     streams: dict[str, StreamStatus] = {}
+    consumers: dict[str, str] = {}
     for name, js in sorted(reports.items()):
         for stream in js.streams:
             if stream.leader == name:
                 streams[stream.name] = stream
             elif stream.name not in streams:
                 streams[stream.name] = StreamStatus(stream.name, "", stream.replicas)
-    return JetStreamView(meta_leader=meta, streams=streams, enabled=frozenset(reports))
+            for consumer, leader in stream.consumers:
+                key = f"{stream.name}/{consumer}"
+                if leader == name or key not in consumers:  # its own word wins
+                    consumers[key] = leader if leader in reports else ""
+    return JetStreamView(
+        meta_leader=meta, streams=streams, enabled=frozenset(reports), consumer_leaders=consumers
+    )

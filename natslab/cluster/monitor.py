@@ -48,7 +48,7 @@ class Monitor:
                 self._json(f"{base_url}/varz"),
                 self._json(f"{base_url}/routez"),
                 self.healthz(base_url),
-                self._json(f"{base_url}/jsz?streams=true") if js else _nothing(),
+                self._json(f"{base_url}/jsz?streams=true&consumers=true") if js else _nothing(),
             )
             conns = await self._connections(base_url, varz)
         except (httpx.HTTPError, ValueError) as exc:

@@ -50,6 +50,8 @@ class StreamStatus:
     replicas: tuple[ReplicaStatus, ...] = ()
     messages: int = 0
     last_seq: int = 0
+    # (consumer, its leader) as this server reports them; a consumer has a Raft group of its own
+    consumers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,8 @@ def _replicas(items: list[dict[str, Any]] | None) -> tuple[ReplicaStatus, ...]:
 
 
 def jetstream(jsz: dict[str, Any]) -> JetStreamStatus:
-    """/jsz?streams=true: nats-server's monitor.go JSInfo, MetaClusterInfo and StreamDetail."""
+    """/jsz?streams=true&consumers=true: nats-server's monitor.go JSInfo, MetaClusterInfo,
+    StreamDetail and its consumer_detail (ConsumerInfo with its ClusterInfo)."""
     meta = jsz.get("meta_cluster") or {}
     streams = [
         StreamStatus(
@@ -135,6 +138,10 @@ def jetstream(jsz: dict[str, Any]) -> JetStreamStatus:
             replicas=_replicas((detail.get("cluster") or {}).get("replicas")),
             messages=int((detail.get("state") or {}).get("messages", 0)),
             last_seq=int((detail.get("state") or {}).get("last_seq", 0)),
+            consumers=tuple(
+                (c.get("name", ""), (c.get("cluster") or {}).get("leader", ""))
+                for c in detail.get("consumer_detail") or []
+            ),
         )
         for account in jsz.get("account_details") or []
         for detail in account.get("stream_detail") or []

@@ -6,7 +6,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import nats
 import nats.errors
@@ -112,22 +112,44 @@ async def _verify_ledger(op: VerifyLedger, lab: Operator) -> Done:
 
 @performs(MoveLeader)
 async def _move_leader(op: MoveLeader, lab: Operator) -> Done:
-    subject = (
-        f"$JS.API.STREAM.LEADER.STEPDOWN.{op.stream}"
-        if op.stream
-        else "$JS.API.META.LEADER.STEPDOWN"
-    )
+    """A stream's leader moves with its consumers': each consumer is a Raft group of its own,
+    and one left behind on a server still makes that server a leader worth moving."""
     body = json.dumps({"placement": {"preferred": op.to}} if op.to else {}).encode()
-    what = f"stream {op.stream}'s leader" if op.stream else "the meta leader"
     async with _connection(lab.client_url(op.server), system=op.stream is None) as nc:
-        try:
-            reply = await nc.request(subject, body, timeout=API_TIMEOUT)
-        except Exception as exc:
-            raise ServerStateError(f"Moving {what} failed: {exc}.") from exc
-    answer = json.loads(reply.data or b"{}")
+        if not op.stream:
+            said = await _step_down(nc, "$JS.API.META.LEADER.STEPDOWN", body, "the meta leader")
+            return _moved("the meta leader", op, said, lab)
+        what = f"stream {op.stream}'s leader"
+        said = await _step_down(nc, f"$JS.API.STREAM.LEADER.STEPDOWN.{op.stream}", body, what)
+        names = await _request(nc, f"$JS.API.CONSUMER.NAMES.{op.stream}", b"{}", "consumers")
+        consumers = sorted(names.get("consumers") or [])
+        for name in consumers:
+            subject = f"$JS.API.CONSUMER.LEADER.STEPDOWN.{op.stream}.{name}"
+            await _step_down(nc, subject, body, f"consumer {name}'s leader")
+    also = f", and its consumers' ({', '.join(consumers)})" if consumers else ""
+    return _moved(what + also, op, said, lab)
+
+
+async def _request(nc: Client, subject: str, body: bytes, what: str) -> dict[str, Any]:
+    try:
+        reply = await nc.request(subject, body, timeout=API_TIMEOUT)
+    except Exception as exc:
+        raise ServerStateError(f"Asking for {what} failed: {exc}.") from exc
+    answer: dict[str, Any] = json.loads(reply.data or b"{}")
+    return answer
+
+
+async def _step_down(nc: Client, subject: str, body: bytes, what: str) -> str:
+    """Ask one Raft group's leader to step down; a refusal other than "already leader" is an
+    error sentence. Returns the server's remark, if any."""
+    answer = await _request(nc, subject, body, f"a move of {what}")
     error = (answer.get("error") or {}).get("description", "")
     if error and "already leader" not in error:
         raise ServerStateError(f"Moving {what} was refused: {error}.")
+    return str(error)
+
+
+def _moved(what: str, op: MoveLeader, error: str, lab: Operator) -> Done:
     where = f" to {op.to}" if op.to else ""
     said = f" ({error})" if error else ""
     return Done(f"asked {what} to step down{where}{said}", command=lab.by_hand(op))

@@ -411,6 +411,15 @@ def _stream_leader(c: m.StreamLeader, ctx: CheckContext, now: float) -> Verdict:
     return Verdict(bool(leader) and (leader == c.server) == c.on, said)
 
 
+@check(m.LeadsNothing, lambda c, _: f"{c.server} leads nothing: no meta, stream or consumer group")
+def _leads_nothing(c: m.LeadsNothing, ctx: CheckContext, now: float) -> Verdict:
+    js = ctx.state.jetstream
+    if not js.enabled:
+        return Verdict(False, "no server reports JetStream yet")
+    led = js.led_by(c.server)
+    return Verdict(not led, f"{c.server} leads {both(led)}" if led else f"{c.server} leads nothing")
+
+
 @check(
     m.ReplicasCurrent,
     lambda c, _: f"stream {c.stream} has a leader and all {c.replicas} replicas are current",

@@ -170,6 +170,13 @@ class StreamLeader(_Check):
     on: bool = True
 
 
+class LeadsNothing(_Check):
+    """`server` leads no JetStream Raft group: not the meta group, no stream, no consumer."""
+
+    type: Literal["leads_nothing"]
+    server: ServerName
+
+
 class ReplicasCurrent(_Check):
     """`stream` has a leader, and its leader reports every other replica current."""
 
@@ -222,6 +229,7 @@ Check = Annotated[
     | Drained
     | MetaLeader
     | StreamLeader
+    | LeadsNothing
     | ReplicasCurrent
     | AckedLost
     | PublishGapAtMost

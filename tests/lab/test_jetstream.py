@@ -124,6 +124,7 @@ async def test_leaders_move_through_the_server_api_and_show_as_events(lab):
 JETSTREAM_CHECK_KINDS = {
     "meta_leader",
     "stream_leader",
+    "leads_nothing",
     "replicas_current",
     "acked_lost",
     "publish_gap",
@@ -153,6 +154,13 @@ async def test_every_jetstream_check_passes_a_true_claim_and_fails_a_false_one(l
     assert holds("meta_leader", server="B", on=False)
     assert not holds("meta_leader", server="A", on=False)
     assert holds("stream_leader", server="B") and not holds("stream_leader", server="C")
+    # The durable reader's consumer moved with its stream: B leads it, C leads nothing.
+    reader = "LEDGER/ledger-reader"
+    await until(
+        lambda: state.jetstream.consumer_leaders.get(reader) == "B", 15, "the reader's leader on B"
+    )
+    assert holds("leads_nothing", server="C")
+    assert not holds("leads_nothing", server="B") and not holds("leads_nothing", server="A")
     await until(lambda: holds("replicas_current"), 15, "every replica current")
     assert not holds("replicas_current", replicas=5)
 
