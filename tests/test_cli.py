@@ -202,3 +202,25 @@ def test_pace_is_a_headless_option_and_its_value_is_checked(state_dir):
         assert refused.returncode == 2
         assert f"expected seconds between 0 and 600, not '{bad}'" in refused.stderr
     assert not list(state_dir.glob("runs/*"))
+
+
+def test_natslab_nats_server_picks_the_binary_and_doctor_warns_of_the_ephemeral_range(
+    tmp_path, binary, monkeypatch
+):
+    import shutil
+
+    copy = tmp_path / "bin" / "nats-server"
+    copy.parent.mkdir()
+    shutil.copy2(binary.path, copy)
+    monkeypatch.setenv("NATSLAB_NATS_SERVER", str(copy))
+    doctor = run_natslab("doctor", "--port-offset", "51000")
+    assert f"✓ nats-server {binary.version} at {copy} (found via NATSLAB_NATS_SERVER)" in (
+        doctor.stdout
+    )
+    warning = next(line for line in doctor.stdout.splitlines() if line.startswith("!"))
+    assert "--port-offset 51000 puts" in warning and "in the kernel's ephemeral range" in warning
+    quiet = run_natslab("doctor", "--port-offset", "1000")
+    assert not [line for line in quiet.stdout.splitlines() if line.startswith("!")]
+    monkeypatch.setenv("NATSLAB_NATS_SERVER", str(tmp_path / "nope"))
+    missing = run_natslab("doctor")
+    assert f"does not exist: {tmp_path / 'nope'}." in missing.stdout

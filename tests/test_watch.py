@@ -311,3 +311,22 @@ async def test_what_is_not_a_monitoring_endpoint_is_one_sentence(path, sentence)
         await watch.aclose()
         impostor.close()
     assert sentence in result.error, result.error
+
+
+async def test_a_server_that_fails_is_polled_less_often_up_to_eight_intervals_apart(
+    cluster, state_dir
+):
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there: refused at once
+    watch = Watch([dead, cluster.monitor("Y")], interval=0.1)
+    polled_dead, polled_live = [], []
+    try:
+        for number in range(32):
+            results = await watch.round()
+            if any(r.url == dead for r in results):
+                polled_dead.append(number)
+            polled_live.append(any(r.url == cluster.monitor("Y") for r in results))
+    finally:
+        await watch.aclose()
+    # 1, 2, 4, then 8 rounds apart; the server that answers is polled every round.
+    assert polled_dead == [0, 1, 3, 7, 15, 23, 31]
+    assert all(polled_live)

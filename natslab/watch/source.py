@@ -16,6 +16,7 @@ from natslab.lab.logs import LogStore
 from natslab.state import LabState
 from natslab.watch.poller import Unreachable, Watched
 from natslab.watch.runner import Watch
+from natslab.words import counted
 
 
 class WatchSource:
@@ -76,7 +77,8 @@ class WatchSource:
             if unnamed != self._unnamed.get(result.server, 0):
                 self._unnamed[result.server] = unnamed
                 stamp = time.strftime("%H:%M:%S", time.localtime(result.at))
-                line = f"{stamp} {unnamed} clients without a name here (counted, not followed)"
+                clients = counted(unnamed, "client")
+                line = f"{stamp} {clients} without a name here (counted, not followed)"
                 self.bus.emit(ev.LogLines(server=result.server, at=result.at, lines=(line,)))
 
     def _lame_duck(self, event: object) -> None:

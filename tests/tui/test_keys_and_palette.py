@@ -315,3 +315,47 @@ async def test_a_narrow_client_panel_keeps_the_columns_a_move_is_judged_by(sessi
             )
             panel = app.query_one(ClientPanel)
             assert panel.size.width < panel.COMPACT_BELOW or expected == CLIENT_COLUMNS
+
+
+async def test_f_unfolds_a_panes_log_and_v_shows_the_raw_lines(palette):
+    state = palette.state
+    async with palette.app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: state.is_full_mesh("AB"), 20, "the mesh A-B")
+        pane = await tab_to_pane(pilot, palette.app, None)
+        log = pane.log_view
+        await wait_for(pilot, lambda: "hidden:" in pane.border_subtitle, 10, "folded lines")
+        folded = len(log.lines)
+
+        await pilot.press("f")  # every line, the noise the fold hid included
+        assert pane.border_subtitle == "every line · f: fold"
+        await wait_for(pilot, lambda: len(log.lines) > folded, 5, "the hidden lines shown")
+        assert not any(line.startswith("[") for line in log.lines)  # still the compact form
+
+        await pilot.press("v")  # as nats-server wrote them: "[pid] date time [LVL] ..."
+        assert pane.border_subtitle == "raw lines · v: compact"
+        pid = state.servers[pane.server].pid
+        await wait_for(
+            pilot, lambda: log.lines and log.lines[0].startswith(f"[{pid}] "), 5, "raw lines"
+        )
+        await pilot.press("v", "f")
+        await wait_for(pilot, lambda: "hidden:" in pane.border_subtitle, 5, "folded again")
+
+
+async def test_palette_toggles_honoring_lame_duck_and_avoid_lost_server_for_new_clients(palette):
+    session = palette.session
+    async with palette.app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: palette.state.is_full_mesh("AB"), 20, "the mesh A-B")
+        for switch, title in (
+            ("honor_lame_duck", "Toggle honor_lame_duck for new clients (now off)"),
+            ("avoid_lost_server", "Toggle avoid_lost_server for new clients (now off)"),
+        ):
+            shown = await palette.run(
+                pilot, title, lambda s=switch: getattr(session.operator.palette_clients, s)
+            )
+            assert "is on" in shown, shown
+        switches = session.operator.palette_clients
+        assert switches.honor_lame_duck and switches.avoid_lost_server
+        # New subscribers take them: nats-py's own options, as the lab client passes them.
+        await palette.run(pilot, "Add 5 subscribers to A", lambda: "sub-5" in palette.state.clients)
+        options = palette.state.clients["sub-1"].options
+        assert options["honor_lame_duck"] and options["avoid_lost_server"], options

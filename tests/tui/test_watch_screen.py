@@ -50,3 +50,39 @@ async def test_the_watch_screen_follows_a_stop_and_a_move(binary, tmp_path, stat
             await nc.close()
         await source.aclose()
         cluster.close()
+
+
+async def test_the_watch_screen_counts_unnamed_clients_and_marks_a_lame_duck(
+    binary, tmp_path, state_dir
+):
+    import signal
+
+    import nats
+
+    cluster = Cluster(binary, tmp_path)
+    source = WatchSource(Watch([cluster.monitor("Z")], interval=0.1))
+    app = NatsLabApp(source, [])
+    nc = None
+    try:
+        for name in "XYZ":  # Z's JetStream is healthy once its meta group has a quorum
+            cluster.start(name)
+        async with app.run_test(size=(160, 45)) as pilot:
+            await wait_for(pilot, lambda: "running" in title(app, "Z"), 20, "Z running")
+            nc = await nats.connect(cluster.client("Z"), max_reconnect_attempts=0)  # no name
+            await wait_for(
+                pilot,
+                lambda: "1 client without a name here (counted, not followed)" in pane(app, "Z"),
+                10,
+                "the unnamed client counted",
+            )
+            assert "cid:" not in str(app.query_one("#client-panel").render())  # not listed
+            # Serving first (a JetStream server's /healthz fails while it starts), then SIGUSR2.
+            await wait_for(pilot, lambda: source.state.servers["Z"].healthy, 20, "Z healthy")
+            cluster.procs["Z"].send_signal(signal.SIGUSR2)
+            await wait_for(pilot, lambda: "lame duck" in title(app, "Z"), 10, "Z marked")
+            await pilot.press("q")
+    finally:
+        if nc is not None:
+            await nc.close()
+        await source.aclose()
+        cluster.close()
