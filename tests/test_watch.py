@@ -23,7 +23,7 @@ from natslab.cluster.ports import find_free_offset, ports_for
 from natslab.lab.recorder import read_events
 from natslab.present.watch_printer import describe
 from natslab.watch.runner import Watch
-from tests.cli_process import NATSLAB, run_natslab
+from tests.cli_process import NATSLAB, NatslabProcess, run_natslab
 from tests.helpers import wait_until
 
 
@@ -330,3 +330,54 @@ async def test_a_server_that_fails_is_polled_less_often_up_to_eight_intervals_ap
     # 1, 2, 4, then 8 rounds apart; the server that answers is polled every round.
     assert polled_dead == [0, 1, 3, 7, 15, 23, 31]
     assert all(polled_live)
+
+
+@pytest.fixture
+def https_server(binary: ServerBinary, tmp_path: Path) -> Iterator[str]:
+    """A nats-server whose monitoring port speaks HTTPS with a self-signed certificate."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    ports = ports_for("A", find_free_offset("A"))
+    conf = tmp_path / "https.conf"
+    conf.write_text(
+        f'host: "127.0.0.1"\nport: {ports.client}\nhttps: "127.0.0.1:{ports.monitor}"\n'
+        f'tls {{ cert_file: "{cert}"\n key_file: "{key}" }}\n'
+    )
+    proc = subprocess.Popen(
+        [str(binary.path), "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_until(lambda: listening(ports.monitor), 20, what="the HTTPS monitoring port")
+        yield f"https://127.0.0.1:{ports.monitor}"
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
+async def test_an_untrusted_certificate_is_a_sentence_and_insecure_reads_on(
+    https_server, state_dir
+):
+    checked = Watch([https_server], interval=0.1)
+    trusting = Watch([https_server], interval=0.1, insecure=True)
+    try:
+        (refused,) = await checked.round()
+        (read,) = await trusting.round()
+    finally:
+        await checked.aclose()
+        await trusting.aclose()
+    assert refused.error == (  # type: ignore[union-attr]
+        f"the TLS certificate of {https_server} is not trusted (--insecure skips the check)"
+    )
+    assert read.version and read.server  # type: ignore[union-attr]
+    # The command line passes --insecure through: the headless watch reads the server.
+    for flags, said in (((), "is not trusted"), (("--insecure",), "answers at")):
+        watch = NatslabProcess("watch", "--headless", *flags, https_server)
+        try:
+            watch.wait_for(said, timeout=20)
+        finally:
+            watch.close()

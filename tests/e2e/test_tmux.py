@@ -264,3 +264,25 @@ def test_a_laptop_terminal_shows_what_step_two_talks_about(tmp_path, state_dir):
         term.wait_for("✓ A and B are routed to each other", timeout=10)
     finally:
         term.close()
+
+
+def test_auto_and_auto_pause_from_the_command_line_run_a_lesson_hands_free(tmp_path, state_dir):
+    """`--auto --auto-pause 1`, as typed for a projector: no key is pressed, every step runs
+    and the status says so; q then stops the servers."""
+    env = {
+        "NATSLAB_STATE_DIR": str(state_dir),
+        "TERM": "xterm-256color",
+        "PATH": os.environ.get("PATH", ""),
+    }
+    command = f"{NATSLAB} tutorial seed --auto --auto-pause 1 --port-offset auto"
+    term = Terminal(f"natslab-auto-{os.getpid()}", command, env)
+    try:
+        term.wait_for("Lesson complete", timeout=120)
+        pids = run_server_pids(state_dir)
+        assert pids
+        term.keys("q")
+        term.wait_for("Stop every server and quit?", timeout=10)
+        term.keys("y")
+        wait_all_gone(pids, "the servers after q, y")
+    finally:
+        term.close()
