@@ -23,6 +23,7 @@ from natslab.lab.operator import Operator, performs
 
 API_TIMEOUT = 5.0
 READY_TIMEOUT = 20.0  # for the cluster to elect its first meta leader
+MOVE_TIMEOUT = 15.0  # for a group between leaders to answer again
 T = TypeVar("T")
 
 
@@ -121,29 +122,49 @@ async def _move_leader(op: MoveLeader, lab: Operator) -> Done:
             return _moved("the meta leader", op, said, lab)
         what = f"stream {op.stream}'s leader"
         said = await _step_down(nc, f"$JS.API.STREAM.LEADER.STEPDOWN.{op.stream}", body, what)
-        names = await _request(nc, f"$JS.API.CONSUMER.NAMES.{op.stream}", b"{}", "consumers")
-        consumers = sorted(names.get("consumers") or [])
+        listed = await _request(nc, f"$JS.API.CONSUMER.LIST.{op.stream}", b"{}", "consumers")
+        # Only replicated consumers have a Raft group to lead; an ephemeral R1 one (the
+        # ledger's read-back) has none, and may be gone by now anyway.
+        consumers = sorted(
+            c["name"]
+            for c in listed.get("consumers") or []
+            if c.get("name") and (c.get("cluster") or {}).get("replicas")
+        )
         for name in consumers:
             subject = f"$JS.API.CONSUMER.LEADER.STEPDOWN.{op.stream}.{name}"
-            await _step_down(nc, subject, body, f"consumer {name}'s leader")
+            await _step_down(nc, subject, body, f"consumer {name}'s leader", gone_ok=True)
     also = f", and its consumers' ({', '.join(consumers)})" if consumers else ""
     return _moved(what + also, op, said, lab)
 
 
 async def _request(nc: Client, subject: str, body: bytes, what: str) -> dict[str, Any]:
-    try:
+    """One API request, again while nobody answers or the group answering is between
+    leaders (a 503): right after a stream's leader steps down, its consumers' API is briefly
+    without one."""
+
+    async def ask() -> dict[str, Any]:
         reply = await nc.request(subject, body, timeout=API_TIMEOUT)
+        answer: dict[str, Any] = json.loads(reply.data or b"{}")
+        if (answer.get("error") or {}).get("code") == 503:
+            raise ServiceUnavailableError(description=answer["error"].get("description", ""))
+        return answer
+
+    try:
+        return await _retrying(ask, MOVE_TIMEOUT)
     except Exception as exc:
         raise ServerStateError(f"Asking for {what} failed: {exc}.") from exc
-    answer: dict[str, Any] = json.loads(reply.data or b"{}")
-    return answer
 
 
-async def _step_down(nc: Client, subject: str, body: bytes, what: str) -> str:
-    """Ask one Raft group's leader to step down; a refusal other than "already leader" is an
-    error sentence. Returns the server's remark, if any."""
+async def _step_down(
+    nc: Client, subject: str, body: bytes, what: str, gone_ok: bool = False
+) -> str:
+    """Ask one Raft group's leader to step down; a refusal other than "already leader" (or,
+    with `gone_ok`, "not found": deleted meanwhile) is an error sentence. Returns the
+    server's remark, if any."""
     answer = await _request(nc, subject, body, f"a move of {what}")
     error = (answer.get("error") or {}).get("description", "")
+    if gone_ok and "not found" in error:
+        return ""
     if error and "already leader" not in error:
         raise ServerStateError(f"Moving {what} was refused: {error}.")
     return str(error)
