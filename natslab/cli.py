@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tutorial.add_argument(
         "--pace",
-        type=_pace,
+        type=_seconds(0, 600),
         default=0.0,
         metavar="SECONDS",
         help="with --headless, wait SECONDS between steps, as a learner reading and typing "
@@ -112,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     watch.add_argument(
         "--interval",
-        type=_interval,
+        type=_seconds(0.1, 60),
         default=0.5,
         metavar="SECONDS",
         help="time between polls (default 0.5: a client's move shows within half a second; "
@@ -187,24 +187,21 @@ def _offset(value: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a number or 'auto', not {value!r}") from None
 
 
-def _interval(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1
-    if not 0.1 <= seconds <= 60:
-        raise argparse.ArgumentTypeError(f"expected seconds between 0.1 and 60, not {value!r}")
-    return seconds
+def _seconds(low: float, high: float) -> Callable[[str], float]:
+    """An argparse type: seconds from `low` to `high`, or the usage error that says so."""
 
+    def parse(value: str) -> float:
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = -1
+        if not low <= seconds <= high:
+            raise argparse.ArgumentTypeError(
+                f"expected seconds between {low:g} and {high:g}, not {value!r}"
+            )
+        return seconds
 
-def _pace(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1
-    if not 0 <= seconds <= 600:
-        raise argparse.ArgumentTypeError(f"expected seconds between 0 and 600, not {value!r}")
-    return seconds
+    return parse
 
 
 def _count(value: str) -> int:

@@ -244,13 +244,8 @@ def wait_all_gone(pids: set[int], what: str, timeout: float = 20) -> None:
 def test_a_laptop_terminal_shows_what_step_two_talks_about(tmp_path, state_dir):
     """At 120x40, after step 2 a pane shows a whole "Route connection created" line and the
     cluster-name conflict; the noise (ping timers, route dials) is folded away."""
-    env = {
-        "NATSLAB_STATE_DIR": str(state_dir),
-        "TERM": "xterm-256color",
-        "PATH": os.environ.get("PATH", ""),
-    }
     command = f"{NATSLAB} tutorial upgrade --port-offset auto"
-    term = Terminal(f"natslab-laptop-{os.getpid()}", command, env)
+    term = Terminal(f"natslab-laptop-{os.getpid()}", command, pane_env(state_dir))
     try:
         term.wait_for("Press n to run step 1", timeout=30)
         for number in (1, 2):
@@ -269,13 +264,8 @@ def test_a_laptop_terminal_shows_what_step_two_talks_about(tmp_path, state_dir):
 def test_auto_and_auto_pause_from_the_command_line_run_a_lesson_hands_free(tmp_path, state_dir):
     """`--auto --auto-pause 1`, as typed for a projector: no key is pressed, every step runs
     and the status says so; q then stops the servers."""
-    env = {
-        "NATSLAB_STATE_DIR": str(state_dir),
-        "TERM": "xterm-256color",
-        "PATH": os.environ.get("PATH", ""),
-    }
     command = f"{NATSLAB} tutorial seed --auto --auto-pause 1 --port-offset auto"
-    term = Terminal(f"natslab-auto-{os.getpid()}", command, env)
+    term = Terminal(f"natslab-auto-{os.getpid()}", command, pane_env(state_dir))
     try:
         term.wait_for("Lesson complete", timeout=120)
         pids = run_server_pids(state_dir)
@@ -286,3 +276,12 @@ def test_auto_and_auto_pause_from_the_command_line_run_a_lesson_hands_free(tmp_p
         wait_all_gone(pids, "the servers after q, y")
     finally:
         term.close()
+
+
+def pane_env(state_dir: Path) -> dict[str, str]:
+    """What a pane's natslab needs: this test's state dir, a colour terminal, the PATH."""
+    return {
+        "NATSLAB_STATE_DIR": str(state_dir),
+        "TERM": "xterm-256color",
+        "PATH": os.environ.get("PATH", ""),
+    }

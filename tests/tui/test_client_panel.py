@@ -18,16 +18,30 @@ def row(panel: ClientPanel, client: str) -> list[str]:
     return [cell.plain for cell in panel._table.get_row(client)]
 
 
-async def test_rows_follow_moves_late_gossip_and_closes_and_keep_the_readers_place():
+POOL = ("127.0.0.1:4222", "127.0.0.1:4333")
+
+
+def forty_clients_on_a() -> LabState:
+    """A and B, and forty clients on A that know both."""
     state = LabState()
     cluster(state, names="AB")
-    pool = ("127.0.0.1:4222", "127.0.0.1:4333")
     for n in range(1, 41):
-        state.apply(connected(f"c-{n}", "A", "127.0.0.1:4222", pool=pool, discovered=pool))
+        state.apply(connected(f"c-{n}", "A", "127.0.0.1:4222", pool=POOL, discovered=POOL))
+    return state
+
+
+async def laid_out(pilot, app: PanelApp) -> ClientPanel:
+    panel = app.query_one(ClientPanel)
+    await wait_for(pilot, lambda: panel.content_size.width > 0, 5, "the panel laid out")
+    return panel
+
+
+async def test_rows_follow_moves_late_gossip_and_closes_and_keep_the_readers_place():
+    state = forty_clients_on_a()
+    pool = POOL
     app = PanelApp()
     async with app.run_test(size=(160, 30)) as pilot:
-        panel = app.query_one(ClientPanel)
-        await wait_for(pilot, lambda: panel.content_size.width > 0, 5, "the panel laid out")
+        panel = await laid_out(pilot, app)
         panel.show(state)
         assert row(panel, "c-2")[1:4] == ["A", "2.15.1", "A* B*"]
         panel._table.move_cursor(row=30)
@@ -68,15 +82,10 @@ async def test_rows_follow_moves_late_gossip_and_closes_and_keep_the_readers_pla
 
 
 async def test_one_clients_change_touches_only_that_rows_changed_cells():
-    state = LabState()
-    cluster(state, names="AB")
-    pool = ("127.0.0.1:4222", "127.0.0.1:4333")
-    for n in range(1, 41):
-        state.apply(connected(f"c-{n}", "A", "127.0.0.1:4222", pool=pool, discovered=pool))
+    state = forty_clients_on_a()
     app = PanelApp()
     async with app.run_test(size=(160, 30)) as pilot:
-        panel = app.query_one(ClientPanel)
-        await wait_for(pilot, lambda: panel.content_size.width > 0, 5, "the panel laid out")
+        panel = await laid_out(pilot, app)
         panel.show(state)
         table = panel._table
         updated: list[tuple[str, str]] = []
