@@ -5,7 +5,3 @@ def counted(number: int, noun: str) -> str:
     """'1 client', '3 clients': a count with its noun in the right number."""
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
-
-def listed(names: list[str]) -> str:
-    """'A', 'A and B', 'A, B and C'."""
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"

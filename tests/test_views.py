@@ -73,12 +73,3 @@ def test_the_mesh_label_says_no_servers_only_when_none_runs():
     state.apply(started("B", 2.0))
     assert mesh_text(state).plain.strip() == "A╌B"
 
-
-def test_a_list_of_names_reads_as_a_sentence():
-    from natslab.words import listed
-
-    assert [listed(["B"]), listed(["A", "B"]), listed(["A", "B", "C"])] == [
-        "B",
-        "A and B",
-        "A, B and C",
-    ]

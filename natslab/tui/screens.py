@@ -12,8 +12,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Log, Markdown
 
+from natslab.lessons.wording import both
 from natslab.present.views import LogSearch, MatchHighlighter
-from natslab.words import listed
 
 LESSON_KEYS = """\
 | `n` | run the next step of the lesson |
@@ -85,7 +85,7 @@ class ConfirmQuit(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical():
             one = len(self.running) == 1
-            servers = f"{'Server' if one else 'Servers'} {listed(self.running)}"
+            servers = f"{'Server' if one else 'Servers'} {both(self.running)}"
             yield Label(f"{servers} {'is' if one else 'are'} running.")
             yield Label("Stop every server and quit? [b]y[/b]/[b]n[/b]")
 
