@@ -323,7 +323,8 @@ def _lab(args: argparse.Namespace, console: Console) -> int:
         return session.run(lambda s: run_headless_lab(s, args.servers, console, args.subscribers))
     from natslab.tui.app import NatsLabApp
 
-    return _run_tui(session, NatsLabApp(session, args.servers, start_servers=True))
+    app = NatsLabApp(session, args.servers, start_servers=True, subscribers=args.subscribers)
+    return _run_tui(session, app)
 
 
 def _tutorial(args: argparse.Namespace, console: Console) -> int:

@@ -13,7 +13,7 @@ from textual.message import Message
 
 from natslab.cluster.events import LogLines
 from natslab.errors import NatslabError
-from natslab.lab.operations import PaletteEntry, StartServer
+from natslab.lab.operations import PaletteEntry, StartClients, StartServer
 from natslab.lab.session import LabSession
 from natslab.lessons.checks import describe as describe_check
 from natslab.lessons.events import LessonEvent
@@ -71,8 +71,10 @@ class NatsLabApp(App[int]):
         auto: bool = False,
         auto_pause: float = 3.0,
         answers: Sequence[int | None] = (),
+        subscribers: int = 0,
     ) -> None:
         super().__init__()
+        self.subscribers = subscribers  # started on the first server once the lab's are up
         self.session = session
         self.servers = servers
         self.lesson = lesson
@@ -215,12 +217,15 @@ class NatsLabApp(App[int]):
     async def _start_lab_servers(self) -> None:
         if not isinstance(self.session, LabSession):
             return
-        for name in self.servers:
-            try:
+        try:
+            for name in self.servers:
                 await self.session.perform(StartServer(server=name))
-            except NatslabError as exc:
-                self.notify(str(exc), severity="error", timeout=15)
-                return
+            if self.subscribers and self.servers:
+                seeds = (self.servers[0],)  # by name, as `nats sub` on the walkthrough's URL
+                start = StartClients(count=self.subscribers, seeds=seeds, host="localhost")
+                await self.session.perform(start)
+        except NatslabError as exc:
+            self.notify(str(exc), severity="error", timeout=15)
 
     def palette(self) -> list[PaletteEntry]:
         """What the command palette offers right now (nothing, when watching)."""

@@ -285,3 +285,15 @@ def pane_env(state_dir: Path) -> dict[str, str]:
         "TERM": "xterm-256color",
         "PATH": os.environ.get("PATH", ""),
     }
+
+
+def test_lab_subscribers_start_in_the_ui_too(tmp_path, state_dir):
+    """`natslab lab --subscribers 3` starts them in the UI, not only with --headless."""
+    command = f"{NATSLAB} lab --servers A --subscribers 3 --port-offset auto"
+    term = Terminal(f"natslab-subs-{os.getpid()}", command, pane_env(state_dir))
+    try:
+        term.wait_for(re.compile(r"│ sub-3\s+A\s"), timeout=60)
+        screen = term.screen()
+        assert re.search(r"│ sub-1\s+A\s", screen) and re.search(r"│ sub-2\s+A\s", screen)
+    finally:
+        term.close()
