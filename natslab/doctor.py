@@ -6,7 +6,13 @@ from rich.console import Console
 
 from natslab import __version__
 from natslab.cluster.leftovers import find_leftovers, reap
-from natslab.cluster.ports import ephemeral_warning, is_free, port_taken_message, ports_for
+from natslab.cluster.ports import (
+    ephemeral_warning,
+    find_free_offset,
+    is_free,
+    port_taken_message,
+    ports_for,
+)
 from natslab.cluster.rundir import runs_dir
 from natslab.cluster.versions import find
 from natslab.errors import NatslabError
@@ -20,11 +26,12 @@ WALKTHROUGH_SERVERS = ("A", "B", "C")
 def run_doctor(
     console: Console,
     nats_server: str | None,
-    offset: int,
+    offset: int | None,
     cleanup: bool,
     lesson: str | None = None,
 ) -> int:
-    """Print one line per check; exit status 1 when any check failed."""
+    """Print one line per check; exit status 1 when any check failed. An offset of None is
+    --port-offset auto: a free block is picked, as lab and tutorial would."""
     console.print(f"natslab {__version__}")
     servers: tuple[str, ...] = WALKTHROUGH_SERVERS
     if lesson is not None:
@@ -34,6 +41,9 @@ def run_doctor(
             f"{OK} lesson {loaded.id!r} is valid: {len(loaded.steps)} steps, "
             f"servers {', '.join(servers)}"
         )
+    if offset is None:
+        offset = find_free_offset(servers)
+        console.print(f"{OK} --port-offset auto picks {offset} here")
     checks = [
         _check_binary(console, nats_server),
         _check_ports(console, offset, servers),
@@ -42,9 +52,9 @@ def run_doctor(
     if lesson is not None:
         verdict = "ready" if all(checks) else "not ready"
         console.print(
-            f"This machine is {verdict} for `natslab tutorial {lesson}`"
+            f"This machine is {verdict} for `natslab tutorial {lesson}"
             + (f" --port-offset {offset}" if offset else "")
-            + "."
+            + "`."
         )
     console.print(f"Runs are kept in {runs_dir()}")
     return 0 if all(checks) else 1

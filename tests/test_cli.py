@@ -1,6 +1,7 @@
 """The natslab command as a user meets it: real processes, real servers, loopback only."""
 
 import json
+import re
 import signal
 
 import psutil
@@ -182,7 +183,7 @@ def test_doctor_for_a_lesson(offset):
     result = run_natslab("doctor", "--lesson", "seed", "--port-offset", str(offset))
     assert result.returncode == 0, result.stdout
     assert "lesson 'seed' is valid: 4 steps, servers A, B, C" in result.stdout
-    assert f"This machine is ready for `natslab tutorial seed` --port-offset {offset}." in (
+    assert f"This machine is ready for `natslab tutorial seed --port-offset {offset}`." in (
         result.stdout
     )
     broken = run_natslab("doctor", "--lesson", "no-such-lesson")
@@ -224,3 +225,28 @@ def test_natslab_nats_server_picks_the_binary_and_doctor_warns_of_the_ephemeral_
     monkeypatch.setenv("NATSLAB_NATS_SERVER", str(tmp_path / "nope"))
     missing = run_natslab("doctor")
     assert f"does not exist: {tmp_path / 'nope'}." in missing.stdout
+
+
+def test_doctor_takes_auto_and_says_the_offset_the_way_lab_does(state_dir):
+    refused = run_natslab("doctor", "--port-offset", "abc")
+    assert refused.returncode == 2
+    assert "expected a number or 'auto', not 'abc'" in refused.stderr
+    auto = run_natslab("doctor", "--port-offset", "auto", "--lesson", "seed")
+    picked = int(re.search(r"--port-offset auto picks (\d+) here", auto.stdout)[1])
+    assert f"are free (offset {picked})" in auto.stdout
+    assert f"ready for `natslab tutorial seed --port-offset {picked}`." in auto.stdout
+
+
+def test_nats_server_is_taken_before_or_after_the_command(tmp_path, state_dir):
+    missing = str(tmp_path / "nope")
+    said = f"The nats-server given by --nats-server does not exist: {missing}."
+    for args in (
+        ("--nats-server", missing, "lab", "--headless"),
+        ("lab", "--headless", "--nats-server", missing),
+        ("tutorial", "seed", "--headless", "--nats-server", missing),
+        ("doctor", "--nats-server", missing),
+    ):
+        done = run_natslab(*args)
+        assert done.returncode == 1, args
+        assert said in done.stdout + done.stderr, (args, done.stdout, done.stderr)
+    assert not list(state_dir.glob("runs/*"))
