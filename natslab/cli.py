@@ -387,14 +387,8 @@ def _tutorial(args: argparse.Namespace, console: Console) -> int:
 
 def _watch(args: argparse.Namespace, console: Console) -> int:
     import asyncio
-    from urllib.parse import urlparse
 
-    for url in args.urls:
-        parsed = urlparse(url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise UsageError(
-                f"{url!r} is not a monitoring URL: give http://host:port (or https://)."
-            )
+    args.urls = [_monitoring_url(url) for url in args.urls]
     if not args.headless:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             raise UsageError(
@@ -408,6 +402,24 @@ def _watch(args: argparse.Namespace, console: Console) -> int:
     except KeyboardInterrupt:  # Ctrl+C is how a watch ends
         console.print("Stopped watching. `natslab report` turns this run into a page.")
         return 0
+
+
+def _monitoring_url(url: str) -> str:
+    """A monitoring URL as typed: host:port means http://host:port, as natscli and nats-top
+    take it; a client URL is refused with where monitoring usually is."""
+    from urllib.parse import urlparse
+
+    if "://" not in url:
+        url = f"http://{url}"
+    parsed = urlparse(url)
+    if parsed.scheme in ("nats", "tls", "ws", "wss"):
+        raise UsageError(
+            f"{url!r} is a client URL; watch reads a server's monitoring port over HTTP, "
+            f"usually 8222: http://{parsed.hostname}:8222."
+        )
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise UsageError(f"{url!r} is not a monitoring URL: give host:port or http://host:port.")
+    return url
 
 
 def _watch_screen(args: argparse.Namespace) -> int:

@@ -72,4 +72,3 @@ def test_the_mesh_label_says_no_servers_only_when_none_runs():
     assert mesh_text(state).plain == "A runs alone: no routes"
     state.apply(started("B", 2.0))
     assert mesh_text(state).plain.strip() == "A╌B"
-

@@ -203,11 +203,25 @@ async def test_bad_urls_are_sentences_and_the_others_keep_going(cluster, url, se
 
 
 def test_watch_refuses_what_is_not_a_url_and_says_it_only_reads():
-    done = run_natslab("watch", "--headless", "localhost:8222")
-    assert done.returncode == 1
-    assert "is not a monitoring URL: give http://host:port" in done.stderr
+    client = run_natslab("watch", "--headless", "nats://127.0.0.1:4222")
+    assert client.returncode == 1
+    said = "is a client URL; watch reads a server's monitoring port over HTTP, usually 8222: "
+    assert said + "http://127.0.0.1:8222." in client.stderr
+    odd = run_natslab("watch", "--headless", "ftp://127.0.0.1:8222")
+    assert odd.returncode == 1
+    assert "is not a monitoring URL: give host:port or http://host:port." in odd.stderr
     helped = run_natslab("watch", "--help")
     assert "only reads" in helped.stdout
+
+
+def test_host_and_port_alone_is_an_http_url_as_natscli_takes_it(cluster, state_dir):
+    bare = cluster.monitor("Y").removeprefix("http://")
+    watch = NatslabProcess("watch", "--headless", bare)
+    try:
+        watch.wait_for(f"answers at http://{bare}", timeout=20)
+        assert "Watching 1 server every 0.5 s" in watch.output
+    finally:
+        watch.close()
 
 
 @pytest.mark.network

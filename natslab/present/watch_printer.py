@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from natslab.cluster import events as ev
 from natslab.watch.runner import Watch
+from natslab.words import counted
 
 
 def describe(event: object) -> str | None:
@@ -44,7 +45,7 @@ async def run_headless_watch(
     watch = Watch(urls, interval=interval, insecure=insecure)
     watch.bus.subscribe(WatchPrinter(console))
     console.print(
-        f"Watching {len(watch.urls)} server(s) every {interval:g} s, read-only; "
+        f"Watching {counted(len(watch.urls), 'server')} every {interval:g} s, read-only; "
         f"run directory {watch.run_dir.path}. Ctrl+C stops."
     )
     try:
