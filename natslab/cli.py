@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -315,7 +316,13 @@ def _run_tui(session: LabSession, app: NatsLabApp) -> int:
         return app.return_code or 0
 
     # On SIGHUP (the terminal went away) or SIGTERM, let Textual exit and restore the tty.
-    return session.run(main, stop=lambda signum: app.exit(128 + signum))
+    status = session.run(main, stop=lambda signum: app.exit(128 + signum))
+    with contextlib.suppress(OSError):  # no terminal left to say it to, after a SIGHUP
+        print(
+            f"This run is saved in {session.run_dir.path}; "
+            f"`natslab report {session.run_dir.path}` turns it into a page."
+        )
+    return status
 
 
 def _lab(args: argparse.Namespace, console: Console) -> int:

@@ -152,8 +152,13 @@ def test_upgrade_in_a_real_terminal(tmp_path, state_dir):
             time.sleep(0.2)
         assert marker.read_text().strip() == "0"
         assert not [pid for pid in pids if psutil.pid_exists(pid)]
-        # The terminal was handed back: the shell's own output is on a normal screen again.
-        assert "Lesson complete" not in term.screen()
+        # The terminal was handed back: the shell's own output is on a normal screen again,
+        # and natslab's last words say where the run is and how to see its report.
+        screen = term.screen()
+        assert "Lesson complete" not in screen
+        (run_dir,) = state_dir.glob("runs/*")
+        saved = "".join(screen.splitlines())  # a long path wraps at the pane's edge
+        assert f"This run is saved in {run_dir}; `natslab report {run_dir}`" in saved, screen
     finally:
         term.close()
 
