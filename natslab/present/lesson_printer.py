@@ -14,6 +14,7 @@ from natslab.lessons import events as ev
 from natslab.lessons.model import Lesson
 from natslab.lessons.record import LessonRecord
 from natslab.lessons.runner import LessonRunner
+from natslab.words import counted
 
 PASS = "[green]✓[/]"
 FAIL = "[red]✗[/]"
@@ -28,6 +29,7 @@ class LessonPrinter:
         self.record = record  # the runner's, for the score at the end
         self.steps = 0
         self.previewed: int | None = None
+        self.narrative = ""
 
     def __call__(self, event: object) -> None:
         match event:
@@ -40,8 +42,10 @@ class LessonPrinter:
                 self.console.print(f"  [dim]answer locked:[/] {event.answer + 1}")
             case ev.PredictionJudged():
                 self._judged(event)
-            case ev.StepStarted() if event.index != self.previewed or event.retry:
-                self._step_started(event)
+            case ev.StepStarted():
+                self.narrative = event.narrative  # the why, printed once the step has run
+                if event.index != self.previewed or event.retry:
+                    self._step_started(event)
             case ev.ActionDone():
                 self._action(event)
             case ev.CheckResult(final=True):
@@ -103,14 +107,15 @@ class LessonPrinter:
     def _step_finished(self, event: ev.StepFinished) -> None:
         verdict = "[green]passed[/]" if event.ok else "[red]failed[/]"
         self.console.print(f"  step {event.index + 1} {verdict} in {event.duration:.1f} s")
+        if event.ok and self.narrative:  # the same explanation the UI shows after the step
+            for paragraph in self.narrative.strip().split("\n\n"):
+                self.console.print(f"  [italic]{escape(' '.join(paragraph.split()))}[/]")
 
     def _finished(self, event: ev.LessonFinished) -> None:
         self.console.print()
         if self.record is not None and any(s.prediction for s in self.record.steps.values()):
             matched, answered, judged = self.record.score()
-            self.console.print(
-                f"Predictions: {matched} of {answered} answered matched this run ({judged} asked)."
-            )
+            self.console.print(prediction_score(matched, answered, judged))
         if event.ok:
             self.console.print(
                 f"[bold green]Lesson complete:[/] every check passed in {event.duration:.1f} s."
@@ -121,6 +126,17 @@ class LessonPrinter:
                 f"[bold red]Lesson failed at step {failed}[/]; every server and client it "
                 "started has been stopped."
             )
+
+
+def prediction_score(matched: int, answered: int, asked: int) -> str:
+    """The score as a sentence a person would write."""
+    questions = counted(asked, "question")
+    if not answered:
+        return f"Predictions: {questions} asked, none answered (--answers 1,2,… answers them)."
+    return (
+        f"Predictions: {matched} of your {counted(answered, 'answer')} matched this run "
+        f"({questions} asked)."
+    )
 
 
 async def run_headless_lesson(
@@ -141,6 +157,8 @@ async def run_headless_lesson(
         f"nats-server {session.binary.version} at {session.binary.path}; "
         f"run directory {session.run_dir.path}"
     )
+    if lesson.summary:
+        console.print(" ".join(lesson.summary.split()))
     if session.settings.upgrade_binary:
         console.print(f"Upgrades use {session.settings.upgrade_binary}")
     if pace:

@@ -135,7 +135,7 @@ def assert_predictions_follow_the_run(report: dict, stdout: str) -> None:
     score = report["predictions"]
     assert score["asked"] == score["answered"] == 3
     assert score["matched"] == sum(p["matched"] for p in asked.values())
-    assert f"Predictions: {score['matched']} of 3 answered matched this run" in stdout
+    assert f"Predictions: {score['matched']} of your 3 answers matched this run" in stdout
 
 
 @pytest.mark.parametrize(("lesson", "steps"), [("seed", 4), ("seed-failure", 5), ("auth", 4)])
@@ -145,6 +145,12 @@ def test_short_lessons_pass_end_to_end(tmp_path, state_dir, lesson, steps):
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads((tmp_path / "out.json").read_text())
     assert [s["ok"] for s in report["steps"]] == [True] * steps
+    # The same lesson as the UI's: its summary first, each step's explanation once it ran.
+    loaded = catalog.load(lesson)
+    printed = " ".join(done.stdout.split())
+    assert " ".join(loaded.summary.split()) in printed
+    last = loaded.steps[-1].narrative.strip().split("\n\n")[-1]
+    assert " ".join(last.split()) in printed
     assert no_server_left(state_dir)
 
 
@@ -274,3 +280,17 @@ def test_jetstream_upgrade_careless_then_careful_loses_nothing_acknowledged(tmp_
             lame_ducks += 1
             assert not any(behind.values()), (record, behind)
     assert lame_ducks == 3
+
+
+def test_the_prediction_score_reads_as_a_sentence():
+    from natslab.present.lesson_printer import prediction_score
+
+    assert prediction_score(0, 0, 1) == (
+        "Predictions: 1 question asked, none answered (--answers 1,2,… answers them)."
+    )
+    assert prediction_score(2, 3, 3) == (
+        "Predictions: 2 of your 3 answers matched this run (3 questions asked)."
+    )
+    assert prediction_score(1, 1, 2) == (
+        "Predictions: 1 of your 1 answer matched this run (2 questions asked)."
+    )
