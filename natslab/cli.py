@@ -476,10 +476,14 @@ def _list_lessons(console: Console) -> int:
 
     from natslab.lessons import catalog
 
-    table = Table("Lesson", "Steps", "Title", box=None, pad_edge=False)
+    table = Table("Lesson", "Steps", "What it teaches", box=None, pad_edge=False)
     for name, path in catalog.bundled().items():
         lesson = catalog.load(str(path))
-        table.add_row(name, str(len(lesson.steps)), lesson.title)
+        asked = sum(1 for step in lesson.steps if step.predict)
+        steps = f"{len(lesson.steps)}" + (f", {asked} ?" if asked else "")
+        table.add_row(name, steps, f"[bold]{lesson.title}[/]\n{' '.join(lesson.summary.split())}")
+        table.add_row()
+    console.print("The bundled lessons, in the order to take them (? = questions to predict):")
     console.print(table)
     console.print("Run one with `natslab tutorial NAME`, or give a path to your own .toml file.")
     return 0

@@ -8,10 +8,22 @@ from natslab.errors import LessonFileError
 from natslab.lessons.model import Lesson, load_lesson
 from natslab.resources import bundled_labs_dir
 
+# The order to learn them in: the walkthrough, then seeds, then what goes wrong at scale, then
+# the procedure recommended today, then JetStream. A lesson not listed here comes last.
+LEARNING_ORDER = (
+    "upgrade", "seed", "seed-failure", "herd", "auth", "lame-duck", "jetstream-upgrade",
+)  # fmt: skip
+
 
 def bundled() -> dict[str, Path]:
-    """Lesson id (the file's stem) -> file, for every lesson shipped with natslab."""
-    return {path.stem: path for path in sorted(bundled_labs_dir().glob("*.toml"))}
+    """Lesson id (the file's stem) -> file, for every lesson shipped with natslab, in the
+    order to learn them in."""
+    found = {path.stem: path for path in bundled_labs_dir().glob("*.toml")}
+
+    def place(name: str) -> tuple[int, str]:
+        return (LEARNING_ORDER.index(name) if name in LEARNING_ORDER else len(LEARNING_ORDER), name)
+
+    return {name: found[name] for name in sorted(found, key=place)}
 
 
 def resolve(name_or_path: str) -> Path:

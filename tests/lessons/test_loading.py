@@ -189,3 +189,13 @@ def test_a_port_in_a_sentence_is_this_runs_or_said_to_be_the_walkthroughs():
     assert loose == []
     shifted = with_ports("nats://localhost:{client:A}", lambda s, k: {"client": 16222}[k])
     assert shifted == "nats://localhost:16222"
+
+
+def test_lessons_are_listed_in_the_order_to_learn_them():
+    from tests.cli_process import run_natslab
+
+    assert list(catalog.bundled()) == list(catalog.LEARNING_ORDER)
+    listing = run_natslab("tutorial", "list").stdout
+    positions = [listing.index(f"\n{name} ") for name in catalog.LEARNING_ORDER]
+    assert positions == sorted(positions)
+    assert "Upgrading a cluster, one server at a time" in listing
