@@ -75,6 +75,7 @@ class ServerView:
     cpu_percent: float | None = None
     rss_bytes: int | None = None
     cluster_name: str = ""
+    cluster_name_given: bool = False  # started with --cluster_name (else it made one up)
     started_at: float | None = None
     ready_at: float | None = None
     lame_duck_at: float | None = None
@@ -317,6 +318,7 @@ class LabState:
         view.lame_duck_at = view.stopped_at = None
         view.route_errors, view.healthy = 0, False
         view.name_conflicts, view.last_route_closed, view.warnings = 0, "", 0
+        view.cluster_name_given = "--cluster_name" in e.argv
         view.shutting_down_at = None
         view.trapped_signal = view.stopped_from_outside = ""
         self._note(e.at, "server", f"{e.server} started (pid {e.pid}, nats-server {e.version})")
@@ -376,7 +378,16 @@ class LabState:
         self._server(e.server).route_errors += 1
 
     def _on_name_conflict(self, e: sev.ClusterNameConflict) -> None:
-        self._server(e.server).name_conflicts += 1
+        view = self._server(e.server)
+        view.name_conflicts += 1
+        if view.name_conflicts == 1 and not view.cluster_name_given:  # why, once a server
+            self._note(
+                e.at,
+                "route",
+                f"{e.server} turned away a route over the cluster name: started without "
+                "--cluster_name, each server made a name up; the route is dialled again a second "
+                "later, once one side has taken the other's name",
+            )
 
     def _on_route_closed(self, e: sev.RouteClosed) -> None:
         remote = f" (remote {e.remote})" if e.remote else ""

@@ -1,5 +1,6 @@
 """LabState folds recorded histories; no servers needed, since it is pure."""
 
+import dataclasses
 from pathlib import Path
 
 from natslab.clients import events as cev
@@ -374,3 +375,20 @@ def test_a_poll_that_only_refreshed_cpu_and_memory_is_not_a_new_revision():
     changed = state.revision
     state.apply(cev.MessageCounts(client="nobody", at=4.5, received=1))
     assert state.revision > changed
+
+
+def test_a_cluster_name_clash_says_why_once_when_no_name_was_given():
+    state = LabState()
+    cluster(state, names="AB")
+    for at in (3.0, 3.5):
+        state.apply(sev.ClusterNameConflict(server="A", at=at, level="ERR", text="conflict"))
+    why = [e.text for e in state.timeline if "cluster name" in e.text]
+    assert why == [
+        "A turned away a route over the cluster name: started without --cluster_name, each "
+        "server made a name up; the route is dialled again a second later, once one side has "
+        "taken the other's name"
+    ]
+    named = LabState()
+    named.apply(dataclasses.replace(started("A", 1.0), argv=("--cluster_name", "lab")))
+    named.apply(sev.ClusterNameConflict(server="A", at=3.0, level="ERR", text="conflict"))
+    assert not [e for e in named.timeline if "turned away" in e.text]

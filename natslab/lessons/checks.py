@@ -254,8 +254,8 @@ def _client_on(c: m.ClientOn, ctx: CheckContext, now: float) -> Verdict:
 @check(
     m.ClientsSpread,
     lambda c, _: (
-        f"each of {both(c.servers)} holds at least {counted(c.at_least, 'client')}"
-        + ("" if c.clients == "*" else f" of {who(c.clients)}")
+        f"{who(c.clients)} is spread over {both(c.servers)}, "
+        + f"at least {counted(c.at_least, 'client')} on each"
     ),
 )
 def _spread(c: m.ClientsSpread, ctx: CheckContext, now: float) -> Verdict:
