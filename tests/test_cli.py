@@ -79,6 +79,7 @@ def test_headless_lab_forms_a_full_mesh_and_stops_cleanly_on_ctrl_c(lab, offset,
     rows = {parts[0]: parts for parts in table if parts[0] in {"A", "B", "C"}}
     assert set(rows) == {"A", "B", "C"}
     assert rows["A"][1] == "up" and rows["A"][5:7] == ["B", "C"]
+    assert rows["A"][7] == "2" and rows["B"][7] == rows["C"][7] == "0"  # Clients, from /connz
     subs = {parts[0]: parts for parts in table if parts[0].startswith("sub-")}
     assert set(subs) == {"sub-1", "sub-2"}
     assert {parts[1] for parts in subs.values()} == {"A"}

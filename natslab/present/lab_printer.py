@@ -128,14 +128,15 @@ async def run_headless_lab(
         await supervisor.wait_for_mesh(names)
         await supervisor.poll()  # so LabState holds what the table shows
     session.start_polling(idle_interval=2.0)  # a headless lab mostly sits idle
-    console.print()
-    console.print(status_table(session.state, names))
-    console.print(f"Full mesh: {', '.join(names)}.")
-    if subscribers:
+    if subscribers:  # before the tables, so that both count them
         seed = session.client_url(names[0], "localhost")
         with console.status(f"Starting {subscribers} subscribers on {seed}…"):
             await session.fleet.start_subscribers(subscribers, [seed])
             await supervisor.poll()  # so /connz cross-checks the table before it is shown
+    console.print()
+    console.print(status_table(session.state, names))
+    console.print(f"Full mesh: {', '.join(names)}.")
+    if subscribers:
         console.print(client_table(session.state))
     console.print("Press Ctrl+C to stop every server.")
     session.bus.subscribe(TimelinePrinter(session.state, console))
