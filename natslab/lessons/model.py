@@ -425,13 +425,16 @@ class Lesson(_Strict):
 
     @model_validator(mode="after")
     def _servers_are_declared(self) -> Lesson:
+        """Every server a step names is one of the lesson's; every such problem is reported
+        (one "@where: what" line each), and only in fields the author wrote."""
         declared = set(self.servers)
+        problems: list[str] = []
         for index, step in enumerate(self.steps):
             judged = [step.predict.judge] if step.predict else []
             if step.predict and isinstance(step.predict.judge, JudgeClientServer):
                 for position, answer in enumerate(step.predict.answers):
                     if answer.equals not in (*declared, NO_SERVER):
-                        raise ValueError(
+                        problems.append(
                             f"@steps.{index}.predict.answers.{position}.is: {answer.equals!r} "
                             f"is not one of the lesson's servers ({', '.join(self.servers)}) "
                             f"nor {NO_SERVER!r}"
@@ -442,14 +445,38 @@ class Lesson(_Strict):
                 ("predict", judged),
             ):
                 for position, item in enumerate(items):
-                    for field, name in _named_servers(item):
-                        if name not in declared:
-                            where = f"{kind}.{position}" if kind != "predict" else "predict.judge"
-                            raise ValueError(
-                                f"@steps.{index}.{where}.{field}: server {name} is not "
-                                f"one of the lesson's servers ({', '.join(self.servers)})"
-                            )
+                    where = f"{kind}.{position}" if kind != "predict" else "predict.judge"
+                    problems += [
+                        f"@steps.{index}.{where}.{field}: server {name} is not one of the "
+                        f"lesson's servers ({', '.join(self.servers)})"
+                        + (
+                            f" (not given here: the default, {_default_words(item, field)}, "
+                            f"names {name}; give {field} yourself)"
+                            if field not in _written(item)
+                            else ""
+                        )
+                        for field, name in _named_servers(item)
+                        if name not in declared
+                    ]
+        if problems:
+            raise ValueError("\n".join(dict.fromkeys(problems)))
         return self
+
+
+def _written(item: object) -> set[str]:
+    """The fields of an action or check that differ from their defaults: the lesson file
+    wrote those (a default the author never saw must not be blamed on them)."""
+    fields = getattr(item, "__pydantic_fields__", None) or type(item).model_fields  # type: ignore[attr-defined]
+    return {
+        name
+        for name, info in fields.items()
+        if info.is_required() or getattr(item, name, None) != info.default
+    }
+
+
+def _default_words(item: object, field: str) -> str:
+    value = getattr(item, field, None)
+    return " and ".join(value) if isinstance(value, list | tuple) else repr(value)
 
 
 def _named_servers(item: object) -> list[tuple[str, str]]:
@@ -487,26 +514,38 @@ def load_lesson(path: Path) -> Lesson:
 
 
 def describe_validation_error(path: Path, data: dict[str, Any], exc: ValidationError) -> str:
-    """'upgrade.toml, step 3 "Start a subscriber", actions[0].count: ...' for the first error."""
-    error = exc.errors()[0]
-    loc = list(error["loc"])
-    message = error["msg"]
-    if message.startswith("Value error, @"):
-        # A validator names the field it judged: from the top (@steps.2...) or from itself.
-        where, _, message = message.removeprefix("Value error, @").partition(": ")
-        parts = [int(p) if p.isdigit() else p for p in where.split(".")]
-        loc = parts if where.startswith("steps.") else loc + parts
-    where = _where(data, loc)
-    if error["type"] == "union_tag_invalid":
-        tag = error.get("input", {}).get("type") if isinstance(error.get("input"), dict) else None
-        kind = "action" if "actions" in loc else "judgement" if "predict" in loc else "check"
-        expected = error.get("ctx", {}).get("expected_tags", "")
-        message = f"unknown {kind} type {tag!r}; expected one of {expected}"
-    elif error["type"] == "missing":
-        message = "this field is required"
-    elif error["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
-        message = "unknown field"
-    return f"{path.name}, {where}: {message.removeprefix('Value error, ')}."
+    """'upgrade.toml, step 3 "Start a subscriber", field actions[0].count: ...', a line for
+    every problem of the file."""
+    lines: list[str] = []
+    errors = exc.errors()
+    deeper = [tuple(e["loc"]) for e in errors]
+    for error in errors:
+        here = tuple(error["loc"])
+        if any(len(d) > len(here) and d[: len(here)] == here for d in deeper):
+            continue  # a list's length after a bad item was dropped: the item says it all
+        message = error["msg"]
+        if message.startswith("Value error, @"):
+            # A validator names the fields it judged, a line each: from the top (@steps.2...)
+            # or from itself.
+            for judged in message.removeprefix("Value error, ").split("\n"):
+                where, _, said = judged.removeprefix("@").partition(": ")
+                parts = [int(p) if p.isdigit() else p for p in where.split(".")]
+                loc = parts if where.startswith("steps.") else list(error["loc"]) + parts
+                lines.append(f"{path.name}, {_where(data, loc)}: {said}.")
+            continue
+        loc = list(error["loc"])
+        if error["type"] == "union_tag_invalid":
+            given = error.get("input")
+            tag = given.get("type") if isinstance(given, dict) else None
+            kind = "action" if "actions" in loc else "judgement" if "predict" in loc else "check"
+            expected = error.get("ctx", {}).get("expected_tags", "")
+            message = f"unknown {kind} type {tag!r}; expected one of {expected}"
+        elif error["type"] == "missing":
+            message = "this field is required"
+        elif error["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
+            message = "unknown field"
+        lines.append(f"{path.name}, {_where(data, loc)}: {message.removeprefix('Value error, ')}.")
+    return "\n".join(dict.fromkeys(lines))
 
 
 def _where(data: dict[str, Any], loc: list[Any]) -> str:

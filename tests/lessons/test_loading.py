@@ -199,3 +199,23 @@ def test_lessons_are_listed_in_the_order_to_learn_them():
     positions = [listing.index(f"\n{name} ") for name in catalog.LEARNING_ORDER]
     assert positions == sorted(positions)
     assert "Upgrading a cluster, one server at a time" in listing
+
+
+def test_every_problem_of_a_file_is_reported_each_where_the_author_wrote_it(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        'id = "bad"\ntitle = "Bad"\nservers = ["A"]\n\n[[steps]]\ntitle = "One"\n\n'
+        '[[steps.actions]]\ntype = "start_server"\nserver = "A"\n\n'
+        '[[steps.checks]]\ntype = "client_on"\nservers = ["B"]\n\n'
+        '[[steps.checks]]\ntype = "route_peers"\nserver = "C"\npeers = []\n'
+    )
+    with pytest.raises(LessonFileError) as failed:
+        load_lesson(path)
+    assert str(failed.value).splitlines() == [
+        "bad.toml, step 1 'One', field actions[0].routes: server B is not one of the lesson's "
+        "servers (A) (not given here: the default, A and B, names B; give routes yourself).",
+        "bad.toml, step 1 'One', field checks[0].servers: server B is not one of the lesson's "
+        "servers (A).",
+        "bad.toml, step 1 'One', field checks[1].server: server C is not one of the lesson's "
+        "servers (A).",
+    ]
