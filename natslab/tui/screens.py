@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Log, Markdown
 
@@ -53,8 +53,8 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > Markdown { width: 90%; max-width: 100; height: auto; max-height: 90%;
-                            border: round $accent; background: $surface; }
+    HelpScreen > VerticalScroll { width: 90%; max-width: 100; height: auto; max-height: 90%;
+                                  border: round $accent; background: $surface; }
     """
 
     def __init__(self, lesson: bool = True) -> None:
@@ -62,7 +62,13 @@ class HelpScreen(ModalScreen[None]):
         self.lesson = lesson
 
     def compose(self) -> ComposeResult:
-        yield Markdown(HELP.format(lesson_keys=LESSON_KEYS if self.lesson else ""), id="help")
+        # In a focused scroll: on a small screen the help is longer than the box, and
+        # PageDown, Down and End must reach its last lines.
+        with VerticalScroll(id="help-scroll"):
+            yield Markdown(HELP.format(lesson_keys=LESSON_KEYS if self.lesson else ""), id="help")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-scroll", VerticalScroll).focus()
 
 
 class ConfirmQuit(ModalScreen[bool]):

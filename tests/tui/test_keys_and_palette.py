@@ -6,6 +6,7 @@ import pytest
 
 from natslab.lab.session import LabSession
 from natslab.lab.settings import RunSettings
+from natslab.lessons import catalog
 from natslab.lessons.model import Lesson
 from natslab.tui.app import NatsLabApp
 from tests.tui.pilot import run_palette, wait_for
@@ -359,3 +360,23 @@ async def test_palette_toggles_honoring_lame_duck_and_avoid_lost_server_for_new_
         await palette.run(pilot, "Add 5 subscribers to A", lambda: "sub-5" in palette.state.clients)
         options = palette.state.clients["sub-1"].options
         assert options["honor_lame_duck"] and options["avoid_lost_server"], options
+
+
+async def test_the_help_scrolls_to_its_last_lines_on_a_laptop_screen(session):
+    from textual.containers import VerticalScroll
+
+    from natslab.tui.screens import HelpScreen
+
+    app = NatsLabApp(session, ["A", "B"], catalog.load("upgrade"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), 5, "the help")
+        scroll = app.screen.query_one("#help-scroll", VerticalScroll)
+        await wait_for(pilot, lambda: scroll.max_scroll_y > 0, 5, "help longer than its box")
+        await pilot.press("end")
+        await wait_for(pilot, lambda: scroll.scroll_y == scroll.max_scroll_y, 5, "the end")
+        # The last lines (what ×2 and a struck-through name mean) are in view now.
+        last = app.screen.query("#help MarkdownBlock").last()
+        assert scroll.scrollable_content_region.contains_region(last.region) or (
+            last.region.bottom <= scroll.scrollable_content_region.bottom
+        )
