@@ -56,3 +56,57 @@ async def test_search_lists_the_matching_lines_of_the_focused_log(session, offse
         await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen), 5, "the search")
         await pilot.press("escape")
         await wait_for(pilot, lambda: not marked(log, ready), 5, "escape to clear the marks")
+
+
+def in_view(log: FoldedLog, text: str) -> bool:
+    """Whether an entry holding `text` is on one of the rows the pane shows now."""
+    top = int(log.scroll_y)
+    entries = {log.entry_at(y) for y in range(top, top + log.size.height)}
+    return any(text in log.lines[e] for e in entries if 0 <= e < len(log.lines))
+
+
+def log_line(n: int) -> str:
+    word = "needle" if n % 20 == 0 else "hay"
+    return f"[1] 2026/11/26 06:{n // 60 % 60:02d}:{n % 60:02d}.000000 [INF] line {n} {word}"
+
+
+async def test_a_search_holds_the_readers_place_counts_matches_and_n_moves_between_them():
+    import re
+
+    from textual.app import App
+
+    from natslab.tui.widgets.server_pane import ServerPane
+
+    class PaneApp(App[None]):
+        def compose(self):
+            yield ServerPane("A")
+
+    app = PaneApp()
+    async with app.run_test(size=(100, 20)) as pilot:
+        pane = app.query_one(ServerPane)
+        log = pane.log_view
+        pane.append([log_line(n) for n in range(1, 201)])  # 10 needles: lines 20, 40 ... 200
+        await wait_for(pilot, lambda: log.max_scroll_y > 0, 5, "a log longer than the pane")
+        log.focus()
+        pane.mark(re.compile("needle"))
+        await wait_for(pilot, lambda: "match 10 of 10" in pane.border_subtitle, 5, "the count")
+        await pilot.press("N", "N")
+        await wait_for(pilot, lambda: "match 8 of 10" in pane.border_subtitle, 5, "two back")
+        held = log.scroll_y
+        assert in_view(log, "line 160 needle")
+
+        # The server goes on logging: the reader's place holds, and the count follows.
+        pane.append([log_line(n) for n in range(201, 261)])
+        await wait_for(pilot, lambda: "of 13" in pane.border_subtitle, 5, "three more needles")
+        await pilot.pause(0.3)
+        assert log.scroll_y == held and not log.follow
+
+        await pilot.press("n")  # the next match after line 160 is line 180
+        await wait_for(pilot, lambda: "match 9 of 13" in pane.border_subtitle, 5, "one on")
+        await pilot.press("f")  # unfolding keeps the search: the latest match shows
+        await wait_for(pilot, lambda: "match 13 of 13" in pane.border_subtitle, 5, "after f")
+        await wait_for(pilot, lambda: in_view(log, "line 260 needle"), 5, "line 260 shown")
+
+        await pilot.press("escape")  # leaving the search follows the end again
+        await wait_for(pilot, lambda: log.follow and log.pattern is None, 5, "left")
+        assert "match" not in pane.border_subtitle

@@ -42,6 +42,7 @@ class FoldedLog(ScrollView, can_focus=True):
         self._rows_of_last = 0
         self.follow = True
         self.cited: frozenset[str] = frozenset()  # lines the current step's checks quoted
+        self._match_at: int | None = None  # the search's current match, by entry number
 
     # --- feeding -----------------------------------------------------------------------
 
@@ -54,7 +55,7 @@ class FoldedLog(ScrollView, can_focus=True):
     # Following the end stops while the reader scrolls back, and resumes at the end.
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        if new >= self.max_scroll_y:
+        if new >= self.max_scroll_y and self.pattern is None:  # a search holds the place
             self.follow = True
 
     def _stop_following(self) -> None:
@@ -88,19 +89,55 @@ class FoldedLog(ScrollView, can_focus=True):
         self._cache.clear()
         self._text_cache.clear()
         self._sync()
+        if self.pattern is not None:  # the entries are others now: the latest match again
+            found = self.matches()
+            self._match_at = found[-1] if found else None
+            self.call_after_refresh(self._show_match)
 
     def mark(self, pattern: re.Pattern[str] | None) -> None:
-        """Mark a search pattern (None clears it) and scroll to its latest match."""
+        """Mark a search pattern and show its latest match; the reader's place then holds,
+        whatever the server logs, until the search is left (None clears it and follows the
+        end again)."""
         self.pattern = pattern
         self._cache.clear()  # every row is drawn anew, with or without marks
         self.refresh()
         if pattern is None:
+            self._match_at, self.follow = None, True
+            self.call_after_refresh(self.scroll_end, animate=False)
             return
-        lines = self.lines
-        for index in range(len(lines) - 1, -1, -1):
-            if pattern.search(lines[index]):
-                self.scroll_to(y=max(0, self._starts[index] - self.size.height // 2), animate=False)
-                return
+        found = self.matches()
+        self._match_at = found[-1] if found else None
+        self.follow = False
+        self._show_match()
+
+    def matches(self) -> list[int]:
+        """The entries (by number) whose text matches the search, oldest first."""
+        if self.pattern is None:
+            return []
+        return [self._base + i for i, line in enumerate(self.lines) if self.pattern.search(line)]
+
+    def step_match(self, step: int) -> None:
+        """To the next (1) or previous (-1) match, round the end."""
+        found = self.matches()
+        if not found:
+            return
+        if self._match_at in found:
+            self._match_at = found[(found.index(self._match_at) + step) % len(found)]
+        else:  # it scrolled out of the kept lines: start again from the newest
+            self._match_at = found[-1]
+        self._show_match()
+
+    def match_position(self) -> tuple[int, int]:
+        """(which match is shown, 1-based; how many there are)."""
+        found = self.matches()
+        return (found.index(self._match_at) + 1 if self._match_at in found else 0, len(found))
+
+    def _show_match(self) -> None:
+        if self._match_at is None:
+            return
+        index = self._match_at - self._base
+        if 0 <= index < len(self._starts) - 1:
+            self.scroll_to(y=max(0, self._starts[index] - self.size.height // 2), animate=False)
 
     def cite(self, lines: frozenset[str]) -> None:
         """Mark the entries holding these lines (what the current step's checks quoted)."""

@@ -26,6 +26,10 @@ class ServerPane(Vertical):
     BINDINGS = [
         Binding("f", "toggle_fold", "All lines"),
         Binding("v", "toggle_raw", "Raw lines"),
+        # Only while a search is on (check_action); otherwise n is the lesson's next step.
+        Binding("n", "match(1)", "Next match", show=False),
+        Binding("N", "match(-1)", "Previous match", show=False),
+        Binding("escape", "leave_search", "Leave search", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -87,13 +91,29 @@ class ServerPane(Vertical):
         log = self.log_view
         log.add(lines)
         hidden = tuple(log.folder.hidden.items())
-        if hidden != self._hidden_shown:
+        if hidden != self._hidden_shown or log.pattern is not None:  # the match count too
             self._hidden_shown = hidden
             self._describe_folding()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("match", "leave_search"):
+            return self.log_view.pattern is not None
+        return True
+
+    def action_match(self, step: int) -> None:
+        self.log_view.step_match(step)
+        self._describe_folding()
+
+    def action_leave_search(self) -> None:
+        self.mark(None)
+
     def _describe_folding(self) -> None:
         log = self.log_view
-        if log.show_raw:
+        if log.pattern is not None:
+            at, total = log.match_position()
+            found = f"match {at} of {total}" if total else "no match"
+            self.border_subtitle = f"{found} · n/N: next/previous · esc: leave search"
+        elif log.show_raw:
             self.border_subtitle = "raw lines · v: compact"
         elif not log.folder.fold:
             self.border_subtitle = "every line · f: fold"
@@ -114,6 +134,7 @@ class ServerPane(Vertical):
     def mark(self, pattern: re.Pattern[str] | None) -> None:
         """Mark a search pattern in the log (None clears it) and scroll to its latest match."""
         self.log_view.mark(pattern)
+        self._describe_folding()
 
     def show(self, view: ServerView, js: JetStreamView | None = None) -> None:
         self._view, self._js = view, js
