@@ -31,7 +31,7 @@ Real `nats-server` processes, one log pane each, and a live view of where every 
 |---|---|
 {lesson_keys}| `tab` / `shift+tab` | move between panes |
 | `m` | maximise the focused pane (again to restore) |
-| `/` | search the focused log; `enter` marks the matches in the pane and holds its place, `n`/`N` move between them, `escape` leaves the search |
+| `/` | search the focused log: `enter` marks matches and holds the place, `n`/`N`, `escape` ends |
 | `f` / `v` | in a log: every line (noise unfolded) / the raw lines as the server wrote them |
 | `[` / `]` | on a narrow screen, show the previous / next server's log |
 | `t` | on a narrow screen, swap the client panel and the timeline |
