@@ -71,11 +71,9 @@ class Poller:
             routez, healthz, conns = await asyncio.gather(
                 self._json(base, "/routez"), self._health(base), self._connections(base)
             )
-            jsz = (
-                await self._json(base, "/jsz?streams=true&consumers=true")
-                if varz.get("jetstream")
-                else None
-            )
+            # Streams only: nothing the watch shows needs consumer leaders, and a production
+            # server's consumer list can be long (the lab's own monitor asks for them).
+            jsz = await self._json(base, "/jsz?streams=true") if varz.get("jetstream") else None
         except PollError as exc:
             return Unreachable(url=base, at=at, error=str(exc))
         healthy, health = healthz
