@@ -12,6 +12,7 @@ client it was; those two kinds are recorded in events.jsonl but not folded.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from natslab.bus import Event
 from natslab.clients import events as cev
 from natslab.cluster import events as sev
 from natslab.cluster.jetstream import JetStreamView, cluster_view
@@ -179,6 +181,23 @@ class ClientView:
             if known.server:
                 by_server.setdefault(known.server, []).append(known.address)
         return {name: addrs for name, addrs in by_server.items() if len(addrs) > 1}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActionTaken(Event):
+    """Something the user did from the palette (a lesson's own actions are ActionDone): kept
+    on the timeline and in events.jsonl, so that the report can say what caused a change."""
+
+    title: str
+    ok: bool
+    detail: str
+    command: str = ""
+    at: float = field(default_factory=time.time)
+
+
+def _on_action(state: LabState, e: ActionTaken) -> None:
+    said = e.detail if e.ok else f"failed: {e.detail}"
+    state._note(e.at, "action", f"you: {e.title} — {said}")
 
 
 @dataclass(frozen=True)
@@ -672,4 +691,5 @@ _HANDLERS: dict[type, Callable[[LabState, Any], object]] = {
     sev.WatchedVersionChanged: _on_watched,
     sev.WatchedHealthChanged: _on_watched,
     sev.WatchedClientMoved: _on_watched,
+    ActionTaken: _on_action,
 }

@@ -18,15 +18,16 @@ from natslab.cluster.ports import ServerPorts, ports_for
 from natslab.cluster.rundir import RunDir
 from natslab.cluster.supervisor import Supervisor
 from natslab.cluster.versions import find
+from natslab.errors import NatslabError
 from natslab.lab import jetstream_ops  # noqa: F401  (registers the JetStream performers)
 from natslab.lab.jetstream_watch import JetStreamWatch
 from natslab.lab.logs import LogStore
-from natslab.lab.operations import Done, Operation
+from natslab.lab.operations import Done, Operation, PaletteEntry
 from natslab.lab.operator import Operator
 from natslab.lab.polling import PollPacer
 from natslab.lab.recorder import EventRecorder
 from natslab.lab.settings import RunSettings
-from natslab.state import LabState
+from natslab.state import ActionTaken, LabState
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 STOP_GRACE = 5.0
@@ -101,6 +102,17 @@ class LabSession:
 
     def by_hand(self, op: Operation) -> str:
         return self.operator.by_hand(op)
+
+    async def take(self, entry: PaletteEntry) -> Done:
+        """Run what the user chose (a palette entry, or the lab's own start-up) and record it,
+        done or refused, for the timeline and the report."""
+        try:
+            done = await self.operator.perform(entry.operation)
+        except NatslabError as exc:
+            self.emit(ActionTaken(title=entry.title, ok=False, detail=str(exc)))
+            raise
+        self.emit(ActionTaken(title=entry.title, ok=True, detail=done.detail, command=done.command))
+        return done
 
     def emit(self, event: object) -> None:
         self.bus.emit(event)

@@ -172,9 +172,10 @@ def count_bars(state: LabState, width: int = 20) -> Text:
     for name, count in counts.items():
         up = state.servers[name].up
         bar = "█" * round(width * count / most) if count else ""
+        text.append("\n" if text else "")  # no newline after the last: no empty row below
         text.append(f"{name} ", "bold" if up else "dim")
         text.append(f"{bar:<{width}}", "cyan" if up else "dim")
-        text.append(f" {count}\n")
+        text.append(f" {count}")
     return text
 
 

@@ -22,6 +22,7 @@ from natslab.lessons.runner import LessonRunner
 from natslab.present.views import recent_move
 from natslab.tui.commands import LabCommands
 from natslab.tui.screens import ConfirmQuit, HelpScreen, SearchScreen
+from natslab.tui.widgets.action_line import ActionLine
 from natslab.tui.widgets.client_panel import ClientPanel
 from natslab.tui.widgets.footer import SteadyFooter
 from natslab.tui.widgets.lesson_panel import LessonPanel
@@ -96,6 +97,9 @@ class NatsLabApp(App[int]):
         # Held, not queried: the redraw timer may fire while the screen mounts or tears down.
         self.client_panel = ClientPanel(id="client-panel")
         self.timeline = TimelineView()
+        # In the lab it says from the start what the palette is for; in a lesson it shows up
+        # with the first palette action.
+        self.action_line = ActionLine(hint=lesson is None)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -108,6 +112,8 @@ class NatsLabApp(App[int]):
                 with Horizontal(id="bottom"):
                     yield self.client_panel
                     yield self.timeline
+        if not self.read_only:
+            yield self.action_line
         yield SteadyFooter()
 
     def on_mount(self) -> None:
@@ -219,11 +225,13 @@ class NatsLabApp(App[int]):
             return
         try:
             for name in self.servers:
-                await self.session.perform(StartServer(server=name))
+                start_one = PaletteEntry(f"Start server {name}", StartServer(server=name))
+                await self.session.take(start_one)
             if self.subscribers and self.servers:
                 seeds = (self.servers[0],)  # by name, as `nats sub` on the walkthrough's URL
                 start = StartClients(count=self.subscribers, seeds=seeds, host="localhost")
-                await self.session.perform(start)
+                title = f"Start {self.subscribers} subscribers on {seeds[0]} (--subscribers)"
+                await self.session.take(PaletteEntry(title, start))
         except NatslabError as exc:
             self.notify(str(exc), severity="error", timeout=15)
 
@@ -243,13 +251,15 @@ class NatsLabApp(App[int]):
         """Run a palette entry in the background and say what it did and how."""
         if not isinstance(self.session, LabSession):
             return
+        self.action_line.running(entry.title)
         try:
-            done = await self.session.perform(entry.operation)
+            done = await self.session.take(entry)
         except NatslabError as exc:
+            # A refusal is a sentence to read whole: the line shows its start, a toast all.
+            self.action_line.failed(entry.title, str(exc))
             self.notify(str(exc), title=entry.title, severity="error", timeout=10)
             return
-        by_hand = f"\n$ {done.command}" if done.command else ""
-        self.notify(f"{done.detail}{by_hand}", title=entry.title, timeout=8)
+        self.action_line.done(entry.title, done)
 
     # --- panes, help, quit -------------------------------------------------------------
 

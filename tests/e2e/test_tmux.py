@@ -1,5 +1,6 @@
 """One end-to-end run in a real terminal: tmux runs the installed `natslab tutorial upgrade`."""
 
+import itertools
 import os
 import re
 import shutil
@@ -300,5 +301,66 @@ def test_lab_subscribers_start_in_the_ui_too(tmp_path, state_dir):
         term.wait_for(re.compile(r"│ sub-3\s+A\s"), timeout=60)
         screen = term.screen()
         assert re.search(r"│ sub-1\s+A\s", screen) and re.search(r"│ sub-2\s+A\s", screen)
+    finally:
+        term.close()
+
+
+TIMESTAMP = re.compile(r"^\d\d:\d\d:\d\d")
+
+
+def log_panes(screen: str) -> list[tuple[list[str], str]]:
+    """The side-by-side log panes of a screen: each one's log rows (its title row and its
+    scrollbar column left out) and its bottom border."""
+    rows = screen.splitlines()
+    top = next(i for i, row in enumerate(rows) if "╭" in row)
+    bottom = next(i for i in range(top + 1, len(rows)) if "╰" in rows[i])
+    lefts = [i for i, ch in enumerate(rows[top]) if ch == "╭"]
+    rights = [i for i, ch in enumerate(rows[top]) if ch == "╮"]
+    return [
+        ([row[left + 1 : right] for row in rows[top + 2 : bottom]], rows[bottom][left : right + 1])
+        for left, right in zip(lefts, rights, strict=True)
+    ]
+
+
+def test_at_120_columns_logs_wrap_between_words_and_pane_footers_are_whole(tmp_path, state_dir):
+    """Three log panes side by side at a laptop's 120x40: a wrapped row ends at a space, never
+    inside a word ("Router connec|tion"), and each footer fits its pane (no "…")."""
+    command = f"{NATSLAB} lab --subscribers 3 --port-offset auto"
+    term = Terminal(f"natslab-wrap-{os.getpid()}", command, pane_env(state_dir), (120, 40))
+    try:
+
+        def three_full_panes(screen: str) -> bool:
+            panes = log_panes(screen) if "╭" in screen and "╰" in screen else []
+            return len(panes) == 3 and all(
+                rows[-1].strip() and "hidden" in footer  # filled: a scrollbar at the right
+                for rows, footer in panes
+            )
+
+        screen = term.wait_for(three_full_panes, timeout=60)
+        wrapped = 0
+        for rows, footer in log_panes(screen):
+            assert "…" not in footer, footer
+            # A log that overflows (its first line, "Starting nats-server", scrolled away)
+            # has a scrollbar in its last column; one that fits uses that column too.
+            fits = any("Starting nats-server" in row for row in rows)
+            text = rows if fits else [row[:-1] for row in rows]
+            for row, after in itertools.pairwise(text):
+                if after.strip() and not TIMESTAMP.match(after):  # `after` continues `row`
+                    wrapped += 1
+                    longer_than_a_row = " " not in row  # a server id: cut where the row ends
+                    assert row.endswith(" ") or longer_than_a_row, f"cut:\n{row}|\n{after}|"
+        assert wrapped >= 3  # the check above had wrapped rows to look at
+    finally:
+        term.close()
+
+
+def test_at_80x24_the_client_panel_shows_client_rows(tmp_path, state_dir):
+    command = f"{NATSLAB} lab --subscribers 3 --port-offset auto"
+    term = Terminal(f"natslab-small-{os.getpid()}", command, pane_env(state_dir), (80, 24))
+    try:
+        screen = term.wait_for(re.compile(r"│ sub-3\s+A\s"), timeout=60)
+        assert re.search(r"│ sub-1\s+A\s", screen) and re.search(r"│ sub-2\s+A\s", screen)
+        footer = log_panes(screen)[0][1]
+        assert "…" not in footer, footer
     finally:
         term.close()

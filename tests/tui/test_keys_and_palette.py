@@ -8,6 +8,7 @@ from natslab.lab.session import LabSession
 from natslab.lab.settings import RunSettings
 from natslab.lessons import catalog
 from natslab.lessons.model import Lesson
+from natslab.state import ActionTaken
 from natslab.tui.app import NatsLabApp
 from tests.tui.pilot import run_palette, wait_for
 
@@ -162,13 +163,24 @@ class PaletteRun:
         self.app = NatsLabApp(self.session, ["A", "B"], start_servers=True)
         self.notes: list[tuple[str, str]] = []  # every notification, as (title, message)
         self.app.notify = lambda message, title="", **_: self.notes.append((title, message))  # type: ignore[method-assign]
+        self.taken: list[ActionTaken] = []  # what the session recorded for the report
+        self.session.bus.subscribe(
+            lambda e: self.taken.append(e) if isinstance(e, ActionTaken) else None
+        )
 
     def said(self, title: str) -> str:
-        return next((m for t, m in self.notes if t == title), "")
+        """What the action line showed for the action, once the run recorded it."""
+        taken = next((t for t in self.taken if t.title == title), None)
+        if taken is None:
+            return ""
+        shown = str(self.app.action_line.render())
+        assert shown.startswith(f"✓ {title}: {taken.detail}") or title not in shown, shown
+        return f"{taken.detail}\n$ {taken.command}"
 
     async def run(self, pilot, title: str, done) -> str:
         await run_palette(pilot, title)
         await wait_for(pilot, lambda: self.said(title) != "" and done(), 20, title)
+        assert not [n for n in self.notes if n[0] == title]  # no toast over the clients
         return self.said(title)
 
 
@@ -241,7 +253,7 @@ async def test_a_free_form_lab_offers_only_the_labs_keys(session):
 
 
 async def test_at_80_columns_one_log_shows_at_a_time_and_brackets_switch(session):
-    app = NatsLabApp(session, ["A", "B", "C"])
+    app = NatsLabApp(session, ["A", "B", "C"], start_servers=True)  # entries for the timeline
     async with app.run_test(size=(80, 24)) as pilot:
         panes = {name: app.query_one(f"#pane-{name}") for name in "ABC"}
         await wait_for(pilot, lambda: panes["A"].display and panes["A"].region.height > 0, 5, "A")
@@ -253,9 +265,19 @@ async def test_at_80_columns_one_log_shows_at_a_time_and_brackets_switch(session
         await wait_for(pilot, lambda: panes["C"].region.height > 0, 5, "C shown, wrapping round")
         timeline, clients = app.query_one("#timeline"), app.query_one("#client-panel")
         assert timeline.region.height == 0 and clients.region.height > 0
+        await wait_for(pilot, lambda: len(timeline.entries) >= 3, 20, "a few timeline entries")
         await pilot.press("t")
         await wait_for(pilot, lambda: timeline.region.height > 0, 5, "the timeline in its place")
         assert clients.region.height == 0
+
+        def wrapped_at_its_width() -> bool:
+            """Each entry takes the lines it needs at the shown width, not at the hidden one."""
+            width = timeline.scrollable_content_region.width
+            entries = list(timeline.entries)
+            needed = sum(len(text.wrap(app.console, width)) for text in entries)
+            return width > 40 and len(timeline.lines) == needed
+
+        await wait_for(pilot, wrapped_at_its_width, 5, "the timeline re-wrapped at 78 columns")
 
 
 async def test_the_line_a_check_quoted_is_marked_in_its_pane(session):
@@ -380,3 +402,20 @@ async def test_the_help_scrolls_to_its_last_lines_on_a_laptop_screen(session):
         assert scroll.scrollable_content_region.contains_region(last.region) or (
             last.region.bottom <= scroll.scrollable_content_region.bottom
         )
+
+
+async def test_at_80x24_the_client_panel_shows_its_clients_rows(session):
+    """The per-server chart gives way so that the table's header and its three rows show."""
+    app = NatsLabApp(session, ["A", "B", "C"], start_servers=True, subscribers=3)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one("#clients")
+
+        def rows_shown() -> bool:
+            return table.row_count == 3 and table.region.height >= 4
+
+        await wait_for(pilot, rows_shown, 30, "three subscribers' rows in view")
+        assert app.client_panel.has_class("-short")
+    app = NatsLabApp(session, ["A", "B", "C"])
+    async with app.run_test(size=(120, 40)) as pilot:  # with room, the chart stays
+        await wait_for(pilot, lambda: app.client_panel.content_size.height > 0, 5, "the panel")
+        assert not app.client_panel.has_class("-short")

@@ -34,11 +34,15 @@ class ClientPanel(Vertical):
     ClientPanel .bars { width: 1fr; padding: 0 1; }
     ClientPanel .mesh { width: auto; padding: 0 1; }
     ClientPanel DataTable { height: 1fr; }
+    ClientPanel.-short ClientChart { display: none; }
     """
 
     # Below this width the table keeps the columns a move is judged by, so that none of them
     # is cut: name, server, what it knows, reconnects, last gap, loss.
     COMPACT_BELOW = 72
+    # The chart gives way when it would leave the table fewer rows than this (its header and
+    # three clients): at 80x24 the rows are what the panel is for.
+    TABLE_ROWS_AT_LEAST = 4
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -69,6 +73,7 @@ class ClientPanel(Vertical):
         self.border_title = "clients"
 
     def on_resize(self) -> None:
+        self._fit_chart()
         columns = COMPACT_CLIENT_COLUMNS if self.size.width < self.COMPACT_BELOW else CLIENT_COLUMNS
         if columns != self.columns:
             self.columns = columns
@@ -81,6 +86,14 @@ class ClientPanel(Vertical):
         """Feed the chart (once a second, whether or not anything changed)."""
         if self.history.sample(state, now):
             self._chart.show(self.history)
+            self._fit_chart()
+
+    def _fit_chart(self) -> None:
+        """Hide the chart when the bars, the chart (a line per server each) and a few table
+        rows do not fit; the bars still say how many clients each server holds."""
+        lines = max(len(self.history.series), 1)
+        needed = 2 * lines + 1 + self.TABLE_ROWS_AT_LEAST
+        self.set_class(0 < self.content_size.height < needed, "-short")
 
     def redraw_all(self, state: LabState) -> None:
         """Rebuild every row, as after a resize (the bulk fill keeps the reader's place)."""

@@ -20,7 +20,7 @@ from natslab.present.views import entry_plain, entry_text
 
 
 class FoldedLog(ScrollView, can_focus=True):
-    """Entries of a LogFolder, wrapped at the pane's width by characters (log lines are
+    """Entries of a LogFolder, wrapped at the pane's width between words (log lines are
     ASCII), so a new or updated entry costs its length and drawing costs what is visible."""
 
     DEFAULT_CSS = "FoldedLog { height: 1fr; scrollbar-size-vertical: 1; }"
@@ -32,7 +32,7 @@ class FoldedLog(ScrollView, can_focus=True):
         self.folder = LogFolder(limit)
         self.show_raw = False
         self.pattern: re.Pattern[str] | None = None
-        self._lengths: list[int] = []  # of each entry's text: rows are known without drawing
+        self._plain: list[str] = []  # each entry's text: rows are known without drawing
         self._starts: list[int] = [0]  # first row of each entry, and the total at the end
         self._cache: LRUCache[tuple[int, int, int], Strip] = LRUCache(1024)
         self._text_cache: LRUCache[int, Text] = LRUCache(256)
@@ -85,7 +85,7 @@ class FoldedLog(ScrollView, can_focus=True):
         self.folder = LogFolder(self.limit, self.folder.fold if fold is None else fold)
         for line in self.raw_lines:
             self.folder.add(line)
-        self._lengths, self._seen = [], 0
+        self._plain, self._seen = [], 0
         self._cache.clear()
         self._text_cache.clear()
         self._sync()
@@ -159,22 +159,20 @@ class FoldedLog(ScrollView, can_focus=True):
     # --- keeping rows in step with the folder ------------------------------------------
 
     def _sync(self) -> None:
-        entries, lengths = self.folder.entries, self._lengths
+        entries, plain = self.folder.entries, self._plain
         new = self.folder.added - self._seen
-        dropped = max(0, len(lengths) + new - len(entries))  # the folder's bound let them go
-        del lengths[:dropped]
+        dropped = max(0, len(plain) + new - len(entries))  # the folder's bound let them go
+        del plain[:dropped]
         self._base += dropped
-        if lengths:
+        if plain:
             # The last shown entry may have folded in more lines since: it reads anew.
-            index = len(lengths) - 1
-            lengths[index] = len(entry_plain(entries[index], self.show_raw))
+            index = len(plain) - 1
+            plain[index] = entry_plain(entries[index], self.show_raw)
             self._text_cache.discard(self._base + index)
             for part in range(self._rows_of_last + 1):
                 self._cache.discard((self._base + index, part, self._width))
-        first_changed = max(len(lengths) - 1, 0)
-        lengths += [
-            len(entry_plain(entries[i], self.show_raw)) for i in range(len(lengths), len(entries))
-        ]
+        first_changed = max(len(plain) - 1, 0)
+        plain += [entry_plain(entries[i], self.show_raw) for i in range(len(plain), len(entries))]
         self._seen = self.folder.added
         self._layout(0 if dropped else first_changed)
 
@@ -188,8 +186,8 @@ class FoldedLog(ScrollView, can_focus=True):
         else:
             starts = self._starts
             del starts[first + 1 :]
-        for length in self._lengths[first:]:
-            starts.append(starts[-1] + max(1, -(-length // width)))
+        for text in self._plain[first:]:
+            starts.append(starts[-1] + len(row_starts(text, width)))
         self._starts, self._width = starts, width
         self._rows_of_last = starts[-1] - starts[-2] if len(starts) > 1 else 0
         self.virtual_size = Size(width, starts[-1])
@@ -202,9 +200,18 @@ class FoldedLog(ScrollView, can_focus=True):
         self._cache.clear()
         self._layout(0)  # shown again, or at a new size: the end is elsewhere now
 
+    def _fit_width(self) -> None:
+        if self.scrollable_content_region.width not in (0, self._width):
+            self._cache.clear()
+            self._layout(0)
+
     # --- drawing -----------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
+        if y == 0 and self.scrollable_content_region.width not in (0, self._width):
+            # The scrollbar came or went without a resize: lay the rows out again, after
+            # this frame (not while it is drawn).
+            self.call_after_refresh(self._fit_width)
         return self.strip_at(self.scroll_offset.y + y)
 
     def first_row(self, index: int) -> int:
@@ -214,14 +221,16 @@ class FoldedLog(ScrollView, can_focus=True):
     def strip_at(self, row: int) -> Strip:
         """Row `row` of the whole log, as drawn."""
         width = self._width or self.size.width
-        if row >= self._starts[-1] or not self._lengths:
+        if row >= self._starts[-1] or not self._plain:
             return Strip.blank(self.size.width, self.rich_style)
         index = self.entry_at(row)
         part = row - self._starts[index]
         key = (self._base + index, part, width)
         strip = self._cache.get(key)
         if strip is None:
-            piece = self._text(index)[part * width : (part + 1) * width]
+            rows = row_starts(self._plain[index], width)
+            end = rows[part + 1] if part + 1 < len(rows) else None
+            piece = self._text(index)[rows[part] : end]
             if self.pattern is not None:
                 piece.highlight_regex(self.pattern, "reverse bold")
             segments = list(piece.render(self.app.console, end=""))
@@ -240,3 +249,15 @@ class FoldedLog(ScrollView, can_focus=True):
             text = entry_text(entry, self.show_raw, cited)
             self._text_cache[number] = text
         return text
+
+
+def row_starts(text: str, width: int) -> list[int]:
+    """Where each row of `text` starts when wrapped at `width`: after the last space that
+    fits (so a wrapped row ends in a space), or at the width when a word is longer than a
+    row (a long name or address)."""
+    starts, start, length = [0], 0, len(text)
+    while length - start > width:
+        space = text.rfind(" ", start + 1, start + width)
+        start = space + 1 if space > start else start + width
+        starts.append(start)
+    return starts

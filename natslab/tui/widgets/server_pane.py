@@ -19,6 +19,11 @@ from natslab.tui.widgets.steady import SteadyStatic
 PANE_LINES = 3000
 
 
+def fitting(choices: list[str], width: int) -> str:
+    """The first (fullest) wording that fits the width, else the shortest one."""
+    return next((words for words in choices if len(words) <= width), choices[-1])
+
+
 class ServerPane(Vertical):
     """A bounded, folded log; a stopped server's pane stays, dimmed, with its last lines."""
 
@@ -108,18 +113,33 @@ class ServerPane(Vertical):
         self.mark(None)
 
     def _describe_folding(self) -> None:
+        self.border_subtitle = fitting(self._folding_words(), self.size.width - 6)
+
+    def _folding_words(self) -> list[str]:
+        """What the pane's bottom line may say, longest first: the first that fits is shown."""
         log = self.log_view
         if log.pattern is not None:
             at, total = log.match_position()
             found = f"match {at} of {total}" if total else "no match"
-            self.border_subtitle = f"{found} · n/N: next/previous · esc: leave search"
-        elif log.show_raw:
-            self.border_subtitle = "raw lines · v: compact"
-        elif not log.folder.fold:
-            self.border_subtitle = "every line · f: fold"
-        else:
-            counts = ", ".join(f"{n} {label}" for label, n in log.folder.hidden.items())
-            self.border_subtitle = f"hidden: {counts} · f: all" if counts else ""
+            return [
+                f"{found} · n/N: next/previous · esc: leave search",
+                f"{found} · n/N · esc: leave",
+                found,
+            ]
+        if log.show_raw:
+            return ["raw lines · v: compact", "raw · v"]
+        if not log.folder.fold:
+            return ["every line · f: fold", "all · f"]
+        hidden = log.folder.hidden
+        if not hidden:
+            return [""]
+        counts = ", ".join(f"{n} {label}" for label, n in hidden.items())
+        total = sum(hidden.values())
+        return [f"hidden: {counts} · f: all", f"{total} lines hidden · f: all", f"{total} hidden"]
+
+    def on_resize(self) -> None:
+        if self._ready:
+            self._describe_folding()
 
     def action_toggle_fold(self) -> None:
         log = self.log_view
