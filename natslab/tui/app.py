@@ -86,6 +86,7 @@ class NatsLabApp(App[int]):
         self.read_only = isinstance(session, WatchSource)  # natslab watch: nothing may act
         if self.read_only:
             self.title = "natslab watch (read-only)"
+            self.use_command_palette = False  # it would offer nothing: a watch only reads
         self.runner = (
             LessonRunner(lesson, session, interactive=not auto, answers=answers)
             if lesson and isinstance(session, LabSession)
@@ -114,7 +115,7 @@ class NatsLabApp(App[int]):
                     yield self.timeline
         if not self.read_only:
             yield self.action_line
-        yield SteadyFooter()
+        yield SteadyFooter(show_command_palette=not self.read_only)
 
     def on_mount(self) -> None:
         self.session.bus.subscribe(self._on_bus_event)
@@ -152,6 +153,8 @@ class NatsLabApp(App[int]):
         if self._dirty:  # any event: the pane titles carry CPU and memory from each poll
             self._dirty = False
             self.panes.show(state)
+            if self.panes.empty and isinstance(self.session, WatchSource):
+                self.panes.waiting(self.session.waiting())
         # The rest only when a fold changed something, or while a move is highlighted (so
         # the highlight also goes away): an idle lab then costs next to nothing.
         if state.revision != self._drawn_revision or recent_move(state, now):
@@ -289,6 +292,8 @@ class NatsLabApp(App[int]):
         self.query_one("#bottom").toggle_class("timeline")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("search", "toggle_maximize") and self.panes.empty:
+            return False  # no log to search or to enlarge yet (a watch still waiting)
         # Without a lesson the lesson's keys mean nothing: keep them out of the footer.
         return self.lesson is not None or action not in _LESSON_ACTIONS
 

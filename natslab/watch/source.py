@@ -15,7 +15,7 @@ from natslab.cluster.snapshot import RoutePeer, ServerStatus
 from natslab.lab.logs import LogStore
 from natslab.state import LabState
 from natslab.watch.poller import Unreachable, Watched
-from natslab.watch.runner import Watch
+from natslab.watch.runner import MAX_BACKOFF, Watch
 from natslab.words import counted
 
 
@@ -39,6 +39,18 @@ class WatchSource:
         self._seen: dict[str, str] = {}  # URL -> the name its pane has
         self._unnamed: dict[str, int] = {}  # server -> clients without a name, last count
         self._task: asyncio.Task[None] | None = None
+        self._unreachable: dict[str, str] = {}  # URL -> why its last poll failed
+
+    def waiting(self) -> str:
+        """What the screen says while no watched server has answered yet."""
+        if not self._unreachable:
+            return f"Asking {counted(len(self.watch.urls), 'monitoring URL')} for the first time…"
+        why = "\n".join(f"• {url}: {error}" for url, error in sorted(self._unreachable.items()))
+        return (
+            f"No watched server has answered yet.\n{why}\n\nnatslab watch keeps asking (less "
+            f"often while there is no answer, at most every {MAX_BACKOFF} rounds); a server "
+            "shows here as soon as it answers. q quits."
+        )
 
     def start_polling(self, interval: float = 0.5, idle_interval: float | None = None) -> None:
         """The watch's own interval rules; the TUI's asks only for it to start."""
@@ -57,12 +69,14 @@ class WatchSource:
         for result in results:
             name = self._seen.get(result.url)
             if isinstance(result, Unreachable):
+                self._unreachable[result.url] = result.error
                 view = self.state.servers.get(name) if name else None
                 if name and view is not None and view.up:
                     self.bus.emit(
                         ev.ServerExited(server=name, at=result.at, returncode=-1, expected=True)
                     )
                 continue
+            self._unreachable.pop(result.url, None)
             view = self.state.servers.get(result.server)
             if view is None or not view.up:
                 self._seen[result.url] = result.server

@@ -86,3 +86,43 @@ async def test_the_watch_screen_counts_unnamed_clients_and_marks_a_lame_duck(
             await nc.close()
         await source.aclose()
         cluster.close()
+
+
+async def test_a_watch_whose_only_server_is_down_says_so_and_offers_nothing_idle(
+    binary, tmp_path, state_dir
+):
+    """Before the first answer the panes' place says what is awaited and why it failed; the
+    footer offers no search, no maximise and no palette (a watch only reads). Once the
+    server answers, its pane takes that place and the search comes back."""
+    cluster = Cluster(binary, tmp_path)
+    url = cluster.monitor("X")  # its port is free until the server starts
+    source = WatchSource(Watch([url], interval=0.1))
+    app = NatsLabApp(source, [])
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+
+            def waiting() -> str:
+                found = app.query("#no-servers")
+                return str(found.first().render()) if found else ""
+
+            await wait_for(pilot, lambda: url in waiting(), 10, "the URL it waits for")
+            assert "No watched server has answered yet" in waiting()
+            assert "refused" in waiting().lower() or "not answer" in waiting().lower()
+            footer = {b.description for _, b, enabled, _ in app.screen.active_bindings.values()
+                      if b.show and enabled}  # fmt: skip
+            assert not footer & {"Search log", "Maximise"}, footer
+            assert not app.use_command_palette
+            await pilot.press("ctrl+p")
+            assert app.screen is app.screen_stack[0]  # no palette opened
+            cluster.start("X")
+            await wait_for(pilot, lambda: "running" in title(app, "X"), 30, "X's pane")
+            assert not app.query("#no-servers")
+
+            def offered() -> set[str]:
+                bindings = app.screen.active_bindings.values()
+                return {b.description for _, b, enabled, _ in bindings if b.show and enabled}
+
+            await wait_for(pilot, lambda: "Search log" in offered(), 5, "the search offered")
+    finally:
+        await source.aclose()
+        cluster.close()

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.widget import Widget
+from textual.widgets import Static
 
 from natslab.state import LabState
 from natslab.tui.widgets.server_pane import PANE_LINES, ServerPane
@@ -15,6 +16,8 @@ from natslab.tui.widgets.server_pane import PANE_LINES, ServerPane
 
 class PaneGrid(Grid):
     """Log lines are queued as they are read and drawn on the app's timer, never one by one."""
+
+    DEFAULT_CSS = "#no-servers { padding: 1 2; color: $text-muted; column-span: 3; }"
 
     def __init__(self, servers: Iterable[str], stacked: bool) -> None:
         super().__init__(id="panes")
@@ -27,6 +30,18 @@ class PaneGrid(Grid):
     def compose(self) -> ComposeResult:
         for name in self.servers:
             yield ServerPane(name)
+        if not self.servers:  # a watch before its first answer: say what it waits for
+            yield Static("", id="no-servers")
+
+    @property
+    def empty(self) -> bool:
+        return not self._panes and not self.servers
+
+    def waiting(self, text: str) -> None:
+        """What the empty grid says (until the first pane arrives)."""
+        found = self.query("#no-servers")
+        if found:
+            found.first(Static).update(text)
 
     def on_mount(self) -> None:
         self.fit()
@@ -97,7 +112,9 @@ class PaneGrid(Grid):
             pane = found.first(ServerPane) if found else None
         if pane is None:
             pane = ServerPane(server)
+            self.query("#no-servers").remove()
             self.mount(pane)
             self.call_after_refresh(self.fit)
+            self.app.refresh_bindings()  # "/ Search log" has a log to search now
         self._panes[server] = pane
         return pane
