@@ -93,9 +93,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     report = commands.add_parser(
-        "report", help="turn a run (default: the latest) into an HTML page and Markdown"
+        "report",
+        help="turn a run (default: the latest) into an HTML page and Markdown, or set two "
+        "runs side by side",
+        description="Write report.html (one self-contained page) and report.md into a run's "
+        "directory. Given two runs, write one page comparing them under the state "
+        "directory's reports/. A run is its directory, its name as `natslab runs` lists it, "
+        "a unique start of that name, or `latest`.",
     )
-    report.add_argument("run_dir", nargs="?", type=Path, metavar="RUN_DIR")
+    report.add_argument("runs", nargs="*", metavar="RUN", help="a run (at most two)")
+    commands.add_parser(
+        "runs",
+        help="list the recorded runs, oldest first, with what each was and how it went",
+    )
 
     watch = commands.add_parser(
         "watch",
@@ -272,15 +282,61 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
     if args.command == "watch":
         return _watch(args, console)
     if args.command == "report":
-        from natslab.present import report
-
-        html_path, md_path = report.write(args.run_dir or report.latest_run())
-        console.print(f"Markdown: {md_path}")
-        console.print(str(html_path))
-        return 0
+        return _report(args.runs, console)
+    if args.command == "runs":
+        return _runs(console)
     if args.command == "lab" and args.lab_command == "validate":
         return _validate(args.file, console)
     return _lab(args, console)
+
+
+def _report(names: Sequence[str], console: Console) -> int:
+    from natslab.present import report
+    from natslab.present.runs import find_run
+
+    if len(names) > 2:
+        raise UsageError(f"natslab report takes one run or two, not {len(names)}.")
+    runs = [find_run(name) for name in names] or [find_run("latest")]
+    if len(runs) == 2:
+        html_path, md_path = report.compare(*runs)
+    else:
+        html_path, md_path = report.write(runs[0])
+    console.print(f"Markdown: {md_path}")
+    console.print(str(html_path))
+    return 0
+
+
+def _runs(console: Console) -> int:
+    from rich.table import Table
+
+    from natslab.cluster.rundir import runs_dir
+    from natslab.present.runs import describe, recorded_runs
+
+    runs = recorded_runs()
+    if not runs:
+        console.print(f"There is no recorded run in {runs_dir()} yet.")
+        return 0
+    wide = console.width >= 110  # else the name carries the start time, and no versions
+    table = Table(box=None)
+    table.add_column("Run", no_wrap=True)
+    if wide:
+        table.add_column("Started", no_wrap=True)
+    table.add_column("What", no_wrap=True)
+    table.add_column("Took", no_wrap=True, justify="right")
+    table.add_column("How it went")
+    if wide:
+        table.add_column("nats-server")
+    for run in runs:
+        line = describe(run)
+        took = f"{line.took:.0f} s" if line.took >= 10 else f"{line.took:.1f} s"
+        cells = [line.name, line.started, line.what, took, line.outcome, line.versions]
+        table.add_row(*(cells if wide else [cells[0], *cells[2:5]]))
+    console.print(table)
+    console.print(
+        f"In {runs_dir()}. `natslab report RUN` writes one run's page; "
+        "`natslab report RUN RUN` sets two side by side."
+    )
+    return 0
 
 
 def _resolve_offset(offset: int, names: Sequence[str], expose: bool) -> int:

@@ -31,6 +31,13 @@ def test_wheel_ships_labs_inside_the_package(tmp_path):
         archive.extractall(tmp_path / "site")
     assert "natslab/labs/README.md" in names
     assert "natslab/cli.py" in names
+    # The report's templates and style are package data: a report written from the wheel
+    # needs them (the Chromium test reads a page made by the installed package).
+    assert {
+        "natslab/present/templates/report.html.j2",
+        "natslab/present/templates/_style.css",
+        "natslab/present/templates/compare.html.j2",
+    } <= set(names)
     assert not [n for n in names if n.startswith("tests/")]
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "natslab = natslab.cli:main" in (tmp_path / "site" / entry_points).read_text()

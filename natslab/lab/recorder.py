@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from natslab.bus import Event
-from natslab.clients.events import MessageCounts
+from natslab.clients.events import ClientClosed, MessageCounts
 from natslab.cluster.events import LogLines, ServerPolled
 
 EVENTS_FILE = "events.jsonl"
-# Raw lines are in each server's .log; polls and counters arrive several times a second.
-_SKIPPED = (LogLines, ServerPolled, MessageCounts)
+# Raw lines are in each server's .log; polls arrive several times a second.
+_SKIPPED = (LogLines, ServerPolled)
 
 
 def to_record(event: object) -> dict[str, Any]:
@@ -31,15 +31,38 @@ class EventRecorder:
     def __init__(self, run_dir: Path) -> None:
         self.path = run_dir / EVENTS_FILE
         self._file: IO[str] | None = self.path.open("a", encoding="utf-8")
+        # Counters come several times a second: a client's are written when its loss changes
+        # (what a report bills) and, the latest, when it closes or the run ends (its totals).
+        self._counts: dict[str, tuple[MessageCounts, bool]] = {}  # latest, and if written
 
     def __call__(self, event: object) -> None:
         if self._file is None or isinstance(event, _SKIPPED) or not dataclasses.is_dataclass(event):
             return
+        if isinstance(event, MessageCounts):
+            before = self._counts.get(event.client)
+            lost_changed = before is None or before[0].lost != event.lost
+            self._counts[event.client] = (event, lost_changed)
+            if not lost_changed:
+                return
+        elif isinstance(event, ClientClosed):
+            self._write_latest(event.client)
+        self._write(event)
+
+    def _write(self, event: object) -> None:
+        assert self._file is not None
         self._file.write(json.dumps(to_record(event), default=str) + "\n")
         self._file.flush()
 
+    def _write_latest(self, client: str) -> None:
+        latest = self._counts.get(client)
+        if latest is not None and not latest[1]:
+            self._counts[client] = (latest[0], True)
+            self._write(latest[0])
+
     def close(self) -> None:
         if self._file is not None:
+            for client in list(self._counts):
+                self._write_latest(client)
             self._file.close()
             self._file = None
 

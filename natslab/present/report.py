@@ -1,84 +1,21 @@
-"""`natslab report`: a run directory turned into a self-contained HTML page and Markdown."""
+"""`natslab report`: a run directory turned into one self-contained HTML page and Markdown,
+or two runs set side by side."""
 
 from __future__ import annotations
 
-import html
-from collections import defaultdict
-from dataclasses import dataclass
+import re
+from importlib.metadata import PackageNotFoundError, version
+from importlib.resources import files
 from pathlib import Path
 
-from natslab.clients import events as cev
-from natslab.cluster import events as sev
-from natslab.cluster.logformat import notability
-from natslab.cluster.rundir import runs_dir
-from natslab.errors import RunDirError
-from natslab.lab.recorder import EVENTS_FILE, read_events, replay
-from natslab.lessons import events as lev
-from natslab.lessons.record import LessonRecord, StepRecord
-from natslab.state import LabState
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
-NOTABLE_LINES = 200
+from natslab.cluster.rundir import state_dir
+from natslab.present.report_chart import chart, lanes
+from natslab.present.report_model import LANES, RunReport, build, story_of
 
-
-def latest_run() -> Path:
-    runs = sorted(p for p in runs_dir().glob("*") if (p / EVENTS_FILE).exists())
-    if not runs:
-        raise RunDirError(f"There is no recorded run in {runs_dir()} yet.")
-    return runs[-1]
-
-
-@dataclass
-class RunReport:
-    """What a report shows; the steps are the lesson record replayed, never re-decided."""
-
-    run_dir: Path
-    title: str
-    steps: list[StepRecord]
-    skipped: list[str]
-    timeline: list[tuple[float, str]]
-    counts: dict[str, list[tuple[float, int]]]
-    notable: dict[str, list[str]]
-    score: tuple[int, int, int] = (0, 0, 0)  # matched, answered, asked (LessonRecord.score)
-
-
-def build(run_dir: Path) -> RunReport:
-    events_file = run_dir / EVENTS_FILE
-    if not events_file.exists():
-        raise RunDirError(f"{run_dir} has no {EVENTS_FILE}: it is not a natslab run directory.")
-    replayed = replay(read_events(events_file))
-    events = replayed.events
-    state = LabState(timeline_length=100_000)
-    lesson = LessonRecord()
-    where: dict[str, str] = {}
-    counts: dict[str, list[tuple[float, int]]] = defaultdict(list)
-    start = getattr(events[0], "at", 0.0) if events else 0.0
-    for event in events:
-        state.apply(event)
-        if isinstance(event, lev.LessonEvent):
-            lesson.apply(event)
-        if isinstance(event, cev.ClientEvent | sev.ServerExited):
-            before = dict(where)
-            where = {
-                c.name: c.server
-                for c in state.clients.values()
-                if c.server and c.state == "connected"
-            }
-            if where != before:
-                for server in sorted(set(before.values()) | set(where.values())):
-                    n = sum(1 for s in where.values() if s == server)
-                    _add_point(counts[server], event.at - start, n)
-    origin = state.started_at or start
-    timeline = [(entry.at - origin, entry.text) for entry in state.timeline]
-    return RunReport(
-        run_dir,
-        lesson.title or f"natslab run {run_dir.name}",
-        [lesson.steps[i] for i in sorted(lesson.steps)],
-        replayed.skipped,
-        timeline,
-        dict(counts),
-        notable_lines(run_dir),
-        lesson.score(),
-    )
+__all__ = ["build", "compare", "write"]
 
 
 def predictions(report: RunReport) -> list[tuple[int, str, str, str, str]]:
@@ -104,168 +41,94 @@ def score_sentence(report: RunReport) -> str:
     return f"{matched} of {answered} answered predictions matched this run ({asked} asked)."
 
 
-def _add_point(series: list[tuple[float, int]], t: float, n: int) -> None:
-    """One point per change of the count."""
-    if not series or series[-1][1] != n:
-        series.append((t, n))
+def verdict(report: RunReport) -> str:
+    """The run in one sentence: how the lesson ended, or what kind of run it was."""
+    lost = f"; {report.total_lost} messages lost in all" if report.lanes else ""
+    if report.kind == "lesson":
+        done = sum(1 for s in report.steps if s.ok)
+        ended = {True: "passed", False: "failed", None: "did not finish"}[report.lesson_ok]
+        return f"The lesson {ended}: {done} of {len(report.steps)} steps passed{lost}."
+    if report.kind == "watch":
+        return f"A watch of {len(report.versions)} servers natslab did not start; it only read."
+    actions = len(report.actions)
+    return f"A free-form lab run: {actions} action{'s' * (actions != 1)} taken{lost}."
 
 
-def turning_points(series: list[tuple[float, int]]) -> list[tuple[float, int]]:
-    """The first and last points and every peak or trough: a burst of 60 moves reads as one."""
-    if len(series) <= 2:
-        return series
-    kept = [series[0]]
-    for before, point, after in zip(series, series[1:], series[2:], strict=False):
-        if (point[1] - before[1]) * (after[1] - point[1]) < 0:
-            kept.append(point)
-    kept.append(series[-1])
-    return kept
+def versions_text(report: RunReport) -> str:
+    """'2.15.1' when every server ran one version, else each server's, in order."""
+    every = {v for seen in report.versions.values() for v in seen}
+    if len(every) <= 1:
+        return next(iter(every), "not recorded")
+    return ", ".join(f"{s} {' → '.join(v)}" for s, v in sorted(report.versions.items()))
 
 
-def notable_lines(run_dir: Path) -> dict[str, list[str]]:
-    """Per server, the log lines a learner should notice (the ones the UI highlights)."""
-    notable = {}
-    for log in sorted(run_dir.glob("*.log")):
-        lines = [
-            line
-            for line in log.read_text(errors="replace").splitlines()
-            if notability(line) is not None
-        ]
-        notable[log.stem] = lines[-NOTABLE_LINES:]
-    return notable
+def seconds(value: float) -> str:
+    return f"{value:.2f} s" if value < 10 else f"{value:.1f} s"
 
 
-# --- rendering -----------------------------------------------------------------------
-
-_COLOURS = ["#2f7ed8", "#d0503b", "#3aa55d", "#a35fc4", "#d9a400", "#3bb3c3"]
+_CODE = re.compile(r"`([^`]+)`")
 
 
-def chart_svg(
-    counts: dict[str, list[tuple[float, int]]], width: int = 720, height: int = 220
-) -> str:
-    """Clients per server over time, as step lines in an inline SVG."""
-    if not counts:
-        return "<p>No client moved during this run.</p>"
-    end = max(t for series in counts.values() for t, _ in series) or 1.0
-    top = max(n for series in counts.values() for _, n in series) or 1
-    pad = 30
+def inline(text: str) -> Markup:
+    """Lesson prose as HTML: escaped, with its `code` spans kept as code."""
+    return Markup(_CODE.sub(lambda m: f"<code>{m[1]}</code>", str(escape(text))))
 
-    def x(t: float) -> float:
-        return pad + (width - 2 * pad) * t / end
 
-    def y(n: int) -> float:
-        return height - pad - (height - 2 * pad) * n / top
+def paragraphs(text: str) -> Markup:
+    """A lesson narrative as HTML paragraphs: its lines joined, its blank lines kept."""
+    parts = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+    return Markup("".join(f"<p>{inline(p)}</p>" for p in parts))
 
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'role="img" aria-label="clients per server over time">',
-        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
-        'stroke="#888"/>',
-        f'<text x="{pad}" y="{height - 8}" font-size="11">0 s</text>',
-        f'<text x="{width - pad - 40}" y="{height - 8}" font-size="11">{end:.1f} s</text>',
-        f'<text x="4" y="{pad}" font-size="11">{top}</text>',
-    ]
-    for i, (server, series) in enumerate(sorted(counts.items())):
-        colour = _COLOURS[i % len(_COLOURS)]
-        points, last = [], 0
-        for t, n in series:
-            points += [f"{x(t):.1f},{y(last):.1f}", f"{x(t):.1f},{y(n):.1f}"]
-            last = n
-        points.append(f"{x(end):.1f},{y(last):.1f}")
-        parts.append(
-            f'<polyline data-server="{html.escape(server)}" fill="none" '
-            f'stroke="{colour}" stroke-width="2" points="{" ".join(points)}"/>'
-        )
-        parts.append(
-            f'<text x="{width - pad + 4}" y="{pad + 14 * i}" font-size="12" '
-            f'fill="{colour}">{html.escape(server)}</text>'
-        )
-    parts.append("</svg>")
-    return "\n".join(parts)
+
+def _natslab_version() -> str:
+    try:
+        return version("natslab")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("natslab.present", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html", "svg"), default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["inline"] = inline
+    env.filters["paragraphs"] = paragraphs
+    env.globals.update(
+        seconds=seconds,
+        versions=versions_text,
+        verdict=verdict,
+        story=story_of,
+        natslab_version=_natslab_version(),
+        style=Markup(files("natslab.present").joinpath("templates/_style.css").read_text()),
+    )
+    return env
 
 
 def to_html(report: RunReport) -> str:
-    e = html.escape
-    out = [
-        "<!doctype html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{e(report.title)}</title>",
-        "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;}"
-        "td,th{padding:.2rem .5rem;text-align:left;vertical-align:top}"
-        ".ok{color:#1a7f37}.fail{color:#cf222e}pre{background:#f6f8fa;padding:.5rem;"
-        "overflow-x:auto;font-size:.8rem}</style></head><body>",
-        f"<h1>{e(report.title)}</h1>",
-        f"<p>Run directory: <code>{e(str(report.run_dir))}</code></p>",
-        '<h2 id="steps">Steps and checks</h2>',
-    ]
-    if not report.steps:
-        out.append("<p>This run had no lesson.</p>")
-    for step in report.steps:
-        verdict = {True: ("ok", "passed"), False: ("fail", "failed"), None: ("", "not finished")}
-        css, word = verdict[step.ok]
-        out.append(
-            f'<h3 class="{css}">Step {step.index + 1}: {e(step.title)} — {word}'
-            f' ({step.duration:.1f} s)</h3><table class="checks">'
+    return (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            r=report,
+            predictions=predictions(report),
+            score=score_sentence(report),
+            chart=chart(report.counts, report.marks, report.duration),
+            lanes=lanes(report.lanes, report.duration, LANES),
         )
-        for check in step.final_checks():
-            mark = '<td class="ok">✓</td>' if check.ok else '<td class="fail">✗</td>'
-            out.append(
-                f"<tr>{mark}<td>{e(check.description)}</td><td>{e(check.observation)}</td></tr>"
-            )
-        out.append("</table>")
-    rows = predictions(report)
-    if rows:
-        out.append(f'<h2 id="predictions">Predictions</h2><p>{e(score_sentence(report))}</p>')
-        out.append(
-            "<table><tr><th>step</th><th>question</th><th>answer</th>"
-            "<th>measured</th><th>verdict</th></tr>"
-        )
-        out += [
-            "<tr>" + "".join(f"<td>{e(str(cell))}</td>" for cell in row) + "</tr>" for row in rows
-        ]
-        out.append("</table>")
-    if report.skipped:
-        out.append(f"<p>{len(report.skipped)} records of events.jsonl could not be read:</p>")
-        out.append(f"<pre>{e(chr(10).join(report.skipped))}</pre>")
-    out.append('<h2 id="chart">Clients per server over time</h2>')
-    out.append(chart_svg(report.counts))
-    out.append('<h2 id="timeline">Timeline</h2><table class="timeline">')
-    out += [f"<tr><td>+{t:.2f} s</td><td>{e(text)}</td></tr>" for t, text in report.timeline]
-    out.append("</table>")
-    out.append('<h2 id="logs">Notable log lines</h2>')
-    for server, lines in report.notable.items():
-        out.append(f"<h3>{e(server)}</h3><pre>{e(chr(10).join(lines))}</pre>")
-    out.append("</body></html>")
-    return "\n".join(out)
+    )
 
 
 def to_markdown(report: RunReport) -> str:
-    out = [f"# {report.title}", "", f"Run directory: `{report.run_dir}`", "", "## Steps and checks"]
-    for step in report.steps:
-        word = {True: "passed", False: "failed", None: "not finished"}[step.ok]
-        out += ["", f"### Step {step.index + 1}: {step.title} — {word} ({step.duration:.1f} s)", ""]
-        out += [
-            f"- {'✓' if c.ok else '✗'} {c.description} — {c.observation}"
-            for c in step.final_checks()
-        ]
-    rows = predictions(report)
-    if rows:
-        out += ["", "## Predictions", "", score_sentence(report), ""]
-        out += ["| step | question | answer | measured | verdict |", "|---|---|---|---|---|"]
-        out += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
-    if report.skipped:
-        out += ["", f"{len(report.skipped)} records of events.jsonl could not be read:", ""]
-        out += [f"- {line}" for line in report.skipped]
-    out += ["", "## Clients per server over time", ""]
-    for server, series in sorted(report.counts.items()):
-        points = turning_points(series)
-        out.append(f"- {server}: " + ", ".join(f"{n} at +{t:.1f} s" for t, n in points))
-    out += ["", "## Timeline", ""]
-    out += [f"- +{t:.2f} s {text}" for t, text in report.timeline]
-    out += ["", "## Notable log lines"]
-    for server, lines in report.notable.items():
-        out += ["", f"### {server}", "", "```", *lines, "```"]
-    return "\n".join(out) + "\n"
+    return (
+        _environment()
+        .get_template("report.md.j2")
+        .render(r=report, predictions=predictions(report), score=score_sentence(report))
+    )
 
 
 def write(run_dir: Path) -> tuple[Path, Path]:
@@ -274,3 +137,38 @@ def write(run_dir: Path) -> tuple[Path, Path]:
     html_path.write_text(to_html(report), encoding="utf-8")
     md_path.write_text(to_markdown(report), encoding="utf-8")
     return html_path, md_path
+
+
+def compare(first: Path, second: Path) -> tuple[Path, Path]:
+    """Two runs side by side (a careless and a careful roll, two versions): one page, their
+    charts on one scale, written under the state directory's reports/."""
+    reports = [build(first), build(second)]
+    end = max(r.duration for r in reports)
+    top = max((n for r in reports for s in r.counts.values() for _, n in s), default=1) or 1
+    charts = [chart(r.counts, r.marks, end, top) for r in reports]
+    env = _environment()
+    out = state_dir() / "reports"
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"compare-{first.name}-vs-{second.name}"
+    html_path, md_path = out / f"{stem}.html", out / f"{stem}.md"
+    context = {"runs": reports, "charts": charts, "steps": step_rows(reports)}
+    html_path.write_text(env.get_template("compare.html.j2").render(**context), encoding="utf-8")
+    md_path.write_text(env.get_template("compare.md.j2").render(**context), encoding="utf-8")
+    return html_path, md_path
+
+
+def step_rows(reports: list[RunReport]) -> list[tuple[str, list[str]]]:
+    """Steps of the two runs by number: each run's verdict and time, or '—'."""
+    count = max((len(r.steps) for r in reports), default=0)
+    rows = []
+    for i in range(count):
+        steps = [r.steps[i] if i < len(r.steps) else None for r in reports]
+        title = next(s.title for s in steps if s is not None)
+        cells = [
+            "—"
+            if s is None
+            else f"{ {True: '✓', False: '✗', None: '…'}[s.ok] } {seconds(s.duration)}"
+            for s in steps
+        ]
+        rows.append((f"{i + 1}. {title}", cells))
+    return rows
