@@ -531,18 +531,35 @@ def _list_lessons(console: Console) -> int:
     from rich.table import Table
 
     from natslab.lessons import catalog
+    from natslab.present.runs import last_finished
 
+    finished = last_finished()
     table = Table("Lesson", "Steps", "What it teaches", box=None, pad_edge=False)
     for name, path in catalog.bundled().items():
         lesson = catalog.load(str(path))
         asked = sum(1 for step in lesson.steps if step.predict)
         steps = f"{len(lesson.steps)}" + (f", {asked} ?" if asked else "")
-        table.add_row(name, steps, f"[bold]{lesson.title}[/]\n{' '.join(lesson.summary.split())}")
+        about = f"[bold]{lesson.title}[/]\n{' '.join(lesson.summary.split())}"
+        last = finished.get(lesson.id)
+        if last is not None:  # measured here, at whatever pace that run went
+            how = "passed" if last.ok else "did not pass"
+            about += f"\n[dim]Your last run took {_took(last.duration)} and {how}.[/]"
+        table.add_row(name, steps, about)
         table.add_row()
     console.print("The bundled lessons, in the order to take them (? = questions to predict):")
     console.print(table)
+    if not finished:
+        console.print(
+            "How long each takes depends on your pace; once you have run one, its time shows here."
+        )
     console.print("Run one with `natslab tutorial NAME`, or give a path to your own .toml file.")
     return 0
+
+
+def _took(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds // 60:.0f} min {seconds % 60:.0f} s"
 
 
 def _validate(path: Path, console: Console) -> int:

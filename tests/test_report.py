@@ -144,6 +144,13 @@ def test_runs_lists_both_and_a_name_picks_one(herd_runs):
         line = next(line for line in listed.stdout.splitlines() if run.name in line)
         assert "tutorial herd" in line and "5/5 steps passed" in line, line
         assert score in listed.stdout
+    # `tutorial list` says how long the learner's own last run of a lesson took.
+    listing = natslab(state, "tutorial", "list").stdout
+    herd = listing[listing.index("The thundering herd") : listing.index("Run one with")]
+    assert re.search(r"Your last run took \d+ s and passed\.", herd), herd
+    assert listing.count("Your last run") == 1
+    fresh = natslab(state / "none", "tutorial", "list").stdout
+    assert "Your last run" not in fresh and "depends on your pace" in fresh
     ambiguous = natslab(state, "report", runs[0].name[:4])
     assert ambiguous.returncode == 1
     assert "2 runs start with" in ambiguous.stderr and "give more of the name" in ambiguous.stderr

@@ -102,6 +102,7 @@ def _environment() -> Environment:
         seconds=seconds,
         versions=versions_text,
         verdict=verdict,
+        score_of=score_sentence,
         story=story_of,
         natslab_version=_natslab_version(),
         style=Markup(files("natslab.present").joinpath("templates/_style.css").read_text()),

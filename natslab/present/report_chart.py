@@ -90,8 +90,26 @@ def chart(
             last = n
         points.append(f"{scale.x(scale.end)},{scale.y(last)}")
         lines.append((server, colour_of(server), " ".join(points)))
-    placed = [(scale.x(m.at), m) for m in marks if m.at <= scale.end]
-    return Chart(scale, x_ticks, y_ticks, lines, placed)
+    return Chart(scale, x_ticks, y_ticks, lines, _placed(marks, scale))
+
+
+def _placed(marks: list[Mark], scale: Scale, apart: float = 14) -> list[tuple[float, Mark]]:
+    """Each mark at its x; stops closer than `apart` units (B and C stopped together at the
+    end) share one mark, "B C", so their labels do not print over each other."""
+    placed: list[tuple[float, Mark]] = []
+    for mark in marks:
+        if mark.at > scale.end:
+            continue
+        x = scale.x(mark.at)
+        if placed and mark.kind == "stop" == placed[-1][1].kind and x - placed[-1][0] < apart:
+            before = placed[-1][1]
+            merged = Mark(
+                before.at, "stop", f"{before.label} {mark.label}", f"{before.text}; {mark.text}"
+            )
+            placed[-1] = (placed[-1][0], merged)
+            continue
+        placed.append((x, mark))
+    return placed
 
 
 @dataclass

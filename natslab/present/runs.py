@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,3 +80,38 @@ def describe(run: Path) -> RunLine:
         outcome,
         ", ".join(every) or "-",
     )
+
+
+@dataclass(frozen=True)
+class Finished:
+    """How a lesson's latest finished run here went: for `tutorial list`."""
+
+    run: str
+    duration: float
+    ok: bool
+
+
+def last_finished() -> dict[str, Finished]:
+    """Each lesson's latest finished run in this state directory, by lesson id. Only the
+    line naming the finish is parsed: a long run's record is not replayed."""
+    latest: dict[str, Finished] = {}
+    for run in recorded_runs():
+        with (run / EVENTS_FILE).open(encoding="utf-8") as records:
+            finished = [_json(line) for line in records if '"LessonFinished"' in line]
+        last = finished[-1] if finished else None
+        if last and isinstance(last.get("lesson_id"), str):
+            duration = last.get("duration")
+            latest[str(last["lesson_id"])] = Finished(
+                run.name,
+                float(duration) if isinstance(duration, int | float) else 0.0,
+                bool(last.get("ok")),
+            )
+    return latest
+
+
+def _json(line: str) -> dict[str, object] | None:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return record if isinstance(record, dict) else None
