@@ -16,11 +16,14 @@ from natslab.state import ClientState, ClientView, LabState, ServerState, Server
 from natslab.words import counted
 
 MOVE_HIGHLIGHT_SECONDS = 2.0
-# "Server ver" is the version of the server the client is on, never the client's own: a
+# "Srv ver" is the version of the server the client is on, never the client's own: a
 # client's library and version (from /connz) show under Kind for clients natslab did not start.
 CLIENT_COLUMNS = (
-    "Client", "On", "Server ver", "Knows", "Reconn", "Last gap", "Recv", "Lost", "Kind",
+    "Client", "On", "Srv ver", "Knows", "Reconn", "Last gap", "Recv", "Lost", "Kind",
 )  # fmt: skip
+# At 80 columns the version goes first (the pane titles show it), then what a narrower
+# panel cannot hold: a table wider than its panel loses a row to its scrollbar.
+MEDIUM_CLIENT_COLUMNS = ("Client", "On", "Knows", "Reconn", "Last gap", "Recv", "Lost", "Kind")
 COMPACT_CLIENT_COLUMNS = ("Client", "On", "Knows", "Reconn", "Last gap", "Lost")
 _STATE_STYLE = {
     ServerState.STARTING: "yellow",

@@ -406,6 +406,8 @@ async def test_the_help_scrolls_to_its_last_lines_on_a_laptop_screen(session):
 
 async def test_at_80x24_the_client_panel_shows_its_clients_rows(session):
     """The per-server chart gives way so that the table's header and its three rows show."""
+    from natslab.present.views import CLIENT_COLUMNS
+
     app = NatsLabApp(session, ["A", "B", "C"], start_servers=True, subscribers=3)
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.query_one("#clients")
@@ -415,6 +417,10 @@ async def test_at_80x24_the_client_panel_shows_its_clients_rows(session):
 
         await wait_for(pilot, rows_shown, 30, "three subscribers' rows in view")
         assert app.client_panel.has_class("-short")
+        # Every column fits: a horizontal scrollbar would take one of the rows.
+        columns = tuple(str(c.label) for c in table.columns.values())
+        assert columns == CLIENT_COLUMNS
+        assert not table.show_horizontal_scrollbar
     app = NatsLabApp(session, ["A", "B", "C"])
     async with app.run_test(size=(120, 40)) as pilot:  # with room, the chart stays
         await wait_for(pilot, lambda: app.client_panel.content_size.height > 0, 5, "the panel")

@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical
 from natslab.present.views import (
     CLIENT_COLUMNS,
     COMPACT_CLIENT_COLUMNS,
+    MEDIUM_CLIENT_COLUMNS,
     CountHistory,
     client_row,
     count_bars,
@@ -40,6 +41,7 @@ class ClientPanel(Vertical):
     # Below this width the table keeps the columns a move is judged by, so that none of them
     # is cut: name, server, what it knows, reconnects, last gap, loss.
     COMPACT_BELOW = 72
+    FULL_FROM = 78  # every column, the server version too, from this width on (80x24)
     # The chart gives way when it would leave the table fewer rows than this (its header and
     # three clients): at 80x24 the rows are what the panel is for.
     TABLE_ROWS_AT_LEAST = 4
@@ -74,7 +76,14 @@ class ClientPanel(Vertical):
 
     def on_resize(self) -> None:
         self._fit_chart()
-        columns = COMPACT_CLIENT_COLUMNS if self.size.width < self.COMPACT_BELOW else CLIENT_COLUMNS
+        width = self.size.width
+        columns = (
+            COMPACT_CLIENT_COLUMNS
+            if width < self.COMPACT_BELOW
+            else MEDIUM_CLIENT_COLUMNS
+            if width < self.FULL_FROM
+            else CLIENT_COLUMNS
+        )
         if columns != self.columns:
             self.columns = columns
             self._table.clear(columns=True)
