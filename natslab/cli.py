@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from natslab import __version__
 from natslab.errors import NatslabError, UsageError
@@ -91,6 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH|VERSION",
         help="the nats-server the lesson starts with (same as --nats-server)",
     )
+
+    from natslab.room.commands import add_parser as add_class_parser
+
+    add_class_parser(commands)
 
     report = commands.add_parser(
         "report",
@@ -281,6 +285,10 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
         return _server(args, console)
     if args.command == "watch":
         return _watch(args, console)
+    if args.command == "class":
+        from natslab.room.commands import dispatch
+
+        return dispatch(args, console)
     if args.command == "report":
         return _report(args.runs, console)
     if args.command == "runs":
@@ -364,6 +372,32 @@ def _require_terminal(args: argparse.Namespace) -> None:
         )
 
 
+def _in_room(main: Callable[[LabSession], Coroutine[Any, Any, int]], console: Console | None = None
+             ) -> Callable[[LabSession], Coroutine[Any, Any, int]]:  # fmt: skip
+    """`main`, reporting its lesson events to the room this natslab joined, if any. The
+    uplink never holds a step up: events wait in its outbox while the room is away."""
+    from natslab.room.membership import current
+
+    member = current()
+    if member is None:
+        return main
+
+    async def reporting(session: LabSession) -> int:
+        from natslab.room.uplink import Uplink
+
+        uplink = Uplink(member, session.run_dir.path.name)
+        session.bus.subscribe(uplink)
+        uplink.start()
+        try:
+            return await main(session)
+        finally:
+            await uplink.close()
+            if console is not None:
+                console.print(f"Class: {uplink.status()}.")
+
+    return reporting
+
+
 def _run_tui(session: LabSession, app: NatsLabApp) -> int:
     """Run the app inside the session, so every server stops however the app ends."""
 
@@ -372,7 +406,7 @@ def _run_tui(session: LabSession, app: NatsLabApp) -> int:
         return app.return_code or 0
 
     # On SIGHUP (the terminal went away) or SIGTERM, let Textual exit and restore the tty.
-    status = session.run(main, stop=lambda signum: app.exit(128 + signum))
+    status = session.run(_in_room(main), stop=lambda signum: app.exit(128 + signum))
     with contextlib.suppress(OSError):  # no terminal left to say it to, after a SIGHUP
         print(
             f"This run is saved in {session.run_dir.path}; "
@@ -431,8 +465,11 @@ def _tutorial(args: argparse.Namespace, console: Console) -> int:
         from natslab.present.lesson_printer import run_headless_lesson
 
         return session.run(
-            lambda s: run_headless_lesson(
-                s, lesson, console, args.json, answers=answers, pace=args.pace
+            _in_room(
+                lambda s: run_headless_lesson(
+                    s, lesson, console, args.json, answers=answers, pace=args.pace
+                ),
+                console,
             )
         )
     from natslab.tui.app import NatsLabApp

@@ -1,0 +1,1 @@
+"""`natslab class`: a workshop's room on NATS: its server, who joined, what they sent."""

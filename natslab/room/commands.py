@@ -1,0 +1,213 @@
+"""`natslab class …`: start a room, join or leave one, see what is sent, export a room."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import signal
+import socket
+import sys
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from natslab.errors import UsageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from natslab.room.stream import Stored
+
+DEFAULT_ROOM = "workshop"
+DEFAULT_LISTEN = "127.0.0.1:7222"
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    room = commands.add_parser(
+        "class",
+        help="run a workshop: a room on NATS that every participant's natslab reports to",
+        description="A room is a nats-server that the instructor starts. Each participant "
+        "joins it once; from then on their natslab sends its lesson events there (steps, "
+        "checks, predictions), and the instructor reads the room.",
+    )
+    verbs = room.add_subparsers(dest="class_command", metavar="SUBCOMMAND", required=True)
+    start = verbs.add_parser("start", help="start the room's server and print the join line")
+    start.add_argument("room", nargs="?", default=DEFAULT_ROOM, metavar="ROOM")
+    start.add_argument(
+        "--listen",
+        default=DEFAULT_LISTEN,
+        metavar="HOST:PORT",
+        help=f"where the room listens (default {DEFAULT_LISTEN}: this machine only; "
+        "participants on other laptops need a LAN address or 0.0.0.0)",
+    )
+    join = verbs.add_parser("join", help="join a room with the line the instructor gave")
+    join.add_argument("line", metavar="JOIN-LINE")
+    join.add_argument("--name", metavar="PSEUDONYM", help="how the room sees you")
+    verbs.add_parser("leave", help="stop reporting to the room")
+    verbs.add_parser("show", help="which room this natslab reports to, and what waits to go")
+    export = verbs.add_parser("export", help="write every event of a room (instructor)")
+    export.add_argument("room", nargs="?", default=DEFAULT_ROOM, metavar="ROOM")
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    export.add_argument("--output", type=Path, metavar="FILE", help="default: standard output")
+    roster = verbs.add_parser("roster", help="who is where in a room, once (instructor)")
+    roster.add_argument("room", nargs="?", default=DEFAULT_ROOM, metavar="ROOM")
+
+
+def dispatch(args: argparse.Namespace, console: Console) -> int:
+    verb = args.class_command
+    if verb == "start":
+        return _start(args.room, args.listen, console, getattr(args, "nats_server", None))
+    if verb == "join":
+        return _join(args.line, args.name, console)
+    if verb == "leave":
+        from natslab.room.membership import leave
+
+        left = leave()
+        console.print(f"Left room {left.room}." if left else "This natslab was in no room.")
+        return 0
+    if verb == "show":
+        return _show(console)
+    if verb == "export":
+        return _export(args.room, args.format, args.output, console)
+    return _roster(args.room, console)
+
+
+def _listen(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise UsageError(f"--listen {value!r}: give HOST:PORT, e.g. 0.0.0.0:7222.")
+    return host, int(port)
+
+
+def _start(room: str, listen: str, console: Console, binary_flag: str | None) -> int:
+    from natslab.cluster.binary import find_binary
+    from natslab.room.host import RoomHost
+    from natslab.room.names import check_room
+
+    host, port = _listen(listen)
+    check_room(room)
+    binary = find_binary(binary_flag)
+
+    async def main() -> int:
+        hosted = RoomHost.create(room, host, port, binary)
+        hosted.on_join = lambda name: console.print(f"{name} joined.")
+        await hosted.start()
+        shown = _reachable_host(host)
+        console.print(f"Room {room!r} is open on {host}:{port} (nats-server {binary.version}).")
+        console.print("Participants join with:\n")
+        console.print(f"  natslab class join {hosted.join_line(shown)} --name PSEUDONYM\n")
+        if host in ("127.0.0.1", "localhost", "::1"):
+            console.print("It listens on this machine only: for laptops in the room, start it "
+                          "with --listen 0.0.0.0:PORT or this machine's LAN address.")  # fmt: skip
+        console.print(f"Its files are in {hosted.folder}. Ctrl+C closes the room.")
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await hosted.stop()
+        console.print("The room is closed; its stream stays in its folder for `class export`.")
+        return 0
+
+    return asyncio.run(main())
+
+
+def _reachable_host(host: str) -> str:
+    """The address to print in the join line: a wildcard listen is reached by a real one."""
+    if host not in ("0.0.0.0", "::"):
+        return host
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the route
+            return str(probe.getsockname()[0])
+    except OSError:
+        return socket.gethostname()
+
+
+def _join(line: str, name: str | None, console: Console) -> int:
+    from natslab.room.membership import join
+    from natslab.room.names import parse_join_line
+
+    parsed = parse_join_line(line)
+    if name is None:
+        if not sys.stdin.isatty():
+            raise UsageError("natslab class join needs --name PSEUDONYM (how the room sees you).")
+        name = input("Your name in the room (a pseudonym is fine): ").strip()
+    member = asyncio.run(join(parsed, name))
+    console.print(
+        f"Joined room {member.room} as {member.name}. Every lesson you run now reports its "
+        "steps, checks and predictions there, until `natslab class leave`; "
+        "`natslab class show` lists what waits to be sent."
+    )
+    return 0
+
+
+def _show(console: Console) -> int:
+    from natslab.room.membership import current
+    from natslab.room.uplink import Outbox, outbox_file
+
+    member = current()
+    box = Outbox.load(outbox_file())
+    if member is None:
+        console.print("This natslab is in no room (`natslab class join JOIN-LINE` joins one).")
+    else:
+        console.print(f"Room {member.room} at {member.url}, as {member.name}.")
+    console.print(f"{len(box.waiting)} events wait to be sent.")
+    for entry in list(box.waiting)[-10:]:
+        console.print(f"  {entry['subject']}: {json.dumps(entry['record'])[:120]}")
+    return 0
+
+
+def _export(room: str, fmt: str, output: Path | None, console: Console) -> int:
+    from natslab.room.stream import read_room
+
+    stored = asyncio.run(read_room(room))
+    out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        _write_export(stored, fmt, out)
+    except BrokenPipeError:  # `| head`: the reader has what it wanted
+        return 0
+    finally:
+        if output:
+            out.close()
+    if output:
+        console.print(f"{len(stored)} events of room {room} written to {output}.")
+    return 0
+
+
+def _write_export(stored: list[Stored], fmt: str, out: IO[str]) -> None:
+    if fmt == "jsonl":
+        for item in stored:
+            line = {"seq": item.seq, "subject": item.subject, "record": item.record}
+            out.write(json.dumps(line) + "\n")
+        return
+    writer = csv.writer(out)
+    writer.writerow(["seq", "at", "participant", "run", "type", "step", "ok", "detail"])
+    for item in stored:
+        r = item.record if isinstance(item.record, dict) else {}
+        detail = r.get("observation") or r.get("title") or r.get("measured") or ""
+        fields = ("at", "participant", "run", "type", "index", "ok")
+        writer.writerow([item.seq, *(r.get(f, "") for f in fields), detail])
+
+
+def _roster(room: str, console: Console) -> int:
+    from rich.table import Table
+
+    from natslab.room.roster import RoomState
+    from natslab.room.stream import read_room
+
+    state = RoomState()
+    state.apply_all([item.record for item in asyncio.run(read_room(room))])
+    table = Table("Participant", "Lesson", "Step", "Checks ✓/✗", "Retries", "Status", box=None)
+    for who in sorted(state.participants.values(), key=lambda p: p.name):
+        step = f"{who.step + 1}. {who.step_title}" if who.step is not None else "-"
+        table.add_row(who.name, who.lesson or "-", step, f"{who.passed}/{who.failed}",
+                      str(who.retries), state.status(who))  # fmt: skip
+    console.print(table)
+    ignored = state.ignored
+    note = f"; {ignored} messages that are not natslab's ignored" if ignored else ""
+    console.print(f"{state.events} events from {len(state.participants)} participants{note}.")
+    return 0

@@ -1,0 +1,95 @@
+"""The room server's configuration: one account, its JetStream, and who may do what in it.
+
+The server enforces every permission here; natslab's screens only show what it allows.
+- the instructor: everything in the room's account (reads every participant, announces);
+- `join`, whose password is the room's code: may only ask to join, and read the answers on
+  its own inbox (an answer carries no secret: a participant's key never leaves their laptop);
+- each participant, by the nkey they made when they joined: may publish only under their own
+  subject, and read only the room's announcements and their own inbox."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from natslab.room.names import (
+    JOIN_USER,
+    announce_subjects,
+    inbox_prefix,
+    join_subject,
+    participant_subjects,
+)
+
+INSTRUCTOR_USER = "instructor"
+
+
+@dataclass
+class RoomConfig:
+    """Everything the config file is written from; kept as JSON beside it for a restart."""
+
+    room: str
+    host: str
+    port: int
+    code: str
+    instructor_password: str
+    members: dict[str, str] = field(default_factory=dict)  # participant -> public nkey
+
+    def render(self, store_dir: Path) -> str:
+        users = [
+            {"user": INSTRUCTOR_USER, "password": self.instructor_password},
+            {
+                "user": JOIN_USER,
+                "password": self.code,
+                "permissions": {
+                    "publish": {"allow": [join_subject(self.room)]},
+                    "subscribe": {"allow": [f"{inbox_prefix(JOIN_USER)}.>"]},
+                },
+            },
+        ]
+        users += [
+            {
+                "nkey": key,
+                "permissions": {
+                    "publish": {"allow": [participant_subjects(self.room, name)]},
+                    "subscribe": {
+                        "allow": [announce_subjects(self.room), f"{inbox_prefix(name)}.>"]
+                    },
+                },
+            }
+            for name, key in sorted(self.members.items())
+        ]
+        # The config format takes JSON values; json.dumps quotes every string safely.
+        return "\n".join(
+            [
+                f"server_name: natslab-room-{self.room}",
+                f"listen: {json.dumps(f'{self.host}:{self.port}')}",
+                f"jetstream {{ store_dir: {json.dumps(str(store_dir))} }}",
+                "accounts {",
+                f"  ROOM: {{ jetstream: enabled, users: {json.dumps(users)} }}",
+                "}",
+                "",
+            ]
+        )
+
+    def write(self, folder: Path) -> Path:
+        """The config (owner-only: it holds the room's passwords) and its JSON source."""
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = folder / "nats.conf"
+        _private_write(path, self.render(folder / "jetstream"))
+        _private_write(folder / "room.json", json.dumps(self.__dict__, indent=2))
+        return path
+
+    @classmethod
+    def load(cls, folder: Path) -> RoomConfig:
+        return cls(**json.loads((folder / "room.json").read_text()))
+
+
+def _private_write(path: Path, text: str) -> None:
+    """Written readable by its owner alone, from the first byte (no window of 0644)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    path.with_suffix(".tmp").replace(path)

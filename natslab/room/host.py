@@ -1,0 +1,207 @@
+"""The instructor's side of a room: its nats-server, its stream, and the answer to a join."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import secrets
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import nats
+import nkeys
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+
+from natslab.cluster import events as ev
+from natslab.cluster.binary import ServerBinary
+from natslab.cluster.process import ServerProcess
+from natslab.cluster.rundir import state_dir
+from natslab.errors import NatslabError, UsageError
+from natslab.room.config import INSTRUCTOR_USER, RoomConfig, _private_write
+from natslab.room.names import (
+    PARTICIPANT_NAME,
+    JoinLine,
+    check_room,
+    join_subject,
+    stream_name,
+)
+
+READY_SECONDS = 15.0
+RELOADED = "Reloaded server configuration"
+
+
+def room_folder(room: str) -> Path:
+    return state_dir() / "rooms" / check_room(room)
+
+
+class RoomError(NatslabError):
+    """The room's server could not be started or reached."""
+
+
+class RoomHost:
+    """Runs the room's nats-server with JetStream, keeps the room's stream, and admits each
+    participant by adding their public key, with their permissions, to the server's config."""
+
+    def __init__(self, config: RoomConfig, binary: ServerBinary, folder: Path) -> None:
+        self.config = config
+        self.binary = binary
+        self.folder = folder
+        self.process: ServerProcess | None = None
+        self.nc: Client | None = None
+        self._reloads = 0
+        self._reloaded = asyncio.Condition()
+        self.on_join: Callable[[str], None] | None = None  # told of each new participant
+
+    @classmethod
+    def create(cls, room: str, host: str, port: int, binary: ServerBinary) -> RoomHost:
+        """A new room, or the same room again (its members and code kept) on a new address."""
+        folder = room_folder(room)
+        if (folder / "room.json").exists():
+            config = RoomConfig.load(folder)
+            config.host, config.port = host, port
+        else:
+            config = RoomConfig(room, host, port, _code(), secrets.token_urlsafe(18))
+        return cls(config, binary, folder)
+
+    @property
+    def url(self) -> str:
+        return f"nats://{self.config.host}:{self.config.port}"
+
+    def join_line(self, host: str | None = None) -> JoinLine:
+        return JoinLine(
+            host or self.config.host, self.config.port, self.config.room, self.config.code
+        )
+
+    async def start(self) -> None:
+        conf = self.config.write(self.folder)
+        _private_write(
+            self.folder / "instructor.json",
+            json.dumps(
+                {
+                    "url": self.url,
+                    "room": self.config.room,
+                    "user": INSTRUCTOR_USER,
+                    "password": self.config.instructor_password,
+                }
+            ),
+        )
+        self.process = ServerProcess(
+            f"room-{self.config.room}",
+            [str(self.binary.path), "-c", str(conf)],
+            self.folder / "server.log",
+            self._on_server_event,
+        )
+        await self.process.spawn()
+        ready = asyncio.ensure_future(self.process.ready.wait())
+        exited = asyncio.ensure_future(self.process.exited.wait())
+        await asyncio.wait({ready, exited}, timeout=READY_SECONDS, return_when="FIRST_COMPLETED")
+        ready.cancel()
+        exited.cancel()
+        if not self.process.ready.is_set():
+            last = " / ".join(list(self.process.lines)[-3:]) or "no output"
+            await self.process.kill()
+            raise RoomError(
+                f"The room's nats-server did not start on {self.config.host}:"
+                f"{self.config.port}: {last}"
+            )
+        self.nc = await nats.connect(
+            self.url,
+            user=INSTRUCTOR_USER,
+            password=self.config.instructor_password,
+            name="natslab-room-host",
+            max_reconnect_attempts=-1,
+        )
+        js = self.nc.jetstream()
+        await js.add_stream(
+            name=stream_name(self.config.room),
+            subjects=[f"natslab.{self.config.room}.p.>"],
+            duplicate_window=3600.0,  # a participant's outbox replayed within an hour: once
+        )
+        await self.nc.subscribe(join_subject(self.config.room), cb=self._on_join)
+
+    async def stop(self) -> None:
+        if self.nc is not None:
+            await self.nc.close()
+            self.nc = None
+        if self.process is not None:
+            await self.process.stop()
+
+    def _on_server_event(self, event: ev.ClusterEvent) -> None:
+        if isinstance(event, ev.LogLines) and any(RELOADED in line for line in event.lines):
+            self._reloads += sum(RELOADED in line for line in event.lines)
+            asyncio.get_running_loop().create_task(self._notify_reload())
+
+    async def _notify_reload(self) -> None:
+        async with self._reloaded:
+            self._reloaded.notify_all()
+
+    async def _on_join(self, msg: Msg) -> None:
+        try:
+            request = json.loads(msg.data)
+            answer = await self.admit(str(request.get("name", "")), str(request.get("nkey", "")))
+        except (ValueError, AttributeError):
+            answer = {"error": "That join request is not natslab's; it was ignored."}
+        await msg.respond(json.dumps(answer).encode())
+
+    async def admit(self, name: str, public_key: str) -> dict[str, Any]:
+        """Add a participant (the same name and key again is a rejoin), then reload."""
+        if not PARTICIPANT_NAME.fullmatch(name):
+            return {"error": f"{name!r} cannot be a participant's name in this room."}
+        if not _is_user_key(public_key):
+            return {"error": "The join request carried no valid participant key."}
+        members = self.config.members
+        if name in members and members[name] != public_key:
+            return {
+                "error": f"The name {name!r} is taken in room {self.config.room}: pick another."
+            }
+        if members.get(name) != public_key:
+            members[name] = public_key
+            await self._reload()
+            if self.on_join is not None:
+                self.on_join(name)
+        return {"ok": True, "room": self.config.room, "stream": stream_name(self.config.room)}
+
+    async def _reload(self) -> None:
+        """Write the config and have the server read it again; answer only once it has."""
+        assert self.process is not None
+        self.config.write(self.folder)
+        async with self._reloaded:
+            before = self._reloads
+            self.process.signal(signal.SIGHUP)
+            await asyncio.wait_for(
+                self._reloaded.wait_for(lambda: self._reloads > before), READY_SECONDS
+            )
+
+
+def _code() -> str:
+    """The room's code: short enough to read out, long enough not to guess in a workshop."""
+    return "-".join(secrets.token_hex(2) for _ in range(3))
+
+
+def _is_user_key(key: str) -> bool:
+    """A public user nkey: base32 of its prefix byte, 32 bytes of key and a CRC-16."""
+    try:
+        raw = base64.b32decode(key + "=" * (-len(key) % 8))
+    except (binascii.Error, ValueError):
+        return False
+    return (
+        len(raw) == 35
+        and raw[0] == nkeys.PREFIX_BYTE_USER
+        and raw[-2:] == nkeys.crc16_checksum(raw[:-2])
+    )
+
+
+def instructor_login(room: str) -> dict[str, str]:
+    """The instructor's own login to the room, as `class start` wrote it."""
+    path = room_folder(room) / "instructor.json"
+    if not path.exists():
+        raise UsageError(
+            f"There is no room {room!r} here: start it with `natslab class start {room}`."
+        )
+    data: dict[str, str] = json.loads(path.read_text())
+    return data

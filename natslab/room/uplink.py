@@ -1,0 +1,161 @@
+"""A participant's lesson events, sent to the room without ever holding the lesson up.
+
+Every event goes first into a bounded outbox on disk (so a room server that is away, or a
+natslab that restarts, loses nothing), and a background task sends what waits, each with a
+message id: the room's stream keeps one copy of an event however often it is replayed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from natslab.cluster.rundir import state_dir
+from natslab.lab.recorder import to_record
+from natslab.lessons import events as lev
+from natslab.room.membership import Membership, connect, reachable
+from natslab.room.names import event_subject
+
+OUTBOX_LIMIT = 5000  # events waiting at most; beyond, the oldest go (counted), the newest stay
+SEND_TIMEOUT = 2.0
+
+
+def outbox_file() -> Path:
+    return state_dir() / "room-outbox.jsonl"
+
+
+@dataclass
+class Outbox:
+    """Events not yet acknowledged by the room's stream, oldest first, kept on disk."""
+
+    path: Path
+    waiting: deque[dict[str, Any]] = field(default_factory=deque)
+    dropped: int = 0
+    sent: int = 0
+
+    @classmethod
+    def load(cls, path: Path) -> Outbox:
+        box = cls(path)
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                with contextlib.suppress(ValueError):
+                    box.waiting.append(json.loads(line))
+        return box
+
+    def add(self, entry: dict[str, Any]) -> None:
+        self.waiting.append(entry)
+        if len(self.waiting) > OUTBOX_LIMIT:
+            self.waiting.popleft()
+            self.dropped += 1
+            self._rewrite()
+            return
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(entry) + "\n")
+
+    def done(self, count: int) -> None:
+        """The first `count` entries were acknowledged."""
+        for _ in range(count):
+            self.waiting.popleft()
+        self.sent += count
+        self._rewrite()
+
+    def _rewrite(self) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text("".join(json.dumps(e) + "\n" for e in self.waiting), encoding="utf-8")
+        tmp.replace(self.path)
+
+
+class Uplink:
+    """A bus listener (lesson events into the outbox) and the task that empties the outbox."""
+
+    def __init__(self, member: Membership, run: str, path: Path | None = None) -> None:
+        self.member = member
+        self.run = run
+        self.outbox = Outbox.load(path or outbox_file())
+        self.live = False
+        self.last_error = "the room not reached yet"
+        self._seq = 0
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def __call__(self, event: object) -> None:
+        if not isinstance(event, lev.LessonEvent):
+            return
+        if isinstance(event, lev.CheckResult) and not event.final:
+            return  # a check's interim looks: the board needs its verdict
+        self._seq += 1
+        key = f"{self.member.name}:{self.run}:{self._seq}"
+        record = {**to_record(event), "participant": self.member.name, "run": self.run, "id": key}
+        self.outbox.add(
+            {
+                "id": key,
+                "subject": event_subject(self.member.room, self.member.name, record["type"]),
+                "record": record,
+            }
+        )
+        self._wake.set()
+
+    def status(self) -> str:
+        """For the footer and the headless summary: the room, and whether events wait."""
+        waiting = len(self.outbox.waiting)
+        if self.live and not waiting:
+            return f"room {self.member.room}: live"
+        return f"room {self.member.room}: {waiting} waiting" + (
+            f" ({self.last_error})" if self.last_error else ""
+        )
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._send_forever(), name="natslab room uplink")
+
+    async def close(self, drain: float = 3.0) -> None:
+        """Give what waits a few seconds to go; the rest stays in the outbox for next time."""
+        deadline = time.monotonic() + drain
+        while self.outbox.waiting and self.live and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _send_forever(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                host, _, port = self.member.url.removeprefix("nats://").rpartition(":")
+                await reachable(host, int(port))
+                nc = await asyncio.wait_for(
+                    connect(self.member, connect_timeout=2, allow_reconnect=False), 3.0
+                )
+            except Exception as exc:  # the room is away: the lesson goes on, events wait
+                self.live, self.last_error = False, f"room unreachable: {exc}"
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            delay, self.live, self.last_error = 0.5, True, ""
+            try:
+                await self._drain(nc)
+            except Exception as exc:
+                self.live, self.last_error = False, f"room lost: {exc}"
+            finally:
+                with contextlib.suppress(Exception):
+                    await nc.close()
+
+    async def _drain(self, nc: Any) -> None:
+        js = nc.jetstream()
+        while True:
+            while self.outbox.waiting:
+                entry = self.outbox.waiting[0]
+                payload = json.dumps(entry["record"], default=str).encode()
+                await js.publish(entry["subject"], payload, timeout=SEND_TIMEOUT,
+                                 headers={"Nats-Msg-Id": entry["id"]})  # fmt: skip
+                self.outbox.done(1)
+            self._wake.clear()
+            if not nc.is_connected:
+                raise ConnectionError("disconnected")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), 1.0)

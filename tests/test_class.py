@@ -1,0 +1,208 @@
+"""`natslab class`: a real room server on loopback, real participants, and the server's own
+permissions keeping each participant to their subject."""
+
+import asyncio
+import json
+import os
+import re
+import stat
+import subprocess
+from pathlib import Path
+
+import nats
+import pytest
+
+from natslab.cluster.binary import find_binary
+from natslab.room import membership
+from natslab.room.host import RoomHost
+from natslab.room.membership import JoinError
+from natslab.room.names import JOIN_USER, JoinLine, event_subject, stream_name
+from tests.cli_process import NATSLAB, NatslabProcess
+from tests.test_watch import free_port
+
+
+@pytest.fixture
+async def room(state_dir):
+    host = RoomHost.create("demo", "127.0.0.1", free_port(), find_binary())
+    await host.start()
+    try:
+        yield host
+    finally:
+        await host.stop()
+
+
+async def violations_of(member, act) -> list[str]:
+    """What the server says to a participant's connection doing `act`."""
+    said: list[str] = []
+
+    async def on_error(exc):
+        said.append(str(exc))
+
+    nc = await membership.connect(member, error_cb=on_error)
+    try:
+        await act(nc)
+        await nc.flush()
+        for _ in range(100):  # the server's -ERR arrives after the flush's PONG at the latest
+            if said:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        await nc.close()
+    return said
+
+
+async def test_the_server_keeps_each_participant_to_their_own_subject(room):
+    line = room.join_line()
+    alice = await membership.join(line, "alice")
+    bob = await membership.join(line, "bob")
+    assert stat.S_IMODE((room.folder / "nats.conf").stat().st_mode) == 0o600
+
+    async def read_bob(nc):
+        await nc.subscribe("natslab.demo.p.bob.>")
+
+    said = await violations_of(alice, read_bob)
+    assert said and "permissions violation for subscription" in said[0]
+
+    async def write_as_bob(nc):
+        await nc.publish(event_subject("demo", "bob", "StepStarted"), b"{}")
+
+    said = await violations_of(alice, write_as_bob)
+    assert said and "permissions violation for publish" in said[0]
+
+    async def own_and_announcements(nc):
+        js = nc.jetstream()
+        await js.publish(event_subject("demo", "bob", "StepStarted"), b'{"own": true}')
+        await nc.subscribe("natslab.demo.announce.>")
+
+    assert await violations_of(bob, own_and_announcements) == []
+    # The stream holds bob's own message and nothing alice tried to publish as him.
+    nc = await nats.connect(room.url, user="instructor", password=room.config.instructor_password)
+    info = await nc.jetstream().stream_info(stream_name("demo"))
+    assert info.state.messages == 1
+    await nc.close()
+
+    # The code alone (the shared join user) can ask to join and nothing else.
+    errors: list[str] = []
+
+    async def on_error(exc):
+        errors.append(str(exc))
+
+    joiner = await nats.connect(room.url, user=JOIN_USER, password=line.code, error_cb=on_error)
+    await joiner.subscribe("natslab.demo.p.>")
+    await joiner.flush()
+    for _ in range(100):
+        if errors:
+            break
+        await asyncio.sleep(0.02)
+    await joiner.close()
+    assert errors and "permissions violation for subscription" in errors[0]
+
+
+async def test_joining_wrongly_is_one_sentence(room, tmp_path):
+    line = room.join_line()
+    await membership.join(line, "carol")
+    membership.leave()  # this laptop forgets carol's key: another laptop, as it were
+    with pytest.raises(JoinError, match="The name 'carol' is taken in room demo"):
+        await membership.join(line, "carol")
+    wrong_code = JoinLine(line.host, line.port, line.room, "nope-nope-nope")
+    with pytest.raises(JoinError, match=r"refused the join line .*mistyped"):
+        await membership.join(wrong_code, "dave")
+    other_room = JoinLine(line.host, line.port, "elsewhere", line.code)
+    with pytest.raises(JoinError, match="No room called 'elsewhere' answers"):
+        await membership.join(other_room, "dave")
+    nobody = JoinLine("127.0.0.1", free_port(), "demo", line.code)
+    with pytest.raises(JoinError, match="does not answer"):
+        await membership.join(nobody, "dave")
+    assert membership.current() is None  # no failed join is remembered
+
+
+def natslab_in(state: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NATSLAB_STATE_DIR": str(state), "COLUMNS": "160"}
+    return subprocess.run([NATSLAB, *args], capture_output=True, text=True, timeout=timeout,
+                          env=env)  # fmt: skip
+
+
+def lesson_events_sent(state: Path) -> int:
+    """What a participant's natslab sends of its runs: lesson events, checks' verdicts only."""
+    lesson_types = {"LessonStarted", "StepPreviewed", "PredictionLocked", "PredictionJudged",
+                    "HandsOnWaiting", "HandsOnHint", "StepStarted", "ActionDone", "CheckResult",
+                    "StepFinished", "LessonFinished"}  # fmt: skip
+    count = 0
+    for events in state.glob("runs/*/events.jsonl"):
+        for line in events.read_text().splitlines():
+            record = json.loads(line)
+            if record["type"] in lesson_types and record.get("final", True) is not False:
+                count += 1
+    return count
+
+
+@pytest.mark.slow
+def test_a_room_away_loses_nothing_and_doubles_nothing(tmp_path, state_dir):
+    """Two participants run a lesson; one of them while the room is closed. Every lesson
+    passes regardless, and once the room is back the stream holds each event exactly once."""
+    port = free_port()
+    room = NatslabProcess("class", "start", "demo", "--listen", f"127.0.0.1:{port}")
+    try:
+        room.wait_for("natslab class join nats://join:")
+        line = re.search(r"natslab class join (\S+)", room.output)[1]
+        alice, bob = tmp_path / "alice", tmp_path / "bob"
+        for who, state in (("alice", alice), ("bob", bob)):
+            joined = natslab_in(state, "class", "join", line, "--name", who)
+            assert joined.returncode == 0, joined.stderr
+        done = natslab_in(alice, "tutorial", "herd", "--headless", "--port-offset", "auto",
+                          "--answers", "1")  # fmt: skip
+        assert done.returncode == 0 and "Class: room demo: live." in done.stdout, done.stdout
+    finally:
+        room.proc.send_signal(2)
+        room.wait()
+    # The room is closed: bob's lesson runs as it would alone, its events wait.
+    away = natslab_in(bob, "tutorial", "herd", "--headless", "--port-offset", "auto",
+                      "--answers", "2")  # fmt: skip
+    assert away.returncode == 0, away.stdout + away.stderr
+    waiting = re.search(r"Class: room demo: (\d+) waiting \(", away.stdout)
+    assert waiting and int(waiting[1]) == lesson_events_sent(bob), away.stdout
+    room = NatslabProcess("class", "start", "demo", "--listen", f"127.0.0.1:{port}")
+    try:
+        room.wait_for("Ctrl+C closes the room")
+        # bob's next lesson sends what waited first, then its own events.
+        again = natslab_in(bob, "tutorial", "herd", "--headless", "--port-offset", "auto",
+                           "--answers", "2")  # fmt: skip
+        assert again.returncode == 0 and "Class: room demo: live." in again.stdout, again.stdout
+        exported = natslab_in(state_dir, "class", "export", "demo")
+        assert exported.returncode == 0, exported.stderr
+        records = [json.loads(line)["record"] for line in exported.stdout.splitlines()]
+        ids = [r["id"] for r in records]
+        assert len(ids) == len(set(ids))  # none doubled
+        sent = {"alice": lesson_events_sent(alice), "bob": lesson_events_sent(bob)}
+        got = {who: sum(1 for r in records if r["participant"] == who) for who in sent}
+        assert got == sent  # none lost
+        roster = natslab_in(state_dir, "class", "roster", "demo")
+        assert re.search(r"alice\s+herd\s+5\. Stop A again", roster.stdout), roster.stdout
+        assert re.search(r"bob\s+herd\s+5\. Stop A again", roster.stdout)
+        assert f"{sum(sent.values())} events from 2 participants." in roster.stdout
+        shown = natslab_in(bob, "class", "show")
+        assert "Room demo at" in shown.stdout and "0 events wait to be sent." in shown.stdout
+    finally:
+        room.proc.send_signal(2)
+        room.wait()
+
+
+def test_class_mistakes_are_sentences(state_dir):
+    listen = natslab_in(state_dir, "class", "start", "demo", "--listen", "everywhere")
+    assert listen.returncode == 1
+    assert "--listen 'everywhere': give HOST:PORT, e.g. 0.0.0.0:7222." in listen.stderr
+    bad_room = natslab_in(state_dir, "class", "start", "Demo Room")
+    assert bad_room.returncode == 1 and "cannot name a room" in bad_room.stderr
+    no_room = natslab_in(state_dir, "class", "export", "demo")
+    assert no_room.returncode == 1
+    assert "There is no room 'demo' here: start it with `natslab class start demo`." in (
+        no_room.stderr
+    )
+    not_a_line = natslab_in(state_dir, "class", "join", "http://example/x", "--name", "ann")
+    assert not_a_line.returncode == 1 and "is not a join line" in not_a_line.stderr
+    nameless = natslab_in(state_dir, "class", "join", "nats://join:c@127.0.0.1:7/demo")
+    assert nameless.returncode == 1 and "needs --name PSEUDONYM" in nameless.stderr
+    for output in (listen, bad_room, no_room, not_a_line, nameless):
+        assert "Traceback" not in output.stderr
+    left = natslab_in(state_dir, "class", "leave")
+    assert left.returncode == 0 and "This natslab was in no room." in left.stdout
