@@ -94,18 +94,21 @@ def chart(
 
 
 def _placed(marks: list[Mark], scale: Scale, apart: float = 14) -> list[tuple[float, Mark]]:
-    """Each mark at its x; stops closer than `apart` units (B and C stopped together at the
-    end) share one mark, "B C", so their labels do not print over each other."""
+    """Each mark at its x; actions, or stops, closer than `apart` units (three servers
+    started at once, B and C stopped together) share one mark ("1–3", "B C"), so that their
+    labels do not print over each other."""
     placed: list[tuple[float, Mark]] = []
     for mark in marks:
         if mark.at > scale.end:
             continue
         x = scale.x(mark.at)
-        if placed and mark.kind == "stop" == placed[-1][1].kind and x - placed[-1][0] < apart:
-            before = placed[-1][1]
-            merged = Mark(
-                before.at, "stop", f"{before.label} {mark.label}", f"{before.text}; {mark.text}"
+        before = placed[-1][1] if placed else None
+        if before and mark.kind == before.kind != "step" and x - placed[-1][0] < apart:
+            first = before.label.split("–")[0]
+            label = (
+                f"{first}–{mark.label}" if mark.kind == "action" else f"{before.label} {mark.label}"
             )
+            merged = Mark(before.at, mark.kind, label, f"{before.text}; {mark.text}")
             placed[-1] = (placed[-1][0], merged)
             continue
         placed.append((x, mark))
