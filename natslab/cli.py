@@ -286,6 +286,8 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
     if args.command == "watch":
         return _watch(args, console)
     if args.command == "class":
+        if args.class_command == "board":
+            return _board(args.room)
         from natslab.room.commands import dispatch
 
         return dispatch(args, console)
@@ -296,6 +298,33 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
     if args.command == "lab" and args.lab_command == "validate":
         return _validate(args.file, console)
     return _lab(args, console)
+
+
+def _board(room: str) -> int:
+    """The instructor's board: the room's stream folded live, in the terminal UI."""
+    import asyncio
+
+    from natslab.room.feed import RoomFeed
+    from natslab.room.names import check_room
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError(
+            "The board needs an interactive terminal; `natslab class roster` prints the room once."
+        )
+    feed = RoomFeed(check_room(room))
+
+    async def main() -> int:
+        from natslab.tui.board import BoardApp
+
+        await feed.start()
+        try:
+            app = BoardApp(feed)
+            await app.run_async()
+            return app.return_code or 0
+        finally:
+            await feed.close()
+
+    return asyncio.run(main())
 
 
 def _report(names: Sequence[str], console: Console) -> int:

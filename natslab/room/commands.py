@@ -9,6 +9,7 @@ import json
 import signal
 import socket
 import sys
+import time
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -50,6 +51,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     export.add_argument("room", nargs="?", default=DEFAULT_ROOM, metavar="ROOM")
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     export.add_argument("--output", type=Path, metavar="FILE", help="default: standard output")
+    board = verbs.add_parser(
+        "board", help="the instructor's live screen: participants, stuck ones, predictions"
+    )
+    board.add_argument("room", nargs="?", default=DEFAULT_ROOM, metavar="ROOM")
     roster = verbs.add_parser("roster", help="who is where in a room, once (instructor)")
     roster.add_argument("room", nargs="?", default=DEFAULT_ROOM, metavar="ROOM")
 
@@ -202,10 +207,11 @@ def _roster(room: str, console: Console) -> int:
     state = RoomState()
     state.apply_all([item.record for item in asyncio.run(read_room(room))])
     table = Table("Participant", "Lesson", "Step", "Checks ✓/✗", "Retries", "Status", box=None)
-    for who in sorted(state.participants.values(), key=lambda p: p.name):
+    now = time.time()
+    for who in state.queue(now):
         step = f"{who.step + 1}. {who.step_title}" if who.step is not None else "-"
         table.add_row(who.name, who.lesson or "-", step, f"{who.passed}/{who.failed}",
-                      str(who.retries), state.status(who))  # fmt: skip
+                      str(who.retries), state.status(who, now))  # fmt: skip
     console.print(table)
     ignored = state.ignored
     note = f"; {ignored} messages that are not natslab's ignored" if ignored else ""

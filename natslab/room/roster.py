@@ -3,9 +3,17 @@ so that the board, `class export` and a replay of the stream all read one model.
 
 from __future__ import annotations
 
-from collections import Counter
+import statistics
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
+
+# Stuck, from the lab's own record: far longer in a step than the room's median there, the
+# same step failing again, or silent for long while a step runs.
+STUCK_FACTOR = 3.0
+STUCK_LEAST = 60.0  # seconds: nobody is stuck sooner
+SILENT = 120.0
+RETRIES = 2
 
 
 @dataclass
@@ -21,6 +29,7 @@ class ParticipantView:
     passed: int = 0
     failed: int = 0
     retries: int = 0
+    step_retries: int = 0  # of the step they are on
     finished: bool | None = None  # None while the lesson runs; then whether it passed
     last_at: float = 0.0
     answers: dict[int, int] = field(default_factory=dict)  # step -> answer (0-based)
@@ -37,6 +46,7 @@ class QuestionView:
     right: tuple[int, ...] = ()
     locked: dict[str, int] = field(default_factory=dict)
     measured: dict[str, str] = field(default_factory=dict)
+    revealed: bool = False
 
     def split(self) -> Counter[int]:
         return Counter(self.locked.values())
@@ -48,6 +58,7 @@ class RoomState:
     def __init__(self) -> None:
         self.participants: dict[str, ParticipantView] = {}
         self.questions: dict[tuple[str, int], QuestionView] = {}
+        self.step_times: dict[tuple[str, int], list[float]] = defaultdict(list)
         self.events = 0
         self.ignored = 0  # messages on the room's subjects that are not natslab's
         self._seen: set[str] = set()
@@ -71,12 +82,12 @@ class RoomState:
             who.lesson, who.title = str(record.get("lesson_id", "")), str(record.get("title", ""))
             who.step, who.passed, who.failed, who.retries, who.finished = None, 0, 0, 0, None
         elif kind == "StepStarted":
-            who.step, who.step_title, who.step_since = (
-                int(record["index"]),
-                str(record["title"]),
-                at,
-            )
-            who.retries += bool(record.get("retry"))
+            index, retry = int(record["index"]), bool(record.get("retry"))
+            who.step_retries = who.step_retries + 1 if retry and who.step == index else 0
+            who.step, who.step_title, who.step_since = index, str(record["title"]), at
+            who.retries += retry
+        elif kind == "StepFinished" and record.get("ok"):
+            self.step_times[(who.lesson, int(record["index"]))].append(float(record["duration"]))
         elif kind == "CheckResult" and record.get("final"):
             if record.get("ok"):
                 who.passed += 1
@@ -105,9 +116,33 @@ class RoomState:
     def _question(self, lesson: str, step: int) -> QuestionView:
         return self.questions.setdefault((lesson, step), QuestionView(lesson, step))
 
-    def status(self, who: ParticipantView) -> str:
+    def status(self, who: ParticipantView, now: float) -> str:
         if who.finished is True:
             return "done"
         if who.finished is False:
             return "failed"
-        return "working" if who.step is not None else "joined"
+        if who.step is None:
+            return "joined"
+        return "stuck" if self.stuck_because(who, now) else "working"
+
+    def stuck_because(self, who: ParticipantView, now: float) -> str:
+        """Why a participant looks stuck, in a few words, or ""."""
+        if who.finished is not None or who.step is None:
+            return ""
+        if who.step_retries >= RETRIES:
+            return f"step {who.step + 1} retried {who.step_retries} times"
+        if now - who.last_at > SILENT:
+            return f"nothing for {now - who.last_at:.0f} s"
+        others = self.step_times.get((who.lesson, who.step), [])
+        usual = statistics.median(others) if others else 0.0
+        spent = now - who.step_since
+        if others and spent > max(STUCK_LEAST, STUCK_FACTOR * usual):
+            return f"{spent:.0f} s in step {who.step + 1}; the room's median is {usual:.0f} s"
+        return ""
+
+    def queue(self, now: float) -> list[ParticipantView]:
+        """Stuck first (the help queue), then the rest by name."""
+        return sorted(
+            self.participants.values(),
+            key=lambda who: (self.status(who, now) != "stuck", who.name),
+        )

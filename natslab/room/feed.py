@@ -1,0 +1,83 @@
+"""The instructor's live view of a room: the stream from its first event, folded as it comes,
+and the reveal of a question (an aggregate published on the room's announcements)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import nats
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+
+from natslab.room.host import instructor_login
+from natslab.room.membership import reachable
+from natslab.room.names import announce_subjects
+from natslab.room.roster import RoomState
+from natslab.room.stream import RoomUnreachable
+
+
+class RoomFeed:
+    """Follows `natslab.ROOM.p.>` through an ordered consumer: after a restart of the board
+    the room is rebuilt from the stream, every event folded once (RoomState skips repeats)."""
+
+    def __init__(self, room: str) -> None:
+        self.room = room
+        self.login = instructor_login(room)
+        self.state = RoomState()
+        self.revision = 0  # bumped per folded message: the board redraws when it moved
+        self.nc: Client | None = None
+        self.on_change: Callable[[], None] | None = None
+
+    async def start(self) -> None:
+        url = self.login["url"]
+        host, _, port = url.removeprefix("nats://").rpartition(":")
+        try:
+            await reachable(host, int(port))
+        except (OSError, TimeoutError) as exc:
+            raise RoomUnreachable(
+                f"The room {self.room!r} does not answer at {url} ({exc}): is "
+                f"`natslab class start {self.room}` running?"
+            ) from exc
+        self.nc = await nats.connect(
+            url, user=self.login["user"], password=self.login["password"],
+            name="natslab-board", max_reconnect_attempts=-1,
+        )  # fmt: skip
+        js = self.nc.jetstream()
+        await js.subscribe(f"natslab.{self.room}.p.>", ordered_consumer=True, cb=self._on_msg)
+
+    async def _on_msg(self, msg: Msg) -> None:
+        try:
+            record: Any = json.loads(msg.data)
+        except ValueError:
+            record = None
+        self.state.apply(record)
+        self.revision += 1
+
+    async def reveal(self, lesson: str, step: int) -> dict[str, Any]:
+        """Publish a question's aggregate to the room; participants see only this, never
+        each other's answers."""
+        assert self.nc is not None
+        question = self.state.questions[(lesson, step)]
+        split = question.split()
+        aggregate = {
+            "lesson": lesson,
+            "step": step,
+            "question": question.text,
+            "answers": list(question.answers),
+            "split": {str(k + 1): v for k, v in sorted(split.items())},
+            "right": sum(v for k, v in split.items() if k in question.right),
+            "answered": sum(split.values()),
+            "measured": sorted(question.measured.values()),
+        }
+        subject = announce_subjects(self.room).replace(">", f"reveal.{lesson}.{step}")
+        await self.nc.publish(subject, json.dumps(aggregate).encode())
+        question.revealed = True
+        self.revision += 1
+        return aggregate
+
+    async def close(self) -> None:
+        if self.nc is not None:
+            await self.nc.close()
+            self.nc = None
