@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from natslab.lab.session import LabSession
+    from natslab.room.uplink import Uplink
     from natslab.tui.app import NatsLabApp
 
 AUTO = -1  # --port-offset auto
@@ -401,21 +402,31 @@ def _require_terminal(args: argparse.Namespace) -> None:
         )
 
 
-def _in_room(main: Callable[[LabSession], Coroutine[Any, Any, int]], console: Console | None = None
-             ) -> Callable[[LabSession], Coroutine[Any, Any, int]]:  # fmt: skip
-    """`main`, reporting its lesson events to the room this natslab joined, if any. The
-    uplink never holds a step up: events wait in its outbox while the room is away."""
+def _uplink(session: LabSession) -> Uplink | None:
+    """The uplink to the class room this natslab joined (`natslab class join`), if any."""
     from natslab.room.membership import current
 
     member = current()
     if member is None:
+        return None
+    from natslab.room.uplink import Uplink
+
+    uplink = Uplink(member, session.run_dir.path.name)
+    session.bus.subscribe(uplink)
+    return uplink
+
+
+def _in_room(
+    main: Callable[[LabSession], Coroutine[Any, Any, int]],
+    uplink: Uplink | None,
+    console: Console | None = None,
+) -> Callable[[LabSession], Coroutine[Any, Any, int]]:
+    """`main`, with the room's uplink running beside it. The uplink never holds a step up:
+    events wait in its outbox while the room is away."""
+    if uplink is None:
         return main
 
     async def reporting(session: LabSession) -> int:
-        from natslab.room.uplink import Uplink
-
-        uplink = Uplink(member, session.run_dir.path.name)
-        session.bus.subscribe(uplink)
         uplink.start()
         try:
             return await main(session)
@@ -427,7 +438,7 @@ def _in_room(main: Callable[[LabSession], Coroutine[Any, Any, int]], console: Co
     return reporting
 
 
-def _run_tui(session: LabSession, app: NatsLabApp) -> int:
+def _run_tui(session: LabSession, app: NatsLabApp, uplink: Uplink | None = None) -> int:
     """Run the app inside the session, so every server stops however the app ends."""
 
     async def main(_: LabSession) -> int:
@@ -435,7 +446,7 @@ def _run_tui(session: LabSession, app: NatsLabApp) -> int:
         return app.return_code or 0
 
     # On SIGHUP (the terminal went away) or SIGTERM, let Textual exit and restore the tty.
-    status = session.run(_in_room(main), stop=lambda signum: app.exit(128 + signum))
+    status = session.run(_in_room(main, uplink), stop=lambda signum: app.exit(128 + signum))
     with contextlib.suppress(OSError):  # no terminal left to say it to, after a SIGHUP
         print(
             f"This run is saved in {session.run_dir.path}; "
@@ -458,8 +469,11 @@ def _lab(args: argparse.Namespace, console: Console) -> int:
         return session.run(lambda s: run_headless_lab(s, args.servers, console, args.subscribers))
     from natslab.tui.app import NatsLabApp
 
-    app = NatsLabApp(session, args.servers, start_servers=True, subscribers=args.subscribers)
-    return _run_tui(session, app)
+    uplink = _uplink(session)
+    app = NatsLabApp(
+        session, args.servers, start_servers=True, subscribers=args.subscribers, room=uplink
+    )
+    return _run_tui(session, app, uplink)
 
 
 def _tutorial(args: argparse.Namespace, console: Console) -> int:
@@ -498,6 +512,7 @@ def _tutorial(args: argparse.Namespace, console: Console) -> int:
                 lambda s: run_headless_lesson(
                     s, lesson, console, args.json, answers=answers, pace=args.pace
                 ),
+                _uplink(session),
                 console,
             )
         )
@@ -510,8 +525,9 @@ def _tutorial(args: argparse.Namespace, console: Console) -> int:
         auto=args.auto,
         auto_pause=args.auto_pause,
         answers=answers,
+        room=(uplink := _uplink(session)),
     )
-    return _run_tui(session, app)
+    return _run_tui(session, app, uplink)
 
 
 def _watch(args: argparse.Namespace, console: Console) -> int:

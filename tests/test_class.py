@@ -206,3 +206,47 @@ def test_class_mistakes_are_sentences(state_dir):
         assert "Traceback" not in output.stderr
     left = natslab_in(state_dir, "class", "leave")
     assert left.returncode == 0 and "This natslab was in no room." in left.stdout
+
+
+@pytest.mark.slow
+def test_the_room_killed_and_restarted_mid_lesson(tmp_path, state_dir):
+    """The room's natslab (and so its server) is killed while a participant's `upgrade` runs,
+    then started again: the lesson passes regardless, and the room ends up with every event
+    the participant sent, once."""
+    import signal
+    import threading
+
+    from tests.helpers import wait_until
+
+    port = free_port()
+    room = NatslabProcess("class", "start", "demo", "--listen", f"127.0.0.1:{port}")
+    room.wait_for("Ctrl+C closes the room")
+    line = re.search(r"natslab class join (\S+)", room.output)[1]
+    ana = tmp_path / "ana"
+    assert natslab_in(ana, "class", "join", line, "--name", "ana").returncode == 0
+    result: list[subprocess.CompletedProcess[str]] = []
+    upgrade = ("tutorial", "upgrade", "--headless", "--port-offset", "auto", "--answers", "1,2,1")
+    lesson = threading.Thread(target=lambda: result.append(natslab_in(ana, *upgrade)))
+    lesson.start()
+    try:
+
+        def some_arrived() -> bool:
+            exported = natslab_in(state_dir, "class", "export", "demo")
+            return exported.returncode == 0 and len(exported.stdout.splitlines()) >= 3
+
+        wait_until(some_arrived, 30, what="the first events in the room")
+        room.proc.send_signal(signal.SIGKILL)  # no goodbye: its server dies with it
+        room.wait()
+        room = NatslabProcess("class", "start", "demo", "--listen", f"127.0.0.1:{port}")
+        room.wait_for("Ctrl+C closes the room")
+        lesson.join(120)
+        (done,) = result
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "Class: room demo: live." in done.stdout, done.stdout
+        exported = natslab_in(state_dir, "class", "export", "demo")
+        records = [json.loads(line)["record"] for line in exported.stdout.splitlines()]
+        assert len(records) == len({r["id"] for r in records}) == lesson_events_sent(ana)
+    finally:
+        lesson.join(120)
+        room.proc.send_signal(signal.SIGINT)
+        room.wait()

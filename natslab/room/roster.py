@@ -14,6 +14,8 @@ STUCK_FACTOR = 3.0
 STUCK_LEAST = 60.0  # seconds: nobody is stuck sooner
 SILENT = 120.0
 RETRIES = 2
+KEPT_CHECKS = 20  # per participant, for their detail
+SPLIT = (0.35, 0.70)  # right between these shares: the room is split, discuss in pairs
 
 
 @dataclass
@@ -33,6 +35,8 @@ class ParticipantView:
     finished: bool | None = None  # None while the lesson runs; then whether it passed
     last_at: float = 0.0
     answers: dict[int, int] = field(default_factory=dict)  # step -> answer (0-based)
+    checks: list[tuple[int, str, bool, str]] = field(default_factory=list)  # the latest ones
+    help: dict[str, Any] | None = None  # the open help request, with its diagnostics
 
 
 @dataclass
@@ -88,7 +92,14 @@ class RoomState:
             who.retries += retry
         elif kind == "StepFinished" and record.get("ok"):
             self.step_times[(who.lesson, int(record["index"]))].append(float(record["duration"]))
+            if who.help is not None and who.help.get("index") == record.get("index"):
+                who.help = None  # the step they asked about passed: the request is answered
+        elif kind == "HelpRequested":
+            who.help = record
         elif kind == "CheckResult" and record.get("final"):
+            who.checks = [*who.checks[-(KEPT_CHECKS - 1) :], (int(record.get("index", 0)),
+                          str(record.get("description", "")), bool(record.get("ok")),
+                          str(record.get("observation", "")))]  # fmt: skip
             if record.get("ok"):
                 who.passed += 1
             else:
@@ -117,6 +128,8 @@ class RoomState:
         return self.questions.setdefault((lesson, step), QuestionView(lesson, step))
 
     def status(self, who: ParticipantView, now: float) -> str:
+        if who.help is not None and who.finished is None:
+            return "asking for help"
         if who.finished is True:
             return "done"
         if who.finished is False:
@@ -141,8 +154,24 @@ class RoomState:
         return ""
 
     def queue(self, now: float) -> list[ParticipantView]:
-        """Stuck first (the help queue), then the rest by name."""
-        return sorted(
-            self.participants.values(),
-            key=lambda who: (self.status(who, now) != "stuck", who.name),
-        )
+        """The help queue first (asking, oldest first; then stuck), then the rest by name."""
+        order = {"asking for help": 0, "stuck": 1}
+
+        def key(who: ParticipantView) -> tuple[int, float, str]:
+            asked = float(who.help.get("at", 0.0)) if who.help else 0.0
+            return (order.get(self.status(who, now), 2), asked, who.name)
+
+        return sorted(self.participants.values(), key=key)
+
+
+def pairs(question: QuestionView) -> list[tuple[str, str]]:
+    """When the room is split, pairs of participants who answered differently (a right one
+    with a wrong one), for a discussion before the reveal."""
+    if not question.locked or not question.right:
+        return []
+    right = sorted(n for n, a in question.locked.items() if a in question.right)
+    wrong = sorted(n for n, a in question.locked.items() if a not in question.right)
+    share = len(right) / len(question.locked)
+    if not SPLIT[0] <= share <= SPLIT[1]:
+        return []
+    return list(zip(right, wrong, strict=False))

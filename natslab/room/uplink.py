@@ -11,6 +11,7 @@ import contextlib
 import json
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from natslab.cluster.rundir import state_dir
 from natslab.lab.recorder import to_record
 from natslab.lessons import events as lev
 from natslab.room.membership import Membership, connect, reachable
-from natslab.room.names import event_subject
+from natslab.room.names import announce_subjects, event_subject
 
 OUTBOX_LIMIT = 5000  # events waiting at most; beyond, the oldest go (counted), the newest stay
 SEND_TIMEOUT = 2.0
@@ -82,15 +83,22 @@ class Uplink:
         self._seq = 0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.reveals: dict[tuple[str, int], dict[str, Any]] = {}  # what the room published
+        self.on_reveal: Callable[[dict[str, Any]], None] | None = None
 
     def __call__(self, event: object) -> None:
         if not isinstance(event, lev.LessonEvent):
             return
         if isinstance(event, lev.CheckResult) and not event.final:
             return  # a check's interim looks: the board needs its verdict
+        self.send(to_record(event))
+
+    def send(self, fields: dict[str, Any]) -> None:
+        """Queue one record ({"type": …, "at": …, …}) for the room: a lesson event, or a
+        help request."""
         self._seq += 1
         key = f"{self.member.name}:{self.run}:{self._seq}"
-        record = {**to_record(event), "participant": self.member.name, "run": self.run, "id": key}
+        record = {**fields, "participant": self.member.name, "run": self.run, "id": key}
         self.outbox.add(
             {
                 "id": key,
@@ -100,14 +108,26 @@ class Uplink:
         )
         self._wake.set()
 
+    async def _on_announcement(self, msg: Any) -> None:
+        """A reveal: the room's aggregate for one question (never another's own answer)."""
+        try:
+            aggregate = json.loads(msg.data)
+            key = (str(aggregate["lesson"]), int(aggregate["step"]))
+        except (ValueError, KeyError, TypeError):
+            return
+        self.reveals[key] = aggregate
+        if self.on_reveal is not None:
+            self.on_reveal(aggregate)
+
     def status(self) -> str:
         """For the footer and the headless summary: the room, and whether events wait."""
         waiting = len(self.outbox.waiting)
+        dropped = self.outbox.dropped
+        lost = f", {dropped} oldest dropped: the outbox was full" if dropped else ""
         if self.live and not waiting:
-            return f"room {self.member.room}: live"
-        return f"room {self.member.room}: {waiting} waiting" + (
-            f" ({self.last_error})" if self.last_error else ""
-        )
+            return f"room {self.member.room}: live{lost}"
+        why = f" ({self.last_error})" if self.last_error else ""
+        return f"room {self.member.room}: {waiting} waiting{why}{lost}"
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._send_forever(), name="natslab room uplink")
@@ -147,6 +167,7 @@ class Uplink:
 
     async def _drain(self, nc: Any) -> None:
         js = nc.jetstream()
+        await nc.subscribe(announce_subjects(self.member.room), cb=self._on_announcement)
         while True:
             while self.outbox.waiting:
                 entry = self.outbox.waiting[0]

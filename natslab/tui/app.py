@@ -13,13 +13,15 @@ from textual.message import Message
 
 from natslab.cluster.events import LogLines
 from natslab.errors import NatslabError
-from natslab.lab.operations import PaletteEntry, StartClients, StartServer
+from natslab.lab.operations import Done, PaletteEntry, StartClients, StartServer
 from natslab.lab.session import LabSession
 from natslab.lessons.checks import describe as describe_check
 from natslab.lessons.events import LessonEvent
 from natslab.lessons.model import Lesson
 from natslab.lessons.runner import LessonRunner
 from natslab.present.views import recent_move
+from natslab.room.reveal import help_request, reveal_text
+from natslab.room.uplink import Uplink
 from natslab.tui.commands import LabCommands
 from natslab.tui.screens import ConfirmQuit, HelpScreen, SearchScreen
 from natslab.tui.widgets.action_line import ActionLine
@@ -59,6 +61,7 @@ class NatsLabApp(App[int]):
         Binding("m", "toggle_maximize", "Maximise"),
         Binding("slash", "search", "Search log"),
         Binding("question_mark", "help", "Help"),
+        Binding("h", "ask_help", "Ask for help"),
         Binding("q", "quit_lab", "Quit"),
         Binding("ctrl+c", "quit_lab", "Quit", show=False, priority=True),
     ]
@@ -73,8 +76,10 @@ class NatsLabApp(App[int]):
         auto_pause: float = 3.0,
         answers: Sequence[int | None] = (),
         subscribers: int = 0,
+        room: Uplink | None = None,
     ) -> None:
         super().__init__()
+        self.room = room  # the class room this natslab reports to, if it joined one
         self.subscribers = subscribers  # started on the first server once the lab's are up
         self.session = session
         self.servers = servers
@@ -100,7 +105,7 @@ class NatsLabApp(App[int]):
         self.timeline = TimelineView()
         # In the lab it says from the start what the palette is for; in a lesson it shows up
         # with the first palette action.
-        self.action_line = ActionLine(hint=lesson is None)
+        self.action_line = ActionLine(hint=lesson is None or room is not None)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -118,6 +123,8 @@ class NatsLabApp(App[int]):
         yield SteadyFooter(show_command_palette=not self.read_only)
 
     def on_mount(self) -> None:
+        if self.room is not None:
+            self.room.on_reveal = self._on_reveal
         self.session.bus.subscribe(self._on_bus_event)
         self.session.start_polling(interval=0.5, idle_interval=IDLE_POLL_SECONDS)
         self.set_interval(REFRESH_SECONDS, self._refresh)
@@ -147,6 +154,8 @@ class NatsLabApp(App[int]):
             self._dirty = True
 
     def _refresh(self) -> None:
+        if self.room is not None:
+            self.action_line.room(self.room.status())
         self.panes.flush()
         state, now = self.session.state, time.time()
         self.client_panel.sample(state, now)
@@ -281,7 +290,8 @@ class NatsLabApp(App[int]):
         self.push_screen(SearchScreen(pane.server, lines), callback=pane.mark)
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(lesson=self.lesson is not None))
+        room = self.room is not None and self.lesson is not None
+        self.push_screen(HelpScreen(lesson=self.lesson is not None, room=room))
 
     def action_cycle_pane(self, step: int) -> None:
         """On a narrow screen one log pane shows at a time: show the next or previous one."""
@@ -291,7 +301,25 @@ class NatsLabApp(App[int]):
         """On a narrow screen the client panel and the timeline share one place: swap them."""
         self.query_one("#bottom").toggle_class("timeline")
 
+    def action_ask_help(self) -> None:
+        """Ask the instructor for help: the step, its checks, the versions and the cluster
+        go with the request, so they can look before they walk over."""
+        if self.room is None or self.runner is None:
+            return
+        self.room.send(help_request(self.runner.record, self.session.state))
+        self.action_line.done(
+            "Help asked",
+            Done("the instructor's board lists you first, with this step's checks"),
+        )
+
+    def _on_reveal(self, aggregate: dict[str, object]) -> None:
+        if self.runner is None or self.lesson is None or aggregate.get("lesson") != self.lesson.id:
+            return
+        self.query_one(LessonPanel).show_room(reveal_text(aggregate, self.runner.record))
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "ask_help":
+            return self.room is not None and self.lesson is not None
         if action in ("search", "toggle_maximize") and self.panes.empty:
             return False  # no log to search or to enlarge yet (a watch still waiting)
         # Without a lesson the lesson's keys mean nothing: keep them out of the footer.

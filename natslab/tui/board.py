@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import time
 
+from rich.markup import escape
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from natslab.room.feed import RoomFeed
-from natslab.room.roster import QuestionView, RoomState
+from natslab.room.roster import ParticipantView, QuestionView, RoomState, pairs
 
 REFRESH_SECONDS = 0.5
 ROSTER_COLUMNS = ("Participant", "Lesson", "Step", "In step", "Checks ✓/✗", "Retries", "Status")
@@ -42,9 +44,11 @@ class BoardApp(App[int]):
     #summary { height: 1; padding: 0 1; background: $boost; }
     #roster { height: 2fr; border: round $primary-darken-2; }
     #questions { height: 1fr; border: round $secondary; }
+    #pairs { height: auto; padding: 0 1; color: $warning; }
     """
     BINDINGS = [
         Binding("r", "reveal", "Reveal the question"),
+        Binding("enter", "detail", "Participant's detail", show=False),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -65,6 +69,7 @@ class BoardApp(App[int]):
         questions.add_columns(*QUESTION_COLUMNS)
         questions.border_title = "predictions"
         yield questions
+        yield Static("", id="pairs")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -78,6 +83,7 @@ class BoardApp(App[int]):
         state, now = self.feed.state, time.time()
         self._draw_roster(state, now)
         self._draw_questions(state)
+        self._show_pairs(self.query_one("#questions", DataTable).cursor_row)
         stuck = sum(1 for who in state.participants.values() if state.status(who, now) == "stuck")
         ignored = f" · {state.ignored} foreign messages ignored" if state.ignored else ""
         self.query_one("#summary", Static).update(
@@ -111,6 +117,29 @@ class BoardApp(App[int]):
                 measured_text(question),
             )  # fmt: skip
 
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "questions":
+            self._show_pairs(event.cursor_row)
+
+    def _show_pairs(self, row: int) -> None:
+        text = ""
+        if 0 <= row < len(self._question_keys):
+            question = self.feed.state.questions[self._question_keys[row]]
+            matched = pairs(question)
+            if matched and not question.revealed:
+                names = ", ".join(f"{a}–{b}" for a, b in matched)
+                text = f"The room is split on this one: before revealing, pair up {names}."
+        self.query_one("#pairs", Static).update(text)
+
+    def action_detail(self) -> None:
+        table = self.query_one("#roster", DataTable)
+        if self.focused is not table or table.row_count == 0:
+            return
+        name = str(table.get_row_at(table.cursor_row)[0])
+        who = self.feed.state.participants.get(name)
+        if who is not None:
+            self.push_screen(ParticipantDetail(who))
+
     def action_reveal(self) -> None:
         table = self.query_one("#questions", DataTable)
         if not self._question_keys:
@@ -127,3 +156,44 @@ class BoardApp(App[int]):
             f"Revealed to the room: {aggregate['right']} of {aggregate['answered']} right.",
             title=f"{lesson}, step {step + 1}",
         )
+
+
+class ParticipantDetail(ModalScreen[None]):
+    """One participant: their open help request (with its diagnostics) and latest checks."""
+
+    BINDINGS = [Binding("escape", "dismiss", "Back"), Binding("q", "dismiss", "Back")]
+    DEFAULT_CSS = """
+    ParticipantDetail { align: center middle; }
+    ParticipantDetail > Static { width: 90%; height: auto; max-height: 90%; padding: 1 2;
+                                 border: round $accent; background: $surface; }
+    """
+
+    def __init__(self, who: ParticipantView) -> None:
+        super().__init__()
+        self.who = who
+
+    def compose(self) -> ComposeResult:
+        yield Static(detail_text(self.who), id="detail")
+
+
+def detail_text(who: ParticipantView) -> str:
+    """Markup for the detail; whatever a participant sent is escaped, never markup."""
+    lines = [f"[b]{escape(who.name)}[/b], {escape(who.lesson or 'no lesson yet')}"]
+    if who.step is not None:
+        lines.append(f"step {who.step + 1}: {escape(who.step_title)} (retries {who.retries})")
+    if who.help is not None:
+        lines.append("")
+        lines.append(f"[b]Asks for help[/b] at step {int(who.help.get('index', 0)) + 1}:")
+        for key in ("versions", "servers", "clients"):
+            if who.help.get(key):
+                lines.append(f"  {key}: {escape(str(who.help[key]))}")
+    if who.checks:
+        lines.append("")
+        lines.append("[b]Latest checks[/b]")
+        for index, description, ok, observation in who.checks[-10:]:
+            mark = "[green]✓[/]" if ok else "[red]✗[/]"
+            said = escape(f"{description} — {observation}")
+            lines.append(f"  {mark} step {index + 1}: {said}")
+    lines.append("")
+    lines.append("[dim]escape: back[/]")
+    return "\n".join(lines)

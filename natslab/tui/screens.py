@@ -22,6 +22,9 @@ LESSON_KEYS = """\
 | `s` | skip to the next step without running this one; on your turn, natslab does it |
 | `p` | show the previous step's notes again |
 """
+ROOM_KEYS = """\
+| `h` | ask the instructor for help; your step's checks, versions and cluster go along |
+"""
 HELP = """\
 # natslab
 
@@ -57,15 +60,17 @@ class HelpScreen(ModalScreen[None]):
                                   border: round $accent; background: $surface; }
     """
 
-    def __init__(self, lesson: bool = True) -> None:
+    def __init__(self, lesson: bool = True, room: bool = False) -> None:
         super().__init__()
         self.lesson = lesson
+        self.room = room  # in a class room, `h` asks for help
 
     def compose(self) -> ComposeResult:
         # In a focused scroll: on a small screen the help is longer than the box, and
         # PageDown, Down and End must reach its last lines.
         with VerticalScroll(id="help-scroll"):
-            yield Markdown(HELP.format(lesson_keys=LESSON_KEYS if self.lesson else ""), id="help")
+            keys = (LESSON_KEYS if self.lesson else "") + (ROOM_KEYS if self.room else "")
+            yield Markdown(HELP.format(lesson_keys=keys), id="help")
 
     def on_mount(self) -> None:
         self.query_one("#help-scroll", VerticalScroll).focus()

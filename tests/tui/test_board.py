@@ -105,3 +105,90 @@ def test_stuck_is_read_from_the_lab_itself():
     assert room.status(room.participants["ana"], now) == "working"
     room.apply(record("ben", "StepStarted", 30, index=0, title="A and B", retry=True))
     assert room.events == 4 * 2 + 2 + 2 + 1  # the repeated record counted once
+
+
+ONE_STEP = {
+    "id": "one",
+    "title": "One step",
+    "servers": ["A"],
+    "steps": [
+        {
+            "title": "A alone",
+            "actions": [{"type": "start_server", "server": "A", "routes": []}],
+            "checks": [{"type": "server_ready", "server": "A"}],
+        }
+    ],
+}
+
+
+async def test_a_participant_asks_for_help_and_sees_a_reveal(session, state_dir):
+    """In the participant's lab: the room's state on the action line, `h` putting them at the
+    top of the instructor's board with their step's checks, and a reveal in the panel."""
+    from natslab.lessons.model import Lesson
+    from natslab.room.uplink import Uplink
+    from natslab.tui.app import NatsLabApp
+
+    host = RoomHost.create("demo", "127.0.0.1", free_port(), find_binary())
+    await host.start()
+    feed = RoomFeed("demo")
+    try:
+        member = await membership.join(host.join_line(), "ana")
+        uplink = Uplink(member, session.run_dir.path.name, state_dir / "outbox.jsonl")
+        session.bus.subscribe(uplink)
+        uplink.start()
+        lesson = Lesson.model_validate(ONE_STEP)
+        app = NatsLabApp(session, lesson.servers, lesson, room=uplink)
+        await feed.start()
+        async with app.run_test(size=(160, 45)) as pilot:
+            line = app.query_one("#action")
+            await wait_for(pilot, lambda: "room demo: live" in str(line.render()), 10, "live")
+            await pilot.press("n")
+            await wait_for(pilot, lambda: app.runner.record.steps.get(0) is not None
+                           and app.runner.record.steps[0].ok, 20, "step 1 passed")  # fmt: skip
+            await pilot.press("h")
+            await wait_for(pilot, lambda: "Help asked" in str(line.render()), 5, "help said")
+            ana = lambda: feed.state.participants.get("ana")  # noqa: E731
+            await wait_for(pilot, lambda: ana() is not None and ana().help is not None, 10,
+                           "the help request on the board's model")  # fmt: skip
+            assert feed.state.status(ana(), 0.0) == "asking for help"
+            assert any("A is ready" in check for check in ana().help["checks"])
+            assert ana().help["versions"] and "A up" in ana().help["servers"]
+            # The instructor reveals (an aggregate on the announcements): ana's panel shows it.
+            aggregate = {"lesson": "one", "step": 0, "split": {"1": 2}, "right": 2,
+                         "answered": 2, "measured": ["3 of 3"]}  # fmt: skip
+            await feed.nc.publish(
+                "natslab.demo.announce.reveal.one.0", json.dumps(aggregate).encode()
+            )
+            room = app.query_one("#room-reveal")
+            await wait_for(pilot, lambda: "The room on step 1: 1: 2, 2 of 2 right" in
+                           str(room.render()), 10, "the reveal in the panel")  # fmt: skip
+        await uplink.close()
+    finally:
+        await feed.close()
+        await host.stop()
+
+
+def test_pairs_are_suggested_only_for_a_split_room():
+    from natslab.room.roster import QuestionView, pairs
+
+    question = QuestionView("herd", 2, right=(0,))
+    question.locked = {"ana": 0, "ben": 1, "cy": 0, "dee": 1, "eve": 1}  # 2 of 5 right: split
+    assert pairs(question) == [("ana", "ben"), ("cy", "dee")]
+    question.locked = {"ana": 0, "ben": 0, "cy": 0, "dee": 1}  # 3 of 4 right: not split
+    assert pairs(question) == []
+    assert pairs(QuestionView("herd", 2)) == []  # not judged yet: no right answer known
+
+
+def test_a_full_outbox_drops_the_oldest_and_counts_them(tmp_path, monkeypatch):
+    from natslab.room import uplink
+    from natslab.room.uplink import Outbox
+
+    monkeypatch.setattr(uplink, "OUTBOX_LIMIT", 3)
+    box = Outbox.load(tmp_path / "outbox.jsonl")
+    for n in range(5):
+        box.add({"id": str(n), "subject": "s", "record": {}})
+    assert [e["id"] for e in box.waiting] == ["2", "3", "4"] and box.dropped == 2
+    again = Outbox.load(tmp_path / "outbox.jsonl")  # a restarted natslab finds the same three
+    assert [e["id"] for e in again.waiting] == ["2", "3", "4"]
+    again.done(2)
+    assert [e["id"] for e in Outbox.load(tmp_path / "outbox.jsonl").waiting] == ["4"]

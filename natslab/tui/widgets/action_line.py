@@ -22,14 +22,29 @@ class ActionLine(SteadyStatic):
 
     def __init__(self, hint: bool) -> None:
         super().__init__(HINT if hint else "", classes="" if hint else "-hidden", id="action")
+        self._said: Text = Text(HINT if hint else "")
+        self._room = ""
+
+    def room(self, status: str) -> None:
+        """The class room's uplink, after what the line says: 'room workshop: live'."""
+        if status != self._room:
+            self._room = status
+            self._show(self._said)
+
+    def _show(self, said: Text) -> None:
+        self._said = said
+        if self._room:
+            said = Text.assemble(said, ("  │ ", "dim"), (self._room, "cyan"))
+        self.update(said)
 
     def running(self, title: str) -> None:
         self.remove_class("-hidden")
-        self.update(Text.assemble(("… ", "bold"), title))
+        self._show(Text.assemble(("… ", "bold"), title))
 
     def done(self, title: str, done: Done) -> None:
         command = [("  $ ", "dim"), (done.command, "bold")] if done.command else []
-        self.update(Text.assemble(("✓ ", "green bold"), f"{title}: {done.detail}", *command))
+        self.remove_class("-hidden")
+        self._show(Text.assemble(("✓ ", "green bold"), f"{title}: {done.detail}", *command))
 
     def failed(self, title: str, why: str) -> None:
-        self.update(Text.assemble(("✗ ", "red bold"), (f"{title}: {why}", "red")))
+        self._show(Text.assemble(("✗ ", "red bold"), (f"{title}: {why}", "red")))

@@ -28,6 +28,7 @@ class LessonPanel(Vertical):
     LessonPanel .commands { padding: 0 1; color: $text-muted; }
     LessonPanel .checks { padding: 0 1; }
     LessonPanel .prompt { padding: 0 1; }
+    LessonPanel .room { padding: 0 1; color: $warning; }
     LessonPanel Markdown { margin: 0; padding: 0 1; }
     """
 
@@ -48,6 +49,7 @@ class LessonPanel(Vertical):
         with VerticalScroll(classes="verdicts"):
             yield Static(classes="prompt", id="prompt").set_styles("display: none;")
             yield Static(classes="checks", id="checks")
+            yield Static(classes="room", id="room-reveal").set_styles("display: none;")
         with VerticalScroll():
             yield Markdown(self.lesson.summary, id="narrative")
             yield Static(classes="commands", id="commands")
@@ -55,6 +57,12 @@ class LessonPanel(Vertical):
     def on_mount(self) -> None:
         self.border_title = self.lesson.title
         self.set_status(f"{len(self.lesson.steps)} steps. Press n to run step 1.")
+
+    def show_room(self, text: str) -> None:
+        """What the room answered to a question the instructor revealed, beside ours."""
+        room = self.query_one("#room-reveal", Static)
+        room.update(Text(text))
+        room.display = bool(text)
 
     def set_status(self, text: str, style: str = "") -> None:
         self.query_one("#lesson-status", Static).update(Text(text, style))
