@@ -14,6 +14,7 @@ import sys
 from bench_cli import bench_first_frame, bench_help, bench_upgrade
 from bench_jetstream import bench_jetstream, bench_ledger
 from bench_lab import bench_ingest, bench_visibility
+from bench_room import bench_room, bench_uplink
 from bench_screen import bench_idle, bench_scale, bench_tui, bench_visibility_vs_connz
 from bench_watch import bench_watch
 
@@ -46,6 +47,8 @@ def main() -> int:
             "watch",
             "idle",
             "connz",
+            "room",
+            "uplink",
         ],
         help="run just this benchmark",
     )
@@ -73,6 +76,8 @@ def main() -> int:
         "connz": lambda: asyncio.run(
             bench_visibility_vs_connz(5 if quick else 20, 2 if quick else 10)
         ),
+        "room": lambda: asyncio.run(bench_room(20 if quick else 300, 0.05 if quick else 0.5)),
+        "uplink": lambda: bench_uplink(1 if quick else 3),
         "idle": lambda: asyncio.run(
             bench_idle("ABC" if quick else "ABCDE", 60 if quick else 2000, 3 if quick else 10)
         ),

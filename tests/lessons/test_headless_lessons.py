@@ -262,7 +262,9 @@ def test_jetstream_upgrade_careless_then_careful_loses_nothing_acknowledged(tmp_
         return int(re.search(r"longest (\d+) ms", check["observation"])[1])
 
     careless, careful = gap_ms(3), [gap_ms(n) for n in (7, 8, 9)]
-    assert careless > 1000 and max(careful) <= 250, (careless, careful)
+    # Relative, not timed: at any speed the careless gap (an election after a kill) is
+    # seconds and many times a careful step's (tens of ms idle, a few hundred under load).
+    assert careless > 1000 and max(careful) * 4 < careless, (careless, careful)
     assert steps[3]["prediction"]["right"] == [3]  # judged by the run: seconds without an ack
     for step in (5, 10):
         lost = next(c for c in steps[step]["checks"] if c["check"].startswith("ledger: at most"))
