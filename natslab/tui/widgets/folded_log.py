@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from bisect import bisect_right
 from collections import deque
@@ -33,6 +34,7 @@ class FoldedLog(ScrollView, can_focus=True):
         self.show_raw = False
         self.pattern: re.Pattern[str] | None = None
         self._plain: list[str] = []  # each entry's text: rows are known without drawing
+        self._rows: list[int] = []  # each entry's rows at self._width (computed once)
         self._starts: list[int] = [0]  # first row of each entry, and the total at the end
         self._cache: LRUCache[tuple[int, int, int], Strip] = LRUCache(1024)
         self._text_cache: LRUCache[int, Text] = LRUCache(256)
@@ -85,7 +87,7 @@ class FoldedLog(ScrollView, can_focus=True):
         self.folder = LogFolder(self.limit, self.folder.fold if fold is None else fold)
         for line in self.raw_lines:
             self.folder.add(line)
-        self._plain, self._seen = [], 0
+        self._plain, self._rows, self._seen = [], [], 0
         self._cache.clear()
         self._text_cache.clear()
         self._sync()
@@ -163,6 +165,7 @@ class FoldedLog(ScrollView, can_focus=True):
         new = self.folder.added - self._seen
         dropped = max(0, len(plain) + new - len(entries))  # the folder's bound let them go
         del plain[:dropped]
+        del self._rows[:dropped]
         self._base += dropped
         if plain:
             # The last shown entry may have folded in more lines since: it reads anew.
@@ -174,20 +177,25 @@ class FoldedLog(ScrollView, can_focus=True):
         first_changed = max(len(plain) - 1, 0)
         plain += [entry_plain(entries[i], self.show_raw) for i in range(len(plain), len(entries))]
         self._seen = self.folder.added
-        self._layout(0 if dropped else first_changed)
+        self._layout(first_changed, rebuild=dropped > 0)
 
-    def _layout(self, first: int = 0) -> None:
-        """Row starts from entry `first` on (all of them after a resize or a drop)."""
+    def _layout(self, first: int = 0, rebuild: bool = True) -> None:
+        """Wrap entries from `first` on (their text is new or changed) and lay out the rows:
+        all of them when `rebuild` (a drop, a resize), else from `first`. An entry is
+        wrapped once per width; after a drop the others' row counts only add up again."""
         width = max(1, self.scrollable_content_region.width or self.size.width or 80)
+        rows = self._rows
         if width != self._width:
-            first = 0
-        if first == 0:
-            starts = [0]
+            first, rebuild = 0, True
+        del rows[first:]
+        rows += [len(row_starts(text, width)) for text in self._plain[len(rows) :]]
+        if rebuild:
+            starts = [0, *itertools.accumulate(rows)]
         else:
             starts = self._starts
             del starts[first + 1 :]
-        for text in self._plain[first:]:
-            starts.append(starts[-1] + len(row_starts(text, width)))
+            starts += itertools.accumulate(rows[first:], initial=starts[-1])
+            del starts[first + 1]  # accumulate repeats its initial value first
         self._starts, self._width = starts, width
         self._rows_of_last = starts[-1] - starts[-2] if len(starts) > 1 else 0
         self.virtual_size = Size(width, starts[-1])
