@@ -189,6 +189,13 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="listen on all interfaces exactly as the walkthrough does (default: 127.0.0.1 only)",
     )
+    parser.add_argument(
+        "--class",
+        dest="class_line",
+        metavar="JOIN-LINE",
+        help="join this workshop room first (as `natslab class join` does), then report to it",
+    )
+    parser.add_argument("--name", metavar="PSEUDONYM", help="your name in the room, with --class")
 
 
 def _add_offset(parser: argparse.ArgumentParser) -> None:
@@ -402,6 +409,24 @@ def _require_terminal(args: argparse.Namespace) -> None:
         )
 
 
+def _join_first(args: argparse.Namespace, console: Console) -> None:
+    """`--class JOIN-LINE`: join that room unless this natslab already reports to it."""
+    if args.class_line is None:
+        if args.name is not None:
+            raise UsageError("--name goes with --class JOIN-LINE (your name in that room).")
+        return
+    from natslab.room.commands import join_room
+    from natslab.room.membership import current
+    from natslab.room.names import parse_join_line
+
+    line = parse_join_line(args.class_line)
+    member = current()
+    joined = member is not None and (member.url, member.room) == (line.url, line.room)
+    if joined and args.name in (None, member.name if member else None):
+        return  # already in that room (as that name): nothing to ask
+    join_room(line, args.name, console)
+
+
 def _uplink(session: LabSession) -> Uplink | None:
     """The uplink to the class room this natslab joined (`natslab class join`), if any."""
     from natslab.room.membership import current
@@ -460,6 +485,7 @@ def _lab(args: argparse.Namespace, console: Console) -> int:
     from natslab.lab.settings import RunSettings
 
     _require_terminal(args)
+    _join_first(args, console)
     offset = _resolve_offset(args.port_offset, args.servers, args.expose)
     settings = RunSettings(offset=offset, expose=args.expose)
     session = LabSession.open(args.nats_server, settings=settings)
@@ -491,6 +517,7 @@ def _tutorial(args: argparse.Namespace, console: Console) -> int:
             "(and --auto waits --auto-pause seconds between steps)."
         )
     _require_terminal(args)
+    _join_first(args, console)
     from natslab.cluster.versions import resolve
     from natslab.lab.session import LabSession
     from natslab.lab.settings import RunSettings

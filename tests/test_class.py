@@ -250,3 +250,19 @@ def test_the_room_killed_and_restarted_mid_lesson(tmp_path, state_dir):
         lesson.join(120)
         room.proc.send_signal(signal.SIGINT)
         room.wait()
+
+
+async def test_class_on_the_tutorial_joins_then_reports(room, tmp_path):
+    cy = tmp_path / "cy"
+    herd = ("tutorial", "herd", "--headless", "--port-offset", "auto", "--answers", "1")
+    line = str(room.join_line())
+    first = await asyncio.to_thread(natslab_in, cy, *herd, "--class", line, "--name", "cy")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "Joined room demo as cy." in first.stdout and "Class: room demo: live." in first.stdout
+    again = await asyncio.to_thread(natslab_in, cy, *herd, "--class", line)
+    assert again.returncode == 0 and "Joined room" not in again.stdout  # remembered
+    assert "Class: room demo: live." in again.stdout
+    assert set(room.config.members) == {"cy"}
+    lone = await asyncio.to_thread(natslab_in, cy, *herd, "--name", "cy")
+    assert lone.returncode == 1
+    assert "--name goes with --class JOIN-LINE" in lone.stderr

@@ -18,6 +18,7 @@ from natslab.errors import UsageError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from natslab.room.names import JoinLine
     from natslab.room.stream import Stored
 
 DEFAULT_ROOM = "workshop"
@@ -133,13 +134,19 @@ def _reachable_host(host: str) -> str:
 
 
 def _join(line: str, name: str | None, console: Console) -> int:
-    from natslab.room.membership import join
     from natslab.room.names import parse_join_line
 
-    parsed = parse_join_line(line)
+    join_room(parse_join_line(line), name, console)
+    return 0
+
+
+def join_room(parsed: JoinLine, name: str | None, console: Console) -> None:
+    """Join, asking for a name on a terminal when none was given."""
+    from natslab.room.membership import join
+
     if name is None:
         if not sys.stdin.isatty():
-            raise UsageError("natslab class join needs --name PSEUDONYM (how the room sees you).")
+            raise UsageError("Joining a room needs --name PSEUDONYM (how the room sees you).")
         name = input("Your name in the room (a pseudonym is fine): ").strip()
     member = asyncio.run(join(parsed, name))
     console.print(
@@ -147,7 +154,6 @@ def _join(line: str, name: str | None, console: Console) -> int:
         "steps, checks and predictions there, until `natslab class leave`; "
         "`natslab class show` lists what waits to be sent."
     )
-    return 0
 
 
 def _show(console: Console) -> int:

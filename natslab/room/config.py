@@ -17,6 +17,7 @@ from pathlib import Path
 from natslab.room.names import (
     JOIN_USER,
     announce_subjects,
+    heartbeat_subject,
     inbox_prefix,
     join_subject,
     participant_subjects,
@@ -52,7 +53,12 @@ class RoomConfig:
             {
                 "nkey": key,
                 "permissions": {
-                    "publish": {"allow": [participant_subjects(self.room, name)]},
+                    "publish": {
+                        "allow": [
+                            participant_subjects(self.room, name),
+                            heartbeat_subject(self.room, name),
+                        ]
+                    },
                     "subscribe": {
                         "allow": [announce_subjects(self.room), f"{inbox_prefix(name)}.>"]
                     },

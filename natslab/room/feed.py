@@ -46,6 +46,7 @@ class RoomFeed:
         )  # fmt: skip
         js = self.nc.jetstream()
         await js.subscribe(f"natslab.{self.room}.p.>", ordered_consumer=True, cb=self._on_msg)
+        await self.nc.subscribe(f"natslab.{self.room}.hb.*", cb=self._on_heartbeat)
 
     async def _on_msg(self, msg: Msg) -> None:
         try:
@@ -54,6 +55,13 @@ class RoomFeed:
             record = None
         self.state.apply(record)
         self.revision += 1
+
+    async def _on_heartbeat(self, msg: Msg) -> None:
+        try:
+            at = float(json.loads(msg.data)["at"])
+        except (ValueError, KeyError, TypeError):
+            return
+        self.state.heard(msg.subject.rsplit(".", 1)[-1], at)
 
     async def reveal(self, lesson: str, step: int) -> dict[str, Any]:
         """Publish a question's aggregate to the room; participants see only this, never

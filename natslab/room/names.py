@@ -39,6 +39,11 @@ def event_subject(room: str, name: str, kind: str) -> str:
     return f"natslab.{room}.p.{name}.{kind}"
 
 
+def heartbeat_subject(room: str, name: str) -> str:
+    """Outside the room's stream: a participant's "still here", seen live, never stored."""
+    return f"natslab.{room}.hb.{name}"
+
+
 def join_subject(room: str) -> str:
     return f"natslab.{room}.join"
 

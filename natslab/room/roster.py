@@ -4,6 +4,7 @@ so that the board, `class export` and a replay of the stream all read one model.
 from __future__ import annotations
 
 import statistics
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 STUCK_FACTOR = 3.0
 STUCK_LEAST = 60.0  # seconds: nobody is stuck sooner
 SILENT = 120.0
+OFFLINE = 20.0  # seconds without a heartbeat: the laptop slept, or left the network
 RETRIES = 2
 KEPT_CHECKS = 20  # per participant, for their detail
 SPLIT = (0.35, 0.70)  # right between these shares: the room is split, discuss in pairs
@@ -37,6 +39,7 @@ class ParticipantView:
     answers: dict[int, int] = field(default_factory=dict)  # step -> answer (0-based)
     checks: list[tuple[int, str, bool, str]] = field(default_factory=list)  # the latest ones
     help: dict[str, Any] | None = None  # the open help request, with its diagnostics
+    heard_at: float = 0.0  # the latest heartbeat (0: none yet)
 
 
 @dataclass
@@ -120,6 +123,11 @@ class RoomState:
             if record.get("answer") is not None:
                 question.locked[who.name] = int(record["answer"])
 
+    def heard(self, name: str, at: float) -> None:
+        """A heartbeat: the participant's natslab is running and reaches the room."""
+        who = self.participants.setdefault(name, ParticipantView(name))
+        who.heard_at = max(who.heard_at, at)
+
     def apply_all(self, records: list[Any]) -> None:
         for record in records:
             self.apply(record)
@@ -136,6 +144,8 @@ class RoomState:
             return "failed"
         if who.step is None:
             return "joined"
+        if who.heard_at and now - who.heard_at > OFFLINE:
+            return f"offline since {time.strftime('%H:%M', time.localtime(who.heard_at))}"
         return "stuck" if self.stuck_because(who, now) else "working"
 
     def stuck_because(self, who: ParticipantView, now: float) -> str:
@@ -155,11 +165,12 @@ class RoomState:
 
     def queue(self, now: float) -> list[ParticipantView]:
         """The help queue first (asking, oldest first; then stuck), then the rest by name."""
-        order = {"asking for help": 0, "stuck": 1}
+        order = {"asking for help": 0, "stuck": 1, "offline": 2}
 
         def key(who: ParticipantView) -> tuple[int, float, str]:
             asked = float(who.help.get("at", 0.0)) if who.help else 0.0
-            return (order.get(self.status(who, now), 2), asked, who.name)
+            status = self.status(who, now).split(" since ")[0]
+            return (order.get(status, 3), asked, who.name)
 
         return sorted(self.participants.values(), key=key)
 

@@ -20,8 +20,9 @@ from natslab.cluster.rundir import state_dir
 from natslab.lab.recorder import to_record
 from natslab.lessons import events as lev
 from natslab.room.membership import Membership, connect, reachable
-from natslab.room.names import announce_subjects, event_subject
+from natslab.room.names import announce_subjects, event_subject, heartbeat_subject
 
+HEARTBEAT = 5.0  # seconds between "still here" messages while connected
 OUTBOX_LIMIT = 5000  # events waiting at most; beyond, the oldest go (counted), the newest stay
 SEND_TIMEOUT = 2.0
 
@@ -168,7 +169,12 @@ class Uplink:
     async def _drain(self, nc: Any) -> None:
         js = nc.jetstream()
         await nc.subscribe(announce_subjects(self.member.room), cb=self._on_announcement)
+        beat = heartbeat_subject(self.member.room, self.member.name)
+        last_beat = 0.0
         while True:
+            if time.monotonic() - last_beat >= HEARTBEAT:
+                last_beat = time.monotonic()
+                await nc.publish(beat, json.dumps({"at": time.time(), "run": self.run}).encode())
             while self.outbox.waiting:
                 entry = self.outbox.waiting[0]
                 payload = json.dumps(entry["record"], default=str).encode()

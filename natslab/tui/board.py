@@ -16,6 +16,7 @@ from natslab.room.feed import RoomFeed
 from natslab.room.roster import ParticipantView, QuestionView, RoomState, pairs
 
 REFRESH_SECONDS = 0.5
+STATUS_SECONDS = 5.0  # stuck and offline follow the clock: redrawn this often regardless
 ROSTER_COLUMNS = ("Participant", "Lesson", "Step", "In step", "Checks ✓/✗", "Retries", "Status")
 QUESTION_COLUMNS = ("Lesson", "Step", "Question", "Answered", "Split", "Measured")
 
@@ -57,6 +58,7 @@ class BoardApp(App[int]):
         self.feed = feed
         self.title = f"natslab class board: {feed.room}"
         self._drawn = -1
+        self._drawn_at = 0.0
         self._question_keys: list[tuple[str, int]] = []
 
     def compose(self) -> ComposeResult:
@@ -77,9 +79,10 @@ class BoardApp(App[int]):
         self.redraw()
 
     def redraw(self, force: bool = False) -> None:
-        if self.feed.revision == self._drawn and not force:
+        due = time.monotonic() - self._drawn_at >= STATUS_SECONDS
+        if self.feed.revision == self._drawn and not force and not due:
             return
-        self._drawn = self.feed.revision
+        self._drawn, self._drawn_at = self.feed.revision, time.monotonic()
         state, now = self.feed.state, time.time()
         self._draw_roster(state, now)
         self._draw_questions(state)

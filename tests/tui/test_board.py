@@ -142,6 +142,10 @@ async def test_a_participant_asks_for_help_and_sees_a_reveal(session, state_dir)
         async with app.run_test(size=(160, 45)) as pilot:
             line = app.query_one("#action")
             await wait_for(pilot, lambda: "room demo: live" in str(line.render()), 10, "live")
+            # Its heartbeat reaches the instructor (outside the stream, by its own right).
+            heard = lambda: feed.state.participants.get("ana")  # noqa: E731
+            await wait_for(pilot, lambda: heard() is not None and heard().heard_at > 0, 10,
+                           "ana's heartbeat")  # fmt: skip
             await pilot.press("n")
             await wait_for(pilot, lambda: app.runner.record.steps.get(0) is not None
                            and app.runner.record.steps[0].ok, 20, "step 1 passed")  # fmt: skip
@@ -192,3 +196,20 @@ def test_a_full_outbox_drops_the_oldest_and_counts_them(tmp_path, monkeypatch):
     assert [e["id"] for e in again.waiting] == ["2", "3", "4"]
     again.done(2)
     assert [e["id"] for e in Outbox.load(tmp_path / "outbox.jsonl").waiting] == ["4"]
+
+
+def test_a_participant_gone_quiet_mid_lesson_is_offline_since_their_last_heartbeat():
+    import time
+
+    room = RoomState()
+    room.apply(record("ana", "LessonStarted", 0, lesson_id="upgrade", title="Upgrade"))
+    room.apply(record("ana", "StepStarted", 1, index=0, title="A and B"))
+    room.heard("ana", 100.0)
+    room.heard("ben", 100.0)  # natslab running, no lesson yet: merely joined
+    ana = room.participants["ana"]
+    assert room.status(ana, 110.0) == "working"
+    since = time.strftime("%H:%M", time.localtime(100.0))
+    assert room.status(ana, 130.0) == f"offline since {since}"
+    assert room.status(room.participants["ben"], 130.0) == "joined"
+    room.apply(record("ana", "LessonFinished", 131, lesson_id="upgrade", ok=True))
+    assert room.status(ana, 500.0) == "done"  # a finished lesson is not missed
