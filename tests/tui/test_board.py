@@ -213,3 +213,59 @@ def test_a_participant_gone_quiet_mid_lesson_is_offline_since_their_last_heartbe
     assert room.status(room.participants["ben"], 130.0) == "joined"
     room.apply(record("ana", "LessonFinished", 131, lesson_id="upgrade", ok=True))
     assert room.status(ana, 500.0) == "done"  # a finished lesson is not missed
+
+
+CANNOT_PASS = {
+    "id": "cannot",
+    "title": "A check that cannot pass",
+    "servers": ["A", "B"],
+    "steps": [
+        {
+            "title": "A alone, a client expected on B",
+            "actions": [
+                {"type": "start_server", "server": "A", "routes": []},
+                {"type": "start_clients", "seeds": ["A"]},
+            ],
+            "checks": [{"type": "client_on", "servers": ["B"], "timeout": 1}],
+        }
+    ],
+}
+
+
+async def test_a_participant_stuck_on_a_check_that_cannot_pass_is_flagged(session, state_dir):
+    """A real participant's lab: the step fails, they retry it twice, and the instructor's
+    board puts them first as stuck, with why."""
+    from natslab.lessons.model import Lesson
+    from natslab.room.uplink import Uplink
+    from natslab.tui.app import NatsLabApp
+
+    host = RoomHost.create("demo", "127.0.0.1", free_port(), find_binary())
+    await host.start()
+    feed = RoomFeed("demo")
+    try:
+        member = await membership.join(host.join_line(), "cy")
+        uplink = Uplink(member, session.run_dir.path.name, state_dir / "outbox.jsonl")
+        session.bus.subscribe(uplink)
+        uplink.start()
+        app = NatsLabApp(session, ["A", "B"], Lesson.model_validate(CANNOT_PASS), room=uplink)
+        await feed.start()
+        board = BoardApp(feed)
+        async with app.run_test(size=(160, 45)) as pilot:
+            step = lambda: app.runner.record.steps.get(0)  # noqa: E731
+            await pilot.press("n")
+            await wait_for(pilot, lambda: step() is not None and step().ok is False, 20, "failed")
+            for attempt in (1, 2):
+                await pilot.press("r")
+                await wait_for(pilot, lambda a=attempt: feed.state.participants.get("cy") and
+                               feed.state.participants["cy"].step_retries == a, 20,
+                               f"retry {attempt} on the board")  # fmt: skip
+                await wait_for(pilot, lambda: step().ok is False, 20, "failed again")
+        async with board.run_test(size=(160, 40)) as pilot:
+            await wait_for(pilot, lambda: len(cells(board, "roster")) == 1, 10, "cy's row")
+            (row,) = cells(board, "roster")
+            assert row[0] == "cy" and row[-1] == "stuck: step 1 retried 2 times", row
+            assert row[4] == "0/3"  # the same check, failed three times
+        await uplink.close()
+    finally:
+        await feed.close()
+        await host.stop()
