@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import random
+import socket
 import statistics
 import subprocess
 import tempfile
@@ -16,6 +17,13 @@ from typing import Any
 
 import psutil
 from common import NATSLAB, cpu_share, report
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now, for the room."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def recorded_lesson() -> list[dict[str, Any]]:
@@ -48,12 +56,7 @@ async def bench_room(participants: int, pace: float) -> None:
     lesson = recorded_lesson()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["NATSLAB_STATE_DIR"] = tmp
-        import socket
-
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        host = RoomHost.create("bench", "127.0.0.1", port, find_binary())
+        host = RoomHost.create("bench", "127.0.0.1", free_port(), find_binary())
         await host.start()
         started = time.perf_counter()
         members = [await membership.join(host.join_line(), f"p{i}") for i in range(participants)]
@@ -126,12 +129,7 @@ def bench_uplink(runs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         room_state = Path(tmp) / "instructor"
         env = os.environ | {"NATSLAB_STATE_DIR": str(room_state)}
-        import socket
-
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        start = [NATSLAB, "class", "start", "bench", "--listen", f"127.0.0.1:{port}"]
+        start = [NATSLAB, "class", "start", "bench", "--listen", f"127.0.0.1:{free_port()}"]
         room = subprocess.Popen(start, stdout=subprocess.PIPE, text=True, env=env)
         try:
             line = ""

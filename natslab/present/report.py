@@ -3,6 +3,7 @@ or two runs set side by side."""
 
 from __future__ import annotations
 
+import functools
 import re
 from importlib.metadata import PackageNotFoundError, version
 from importlib.resources import files
@@ -87,7 +88,9 @@ def _natslab_version() -> str:
         return "(not installed)"
 
 
+@functools.cache
 def _environment() -> Environment:
+    """One template environment (templates and style read once) for every page written."""
     env = Environment(
         loader=PackageLoader("natslab.present", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html", "svg"), default=False),

@@ -169,7 +169,7 @@ def build(run_dir: Path, with_logs: bool = True) -> RunReport:
         if isinstance(event, sev.WatchChange):
             kind = "watch"
         if isinstance(event, cev.ClientEvent | sev.ServerExited):
-            lanes.follow(state, at)
+            lanes.follow(state, at, getattr(event, "client", None))
             before = dict(where)
             where = {
                 c.name: c.server
@@ -225,8 +225,14 @@ class LaneBuilder:
         self._lanes: dict[str, Lane] = {}
         self._where: dict[str, str | None] = {}
 
-    def follow(self, state: LabState, at: float) -> None:
-        for view in state.lab_clients():
+    def follow(self, state: LabState, at: float, client: str | None) -> None:
+        """After an event of one client (or, `client` None, a server's exit: all of them)."""
+        if client is None:
+            views = state.lab_clients()
+        else:
+            one = state.clients.get(client)
+            views = [one] if one is not None and not one.external else []
+        for view in views:
             if view.state == ClientState.CONNECTING and view.name not in self._lanes:
                 continue  # not anywhere yet: its lane starts where it first connects
             lane = self._lanes.setdefault(view.name, Lane(view.name, view.kind))

@@ -83,8 +83,8 @@ class RoomConfig:
         """The config (owner-only: it holds the room's passwords) and its JSON source."""
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = folder / "nats.conf"
-        _private_write(path, self.render(folder / "jetstream"))
-        _private_write(folder / "room.json", json.dumps(self.__dict__, indent=2))
+        write_private(path, self.render(folder / "jetstream"))
+        write_private(folder / "room.json", json.dumps(self.__dict__, indent=2))
         return path
 
     @classmethod
@@ -92,7 +92,7 @@ class RoomConfig:
         return cls(**json.loads((folder / "room.json").read_text()))
 
 
-def _private_write(path: Path, text: str) -> None:
+def write_private(path: Path, text: str) -> None:
     """Written readable by its owner alone, from the first byte (no window of 0644)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

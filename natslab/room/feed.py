@@ -4,18 +4,15 @@ and the reveal of a question (an aggregate published on the room's announcements
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
-import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
 from natslab.room.host import instructor_login
-from natslab.room.membership import reachable
 from natslab.room.names import announce_subjects
 from natslab.room.roster import RoomState
-from natslab.room.stream import RoomUnreachable
+from natslab.room.stream import connect_instructor, parse_record
 
 
 class RoomFeed:
@@ -24,36 +21,21 @@ class RoomFeed:
 
     def __init__(self, room: str) -> None:
         self.room = room
-        self.login = instructor_login(room)
+        instructor_login(room)  # a room never started here is a sentence now, not at start()
         self.state = RoomState()
         self.revision = 0  # bumped per folded message: the board redraws when it moved
         self.nc: Client | None = None
-        self.on_change: Callable[[], None] | None = None
 
     async def start(self) -> None:
-        url = self.login["url"]
-        host, _, port = url.removeprefix("nats://").rpartition(":")
-        try:
-            await reachable(host, int(port))
-        except (OSError, TimeoutError) as exc:
-            raise RoomUnreachable(
-                f"The room {self.room!r} does not answer at {url} ({exc}): is "
-                f"`natslab class start {self.room}` running?"
-            ) from exc
-        self.nc = await nats.connect(
-            url, user=self.login["user"], password=self.login["password"],
-            name="natslab-board", max_reconnect_attempts=-1,
-        )  # fmt: skip
+        self.nc = await connect_instructor(
+            self.room, name="natslab-board", max_reconnect_attempts=-1
+        )
         js = self.nc.jetstream()
         await js.subscribe(f"natslab.{self.room}.p.>", ordered_consumer=True, cb=self._on_msg)
         await self.nc.subscribe(f"natslab.{self.room}.hb.*", cb=self._on_heartbeat)
 
     async def _on_msg(self, msg: Msg) -> None:
-        try:
-            record: Any = json.loads(msg.data)
-        except ValueError:
-            record = None
-        self.state.apply(record)
+        self.state.apply(parse_record(msg.data))
         self.revision += 1
 
     async def _on_heartbeat(self, msg: Msg) -> None:

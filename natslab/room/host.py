@@ -22,7 +22,7 @@ from natslab.cluster.binary import ServerBinary
 from natslab.cluster.process import ServerProcess
 from natslab.cluster.rundir import state_dir
 from natslab.errors import NatslabError, UsageError
-from natslab.room.config import INSTRUCTOR_USER, RoomConfig, _private_write
+from natslab.room.config import INSTRUCTOR_USER, RoomConfig, write_private
 from natslab.room.names import (
     PARTICIPANT_NAME,
     JoinLine,
@@ -79,7 +79,7 @@ class RoomHost:
 
     async def start(self) -> None:
         conf = self.config.write(self.folder)
-        _private_write(
+        write_private(
             self.folder / "instructor.json",
             json.dumps(
                 {

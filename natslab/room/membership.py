@@ -20,7 +20,7 @@ from nats.errors import TimeoutError as NatsTimeout
 
 from natslab.cluster.rundir import state_dir
 from natslab.errors import NatslabError
-from natslab.room.config import _private_write
+from natslab.room.config import write_private
 from natslab.room.names import (
     JOIN_USER,
     JoinLine,
@@ -30,6 +30,7 @@ from natslab.room.names import (
 )
 
 JOIN_TIMEOUT = 10.0
+CONNECT_TIMEOUT = 5.0
 
 
 class JoinError(NatslabError):
@@ -132,7 +133,7 @@ async def join(line: JoinLine, name: str) -> Membership:
     if "error" in answer:
         raise JoinError(str(answer["error"]))
     member = Membership(line.url, line.room, name, seed.decode())
-    _private_write(membership_file(), json.dumps(asdict(member)))
+    write_private(membership_file(), json.dumps(asdict(member)))
     return member
 
 
@@ -145,11 +146,15 @@ async def reachable(host: str, port: int, timeout: float = 3.0) -> None:
 
 
 async def connect(member: Membership, **options: Any) -> Client:
-    """The participant's own connection: their key, their inbox."""
-    return await nats.connect(
+    """The participant's own connection: their key, their inbox. A room that is away says
+    so at once (and a connect that hangs gives up), so a caller can wait and try again."""
+    host, _, port = member.url.removeprefix("nats://").rpartition(":")
+    await reachable(host, int(port))
+    connecting = nats.connect(
         member.url,
         nkeys_seed_str=member.seed,
         inbox_prefix=member.inbox,
         name=f"natslab-{member.name}",
         **options,
     )
+    return await asyncio.wait_for(connecting, CONNECT_TIMEOUT)

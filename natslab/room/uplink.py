@@ -19,11 +19,12 @@ from typing import Any
 from natslab.cluster.rundir import state_dir
 from natslab.lab.recorder import to_record
 from natslab.lessons import events as lev
-from natslab.room.membership import Membership, connect, reachable
+from natslab.room.membership import Membership, connect
 from natslab.room.names import announce_subjects, event_subject, heartbeat_subject
 
 HEARTBEAT = 5.0  # seconds between "still here" messages while connected
 OUTBOX_LIMIT = 5000  # events waiting at most; beyond, the oldest go (counted), the newest stay
+COMPACT_SLACK = 1000  # lines the outbox file may carry beyond twice what waits
 SEND_TIMEOUT = 2.0
 
 
@@ -33,43 +34,69 @@ def outbox_file() -> Path:
 
 @dataclass
 class Outbox:
-    """Events not yet acknowledged by the room's stream, oldest first, kept on disk."""
+    """Events not yet acknowledged by the room's stream, oldest first, kept on disk as an
+    append-only log: an event's line when it is queued, `{"acked": id}` when the stream has
+    it, `{"dropped": id}` when a full outbox let it go. Each costs one appended line; the
+    file is rewritten only when it has grown well past what still waits, or emptied when
+    nothing does."""
 
     path: Path
     waiting: deque[dict[str, Any]] = field(default_factory=deque)
     dropped: int = 0
     sent: int = 0
+    _lines: int = 0  # lines in the file now
 
     @classmethod
     def load(cls, path: Path) -> Outbox:
         box = cls(path)
+        pending: dict[str, dict[str, Any]] = {}
         if path.exists():
             for line in path.read_text(encoding="utf-8").splitlines():
-                with contextlib.suppress(ValueError):
-                    box.waiting.append(json.loads(line))
+                box._lines += 1
+                with contextlib.suppress(ValueError, TypeError, KeyError):
+                    entry = json.loads(line)
+                    if "acked" in entry:
+                        pending.pop(entry["acked"], None)
+                    elif "dropped" in entry:
+                        pending.pop(entry["dropped"], None)
+                        box.dropped += 1
+                    else:
+                        pending[entry["id"]] = entry
+        box.waiting.extend(pending.values())
+        while len(box.waiting) > OUTBOX_LIMIT:
+            box.waiting.popleft()
+            box.dropped += 1
         return box
 
     def add(self, entry: dict[str, Any]) -> None:
         self.waiting.append(entry)
+        lines = [entry]
         if len(self.waiting) > OUTBOX_LIMIT:
-            self.waiting.popleft()
+            lines.append({"dropped": self.waiting.popleft()["id"]})
             self.dropped += 1
-            self._rewrite()
-            return
-        with self.path.open("a", encoding="utf-8") as out:
-            out.write(json.dumps(entry) + "\n")
+        self._append(lines)
 
     def done(self, count: int) -> None:
         """The first `count` entries were acknowledged."""
-        for _ in range(count):
-            self.waiting.popleft()
+        acked = [{"acked": self.waiting.popleft()["id"]} for _ in range(count)]
         self.sent += count
-        self._rewrite()
+        if not self.waiting:
+            self._rewrite()  # nothing waits: an empty file
+        elif self._lines > 2 * len(self.waiting) + COMPACT_SLACK:
+            self._rewrite()
+        else:
+            self._append(acked)
+
+    def _append(self, lines: list[dict[str, Any]]) -> None:
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write("".join(json.dumps(line) + "\n" for line in lines))
+        self._lines += len(lines)
 
     def _rewrite(self) -> None:
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text("".join(json.dumps(e) + "\n" for e in self.waiting), encoding="utf-8")
         tmp.replace(self.path)
+        self._lines = len(self.waiting)
 
 
 class Uplink:
@@ -147,11 +174,7 @@ class Uplink:
         delay = 0.5
         while True:
             try:
-                host, _, port = self.member.url.removeprefix("nats://").rpartition(":")
-                await reachable(host, int(port))
-                nc = await asyncio.wait_for(
-                    connect(self.member, connect_timeout=2, allow_reconnect=False), 3.0
-                )
+                nc = await connect(self.member, connect_timeout=2, allow_reconnect=False)
             except Exception as exc:  # the room is away: the lesson goes on, events wait
                 self.live, self.last_error = False, f"room unreachable: {exc}"
                 await asyncio.sleep(delay)

@@ -4,6 +4,8 @@ the question sealed until `r`, and the reveal reaching the participants as an ag
 import asyncio
 import json
 
+import pytest
+
 from natslab.cluster.binary import find_binary
 from natslab.room import membership
 from natslab.room.feed import RoomFeed
@@ -15,66 +17,82 @@ from tests.test_watch import free_port
 from tests.tui.pilot import wait_for
 
 
+@pytest.fixture
+async def classroom(state_dir):
+    """A room started as `class start` does, and the instructor's feed of it (not started)."""
+    host = RoomHost.create("demo", "127.0.0.1", free_port(), find_binary())
+    await host.start()
+    feed = RoomFeed("demo")
+    try:
+        yield host, feed
+    finally:
+        await feed.close()
+        await host.stop()
+
+
+async def reporting(session, host, name: str, state_dir):
+    """A participant joined to the room, their lab's events going up through an uplink."""
+    from natslab.room.uplink import Uplink
+
+    member = await membership.join(host.join_line(), name)
+    uplink = Uplink(member, session.run_dir.path.name, state_dir / "outbox.jsonl")
+    session.bus.subscribe(uplink)
+    uplink.start()
+    return uplink
+
+
 def cells(app, table_id: str) -> list[list[str]]:
     table = app.query_one(f"#{table_id}")
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
 
 
-async def test_the_board_shows_the_room_and_reveals_a_question(state_dir, tmp_path):
-    host = RoomHost.create("demo", "127.0.0.1", free_port(), find_binary())
-    await host.start()
-    feed = RoomFeed("demo")
-    try:
-        line = str(host.join_line())
-        for name, answer in (("ana", "1"), ("ben", "2")):
-            home = tmp_path / name
-            joined = await asyncio.to_thread(
-                natslab_in, home, "class", "join", line, "--name", name
-            )
-            assert joined.returncode == 0, joined.stderr
-            lesson = ("tutorial", "herd", "--headless", "--port-offset", "auto", "--answers")
-            done = await asyncio.to_thread(natslab_in, home, *lesson, answer)
-            assert "Class: room demo: live." in done.stdout, done.stdout
-        # A participant listening to the room's announcements, as ana's natslab may.
-        ana = membership.Membership(
-            **json.loads((tmp_path / "ana" / "room-membership.json").read_text())
-        )
-        heard: list[dict] = []
-        nc = await membership.connect(ana)
+async def test_the_board_shows_the_room_and_reveals_a_question(classroom, tmp_path):
+    host, feed = classroom
+    line = str(host.join_line())
+    for name, answer in (("ana", "1"), ("ben", "2")):
+        home = tmp_path / name
+        joined = await asyncio.to_thread(natslab_in, home, "class", "join", line, "--name", name)
+        assert joined.returncode == 0, joined.stderr
+        lesson = ("tutorial", "herd", "--headless", "--port-offset", "auto", "--answers")
+        done = await asyncio.to_thread(natslab_in, home, *lesson, answer)
+        assert "Class: room demo: live." in done.stdout, done.stdout
+    # A participant listening to the room's announcements, as ana's natslab may.
+    ana = membership.Membership(
+        **json.loads((tmp_path / "ana" / "room-membership.json").read_text())
+    )
+    heard: list[dict] = []
+    nc = await membership.connect(ana)
 
-        async def hear(msg):
-            heard.append(json.loads(msg.data))
+    async def hear(msg):
+        heard.append(json.loads(msg.data))
 
-        await nc.subscribe("natslab.demo.announce.>", cb=hear)
-        await feed.start()
-        app = BoardApp(feed)
-        async with app.run_test(size=(160, 40)) as pilot:
-            await wait_for(pilot, lambda: len(cells(app, "roster")) == 2, 10, "two participants")
-            await wait_for(pilot, lambda: all(r[-1] == "done" for r in cells(app, "roster")), 10,
-                           "both done")  # fmt: skip
-            roster = cells(app, "roster")
-            assert [r[0] for r in roster] == ["ana", "ben"]
-            assert all(r[1] == "herd" and r[2].startswith("5. ") for r in roster)
-            (question,) = cells(app, "questions")
-            assert question[:2] == ["herd", "3"] and question[3] == "2 of 2"
-            assert question[4] == "sealed (r reveals)" and question[5] == "sealed"
-            await nc.flush()
-            assert heard == []  # nothing reaches the room before the reveal
-            await pilot.press("r")
-            await wait_for(pilot, lambda: "right" in cells(app, "questions")[0][4], 5, "revealed")
-            (question,) = cells(app, "questions")
-            assert question[4] == "1: 1 · 2: 1 — 1 of 2 right"
-            assert question[5] == "60 of 60 clients on B"
-            for _ in range(100):
-                if heard:
-                    break
-                await asyncio.sleep(0.02)
-            assert heard and heard[0]["split"] == {"1": 1, "2": 1} and heard[0]["right"] == 1
-            assert "ana" not in json.dumps(heard[0])  # an aggregate: nobody's own answer
-        await nc.close()
-    finally:
-        await feed.close()
-        await host.stop()
+    await nc.subscribe("natslab.demo.announce.>", cb=hear)
+    await feed.start()
+    app = BoardApp(feed)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(pilot, lambda: len(cells(app, "roster")) == 2, 10, "two participants")
+        await wait_for(pilot, lambda: all(r[-1] == "done" for r in cells(app, "roster")), 10,
+                       "both done")  # fmt: skip
+        roster = cells(app, "roster")
+        assert [r[0] for r in roster] == ["ana", "ben"]
+        assert all(r[1] == "herd" and r[2].startswith("5. ") for r in roster)
+        (question,) = cells(app, "questions")
+        assert question[:2] == ["herd", "3"] and question[3] == "2 of 2"
+        assert question[4] == "sealed (r reveals)" and question[5] == "sealed"
+        await nc.flush()
+        assert heard == []  # nothing reaches the room before the reveal
+        await pilot.press("r")
+        await wait_for(pilot, lambda: "right" in cells(app, "questions")[0][4], 5, "revealed")
+        (question,) = cells(app, "questions")
+        assert question[4] == "1: 1 · 2: 1 — 1 of 2 right"
+        assert question[5] == "60 of 60 clients on B"
+        for _ in range(100):
+            if heard:
+                break
+            await asyncio.sleep(0.02)
+        assert heard and heard[0]["split"] == {"1": 1, "2": 1} and heard[0]["right"] == 1
+        assert "ana" not in json.dumps(heard[0])  # an aggregate: nobody's own answer
+    await nc.close()
 
 
 def record(who, kind, at, **fields):
@@ -121,55 +139,43 @@ ONE_STEP = {
 }
 
 
-async def test_a_participant_asks_for_help_and_sees_a_reveal(session, state_dir):
+async def test_a_participant_asks_for_help_and_sees_a_reveal(session, classroom, state_dir):
     """In the participant's lab: the room's state on the action line, `h` putting them at the
     top of the instructor's board with their step's checks, and a reveal in the panel."""
     from natslab.lessons.model import Lesson
-    from natslab.room.uplink import Uplink
     from natslab.tui.app import NatsLabApp
 
-    host = RoomHost.create("demo", "127.0.0.1", free_port(), find_binary())
-    await host.start()
-    feed = RoomFeed("demo")
-    try:
-        member = await membership.join(host.join_line(), "ana")
-        uplink = Uplink(member, session.run_dir.path.name, state_dir / "outbox.jsonl")
-        session.bus.subscribe(uplink)
-        uplink.start()
-        lesson = Lesson.model_validate(ONE_STEP)
-        app = NatsLabApp(session, lesson.servers, lesson, room=uplink)
-        await feed.start()
-        async with app.run_test(size=(160, 45)) as pilot:
-            line = app.query_one("#action")
-            await wait_for(pilot, lambda: "room demo: live" in str(line.render()), 10, "live")
-            # Its heartbeat reaches the instructor (outside the stream, by its own right).
-            heard = lambda: feed.state.participants.get("ana")  # noqa: E731
-            await wait_for(pilot, lambda: heard() is not None and heard().heard_at > 0, 10,
-                           "ana's heartbeat")  # fmt: skip
-            await pilot.press("n")
-            await wait_for(pilot, lambda: app.runner.record.steps.get(0) is not None
-                           and app.runner.record.steps[0].ok, 20, "step 1 passed")  # fmt: skip
-            await pilot.press("h")
-            await wait_for(pilot, lambda: "Help asked" in str(line.render()), 5, "help said")
-            ana = lambda: feed.state.participants.get("ana")  # noqa: E731
-            await wait_for(pilot, lambda: ana() is not None and ana().help is not None, 10,
-                           "the help request on the board's model")  # fmt: skip
-            assert feed.state.status(ana(), 0.0) == "asking for help"
-            assert any("A is ready" in check for check in ana().help["checks"])
-            assert ana().help["versions"] and "A up" in ana().help["servers"]
-            # The instructor reveals (an aggregate on the announcements): ana's panel shows it.
-            aggregate = {"lesson": "one", "step": 0, "split": {"1": 2}, "right": 2,
-                         "answered": 2, "measured": ["3 of 3"]}  # fmt: skip
-            await feed.nc.publish(
-                "natslab.demo.announce.reveal.one.0", json.dumps(aggregate).encode()
-            )
-            room = app.query_one("#room-reveal")
-            await wait_for(pilot, lambda: "The room on step 1: 1: 2, 2 of 2 right" in
-                           str(room.render()), 10, "the reveal in the panel")  # fmt: skip
-        await uplink.close()
-    finally:
-        await feed.close()
-        await host.stop()
+    host, feed = classroom
+    uplink = await reporting(session, host, "ana", state_dir)
+    lesson = Lesson.model_validate(ONE_STEP)
+    app = NatsLabApp(session, lesson.servers, lesson, room=uplink)
+    await feed.start()
+    async with app.run_test(size=(160, 45)) as pilot:
+        line = app.query_one("#action")
+        await wait_for(pilot, lambda: "room demo: live" in str(line.render()), 10, "live")
+        # Its heartbeat reaches the instructor (outside the stream, by its own right).
+        heard = lambda: feed.state.participants.get("ana")  # noqa: E731
+        await wait_for(pilot, lambda: heard() is not None and heard().heard_at > 0, 10,
+                       "ana's heartbeat")  # fmt: skip
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.runner.record.steps.get(0) is not None
+                       and app.runner.record.steps[0].ok, 20, "step 1 passed")  # fmt: skip
+        await pilot.press("h")
+        await wait_for(pilot, lambda: "Help asked" in str(line.render()), 5, "help said")
+        ana = lambda: feed.state.participants.get("ana")  # noqa: E731
+        await wait_for(pilot, lambda: ana() is not None and ana().help is not None, 10,
+                       "the help request on the board's model")  # fmt: skip
+        assert feed.state.status(ana(), 0.0) == "asking for help"
+        assert any("A is ready" in check for check in ana().help["checks"])
+        assert ana().help["versions"] and "A up" in ana().help["servers"]
+        # The instructor reveals (an aggregate on the announcements): ana's panel shows it.
+        aggregate = {"lesson": "one", "step": 0, "split": {"1": 2}, "right": 2,
+                     "answered": 2, "measured": ["3 of 3"]}  # fmt: skip
+        await feed.nc.publish("natslab.demo.announce.reveal.one.0", json.dumps(aggregate).encode())
+        room = app.query_one("#room-reveal")
+        await wait_for(pilot, lambda: "The room on step 1: 1: 2, 2 of 2 right" in
+                       str(room.render()), 10, "the reveal in the panel")  # fmt: skip
+    await uplink.close()
 
 
 def test_pairs_are_suggested_only_for_a_split_room():
@@ -232,40 +238,32 @@ CANNOT_PASS = {
 }
 
 
-async def test_a_participant_stuck_on_a_check_that_cannot_pass_is_flagged(session, state_dir):
+async def test_a_participant_stuck_on_a_check_that_cannot_pass_is_flagged(
+    session, classroom, state_dir
+):
     """A real participant's lab: the step fails, they retry it twice, and the instructor's
     board puts them first as stuck, with why."""
     from natslab.lessons.model import Lesson
-    from natslab.room.uplink import Uplink
     from natslab.tui.app import NatsLabApp
 
-    host = RoomHost.create("demo", "127.0.0.1", free_port(), find_binary())
-    await host.start()
-    feed = RoomFeed("demo")
-    try:
-        member = await membership.join(host.join_line(), "cy")
-        uplink = Uplink(member, session.run_dir.path.name, state_dir / "outbox.jsonl")
-        session.bus.subscribe(uplink)
-        uplink.start()
-        app = NatsLabApp(session, ["A", "B"], Lesson.model_validate(CANNOT_PASS), room=uplink)
-        await feed.start()
-        board = BoardApp(feed)
-        async with app.run_test(size=(160, 45)) as pilot:
-            step = lambda: app.runner.record.steps.get(0)  # noqa: E731
-            await pilot.press("n")
-            await wait_for(pilot, lambda: step() is not None and step().ok is False, 20, "failed")
-            for attempt in (1, 2):
-                await pilot.press("r")
-                await wait_for(pilot, lambda a=attempt: feed.state.participants.get("cy") and
-                               feed.state.participants["cy"].step_retries == a, 20,
-                               f"retry {attempt} on the board")  # fmt: skip
-                await wait_for(pilot, lambda: step().ok is False, 20, "failed again")
-        async with board.run_test(size=(160, 40)) as pilot:
-            await wait_for(pilot, lambda: len(cells(board, "roster")) == 1, 10, "cy's row")
-            (row,) = cells(board, "roster")
-            assert row[0] == "cy" and row[-1] == "stuck: step 1 retried 2 times", row
-            assert row[4] == "0/3"  # the same check, failed three times
-        await uplink.close()
-    finally:
-        await feed.close()
-        await host.stop()
+    host, feed = classroom
+    uplink = await reporting(session, host, "cy", state_dir)
+    app = NatsLabApp(session, ["A", "B"], Lesson.model_validate(CANNOT_PASS), room=uplink)
+    await feed.start()
+    board = BoardApp(feed)
+    async with app.run_test(size=(160, 45)) as pilot:
+        step = lambda: app.runner.record.steps.get(0)  # noqa: E731
+        await pilot.press("n")
+        await wait_for(pilot, lambda: step() is not None and step().ok is False, 20, "failed")
+        for attempt in (1, 2):
+            await pilot.press("r")
+            await wait_for(pilot, lambda a=attempt: feed.state.participants.get("cy") and
+                           feed.state.participants["cy"].step_retries == a, 20,
+                           f"retry {attempt} on the board")  # fmt: skip
+            await wait_for(pilot, lambda: step().ok is False, 20, "failed again")
+    async with board.run_test(size=(160, 40)) as pilot:
+        await wait_for(pilot, lambda: len(cells(board, "roster")) == 1, 10, "cy's row")
+        (row,) = cells(board, "roster")
+        assert row[0] == "cy" and row[-1] == "stuck: step 1 retried 2 times", row
+        assert row[4] == "0/3"  # the same check, failed three times
+    await uplink.close()
