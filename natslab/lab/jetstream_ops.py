@@ -24,6 +24,7 @@ from natslab.lab.operator import Operator, performs
 API_TIMEOUT = 5.0
 READY_TIMEOUT = 20.0  # for the cluster to elect its first meta leader
 MOVE_TIMEOUT = 15.0  # for a group between leaders to answer again
+STEADY_LOOKS = 3  # consumers seen on their new leader this many looks in a row: moved
 T = TypeVar("T")
 
 
@@ -122,30 +123,48 @@ async def _move_leader(op: MoveLeader, lab: Operator) -> Done:
             return _moved("the meta leader", op, said, lab)
         what = f"stream {op.stream}'s leader"
         said = await _step_down(nc, f"$JS.API.STREAM.LEADER.STEPDOWN.{op.stream}", body, what)
-        listed = await _request(nc, f"$JS.API.CONSUMER.LIST.{op.stream}", b"{}", "consumers")
-        # Every consumer led elsewhere is asked. One listed with replicas has a Raft group and
-        # must move; one listed without may be an ephemeral R1 one (the ledger's read-back:
-        # no group to move, maybe gone by now), or a replicated one whose replicas a busy
-        # server did not list this time (seen under load): asked all the same, refusals
-        # tolerated, and the lesson's checks say whether it moved.
-        consumers = sorted(
-            (c["name"], bool((c.get("cluster") or {}).get("replicas")))
-            for c in listed.get("consumers") or []
-            if c.get("name") and (c.get("cluster") or {}).get("leader") != op.to
-        )
-        moved = []
-        for name, replicated in consumers:
-            subject = f"$JS.API.CONSUMER.LEADER.STEPDOWN.{op.stream}.{name}"
-            what = f"consumer {name}'s leader"
-            try:
-                await _step_down(nc, subject, body, what, gone_ok=True)
-            except ServerStateError:
-                if replicated:
-                    raise
-                continue
-            moved.append(name)
+        moved = await _move_consumers(nc, op.stream, op.to, body)
     also = f", and its consumers' ({', '.join(moved)})" if moved else ""
     return _moved(what + also, op, said, lab)
+
+
+async def _move_consumers(nc: Client, stream: str, to: str | None, body: bytes) -> list[str]:
+    """Move the leader of every consumer of the stream that has a Raft group (replicas, or a
+    durable name: a busy server may list a durable one without its replicas) to `to`, and
+    keep looking until they have stayed there for STEADY_LOOKS looks in a row: a consumer's
+    group can elect anew while its stream's leadership moves, so one that was on `to` a
+    moment ago may not be any more (seen under load). An ephemeral R1 consumer (the ledger's
+    read-back) has no group to move. When the time is up, the lesson's checks say where
+    each one is."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + MOVE_TIMEOUT
+    moved: set[str] = set()
+    steady = 0
+    while True:
+        listed = await _request(nc, f"$JS.API.CONSUMER.LIST.{stream}", b"{}", "consumers")
+        away = sorted(
+            c["name"]
+            for c in listed.get("consumers") or []
+            if c.get("name")
+            and (
+                (c.get("cluster") or {}).get("replicas")
+                or (c.get("config") or {}).get("durable_name")
+            )
+            and (c.get("cluster") or {}).get("leader") != to
+        )
+        steady = 0 if away else steady + 1
+        for name in away:
+            subject = f"$JS.API.CONSUMER.LEADER.STEPDOWN.{stream}.{name}"
+            try:
+                await _step_down(nc, subject, body, f"consumer {name}'s leader", gone_ok=True)
+            except ServerStateError:
+                if loop.time() > deadline:
+                    raise
+                continue  # between leaders, say: asked again on the next look
+            moved.add(name)
+        if to is None or steady >= STEADY_LOOKS or loop.time() > deadline:
+            return sorted(moved)
+        await asyncio.sleep(0.3)
 
 
 async def _request(nc: Client, subject: str, body: bytes, what: str) -> dict[str, Any]:
