@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from natslab.errors import UsageError
+from natslab.words import counted
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -221,5 +222,6 @@ def _roster(room: str, console: Console) -> int:
     console.print(table)
     ignored = state.ignored
     note = f"; {ignored} messages that are not natslab's ignored" if ignored else ""
-    console.print(f"{state.events} events from {len(state.participants)} participants{note}.")
+    people = counted(len(state.participants), "participant")
+    console.print(f"{counted(state.events, 'event')} from {people}{note}.")
     return 0

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from natslab.room.feed import RoomFeed
 from natslab.room.roster import ParticipantView, QuestionView, RoomState, pairs
+from natslab.words import counted
 
 REFRESH_SECONDS = 0.5
 STATUS_SECONDS = 5.0  # stuck and offline follow the clock: redrawn this often regardless
@@ -90,8 +91,8 @@ class BoardApp(App[int]):
         stuck = sum(1 for who in state.participants.values() if state.status(who, now) == "stuck")
         ignored = f" · {state.ignored} foreign messages ignored" if state.ignored else ""
         self.query_one("#summary", Static).update(
-            f"{len(state.participants)} participants · {stuck} stuck · "
-            f"{state.events} events{ignored}"
+            f"{counted(len(state.participants), 'participant')} · {stuck} stuck · "
+            f"{counted(state.events, 'event')}{ignored}"
         )
 
     def _draw_roster(self, state: RoomState, now: float) -> None:
