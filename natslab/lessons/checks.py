@@ -22,6 +22,7 @@ class Verdict:
     ok: bool
     observation: str
     cited: str = ""  # the log line the observation quotes, for the pane to mark
+    figure: float | None = None  # the number a room compares across runs (loss, gap in s)
 
 
 Evaluate = Callable[[Any, CheckContext, float], Verdict]
@@ -354,9 +355,8 @@ def _lost(c: m.MessagesLost, ctx: CheckContext, now: float) -> Verdict:
     if unsettled:
         return Verdict(False, "not final yet: " + _summarise(unsettled))
     ok = all(v.lost <= c.at_most for v in views)
-    return Verdict(
-        ok, _summarise([f"{v.name} lost {v.lost} of {v.received + v.lost}" for v in views])
-    )
+    said = _summarise([f"{v.name} lost {v.lost} of {v.received + v.lost}" for v in views])
+    return Verdict(ok, said, figure=float(sum(v.lost for v in views)))
 
 
 @check(
@@ -450,7 +450,7 @@ def _acked_lost(c: m.AckedLost, ctx: CheckContext, now: float) -> Verdict:
         + (f" (e.g. {', '.join(verdict.missing_ids[:3])})" if verdict.missing else "")
         + f"; {verdict.duplicates} duplicates; {verdict.failed} failed publishes"
     )
-    return Verdict(verdict.missing <= c.at_most, said)
+    return Verdict(verdict.missing <= c.at_most, said, figure=float(verdict.missing))
 
 
 STALL_SEEN = 0.5
@@ -479,7 +479,7 @@ def _publish_gap(c: m.PublishGapAtMost, ctx: CheckContext, now: float) -> Verdic
     longest, failed = longest_publish_gap(view, ctx.step_started_at, now)
     publishes = "publish" if failed == 1 else "publishes"
     said = f"longest {longest * 1000:.0f} ms in this step ({failed} failed {publishes})"
-    return Verdict(longest <= c.at_most, said)
+    return Verdict(longest <= c.at_most, said, figure=round(longest, 3))
 
 
 @check(m.Report, lambda c, _: f"measured: the {c.what} of {who(c.clients)}")
@@ -493,9 +493,10 @@ def _report(c: m.Report, ctx: CheckContext, now: float) -> Verdict:
     if waiting:
         return Verdict(False, _summarise(waiting))
     if c.what == "loss":
-        return Verdict(True, _bill(views, ctx))
+        return Verdict(True, _bill(views, ctx), figure=float(sum(v.lost for v in views)))
     if c.what == "gaps":
-        return Verdict(True, _gaps(views))
+        gaps = [v.last_gap_ms for v in views if v.last_gap_ms is not None]
+        return Verdict(True, _gaps(views), figure=max(gaps) / 1000 if gaps else None)
     if c.what == "ledger":
         return Verdict(True, _ledger_bill(ctx, now))
     counts: dict[str, int] = {}

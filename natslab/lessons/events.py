@@ -57,6 +57,7 @@ class PredictionJudged(LessonEvent):
     measured: str
     right: tuple[int, ...]
     matched: bool | None
+    value: float | None = None  # the measured number, when it is one (the room's spread)
 
     def right_text(self) -> str:
         """'2. Some of them', numbered as the learner pressed them."""
@@ -111,6 +112,7 @@ class CheckResult(LessonEvent):
     final: bool
     cited_server: str = ""  # a log check's server and the line it quotes
     cited_line: str = ""
+    figure: float | None = None  # the check's number (a loss, a gap in s), for the room
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -345,9 +345,11 @@ class LessonRunner:
             await self.clock.sleep(CHECK_INTERVAL)
         right = predictions.right_answers(step.predict, measured.value)
         text = measured.text
+        value = measured.value if isinstance(measured.value, int | float) else None
         if not measured.final and measured.value != NEVER:
             # A figure still moving when time ran out proves no answer right.
             right, text = (), f"no final figure within {step.predict.timeout:g} s ({text})"
+            value = None
         answer = self.record.locked.get(index)
         self._emit(
             ev.PredictionJudged(
@@ -359,6 +361,7 @@ class LessonRunner:
                 measured=text,
                 right=right,
                 matched=None if answer is None else answer in right,
+                value=value,
             )
         )
 
@@ -401,6 +404,7 @@ class LessonRunner:
                             final=state.final,
                             cited_server=getattr(item, "server", "") if verdict.cited else "",
                             cited_line=verdict.cited,
+                            figure=verdict.figure if state.final else None,
                         )
                     )
                 first = False

@@ -57,9 +57,10 @@ class RoomFeed:
             "question": question.text,
             "answers": list(question.answers),
             "split": {str(k + 1): v for k, v in sorted(split.items())},
-            "right": sum(v for k, v in split.items() if k in question.right),
+            "right": question.right(),
             "answered": sum(split.values()),
             "measured": sorted(question.measured.values()),
+            "values": sorted(question.values.values()),  # numbers only: nobody's name
         }
         subject = announce_subjects(self.room).replace(">", f"reveal.{lesson}.{step}")
         await self.nc.publish(subject, json.dumps(aggregate).encode())

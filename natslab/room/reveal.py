@@ -9,6 +9,20 @@ from natslab.lessons.record import LessonRecord
 from natslab.state import LabState
 
 
+def running_versions(state: LabState) -> str:
+    """'nats-server 2.11.4 · nats-py 2.11.0': what a figure was measured with, so the
+    instructor can tie an outlier to a version."""
+    servers = sorted({v.version for v in state.servers.values() if v.version})
+    named = [f"nats-server {', '.join(servers)}"] if servers else []
+    return " · ".join([*named, f"nats-py {nats_py_version()}"])
+
+
+def nats_py_version() -> str:
+    from nats.aio.client import __version__
+
+    return str(__version__)
+
+
 def help_request(record: LessonRecord, state: LabState) -> dict[str, Any]:
     """The step, its checks' latest observations, the versions and the cluster as it is."""
     index = record.current if record.current is not None else 0
@@ -28,7 +42,7 @@ def help_request(record: LessonRecord, state: LabState) -> dict[str, Any]:
         "index": index,
         "title": step.title if step else "",
         "checks": checks,
-        "versions": ", ".join(sorted({v.version for v in state.servers.values() if v.version})),
+        "versions": running_versions(state),
         "servers": servers,
         "clients": clients,
     }
@@ -42,6 +56,9 @@ def reveal_text(aggregate: dict[str, Any], record: LessonRecord) -> str:
     counts = " · ".join(f"{answer}: {n}" for answer, n in split.items())
     measured = sorted(set(aggregate.get("measured", [])))
     shown = "; ".join(measured[:3]) + (" …" if len(measured) > 3 else "")
+    values = aggregate.get("values") or []
+    if values:
+        shown = f"{min(values):g}…{max(values):g} (e.g. {measured[0]})" if measured else shown
     text = (
         f"The room on step {step + 1}: {counts}, {aggregate.get('right', 0)} of "
         f"{aggregate.get('answered', 0)} right. Their runs measured: {shown}."

@@ -40,6 +40,7 @@ class ParticipantView:
     checks: list[tuple[int, str, bool, str]] = field(default_factory=list)  # the latest ones
     help: dict[str, Any] | None = None  # the open help request, with its diagnostics
     heard_at: float = 0.0  # the latest heartbeat (0: none yet)
+    versions: str = ""  # what their latest figure was measured with
 
 
 @dataclass
@@ -50,13 +51,46 @@ class QuestionView:
     step: int
     text: str = ""
     answers: tuple[str, ...] = ()
-    right: tuple[int, ...] = ()
     locked: dict[str, int] = field(default_factory=dict)
+    # Whether each answer was right for that participant's own run: runs differ, so one
+    # run's right answers do not judge another's.
+    matched: dict[str, bool] = field(default_factory=dict)
     measured: dict[str, str] = field(default_factory=dict)
+    values: dict[str, float] = field(default_factory=dict)  # each run's figure, when a number
     revealed: bool = False
 
     def split(self) -> Counter[int]:
         return Counter(self.locked.values())
+
+    def right(self) -> int:
+        return sum(self.matched.values())
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A figure across the room's runs: how many, lowest, median, highest, and the runs
+    outside Tukey's fences (1.5 interquartile ranges beyond the quartiles), named."""
+
+    runs: int
+    low: float
+    median: float
+    high: float
+    outliers: tuple[str, ...]
+
+
+def spread(values: dict[str, float]) -> Spread | None:
+    """None for no runs; outliers only from four runs on (fewer have no quartiles to speak of)."""
+    if not values:
+        return None
+    numbers = sorted(values.values())
+    outliers: tuple[str, ...] = ()
+    if len(numbers) >= 4:
+        q1, _, q3 = statistics.quantiles(numbers, n=4, method="inclusive")
+        reach = 1.5 * (q3 - q1)
+        outliers = tuple(
+            name for name, v in sorted(values.items()) if v < q1 - reach or v > q3 + reach
+        )
+    return Spread(len(numbers), numbers[0], statistics.median(numbers), numbers[-1], outliers)
 
 
 class RoomState:
@@ -66,6 +100,8 @@ class RoomState:
         self.participants: dict[str, ParticipantView] = {}
         self.questions: dict[tuple[str, int], QuestionView] = {}
         self.step_times: dict[tuple[str, int], list[float]] = defaultdict(list)
+        # (lesson, step, the check's description) -> each participant's figure
+        self.figures: dict[tuple[str, int, str], dict[str, float]] = defaultdict(dict)
         self.events = 0
         self.ignored = 0  # messages on the room's subjects that are not natslab's
         self._seen: set[str] = set()
@@ -85,6 +121,8 @@ class RoomState:
         at = float(record.get("at") or 0.0)
         who.last_at = max(who.last_at, at)
         kind = record.get("type")
+        if record.get("versions"):
+            who.versions = str(record["versions"])
         if kind == "LessonStarted":
             who.lesson, who.title = str(record.get("lesson_id", "")), str(record.get("title", ""))
             who.step, who.passed, who.failed, who.retries, who.finished = None, 0, 0, 0, None
@@ -103,6 +141,9 @@ class RoomState:
             who.checks = [*who.checks[-(KEPT_CHECKS - 1) :], (int(record.get("index", 0)),
                           str(record.get("description", "")), bool(record.get("ok")),
                           str(record.get("observation", "")))]  # fmt: skip
+            if isinstance(record.get("figure"), int | float):
+                key3 = (who.lesson, int(record.get("index", 0)), str(record.get("description")))
+                self.figures[key3][who.name] = float(record["figure"])
             if record.get("ok"):
                 who.passed += 1
             else:
@@ -118,8 +159,11 @@ class RoomState:
             question = self._question(who.lesson, int(record["index"]))
             question.text = str(record.get("question", ""))
             question.answers = tuple(record.get("answers", ()))
-            question.right = tuple(record.get("right", ()))
+            if isinstance(record.get("matched"), bool):
+                question.matched[who.name] = record["matched"]
             question.measured[who.name] = str(record.get("measured", ""))
+            if isinstance(record.get("value"), int | float):
+                question.values[who.name] = float(record["value"])
             if record.get("answer") is not None:
                 question.locked[who.name] = int(record["answer"])
 
@@ -178,11 +222,11 @@ class RoomState:
 def pairs(question: QuestionView) -> list[tuple[str, str]]:
     """When the room is split, pairs of participants who answered differently (a right one
     with a wrong one), for a discussion before the reveal."""
-    if not question.locked or not question.right:
+    if not question.matched:
         return []
-    right = sorted(n for n, a in question.locked.items() if a in question.right)
-    wrong = sorted(n for n, a in question.locked.items() if a not in question.right)
-    share = len(right) / len(question.locked)
+    right = sorted(n for n, ok in question.matched.items() if ok)
+    wrong = sorted(n for n, ok in question.matched.items() if not ok)
+    share = len(right) / len(question.matched)
     if not SPLIT[0] <= share <= SPLIT[1]:
         return []
     return list(zip(right, wrong, strict=False))

@@ -102,8 +102,15 @@ class Outbox:
 class Uplink:
     """A bus listener (lesson events into the outbox) and the task that empties the outbox."""
 
-    def __init__(self, member: Membership, run: str, path: Path | None = None) -> None:
+    def __init__(
+        self,
+        member: Membership,
+        run: str,
+        path: Path | None = None,
+        versions: Callable[[], str] | None = None,
+    ) -> None:
         self.member = member
+        self.versions = versions  # what this run measures with, sent beside each figure
         self.run = run
         self.outbox = Outbox.load(path or outbox_file())
         self.live = False
@@ -119,7 +126,12 @@ class Uplink:
             return
         if isinstance(event, lev.CheckResult) and not event.final:
             return  # a check's interim looks: the board needs its verdict
-        self.send(to_record(event))
+        record = to_record(event)
+        figure = getattr(event, "figure", None) if isinstance(event, lev.CheckResult) else None
+        value = event.value if isinstance(event, lev.PredictionJudged) else None
+        if self.versions is not None and (figure is not None or value is not None):
+            record["versions"] = self.versions()
+        self.send(record)
 
     def send(self, fields: dict[str, Any]) -> None:
         """Queue one record ({"type": …, "at": …, …}) for the room: a lesson event, or a

@@ -9,17 +9,19 @@ from rich.markup import escape
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from natslab.room.feed import RoomFeed
-from natslab.room.roster import ParticipantView, QuestionView, RoomState, pairs
+from natslab.room.roster import ParticipantView, QuestionView, RoomState, pairs, spread
 from natslab.words import counted
 
 REFRESH_SECONDS = 0.5
 STATUS_SECONDS = 5.0  # stuck and offline follow the clock: redrawn this often regardless
 ROSTER_COLUMNS = ("Participant", "Lesson", "Step", "In step", "Checks ✓/✗", "Retries", "Status")
 QUESTION_COLUMNS = ("Lesson", "Step", "Question", "Answered", "Split", "Measured")
+FIGURE_COLUMNS = ("Lesson", "Step", "Measurement", "Runs", "Low", "Median", "High", "Outliers")
 
 
 def split_text(question: QuestionView) -> str:
@@ -28,15 +30,44 @@ def split_text(question: QuestionView) -> str:
         return "sealed (r reveals)"
     split = question.split()
     counts = " · ".join(f"{k + 1}: {n}" for k, n in sorted(split.items()))
-    right = sum(n for k, n in split.items() if k in question.right)
+    right = question.right()
     return f"{counts} — {right} of {sum(split.values())} right"
 
 
 def measured_text(question: QuestionView) -> str:
+    """Sealed; then the range the runs measured ('8…13 across 21 runs'), or their words."""
     if not question.revealed:
         return "sealed"
+    numbers = spread(question.values)
+    if numbers is not None and numbers.low != numbers.high:
+        runs = "run" if numbers.runs == 1 else "runs"
+        return f"{numbers.low:g}…{numbers.high:g} across {numbers.runs} {runs}"
     values = sorted(set(question.measured.values()))
     return " | ".join(values[:3]) + (" …" if len(values) > 3 else "")
+
+
+def outlier_text(state: RoomState, names: tuple[str, ...], values: dict[str, float]) -> str:
+    """'cy 4.2 (nats-server 2.10.0 · nats-py 2.11.0)': each outlier with what it ran."""
+    return "; ".join(
+        f"{name} {values[name]:g}" + (f" ({v})" if (v := state.participants[name].versions) else "")
+        for name in names
+    )
+
+
+def refill(table: DataTable[str], rows: list[tuple[str, list[str]]]) -> None:
+    """Redraw a table's rows, the cursor staying on the same row (by key, as rows re-sort)
+    and the view where it was: `clear()` alone would send the instructor back to the top."""
+    chosen = None
+    if table.row_count:
+        chosen = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+    scrolled = table.scroll_y
+    table.clear()
+    for key, cells in rows:
+        table.add_row(*cells, key=key)
+    keys = [key for key, _ in rows]
+    if chosen in keys:
+        table.move_cursor(row=keys.index(chosen), animate=False, scroll=False)
+    table.scroll_to(y=scrolled, animate=False, immediate=True)
 
 
 class BoardApp(App[int]):
@@ -46,11 +77,11 @@ class BoardApp(App[int]):
     #summary { height: 1; padding: 0 1; background: $boost; }
     #roster { height: 2fr; border: round $primary-darken-2; }
     #questions { height: 1fr; border: round $secondary; }
+    #figures { height: 1fr; border: round $secondary; }
     #pairs { height: auto; padding: 0 1; color: $warning; }
     """
     BINDINGS = [
         Binding("r", "reveal", "Reveal the question"),
-        Binding("enter", "detail", "Participant's detail", show=False),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -73,6 +104,10 @@ class BoardApp(App[int]):
         questions.border_title = "predictions"
         yield questions
         yield Static("", id="pairs")
+        figures: DataTable[str] = DataTable(id="figures", cursor_type="row")
+        figures.add_columns(*FIGURE_COLUMNS)
+        figures.border_title = "figures across the room (outliers: beyond Tukey's fences)"
+        yield figures
         yield Footer()
 
     def on_mount(self) -> None:
@@ -87,6 +122,7 @@ class BoardApp(App[int]):
         state, now = self.feed.state, time.time()
         self._draw_roster(state, now)
         self._draw_questions(state)
+        self._draw_figures(state)
         self._show_pairs(self.query_one("#questions", DataTable).cursor_row)
         stuck = sum(1 for who in state.participants.values() if state.status(who, now) == "stuck")
         ignored = f" · {state.ignored} foreign messages ignored" if state.ignored else ""
@@ -96,30 +132,43 @@ class BoardApp(App[int]):
         )
 
     def _draw_roster(self, state: RoomState, now: float) -> None:
-        table = self.query_one("#roster", DataTable)
-        table.clear()
+        rows: list[tuple[str, list[str]]] = []
         for who in state.queue(now):
             step = f"{who.step + 1}. {who.step_title}" if who.step is not None else "-"
             since = f"{now - who.step_since:.0f} s" if who.step is not None else "-"
             status = state.status(who, now)
             why = state.stuck_because(who, now)
-            table.add_row(
+            rows.append((who.name, [
                 who.name, who.lesson or "-", step, since, f"{who.passed}/{who.failed}",
-                str(who.retries), f"{status}: {why}" if why else status, key=who.name,
-            )  # fmt: skip
+                str(who.retries), f"{status}: {why}" if why else status,
+            ]))  # fmt: skip
+        refill(self.query_one("#roster", DataTable), rows)
 
     def _draw_questions(self, state: RoomState) -> None:
-        table = self.query_one("#questions", DataTable)
-        table.clear()
+        rows: list[tuple[str, list[str]]] = []
         self._question_keys = sorted(state.questions)
         for lesson, step in self._question_keys:
             question = state.questions[(lesson, step)]
             asked = len({*question.locked, *question.measured})
-            table.add_row(
+            rows.append((f"{lesson}/{step}", [
                 lesson, str(step + 1), question.text or "(not judged yet)",
                 f"{len(question.locked)} of {asked}", split_text(question),
                 measured_text(question),
-            )  # fmt: skip
+            ]))  # fmt: skip
+        refill(self.query_one("#questions", DataTable), rows)
+
+    def _draw_figures(self, state: RoomState) -> None:
+        rows: list[tuple[str, list[str]]] = []
+        for (lesson, step, what), values in sorted(state.figures.items()):
+            numbers = spread(values)
+            if numbers is None:
+                continue
+            rows.append((f"{lesson}/{step}/{what}", [
+                lesson, str(step + 1), what, str(numbers.runs), f"{numbers.low:g}",
+                f"{numbers.median:g}", f"{numbers.high:g}",
+                outlier_text(state, numbers.outliers, values) or "-",
+            ]))  # fmt: skip
+        refill(self.query_one("#figures", DataTable), rows)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "questions":
@@ -135,14 +184,17 @@ class BoardApp(App[int]):
                 text = f"The room is split on this one: before revealing, pair up {names}."
         self.query_one("#pairs", Static).update(text)
 
-    def action_detail(self) -> None:
-        table = self.query_one("#roster", DataTable)
-        if self.focused is not table or table.row_count == 0:
-            return
-        name = str(table.get_row_at(table.cursor_row)[0])
-        who = self.feed.state.participants.get(name)
-        if who is not None:
-            self.push_screen(ParticipantDetail(who))
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter (or a click) on a row: that participant's detail, or that question's
+        answers."""
+        table, row = event.data_table, event.cursor_row
+        if table.id == "questions" and row < len(self._question_keys):
+            question = self.feed.state.questions[self._question_keys[row]]
+            self.push_screen(Detail(question_detail(question)))
+        elif table.id == "roster":
+            who = self.feed.state.participants.get(str(table.get_row_at(row)[0]))
+            if who is not None:
+                self.push_screen(Detail(detail_text(who)))
 
     def action_reveal(self) -> None:
         table = self.query_one("#questions", DataTable)
@@ -162,22 +214,53 @@ class BoardApp(App[int]):
         )
 
 
-class ParticipantDetail(ModalScreen[None]):
-    """One participant: their open help request (with its diagnostics) and latest checks."""
+class Detail(ModalScreen[None]):
+    """A participant (their help request, with its diagnostics, and latest checks) or a
+    question (who answered what beside what their own run measured)."""
 
     BINDINGS = [Binding("escape", "dismiss", "Back"), Binding("q", "dismiss", "Back")]
     DEFAULT_CSS = """
-    ParticipantDetail { align: center middle; }
-    ParticipantDetail > Static { width: 90%; height: auto; max-height: 90%; padding: 1 2;
-                                 border: round $accent; background: $surface; }
+    Detail { align: center middle; }
+    Detail > VerticalScroll { width: 90%; height: auto; max-height: 90%; padding: 1 2;
+                              border: round $accent; background: $surface; }
+    Detail Static { height: auto; }
     """
 
-    def __init__(self, who: ParticipantView) -> None:
+    def __init__(self, text: str) -> None:
         super().__init__()
-        self.who = who
+        self.text = text
 
     def compose(self) -> ComposeResult:
-        yield Static(detail_text(self.who), id="detail")
+        with VerticalScroll():
+            yield Static(self.text, id="detail")
+
+
+def question_detail(question: QuestionView) -> str:
+    """Sealed: only who has answered. Revealed: each answer beside that run's own figure."""
+    lines = [f"[b]{escape(question.lesson)}, step {question.step + 1}[/b]: "
+             f"{escape(question.text or '(not judged yet)')}"]  # fmt: skip
+    names = sorted({*question.locked, *question.measured})
+    if not question.revealed:
+        answered = sorted(question.locked)
+        lines += ["", f"Sealed: {len(answered)} of {len(names)} answered "
+                  f"({escape(', '.join(answered)) or 'nobody yet'}). r reveals."]  # fmt: skip
+    else:
+        lines.append("")
+        for name in names:
+            answer = question.locked.get(name)
+            if answer is None:
+                said = "no answer"
+            else:
+                text = question.answers[answer] if answer < len(question.answers) else ""
+                ok = question.matched.get(name)
+                verdict = (
+                    "not judged" if ok is None else "[green]right[/]" if ok else "[red]wrong[/]"
+                )
+                said = f"answered {answer + 1}. {escape(text)} ({verdict})"
+            measured = escape(question.measured.get(name, "not measured"))
+            lines.append(f"  {escape(name)}: {said} — their run: {measured}")
+    lines += ["", "[dim]escape: back[/]"]
+    return "\n".join(lines)
 
 
 def detail_text(who: ParticipantView) -> str:
@@ -191,6 +274,8 @@ def detail_text(who: ParticipantView) -> str:
         for key in ("versions", "servers", "clients"):
             if who.help.get(key):
                 lines.append(f"  {key}: {escape(str(who.help[key]))}")
+    if who.versions:
+        lines.append(f"runs {escape(who.versions)}")
     if who.checks:
         lines.append("")
         lines.append("[b]Latest checks[/b]")

@@ -46,17 +46,20 @@ def cells(app, table_id: str) -> list[list[str]]:
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
 
 
-async def test_the_board_shows_the_room_and_reveals_a_question(classroom, tmp_path):
+async def test_three_participants_run_upgrade_and_the_board_follows_the_room(classroom, tmp_path):
+    """Three real natslab participants run `upgrade` headless at once: the board shows each
+    at its last step, the questions sealed, the figures' spread; `r` reveals a split, and
+    the question's detail puts each answer beside what that participant's own run measured.
+    The participants hear an aggregate, never anyone's own answer."""
     host, feed = classroom
     line = str(host.join_line())
-    for name, answer in (("ana", "1"), ("ben", "2")):
-        home = tmp_path / name
-        joined = await asyncio.to_thread(natslab_in, home, "class", "join", line, "--name", name)
+    answers = {"ana": "1,2,1", "ben": "1,1,1", "cy": "2,2,-"}
+    for name in answers:
+        joined = await asyncio.to_thread(
+            natslab_in, tmp_path / name, "class", "join", line, "--name", name
+        )
         assert joined.returncode == 0, joined.stderr
-        lesson = ("tutorial", "herd", "--headless", "--port-offset", "auto", "--answers")
-        done = await asyncio.to_thread(natslab_in, home, *lesson, answer)
-        assert "Class: room demo: live." in done.stdout, done.stdout
-    # A participant listening to the room's announcements, as ana's natslab may.
+    # A participant listening to the room's announcements, as ana's natslab does.
     ana = membership.Membership(
         **json.loads((tmp_path / "ana" / "room-membership.json").read_text())
     )
@@ -67,31 +70,58 @@ async def test_the_board_shows_the_room_and_reveals_a_question(classroom, tmp_pa
         heard.append(json.loads(msg.data))
 
     await nc.subscribe("natslab.demo.announce.>", cb=hear)
+    lesson = ("tutorial", "upgrade", "--headless", "--port-offset", "auto", "--answers")
+    runs = await asyncio.gather(
+        *(asyncio.to_thread(natslab_in, tmp_path / n, *lesson, a) for n, a in answers.items())
+    )
+    for run in runs:
+        assert run.returncode == 0 and "Class: room demo: live." in run.stdout, run.stdout
     await feed.start()
     app = BoardApp(feed)
-    async with app.run_test(size=(160, 40)) as pilot:
-        await wait_for(pilot, lambda: len(cells(app, "roster")) == 2, 10, "two participants")
-        await wait_for(pilot, lambda: all(r[-1] == "done" for r in cells(app, "roster")), 10,
-                       "both done")  # fmt: skip
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(pilot, lambda: [r[-1] for r in cells(app, "roster")] == ["done"] * 3,
+                       15, "three participants done")  # fmt: skip
         roster = cells(app, "roster")
-        assert [r[0] for r in roster] == ["ana", "ben"]
-        assert all(r[1] == "herd" and r[2].startswith("5. ") for r in roster)
-        (question,) = cells(app, "questions")
-        assert question[:2] == ["herd", "3"] and question[3] == "2 of 2"
-        assert question[4] == "sealed (r reveals)" and question[5] == "sealed"
+        assert [r[0] for r in roster] == ["ana", "ben", "cy"]
+        assert all(r[1] == "upgrade" and r[2].startswith("9. ") for r in roster)
+        questions = cells(app, "questions")
+        assert [(q[0], q[1], q[3]) for q in questions] == [
+            ("upgrade", "4", "3 of 3"), ("upgrade", "5", "3 of 3"), ("upgrade", "6", "2 of 3")
+        ]  # fmt: skip
+        assert all(q[4] == "sealed (r reveals)" and q[5] == "sealed" for q in questions)
+        figures = {(f[1], f[2]): f for f in cells(app, "figures")}
+        gaps = figures[("5", "measured: the gaps of every client")]
+        assert gaps[3] == "3" and float(gaps[4]) <= float(gaps[5]) <= float(gaps[6])
         await nc.flush()
         assert heard == []  # nothing reaches the room before the reveal
-        await pilot.press("r")
-        await wait_for(pilot, lambda: "right" in cells(app, "questions")[0][4], 5, "revealed")
-        (question,) = cells(app, "questions")
-        assert question[4] == "1: 1 · 2: 1 — 1 of 2 right"
-        assert question[5] == "60 of 60 clients on B"
-        for _ in range(100):
-            if heard:
-                break
-            await asyncio.sleep(0.02)
-        assert heard and heard[0]["split"] == {"1": 1, "2": 1} and heard[0]["right"] == 1
-        assert "ana" not in json.dumps(heard[0])  # an aggregate: nobody's own answer
+        # Sealed, the question's detail names who answered and nothing of what.
+        app.query_one("#questions").focus()
+        await pilot.press("down")
+        app.redraw(force=True)  # the board redraws under the instructor's cursor …
+        await pilot.pause()
+        assert app.query_one("#questions").cursor_row == 1  # … which stays where it was
+        await pilot.press("enter")
+        sealed = str(app.screen.query_one("#detail").render())
+        assert "Sealed: 3 of 3 answered (ana, ben, cy)" in sealed and "answered 2" not in sealed
+        await pilot.press("escape", "r")
+        await wait_for(pilot, lambda: "right" in cells(app, "questions")[1][4], 10, "revealed")
+        judged = {n: feed.state.questions[("upgrade", 4)].matched[n] for n in answers}
+        right = sum(judged.values())
+        assert cells(app, "questions")[1][4] == f"1: 1 · 2: 2 — {right} of 3 right"
+        on_b = feed.state.questions[("upgrade", 4)].measured
+        assert all(on_b[n].endswith("clients on B") or "on B" in on_b[n] for n in answers)
+        await pilot.press("enter")
+        detail = str(app.screen.query_one("#detail").render())
+        for name, given in answers.items():
+            first = given.split(",")[1]
+            said = "right" if judged[name] else "wrong"
+            assert f"{name}: answered {first}." in detail and f"({said})" in detail
+            assert f"their run: {on_b[name]}" in detail
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: len(heard) == 1, 10, "the aggregate reached ana")
+        assert heard[0]["split"] == {"1": 1, "2": 2} and heard[0]["right"] == right
+        assert len(heard[0]["values"]) == 3
+        assert not any(n in json.dumps(heard[0]) for n in answers)  # nobody's own answer
     await nc.close()
 
 
@@ -181,12 +211,46 @@ async def test_a_participant_asks_for_help_and_sees_a_reveal(session, classroom,
 def test_pairs_are_suggested_only_for_a_split_room():
     from natslab.room.roster import QuestionView, pairs
 
-    question = QuestionView("herd", 2, right=(0,))
-    question.locked = {"ana": 0, "ben": 1, "cy": 0, "dee": 1, "eve": 1}  # 2 of 5 right: split
+    question = QuestionView("herd", 2)
+    # Each judged against their own run: 2 of 5 right is a split room.
+    question.matched = {"ana": True, "ben": False, "cy": True, "dee": False, "eve": False}
     assert pairs(question) == [("ana", "ben"), ("cy", "dee")]
-    question.locked = {"ana": 0, "ben": 0, "cy": 0, "dee": 1}  # 3 of 4 right: not split
+    question.matched = {"ana": True, "ben": True, "cy": True, "dee": False}  # 3 of 4: not split
     assert pairs(question) == []
     assert pairs(QuestionView("herd", 2)) == []  # not judged yet: no right answer known
+
+
+def test_figures_spread_across_the_room_and_name_outliers_with_their_versions():
+    """A check's figure from each run folds into the room's spread; a run far outside the
+    others (Tukey's fences) is named with the versions it ran."""
+    from natslab.room.roster import spread
+
+    room = RoomState()
+    gaps = {"ana": 0.015, "ben": 0.016, "cy": 0.014, "dee": 2.007, "eve": 0.015}
+    for who, gap in gaps.items():
+        room.apply(record(who, "LessonStarted", 0, lesson_id="upgrade", title="Upgrade"))
+        room.apply(record(who, "CheckResult", 1, index=4, description="gaps", ok=True,
+                          observation="…", final=True, figure=gap,
+                          versions=f"nats-server 2.{10 if who == 'dee' else 11}.0"))  # fmt: skip
+    room.apply(
+        record(
+            "fay",
+            "CheckResult",
+            1,
+            index=4,
+            description="gaps",
+            ok=True,
+            observation="…",
+            final=False,
+            figure=9.0,
+        )
+    )  # interim: not a figure
+    numbers = spread(room.figures[("upgrade", 4, "gaps")])
+    assert numbers is not None and numbers.runs == 5 and numbers.outliers == ("dee",)
+    assert (numbers.low, numbers.median, numbers.high) == (0.014, 0.015, 2.007)
+    assert room.participants["dee"].versions == "nats-server 2.10.0"
+    assert spread({"ana": 1.0, "ben": 9.0, "cy": 1.0}).outliers == ()  # too few for quartiles
+    assert spread({}) is None
 
 
 def test_a_full_outbox_drops_the_oldest_and_counts_them(tmp_path, monkeypatch):
