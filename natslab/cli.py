@@ -104,9 +104,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write report.html (one self-contained page) and report.md into a run's "
         "directory. Given two runs, write one page comparing them under the state "
         "directory's reports/. A run is its directory, its name as `natslab runs` lists it, "
-        "a unique start of that name, or `latest`.",
+        "a unique start of that name, or `latest`. With --class, write a workshop room's "
+        "page instead, from its stream or from a `natslab class export --format jsonl` file.",
     )
     report.add_argument("runs", nargs="*", metavar="RUN", help="a run (at most two)")
+    report.add_argument(
+        "--class",
+        dest="class_room",
+        metavar="ROOM|EXPORT.jsonl",
+        help="a workshop room (read from its server, with the instructor's login) or the "
+        "file `natslab class export ROOM --format jsonl` wrote",
+    )
     commands.add_parser(
         "runs",
         help="list the recorded runs, oldest first, with what each was and how it went",
@@ -299,6 +307,8 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
         from natslab.room.commands import dispatch
 
         return dispatch(args, console)
+    if args.command == "report" and args.class_room is not None:
+        return _class_report(args.class_room, args.runs, console)
     if args.command == "report":
         return _report(args.runs, console)
     if args.command == "runs":
@@ -346,6 +356,29 @@ def _report(names: Sequence[str], console: Console) -> int:
         html_path, md_path = report.compare(*runs)
     else:
         html_path, md_path = report.write(runs[0])
+    console.print(f"Markdown: {md_path}")
+    console.print(str(html_path))
+    return 0
+
+
+def _class_report(source: str, runs: Sequence[str], console: Console) -> int:
+    """A room's page: from an exported file when `source` is one, else from its stream."""
+    import asyncio
+    from pathlib import Path
+
+    from natslab.present import class_report
+    from natslab.room.names import check_room
+    from natslab.room.stream import read_room
+
+    if runs:
+        raise UsageError("natslab report --class takes a room or an export, not runs as well.")
+    path = Path(source)
+    if path.suffix == ".jsonl" or path.exists():
+        room, records = class_report.read_export(path)
+    else:
+        room = check_room(source)
+        records = [item.record for item in asyncio.run(read_room(room))]
+    html_path, md_path = class_report.write(class_report.build(room, records))
     console.print(f"Markdown: {md_path}")
     console.print(str(html_path))
     return 0

@@ -89,7 +89,7 @@ def _natslab_version() -> str:
 
 
 @functools.cache
-def _environment() -> Environment:
+def environment() -> Environment:
     """One template environment (templates and style read once) for every page written."""
     env = Environment(
         loader=PackageLoader("natslab.present", "templates"),
@@ -115,7 +115,7 @@ def _environment() -> Environment:
 
 def to_html(report: RunReport) -> str:
     return (
-        _environment()
+        environment()
         .get_template("report.html.j2")
         .render(
             r=report,
@@ -129,7 +129,7 @@ def to_html(report: RunReport) -> str:
 
 def to_markdown(report: RunReport) -> str:
     return (
-        _environment()
+        environment()
         .get_template("report.md.j2")
         .render(r=report, predictions=predictions(report), score=score_sentence(report))
     )
@@ -150,7 +150,7 @@ def compare(first: Path, second: Path) -> tuple[Path, Path]:
     end = max(r.duration for r in reports)
     top = max((n for r in reports for s in r.counts.values() for _, n in s), default=1) or 1
     charts = [chart(r.counts, r.marks, end, top) for r in reports]
-    env = _environment()
+    env = environment()
     out = state_dir() / "reports"
     out.mkdir(parents=True, exist_ok=True)
     stem = f"compare-{first.name}-vs-{second.name}"

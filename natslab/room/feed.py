@@ -4,13 +4,14 @@ and the reveal of a question (an aggregate published on the room's announcements
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
 from natslab.room.host import instructor_login
-from natslab.room.names import announce_subjects
+from natslab.room.names import ROOM_SELF, announce_subjects, event_subject
 from natslab.room.roster import RoomState
 from natslab.room.stream import connect_instructor, parse_record
 
@@ -64,6 +65,14 @@ class RoomFeed:
         }
         subject = announce_subjects(self.room).replace(">", f"reveal.{lesson}.{step}")
         await self.nc.publish(subject, json.dumps(aggregate).encode())
+        # Kept in the stream too: a restarted board and a report know what was revealed.
+        key = f"{ROOM_SELF}:reveal:{lesson}:{step}"
+        record = {"participant": ROOM_SELF, "type": "Revealed", "at": time.time(), "id": key,
+                  "lesson": lesson, "step": step}  # fmt: skip
+        await self.nc.jetstream().publish(
+            event_subject(self.room, ROOM_SELF, "Revealed"), json.dumps(record).encode(),
+            headers={"Nats-Msg-Id": record["id"]},
+        )  # fmt: skip
         question.revealed = True
         self.revision += 1
         return aggregate

@@ -11,6 +11,9 @@ from natslab.errors import UsageError
 ROOM_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 PARTICIPANT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,23}")
 JOIN_USER = "join"
+# The instructor's own records in the room's stream (a reveal): no participant can take the
+# name, since a participant's starts with a letter or digit.
+ROOM_SELF = "_room"
 
 
 def check_room(name: str) -> str:

@@ -9,6 +9,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from natslab.room.names import ROOM_SELF
+
 # Stuck, from the lab's own record: far longer in a step than the room's median there, the
 # same step failing again, or silent for long while a step runs.
 STUCK_FACTOR = 3.0
@@ -78,6 +80,11 @@ class Spread:
     outliers: tuple[str, ...]
 
 
+def figure_text(value: float) -> str:
+    """A figure as people read it: whole counts whole, else three significant digits."""
+    return f"{value:.0f}" if value == int(value) else f"{value:.3g}"
+
+
 def spread(values: dict[str, float]) -> Spread | None:
     """None for no runs; outliers only from four runs on (fewer have no quartiles to speak of)."""
     if not values:
@@ -102,7 +109,8 @@ class RoomState:
         self.step_times: dict[tuple[str, int], list[float]] = defaultdict(list)
         # (lesson, step, the check's description) -> each participant's figure
         self.figures: dict[tuple[str, int, str], dict[str, float]] = defaultdict(dict)
-        self.events = 0
+        self.events = 0  # the participants' (the room's own reveals are not counted)
+        self.helps: list[dict[str, Any]] = []  # every help request, answered or not
         self.ignored = 0  # messages on the room's subjects that are not natslab's
         self._seen: set[str] = set()
 
@@ -114,6 +122,11 @@ class RoomState:
         if key in self._seen:
             return
         self._seen.add(key)
+        if record["participant"] == ROOM_SELF:
+            if record.get("type") == "Revealed":
+                lesson, step = str(record.get("lesson", "")), int(record.get("step", -1))
+                self._question(lesson, step).revealed = True
+            return
         self.events += 1
         who = self.participants.setdefault(
             record["participant"], ParticipantView(record["participant"])
@@ -137,6 +150,7 @@ class RoomState:
                 who.help = None  # the step they asked about passed: the request is answered
         elif kind == "HelpRequested":
             who.help = record
+            self.helps.append(record)
         elif kind == "CheckResult" and record.get("final"):
             who.checks = [*who.checks[-(KEPT_CHECKS - 1) :], (int(record.get("index", 0)),
                           str(record.get("description", "")), bool(record.get("ok")),

@@ -14,7 +14,14 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from natslab.room.feed import RoomFeed
-from natslab.room.roster import ParticipantView, QuestionView, RoomState, pairs, spread
+from natslab.room.roster import (
+    ParticipantView,
+    QuestionView,
+    RoomState,
+    figure_text,
+    pairs,
+    spread,
+)
 from natslab.words import counted
 
 REFRESH_SECONDS = 0.5
@@ -41,7 +48,9 @@ def measured_text(question: QuestionView) -> str:
     numbers = spread(question.values)
     if numbers is not None and numbers.low != numbers.high:
         runs = "run" if numbers.runs == 1 else "runs"
-        return f"{numbers.low:g}…{numbers.high:g} across {numbers.runs} {runs}"
+        return (
+            f"{figure_text(numbers.low)}…{figure_text(numbers.high)} across {numbers.runs} {runs}"
+        )
     values = sorted(set(question.measured.values()))
     return " | ".join(values[:3]) + (" …" if len(values) > 3 else "")
 
@@ -49,7 +58,8 @@ def measured_text(question: QuestionView) -> str:
 def outlier_text(state: RoomState, names: tuple[str, ...], values: dict[str, float]) -> str:
     """'cy 4.2 (nats-server 2.10.0 · nats-py 2.11.0)': each outlier with what it ran."""
     return "; ".join(
-        f"{name} {values[name]:g}" + (f" ({v})" if (v := state.participants[name].versions) else "")
+        f"{name} {figure_text(values[name])}"
+        + (f" ({v})" if (v := state.participants[name].versions) else "")
         for name in names
     )
 
@@ -164,8 +174,8 @@ class BoardApp(App[int]):
             if numbers is None:
                 continue
             rows.append((f"{lesson}/{step}/{what}", [
-                lesson, str(step + 1), what, str(numbers.runs), f"{numbers.low:g}",
-                f"{numbers.median:g}", f"{numbers.high:g}",
+                lesson, str(step + 1), what, str(numbers.runs), figure_text(numbers.low),
+                figure_text(numbers.median), figure_text(numbers.high),
                 outlier_text(state, numbers.outliers, values) or "-",
             ]))  # fmt: skip
         refill(self.query_one("#figures", DataTable), rows)

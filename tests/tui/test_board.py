@@ -3,6 +3,7 @@ the question sealed until `r`, and the reveal reaching the participants as an ag
 
 import asyncio
 import json
+import pathlib
 
 import pytest
 
@@ -46,7 +47,9 @@ def cells(app, table_id: str) -> list[list[str]]:
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
 
 
-async def test_three_participants_run_upgrade_and_the_board_follows_the_room(classroom, tmp_path):
+async def test_three_participants_run_upgrade_and_the_board_follows_the_room(
+    classroom, tmp_path, state_dir
+):
     """Three real natslab participants run `upgrade` headless at once: the board shows each
     at its last step, the questions sealed, the figures' spread; `r` reveals a split, and
     the question's detail puts each answer beside what that participant's own run measured.
@@ -123,6 +126,44 @@ async def test_three_participants_run_upgrade_and_the_board_follows_the_room(cla
         assert len(heard[0]["values"]) == 3
         assert not any(n in json.dumps(heard[0]) for n in answers)  # nobody's own answer
     await nc.close()
+    await class_report_of_the_room(feed, answers, tmp_path, state_dir)
+
+
+async def class_report_of_the_room(feed, answers, tmp_path, state_dir):
+    """After the class: a board started afresh rebuilds the room, reveal included, from the
+    stream; the export and the stream make the same report page."""
+    again = RoomFeed("demo")
+    await again.start()
+    try:
+        for _ in range(250):
+            if again.state.events == feed.state.events:
+                break
+            await asyncio.sleep(0.02)
+        assert again.state.events == feed.state.events
+        assert [k for k, q in again.state.questions.items() if q.revealed] == [("upgrade", 4)]
+    finally:
+        await again.close()
+    export = tmp_path / "room.jsonl"
+    out = await asyncio.to_thread(
+        natslab_in, state_dir, "class", "export", "demo", "--format", "jsonl", "--output",
+        str(export),
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    pages = []
+    for source in (str(export), "demo"):
+        made = await asyncio.to_thread(natslab_in, state_dir, "report", "--class", source)
+        assert made.returncode == 0, made.stderr
+        page = pathlib.Path(made.stdout.strip().splitlines()[-1])
+        assert page.name == "class-demo.html"
+        pages.append(page.read_text())
+        markdown = page.with_suffix(".md").read_text()
+    assert pages[0] == pages[1]
+    assert "3 participants, 3 finished their lesson" in pages[0]
+    for name, given in answers.items():
+        first = given.split(",")[1]
+        assert f"| {name} | {first}. " in markdown  # their answer, beside their own figure
+    assert "measured: the gaps of every client" in markdown
+    assert markdown.count("(Not revealed to the room during the class.)") == 2
 
 
 def record(who, kind, at, **fields):

@@ -1,0 +1,148 @@
+"""`natslab report --class ROOM`: a workshop room's events (from its stream, or an exported
+file) folded into the board's model and written as one HTML page and Markdown."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from natslab.cluster.rundir import state_dir
+from natslab.errors import NatslabError
+from natslab.present.report import environment
+from natslab.room.roster import (
+    ParticipantView,
+    QuestionView,
+    RoomState,
+    Spread,
+    figure_text,
+    spread,
+)
+from natslab.words import counted
+
+
+class NotAnExport(NatslabError):
+    """The file given is not a `natslab class export --format jsonl` file."""
+
+
+@dataclass(frozen=True)
+class ClassReport:
+    """What the page shows: the room's fold, and when its events began and ended."""
+
+    room: str
+    state: RoomState
+    first: float
+    last: float
+
+    def span(self) -> str:
+        if not self.first:
+            return "no events"
+        start = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.first))
+        end = time.strftime("%H:%M", time.localtime(self.last))
+        return f"{start}–{end}"
+
+    def summary(self) -> str:
+        people = counted(len(self.state.participants), "participant")
+        done = sum(1 for who in self.state.participants.values() if who.finished)
+        ignored = self.state.ignored
+        foreign = (
+            f"; {counted(ignored, 'message')} that were not natslab's ignored" if ignored else ""
+        )
+        events = counted(self.state.events, "event")
+        return f"{people}, {done} finished their lesson; {events}{foreign}."
+
+
+def build(room: str, records: list[Any]) -> ClassReport:
+    """Fold the records in the order the stream kept them, as the board does."""
+    state = RoomState()
+    state.apply_all(records)
+    times = [float(r["at"]) for r in records if isinstance(r, dict) and r.get("at")]
+    return ClassReport(room, state, min(times, default=0.0), max(times, default=0.0))
+
+
+def read_export(path: Path) -> tuple[str, list[Any]]:
+    """The room's name and records from a `class export --format jsonl` file."""
+    records, room = [], ""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise NotAnExport(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            subject, record = item["subject"], item["record"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise NotAnExport(
+                f"{path}, line {number}, is not a room's event: `natslab report --class` "
+                "reads what `natslab class export ROOM --format jsonl` wrote."
+            ) from exc
+        room = room or str(subject).split(".")[1]
+        records.append(record)
+    return room or path.stem, records
+
+
+def outcome(who: ParticipantView) -> str:
+    if who.finished is True:
+        return "done"
+    if who.finished is False:
+        return "failed"
+    if who.step is None:
+        return "joined, no step run"
+    return f"stopped in step {who.step + 1}"
+
+
+def answer_rows(question: QuestionView) -> list[tuple[str, str, str, str]]:
+    """(participant, their answer, right/wrong for their own run, what their run measured)."""
+    rows = []
+    for name in sorted({*question.locked, *question.measured}):
+        answer = question.locked.get(name)
+        given = "no answer"
+        if answer is not None:
+            text = question.answers[answer] if answer < len(question.answers) else ""
+            given = f"{answer + 1}. {text}"
+        ok = question.matched.get(name)
+        verdict = "—" if ok is None else "right" if ok else "wrong"
+        rows.append((name, given, verdict, question.measured.get(name, "not measured")))
+    return rows
+
+
+def figure_rows(state: RoomState) -> list[tuple[str, int, str, Spread, str]]:
+    """(lesson, step number, measurement, its spread, the outliers with their versions)."""
+    rows = []
+    for (lesson, step, what), values in sorted(state.figures.items()):
+        numbers = spread(values)
+        if numbers is None:
+            continue
+        named = "; ".join(
+            f"{name} {figure_text(values[name])}"
+            + (f" ({v})" if (v := state.participants[name].versions) else "")
+            for name in numbers.outliers
+        )
+        rows.append((lesson, step + 1, what, numbers, named))
+    return rows
+
+
+def write(report: ClassReport) -> tuple[Path, Path]:
+    """reports/class-ROOM.html and .md under the state directory."""
+    out = state_dir() / "reports"
+    out.mkdir(parents=True, exist_ok=True)
+    state = report.state
+    context = {
+        "c": report,
+        "participants": sorted(state.participants.values(), key=lambda w: w.name),
+        "outcome": outcome,
+        "questions": [state.questions[k] for k in sorted(state.questions)],
+        "answer_rows": answer_rows,
+        "figure": figure_text,
+        "figures": figure_rows(state),
+        "helped": [(h["participant"], h) for h in state.helps],
+    }
+    env = environment()
+    html_path, md_path = out / f"class-{report.room}.html", out / f"class-{report.room}.md"
+    html_path.write_text(env.get_template("class.html.j2").render(**context), encoding="utf-8")
+    md_path.write_text(env.get_template("class.md.j2").render(**context), encoding="utf-8")
+    return html_path, md_path
