@@ -202,7 +202,15 @@ def test_class_mistakes_are_sentences(state_dir):
     assert not_a_line.returncode == 1 and "is not a join line" in not_a_line.stderr
     nameless = natslab_in(state_dir, "class", "join", "nats://join:c@127.0.0.1:7/demo")
     assert nameless.returncode == 1 and "needs --name PSEUDONYM" in nameless.stderr
-    for output in (listen, bad_room, no_room, not_a_line, nameless):
+    notes = state_dir.parent / "notes.jsonl"
+    notes.write_text('{"seq": 1}\n')
+    not_an_export = natslab_in(state_dir, "report", "--class", str(notes))
+    assert not_an_export.returncode == 1
+    assert f"{notes}, line 1, is not a room's event" in not_an_export.stderr
+    no_report = natslab_in(state_dir, "report", "--class", "demo")
+    assert no_report.returncode == 1 and "There is no room 'demo' here" in no_report.stderr
+    outputs = (listen, bad_room, no_room, not_a_line, nameless, not_an_export, no_report)
+    for output in outputs:
         assert "Traceback" not in output.stderr
     left = natslab_in(state_dir, "class", "leave")
     assert left.returncode == 0 and "This natslab was in no room." in left.stdout
