@@ -44,9 +44,27 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help=f"where the room listens (default {DEFAULT_LISTEN}: this machine only; "
         "participants on other laptops need a LAN address or 0.0.0.0)",
     )
+    start.add_argument(
+        "--server",
+        metavar="URL",
+        help="hold the room on an existing NATS deployment (nats://HOST:PORT) instead of "
+        "starting a server; needs --creds",
+    )
+    start.add_argument(
+        "--creds",
+        type=Path,
+        metavar="FILE",
+        help="with --server: the instructor's .creds file there (an account with JetStream)",
+    )
     join = verbs.add_parser("join", help="join a room with the line the instructor gave")
     join.add_argument("line", metavar="JOIN-LINE")
     join.add_argument("--name", metavar="PSEUDONYM", help="how the room sees you")
+    join.add_argument(
+        "--creds",
+        type=Path,
+        metavar="FILE",
+        help="for a room on an existing deployment: the .creds file its administrator gave you",
+    )
     verbs.add_parser("leave", help="stop reporting to the room")
     verbs.add_parser("show", help="which room this natslab reports to, and what waits to go")
     export = verbs.add_parser("export", help="write every event of a room (instructor)")
@@ -63,10 +81,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def dispatch(args: argparse.Namespace, console: Console) -> int:
     verb = args.class_command
+    if verb == "start" and (args.server or args.creds):
+        return _start_on_deployment(args, console)
     if verb == "start":
         return _start(args.room, args.listen, console, getattr(args, "nats_server", None))
     if verb == "join":
-        return _join(args.line, args.name, console)
+        return _join(args.line, args.name, console, args.creds)
     if verb == "leave":
         from natslab.room.membership import leave
 
@@ -122,6 +142,48 @@ def _start(room: str, listen: str, console: Console, binary_flag: str | None) ->
     return asyncio.run(main())
 
 
+def _start_on_deployment(args: argparse.Namespace, console: Console) -> int:
+    """No server of ours: the room's stream in the instructor's account, and what each
+    participant's credentials must allow (the deployment enforces it, not natslab)."""
+    from urllib.parse import urlsplit
+
+    from natslab.room.config import participant_permissions
+    from natslab.room.membership import check_creds
+    from natslab.room.names import JoinLine, check_room
+    from natslab.room.stream import open_on_deployment
+
+    room = check_room(args.room)
+    if not (args.server and args.creds):
+        raise UsageError("--server URL and --creds FILE go together: the deployment, and the "
+                         "instructor's credentials there.")  # fmt: skip
+    if args.listen != DEFAULT_LISTEN:
+        raise UsageError("--listen is for a room natslab runs; with --server the deployment "
+                         "already listens.")  # fmt: skip
+    parts = urlsplit(args.server if "://" in args.server else f"nats://{args.server}")
+    try:
+        port = parts.port or 4222
+    except ValueError:
+        port = None
+    if parts.scheme != "nats" or not parts.hostname or port is None:
+        raise UsageError(f"--server {args.server!r}: give nats://HOST:PORT.")
+    url = f"nats://{parts.hostname}:{port}"
+    held = asyncio.run(open_on_deployment(room, url, check_creds(args.creds)))
+    console.print(f"Room {room!r} is on the deployment at {url}; its stream holds {held}. "
+                  "natslab started no server.")  # fmt: skip
+    console.print("Participants join with their own credentials from the deployment:\n")
+    line = JoinLine(parts.hostname, port, room)
+    console.print(f"  natslab class join {line} --name PSEUDONYM --creds FILE\n")
+    rights = participant_permissions(room, "NAME")
+    pub, sub = ",".join(rights["publish"]["allow"]), ",".join(rights["subscribe"]["allow"])
+    console.print(
+        "Each participant's user must be scoped to their own name (NAME below), so that "
+        "nobody can publish as someone else or read anyone's answers; with nsc:\n"
+    )
+    console.print(f'  nsc add user NAME --allow-pub "{pub}" --allow-sub "{sub}"\n', markup=False)
+    console.print(f"`natslab class board {room}` follows the room.")
+    return 0
+
+
 def _reachable_host(host: str) -> str:
     """The address to print in the join line: a wildcard listen is reached by a real one."""
     if host not in ("0.0.0.0", "::"):
@@ -134,14 +196,16 @@ def _reachable_host(host: str) -> str:
         return socket.gethostname()
 
 
-def _join(line: str, name: str | None, console: Console) -> int:
+def _join(line: str, name: str | None, console: Console, creds: Path | None = None) -> int:
     from natslab.room.names import parse_join_line
 
-    join_room(parse_join_line(line), name, console)
+    join_room(parse_join_line(line), name, console, creds)
     return 0
 
 
-def join_room(parsed: JoinLine, name: str | None, console: Console) -> None:
+def join_room(
+    parsed: JoinLine, name: str | None, console: Console, creds: Path | None = None
+) -> None:
     """Join, asking for a name on a terminal when none was given."""
     from natslab.room.membership import join
 
@@ -149,7 +213,7 @@ def join_room(parsed: JoinLine, name: str | None, console: Console) -> None:
         if not sys.stdin.isatty():
             raise UsageError("Joining a room needs --name PSEUDONYM (how the room sees you).")
         name = input("Your name in the room (a pseudonym is fine): ").strip()
-    member = asyncio.run(join(parsed, name))
+    member = asyncio.run(join(parsed, name, creds))
     console.print(
         f"Joined room {member.room} as {member.name}. Every lesson you run now reports its "
         "steps, checks and predictions there, until `natslab class leave`; "

@@ -50,20 +50,7 @@ class RoomConfig:
             },
         ]
         users += [
-            {
-                "nkey": key,
-                "permissions": {
-                    "publish": {
-                        "allow": [
-                            participant_subjects(self.room, name),
-                            heartbeat_subject(self.room, name),
-                        ]
-                    },
-                    "subscribe": {
-                        "allow": [announce_subjects(self.room), f"{inbox_prefix(name)}.>"]
-                    },
-                },
-            }
+            {"nkey": key, "permissions": participant_permissions(self.room, name)}
             for name, key in sorted(self.members.items())
         ]
         # The config format takes JSON values; json.dumps quotes every string safely.
@@ -90,6 +77,15 @@ class RoomConfig:
     @classmethod
     def load(cls, folder: Path) -> RoomConfig:
         return cls(**json.loads((folder / "room.json").read_text()))
+
+
+def participant_permissions(room: str, name: str) -> dict[str, dict[str, list[str]]]:
+    """What one participant may do: publish under their own subject and heartbeat; read the
+    room's announcements and their own inbox (JetStream's acks). Nothing of anyone else's."""
+    return {
+        "publish": {"allow": [participant_subjects(room, name), heartbeat_subject(room, name)]},
+        "subscribe": {"allow": [announce_subjects(room), f"{inbox_prefix(name)}.>"]},
+    }
 
 
 def write_private(path: Path, text: str) -> None:

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import os
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from natslab.room.names import (
     JOIN_USER,
     JoinLine,
     check_participant,
+    event_subject,
     inbox_prefix,
     join_subject,
 )
@@ -44,7 +46,8 @@ class Membership:
     url: str
     room: str
     name: str
-    seed: str
+    seed: str  # "" on a deployment, where the credentials file speaks for us
+    creds: str = ""  # that file's path
 
     @property
     def inbox(self) -> str:
@@ -72,9 +75,39 @@ def leave() -> Membership | None:
     return member
 
 
-async def join(line: JoinLine, name: str) -> Membership:
-    """Ask the room to admit us under `name`; the room learns only our public key."""
+CREDS_MARKS = (b"BEGIN NATS USER JWT", b"BEGIN USER NKEY SEED")
+
+
+def check_creds(path: Path) -> Path:
+    """A readable .creds file (a user's JWT and seed), or one sentence. Checked here because
+    nats-py reads a file without the JWT's mark forever."""
+    try:
+        text = path.expanduser().read_bytes()
+    except OSError as exc:
+        raise JoinError(f"Cannot read the credentials file {path}: {exc.strerror or exc}.") from exc
+    if not all(mark in text for mark in CREDS_MARKS):
+        raise JoinError(
+            f"{path} is not a NATS credentials file: it holds a user's JWT and nkey seed, "
+            "as `nsc generate creds` writes it."
+        )
+    return path.expanduser().resolve()
+
+
+async def join(line: JoinLine, name: str, creds: Path | None = None) -> Membership:
+    """Ask the room to admit us under `name`; the room learns only our public key. On a
+    deployment (a line without a code), our own credentials speak for us instead."""
     check_participant(name)
+    if not line.code:
+        if creds is None:
+            raise JoinError(
+                f"The room {line.room!r} is on an existing deployment: join it with the "
+                f"credentials its administrator gave you, `natslab class join {line} "
+                f"--name {name} --creds FILE`."
+            )
+        return await join_deployment(line, name, check_creds(creds))
+    if creds is not None:
+        raise JoinError("This join line carries the room's code: --creds is for a room on an "
+                        "existing deployment (a line without a code).")  # fmt: skip
     before = current()
     if before is not None and (before.url, before.room, before.name) == (line.url, line.room, name):
         seed = before.seed.encode()  # joining again: the same key, so the room knows us
@@ -137,6 +170,48 @@ async def join(line: JoinLine, name: str) -> Membership:
     return member
 
 
+async def join_deployment(line: JoinLine, name: str, creds: Path) -> Membership:
+    """Check that these credentials reach the room and may speak as `name`: a first record,
+    `Joined`, which the deployment refuses unless the user was scoped to that name."""
+    member = Membership(line.url, line.room, name, "", str(creds))
+    refused: list[str] = []
+
+    async def on_error(exc: Exception) -> None:
+        refused.append(str(exc))
+
+    where = f"{line.host}:{line.port}"
+    try:
+        nc = await connect(member, error_cb=on_error, allow_reconnect=False)
+    except (NoServersError, TimeoutError, OSError) as exc:
+        raise JoinError(f"The deployment at {where} does not answer ({exc}).") from exc
+    except NatsError as exc:
+        raise JoinError(f"The deployment at {where} refused the credentials in {creds} "
+                        f"({exc}).") from exc  # fmt: skip
+    record = {"type": "Joined", "at": time.time(), "participant": name,
+              "id": f"{name}:joined:{time.time()}"}  # fmt: skip
+    try:
+        # A first record in the room's stream, answered by its ack: it lands only if these
+        # credentials may publish as `name` (and read their own inbox); else no ack comes.
+        await nc.jetstream().publish(
+            event_subject(line.room, name, "Joined"), json.dumps(record).encode(),
+            timeout=JOIN_TIMEOUT / 2, headers={"Nats-Msg-Id": record["id"]},
+        )  # fmt: skip
+    except (NatsTimeout, NatsError) as exc:
+        if refused:
+            raise JoinError(
+                f"The credentials in {creds} may not report as {name!r} in room "
+                f"{line.room!r} ({refused[0]}): ask for credentials scoped to that name "
+                "(`natslab class start --server` prints what each participant needs)."
+            ) from exc
+        raise JoinError(f"The room {line.room!r} at {where} did not take a first event "
+                        f"({exc or type(exc).__name__}): has the instructor run `natslab "
+                        f"class start {line.room} --server …`?") from exc  # fmt: skip
+    finally:
+        await nc.close()
+    write_private(membership_file(), json.dumps(asdict(member)))
+    return member
+
+
 async def reachable(host: str, port: int, timeout: float = 3.0) -> None:
     """A plain TCP connect first: a refused port says so at once, where nats-py retries."""
     _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
@@ -150,9 +225,12 @@ async def connect(member: Membership, **options: Any) -> Client:
     so at once (and a connect that hangs gives up), so a caller can wait and try again."""
     host, _, port = member.url.removeprefix("nats://").rpartition(":")
     await reachable(host, int(port))
+    login: dict[str, Any] = (
+        {"user_credentials": member.creds} if member.creds else {"nkeys_seed_str": member.seed}
+    )
     connecting = nats.connect(
         member.url,
-        nkeys_seed_str=member.seed,
+        **login,
         inbox_prefix=member.inbox,
         name=f"natslab-{member.name}",
         **options,

@@ -67,14 +67,17 @@ def stream_name(room: str) -> str:
 
 @dataclass(frozen=True)
 class JoinLine:
-    """What the instructor reads out: where the room is, its name, and its code."""
+    """What the instructor reads out: where the room is, its name, and its code (none when
+    the room is on an existing deployment, where each participant brings credentials)."""
 
     host: str
     port: int
     room: str
-    code: str
+    code: str = ""
 
     def __str__(self) -> str:
+        if not self.code:
+            return f"nats://{self.host}:{self.port}/{self.room}"
         return f"nats://{JOIN_USER}:{quote(self.code, safe='')}@{self.host}:{self.port}/{self.room}"
 
     @property
@@ -90,16 +93,17 @@ def parse_join_line(line: str) -> JoinLine:
         port = parts.port
     except ValueError:
         port = None
+    coded = parts.username == JOIN_USER and bool(parts.password)
     if (
         parts.scheme != "nats"
-        or parts.username != JOIN_USER
-        or not parts.password
+        or not (coded or parts.username is None)
         or not parts.hostname
         or port is None
         or not ROOM_NAME.fullmatch(room)
     ):
         raise UsageError(
             f"{line!r} is not a join line: it looks like nats://join:CODE@HOST:PORT/ROOM, as "
-            "`natslab class start` prints it."
+            "`natslab class start` prints it (or nats://HOST:PORT/ROOM for a room on an "
+            "existing deployment, joined with --creds)."
         )
-    return JoinLine(parts.hostname, port, room, unquote(parts.password))
+    return JoinLine(parts.hostname, port, room, unquote(parts.password or ""))

@@ -5,23 +5,31 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.errors import AuthorizationError, NoServersError
 from nats.errors import Error as NatsError
-from nats.errors import NoServersError
-from nats.js.errors import NotFoundError
+from nats.js.api import StreamConfig
+from nats.js.errors import BadRequestError, NotFoundError
 
 from natslab.errors import NatslabError
-from natslab.room.host import instructor_login
+from natslab.room.config import write_private
+from natslab.room.host import instructor_login, room_folder
 from natslab.room.membership import reachable
 from natslab.room.names import stream_name
+from natslab.words import counted
 
 
 class RoomUnreachable(NatslabError):
     """The room's server does not answer the instructor."""
+
+
+class DeploymentError(NatslabError):
+    """An existing deployment would not hold the room."""
 
 
 @dataclass(frozen=True)
@@ -46,21 +54,44 @@ def parse_record(data: bytes) -> Any:
 
 async def connect_instructor(room: str, **options: Any) -> Client:
     """The instructor's connection to the room, or one sentence saying it does not answer."""
-    login = instructor_login(room)
+    return await connect_with(room, instructor_login(room), **options)
+
+
+async def _quiet(exc: Exception) -> None:
+    """nats-py's default logs a traceback; a failed connect is raised as a sentence here."""
+
+
+async def connect_with(room: str, login: dict[str, str], **options: Any) -> Client:
+    """A login as `class start` wrote it: a password for a room natslab runs, a .creds file
+    for a room on an existing deployment."""
     url = login["url"]
     host, _, port = url.removeprefix("nats://").rpartition(":")
+    secret: dict[str, str] = (
+        {"user_credentials": login["creds"]}
+        if login.get("creds")
+        else {"user": login["user"], "password": login["password"]}
+    )
+    options.setdefault("error_cb", _quiet)
     try:
         await reachable(host, int(port))  # a refused port says so at once
         return await asyncio.wait_for(
-            nats.connect(url, user=login["user"], password=login["password"],
-                         connect_timeout=3, **options),
-            5.0,
-        )  # fmt: skip
-    except (NoServersError, NatsError, OSError, TimeoutError) as exc:
+            nats.connect(url, connect_timeout=3, **secret, **options), 5.0
+        )
+    except (AuthorizationError, NatsError) as exc:
+        if not isinstance(exc, AuthorizationError) and "Authorization" not in str(exc):
+            raise _unreachable(room, url, login, exc) from exc
         raise RoomUnreachable(
-            f"The room {room!r} does not answer at {url} ({exc}): is "
-            f"`natslab class start {room}` running?"
-        ) from exc
+            f"The server at {url} refused the instructor's login for room {room!r} ({exc}): "
+            + ("are these credentials for that deployment?" if login.get("creds") else
+               f"was the room restarted elsewhere? `natslab class start {room}` makes a new one.")
+        ) from exc  # fmt: skip
+    except (NoServersError, OSError, TimeoutError) as exc:
+        raise _unreachable(room, url, login, exc) from exc
+
+
+def _unreachable(room: str, url: str, login: dict[str, str], exc: Exception) -> RoomUnreachable:
+    started = "the deployment up" if login.get("creds") else f"`natslab class start {room}` running"
+    return RoomUnreachable(f"The room {room!r} does not answer at {url} ({exc}): is {started}?")
 
 
 async def read_room(room: str) -> list[Stored]:
@@ -91,3 +122,37 @@ async def read_room(room: str) -> list[Stored]:
         return out
     finally:
         await nc.close()
+
+
+async def open_on_deployment(room: str, url: str, creds: Path) -> str:
+    """`class start --server URL --creds FILE`: no server of ours. Make the room's stream in
+    the instructor's account there and remember the login; returns the stream's state."""
+    login = {"url": url, "creds": str(creds)}
+    nc = await connect_with(room, login, allow_reconnect=False)
+    try:
+        js = nc.jetstream()
+        config = StreamConfig(
+            name=stream_name(room),
+            subjects=[f"natslab.{room}.p.>"],
+            duplicate_window=3600.0,
+        )
+        try:
+            info = await js.add_stream(config)
+        except BadRequestError as exc:  # there already, from an earlier start: keep it
+            try:
+                info = await js.stream_info(stream_name(room))
+            except NotFoundError:
+                raise _refused(url, room, exc) from exc
+        except (NatsError, TimeoutError) as exc:
+            raise _refused(url, room, exc) from exc
+    finally:
+        await nc.close()
+    write_private(room_folder(room) / "instructor.json", json.dumps(login))
+    return counted(info.state.messages, "event")
+
+
+def _refused(url: str, room: str, why: Exception) -> DeploymentError:
+    return DeploymentError(
+        f"The deployment at {url} would not make the room's stream {stream_name(room)} "
+        f"({why}): the instructor's account needs JetStream and the subjects natslab.{room}.>."
+    )

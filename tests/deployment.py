@@ -1,0 +1,119 @@
+"""An existing NATS deployment for `class start --server`: a real nats-server in operator
+mode (JWT accounts, as company clusters and cloud accounts run), on loopback, with users'
+.creds files. The JWTs are written here with nkeys: header, claims, ed25519 signature."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nkeys
+
+from natslab.cluster.binary import find_binary
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def new_key(prefix: int) -> nkeys.KeyPair:
+    return nkeys.from_seed(nkeys.encode_seed(os.urandom(32), prefix))
+
+
+def jwt(issuer: nkeys.KeyPair, subject: str, name: str, nats: dict) -> str:
+    """A NATS JWT (v2 claims) signed by `issuer`."""
+    claims = {"iat": int(time.time()), "iss": issuer.public_key.decode(), "name": name,
+              "sub": subject, "nats": {**nats, "version": 2}}  # fmt: skip
+    claims["jti"] = base64.b32encode(hashlib.sha256(json.dumps(claims).encode()).digest())
+    claims["jti"] = claims["jti"].decode().rstrip("=")
+    head = _b64(json.dumps({"typ": "JWT", "alg": "ed25519-nkey"}).encode())
+    body = _b64(json.dumps(claims).encode())
+    signature = _b64(issuer.sign(f"{head}.{body}".encode()))
+    return f"{head}.{body}.{signature}"
+
+
+UNLIMITED = {"subs": -1, "data": -1, "payload": -1, "imports": -1, "exports": -1,
+             "wildcards": True, "conn": -1, "leaf": -1}  # fmt: skip
+JETSTREAM = {"mem_storage": -1, "disk_storage": -1, "streams": -1, "consumer": -1}
+
+
+@dataclass
+class Deployment:
+    """One operator, a system account and a WORKSHOP account with JetStream."""
+
+    folder: Path
+    port: int = 0
+    operator: nkeys.KeyPair = field(default_factory=lambda: new_key(nkeys.PREFIX_BYTE_OPERATOR))
+    system: nkeys.KeyPair = field(default_factory=lambda: new_key(nkeys.PREFIX_BYTE_ACCOUNT))
+    account: nkeys.KeyPair = field(default_factory=lambda: new_key(nkeys.PREFIX_BYTE_ACCOUNT))
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def creds(self, name: str, pub: list[str] | None = None, sub: list[str] | None = None) -> Path:
+        """A user of the WORKSHOP account, limited to `pub`/`sub` when given."""
+        user = new_key(nkeys.PREFIX_BYTE_USER)
+        claims: dict = {"type": "user", "subs": -1, "data": -1, "payload": -1}
+        claims["pub"] = {"allow": pub} if pub is not None else {}
+        claims["sub"] = {"allow": sub} if sub is not None else {}
+        token = jwt(self.account, user.public_key.decode(), name, claims)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{name}.creds"
+        path.write_text(
+            f"-----BEGIN NATS USER JWT-----\n{token}\n------END NATS USER JWT------\n\n"
+            f"-----BEGIN USER NKEY SEED-----\n{user.seed.decode()}\n"
+            "------END USER NKEY SEED------\n"
+        )
+        return path
+
+    def start(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        op = self.operator.public_key.decode()
+        sys_pub, acc_pub = self.system.public_key.decode(), self.account.public_key.decode()
+        operator_jwt = jwt(self.operator, op, "test-operator",
+                           {"type": "operator", "system_account": sys_pub})  # fmt: skip
+        system_jwt = jwt(self.operator, sys_pub, "SYS",
+                         {"type": "account", "limits": UNLIMITED})  # fmt: skip
+        account_jwt = jwt(self.operator, acc_pub, "WORKSHOP",
+                          {"type": "account", "limits": {**UNLIMITED, **JETSTREAM}})  # fmt: skip
+        config = self.folder / "deployment.conf"
+        config.write_text(
+            f"listen: 127.0.0.1:{self.port}\n"
+            f"operator: {json.dumps(operator_jwt)}\n"
+            f"system_account: {sys_pub}\n"
+            "resolver: MEMORY\n"
+            f"resolver_preload: {{ {sys_pub}: {json.dumps(system_jwt)}, "
+            f"{acc_pub}: {json.dumps(account_jwt)} }}\n"
+            f"jetstream {{ store_dir: {json.dumps(str(self.folder / 'js'))} }}\n"
+        )
+        self.process = subprocess.Popen(
+            [str(find_binary().path), "-c", str(config)],
+            stdout=subprocess.DEVNULL, stderr=(self.folder / "server.log").open("wb"),
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError((self.folder / "server.log").read_text())
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)  # polling for the port: the condition, not a fixed wait
+        raise TimeoutError("the deployment's nats-server did not listen")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)

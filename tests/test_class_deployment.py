@@ -1,0 +1,105 @@
+"""`natslab class start --server URL --creds FILE`: a room on an existing NATS deployment (a
+real nats-server in operator mode, JWT users, loopback). natslab starts no server; the
+deployment's own permissions keep each participant to their name."""
+
+import asyncio
+import json
+
+import nats
+import pytest
+
+from natslab.room.config import participant_permissions
+from tests.deployment import Deployment
+from tests.test_class import natslab_in
+
+
+@pytest.fixture
+def deployment(tmp_path):
+    company = Deployment(tmp_path / "deployment")
+    company.start()
+    try:
+        yield company
+    finally:
+        company.stop()
+
+
+def scoped(company: Deployment, room: str, name: str):
+    """A participant's credentials as `class start --server` tells the administrator."""
+    rights = participant_permissions(room, name)
+    return company.creds(name, rights["publish"]["allow"], rights["subscribe"]["allow"])
+
+
+def test_a_room_on_an_existing_deployment(deployment, tmp_path, state_dir):
+    instructor = deployment.creds("instructor")
+    started = natslab_in(state_dir, "class", "start", "demo", "--server", deployment.url,
+                         "--creds", str(instructor))  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    line = f"nats://127.0.0.1:{deployment.port}/demo"
+    assert f"natslab class join {line} --name PSEUDONYM --creds FILE" in started.stdout
+    assert 'nsc add user NAME --allow-pub "natslab.demo.p.NAME.>,natslab.demo.hb.NAME"' in (
+        started.stdout
+    )
+    ana_home, ana_creds = tmp_path / "ana", scoped(deployment, "demo", "ana")
+    # Without credentials, or with ana's under another name: refused, in a sentence.
+    bare = natslab_in(ana_home, "class", "join", line, "--name", "ana")
+    assert bare.returncode == 1 and "is on an existing deployment" in bare.stderr
+    posing = natslab_in(tmp_path / "ben", "class", "join", line, "--name", "ben",
+                        "--creds", str(ana_creds))  # fmt: skip
+    assert posing.returncode == 1, posing.stdout
+    assert "may not report as 'ben' in room 'demo'" in posing.stderr
+    assert not (tmp_path / "ben" / "room-membership.json").exists()
+    joined = natslab_in(ana_home, "class", "join", line, "--name", "ana",
+                        "--creds", str(ana_creds))  # fmt: skip
+    assert joined.returncode == 0, joined.stderr
+    herd = ("tutorial", "herd", "--headless", "--port-offset", "auto", "--answers", "1")
+    ran = natslab_in(ana_home, *herd)
+    assert ran.returncode == 0 and "Class: room demo: live." in ran.stdout, ran.stdout
+    roster = natslab_in(state_dir, "class", "roster", "demo")
+    assert roster.returncode == 0, roster.stderr
+    assert "ana" in roster.stdout and "done" in roster.stdout
+    for output in (started, bare, posing, joined, roster):
+        assert "Traceback" not in output.stderr
+
+
+async def test_on_a_deployment_a_participant_reads_nobody_elses_answers(deployment):
+    """The permissions natslab prints, as the deployment enforces them."""
+    ana = await nats.connect(deployment.url, user_credentials=str(scoped(deployment, "demo",
+                             "ana")), inbox_prefix="_INBOX_ana")  # fmt: skip
+    errors: list[str] = []
+
+    async def on_error(exc):
+        errors.append(str(exc))
+
+    ben = await nats.connect(deployment.url, user_credentials=str(scoped(deployment, "demo",
+                             "ben")), inbox_prefix="_INBOX_ben", error_cb=on_error)  # fmt: skip
+    got: list[bytes] = []
+
+    async def read(msg):
+        got.append(msg.data)
+
+    await ben.subscribe("natslab.demo.p.ana.>", cb=read)
+    await ben.flush()
+    await ana.publish("natslab.demo.p.ana.PredictionLocked", json.dumps({"answer": 1}).encode())
+    await ana.flush()
+    await ben.flush()
+    assert any("permissions violation" in e.lower() for e in errors), errors
+    assert got == []
+    await asyncio.gather(ana.close(), ben.close())
+
+
+def test_deployment_mistakes_are_sentences(deployment, tmp_path, state_dir):
+    alone = natslab_in(state_dir, "class", "start", "demo", "--server", deployment.url)
+    assert alone.returncode == 1 and "--server URL and --creds FILE go together" in alone.stderr
+    junk = tmp_path / "junk.creds"
+    junk.write_text("not a creds file\n")
+    bad = natslab_in(state_dir, "class", "start", "demo", "--server", deployment.url,
+                     "--creds", str(junk))  # fmt: skip
+    assert bad.returncode == 1 and "is not a NATS credentials file" in bad.stderr
+    stranger = Deployment(tmp_path / "elsewhere").creds("instructor")  # another operator's
+    refused = natslab_in(state_dir, "class", "start", "demo", "--server", deployment.url,
+                         "--creds", str(stranger))  # fmt: skip
+    assert refused.returncode == 1, refused.stdout
+    assert "refused the instructor's login for room 'demo'" in refused.stderr
+    assert "are these credentials for that deployment?" in refused.stderr
+    for output in (alone, bad, refused):
+        assert "Traceback" not in output.stderr
