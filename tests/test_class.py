@@ -126,7 +126,7 @@ def lesson_events_sent(state: Path) -> int:
     """What a participant's natslab sends of its runs: lesson events, checks' verdicts only."""
     lesson_types = {"LessonStarted", "StepPreviewed", "PredictionLocked", "PredictionJudged",
                     "HandsOnWaiting", "HandsOnHint", "StepStarted", "ActionDone", "CheckResult",
-                    "StepFinished", "LessonFinished"}  # fmt: skip
+                    "StepFinished", "StepSkipped", "LessonFinished"}  # fmt: skip
     count = 0
     for events in state.glob("runs/*/events.jsonl"):
         for line in events.read_text().splitlines():

@@ -98,6 +98,15 @@ class ActionDone(LessonEvent):
     detail: str
     command: str = ""
     added: str = ""
+    hands_on: str = ""  # a hands-on action: "learner" (they did it) or "natslab" (skipped to it)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepSkipped(LessonEvent):
+    """The learner moved past a step without running it (`s`)."""
+
+    index: int
+    title: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -156,6 +156,8 @@ class LessonRunner:
             self._take_over = True
             return "natslab does it for you."
         skipped = self.lesson.steps[self.progress.next_index].title
+        self._emit(ev.StepSkipped(at=self.clock.now(), index=self.progress.next_index,
+                                  title=skipped))  # fmt: skip
         self.progress.next_index += 1
         self.progress.failed = False
         self.preview()
@@ -278,8 +280,9 @@ class LessonRunner:
     async def _perform(self, index: int, step: Step) -> bool:
         for position, item in enumerate(step.actions):
             try:
+                by = ""
                 if position == 0 and step.hands_on and isinstance(item, hands_on.HandsOn):
-                    done, ok = await self._by_learner(index, step, item), True
+                    (done, by), ok = await self._by_learner(index, step, item), True
                 else:
                     done, ok = await self.lab.perform(item), True
             except NatslabError as exc:
@@ -293,19 +296,21 @@ class LessonRunner:
                     detail=done.detail,
                     command=done.command,
                     added=done.added,
+                    hands_on=by,
                 )
             )
             if not ok:
                 return False
         return True
 
-    async def _by_learner(self, index: int, step: Step, op: hands_on.HandsOn) -> Done:
+    async def _by_learner(self, index: int, step: Step, op: hands_on.HandsOn) -> tuple[Done, str]:
         """Wait until the action's effect shows, however it was caused; `s` (or not being
-        interactive) has the lab do it. A hint follows after `hint_after` seconds."""
+        interactive) has the lab do it. A hint follows after `hint_after` seconds. Says who
+        did it: "learner", "natslab" after `s`, or "" when nobody was asked."""
         command = self.lab.by_hand(op)
         view = self.lab.state.servers.get(op.server)
         if not self.interactive or view is None or not view.up:
-            return await self.lab.perform(op)  # nobody to wait for, or nothing to act on
+            return await self.lab.perform(op), ""  # nobody to wait for, or nothing to act on
         ways = hands_on.ways(op, command, view.pid)
         since = self.clock.now()
         self._emit(
@@ -319,7 +324,8 @@ class LessonRunner:
             while (seen := hands_on.done(op, self.lab.state, since)) is None:
                 if self._take_over:
                     done = await self.lab.perform(op)
-                    return Done(f"natslab did it for you: {done.detail}", done.command, done.added)
+                    said = f"natslab did it for you: {done.detail}"
+                    return Done(said, done.command, done.added), "natslab"
                 if hint.expired and not hinted:
                     hinted = True
                     text = (
@@ -330,7 +336,7 @@ class LessonRunner:
                 await self.clock.sleep(CHECK_INTERVAL)
         finally:
             self._waiting = False
-        return Done(seen, command)
+        return Done(seen, command), "learner"
 
     async def _judge(self, index: int, step: Step, wait: bool) -> None:
         """Measure what the step's question asked, until final or its timeout (once, after a

@@ -277,12 +277,13 @@ def _roster(room: str, console: Console) -> int:
 
     state = RoomState()
     state.apply_all([item.record for item in asyncio.run(read_room(room))])
-    table = Table("Participant", "Lesson", "Step", "Checks ✓/✗", "Retries", "Status", box=None)
+    table = Table("Participant", "Lesson", "Step", "Checks ✓/✗", "Retries", "Skips", "Status",
+                  box=None)  # fmt: skip
     now = time.time()
     for who in state.queue(now):
         step = f"{who.step + 1}. {who.step_title}" if who.step is not None else "-"
         table.add_row(who.name, who.lesson or "-", step, f"{who.passed}/{who.failed}",
-                      str(who.retries), state.status(who, now))  # fmt: skip
+                      str(who.retries), str(who.skips), state.status(who, now))  # fmt: skip
     console.print(table)
     ignored = state.ignored
     note = f"; {ignored} messages that are not natslab's ignored" if ignored else ""

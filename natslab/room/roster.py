@@ -35,6 +35,9 @@ class ParticipantView:
     passed: int = 0
     failed: int = 0
     retries: int = 0
+    skips: int = 0
+    by_hand: int = 0  # hands-on actions they did themselves
+    handed: int = 0  # hands-on actions they skipped (natslab did them)
     step_retries: int = 0  # of the step they are on
     finished: bool | None = None  # None while the lesson runs; then whether it passed
     last_at: float = 0.0
@@ -139,6 +142,7 @@ class RoomState:
         if kind == "LessonStarted":
             who.lesson, who.title = str(record.get("lesson_id", "")), str(record.get("title", ""))
             who.step, who.passed, who.failed, who.retries, who.finished = None, 0, 0, 0, None
+            who.skips, who.by_hand, who.handed = 0, 0, 0
         elif kind == "StepStarted":
             index, retry = int(record["index"]), bool(record.get("retry"))
             who.step_retries = who.step_retries + 1 if retry and who.step == index else 0
@@ -148,6 +152,13 @@ class RoomState:
             self.step_times[(who.lesson, int(record["index"]))].append(float(record["duration"]))
             if who.help is not None and who.help.get("index") == record.get("index"):
                 who.help = None  # the step they asked about passed: the request is answered
+        elif kind == "StepSkipped":
+            who.skips += 1
+        elif kind == "ActionDone" and record.get("hands_on") in ("learner", "natslab"):
+            if record["hands_on"] == "learner":
+                who.by_hand += 1
+            else:
+                who.handed += 1
         elif kind == "HelpRequested":
             who.help = record
             self.helps.append(record)

@@ -26,7 +26,8 @@ from natslab.words import counted
 
 REFRESH_SECONDS = 0.5
 STATUS_SECONDS = 5.0  # stuck and offline follow the clock: redrawn this often regardless
-ROSTER_COLUMNS = ("Participant", "Lesson", "Step", "In step", "Checks ✓/✗", "Retries", "Status")
+ROSTER_COLUMNS = ("Participant", "Lesson", "Step", "In step", "Checks ✓/✗", "Retries", "Skips",
+                  "Hands-on own/skipped", "Status")  # fmt: skip
 QUESTION_COLUMNS = ("Lesson", "Step", "Question", "Answered", "Split", "Measured")
 FIGURE_COLUMNS = ("Lesson", "Step", "Measurement", "Runs", "Low", "Median", "High", "Outliers")
 
@@ -150,7 +151,8 @@ class BoardApp(App[int]):
             why = state.stuck_because(who, now)
             rows.append((who.name, [
                 who.name, who.lesson or "-", step, since, f"{who.passed}/{who.failed}",
-                str(who.retries), f"{status}: {why}" if why else status,
+                str(who.retries), str(who.skips), f"{who.by_hand}/{who.handed}",
+                f"{status}: {why}" if why else status,
             ]))  # fmt: skip
         refill(self.query_one("#roster", DataTable), rows)
 

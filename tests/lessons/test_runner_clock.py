@@ -112,6 +112,8 @@ async def test_progress_next_fail_retry_skip_and_finish_in_no_real_time():
     assert third is not None and not third.ok  # A alone is no mesh
     assert runner.skip() == "Skipped: Last"
     assert runner.finished
+    skipped = [(e.index, e.title) for e in lab.emitted if isinstance(e, ev.StepSkipped)]
+    assert skipped == [(1, "B never comes"), (2, "Last")]
     assert runner.refusal("next") == "The lesson is complete. q quits."
 
 
@@ -262,6 +264,7 @@ async def test_a_hands_on_step_waits_for_the_learner_hints_and_recognises_their_
         'You stopped A: it exited on the "interrupt" signal (exit code 0), and natslab sent '
         "nothing."
     )
+    assert step.actions[0].hands_on == "learner"  # what a class room counts as done by hand
 
 
 async def test_a_quick_learner_gets_no_hint_and_s_has_natslab_do_it():
@@ -278,6 +281,7 @@ async def test_a_quick_learner_gets_no_hint_and_s_has_natslab_do_it():
     assert step is not None and step.ok
     assert lab.performed[-1] == ops.StopServer(server="A")
     assert step.actions[0].detail.startswith("natslab did it for you: stopped A with Ctrl+C")
+    assert step.actions[0].hands_on == "natslab"
 
 
 async def test_headless_and_auto_never_wait_for_a_person():

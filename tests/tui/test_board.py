@@ -249,6 +249,19 @@ async def test_a_participant_asks_for_help_and_sees_a_reveal(session, classroom,
     await uplink.close()
 
 
+def test_the_roster_counts_skips_and_who_did_the_hands_on():
+    room = RoomState()
+    room.apply(record("ana", "LessonStarted", 0, lesson_id="upgrade", title="Upgrade"))
+    room.apply(record("ana", "ActionDone", 1, index=4, action="stop", ok=True, detail="",
+                      hands_on="learner"))  # fmt: skip
+    room.apply(record("ana", "ActionDone", 2, index=6, action="stop", ok=True, detail="",
+                      hands_on="natslab"))  # fmt: skip
+    room.apply(record("ana", "ActionDone", 3, index=7, action="start", ok=True, detail=""))
+    room.apply(record("ana", "StepSkipped", 4, index=8, title="Turn off C"))
+    ana = room.participants["ana"]
+    assert (ana.by_hand, ana.handed, ana.skips) == (1, 1, 1)
+
+
 def test_pairs_are_suggested_only_for_a_split_room():
     from natslab.room.roster import QuestionView, pairs
 
