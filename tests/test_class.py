@@ -181,7 +181,11 @@ def test_a_room_away_loses_nothing_and_doubles_nothing(tmp_path, state_dir):
         assert re.search(r"bob\s+herd\s+5\. Stop A again", roster.stdout)
         assert f"{sum(sent.values())} events from 2 participants." in roster.stdout
         shown = natslab_in(bob, "class", "show")
-        assert "Room demo at" in shown.stdout and "0 events wait to be sent." in shown.stdout
+        assert "Room demo at" in shown.stdout and "Waiting to be sent: 0 events." in shown.stdout
+        assert "Last sent: 20 events:" in shown.stdout  # exactly what went, the latest last
+        sent_part = shown.stdout.split("Waiting to be sent")[0]
+        assert sent_part.rstrip().endswith("}")  # each record whole, never cut
+        assert sent_part.rfind('"type": "LessonFinished"') > sent_part.rfind('"CheckResult"')
     finally:
         room.proc.send_signal(2)
         room.wait()

@@ -231,9 +231,12 @@ def _show(console: Console) -> int:
         console.print("This natslab is in no room (`natslab class join JOIN-LINE` joins one).")
     else:
         console.print(f"Room {member.room} at {member.url}, as {member.name}.")
-    console.print(f"{len(box.waiting)} events wait to be sent.")
-    for entry in list(box.waiting)[-10:]:
-        console.print(f"  {entry['subject']}: {json.dumps(entry['record'])[:120]}")
+    for title, entries in (("Last sent", box.recent), ("Waiting to be sent", box.waiting)):
+        shown = list(entries)[-10:]
+        console.print(f"{title}: {counted(len(entries), 'event')}" + (":" if shown else "."))
+        for entry in shown:
+            # Whole, however long: the terminal wraps it (soft wrap), nothing is cut.
+            console.print(f"  {entry['subject']}: {json.dumps(entry['record'])}", markup=False)
     return 0
 
 

@@ -24,6 +24,7 @@ from natslab.room.names import announce_subjects, event_subject, heartbeat_subje
 
 HEARTBEAT = 5.0  # seconds between "still here" messages while connected
 OUTBOX_LIMIT = 5000  # events waiting at most; beyond, the oldest go (counted), the newest stay
+SENT_KEPT = 20  # the last events sent, kept for `natslab class show`
 COMPACT_SLACK = 1000  # lines the outbox file may carry beyond twice what waits
 SEND_TIMEOUT = 2.0
 
@@ -44,7 +45,14 @@ class Outbox:
     waiting: deque[dict[str, Any]] = field(default_factory=deque)
     dropped: int = 0
     sent: int = 0
+    recent: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=SENT_KEPT))
     _lines: int = 0  # lines in the file now
+    _sent_lines: int = 0  # lines in the file of what was sent
+
+    @property
+    def sent_path(self) -> Path:
+        """The last events the room acknowledged, for `natslab class show`."""
+        return self.path.with_name(self.path.stem + "-sent.jsonl")
 
     @classmethod
     def load(cls, path: Path) -> Outbox:
@@ -63,6 +71,12 @@ class Outbox:
                     else:
                         pending[entry["id"]] = entry
         box.waiting.extend(pending.values())
+        if box.sent_path.exists():
+            lines = box.sent_path.read_text(encoding="utf-8").splitlines()
+            box._sent_lines = len(lines)
+            for line in lines[-SENT_KEPT:]:
+                with contextlib.suppress(ValueError):
+                    box.recent.append(json.loads(line))
         while len(box.waiting) > OUTBOX_LIMIT:
             box.waiting.popleft()
             box.dropped += 1
@@ -78,14 +92,27 @@ class Outbox:
 
     def done(self, count: int) -> None:
         """The first `count` entries were acknowledged."""
-        acked = [{"acked": self.waiting.popleft()["id"]} for _ in range(count)]
+        gone = [self.waiting.popleft() for _ in range(count)]
+        acked = [{"acked": entry["id"]} for entry in gone]
         self.sent += count
+        self._keep_sent(gone)
         if not self.waiting:
             self._rewrite()  # nothing waits: an empty file
         elif self._lines > 2 * len(self.waiting) + COMPACT_SLACK:
             self._rewrite()
         else:
             self._append(acked)
+
+    def _keep_sent(self, gone: list[dict[str, Any]]) -> None:
+        self.recent.extend(gone)
+        if self._sent_lines + len(gone) > 5 * SENT_KEPT:  # trimmed now and then, not per ack
+            text = "".join(json.dumps(e) + "\n" for e in self.recent)
+            self.sent_path.write_text(text, encoding="utf-8")
+            self._sent_lines = len(self.recent)
+            return
+        with self.sent_path.open("a", encoding="utf-8") as out:
+            out.write("".join(json.dumps(e) + "\n" for e in gone))
+        self._sent_lines += len(gone)
 
     def _append(self, lines: list[dict[str, Any]]) -> None:
         with self.path.open("a", encoding="utf-8") as out:
