@@ -26,10 +26,11 @@ from natslab.words import counted
 
 REFRESH_SECONDS = 0.5
 STATUS_SECONDS = 5.0  # stuck and offline follow the clock: redrawn this often regardless
-ROSTER_COLUMNS = ("Participant", "Lesson", "Step", "In step", "Checks ✓/✗", "Retries", "Skips",
-                  "Hands-on own/skipped", "Status")  # fmt: skip
-QUESTION_COLUMNS = ("Lesson", "Step", "Question", "Answered", "Split", "Measured")
-FIGURE_COLUMNS = ("Lesson", "Step", "Measurement", "Runs", "Low", "Median", "High", "Outliers")
+# What the instructor acts on comes first, so that a narrow terminal still shows it.
+ROSTER_COLUMNS = ("Participant", "Status", "Lesson", "Step", "In step", "Checks ✓/✗", "Retries",
+                  "Skips", "Hands-on own/skipped")  # fmt: skip
+QUESTION_COLUMNS = ("Lesson", "Step", "Answered", "Split", "Measured", "Question")
+FIGURE_COLUMNS = ("Lesson", "Step", "Runs", "Low", "Median", "High", "Outliers", "Measurement")
 
 
 def split_text(question: QuestionView) -> str:
@@ -150,9 +151,9 @@ class BoardApp(App[int]):
             status = state.status(who, now)
             why = state.stuck_because(who, now)
             rows.append((who.name, [
-                who.name, who.lesson or "-", step, since, f"{who.passed}/{who.failed}",
-                str(who.retries), str(who.skips), f"{who.by_hand}/{who.handed}",
-                f"{status}: {why}" if why else status,
+                who.name, f"{status}: {why}" if why else status, who.lesson or "-", step, since,
+                f"{who.passed}/{who.failed}", str(who.retries), str(who.skips),
+                f"{who.by_hand}/{who.handed}",
             ]))  # fmt: skip
         refill(self.query_one("#roster", DataTable), rows)
 
@@ -163,9 +164,9 @@ class BoardApp(App[int]):
             question = state.questions[(lesson, step)]
             asked = len({*question.locked, *question.measured})
             rows.append((f"{lesson}/{step}", [
-                lesson, str(step + 1), question.text or "(not judged yet)",
-                f"{len(question.locked)} of {asked}", split_text(question),
-                measured_text(question),
+                lesson, str(step + 1), f"{len(question.locked)} of {asked}",
+                split_text(question), measured_text(question),
+                question.text or "(not judged yet)",
             ]))  # fmt: skip
         refill(self.query_one("#questions", DataTable), rows)
 
@@ -176,9 +177,9 @@ class BoardApp(App[int]):
             if numbers is None:
                 continue
             rows.append((f"{lesson}/{step}/{what}", [
-                lesson, str(step + 1), what, str(numbers.runs), figure_text(numbers.low),
+                lesson, str(step + 1), str(numbers.runs), figure_text(numbers.low),
                 figure_text(numbers.median), figure_text(numbers.high),
-                outlier_text(state, numbers.outliers, values) or "-",
+                outlier_text(state, numbers.outliers, values) or "-", what,
             ]))  # fmt: skip
         refill(self.query_one("#figures", DataTable), rows)
 

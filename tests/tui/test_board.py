@@ -42,9 +42,12 @@ async def reporting(session, host, name: str, state_dir):
     return uplink
 
 
-def cells(app, table_id: str) -> list[list[str]]:
+def cells(app, table_id: str) -> list[dict[str, str]]:
+    """Each row of a board table by its column's heading (the columns' order is layout)."""
     table = app.query_one(f"#{table_id}")
-    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+    heads = [str(column.label) for column in table.columns.values()]
+    return [dict(zip(heads, map(str, table.get_row_at(i)), strict=True))
+            for i in range(table.row_count)]  # fmt: skip
 
 
 async def test_three_participants_run_upgrade_and_the_board_follows_the_room(
@@ -82,19 +85,22 @@ async def test_three_participants_run_upgrade_and_the_board_follows_the_room(
     await feed.start()
     app = BoardApp(feed)
     async with app.run_test(size=(160, 50)) as pilot:
-        await wait_for(pilot, lambda: [r[-1] for r in cells(app, "roster")] == ["done"] * 3,
+        await wait_for(pilot, lambda: [r["Status"] for r in cells(app, "roster")] == ["done"] * 3,
                        15, "three participants done")  # fmt: skip
         roster = cells(app, "roster")
-        assert [r[0] for r in roster] == ["ana", "ben", "cy"]
-        assert all(r[1] == "upgrade" and r[2].startswith("9. ") for r in roster)
+        assert [r["Participant"] for r in roster] == ["ana", "ben", "cy"]
+        assert all(r["Lesson"] == "upgrade" and r["Step"].startswith("9. ") for r in roster)
         questions = cells(app, "questions")
-        assert [(q[0], q[1], q[3]) for q in questions] == [
+        assert [(q["Lesson"], q["Step"], q["Answered"]) for q in questions] == [
             ("upgrade", "4", "3 of 3"), ("upgrade", "5", "3 of 3"), ("upgrade", "6", "2 of 3")
         ]  # fmt: skip
-        assert all(q[4] == "sealed (r reveals)" and q[5] == "sealed" for q in questions)
-        figures = {(f[1], f[2]): f for f in cells(app, "figures")}
+        assert all(
+            q["Split"] == "sealed (r reveals)" and q["Measured"] == "sealed" for q in questions
+        )
+        figures = {(f["Step"], f["Measurement"]): f for f in cells(app, "figures")}
         gaps = figures[("5", "measured: the gaps of every client")]
-        assert gaps[3] == "3" and float(gaps[4]) <= float(gaps[5]) <= float(gaps[6])
+        assert gaps["Runs"] == "3"
+        assert float(gaps["Low"]) <= float(gaps["Median"]) <= float(gaps["High"])
         await nc.flush()
         assert heard == []  # nothing reaches the room before the reveal
         # Sealed, the question's detail names who answered and nothing of what.
@@ -107,10 +113,12 @@ async def test_three_participants_run_upgrade_and_the_board_follows_the_room(
         sealed = str(app.screen.query_one("#detail").render())
         assert "Sealed: 3 of 3 answered (ana, ben, cy)" in sealed and "answered 2" not in sealed
         await pilot.press("escape", "r")
-        await wait_for(pilot, lambda: "right" in cells(app, "questions")[1][4], 10, "revealed")
+        await wait_for(
+            pilot, lambda: "right" in cells(app, "questions")[1]["Split"], 10, "revealed"
+        )
         judged = {n: feed.state.questions[("upgrade", 4)].matched[n] for n in answers}
         right = sum(judged.values())
-        assert cells(app, "questions")[1][4] == f"1: 1 · 2: 2 — {right} of 3 right"
+        assert cells(app, "questions")[1]["Split"] == f"1: 1 · 2: 2 — {right} of 3 right"
         on_b = feed.state.questions[("upgrade", 4)].measured
         assert all(on_b[n].endswith("clients on B") or "on B" in on_b[n] for n in answers)
         await pilot.press("enter")
@@ -382,6 +390,38 @@ async def test_a_participant_stuck_on_a_check_that_cannot_pass_is_flagged(
     async with board.run_test(size=(160, 40)) as pilot:
         await wait_for(pilot, lambda: len(cells(board, "roster")) == 1, 10, "cy's row")
         (row,) = cells(board, "roster")
-        assert row[0] == "cy" and row[-1] == "stuck: step 1 retried 2 times", row
-        assert row[4] == "0/3"  # the same check, failed three times
+        assert row["Participant"] == "cy" and row["Status"] == "stuck: step 1 retried 2 times", row
+        assert row["Checks ✓/✗"] == "0/3"  # the same check, failed three times
     await uplink.close()
+
+
+async def test_at_80_by_24_the_board_shows_who_needs_help_and_the_split():
+    """What the instructor acts on (status, the split, outliers) is in view without scrolling
+    sideways on a small terminal; the long texts go last."""
+    from types import SimpleNamespace
+
+    room = RoomState()
+    for who in ("ana", "ben", "cy", "dee"):
+        room.apply(record(who, "LessonStarted", 0, lesson_id="upgrade", title="Upgrade"))
+        room.apply(record(who, "StepStarted", 1, index=4, title="Stop A with Ctrl+C"))
+        room.apply(record(who, "PredictionLocked", 2, index=4, answer=0))
+        room.apply(record(who, "PredictionJudged", 2.5, index=4, answer=0, matched=True,
+                          question="A stops with all 21 subscribers on it. How many of them "
+                          "end up on B?", answers=["All", "Some"], measured="9 of 21"))  # fmt: skip
+        gaps = "measured: the gaps of every client"
+        room.apply(record(who, "CheckResult", 3, index=4, description=gaps, ok=True,
+                          observation="…", final=True, figure=2.0))  # fmt: skip
+    feed = SimpleNamespace(room="demo", state=room, revision=1)
+    app = BoardApp(feed)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for table_id, needed in (("roster", "Status"), ("questions", "Split"),
+                                 ("figures", "Outliers")):  # fmt: skip
+            table = app.query_one(f"#{table_id}")
+            await wait_for(pilot, lambda t=table: t.row_count > 0, 5, f"{table_id} rows")
+            right = 0
+            for column in table.columns.values():
+                right += column.get_render_width(table)
+                if str(column.label) == needed:
+                    break
+            assert right <= table.scrollable_content_region.width, (table_id, right)
