@@ -467,11 +467,14 @@ def _uplink(session: LabSession) -> Uplink | None:
     member = current()
     if member is None:
         return None
-    from natslab.room.reveal import running_versions
+    from natslab.room.reveal import crashed_servers, running_versions
     from natslab.room.uplink import Uplink
 
     uplink = Uplink(
-        member, session.run_dir.path.name, versions=lambda: running_versions(session.state)
+        member,
+        session.run_dir.path.name,
+        versions=lambda: running_versions(session.state),
+        crashed=lambda: crashed_servers(session.state),
     )
     session.bus.subscribe(uplink)
     return uplink

@@ -41,10 +41,12 @@ class RoomFeed:
 
     async def _on_heartbeat(self, msg: Msg) -> None:
         try:
-            at = float(json.loads(msg.data)["at"])
-        except (ValueError, KeyError, TypeError):
+            pulse = json.loads(msg.data)
+            at = float(pulse["at"])
+            crashed = {str(k): float(v) for k, v in dict(pulse.get("crashed") or {}).items()}
+        except (ValueError, KeyError, TypeError, AttributeError):
             return
-        self.state.heard(msg.subject.rsplit(".", 1)[-1], at)
+        self.state.heard(msg.subject.rsplit(".", 1)[-1], at, crashed)
 
     async def reveal(self, lesson: str, step: int) -> dict[str, Any]:
         """Publish a question's aggregate to the room; participants see only this, never

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from natslab.lessons.record import LessonRecord
-from natslab.state import LabState
+from natslab.state import LabState, ServerState
 
 
 def running_versions(state: LabState) -> str:
@@ -15,6 +15,15 @@ def running_versions(state: LabState) -> str:
     servers = sorted({v.version for v in state.servers.values() if v.version})
     named = [f"nats-server {', '.join(servers)}"] if servers else []
     return " · ".join([*named, f"nats-py {nats_py_version()}"])
+
+
+def crashed_servers(state: LabState) -> dict[str, float]:
+    """This lab's servers that died without being asked to, and when: a help sign."""
+    return {
+        view.name: view.stopped_at or time.time()
+        for view in state.servers.values()
+        if view.state == ServerState.CRASHED
+    }
 
 
 def nats_py_version() -> str:

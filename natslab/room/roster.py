@@ -16,6 +16,7 @@ from natslab.room.names import ROOM_SELF
 STUCK_FACTOR = 3.0
 STUCK_LEAST = 60.0  # seconds: nobody is stuck sooner
 SILENT = 120.0
+CRASHED = 30.0  # seconds a server of theirs has been crashed: longer than a retry takes
 OFFLINE = 20.0  # seconds without a heartbeat: the laptop slept, or left the network
 RETRIES = 2
 KEPT_CHECKS = 20  # per participant, for their detail
@@ -46,6 +47,7 @@ class ParticipantView:
     help: dict[str, Any] | None = None  # the open help request, with its diagnostics
     heard_at: float = 0.0  # the latest heartbeat (0: none yet)
     versions: str = ""  # what their latest figure was measured with
+    crashed: dict[str, float] = field(default_factory=dict)  # their lab's crashed servers
 
 
 @dataclass
@@ -192,10 +194,12 @@ class RoomState:
             if record.get("answer") is not None:
                 question.locked[who.name] = int(record["answer"])
 
-    def heard(self, name: str, at: float) -> None:
-        """A heartbeat: the participant's natslab is running and reaches the room."""
+    def heard(self, name: str, at: float, crashed: dict[str, float] | None = None) -> None:
+        """A heartbeat: the participant's natslab is running and reaches the room, with the
+        servers of their lab that crashed (and since when)."""
         who = self.participants.setdefault(name, ParticipantView(name))
-        who.heard_at = max(who.heard_at, at)
+        if at >= who.heard_at:
+            who.heard_at, who.crashed = at, dict(crashed or {})
 
     def apply_all(self, records: list[Any]) -> None:
         for record in records:
@@ -225,6 +229,10 @@ class RoomState:
             return f"step {who.step + 1} retried {who.step_retries} times"
         if now - who.last_at > SILENT:
             return f"nothing for {now - who.last_at:.0f} s"
+        down = [(since, name) for name, since in who.crashed.items() if now - since > CRASHED]
+        if down:
+            since, name = min(down)
+            return f"server {name} crashed {now - since:.0f} s ago"
         others = self.step_times.get((who.lesson, who.step), [])
         usual = statistics.median(others) if others else 0.0
         spent = now - who.step_since

@@ -135,9 +135,11 @@ class Uplink:
         run: str,
         path: Path | None = None,
         versions: Callable[[], str] | None = None,
+        crashed: Callable[[], dict[str, float]] | None = None,
     ) -> None:
         self.member = member
         self.versions = versions  # what this run measures with, sent beside each figure
+        self.crashed = crashed  # this lab's crashed servers and since when, in each heartbeat
         self.run = run
         self.outbox = Outbox.load(path or outbox_file())
         self.live = False
@@ -236,7 +238,9 @@ class Uplink:
         while True:
             if time.monotonic() - last_beat >= HEARTBEAT:
                 last_beat = time.monotonic()
-                await nc.publish(beat, json.dumps({"at": time.time(), "run": self.run}).encode())
+                pulse = {"at": time.time(), "run": self.run,
+                         "crashed": self.crashed() if self.crashed else {}}  # fmt: skip
+                await nc.publish(beat, json.dumps(pulse).encode())
             while self.outbox.waiting:
                 entry = self.outbox.waiting[0]
                 payload = json.dumps(entry["record"], default=str).encode()

@@ -3,7 +3,9 @@ the question sealed until `r`, and the reveal reaching the participants as an ag
 
 import asyncio
 import json
+import os
 import pathlib
+import signal
 
 import pytest
 
@@ -33,10 +35,12 @@ async def classroom(state_dir):
 
 async def reporting(session, host, name: str, state_dir):
     """A participant joined to the room, their lab's events going up through an uplink."""
+    from natslab.room.reveal import crashed_servers
     from natslab.room.uplink import Uplink
 
     member = await membership.join(host.join_line(), name)
-    uplink = Uplink(member, session.run_dir.path.name, state_dir / "outbox.jsonl")
+    uplink = Uplink(member, session.run_dir.path.name, state_dir / "outbox.jsonl",
+                    crashed=lambda: crashed_servers(session.state))  # fmt: skip
     session.bus.subscribe(uplink)
     uplink.start()
     return uplink
@@ -254,6 +258,14 @@ async def test_a_participant_asks_for_help_and_sees_a_reveal(session, classroom,
         room = app.query_one("#room-reveal")
         await wait_for(pilot, lambda: "The room on step 1: 1: 2, 2 of 2 right" in
                        str(room.render()), 10, "the reveal in the panel")  # fmt: skip
+        # A server of theirs crashes (SIGABRT: the Go runtime dumps and exits 2): the next
+        # heartbeats say so, and once it has been down a while the board says why.
+        os.kill(session.state.servers["A"].pid, signal.SIGABRT)
+        await wait_for(pilot, lambda: "A" in ana().crashed, 15, "the crash in a heartbeat")
+        since = ana().crashed["A"]
+        assert feed.state.stuck_because(ana(), since + 5) == ""  # a moment: not yet a sign
+        later = feed.state.stuck_because(ana(), since + 31)
+        assert later == "server A crashed 31 s ago"
     await uplink.close()
 
 
