@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
@@ -302,8 +303,13 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
     if args.command == "watch":
         return _watch(args, console)
     if args.command == "class":
+        if args.class_command == "board" and args.web:
+            from natslab.room.commands import serve_board
+            from natslab.room.names import check_room
+
+            return serve_board(check_room(args.room), args.web, args.projector, console)
         if args.class_command == "board":
-            return _board(args.room)
+            return _board(args.room, args.projector)
         from natslab.room.commands import dispatch
 
         return dispatch(args, console)
@@ -318,14 +324,15 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
     return _lab(args, console)
 
 
-def _board(room: str) -> int:
+def _board(room: str, projector: bool = False) -> int:
     """The instructor's board: the room's stream folded live, in the terminal UI."""
     import asyncio
 
     from natslab.room.feed import RoomFeed
     from natslab.room.names import check_room
 
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    in_browser = bool(os.environ.get("TEXTUAL_DRIVER"))  # textual-serve's tab: no tty
+    if not in_browser and not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError(
             "The board needs an interactive terminal; `natslab class roster` prints the room once."
         )
@@ -336,7 +343,7 @@ def _board(room: str) -> int:
 
         await feed.start()
         try:
-            app = BoardApp(feed)
+            app = BoardApp(feed, projector=projector)
             await app.run_async()
             return app.return_code or 0
         finally:

@@ -117,3 +117,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     slow = [item for item in items if item.get_closest_marker("slow")]
     fast = [item for item in items if not item.get_closest_marker("slow")]
     items[:] = [item for n in range(workers) for item in (*slow[n::workers], *fast[n::workers])]
+
+
+# Debian's Chromium driven by Playwright (its executable, no browser download), headless and
+# kept off the network: the report pages and the web board are tested in it.
+CHROMIUM = Path("/usr/bin/chromium")  # .ci/run installs it
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        try:
+            yield chromium
+        finally:
+            chromium.close()

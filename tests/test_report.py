@@ -188,28 +188,6 @@ def test_report_without_runs_is_a_sentence():
     assert listed.returncode == 0 and "There is no recorded run in" in listed.stdout
 
 
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's; .ci/run installs it (no browser download)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Headless Chromium, driven by Playwright, with nothing reaching out to the network."""
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 INSIDE = """(selector) => {
   const outside = [];

@@ -12,6 +12,7 @@ from typing import Any
 from natslab.cluster.rundir import state_dir
 from natslab.errors import NatslabError
 from natslab.present.report import environment
+from natslab.room.board_rows import outlier_text
 from natslab.room.roster import (
     ParticipantView,
     QuestionView,
@@ -117,12 +118,9 @@ def figure_rows(state: RoomState) -> list[tuple[str, int, str, Spread, str]]:
         numbers = spread(values)
         if numbers is None:
             continue
-        named = "; ".join(
-            f"{name} {figure_text(values[name])}"
-            + (f" ({v})" if (v := state.participants[name].versions) else "")
-            for name in numbers.outliers
+        rows.append(
+            (lesson, step + 1, what, numbers, outlier_text(state, numbers.outliers, values))
         )
-        rows.append((lesson, step + 1, what, numbers, named))
     return rows
 
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 DEFAULT_ROOM = "workshop"
 DEFAULT_LISTEN = "127.0.0.1:7222"
+DEFAULT_WEB = "127.0.0.1:7322"
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -75,6 +76,20 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "board", help="the instructor's live screen: participants, stuck ones, predictions"
     )
     board.add_argument("room", nargs="?", default=DEFAULT_ROOM, metavar="ROOM")
+    board.add_argument(
+        "--projector",
+        action="store_true",
+        help="for a screen the room sees: no names, and no figure over fewer than 5 "
+        "participants (p switches it on the board)",
+    )
+    board.add_argument(
+        "--web",
+        nargs="?",
+        const=DEFAULT_WEB,
+        metavar="HOST:PORT",
+        help=f"serve the board to browsers instead (default {DEFAULT_WEB}: this machine "
+        "only; a LAN address or 0.0.0.0 shares it with a projector or a co-instructor)",
+    )
     roster = verbs.add_parser("roster", help="who is where in a room, once (instructor)")
     roster.add_argument("room", nargs="?", default=DEFAULT_ROOM, metavar="ROOM")
 
@@ -100,11 +115,39 @@ def dispatch(args: argparse.Namespace, console: Console) -> int:
     return _roster(args.room, console)
 
 
-def _listen(value: str) -> tuple[str, int]:
+def _listen(value: str, flag: str = "--listen") -> tuple[str, int]:
     host, _, port = value.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise UsageError(f"--listen {value!r}: give HOST:PORT, e.g. 0.0.0.0:7222.")
+        raise UsageError(f"{flag} {value!r}: give HOST:PORT, e.g. 0.0.0.0:7222.")
     return host, int(port)
+
+
+def serve_board(room: str, address: str, projector: bool, console: Console) -> int:
+    """`class board --web`: textual-serve runs one board process per browser tab, each
+    reading the room with the instructor's login, as the terminal board does."""
+    import shlex
+
+    from textual_serve.server import Server
+
+    from natslab.room.host import instructor_login
+
+    host, port = _listen(address, "--web")
+    instructor_login(room)  # a room never started here: a sentence now, not in each tab
+    command = [sys.executable, "-m", "natslab", "class", "board", room]
+    if projector:
+        command.append("--projector")
+    server = Server(" ".join(shlex.quote(part) for part in command), host=host, port=port,
+                    title=f"natslab class board: {room}")  # fmt: skip
+    console.print(f"The board of room {room!r} is served at http://{host}:{port}/ "
+                  "(one board per browser tab). Ctrl+C stops it.")  # fmt: skip
+    if host in ("127.0.0.1", "localhost", "::1"):
+        console.print("Only this machine can open it: for a projector or a co-instructor's "
+                      "laptop, give --web with a LAN address or 0.0.0.0:PORT.")  # fmt: skip
+    try:
+        server.serve()
+    except OSError as exc:
+        raise UsageError(f"--web {address}: cannot listen there ({exc.strerror or exc}).") from exc
+    return 0
 
 
 def _start(room: str, listen: str, console: Console, binary_flag: str | None) -> int:

@@ -13,57 +13,24 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
-from natslab.room.feed import RoomFeed
-from natslab.room.roster import (
-    ParticipantView,
-    QuestionView,
-    RoomState,
-    figure_text,
-    pairs,
-    spread,
+from natslab.room.board_rows import (
+    FEW,
+    FEWEST,
+    FIGURE_COLUMNS,
+    QUESTION_COLUMNS,
+    ROSTER_COLUMNS,
+    STEP_COLUMNS,
+    figure_rows,
+    question_rows,
+    roster_rows,
+    step_rows,
 )
+from natslab.room.feed import RoomFeed
+from natslab.room.roster import ParticipantView, QuestionView, RoomState, pairs
 from natslab.words import counted
 
 REFRESH_SECONDS = 0.5
 STATUS_SECONDS = 5.0  # stuck and offline follow the clock: redrawn this often regardless
-# What the instructor acts on comes first, so that a narrow terminal still shows it.
-ROSTER_COLUMNS = ("Participant", "Status", "Lesson", "Step", "In step", "Checks ✓/✗", "Retries",
-                  "Skips", "Hands-on own/skipped")  # fmt: skip
-QUESTION_COLUMNS = ("Lesson", "Step", "Answered", "Split", "Measured", "Question")
-FIGURE_COLUMNS = ("Lesson", "Step", "Runs", "Low", "Median", "High", "Outliers", "Measurement")
-
-
-def split_text(question: QuestionView) -> str:
-    """Sealed until revealed; then each answer's count, and how many were right."""
-    if not question.revealed:
-        return "sealed (r reveals)"
-    split = question.split()
-    counts = " · ".join(f"{k + 1}: {n}" for k, n in sorted(split.items()))
-    right = question.right()
-    return f"{counts} — {right} of {sum(split.values())} right"
-
-
-def measured_text(question: QuestionView) -> str:
-    """Sealed; then the range the runs measured ('8…13 across 21 runs'), or their words."""
-    if not question.revealed:
-        return "sealed"
-    numbers = spread(question.values)
-    if numbers is not None and numbers.low != numbers.high:
-        runs = "run" if numbers.runs == 1 else "runs"
-        return (
-            f"{figure_text(numbers.low)}…{figure_text(numbers.high)} across {numbers.runs} {runs}"
-        )
-    values = sorted(set(question.measured.values()))
-    return " | ".join(values[:3]) + (" …" if len(values) > 3 else "")
-
-
-def outlier_text(state: RoomState, names: tuple[str, ...], values: dict[str, float]) -> str:
-    """'cy 4.2 (nats-server 2.10.0 · nats-py 2.11.0)': each outlier with what it ran."""
-    return "; ".join(
-        f"{name} {figure_text(values[name])}"
-        + (f" ({v})" if (v := state.participants[name].versions) else "")
-        for name in names
-    )
 
 
 def refill(table: DataTable[str], rows: list[tuple[str, list[str]]]) -> None:
@@ -94,12 +61,14 @@ class BoardApp(App[int]):
     """
     BINDINGS = [
         Binding("r", "reveal", "Reveal the question"),
+        Binding("p", "projector", "Projector on/off"),
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, feed: RoomFeed) -> None:
+    def __init__(self, feed: RoomFeed, projector: bool = False) -> None:
         super().__init__()
         self.feed = feed
+        self.projector = projector  # no names, no aggregate over fewer than five
         self.title = f"natslab class board: {feed.room}"
         self._drawn = -1
         self._drawn_at = 0.0
@@ -107,10 +76,7 @@ class BoardApp(App[int]):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="summary")
-        roster: DataTable[str] = DataTable(id="roster", cursor_type="row", zebra_stripes=True)
-        roster.add_columns(*ROSTER_COLUMNS)
-        roster.border_title = "participants (stuck first)"
-        yield roster
+        yield DataTable(id="roster", cursor_type="row", zebra_stripes=True)
         questions: DataTable[str] = DataTable(id="questions", cursor_type="row")
         questions.add_columns(*QUESTION_COLUMNS)
         questions.border_title = "predictions"
@@ -123,8 +89,23 @@ class BoardApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._set_mode()
         self.set_interval(REFRESH_SECONDS, self.redraw)
-        self.redraw()
+
+    def _set_mode(self) -> None:
+        """The roster's columns, titles and subtitle for the instructor or the projector."""
+        roster = self.query_one("#roster", DataTable)
+        roster.clear(columns=True)
+        roster.add_columns(*(STEP_COLUMNS if self.projector else ROSTER_COLUMNS))
+        roster.border_title = (
+            "the room by step (no names)" if self.projector else "participants (stuck first)"
+        )
+        self.sub_title = "projector: no names, nothing over fewer than 5" if self.projector else ""
+        self.redraw(force=True)
+
+    def action_projector(self) -> None:
+        self.projector = not self.projector
+        self._set_mode()
 
     def redraw(self, force: bool = False) -> None:
         due = time.monotonic() - self._drawn_at >= STATUS_SECONDS
@@ -138,50 +119,25 @@ class BoardApp(App[int]):
         self._show_pairs(self.query_one("#questions", DataTable).cursor_row)
         stuck = sum(1 for who in state.participants.values() if state.status(who, now) == "stuck")
         ignored = f" · {state.ignored} foreign messages ignored" if state.ignored else ""
+        people = counted(len(state.participants), "participant")
+        if self.projector and len(state.participants) < FEWEST:
+            people, stuck_text = f"{FEW} participants", ""
+        else:
+            stuck_text = f" · {stuck} stuck"
         self.query_one("#summary", Static).update(
-            f"{counted(len(state.participants), 'participant')} · {stuck} stuck · "
-            f"{counted(state.events, 'event')}{ignored}"
+            f"{people}{stuck_text} · {counted(state.events, 'event')}{ignored}"
         )
 
     def _draw_roster(self, state: RoomState, now: float) -> None:
-        rows: list[tuple[str, list[str]]] = []
-        for who in state.queue(now):
-            step = f"{who.step + 1}. {who.step_title}" if who.step is not None else "-"
-            since = f"{now - who.step_since:.0f} s" if who.step is not None else "-"
-            status = state.status(who, now)
-            why = state.stuck_because(who, now)
-            rows.append((who.name, [
-                who.name, f"{status}: {why}" if why else status, who.lesson or "-", step, since,
-                f"{who.passed}/{who.failed}", str(who.retries), str(who.skips),
-                f"{who.by_hand}/{who.handed}",
-            ]))  # fmt: skip
+        rows = step_rows(state, now) if self.projector else roster_rows(state, now)
         refill(self.query_one("#roster", DataTable), rows)
 
     def _draw_questions(self, state: RoomState) -> None:
-        rows: list[tuple[str, list[str]]] = []
         self._question_keys = sorted(state.questions)
-        for lesson, step in self._question_keys:
-            question = state.questions[(lesson, step)]
-            asked = len({*question.locked, *question.measured})
-            rows.append((f"{lesson}/{step}", [
-                lesson, str(step + 1), f"{len(question.locked)} of {asked}",
-                split_text(question), measured_text(question),
-                question.text or "(not judged yet)",
-            ]))  # fmt: skip
-        refill(self.query_one("#questions", DataTable), rows)
+        refill(self.query_one("#questions", DataTable), question_rows(state, self.projector))
 
     def _draw_figures(self, state: RoomState) -> None:
-        rows: list[tuple[str, list[str]]] = []
-        for (lesson, step, what), values in sorted(state.figures.items()):
-            numbers = spread(values)
-            if numbers is None:
-                continue
-            rows.append((f"{lesson}/{step}/{what}", [
-                lesson, str(step + 1), str(numbers.runs), figure_text(numbers.low),
-                figure_text(numbers.median), figure_text(numbers.high),
-                outlier_text(state, numbers.outliers, values) or "-", what,
-            ]))  # fmt: skip
-        refill(self.query_one("#figures", DataTable), rows)
+        refill(self.query_one("#figures", DataTable), figure_rows(state, self.projector))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "questions":
@@ -192,7 +148,7 @@ class BoardApp(App[int]):
         if 0 <= row < len(self._question_keys):
             question = self.feed.state.questions[self._question_keys[row]]
             matched = pairs(question)
-            if matched and not question.revealed:
+            if matched and not question.revealed and not self.projector:
                 names = ", ".join(f"{a}–{b}" for a, b in matched)
                 text = f"The room is split on this one: before revealing, pair up {names}."
         self.query_one("#pairs", Static).update(text)
@@ -201,6 +157,8 @@ class BoardApp(App[int]):
         """Enter (or a click) on a row: that participant's detail, or that question's
         answers."""
         table, row = event.data_table, event.cursor_row
+        if self.projector:
+            return  # a detail names participants: not on the projector
         if table.id == "questions" and row < len(self._question_keys):
             question = self.feed.state.questions[self._question_keys[row]]
             self.push_screen(Detail(question_detail(question)))

@@ -437,3 +437,52 @@ async def test_at_80_by_24_the_board_shows_who_needs_help_and_the_split():
                 if str(column.label) == needed:
                     break
             assert right <= table.scrollable_content_region.width, (table_id, right)
+
+
+async def test_the_projector_names_nobody_and_shows_no_aggregate_over_fewer_than_five():
+    """`p` (or --projector): the roster becomes counts per step, a question answered by
+    fewer than five shows no split, a figure from fewer than five runs is not shown, outliers
+    are counted, not named; `p` again brings the names back."""
+    from types import SimpleNamespace
+
+    names = [f"p{n}" for n in range(7)] + ["quinn", "ray"]
+    room = RoomState()
+    for n, who in enumerate(names):
+        at_five = n < 7
+        room.apply(record(who, "LessonStarted", 0, lesson_id="upgrade", title="Upgrade"))
+        room.apply(record(who, "StepStarted", 1, index=4 if at_five else 1,
+                          title="Stop A" if at_five else "Start B"))  # fmt: skip
+        index = 4 if at_five else 3
+        room.apply(record(who, "PredictionLocked", 2, index=index, answer=n % 2))
+        room.apply(record(who, "PredictionJudged", 3, index=index, answer=n % 2, question="Q?",
+                          answers=["a", "b"], measured=f"{n} of 21", value=n,
+                          matched=n % 2 == 1))  # fmt: skip
+        room.apply(record(who, "CheckResult", 4, index=index, description=f"gaps {index}",
+                          ok=True, observation="…", final=True,
+                          figure=9.0 if who == "p6" else 1.0 + n / 100))  # fmt: skip
+    for question in room.questions.values():
+        question.revealed = True
+    feed = SimpleNamespace(room="demo", state=room, revision=1)
+
+    def shown(app) -> str:
+        parts = [str(app.query_one("#summary").render()), str(app.query_one("#pairs").render())]
+        for table_id in ("roster", "questions", "figures"):
+            parts += [" ".join(row.values()) for row in cells(app, table_id)]
+        return "\n".join(parts)
+
+    app = BoardApp(feed, projector=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: len(cells(app, "figures")) == 1, 5, "the tables")
+        text = shown(app)
+        assert not any(name in text.split() or f"{name} " in text for name in names), text
+        (step,) = cells(app, "roster")  # quinn and ray's step has two: pooled, and too few
+        assert (step["Step"], step["Participants"]) == ("5. Stop A", "7")
+        by_step = {q["Step"]: q for q in cells(app, "questions")}
+        assert by_step["4"]["Answered"] == "fewer than 5 so far"
+        assert by_step["4"]["Split"] == "fewer than 5 answers: not shown"
+        assert by_step["5"]["Split"] == "1: 4 · 2: 3 — 3 of 7 right"
+        (figure,) = cells(app, "figures")  # the 2-run figure is not shown
+        assert figure["Runs"] == "7" and figure["Outliers"] == "1"  # p6, counted
+        await pilot.press("p")
+        await wait_for(pilot, lambda: len(cells(app, "roster")) == 9, 5, "names back")
+        assert "p6 9 (" not in shown(app) and "p6 9" in shown(app)
