@@ -213,7 +213,10 @@ def test_class_mistakes_are_sentences(state_dir):
     assert f"{notes}, line 1, is not a room's event" in not_an_export.stderr
     no_report = natslab_in(state_dir, "report", "--class", "demo")
     assert no_report.returncode == 1 and "There is no room 'demo' here" in no_report.stderr
-    outputs = (listen, bad_room, no_room, not_a_line, nameless, not_an_export, no_report)
+    step_zero = natslab_in(state_dir, "class", "hold", "demo", "upgrade", "0")
+    assert step_zero.returncode == 1 and "steps are numbered from 1" in step_zero.stderr
+    outputs = (listen, bad_room, no_room, not_a_line, nameless, not_an_export, no_report,
+               step_zero)  # fmt: skip
     for output in outputs:
         assert "Traceback" not in output.stderr
     left = natslab_in(state_dir, "class", "leave")

@@ -90,6 +90,18 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help=f"serve the board to browsers instead (default {DEFAULT_WEB}: this machine "
         "only; a LAN address or 0.0.0.0 shares it with a projector or a co-instructor)",
     )
+    hold = verbs.add_parser(
+        "hold", help="wait for me: nobody in the room starts STEP of LESSON until released"
+    )
+    hold.add_argument("room", metavar="ROOM")
+    hold.add_argument("lesson", metavar="LESSON", help="the lesson's id, e.g. upgrade")
+    hold.add_argument("step", type=int, metavar="STEP", help="the step (as numbered on screen)")
+    release = verbs.add_parser("release", help="let the room go on with LESSON")
+    release.add_argument("room", metavar="ROOM")
+    release.add_argument("lesson", metavar="LESSON")
+    say = verbs.add_parser("say", help="a short message in every participant's lesson panel")
+    say.add_argument("room", metavar="ROOM")
+    say.add_argument("text", metavar="TEXT")
     roster = verbs.add_parser("roster", help="who is where in a room, once (instructor)")
     roster.add_argument("room", nargs="?", default=DEFAULT_ROOM, metavar="ROOM")
 
@@ -110,6 +122,8 @@ def dispatch(args: argparse.Namespace, console: Console) -> int:
         return 0
     if verb == "show":
         return _show(console)
+    if verb in ("hold", "release", "say"):
+        return _control(args, console)
     if verb == "export":
         return _export(args.room, args.format, args.output, console)
     return _roster(args.room, console)
@@ -313,6 +327,41 @@ def _write_export(stored: list[Stored], fmt: str, out: IO[str]) -> None:
         detail = r.get("observation") or r.get("title") or r.get("measured") or ""
         fields = ("at", "participant", "run", "type", "index", "ok")
         writer.writerow([item.seq, *(r.get(f, "") for f in fields), detail])
+
+
+def _control(args: argparse.Namespace, console: Console) -> int:
+    """Hold, release or say, with the instructor's login: stored in the room's stream and
+    announced (and announced again by the room and every board)."""
+    from natslab.room.control import send_control
+    from natslab.room.names import check_room
+    from natslab.room.stream import connect_instructor
+
+    room = check_room(args.room)
+    if args.class_command == "hold":
+        if args.step < 1:
+            raise UsageError(f"STEP {args.step}: steps are numbered from 1, as on screen.")
+        kind, fields = "Held", {"lesson": args.lesson, "step": args.step - 1}
+        said = f"Room {room} is held at step {args.step} of {args.lesson}."
+    elif args.class_command == "release":
+        kind, fields = "Released", {"lesson": args.lesson}
+        said = f"Room {room} may go on with {args.lesson}."
+    else:
+        if not args.text.strip():
+            raise UsageError("Say what? The message is empty.")
+        kind, fields = "Said", {"text": args.text.strip()[:280]}
+        said = f"Said to room {room}."
+
+    async def send() -> None:
+        nc = await connect_instructor(room, allow_reconnect=False)
+        try:
+            await send_control(nc, room, kind, **fields)
+            await nc.flush()
+        finally:
+            await nc.close()
+
+    asyncio.run(send())
+    console.print(said)
+    return 0
 
 
 def _roster(room: str, console: Console) -> int:

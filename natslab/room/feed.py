@@ -3,6 +3,8 @@ and the reveal of a question (an aggregate published on the room's announcements
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import time
 from typing import Any
@@ -10,6 +12,7 @@ from typing import Any
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
+from natslab.room.control import announce_forever, send_control
 from natslab.room.host import instructor_login
 from natslab.room.names import ROOM_SELF, announce_subjects, event_subject
 from natslab.room.roster import RoomState
@@ -26,6 +29,7 @@ class RoomFeed:
         self.state = RoomState()
         self.revision = 0  # bumped per folded message: the board redraws when it moved
         self.nc: Client | None = None
+        self._beacon: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.nc = await connect_instructor(
@@ -34,6 +38,14 @@ class RoomFeed:
         js = self.nc.jetstream()
         await js.subscribe(f"natslab.{self.room}.p.>", ordered_consumer=True, cb=self._on_msg)
         await self.nc.subscribe(f"natslab.{self.room}.hb.*", cb=self._on_heartbeat)
+        self._beacon = asyncio.create_task(
+            announce_forever(self.nc, self.room, self.state.control), name="natslab board beacon"
+        )
+
+    async def control(self, kind: str, **fields: Any) -> None:
+        """Hold, release or say: stored and announced; the fold applies it as it comes back."""
+        assert self.nc is not None
+        await send_control(self.nc, self.room, kind, **fields)
 
     async def _on_msg(self, msg: Msg) -> None:
         self.state.apply(parse_record(msg.data))
@@ -80,6 +92,11 @@ class RoomFeed:
         return aggregate
 
     async def close(self) -> None:
+        if self._beacon is not None:
+            self._beacon.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._beacon
+            self._beacon = None
         if self.nc is not None:
             await self.nc.close()
             self.nc = None

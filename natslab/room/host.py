@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import json
 import secrets
 import signal
@@ -23,10 +24,13 @@ from natslab.cluster.process import ServerProcess
 from natslab.cluster.rundir import state_dir
 from natslab.errors import NatslabError, UsageError
 from natslab.room.config import INSTRUCTOR_USER, RoomConfig, write_private
+from natslab.room.control import Control, announce_forever
 from natslab.room.names import (
     PARTICIPANT_NAME,
+    ROOM_SELF,
     JoinLine,
     check_room,
+    event_subject,
     join_subject,
     stream_name,
 )
@@ -56,6 +60,8 @@ class RoomHost:
         self._reloads = 0
         self._reloaded = asyncio.Condition()
         self.on_join: Callable[[str], None] | None = None  # told of each new participant
+        self.control = Control()
+        self._beacon: asyncio.Task[None] | None = None
 
     @classmethod
     def create(cls, room: str, host: str, port: int, binary: ServerBinary) -> RoomHost:
@@ -123,8 +129,25 @@ class RoomHost:
             duplicate_window=3600.0,  # a participant's outbox replayed within an hour: once
         )
         await self.nc.subscribe(join_subject(self.config.room), cb=self._on_join)
+        # The instructor's holds and message, folded from the stream and announced again and
+        # again, whether or not a board is open.
+        room = self.config.room
+        await js.subscribe(event_subject(room, ROOM_SELF, ">"), ordered_consumer=True,
+                           cb=self._on_control)  # fmt: skip
+        self._beacon = asyncio.create_task(
+            announce_forever(self.nc, room, self.control), name="natslab room beacon"
+        )
+
+    async def _on_control(self, msg: Msg) -> None:
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            self.control.apply(json.loads(msg.data))
 
     async def stop(self) -> None:
+        if self._beacon is not None:
+            self._beacon.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._beacon
+            self._beacon = None
         if self.nc is not None:
             await self.nc.close()
             self.nc = None

@@ -9,6 +9,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from natslab.room.control import CONTROL_KINDS, Control
 from natslab.room.names import ROOM_SELF
 
 # Stuck, from the lab's own record: far longer in a step than the room's median there, the
@@ -116,6 +117,7 @@ class RoomState:
         self.figures: dict[tuple[str, int, str], dict[str, float]] = defaultdict(dict)
         self.events = 0  # the participants' (the room's own reveals are not counted)
         self.helps: list[dict[str, Any]] = []  # every help request, answered or not
+        self.control = Control()  # the instructor's holds and message, as the room has them
         self.ignored = 0  # messages on the room's subjects that are not natslab's
         self._seen: set[str] = set()
 
@@ -128,6 +130,8 @@ class RoomState:
             return
         self._seen.add(key)
         if record["participant"] == ROOM_SELF:
+            if record.get("type") in CONTROL_KINDS:
+                self.control.apply(record)
             if record.get("type") == "Revealed":
                 lesson, step = str(record.get("lesson", "")), int(record.get("step", -1))
                 self._question(lesson, step).revealed = True

@@ -19,6 +19,7 @@ from typing import Any
 from natslab.cluster.rundir import state_dir
 from natslab.lab.recorder import to_record
 from natslab.lessons import events as lev
+from natslab.room.control import Control, control_subject
 from natslab.room.membership import Membership, connect
 from natslab.room.names import announce_subjects, event_subject, heartbeat_subject
 
@@ -149,6 +150,8 @@ class Uplink:
         self._task: asyncio.Task[None] | None = None
         self.reveals: dict[tuple[str, int], dict[str, Any]] = {}  # what the room published
         self.on_reveal: Callable[[dict[str, Any]], None] | None = None
+        self.control = Control()  # the instructor's holds and message, as last announced
+        self.on_control: Callable[[bool], None] | None = None  # told whether a new message
 
     def __call__(self, event: object) -> None:
         if not isinstance(event, lev.LessonEvent):
@@ -178,7 +181,15 @@ class Uplink:
         self._wake.set()
 
     async def _on_announcement(self, msg: Any) -> None:
-        """A reveal: the room's aggregate for one question (never another's own answer)."""
+        """A reveal (the room's aggregate for one question, never another's own answer), or
+        the instructor's hold, release or message."""
+        if msg.subject == control_subject(self.member.room):
+            with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
+                said = self.control.said_at
+                self.control.apply(json.loads(msg.data))
+                if self.on_control is not None:
+                    self.on_control(self.control.said_at != said)
+            return
         try:
             aggregate = json.loads(msg.data)
             key = (str(aggregate["lesson"]), int(aggregate["step"]))

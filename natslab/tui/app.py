@@ -125,6 +125,7 @@ class NatsLabApp(App[int]):
     def on_mount(self) -> None:
         if self.room is not None:
             self.room.on_reveal = self._on_reveal
+            self.room.on_control = self._on_control
         self.session.bus.subscribe(self._on_bus_event)
         self.session.start_polling(interval=0.5, idle_interval=IDLE_POLL_SECONDS)
         self.set_interval(REFRESH_SECONDS, self._refresh)
@@ -188,6 +189,8 @@ class NatsLabApp(App[int]):
             self.notify("No lesson here: use ctrl+p for free-form actions.")
             return
         refusal = self.runner.refusal(request)
+        if refusal is None and request in ("next", "auto"):
+            refusal = self._held()
         if refusal is not None:
             failed = self.runner.progress.failed and request == "next"
             self.notify(refusal, severity="warning" if failed else "information")
@@ -212,6 +215,8 @@ class NatsLabApp(App[int]):
         refusal = self.runner.answer(choice)
         if refusal is not None:
             self.notify(refusal)
+        elif not self.auto and (held := self._held()) is not None:
+            self.notify(f"Answer locked. {held}")  # the step runs on `n` once released
         elif not self.auto:
             self._lesson_step("next")
 
@@ -311,6 +316,21 @@ class NatsLabApp(App[int]):
             "Help asked",
             Done("the instructor's board lists you first, with this step's checks"),
         )
+
+    def _held(self) -> str | None:
+        """The instructor's hold on the next step, in a sentence, or None."""
+        if self.room is None or self.runner is None:
+            return None
+        index = self.runner.progress.next_index
+        return self.room.control.held_text(self.runner.lesson.id, index) or None
+
+    def _on_control(self, new_message: bool) -> None:
+        """The instructor's message, shown once when it is new."""
+        if self.room is not None and new_message and self.room.control.message:
+            text = f"The instructor: {self.room.control.message}"
+            self.notify(self.room.control.message, title="The instructor", timeout=15)
+            if self.lesson is not None:
+                self.query_one(LessonPanel).show_room(text)
 
     def _on_reveal(self, aggregate: dict[str, object]) -> None:
         if self.runner is None or self.lesson is None or aggregate.get("lesson") != self.lesson.id:

@@ -61,6 +61,8 @@ class BoardApp(App[int]):
     """
     BINDINGS = [
         Binding("r", "reveal", "Reveal the question"),
+        Binding("w", "hold", "Wait for me"),
+        Binding("u", "release", "Release"),
         Binding("p", "projector", "Projector on/off"),
         Binding("q", "quit", "Quit"),
     ]
@@ -124,8 +126,13 @@ class BoardApp(App[int]):
             people, stuck_text = f"{FEW} participants", ""
         else:
             stuck_text = f" · {stuck} stuck"
+        holds = " · ".join(
+            f"[b]held[/b]: {escape(lesson)} at step {step + 1}"
+            for lesson, step in sorted(state.control.holds.items())
+        )
         self.query_one("#summary", Static).update(
             f"{people}{stuck_text} · {counted(state.events, 'event')}{ignored}"
+            + (f" · {holds}" if holds else "")
         )
 
     def _draw_roster(self, state: RoomState, now: float) -> None:
@@ -166,6 +173,38 @@ class BoardApp(App[int]):
             who = self.feed.state.participants.get(str(table.get_row_at(row)[0]))
             if who is not None:
                 self.push_screen(Detail(detail_text(who)))
+
+    def _selected_participant(self) -> ParticipantView | None:
+        table = self.query_one("#roster", DataTable)
+        if self.projector or table.row_count == 0:
+            return None
+        name = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        return self.feed.state.participants.get(name)
+
+    def action_hold(self) -> None:
+        """Wait for me: nobody in the selected participant's lesson starts the step after
+        theirs until released (select the one furthest ahead)."""
+        who = self._selected_participant()
+        if who is None or not who.lesson:
+            self.notify("Select a participant in a lesson: the room is held after their step.")
+            return
+        step = (who.step if who.step is not None else -1) + 1
+        self._control("Held", f"Held at step {step + 1} of {who.lesson}.",
+                      lesson=who.lesson, step=step)  # fmt: skip
+
+    def action_release(self) -> None:
+        who = self._selected_participant()
+        held = self.feed.state.control.holds
+        lesson = who.lesson if who is not None and who.lesson in held else next(iter(held), "")
+        if not lesson:
+            self.notify("Nothing is held.")
+            return
+        self._control("Released", f"{lesson} released.", lesson=lesson)
+
+    @work(group="control")
+    async def _control(self, kind: str, said: str, **fields: object) -> None:
+        await self.feed.control(kind, **fields)
+        self.notify(said)
 
     def action_reveal(self) -> None:
         table = self.query_one("#questions", DataTable)

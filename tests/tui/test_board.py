@@ -486,3 +486,60 @@ async def test_the_projector_names_nobody_and_shows_no_aggregate_over_fewer_than
         await pilot.press("p")
         await wait_for(pilot, lambda: len(cells(app, "roster")) == 9, 5, "names back")
         assert "p6 9 (" not in shown(app) and "p6 9" in shown(app)
+
+
+async def test_the_instructor_holds_releases_and_speaks_to_the_room(session, classroom, state_dir):
+    """`class hold` stops a participant's n at that step, with who holds it; two boards
+    holding at once change nothing more; a release lets the step run; a message reaches the
+    lesson panel; a participant joining later gets the state from the room's announcements."""
+    from natslab.lessons.model import Lesson
+    from natslab.tui.app import NatsLabApp
+
+    host, feed = classroom
+    uplink = await reporting(session, host, "ana", state_dir)
+    lesson = Lesson.model_validate(ONE_STEP)
+    app = NatsLabApp(session, lesson.servers, lesson, room=uplink)
+    await feed.start()
+    second = RoomFeed("demo")  # a co-instructor's board
+    await second.start()
+    notes = lambda: [str(n.message) for n in app._notifications]  # noqa: E731
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            line = app.query_one("#action")
+            await wait_for(pilot, lambda: "room demo: live" in str(line.render()), 10, "live")
+            held = await asyncio.to_thread(natslab_in, state_dir, "class", "hold", "demo",
+                                           "one", "1")  # fmt: skip
+            assert held.returncode == 0 and "held at step 1 of one" in held.stdout, held.stderr
+            await wait_for(pilot, lambda: uplink.control.holds == {"one": 0}, 10, "the hold")
+            await pilot.press("n")
+            await wait_for(pilot, lambda: any("holds the room at step 1" in n for n in notes()),
+                           5, "the hold said")  # fmt: skip
+            assert not app.runner.progress.running and app.runner.record.steps == {}
+            # Both boards hold the same step at once: the same state, on both and for ana.
+            await asyncio.gather(feed.control("Held", lesson="one", step=0),
+                                 second.control("Held", lesson="one", step=0))  # fmt: skip
+            await wait_for(pilot, lambda: feed.state.control.holds == second.state.control.holds
+                           == {"one": 0}, 10, "both boards agree")  # fmt: skip
+            await second.control("Released", lesson="one")
+            await wait_for(pilot, lambda: uplink.control.holds == {}, 10, "the release")
+            await wait_for(pilot, lambda: feed.state.control.holds == {}, 10, "board 1 too")
+            await pilot.press("n")
+            await wait_for(pilot, lambda: app.runner.record.steps.get(0) is not None
+                           and app.runner.record.steps[0].ok, 20, "step 1 ran")  # fmt: skip
+            said = await asyncio.to_thread(natslab_in, state_dir, "class", "say", "demo",
+                                           "Break until 11:00")  # fmt: skip
+            assert said.returncode == 0, said.stderr
+            panel = app.query_one("#room-reveal")
+            await wait_for(pilot, lambda: "The instructor: Break until 11:00" in
+                           str(panel.render()), 10, "the message in the panel")  # fmt: skip
+        # Joining after all that: the room's own announcements bring the state.
+        late = await reporting(session, host, "ben", state_dir.parent / "ben")
+        for _ in range(400):
+            if late.control.message:
+                break
+            await asyncio.sleep(0.05)
+        assert late.control.message == "Break until 11:00" and late.control.holds == {}
+        await late.close()
+    finally:
+        await second.close()
+        await uplink.close()

@@ -1,0 +1,76 @@
+"""The instructor's say over the room: hold it at a step, release it, a message to everyone.
+Each is a record in the room's stream (so every board, and a restarted one, folds the same
+state) and an announcement; the room's host and every board announce the whole state again
+every few seconds, so a participant who joins late, or whose Wi-Fi came back, has it too.
+Holding twice at the same step, or releasing twice, changes nothing: the messages are
+idempotent, whichever board or command sends them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from natslab.room.names import ROOM_SELF, announce_subjects, event_subject
+
+BEACON = 5.0  # seconds between announcements of the whole state
+CONTROL_KINDS = ("Held", "Released", "Said")
+
+
+@dataclass
+class Control:
+    """What the instructor set: held steps by lesson (0-based: that step may not start) and
+    the latest message; folded from records in stream order, the last one wins."""
+
+    holds: dict[str, int] = field(default_factory=dict)
+    message: str = ""
+    said_at: float = 0.0
+
+    def apply(self, record: dict[str, Any]) -> None:
+        kind = record.get("type")
+        if kind == "Held":
+            self.holds[str(record["lesson"])] = int(record["step"])
+        elif kind == "Released":
+            self.holds.pop(str(record["lesson"]), None)
+        elif kind == "Said":
+            self.message, self.said_at = str(record.get("text", "")), float(record.get("at", 0))
+        elif kind == "State":
+            self.holds = {str(k): int(v) for k, v in dict(record.get("holds", {})).items()}
+            self.message, self.said_at = str(record.get("text", "")), float(record.get("at", 0))
+
+    def state_record(self) -> dict[str, Any]:
+        return {"type": "State", "holds": self.holds, "text": self.message, "at": self.said_at}
+
+    def held_text(self, lesson: str, index: int) -> str:
+        """Why step `index` (0-based) of `lesson` may not start now, or ""."""
+        step = self.holds.get(lesson)
+        if step is None or index < step:
+            return ""
+        return f"The instructor holds the room at step {step + 1}: wait for the release."
+
+
+def control_subject(room: str) -> str:
+    return announce_subjects(room).replace(">", "control")
+
+
+async def send_control(nc: Any, room: str, kind: str, **fields: Any) -> dict[str, Any]:
+    """Store a control record in the room's stream and announce it."""
+    at = time.time()
+    record = {"participant": ROOM_SELF, "type": kind, "at": at,
+              "id": f"{ROOM_SELF}:{kind}:{at}", **fields}  # fmt: skip
+    payload = json.dumps(record).encode()
+    await nc.jetstream().publish(event_subject(room, ROOM_SELF, kind), payload,
+                                 headers={"Nats-Msg-Id": record["id"]})  # fmt: skip
+    await nc.publish(control_subject(room), payload)
+    return record
+
+
+async def announce_forever(nc: Any, room: str, control: Control) -> None:
+    """The whole state, every BEACON seconds, for whoever joined or came back since."""
+    while True:
+        with contextlib.suppress(Exception):  # a room away for a moment: try again next time
+            await nc.publish(control_subject(room), json.dumps(control.state_record()).encode())
+        await asyncio.sleep(BEACON)
