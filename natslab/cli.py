@@ -310,6 +310,8 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
             return serve_board(check_room(args.room), args.web, args.projector, console)
         if args.class_command == "board":
             return _board(args.room, args.projector)
+        if args.class_command == "replay":
+            return _replay(args.export, args.speed)
         from natslab.room.commands import dispatch
 
         return dispatch(args, console)
@@ -322,6 +324,33 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
     if args.command == "lab" and args.lab_command == "validate":
         return _validate(args.file, console)
     return _lab(args, console)
+
+
+def _replay(export: Path, speed: float) -> int:
+    """An exported room on the board, at its pace or `speed` times faster."""
+    import asyncio
+
+    from natslab.room.replay import ReplayFeed
+
+    if not speed > 0:
+        raise UsageError(f"--speed {speed:g}: give a number above 0, e.g. 10 for ten times.")
+    feed = ReplayFeed.from_export(export, speed)  # a wrong file is a sentence first
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("A replay is shown on the board, which needs an interactive terminal.")
+
+    async def main() -> int:
+        from natslab.tui.board import BoardApp
+
+        await feed.start()
+        try:
+            app = BoardApp(feed)
+            app.title = f"natslab class replay: {feed.room} ({speed:g}x)"
+            await app.run_async()
+            return app.return_code or 0
+        finally:
+            await feed.close()
+
+    return asyncio.run(main())
 
 
 def _board(room: str, projector: bool = False) -> int:
@@ -374,6 +403,7 @@ def _class_report(source: str, runs: Sequence[str], console: Console) -> int:
     from pathlib import Path
 
     from natslab.present import class_report
+    from natslab.room.exported import read_export
     from natslab.room.names import check_room
     from natslab.room.stream import read_room
 
@@ -381,7 +411,7 @@ def _class_report(source: str, runs: Sequence[str], console: Console) -> int:
         raise UsageError("natslab report --class takes a room or an export, not runs as well.")
     path = Path(source)
     if path.suffix == ".jsonl" or path.exists():
-        room, records = class_report.read_export(path)
+        room, records = read_export(path)
     else:
         room = check_room(source)
         records = [item.record for item in asyncio.run(read_room(room))]

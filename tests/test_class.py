@@ -215,8 +215,12 @@ def test_class_mistakes_are_sentences(state_dir):
     assert no_report.returncode == 1 and "There is no room 'demo' here" in no_report.stderr
     step_zero = natslab_in(state_dir, "class", "hold", "demo", "upgrade", "0")
     assert step_zero.returncode == 1 and "steps are numbered from 1" in step_zero.stderr
+    bad_replay = natslab_in(state_dir, "class", "replay", str(notes))
+    assert bad_replay.returncode == 1 and "is not a room's event" in bad_replay.stderr
+    still = natslab_in(state_dir, "class", "replay", str(notes), "--speed", "0")
+    assert still.returncode == 1 and "--speed 0: give a number above 0" in still.stderr
     outputs = (listen, bad_room, no_room, not_a_line, nameless, not_an_export, no_report,
-               step_zero)  # fmt: skip
+               step_zero, bad_replay, still)  # fmt: skip
     for output in outputs:
         assert "Traceback" not in output.stderr
     left = natslab_in(state_dir, "class", "leave")

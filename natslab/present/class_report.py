@@ -3,14 +3,12 @@ file) folded into the board's model and written as one HTML page and Markdown.""
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from natslab.cluster.rundir import state_dir
-from natslab.errors import NatslabError
 from natslab.present.report import environment
 from natslab.room.board_rows import outlier_text
 from natslab.room.roster import (
@@ -22,10 +20,6 @@ from natslab.room.roster import (
     spread,
 )
 from natslab.words import counted
-
-
-class NotAnExport(NatslabError):
-    """The file given is not a `natslab class export --format jsonl` file."""
 
 
 @dataclass(frozen=True)
@@ -61,29 +55,6 @@ def build(room: str, records: list[Any]) -> ClassReport:
     state.apply_all(records)
     times = [float(r["at"]) for r in records if isinstance(r, dict) and r.get("at")]
     return ClassReport(room, state, min(times, default=0.0), max(times, default=0.0))
-
-
-def read_export(path: Path) -> tuple[str, list[Any]]:
-    """The room's name and records from a `class export --format jsonl` file."""
-    records, room = [], ""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise NotAnExport(f"Cannot read {path}: {exc.strerror or exc}.") from exc
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            subject, record = item["subject"], item["record"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise NotAnExport(
-                f"{path}, line {number}, is not a room's event: `natslab report --class` "
-                "reads what `natslab class export ROOM --format jsonl` wrote."
-            ) from exc
-        room = room or str(subject).split(".")[1]
-        records.append(record)
-    return room or path.stem, records
 
 
 def outcome(who: ParticipantView) -> str:

@@ -102,6 +102,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     say = verbs.add_parser("say", help="a short message in every participant's lesson panel")
     say.add_argument("room", metavar="ROOM")
     say.add_argument("text", metavar="TEXT")
+    replay = verbs.add_parser(
+        "replay", help="play an exported room back on the board, for a debrief or a rehearsal"
+    )
+    replay.add_argument("export", type=Path, metavar="EXPORT.jsonl",
+                        help="what `natslab class export ROOM --format jsonl` wrote")  # fmt: skip
+    replay.add_argument("--speed", type=float, default=1.0, metavar="N",
+                        help="N times as fast as it happened (default 1)")  # fmt: skip
     roster = verbs.add_parser("roster", help="who is where in a room, once (instructor)")
     roster.add_argument("room", nargs="?", default=DEFAULT_ROOM, metavar="ROOM")
 

@@ -42,6 +42,10 @@ class RoomFeed:
             announce_forever(self.nc, self.room, self.state.control), name="natslab board beacon"
         )
 
+    def now(self) -> float:
+        """The board's clock: the room is live."""
+        return time.time()
+
     async def control(self, kind: str, **fields: Any) -> None:
         """Hold, release or say: stored and announced; the fold applies it as it comes back."""
         assert self.nc is not None

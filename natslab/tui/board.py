@@ -26,6 +26,7 @@ from natslab.room.board_rows import (
     step_rows,
 )
 from natslab.room.feed import RoomFeed
+from natslab.room.replay import ReplayFeed, ReplayOnly
 from natslab.room.roster import ParticipantView, QuestionView, RoomState, pairs
 from natslab.words import counted
 
@@ -67,7 +68,7 @@ class BoardApp(App[int]):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, feed: RoomFeed, projector: bool = False) -> None:
+    def __init__(self, feed: RoomFeed | ReplayFeed, projector: bool = False) -> None:
         super().__init__()
         self.feed = feed
         self.projector = projector  # no names, no aggregate over fewer than five
@@ -114,7 +115,7 @@ class BoardApp(App[int]):
         if self.feed.revision == self._drawn and not force and not due:
             return
         self._drawn, self._drawn_at = self.feed.revision, time.monotonic()
-        state, now = self.feed.state, time.time()
+        state, now = self.feed.state, self.feed.now()
         self._draw_roster(state, now)
         self._draw_questions(state)
         self._draw_figures(state)
@@ -203,7 +204,10 @@ class BoardApp(App[int]):
 
     @work(group="control")
     async def _control(self, kind: str, said: str, **fields: object) -> None:
-        await self.feed.control(kind, **fields)
+        try:
+            await self.feed.control(kind, **fields)
+        except ReplayOnly as exc:
+            said = str(exc)
         self.notify(said)
 
     def action_reveal(self) -> None:

@@ -543,3 +543,42 @@ async def test_the_instructor_holds_releases_and_speaks_to_the_room(session, cla
     finally:
         await second.close()
         await uplink.close()
+
+
+async def test_a_replay_plays_an_exported_room_back_on_the_board(tmp_path):
+    """At ten times the pace, the board fills as the room did, a reveal recorded in class is
+    shown as revealed, and the instructor's keys that would reach a room say they cannot."""
+    from natslab.room.replay import ReplayFeed
+
+    lines = []
+    for n, who in enumerate(("ana", "ben", "cy")):
+        lines += [record(who, "LessonStarted", 100 + n, lesson_id="herd", title="Herd"),
+                  record(who, "StepStarted", 101 + n, index=2, title="Spread"),
+                  record(who, "PredictionJudged", 102 + n, index=2, question="How many on B?",
+                         answers=["All", "Some"], answer=n % 2, measured="30 of 60",
+                         value=30, matched=n % 2 == 1),
+                  record(who, "LessonFinished", 103 + n, lesson_id="herd", ok=True,
+                         failed_step=None, duration=3.0)]  # fmt: skip
+    lines.append({"participant": "_room", "type": "Revealed", "at": 106, "id": "_room:r",
+                  "lesson": "herd", "step": 2})  # fmt: skip
+    export = tmp_path / "room.jsonl"
+    export.write_text("".join(
+        json.dumps({"seq": i + 1, "subject": f"natslab.demo.p.{r['participant']}.{r['type']}",
+                    "record": r}) + "\n" for i, r in enumerate(lines)
+    ))  # fmt: skip
+    feed = ReplayFeed.from_export(export, speed=10)
+    await feed.start()
+    app = BoardApp(feed)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: feed.finished, 10, "the replay to end")
+            await wait_for(pilot, lambda: len(cells(app, "roster")) == 3, 5, "three rows")
+            assert all(r["Status"] == "done" for r in cells(app, "roster"))
+            (question,) = cells(app, "questions")
+            assert question["Split"] == "1: 2 · 2: 1 — 1 of 3 right"  # revealed in class
+            assert feed.now() == 106.0  # the board's clock is the recording's
+            await pilot.press("w")
+            await wait_for(pilot, lambda: any("A replay holds" in str(n.message)
+                           for n in app._notifications), 5, "no hold from a replay")  # fmt: skip
+    finally:
+        await feed.close()
