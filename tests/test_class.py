@@ -285,3 +285,43 @@ async def test_class_on_the_tutorial_joins_then_reports(room, tmp_path):
     lone = await asyncio.to_thread(natslab_in, cy, *herd, "--name", "cy")
     assert lone.returncode == 1
     assert "--name goes with --class JOIN-LINE" in lone.stderr
+
+
+def test_a_room_keeps_its_events_as_long_as_told_and_ends_with_an_export(tmp_path, state_dir):
+    port = free_port()
+    room = NatslabProcess("class", "start", "demo", "--listen", f"127.0.0.1:{port}",
+                          "--keep", "2")  # fmt: skip
+    try:
+        room.wait_for("natslab class join nats://join:")
+        line = re.search(r"natslab class join (\S+)", room.output)[1]
+        ana = tmp_path / "ana"
+        assert natslab_in(ana, "class", "join", line, "--name", "ana").returncode == 0
+        done = natslab_in(ana, "tutorial", "herd", "--headless", "--port-offset", "auto",
+                          "--answers", "1")  # fmt: skip
+        assert "Class: room demo: live." in done.stdout, done.stdout
+
+        async def retention() -> float:
+            from natslab.room.stream import connect_instructor
+
+            nc = await connect_instructor("demo", allow_reconnect=False)
+            try:
+                return (await nc.jetstream().stream_info(stream_name("demo"))).config.max_age
+            finally:
+                await nc.close()
+
+        assert asyncio.run(retention()) == 2 * 86400
+        still_open = natslab_in(state_dir, "class", "end", "demo")
+        assert still_open.returncode == 1 and "is still open at" in still_open.stderr
+    finally:
+        room.proc.send_signal(2)
+        room.wait()
+    kept = tmp_path / "last.jsonl"
+    ended = natslab_in(state_dir, "class", "end", "demo", "--output", str(kept))
+    assert ended.returncode == 0, ended.stderr
+    records = [json.loads(line)["record"] for line in kept.read_text().splitlines()]
+    assert len(records) == lesson_events_sent(ana) and {r["participant"] for r in records} == {
+        "ana"
+    }
+    assert not (state_dir / "rooms" / "demo").exists()  # config, credentials, stream: gone
+    gone = natslab_in(state_dir, "class", "export", "demo")
+    assert gone.returncode == 1 and "There is no room 'demo' here" in gone.stderr

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import json
 import signal
 import socket
 import sys
 import time
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 from natslab.errors import UsageError
 from natslab.words import counted
@@ -20,7 +19,6 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from natslab.room.names import JoinLine
-    from natslab.room.stream import Stored
 
 DEFAULT_ROOM = "workshop"
 DEFAULT_LISTEN = "127.0.0.1:7222"
@@ -44,6 +42,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         metavar="HOST:PORT",
         help=f"where the room listens (default {DEFAULT_LISTEN}: this machine only; "
         "participants on other laptops need a LAN address or 0.0.0.0)",
+    )
+    start.add_argument(
+        "--keep",
+        type=float,
+        default=30.0,
+        metavar="DAYS",
+        help="how long the room's events stay in its stream (default 30 days); "
+        "`natslab class end` deletes them at once",
     )
     start.add_argument(
         "--server",
@@ -109,6 +115,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
                         help="what `natslab class export ROOM --format jsonl` wrote")  # fmt: skip
     replay.add_argument("--speed", type=float, default=1.0, metavar="N",
                         help="N times as fast as it happened (default 1)")  # fmt: skip
+    end = verbs.add_parser(
+        "end", help="export a room one last time, then delete its events and credentials"
+    )
+    end.add_argument("room", metavar="ROOM")
+    end.add_argument(
+        "--output", type=Path, metavar="FILE", help="the last export (default: under reports/)"
+    )
     roster = verbs.add_parser("roster", help="who is where in a room, once (instructor)")
     roster.add_argument("room", nargs="?", default=DEFAULT_ROOM, metavar="ROOM")
 
@@ -118,7 +131,9 @@ def dispatch(args: argparse.Namespace, console: Console) -> int:
     if verb == "start" and (args.server or args.creds):
         return _start_on_deployment(args, console)
     if verb == "start":
-        return _start(args.room, args.listen, console, getattr(args, "nats_server", None))
+        return _start(
+            args.room, args.listen, console, getattr(args, "nats_server", None), args.keep
+        )
     if verb == "join":
         return _join(args.line, args.name, console, args.creds)
     if verb == "leave":
@@ -131,6 +146,8 @@ def dispatch(args: argparse.Namespace, console: Console) -> int:
         return _show(console)
     if verb in ("hold", "release", "say"):
         return _control(args, console)
+    if verb == "end":
+        return _end(args.room, args.output, console)
     if verb == "export":
         return _export(args.room, args.format, args.output, console)
     return _roster(args.room, console)
@@ -171,7 +188,9 @@ def serve_board(room: str, address: str, projector: bool, console: Console) -> i
     return 0
 
 
-def _start(room: str, listen: str, console: Console, binary_flag: str | None) -> int:
+def _start(
+    room: str, listen: str, console: Console, binary_flag: str | None, keep: float = 30.0
+) -> int:
     from natslab.cluster.binary import find_binary
     from natslab.room.host import RoomHost
     from natslab.room.names import check_room
@@ -182,6 +201,7 @@ def _start(room: str, listen: str, console: Console, binary_flag: str | None) ->
 
     async def main() -> int:
         hosted = RoomHost.create(room, host, port, binary)
+        hosted.keep_days = _keep(keep)
         hosted.on_join = lambda name: console.print(f"{name} joined.")
         await hosted.start()
         shown = _reachable_host(host)
@@ -231,7 +251,7 @@ def _start_on_deployment(args: argparse.Namespace, console: Console) -> int:
     if parts.scheme != "nats" or not parts.hostname or port is None:
         raise UsageError(f"--server {args.server!r}: give nats://HOST:PORT.")
     url = f"nats://{parts.hostname}:{port}"
-    held = asyncio.run(open_on_deployment(room, url, check_creds(args.creds)))
+    held = asyncio.run(open_on_deployment(room, url, check_creds(args.creds), _keep(args.keep)))
     console.print(f"Room {room!r} is on the deployment at {url}; its stream holds {held}. "
                   "natslab started no server.")  # fmt: skip
     console.print("Participants join with their own credentials from the deployment:\n")
@@ -245,6 +265,21 @@ def _start_on_deployment(args: argparse.Namespace, console: Console) -> int:
     )
     console.print(f'  nsc add user NAME --allow-pub "{pub}" --allow-sub "{sub}"\n', markup=False)
     console.print(f"`natslab class board {room}` follows the room.")
+    return 0
+
+
+def _keep(days: float) -> float:
+    if not days > 0:
+        raise UsageError(f"--keep {days:g}: give the days a room's events stay, above 0.")
+    return days
+
+
+def _end(room: str, output: Path | None, console: Console) -> int:
+    from natslab.room.ending import end_room
+
+    written, count = asyncio.run(end_room(room, output))
+    console.print(f"{counted(count, 'event')} of room {room} exported to {written}; the room's "
+                  "stream, config and credentials are deleted.")  # fmt: skip
     return 0
 
 
@@ -305,12 +340,13 @@ def _show(console: Console) -> int:
 
 
 def _export(room: str, fmt: str, output: Path | None, console: Console) -> int:
+    from natslab.room.exported import write_export
     from natslab.room.stream import read_room
 
     stored = asyncio.run(read_room(room))
     out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
-        _write_export(stored, fmt, out)
+        write_export(stored, fmt, out)
     except BrokenPipeError:  # `| head`: the reader has what it wanted
         return 0
     finally:
@@ -319,21 +355,6 @@ def _export(room: str, fmt: str, output: Path | None, console: Console) -> int:
     if output:
         console.print(f"{len(stored)} events of room {room} written to {output}.")
     return 0
-
-
-def _write_export(stored: list[Stored], fmt: str, out: IO[str]) -> None:
-    if fmt == "jsonl":
-        for item in stored:
-            line = {"seq": item.seq, "subject": item.subject, "record": item.record}
-            out.write(json.dumps(line) + "\n")
-        return
-    writer = csv.writer(out)
-    writer.writerow(["seq", "at", "participant", "run", "type", "step", "ok", "detail"])
-    for item in stored:
-        r = item.record if isinstance(item.record, dict) else {}
-        detail = r.get("observation") or r.get("title") or r.get("measured") or ""
-        fields = ("at", "participant", "run", "type", "index", "ok")
-        writer.writerow([item.seq, *(r.get(f, "") for f in fields), detail])
 
 
 def _control(args: argparse.Namespace, console: Console) -> int:

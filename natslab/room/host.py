@@ -62,6 +62,7 @@ class RoomHost:
         self.on_join: Callable[[str], None] | None = None  # told of each new participant
         self.control = Control()
         self._beacon: asyncio.Task[None] | None = None
+        self.keep_days = 30.0  # the stream's retention (`class start --keep DAYS`)
 
     @classmethod
     def create(cls, room: str, host: str, port: int, binary: ServerBinary) -> RoomHost:
@@ -123,11 +124,9 @@ class RoomHost:
             max_reconnect_attempts=-1,
         )
         js = self.nc.jetstream()
-        await js.add_stream(
-            name=stream_name(self.config.room),
-            subjects=[f"natslab.{self.config.room}.p.>"],
-            duplicate_window=3600.0,  # a participant's outbox replayed within an hour: once
-        )
+        from natslab.room.stream import ensure_stream  # stream.py reads this module's login
+
+        await ensure_stream(js, self.config.room, self.keep_days)
         await self.nc.subscribe(join_subject(self.config.room), cb=self._on_join)
         # The instructor's holds and message, folded from the stream and announced again and
         # again, whether or not a board is open.

@@ -124,25 +124,38 @@ async def read_room(room: str) -> list[Stored]:
         await nc.close()
 
 
-async def open_on_deployment(room: str, url: str, creds: Path) -> str:
+KEEP_DAYS = 30.0  # how long a room's events stay by default (`class start --keep DAYS`)
+
+
+def room_stream(room: str, keep_days: float = KEEP_DAYS) -> StreamConfig:
+    """The room's stream: its participants' subjects, an hour to drop a replayed duplicate,
+    and an end: events older than `keep_days` go."""
+    return StreamConfig(
+        name=stream_name(room),
+        subjects=[f"natslab.{room}.p.>"],
+        duplicate_window=3600.0,  # a participant's outbox replayed within an hour: once
+        max_age=keep_days * 86400.0,
+    )
+
+
+async def ensure_stream(js: Any, room: str, keep_days: float = KEEP_DAYS) -> Any:
+    """Make the room's stream, or bring an earlier one to this config (a new retention)."""
+    config = room_stream(room, keep_days)
+    try:
+        return await js.add_stream(config)
+    except BadRequestError:  # there already, set up otherwise: the instructor's word wins
+        return await js.update_stream(config)
+
+
+async def open_on_deployment(room: str, url: str, creds: Path, keep_days: float = KEEP_DAYS) -> str:
     """`class start --server URL --creds FILE`: no server of ours. Make the room's stream in
     the instructor's account there and remember the login; returns the stream's state."""
     login = {"url": url, "creds": str(creds)}
     nc = await connect_with(room, login, allow_reconnect=False)
     try:
         js = nc.jetstream()
-        config = StreamConfig(
-            name=stream_name(room),
-            subjects=[f"natslab.{room}.p.>"],
-            duplicate_window=3600.0,
-        )
         try:
-            info = await js.add_stream(config)
-        except BadRequestError as exc:  # there already, from an earlier start: keep it
-            try:
-                info = await js.stream_info(stream_name(room))
-            except NotFoundError:
-                raise _refused(url, room, exc) from exc
+            info = await ensure_stream(js, room, keep_days)
         except (NatsError, TimeoutError) as exc:
             raise _refused(url, room, exc) from exc
     finally:
