@@ -57,7 +57,12 @@ def test_a_room_on_an_existing_deployment(deployment, tmp_path, state_dir):
     roster = natslab_in(state_dir, "class", "roster", "demo")
     assert roster.returncode == 0, roster.stderr
     assert "ana" in roster.stdout and "done" in roster.stdout
-    for output in (started, bare, posing, joined, roster):
+    ended = natslab_in(state_dir, "class", "end", "demo", "--output", str(tmp_path / "e.jsonl"))
+    assert ended.returncode == 0, ended.stderr
+    kept = [json.loads(line)["record"] for line in (tmp_path / "e.jsonl").read_text().splitlines()]
+    assert {r["participant"] for r in kept} == {"ana"} and len(kept) > 10
+    assert not (state_dir / "rooms" / "demo").exists()
+    for output in (started, bare, posing, joined, roster, ended):
         assert "Traceback" not in output.stderr
 
 
