@@ -39,6 +39,12 @@ def jwt(issuer: nkeys.KeyPair, subject: str, name: str, nats: dict) -> str:
     return f"{head}.{body}.{signature}"
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 UNLIMITED = {"subs": -1, "data": -1, "payload": -1, "imports": -1, "exports": -1,
              "wildcards": True, "conn": -1, "leaf": -1}  # fmt: skip
 JETSTREAM = {"mem_storage": -1, "disk_storage": -1, "streams": -1, "consumer": -1}
@@ -54,6 +60,8 @@ class Deployment:
     system: nkeys.KeyPair = field(default_factory=lambda: new_key(nkeys.PREFIX_BYTE_ACCOUNT))
     account: nkeys.KeyPair = field(default_factory=lambda: new_key(nkeys.PREFIX_BYTE_ACCOUNT))
     process: subprocess.Popen[bytes] | None = None
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    ports: list[int] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -75,11 +83,12 @@ class Deployment:
         )
         return path
 
-    def start(self) -> None:
+    def start(self, size: int = 1) -> None:
+        """One server, or a cluster of `size` routed to each other (JetStream clustered)."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.ports = [_free_port() for _ in range(size)]
+        self.port = self.ports[0]
+        routes = [_free_port() for _ in range(size)] if size > 1 else []
         op = self.operator.public_key.decode()
         sys_pub, acc_pub = self.system.public_key.decode(), self.account.public_key.decode()
         operator_jwt = jwt(self.operator, op, "test-operator",
@@ -88,32 +97,48 @@ class Deployment:
                          {"type": "account", "limits": UNLIMITED})  # fmt: skip
         account_jwt = jwt(self.operator, acc_pub, "WORKSHOP",
                           {"type": "account", "limits": {**UNLIMITED, **JETSTREAM}})  # fmt: skip
-        config = self.folder / "deployment.conf"
-        config.write_text(
-            f"listen: 127.0.0.1:{self.port}\n"
-            f"operator: {json.dumps(operator_jwt)}\n"
-            f"system_account: {sys_pub}\n"
-            "resolver: MEMORY\n"
-            f"resolver_preload: {{ {sys_pub}: {json.dumps(system_jwt)}, "
-            f"{acc_pub}: {json.dumps(account_jwt)} }}\n"
-            f"jetstream {{ store_dir: {json.dumps(str(self.folder / 'js'))} }}\n"
-        )
-        self.process = subprocess.Popen(
-            [str(find_binary().path), "-c", str(config)],
-            stdout=subprocess.DEVNULL, stderr=(self.folder / "server.log").open("wb"),
-        )  # fmt: skip
+        for i, port in enumerate(self.ports):
+            lines = [
+                f"server_name: s{i}",
+                f"listen: 127.0.0.1:{port}",
+                f"operator: {json.dumps(operator_jwt)}",
+                f"system_account: {sys_pub}",
+                "resolver: MEMORY",
+                f"resolver_preload: {{ {sys_pub}: {json.dumps(system_jwt)}, "
+                f"{acc_pub}: {json.dumps(account_jwt)} }}",
+                f"jetstream {{ store_dir: {json.dumps(str(self.folder / f'js{i}'))} }}",
+            ]
+            if routes:
+                peers = ", ".join(f"nats://127.0.0.1:{r}" for r in routes)
+                lines.append(f"cluster {{ name: workshop, listen: 127.0.0.1:{routes[i]}, "
+                             f"routes: [{peers}] }}")  # fmt: skip
+            config = self.folder / f"s{i}.conf"
+            config.write_text("\n".join(lines) + "\n")
+            log = (self.folder / f"s{i}.log").open("wb")
+            self.processes.append(subprocess.Popen(
+                [str(find_binary().path), "-c", str(config)],
+                stdout=subprocess.DEVNULL, stderr=log,
+            ))  # fmt: skip
+        self.process = self.processes[0]
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError((self.folder / "server.log").read_text())
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)  # polling for the port: the condition, not a fixed wait
-        raise TimeoutError("the deployment's nats-server did not listen")
+        for i, port in enumerate(self.ports):
+            while True:
+                if self.processes[i].poll() is not None:
+                    raise RuntimeError((self.folder / f"s{i}.log").read_text())
+                try:
+                    socket.create_connection(("127.0.0.1", port), 0.2).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError("the deployment's nats-server did not listen") from None
+                    time.sleep(0.05)  # polling for the port: the condition, not a fixed wait
+
+    @property
+    def urls(self) -> list[str]:
+        return [f"nats://127.0.0.1:{port}" for port in self.ports]
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(10)

@@ -79,7 +79,7 @@ async def test_three_participants_run_upgrade_and_the_board_follows_the_room(
     async def hear(msg):
         heard.append(json.loads(msg.data))
 
-    await nc.subscribe("natslab.demo.announce.>", cb=hear)
+    await nc.subscribe("natslab.demo.announce.reveal.>", cb=hear)
     lesson = ("tutorial", "upgrade", "--headless", "--port-offset", "auto", "--answers")
     runs = await asyncio.gather(
         *(asyncio.to_thread(natslab_in, tmp_path / n, *lesson, a) for n, a in answers.items())

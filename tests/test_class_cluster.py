@@ -1,0 +1,100 @@
+"""A room on a three-server NATS cluster (operator mode, JWT users, loopback): the room's
+stream replicated three times, three participants each on a different server and the board on
+the third; one server SIGKILLed mid-lesson loses nothing and stops nobody."""
+
+import asyncio
+import json
+
+import nats
+import pytest
+
+from natslab.room.feed import RoomFeed
+from natslab.room.names import stream_name
+from natslab.room.stream import read_room
+from tests.deployment import Deployment
+from tests.test_class import lesson_events_sent, natslab_in
+from tests.test_class_deployment import scoped
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    company = Deployment(tmp_path / "cluster")
+    company.start(size=3)
+    try:
+        yield company
+    finally:
+        company.stop()
+
+
+async def until(predicate, timeout: float, what: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def jetstream_ready(urls: list[str], creds) -> None:
+    """A cluster answers JetStream once it has elected its meta leader."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while True:
+        try:
+            nc = await nats.connect(urls, user_credentials=str(creds), connect_timeout=2)
+            try:
+                await nc.jetstream().account_info()
+                return
+            finally:
+                await nc.close()
+        except Exception:
+            if loop.time() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+
+
+async def test_a_room_on_a_cluster_loses_nothing_when_a_server_dies(cluster, tmp_path, state_dir):
+    instructor = cluster.creds("instructor")
+    await jetstream_ready(cluster.urls, instructor)
+    servers = ",".join([cluster.urls[2], cluster.urls[0], cluster.urls[1]])  # the board: s2
+    started = await asyncio.to_thread(natslab_in, state_dir, "class", "start", "demo",
+                                      "--server", servers, "--creds", str(instructor))  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    assert "Any of these lines will do" in started.stdout
+    nc = await nats.connect(cluster.urls, user_credentials=str(instructor))
+    info = await nc.jetstream().stream_info(stream_name("demo"))
+    await nc.close()
+    assert info.config.num_replicas == 3
+    names = ["ana", "ben", "cy"]
+    for name, port in zip(names, cluster.ports, strict=True):
+        joined = await asyncio.to_thread(
+            natslab_in, tmp_path / name, "class", "join", f"nats://127.0.0.1:{port}/demo",
+            "--name", name, "--creds", str(scoped(cluster, "demo", name)),
+        )  # fmt: skip
+        assert joined.returncode == 0, joined.stderr
+    feed = RoomFeed("demo")
+    await feed.start()
+    try:
+        lesson = ("tutorial", "herd", "--headless", "--port-offset", "auto", "--answers", "1")
+        runs = asyncio.gather(
+            *(asyncio.to_thread(natslab_in, tmp_path / name, *lesson) for name in names)
+        )
+        ana = lambda: feed.state.participants.get("ana")  # noqa: E731
+        await until(lambda: ana() is not None and ana().step is not None, 60, "ana's lesson")
+        cluster.processes[0].kill()  # ana's server, mid-lesson
+        for run in await runs:
+            assert run.returncode == 0, run.stdout + run.stderr
+            assert "Class: room demo: live." in run.stdout, run.stdout
+        sent = {name: lesson_events_sent(tmp_path / name) for name in names}
+        await until(lambda: feed.state.events == sum(sent.values()) + len(names), 30,
+                    "every event on the board (and each one's Joined)")  # fmt: skip
+    finally:
+        await feed.close()
+    stored = await read_room("demo")
+    ids = [item.record["id"] for item in stored]
+    assert len(ids) == len(set(ids))  # none doubled
+    got = {name: sum(1 for item in stored if item.record["participant"] == name
+                     and item.record["type"] != "Joined") for name in names}  # fmt: skip
+    assert got == sent, json.dumps({"got": got, "sent": sent})  # none lost
