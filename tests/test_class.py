@@ -161,10 +161,16 @@ def test_a_room_away_loses_nothing_and_doubles_nothing(tmp_path, state_dir):
     assert away.returncode == 0, away.stdout + away.stderr
     waiting = re.search(r"Class: room demo: (\d+) waiting \(", away.stdout)
     assert waiting and int(waiting[1]) == lesson_events_sent(bob), away.stdout
+    unsent = natslab_in(bob, "class", "send")  # the room is still closed: nothing goes
+    assert unsent.returncode == 1 and "0 events sent to room demo" in unsent.stdout
+    assert f"{waiting[1]} waiting (room unreachable" in unsent.stdout, unsent.stdout
     room = NatslabProcess("class", "start", "demo", "--listen", f"127.0.0.1:{port}")
     try:
         room.wait_for("Ctrl+C closes the room")
-        # bob's next lesson sends what waited first, then its own events.
+        sent_now = natslab_in(bob, "class", "send")  # the room is back: all of it goes
+        assert sent_now.returncode == 0, sent_now.stdout
+        assert f"{waiting[1]} events sent to room demo; room demo: live." in sent_now.stdout
+        # bob's next lesson sends its own events (and would send what waited, first).
         again = natslab_in(bob, "tutorial", "herd", "--headless", "--port-offset", "auto",
                            "--answers", "2")  # fmt: skip
         assert again.returncode == 0 and "Class: room demo: live." in again.stdout, again.stdout

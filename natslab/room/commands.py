@@ -74,6 +74,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     verbs.add_parser("leave", help="stop reporting to the room")
     verbs.add_parser("show", help="which room this natslab reports to, and what waits to go")
+    verbs.add_parser("send", help="send what waits now (the next lesson would, too)")
     export = verbs.add_parser("export", help="write every event of a room (instructor)")
     export.add_argument("room", nargs="?", default=DEFAULT_ROOM, metavar="ROOM")
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
@@ -144,6 +145,8 @@ def dispatch(args: argparse.Namespace, console: Console) -> int:
         return 0
     if verb == "show":
         return _show(console)
+    if verb == "send":
+        return _send(console)
     if verb in ("hold", "release", "say"):
         return _control(args, console)
     if verb == "end":
@@ -229,8 +232,6 @@ def _start(
 def _start_on_deployment(args: argparse.Namespace, console: Console) -> int:
     """No server of ours: the room's stream in the instructor's account, and what each
     participant's credentials must allow (the deployment enforces it, not natslab)."""
-    from urllib.parse import urlsplit
-
     from natslab.room.config import participant_permissions
     from natslab.room.membership import check_creds
     from natslab.room.names import JoinLine, check_room
@@ -243,20 +244,19 @@ def _start_on_deployment(args: argparse.Namespace, console: Console) -> int:
     if args.listen != DEFAULT_LISTEN:
         raise UsageError("--listen is for a room natslab runs; with --server the deployment "
                          "already listens.")  # fmt: skip
-    parts = urlsplit(args.server if "://" in args.server else f"nats://{args.server}")
-    try:
-        port = parts.port or 4222
-    except ValueError:
-        port = None
-    if parts.scheme != "nats" or not parts.hostname or port is None:
-        raise UsageError(f"--server {args.server!r}: give nats://HOST:PORT.")
-    url = f"nats://{parts.hostname}:{port}"
+    servers = [_server_url(one) for one in args.server.split(",") if one.strip()]
+    url = ",".join(f"nats://{host}:{port}" for host, port in servers)
     held = asyncio.run(open_on_deployment(room, url, check_creds(args.creds), _keep(args.keep)))
     console.print(f"Room {room!r} is on the deployment at {url}; its stream holds {held}. "
                   "natslab started no server.")  # fmt: skip
     console.print("Participants join with their own credentials from the deployment:\n")
-    line = JoinLine(parts.hostname, port, room)
-    console.print(f"  natslab class join {line} --name PSEUDONYM --creds FILE\n")
+    for host, port in servers:
+        console.print(f"  natslab class join {JoinLine(host, port, room)} --name PSEUDONYM "
+                      "--creds FILE")  # fmt: skip
+    if len(servers) > 1:
+        console.print("\nAny of these lines will do: spread the room over them. Each natslab "
+                      "learns the cluster's other servers and moves if its own goes.")  # fmt: skip
+    console.print("")
     rights = participant_permissions(room, "NAME")
     pub, sub = ",".join(rights["publish"]["allow"]), ",".join(rights["subscribe"]["allow"])
     console.print(
@@ -266,6 +266,20 @@ def _start_on_deployment(args: argparse.Namespace, console: Console) -> int:
     console.print(f'  nsc add user NAME --allow-pub "{pub}" --allow-sub "{sub}"\n', markup=False)
     console.print(f"`natslab class board {room}` follows the room.")
     return 0
+
+
+def _server_url(value: str) -> tuple[str, int]:
+    from urllib.parse import urlsplit
+
+    value = value.strip()
+    parts = urlsplit(value if "://" in value else f"nats://{value}")
+    try:
+        port = parts.port or 4222
+    except ValueError:
+        port = None
+    if parts.scheme != "nats" or not parts.hostname or port is None:
+        raise UsageError(f"--server {value!r}: give nats://HOST:PORT (several, comma-separated).")
+    return parts.hostname, port
 
 
 def _keep(days: float) -> float:
@@ -337,6 +351,36 @@ def _show(console: Console) -> int:
             # Whole, however long: the terminal wraps it (soft wrap), nothing is cut.
             console.print(f"  {entry['subject']}: {json.dumps(entry['record'])}", markup=False)
     return 0
+
+
+SEND_WAIT = 30.0  # seconds `class send` keeps trying
+
+
+def _send(console: Console) -> int:
+    """Empty the outbox into the room, trying for a while; what cannot go stays."""
+    from natslab.room.membership import current
+    from natslab.room.uplink import Uplink
+
+    member = current()
+    if member is None:
+        raise UsageError("This natslab is in no room (`natslab class join JOIN-LINE` joins one).")
+    uplink = Uplink(member, "send")
+    waiting = len(uplink.outbox.waiting)
+
+    async def send() -> None:
+        uplink.start()
+        deadline = time.monotonic() + SEND_WAIT
+        while uplink.outbox.waiting and time.monotonic() < deadline:
+            if not uplink.reached and uplink.last_error.startswith("room unreachable"):
+                break  # the room does not answer at all: say so now, not in 30 s
+            await asyncio.sleep(0.1)
+        await uplink.close(drain=0)
+
+    asyncio.run(send())
+    left = len(uplink.outbox.waiting)
+    console.print(f"{counted(waiting - left, 'event')} sent to room {member.room}; "
+                  f"{uplink.status()}.")  # fmt: skip
+    return 0 if not left else 1
 
 
 def _export(room: str, fmt: str, output: Path | None, console: Console) -> int:

@@ -220,16 +220,35 @@ async def reachable(host: str, port: int, timeout: float = 3.0) -> None:
         await writer.wait_closed()
 
 
-async def connect(member: Membership, **options: Any) -> Client:
+async def _quiet(exc: Exception) -> None:
+    """Errors reach the caller as exceptions, or its status line; never as a traceback."""
+
+
+async def reachable_any(urls: list[str]) -> str:
+    """The first of `urls` that takes a TCP connection, or the last one's error."""
+    error: OSError | TimeoutError = OSError("no server given")
+    for url in urls:
+        host, _, port = url.removeprefix("nats://").rpartition(":")
+        try:
+            await reachable(host, int(port))
+            return url
+        except (OSError, TimeoutError) as exc:
+            error = exc
+    raise error
+
+
+async def connect(member: Membership, servers: list[str] | None = None, **options: Any) -> Client:
     """The participant's own connection: their key, their inbox. A room that is away says
-    so at once (and a connect that hangs gives up), so a caller can wait and try again."""
-    host, _, port = member.url.removeprefix("nats://").rpartition(":")
-    await reachable(host, int(port))
+    so at once (and a connect that hangs gives up), so a caller can wait and try again.
+    `servers`: every server of the room's cluster this natslab has learned, tried in turn."""
+    urls = servers or [member.url]
+    await reachable_any(urls)
+    options.setdefault("error_cb", _quiet)  # nats-py's default prints a traceback
     login: dict[str, Any] = (
         {"user_credentials": member.creds} if member.creds else {"nkeys_seed_str": member.seed}
     )
     connecting = nats.connect(
-        member.url,
+        urls,
         **login,
         inbox_prefix=member.inbox,
         name=f"natslab-{member.name}",

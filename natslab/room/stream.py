@@ -19,7 +19,7 @@ from nats.js.errors import BadRequestError, NotFoundError
 from natslab.errors import NatslabError
 from natslab.room.config import write_private
 from natslab.room.host import instructor_login, room_folder
-from natslab.room.membership import reachable
+from natslab.room.membership import reachable_any
 from natslab.room.names import stream_name
 from natslab.words import counted
 
@@ -65,7 +65,7 @@ async def connect_with(room: str, login: dict[str, str], **options: Any) -> Clie
     """A login as `class start` wrote it: a password for a room natslab runs, a .creds file
     for a room on an existing deployment."""
     url = login["url"]
-    host, _, port = url.removeprefix("nats://").rpartition(":")
+    servers = url.split(",")  # a cluster: any of its servers will do
     secret: dict[str, str] = (
         {"user_credentials": login["creds"]}
         if login.get("creds")
@@ -73,9 +73,9 @@ async def connect_with(room: str, login: dict[str, str], **options: Any) -> Clie
     )
     options.setdefault("error_cb", _quiet)
     try:
-        await reachable(host, int(port))  # a refused port says so at once
+        await reachable_any(servers)  # a refused port says so at once
         return await asyncio.wait_for(
-            nats.connect(url, connect_timeout=3, **secret, **options), 5.0
+            nats.connect(servers, connect_timeout=3, **secret, **options), 5.0
         )
     except (AuthorizationError, NatsError) as exc:
         if not isinstance(exc, AuthorizationError) and "Authorization" not in str(exc):
@@ -127,7 +127,7 @@ async def read_room(room: str) -> list[Stored]:
 KEEP_DAYS = 30.0  # how long a room's events stay by default (`class start --keep DAYS`)
 
 
-def room_stream(room: str, keep_days: float = KEEP_DAYS) -> StreamConfig:
+def room_stream(room: str, keep_days: float = KEEP_DAYS, replicas: int = 1) -> StreamConfig:
     """The room's stream: its participants' subjects, an hour to drop a replayed duplicate,
     and an end: events older than `keep_days` go."""
     return StreamConfig(
@@ -135,12 +135,13 @@ def room_stream(room: str, keep_days: float = KEEP_DAYS) -> StreamConfig:
         subjects=[f"natslab.{room}.p.>"],
         duplicate_window=3600.0,  # a participant's outbox replayed within an hour: once
         max_age=keep_days * 86400.0,
+        num_replicas=replicas,  # R3 on a cluster of three or more: a server may go
     )
 
 
-async def ensure_stream(js: Any, room: str, keep_days: float = KEEP_DAYS) -> Any:
+async def ensure_stream(js: Any, room: str, keep_days: float = KEEP_DAYS, replicas: int = 1) -> Any:
     """Make the room's stream, or bring an earlier one to this config (a new retention)."""
-    config = room_stream(room, keep_days)
+    config = room_stream(room, keep_days, replicas)
     try:
         return await js.add_stream(config)
     except BadRequestError:  # there already, set up otherwise: the instructor's word wins
@@ -155,7 +156,9 @@ async def open_on_deployment(room: str, url: str, creds: Path, keep_days: float 
     try:
         js = nc.jetstream()
         try:
-            info = await ensure_stream(js, room, keep_days)
+            # Every server the cluster told of counts: R3 where there are three or more.
+            replicas = min(3, len({u.netloc for u in nc.servers}))
+            info = await ensure_stream(js, room, keep_days, replicas)
         except (NatsError, TimeoutError) as exc:
             raise _refused(url, room, exc) from exc
     finally:

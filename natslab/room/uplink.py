@@ -127,6 +127,16 @@ class Outbox:
         self._lines = len(self.waiting)
 
 
+def known_servers(first: str, nc: Any) -> list[str]:
+    """The room's server we were given, then every other one the connection learned."""
+    seen = [first]
+    for url in nc.servers:
+        address = f"nats://{url.hostname}:{url.port}"
+        if address not in seen:
+            seen.append(address)
+    return seen
+
+
 class Uplink:
     """A bus listener (lesson events into the outbox) and the task that empties the outbox."""
 
@@ -144,6 +154,7 @@ class Uplink:
         self.run = run
         self.outbox = Outbox.load(path or outbox_file())
         self.live = False
+        self.reached = False  # reached at least once in this run
         self.last_error = "the room not reached yet"
         self._seq = 0
         self._wake = asyncio.Event()
@@ -151,6 +162,7 @@ class Uplink:
         self.reveals: dict[tuple[str, int], dict[str, Any]] = {}  # what the room published
         self.on_reveal: Callable[[dict[str, Any]], None] | None = None
         self.control = Control()  # the instructor's holds and message, as last announced
+        self._known: list[str] = [member.url]  # the room's servers learned so far
         self.on_control: Callable[[bool], None] | None = None  # told whether a new message
 
     def __call__(self, event: object) -> None:
@@ -212,10 +224,12 @@ class Uplink:
     def start(self) -> None:
         self._task = asyncio.create_task(self._send_forever(), name="natslab room uplink")
 
-    async def close(self, drain: float = 3.0) -> None:
-        """Give what waits a few seconds to go; the rest stays in the outbox for next time."""
+    async def close(self, drain: float = 5.0) -> None:
+        """Give what waits a few seconds to go, if the room was reached in this run (a room
+        lost a moment ago, say a cluster moving the stream's leader, is likely back soon);
+        the rest stays in the outbox for next time, or `natslab class send`."""
         deadline = time.monotonic() + drain
-        while self.outbox.waiting and self.live and time.monotonic() < deadline:
+        while self.outbox.waiting and self.reached and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         if self._task is not None:
             self._task.cancel()
@@ -226,13 +240,16 @@ class Uplink:
         delay = 0.5
         while True:
             try:
-                nc = await connect(self.member, connect_timeout=2, allow_reconnect=False)
+                nc = await connect(self.member, self._known, connect_timeout=2,
+                                   allow_reconnect=False)  # fmt: skip
+                # A cluster tells of its other servers: if this one goes, try those next.
+                self._known = known_servers(self.member.url, nc)
             except Exception as exc:  # the room is away: the lesson goes on, events wait
                 self.live, self.last_error = False, f"room unreachable: {exc}"
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 continue
-            delay, self.live, self.last_error = 0.5, True, ""
+            delay, self.live, self.last_error, self.reached = 0.5, True, "", True
             try:
                 await self._drain(nc)
             except Exception as exc:
