@@ -305,9 +305,8 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
     if args.command == "class":
         if args.class_command == "board" and args.web:
             from natslab.room.commands import serve_board
-            from natslab.room.names import check_room
 
-            return serve_board(check_room(args.room), args.web, args.projector, console)
+            return serve_board(args.room, args.web, args.projector, console)
         if args.class_command == "board":
             return _board(args.room, args.projector)
         if args.class_command == "replay":
@@ -359,13 +358,15 @@ def _board(room: str, projector: bool = False) -> int:
 
     from natslab.room.feed import RoomFeed
     from natslab.room.names import check_room
+    from natslab.room.track import TrackFeed
 
     in_browser = bool(os.environ.get("TEXTUAL_DRIVER"))  # textual-serve's tab: no tty
     if not in_browser and not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError(
             "The board needs an interactive terminal; `natslab class roster` prints the room once."
         )
-    feed = RoomFeed(check_room(room))
+    rooms = [check_room(one.strip()) for one in room.split(",") if one.strip()]
+    feed: RoomFeed | TrackFeed = RoomFeed(rooms[0]) if len(rooms) == 1 else TrackFeed(rooms)
 
     async def main() -> int:
         from natslab.tui.board import BoardApp

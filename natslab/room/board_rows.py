@@ -7,6 +7,11 @@ from collections import Counter
 
 from natslab.room.roster import QuestionView, RoomState, figure_text, spread
 
+
+class ReadOnlyBoard(Exception):
+    """What a board on a recording, or on a whole track, does not do (reveal, hold)."""
+
+
 Row = tuple[str, list[str]]  # a row's key (kept under the cursor) and its cells
 
 # What the instructor acts on comes first, so that a narrow terminal still shows it.

@@ -82,7 +82,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     board = verbs.add_parser(
         "board", help="the instructor's live screen: participants, stuck ones, predictions"
     )
-    board.add_argument("room", nargs="?", default=DEFAULT_ROOM, metavar="ROOM")
+    board.add_argument(
+        "room",
+        nargs="?",
+        default=DEFAULT_ROOM,
+        metavar="ROOM[,ROOM…]",
+        help="a room, or several (comma-separated): a track's board, every room on one roster",
+    )
     board.add_argument(
         "--projector",
         action="store_true",
@@ -171,9 +177,11 @@ def serve_board(room: str, address: str, projector: bool, console: Console) -> i
     from textual_serve.server import Server
 
     from natslab.room.host import instructor_login
+    from natslab.room.names import check_room
 
     host, port = _listen(address, "--web")
-    instructor_login(room)  # a room never started here: a sentence now, not in each tab
+    for one in room.split(","):
+        instructor_login(check_room(one.strip()))  # a sentence now, not in each tab
     command = [sys.executable, "-m", "natslab", "class", "board", room]
     if projector:
         command.append("--projector")

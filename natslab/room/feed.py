@@ -23,10 +23,13 @@ class RoomFeed:
     """Follows `natslab.ROOM.p.>` through an ordered consumer: after a restart of the board
     the room is rebuilt from the stream, every event folded once (RoomState skips repeats)."""
 
-    def __init__(self, room: str) -> None:
+    def __init__(self, room: str, into: RoomState | None = None) -> None:
         self.room = room
         instructor_login(room)  # a room never started here is a sentence now, not at start()
-        self.state = RoomState()
+        # On a track's board several rooms fold into one state, each name as room/name, and
+        # none of them announces (or takes) the instructor's control from there.
+        self.track = into is not None
+        self.state = into if into is not None else RoomState()
         self.revision = 0  # bumped per folded message: the board redraws when it moved
         self.nc: Client | None = None
         self._beacon: asyncio.Task[None] | None = None
@@ -38,9 +41,11 @@ class RoomFeed:
         js = self.nc.jetstream()
         await js.subscribe(f"natslab.{self.room}.p.>", ordered_consumer=True, cb=self._on_msg)
         await self.nc.subscribe(f"natslab.{self.room}.hb.*", cb=self._on_heartbeat)
-        self._beacon = asyncio.create_task(
-            announce_forever(self.nc, self.room, self.state.control), name="natslab board beacon"
-        )
+        if not self.track:
+            self._beacon = asyncio.create_task(
+                announce_forever(self.nc, self.room, self.state.control),
+                name="natslab board beacon",
+            )
 
     def now(self) -> float:
         """The board's clock: the room is live."""
@@ -52,7 +57,14 @@ class RoomFeed:
         await send_control(self.nc, self.room, kind, **fields)
 
     async def _on_msg(self, msg: Msg) -> None:
-        self.state.apply(parse_record(msg.data))
+        record = parse_record(msg.data)
+        if self.track and isinstance(record, dict):
+            if record.get("participant") == ROOM_SELF and record.get("type") != "Revealed":
+                return  # a room's holds and messages are that room's
+            if record.get("participant") != ROOM_SELF:
+                record = {**record, "participant": f"{self.room}/{record.get('participant')}",
+                          "id": f"{self.room}/{record.get('id')}"}  # fmt: skip
+        self.state.apply(record)
         self.revision += 1
 
     async def _on_heartbeat(self, msg: Msg) -> None:
@@ -62,7 +74,8 @@ class RoomFeed:
             crashed = {str(k): float(v) for k, v in dict(pulse.get("crashed") or {}).items()}
         except (ValueError, KeyError, TypeError, AttributeError):
             return
-        self.state.heard(msg.subject.rsplit(".", 1)[-1], at, crashed)
+        name = msg.subject.rsplit(".", 1)[-1]
+        self.state.heard(f"{self.room}/{name}" if self.track else name, at, crashed)
 
     async def reveal(self, lesson: str, step: int) -> dict[str, Any]:
         """Publish a question's aggregate to the room; participants see only this, never

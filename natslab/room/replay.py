@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from natslab.room.board_rows import ReadOnlyBoard
 from natslab.room.exported import read_export
 from natslab.room.roster import RoomState
 
@@ -65,14 +66,10 @@ class ReplayFeed:
         return {"right": question.right(), "answered": sum(split.values())}
 
     async def control(self, kind: str, **fields: Any) -> None:
-        raise ReplayOnly("A replay holds and tells nobody: it is a recording.")
+        raise ReadOnlyBoard("A replay holds and tells nobody: it is a recording.")
 
     async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-
-
-class ReplayOnly(Exception):
-    """What a live room does and a recording cannot."""

@@ -20,14 +20,16 @@ from natslab.room.board_rows import (
     QUESTION_COLUMNS,
     ROSTER_COLUMNS,
     STEP_COLUMNS,
+    ReadOnlyBoard,
     figure_rows,
     question_rows,
     roster_rows,
     step_rows,
 )
 from natslab.room.feed import RoomFeed
-from natslab.room.replay import ReplayFeed, ReplayOnly
+from natslab.room.replay import ReplayFeed
 from natslab.room.roster import ParticipantView, QuestionView, RoomState, pairs
+from natslab.room.track import TrackFeed
 from natslab.words import counted
 
 REFRESH_SECONDS = 0.5
@@ -68,7 +70,7 @@ class BoardApp(App[int]):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, feed: RoomFeed | ReplayFeed, projector: bool = False) -> None:
+    def __init__(self, feed: RoomFeed | ReplayFeed | TrackFeed, projector: bool = False) -> None:
         super().__init__()
         self.feed = feed
         self.projector = projector  # no names, no aggregate over fewer than five
@@ -206,7 +208,7 @@ class BoardApp(App[int]):
     async def _control(self, kind: str, said: str, **fields: object) -> None:
         try:
             await self.feed.control(kind, **fields)
-        except ReplayOnly as exc:
+        except ReadOnlyBoard as exc:
             said = str(exc)
         self.notify(said)
 
@@ -220,7 +222,11 @@ class BoardApp(App[int]):
 
     @work(exclusive=True, group="reveal")
     async def _reveal(self, lesson: str, step: int) -> None:
-        aggregate = await self.feed.reveal(lesson, step)
+        try:
+            aggregate = await self.feed.reveal(lesson, step)
+        except ReadOnlyBoard as exc:
+            self.notify(str(exc))
+            return
         self.redraw(force=True)
         self.notify(
             f"Revealed to the room: {aggregate['right']} of {aggregate['answered']} right.",

@@ -6,6 +6,7 @@ import json
 import os
 import pathlib
 import signal
+import time
 
 import pytest
 
@@ -423,7 +424,7 @@ async def test_at_80_by_24_the_board_shows_who_needs_help_and_the_split():
         gaps = "measured: the gaps of every client"
         room.apply(record(who, "CheckResult", 3, index=4, description=gaps, ok=True,
                           observation="…", final=True, figure=2.0))  # fmt: skip
-    feed = SimpleNamespace(room="demo", state=room, revision=1)
+    feed = SimpleNamespace(room="demo", state=room, revision=1, now=time.time)
     app = BoardApp(feed)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
@@ -462,7 +463,7 @@ async def test_the_projector_names_nobody_and_shows_no_aggregate_over_fewer_than
                           figure=9.0 if who == "p6" else 1.0 + n / 100))  # fmt: skip
     for question in room.questions.values():
         question.revealed = True
-    feed = SimpleNamespace(room="demo", state=room, revision=1)
+    feed = SimpleNamespace(room="demo", state=room, revision=1, now=time.time)
 
     def shown(app) -> str:
         parts = [str(app.query_one("#summary").render()), str(app.query_one("#pairs").render())]
@@ -582,3 +583,46 @@ async def test_a_replay_plays_an_exported_room_back_on_the_board(tmp_path):
                            for n in app._notifications), 5, "no hold from a replay")  # fmt: skip
     finally:
         await feed.close()
+
+
+async def test_a_tracks_board_shows_every_room_and_only_reads(state_dir):
+    """Two rooms on one board: each participant as room/name (the same pseudonym in both
+    rooms stays two people), the questions across the track; reveal and hold stay with each
+    room's own board."""
+    from natslab.room.stream import connect_instructor
+    from natslab.room.track import TrackFeed
+
+    hosts = [RoomHost.create(room, "127.0.0.1", free_port(), find_binary())
+             for room in ("demo", "other")]  # fmt: skip
+    for host in hosts:
+        await host.start()
+    track = TrackFeed(["demo", "other"])
+    try:
+        for room, answer in (("demo", 0), ("other", 1)):
+            nc = await connect_instructor(room, allow_reconnect=False)
+            js = nc.jetstream()
+            for kind, fields in (
+                ("LessonStarted", {"lesson_id": "herd", "title": "Herd"}),
+                ("StepStarted", {"index": 2, "title": "Spread"}),
+                ("PredictionLocked", {"index": 2, "answer": answer}),
+            ):
+                data = json.dumps(record("ana", kind, 1.0, **fields)).encode()
+                await js.publish(f"natslab.{room}.p.ana.{kind}", data)
+            await nc.close()
+        await track.start()
+        app = BoardApp(track)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: len(cells(app, "roster")) == 2, 10, "both rooms")
+            assert [r["Participant"] for r in cells(app, "roster")] == ["demo/ana", "other/ana"]
+            (question,) = cells(app, "questions")
+            assert question["Answered"] == "2 of 2"  # the track's question, across its rooms
+            await pilot.press("r")
+            await wait_for(pilot, lambda: any("Reveal from the room's own board" in
+                           str(n.message) for n in app._notifications), 5, "no reveal")  # fmt: skip
+            await pilot.press("w")
+            await wait_for(pilot, lambda: any("Hold and release from the room's own board" in
+                           str(n.message) for n in app._notifications), 5, "no hold")  # fmt: skip
+    finally:
+        await track.close()
+        for host in hosts:
+            await host.stop()
