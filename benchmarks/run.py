@@ -12,6 +12,7 @@ import os
 import sys
 
 from bench_cli import bench_first_frame, bench_help, bench_upgrade
+from bench_cluster import bench_cluster
 from bench_jetstream import bench_jetstream, bench_ledger
 from bench_lab import bench_ingest, bench_visibility
 from bench_room import bench_room, bench_uplink
@@ -49,6 +50,7 @@ def main() -> int:
             "connz",
             "room",
             "uplink",
+            "cluster",
         ],
         help="run just this benchmark",
     )
@@ -78,6 +80,9 @@ def main() -> int:
         ),
         "room": lambda: asyncio.run(bench_room(20 if quick else 300, 0.05 if quick else 0.5)),
         "uplink": lambda: bench_uplink(1 if quick else 3),
+        "cluster": lambda: asyncio.run(
+            bench_cluster(30 if quick else 1000, 0.05 if quick else 0.5)
+        ),
         "idle": lambda: asyncio.run(
             bench_idle("ABC" if quick else "ABCDE", 60 if quick else 2000, 3 if quick else 10)
         ),

@@ -161,7 +161,8 @@ class BoardApp(App[int]):
             if matched and not question.revealed and not self.projector:
                 names = ", ".join(f"{a}–{b}" for a, b in matched)
                 text = f"The room is split on this one: before revealing, pair up {names}."
-        self.query_one("#pairs", Static).update(text)
+        for line in self.query("#pairs").results(Static):  # none once the board is closing
+            line.update(text)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter (or a click) on a row: that participant's detail, or that question's
