@@ -573,10 +573,11 @@ async def test_a_replay_plays_an_exported_room_back_on_the_board(tmp_path):
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: feed.finished, 10, "the replay to end")
-            await wait_for(pilot, lambda: len(cells(app, "roster")) == 3, 5, "three rows")
-            assert all(r["Status"] == "done" for r in cells(app, "roster"))
-            (question,) = cells(app, "questions")
-            assert question["Split"] == "1: 2 · 2: 1 — 1 of 3 right"  # revealed in class
+            await wait_for(pilot, lambda: [r["Status"] for r in cells(app, "roster")]
+                           == ["done"] * 3, 5, "three done")  # fmt: skip
+            split = "1: 2 · 2: 1 — 1 of 3 right"  # revealed in class
+            await wait_for(pilot, lambda: cells(app, "questions")[0]["Split"] == split, 5,
+                           "the reveal made in class")  # fmt: skip
             assert feed.now() == 106.0  # the board's clock is the recording's
             await pilot.press("w")
             await wait_for(pilot, lambda: any("A replay holds" in str(n.message)
