@@ -4,8 +4,6 @@ mode (JWT accounts, as company clusters and cloud accounts run), on loopback, wi
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import os
 import socket
@@ -17,26 +15,12 @@ from pathlib import Path
 import nkeys
 
 from natslab.cluster.binary import find_binary
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+from natslab.room.jwt import creds as creds_text
+from natslab.room.jwt import encode as jwt
 
 
 def new_key(prefix: int) -> nkeys.KeyPair:
     return nkeys.from_seed(nkeys.encode_seed(os.urandom(32), prefix))
-
-
-def jwt(issuer: nkeys.KeyPair, subject: str, name: str, nats: dict) -> str:
-    """A NATS JWT (v2 claims) signed by `issuer`."""
-    claims = {"iat": int(time.time()), "iss": issuer.public_key.decode(), "name": name,
-              "sub": subject, "nats": {**nats, "version": 2}}  # fmt: skip
-    claims["jti"] = base64.b32encode(hashlib.sha256(json.dumps(claims).encode()).digest())
-    claims["jti"] = claims["jti"].decode().rstrip("=")
-    head = _b64(json.dumps({"typ": "JWT", "alg": "ed25519-nkey"}).encode())
-    body = _b64(json.dumps(claims).encode())
-    signature = _b64(issuer.sign(f"{head}.{body}".encode()))
-    return f"{head}.{body}.{signature}"
 
 
 def _free_port() -> int:
@@ -59,6 +43,8 @@ class Deployment:
     operator: nkeys.KeyPair = field(default_factory=lambda: new_key(nkeys.PREFIX_BYTE_OPERATOR))
     system: nkeys.KeyPair = field(default_factory=lambda: new_key(nkeys.PREFIX_BYTE_ACCOUNT))
     account: nkeys.KeyPair = field(default_factory=lambda: new_key(nkeys.PREFIX_BYTE_ACCOUNT))
+    # A signing key of the WORKSHOP account, as an operator gives one to an instructor.
+    signing: nkeys.KeyPair = field(default_factory=lambda: new_key(nkeys.PREFIX_BYTE_ACCOUNT))
     process: subprocess.Popen[bytes] | None = None
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     ports: list[int] = field(default_factory=list)
@@ -76,11 +62,7 @@ class Deployment:
         token = jwt(self.account, user.public_key.decode(), name, claims)
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{name}.creds"
-        path.write_text(
-            f"-----BEGIN NATS USER JWT-----\n{token}\n------END NATS USER JWT------\n\n"
-            f"-----BEGIN USER NKEY SEED-----\n{user.seed.decode()}\n"
-            "------END USER NKEY SEED------\n"
-        )
+        path.write_text(creds_text(token, user.seed.decode()))
         return path
 
     def start(self, size: int = 1) -> None:
@@ -96,7 +78,8 @@ class Deployment:
         system_jwt = jwt(self.operator, sys_pub, "SYS",
                          {"type": "account", "limits": UNLIMITED})  # fmt: skip
         account_jwt = jwt(self.operator, acc_pub, "WORKSHOP",
-                          {"type": "account", "limits": {**UNLIMITED, **JETSTREAM}})  # fmt: skip
+                          {"type": "account", "limits": {**UNLIMITED, **JETSTREAM},
+                           "signing_keys": [self.signing.public_key.decode()]})  # fmt: skip
         for i, port in enumerate(self.ports):
             lines = [
                 f"server_name: s{i}",
@@ -132,6 +115,12 @@ class Deployment:
                     if time.monotonic() > deadline:
                         raise TimeoutError("the deployment's nats-server did not listen") from None
                     time.sleep(0.05)  # polling for the port: the condition, not a fixed wait
+
+    def signing_key_file(self) -> Path:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / "workshop-signing.nk"
+        path.write_text(self.signing.seed.decode() + "\n")
+        return path
 
     @property
     def urls(self) -> list[str]:

@@ -106,5 +106,66 @@ def test_deployment_mistakes_are_sentences(deployment, tmp_path, state_dir):
     assert refused.returncode == 1, refused.stdout
     assert "refused the instructor's login for room 'demo'" in refused.stderr
     assert "are these credentials for that deployment?" in refused.stderr
-    for output in (alone, bad, refused):
+    not_a_key = natslab_in(state_dir, "class", "start", "demo", "--server", deployment.url,
+                           "--creds", str(deployment.creds("instructor")), "--signing-key",
+                           str(junk))  # fmt: skip
+    assert not_a_key.returncode == 1 and "not an account signing key's seed" in not_a_key.stderr
+    keyless = natslab_in(state_dir, "class", "start", "demo", "--signing-key", str(junk))
+    assert keyless.returncode == 1 and "go together" in keyless.stderr
+    for output in (alone, bad, refused, not_a_key, keyless):
         assert "Traceback" not in output.stderr
+
+
+def test_a_room_that_issues_its_own_users_from_a_signing_key(deployment, tmp_path, state_dir):
+    """With the account's signing key, natslab issues each participant a user scoped to their
+    name: one join line for the room, a name taken refused, and the line's bearer user able to
+    ask to join and nothing else."""
+    import re
+    import signal
+
+    from tests.cli_process import NatslabProcess
+
+    instructor = deployment.creds("instructor")
+    key = deployment.signing_key_file()
+    room = NatslabProcess("class", "start", "demo", "--server", deployment.url, "--creds",
+                          str(instructor), "--signing-key", str(key))  # fmt: skip
+    try:
+        room.wait_for("Ctrl+C stops answering joins")
+        line = re.search(r"natslab class join (\S+) --name", room.output)[1]
+        joined = natslab_in(tmp_path / "ana", "class", "join", line, "--name", "ana")
+        assert joined.returncode == 0, joined.stderr
+        room.wait_for("ana joined.")
+        taken = natslab_in(tmp_path / "ben", "class", "join", line, "--name", "ana")
+        assert taken.returncode == 1 and "The name 'ana' is taken in room demo" in taken.stderr
+        herd = ("tutorial", "herd", "--headless", "--port-offset", "auto", "--answers", "1")
+        ran = natslab_in(tmp_path / "ana", *herd)
+        assert ran.returncode == 0 and "Class: room demo: live." in ran.stdout, ran.stdout
+        roster = natslab_in(state_dir, "class", "roster", "demo")
+        assert "ana" in roster.stdout and "done" in roster.stdout, roster.stdout
+        token = line.removeprefix("nats://").split("@")[0]
+        refused = [e.lower() for e in asyncio.run(bearer_refused(deployment.url, token))]
+        assert refused == [
+            'nats: permissions violation for publish to "natslab.demo.p.ana.lessonstarted"'
+        ]
+    finally:
+        room.proc.send_signal(signal.SIGINT)
+        assert room.wait() == 0, room.output
+
+
+async def bearer_refused(url: str, token: str) -> list[str]:
+    """What the server says when the join line's user tries to publish as a participant."""
+    errors: list[str] = []
+
+    async def on_error(exc):
+        errors.append(str(exc))
+
+    nc = await nats.connect(url, user_jwt_cb=lambda: token.encode(),
+                            signature_cb=lambda nonce: b"", error_cb=on_error)  # fmt: skip
+    await nc.publish("natslab.demo.p.ana.LessonStarted", b"{}")
+    await nc.flush()
+    for _ in range(100):  # the refusal arrives as an asynchronous error
+        if errors:
+            break
+        await asyncio.sleep(0.02)
+    await nc.close()
+    return errors

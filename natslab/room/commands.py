@@ -16,6 +16,7 @@ from natslab.errors import UsageError
 from natslab.words import counted
 
 if TYPE_CHECKING:
+    import nkeys
     from rich.console import Console
 
     from natslab.room.names import JoinLine
@@ -62,6 +63,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         type=Path,
         metavar="FILE",
         help="with --server: the instructor's .creds file there (an account with JetStream)",
+    )
+    start.add_argument(
+        "--signing-key",
+        type=Path,
+        metavar="FILE",
+        help="with --server: a signing key of the instructor's account (its seed, SA…), from "
+        "which natslab issues each participant a user scoped to their name; the room then "
+        "has a join line, and answers joins until Ctrl+C",
     )
     join = verbs.add_parser("join", help="join a room with the line the instructor gave")
     join.add_argument("line", metavar="JOIN-LINE")
@@ -135,7 +144,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def dispatch(args: argparse.Namespace, console: Console) -> int:
     verb = args.class_command
-    if verb == "start" and (args.server or args.creds):
+    if verb == "start" and (args.server or args.creds or args.signing_key):
         return _start_on_deployment(args, console)
     if verb == "start":
         return _start(
@@ -241,6 +250,7 @@ def _start_on_deployment(args: argparse.Namespace, console: Console) -> int:
     """No server of ours: the room's stream in the instructor's account, and what each
     participant's credentials must allow (the deployment enforces it, not natslab)."""
     from natslab.room.config import participant_permissions
+    from natslab.room.jwt import load_signing_key
     from natslab.room.membership import check_creds
     from natslab.room.names import JoinLine, check_room
     from natslab.room.stream import open_on_deployment
@@ -254,7 +264,11 @@ def _start_on_deployment(args: argparse.Namespace, console: Console) -> int:
                          "already listens.")  # fmt: skip
     servers = [_server_url(one) for one in args.server.split(",") if one.strip()]
     url = ",".join(f"nats://{host}:{port}" for host, port in servers)
-    held = asyncio.run(open_on_deployment(room, url, check_creds(args.creds), _keep(args.keep)))
+    creds = check_creds(args.creds)
+    signing = load_signing_key(args.signing_key) if args.signing_key is not None else None
+    held = asyncio.run(open_on_deployment(room, url, creds, _keep(args.keep)))
+    if signing is not None:
+        return _door(room, url, creds, servers, signing, args.keep, console)
     console.print(f"Room {room!r} is on the deployment at {url}; its stream holds {held}. "
                   "natslab started no server.")  # fmt: skip
     console.print("Participants join with their own credentials from the deployment:\n")
@@ -274,6 +288,44 @@ def _start_on_deployment(args: argparse.Namespace, console: Console) -> int:
     console.print(f'  nsc add user NAME --allow-pub "{pub}" --allow-sub "{sub}"\n', markup=False)
     console.print(f"`natslab class board {room}` follows the room.")
     return 0
+
+
+def _door(
+    room: str,
+    url: str,
+    creds: Path,
+    servers: list[tuple[str, int]],
+    signing_key: nkeys.KeyPair,
+    keep: float,
+    console: Console,
+) -> int:
+    """natslab issues the users: print the join line, answer joins until Ctrl+C."""
+    from natslab.room.door import Door
+
+    door = Door(room, {"url": url, "creds": str(creds)}, signing_key)
+    door.on_join = lambda name: console.print(f"{name} joined.")
+
+    async def main() -> int:
+        await door.start()
+        host, port = servers[0]
+        console.print(f"Room {room!r} is on the deployment at {url}; natslab issues its users "
+                      "from your account's signing key. Participants join with:\n")  # fmt: skip
+        console.print(f"  natslab class join {door.join_line(host, port, keep)} --name "
+                      "PSEUDONYM\n", markup=False, soft_wrap=True)  # fmt: skip
+        console.print("The line lets a laptop ask to join this room and nothing else; it "
+                      f"expires with the room's data, in {keep:g} days. Ctrl+C stops "
+                      "answering joins (who joined stays in).")  # fmt: skip
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await door.close()
+        return 0
+
+    return asyncio.run(main())
 
 
 def _server_url(value: str) -> tuple[str, int]:

@@ -174,7 +174,7 @@ class RoomHost:
         """Add a participant (the same name and key again is a rejoin), then reload."""
         if not PARTICIPANT_NAME.fullmatch(name):
             return {"error": f"{name!r} cannot be a participant's name in this room."}
-        if not _is_user_key(public_key):
+        if not is_user_key(public_key):
             return {"error": "The join request carried no valid participant key."}
         members = self.config.members
         if name in members and members[name] != public_key:
@@ -205,7 +205,7 @@ def _code() -> str:
     return "-".join(secrets.token_hex(2) for _ in range(3))
 
 
-def _is_user_key(key: str) -> bool:
+def is_user_key(key: str) -> bool:
     """A public user nkey: base32 of its prefix byte, 32 bytes of key and a CRC-16."""
     try:
         raw = base64.b32decode(key + "=" * (-len(key) % 8))

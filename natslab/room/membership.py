@@ -97,6 +97,10 @@ async def join(line: JoinLine, name: str, creds: Path | None = None) -> Membersh
     """Ask the room to admit us under `name`; the room learns only our public key. On a
     deployment (a line without a code), our own credentials speak for us instead."""
     check_participant(name)
+    if line.token:
+        if creds is not None:
+            raise JoinError("This join line carries the room's own join: no --creds needed.")
+        return await join_with_token(line, name)
     if not line.code:
         if creds is None:
             raise JoinError(
@@ -168,6 +172,67 @@ async def join(line: JoinLine, name: str, creds: Path | None = None) -> Membersh
     member = Membership(line.url, line.room, name, seed.decode())
     write_private(membership_file(), json.dumps(asdict(member)))
     return member
+
+
+async def join_with_token(line: JoinLine, name: str) -> Membership:
+    """A room that issues its own users: present the join line's bearer user, ask with our
+    name and public key, and keep the user JWT it answers with beside our seed."""
+    from natslab.room.jwt import creds as creds_text
+
+    before = current()
+    same = before is not None and (before.url, before.room, before.name) == (
+        line.url, line.room, name
+    )  # fmt: skip
+    seed = _seed_of(before) if same and before is not None else None
+    seed = seed or nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_USER)
+    public = nkeys.from_seed(seed).public_key.decode()
+    where = f"{line.host}:{line.port}"
+
+    def bearer() -> bytes:
+        return line.token.encode()
+
+    def no_signature(nonce: str) -> bytes:
+        return b""  # a bearer user is admitted on its JWT alone
+
+    try:
+        await reachable(line.host, line.port)
+        nc = await asyncio.wait_for(
+            nats.connect(line.url, user_jwt_cb=bearer, signature_cb=no_signature,
+                         inbox_prefix=inbox_prefix(JOIN_USER), connect_timeout=JOIN_TIMEOUT / 2,
+                         allow_reconnect=False, error_cb=_quiet),
+            JOIN_TIMEOUT,
+        )  # fmt: skip
+    except (NoServersError, TimeoutError, OSError) as exc:
+        raise JoinError(f"The room at {where} does not answer ({exc}): check the join line "
+                        "and that this laptop reaches that address.") from exc  # fmt: skip
+    except NatsError as exc:
+        raise JoinError(f"The room at {where} refused the join line ({exc}): it may have "
+                        "expired, or the room ended.") from exc  # fmt: skip
+    try:
+        request = json.dumps({"name": name, "nkey": public}).encode()
+        reply = await nc.request(join_subject(line.room), request, timeout=JOIN_TIMEOUT)
+    except NoRespondersError as exc:
+        raise JoinError(
+            f"Nobody answers joins for room {line.room!r} at {where}: is "
+            f"`natslab class start {line.room} --server …` running?"
+        ) from exc
+    except NatsTimeout as exc:
+        raise JoinError(f"The room at {where} did not answer the join in time.") from exc
+    finally:
+        await nc.close()
+    answer = json.loads(reply.data)
+    if "error" in answer:
+        raise JoinError(str(answer["error"]))
+    path = state_dir() / "room-user.creds"
+    write_private(path, creds_text(str(answer["jwt"]), seed.decode()))
+    member = Membership(line.url, line.room, name, seed.decode(), str(path))
+    write_private(membership_file(), json.dumps(asdict(member)))
+    return member
+
+
+def _seed_of(member: Membership) -> bytes | None:
+    """Joining again as the same name: the same key, so the room knows us."""
+    return member.seed.encode() if member.seed else None
 
 
 async def join_deployment(line: JoinLine, name: str, creds: Path) -> Membership:

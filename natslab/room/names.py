@@ -74,8 +74,11 @@ class JoinLine:
     port: int
     room: str
     code: str = ""
+    token: str = ""  # a bearer user that may only ask to join (a room natslab issues users for)
 
     def __str__(self) -> str:
+        if self.token:
+            return f"nats://{self.token}@{self.host}:{self.port}/{self.room}"
         if not self.code:
             return f"nats://{self.host}:{self.port}/{self.room}"
         return f"nats://{JOIN_USER}:{quote(self.code, safe='')}@{self.host}:{self.port}/{self.room}"
@@ -94,9 +97,10 @@ def parse_join_line(line: str) -> JoinLine:
     except ValueError:
         port = None
     coded = parts.username == JOIN_USER and bool(parts.password)
+    token = parts.username if parts.username and parts.username.count(".") == 2 else ""
     if (
         parts.scheme != "nats"
-        or not (coded or parts.username is None)
+        or not (coded or bool(token) or parts.username is None)
         or not parts.hostname
         or port is None
         or not ROOM_NAME.fullmatch(room)
@@ -106,4 +110,5 @@ def parse_join_line(line: str) -> JoinLine:
             "`natslab class start` prints it (or nats://HOST:PORT/ROOM for a room on an "
             "existing deployment, joined with --creds)."
         )
-    return JoinLine(parts.hostname, port, room, unquote(parts.password or ""))
+    code = unquote(parts.password or "") if coded else ""
+    return JoinLine(parts.hostname, port, room, code, token if not coded else "")
