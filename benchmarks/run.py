@@ -15,6 +15,7 @@ from bench_cli import bench_first_frame, bench_help, bench_upgrade
 from bench_cluster import bench_cluster
 from bench_jetstream import bench_jetstream, bench_ledger
 from bench_lab import bench_ingest, bench_visibility
+from bench_leaf import bench_leaf
 from bench_room import bench_room, bench_uplink
 from bench_screen import bench_idle, bench_scale, bench_tui, bench_visibility_vs_connz
 from bench_watch import bench_watch
@@ -51,6 +52,7 @@ def main() -> int:
             "room",
             "uplink",
             "cluster",
+            "leaf",
         ],
         help="run just this benchmark",
     )
@@ -80,6 +82,7 @@ def main() -> int:
         ),
         "room": lambda: asyncio.run(bench_room(20 if quick else 300, 0.05 if quick else 0.5)),
         "uplink": lambda: bench_uplink(1 if quick else 3),
+        "leaf": lambda: asyncio.run(bench_leaf(20 if quick else 200)),
         "cluster": lambda: asyncio.run(
             bench_cluster(30 if quick else 1000, 0.05 if quick else 0.5)
         ),

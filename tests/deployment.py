@@ -23,6 +23,20 @@ def new_key(prefix: int) -> nkeys.KeyPair:
     return nkeys.from_seed(nkeys.encode_seed(os.urandom(32), prefix))
 
 
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(log.read_text())
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no nats-server listening on {port}") from None
+            time.sleep(0.05)  # polling for the port: the condition, not a fixed wait
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -47,6 +61,8 @@ class Deployment:
     signing: nkeys.KeyPair = field(default_factory=lambda: new_key(nkeys.PREFIX_BYTE_ACCOUNT))
     process: subprocess.Popen[bytes] | None = None
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    leaf_port: int = 0
+    _shared: list[str] = field(default_factory=list)  # operator and accounts, for a leaf
     ports: list[int] = field(default_factory=list)
 
     @property
@@ -65,8 +81,9 @@ class Deployment:
         path.write_text(creds_text(token, user.seed.decode()))
         return path
 
-    def start(self, size: int = 1) -> None:
-        """One server, or a cluster of `size` routed to each other (JetStream clustered)."""
+    def start(self, size: int = 1, leafnodes: bool = False) -> None:
+        """One server, or a cluster of `size` routed to each other (JetStream clustered);
+        with `leafnodes`, the first also takes leaf node connections (see `leaf`)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         self.ports = [_free_port() for _ in range(size)]
         self.port = self.ports[0]
@@ -91,10 +108,14 @@ class Deployment:
                 f"{acc_pub}: {json.dumps(account_jwt)} }}",
                 f"jetstream {{ store_dir: {json.dumps(str(self.folder / f'js{i}'))} }}",
             ]
+            if leafnodes and i == 0:
+                self.leaf_port = _free_port()
+                lines.append(f"leafnodes {{ listen: 127.0.0.1:{self.leaf_port} }}")
             if routes:
                 peers = ", ".join(f"nats://127.0.0.1:{r}" for r in routes)
                 lines.append(f"cluster {{ name: workshop, listen: 127.0.0.1:{routes[i]}, "
                              f"routes: [{peers}] }}")  # fmt: skip
+            self._shared = lines[2:6]
             config = self.folder / f"s{i}.conf"
             config.write_text("\n".join(lines) + "\n")
             log = (self.folder / f"s{i}.log").open("wb")
@@ -115,6 +136,34 @@ class Deployment:
                     if time.monotonic() > deadline:
                         raise TimeoutError("the deployment's nats-server did not listen") from None
                     time.sleep(0.05)  # polling for the port: the condition, not a fixed wait
+
+    def leaf(self, creds: Path) -> tuple[subprocess.Popen[bytes], int]:
+        """A leaf node, as on the instructor's laptop in the room: no JetStream of its own,
+        linked to the first server as the WORKSHOP account with `creds`; (process, port)."""
+        port = _free_port()
+        account = self.account.public_key.decode()
+        remote = (f'{{ url: "nats-leaf://127.0.0.1:{self.leaf_port}", '
+                  f'credentials: "{creds}", account: "{account}" }}')  # fmt: skip
+        config = self.folder / "leaf.conf"
+        config.write_text("\n".join(["server_name: leaf", f"listen: 127.0.0.1:{port}",
+                                      *self._shared, f"leafnodes {{ remotes: [{remote}] }}"])
+                          + "\n")  # fmt: skip
+        process = subprocess.Popen([str(find_binary().path), "-c", str(config)],
+                                   stdout=subprocess.DEVNULL,
+                                   stderr=(self.folder / "leaf.log").open("wb"))  # fmt: skip
+        self.processes.append(process)
+        _wait_for_port(port, process, self.folder / "leaf.log")
+        return process, port
+
+    def restart(self, index: int) -> None:
+        """Start server `index` again from its config (after a kill or a stop)."""
+        config = self.folder / f"s{index}.conf"
+        log = (self.folder / f"s{index}.again.log").open("wb")
+        self.processes[index] = subprocess.Popen([str(find_binary().path), "-c", str(config)],
+                                                 stdout=subprocess.DEVNULL, stderr=log)  # fmt: skip
+        _wait_for_port(
+            self.ports[index], self.processes[index], self.folder / f"s{index}.again.log"
+        )
 
     def signing_key_file(self) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
