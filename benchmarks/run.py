@@ -19,6 +19,7 @@ from bench_leaf import bench_leaf
 from bench_room import bench_room, bench_uplink
 from bench_screen import bench_idle, bench_scale, bench_tui, bench_visibility_vs_connz
 from bench_watch import bench_watch
+from bench_web import bench_web
 
 
 def main() -> int:
@@ -53,6 +54,7 @@ def main() -> int:
             "uplink",
             "cluster",
             "leaf",
+            "web",
         ],
         help="run just this benchmark",
     )
@@ -83,6 +85,7 @@ def main() -> int:
         "room": lambda: asyncio.run(bench_room(20 if quick else 300, 0.05 if quick else 0.5)),
         "uplink": lambda: bench_uplink(1 if quick else 3),
         "leaf": lambda: asyncio.run(bench_leaf(20 if quick else 200)),
+        "web": lambda: bench_web(3 if quick else 20),
         "cluster": lambda: asyncio.run(
             bench_cluster(30 if quick else 1000, 0.05 if quick else 0.5)
         ),

@@ -32,7 +32,7 @@ from natslab.room.roster import ParticipantView, QuestionView, RoomState, pairs
 from natslab.room.track import TrackFeed
 from natslab.words import counted
 
-REFRESH_SECONDS = 0.5
+REFRESH_SECONDS = 0.2  # looks this often; redraws only when the room moved (or STATUS_SECONDS)
 STATUS_SECONDS = 5.0  # stuck and offline follow the clock: redrawn this often regardless
 
 
