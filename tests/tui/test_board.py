@@ -627,3 +627,54 @@ async def test_a_tracks_board_shows_every_room_and_only_reads(state_dir):
         await track.close()
         for host in hosts:
             await host.stop()
+
+
+async def test_two_boards_revealing_at_once_reveal_once(classroom, state_dir):
+    """Two instructors press r on the same question together: the room's stream keeps one
+    reveal, both boards show it revealed, and the room hears the same aggregate."""
+    from natslab.room.stream import connect_instructor, read_room
+
+    _host, feed = classroom
+    nc = await connect_instructor("demo", allow_reconnect=False)
+    js = nc.jetstream()
+    for n, who in enumerate(("ana", "ben", "cy")):
+        for kind, fields in (
+            ("LessonStarted", {"lesson_id": "herd", "title": "Herd"}),
+            ("PredictionLocked", {"index": 2, "answer": n % 2}),
+            ("PredictionJudged", {"index": 2, "answer": n % 2, "question": "Q?",
+                                  "answers": ["a", "b"], "measured": "30 of 60", "value": 30,
+                                  "matched": n % 2 == 1}),
+        ):  # fmt: skip
+            await js.publish(f"natslab.demo.p.{who}.{kind}",
+                             json.dumps(record(who, kind, 1.0 + n, **fields)).encode())  # fmt: skip
+    heard: list[dict] = []
+
+    async def hear(msg):
+        heard.append(json.loads(msg.data))
+
+    await nc.subscribe("natslab.demo.announce.reveal.>", cb=hear)
+    second = RoomFeed("demo")
+    await asyncio.gather(feed.start(), second.start())
+    try:
+        for board in (feed, second):
+            for _ in range(200):
+                if ("herd", 2) in board.state.questions and board.state.questions[
+                    ("herd", 2)
+                ].matched.keys() == {"ana", "ben", "cy"}:
+                    break
+                await asyncio.sleep(0.02)
+        first, other = await asyncio.gather(feed.reveal("herd", 2), second.reveal("herd", 2))
+        assert first == other and first["right"] == 1 and first["answered"] == 3
+        await nc.flush()
+        for _ in range(200):
+            if len(heard) == 2:
+                break
+            await asyncio.sleep(0.02)
+        assert heard == [first, first]  # the same aggregate, from either board
+        stored = await read_room("demo")
+        assert sum(1 for item in stored if item.record["type"] == "Revealed") == 1
+        assert feed.state.questions[("herd", 2)].revealed
+        assert second.state.questions[("herd", 2)].revealed
+    finally:
+        await second.close()
+        await nc.close()
