@@ -64,7 +64,7 @@ async def test_a_room_on_a_cluster_loses_nothing_when_a_server_dies(cluster, tmp
     assert started.returncode == 0, started.stderr
     assert "Any of these lines will do" in started.stdout
     nc = await nats.connect(cluster.urls, user_credentials=str(instructor))
-    info = await nc.jetstream().stream_info(stream_name("demo"))
+    info = await nc.jetstream(timeout=15).stream_info(stream_name("demo"))
     await nc.close()
     assert info.config.num_replicas == 3
     names = ["ana", "ben", "cy"]

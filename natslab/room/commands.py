@@ -5,24 +5,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import signal
-import socket
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from natslab.errors import UsageError
+from natslab.room.start import DEFAULT_LISTEN
 from natslab.words import counted
 
 if TYPE_CHECKING:
-    import nkeys
     from rich.console import Console
 
     from natslab.room.names import JoinLine
 
 DEFAULT_ROOM = "workshop"
-DEFAULT_LISTEN = "127.0.0.1:7222"
 DEFAULT_WEB = "127.0.0.1:7322"
 
 
@@ -144,12 +141,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def dispatch(args: argparse.Namespace, console: Console) -> int:
     verb = args.class_command
-    if verb == "start" and (args.server or args.creds or args.signing_key):
-        return _start_on_deployment(args, console)
     if verb == "start":
-        return _start(
-            args.room, args.listen, console, getattr(args, "nats_server", None), args.keep
-        )
+        from natslab.room.start import start
+
+        return start(args, console)
     if verb == "join":
         return _join(args.line, args.name, console, args.creds)
     if verb == "leave":
@@ -171,13 +166,6 @@ def dispatch(args: argparse.Namespace, console: Console) -> int:
     return _roster(args.room, console)
 
 
-def _listen(value: str, flag: str = "--listen") -> tuple[str, int]:
-    host, _, port = value.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise UsageError(f"{flag} {value!r}: give HOST:PORT, e.g. 0.0.0.0:7222.")
-    return host, int(port)
-
-
 def serve_board(room: str, address: str, projector: bool, console: Console) -> int:
     """`class board --web`: textual-serve runs one board process per browser tab, each
     reading the room with the instructor's login, as the terminal board does."""
@@ -187,8 +175,9 @@ def serve_board(room: str, address: str, projector: bool, console: Console) -> i
 
     from natslab.room.host import instructor_login
     from natslab.room.names import check_room
+    from natslab.room.start import listen_address
 
-    host, port = _listen(address, "--web")
+    host, port = listen_address(address, "--web")
     for one in room.split(","):
         instructor_login(check_room(one.strip()))  # a sentence now, not in each tab
     command = [sys.executable, "-m", "natslab", "class", "board", room]
@@ -208,146 +197,6 @@ def serve_board(room: str, address: str, projector: bool, console: Console) -> i
     return 0
 
 
-def _start(
-    room: str, listen: str, console: Console, binary_flag: str | None, keep: float = 30.0
-) -> int:
-    from natslab.cluster.binary import find_binary
-    from natslab.room.host import RoomHost
-    from natslab.room.names import check_room
-
-    host, port = _listen(listen)
-    check_room(room)
-    binary = find_binary(binary_flag)
-
-    async def main() -> int:
-        hosted = RoomHost.create(room, host, port, binary)
-        hosted.keep_days = _keep(keep)
-        hosted.on_join = lambda name: console.print(f"{name} joined.")
-        await hosted.start()
-        shown = _reachable_host(host)
-        console.print(f"Room {room!r} is open on {host}:{port} (nats-server {binary.version}).")
-        console.print("Participants join with:\n")
-        console.print(f"  natslab class join {hosted.join_line(shown)} --name PSEUDONYM\n")
-        if host in ("127.0.0.1", "localhost", "::1"):
-            console.print("It listens on this machine only: for laptops in the room, start it "
-                          "with --listen 0.0.0.0:PORT or this machine's LAN address.")  # fmt: skip
-        console.print(f"Its files are in {hosted.folder}. Ctrl+C closes the room.")
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        try:
-            await stop.wait()
-        finally:
-            await hosted.stop()
-        console.print("The room is closed; its stream stays in its folder for `class export`.")
-        return 0
-
-    return asyncio.run(main())
-
-
-def _start_on_deployment(args: argparse.Namespace, console: Console) -> int:
-    """No server of ours: the room's stream in the instructor's account, and what each
-    participant's credentials must allow (the deployment enforces it, not natslab)."""
-    from natslab.room.config import participant_permissions
-    from natslab.room.jwt import load_signing_key
-    from natslab.room.membership import check_creds
-    from natslab.room.names import JoinLine, check_room
-    from natslab.room.stream import open_on_deployment
-
-    room = check_room(args.room)
-    if not (args.server and args.creds):
-        raise UsageError("--server URL and --creds FILE go together: the deployment, and the "
-                         "instructor's credentials there.")  # fmt: skip
-    if args.listen != DEFAULT_LISTEN:
-        raise UsageError("--listen is for a room natslab runs; with --server the deployment "
-                         "already listens.")  # fmt: skip
-    servers = [_server_url(one) for one in args.server.split(",") if one.strip()]
-    url = ",".join(f"nats://{host}:{port}" for host, port in servers)
-    creds = check_creds(args.creds)
-    signing = load_signing_key(args.signing_key) if args.signing_key is not None else None
-    held = asyncio.run(open_on_deployment(room, url, creds, _keep(args.keep)))
-    if signing is not None:
-        return _door(room, url, creds, servers, signing, args.keep, console)
-    console.print(f"Room {room!r} is on the deployment at {url}; its stream holds {held}. "
-                  "natslab started no server.")  # fmt: skip
-    console.print("Participants join with their own credentials from the deployment:\n")
-    for host, port in servers:
-        console.print(f"  natslab class join {JoinLine(host, port, room)} --name PSEUDONYM "
-                      "--creds FILE")  # fmt: skip
-    if len(servers) > 1:
-        console.print("\nAny of these lines will do: spread the room over them. Each natslab "
-                      "learns the cluster's other servers and moves if its own goes.")  # fmt: skip
-    console.print("")
-    rights = participant_permissions(room, "NAME")
-    pub, sub = ",".join(rights["publish"]["allow"]), ",".join(rights["subscribe"]["allow"])
-    console.print(
-        "Each participant's user must be scoped to their own name (NAME below), so that "
-        "nobody can publish as someone else or read anyone's answers; with nsc:\n"
-    )
-    console.print(f'  nsc add user NAME --allow-pub "{pub}" --allow-sub "{sub}"\n', markup=False)
-    console.print(f"`natslab class board {room}` follows the room.")
-    return 0
-
-
-def _door(
-    room: str,
-    url: str,
-    creds: Path,
-    servers: list[tuple[str, int]],
-    signing_key: nkeys.KeyPair,
-    keep: float,
-    console: Console,
-) -> int:
-    """natslab issues the users: print the join line, answer joins until Ctrl+C."""
-    from natslab.room.door import Door
-
-    door = Door(room, {"url": url, "creds": str(creds)}, signing_key)
-    door.on_join = lambda name: console.print(f"{name} joined.")
-
-    async def main() -> int:
-        await door.start()
-        host, port = servers[0]
-        console.print(f"Room {room!r} is on the deployment at {url}; natslab issues its users "
-                      "from your account's signing key. Participants join with:\n")  # fmt: skip
-        console.print(f"  natslab class join {door.join_line(host, port, keep)} --name "
-                      "PSEUDONYM\n", markup=False, soft_wrap=True)  # fmt: skip
-        console.print("The line lets a laptop ask to join this room and nothing else; it "
-                      f"expires with the room's data, in {keep:g} days. Ctrl+C stops "
-                      "answering joins (who joined stays in).")  # fmt: skip
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        try:
-            await stop.wait()
-        finally:
-            await door.close()
-        return 0
-
-    return asyncio.run(main())
-
-
-def _server_url(value: str) -> tuple[str, int]:
-    from urllib.parse import urlsplit
-
-    value = value.strip()
-    parts = urlsplit(value if "://" in value else f"nats://{value}")
-    try:
-        port = parts.port or 4222
-    except ValueError:
-        port = None
-    if parts.scheme != "nats" or not parts.hostname or port is None:
-        raise UsageError(f"--server {value!r}: give nats://HOST:PORT (several, comma-separated).")
-    return parts.hostname, port
-
-
-def _keep(days: float) -> float:
-    if not days > 0:
-        raise UsageError(f"--keep {days:g}: give the days a room's events stay, above 0.")
-    return days
-
-
 def _end(room: str, output: Path | None, console: Console) -> int:
     from natslab.room.ending import end_room
 
@@ -355,18 +204,6 @@ def _end(room: str, output: Path | None, console: Console) -> int:
     console.print(f"{counted(count, 'event')} of room {room} exported to {written}; the room's "
                   "stream, config and credentials are deleted.")  # fmt: skip
     return 0
-
-
-def _reachable_host(host: str) -> str:
-    """The address to print in the join line: a wildcard listen is reached by a real one."""
-    if host not in ("0.0.0.0", "::"):
-        return host
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the route
-            return str(probe.getsockname()[0])
-    except OSError:
-        return socket.gethostname()
 
 
 def _join(line: str, name: str | None, console: Console, creds: Path | None = None) -> int:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from natslab.room.names import ROOM_SELF, announce_subjects, event_subject
+from natslab.room.stream_config import API_TIMEOUT
 
 BEACON = 5.0  # seconds between announcements of the whole state
 CONTROL_KINDS = ("Held", "Released", "Said")
@@ -62,7 +63,7 @@ async def send_control(nc: Any, room: str, kind: str, **fields: Any) -> dict[str
     record = {"participant": ROOM_SELF, "type": kind, "at": at,
               "id": f"{ROOM_SELF}:{kind}:{at}", **fields}  # fmt: skip
     payload = json.dumps(record).encode()
-    await nc.jetstream().publish(event_subject(room, ROOM_SELF, kind), payload,
+    await nc.jetstream(timeout=API_TIMEOUT).publish(event_subject(room, ROOM_SELF, kind), payload,
                                  headers={"Nats-Msg-Id": record["id"]})  # fmt: skip
     await nc.publish(control_subject(room), payload)
     return record

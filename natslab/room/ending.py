@@ -19,6 +19,7 @@ from natslab.room.host import RoomHost, instructor_login, room_folder
 from natslab.room.membership import reachable
 from natslab.room.names import stream_name
 from natslab.room.stream import Stored, connect_instructor, read_room
+from natslab.room.stream_config import API_TIMEOUT
 
 
 async def end_room(room: str, output: Path | None) -> tuple[Path, int]:
@@ -42,7 +43,7 @@ async def end_room(room: str, output: Path | None) -> tuple[Path, int]:
             write_export(stored, "jsonl", file)
         nc = await connect_instructor(room, allow_reconnect=False)
         try:
-            await nc.jetstream().delete_stream(stream_name(room))
+            await nc.jetstream(timeout=API_TIMEOUT).delete_stream(stream_name(room))
         except NotFoundError:
             pass  # never had an event
         finally:
@@ -69,7 +70,7 @@ async def _refuse_if_open(room: str, url: str) -> None:
 async def _everything(room: str) -> list[Stored]:
     nc = await connect_instructor(room, allow_reconnect=False)
     try:
-        await nc.jetstream().stream_info(stream_name(room))
+        await nc.jetstream(timeout=API_TIMEOUT).stream_info(stream_name(room))
     except NotFoundError:
         return []
     finally:

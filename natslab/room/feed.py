@@ -17,6 +17,7 @@ from natslab.room.host import instructor_login
 from natslab.room.names import ROOM_SELF, announce_subjects, event_subject
 from natslab.room.roster import RoomState
 from natslab.room.stream import connect_instructor, parse_record
+from natslab.room.stream_config import API_TIMEOUT
 
 
 class RoomFeed:
@@ -38,7 +39,7 @@ class RoomFeed:
         self.nc = await connect_instructor(
             self.room, name="natslab-board", max_reconnect_attempts=-1
         )
-        js = self.nc.jetstream()
+        js = self.nc.jetstream(timeout=API_TIMEOUT)
         await js.subscribe(f"natslab.{self.room}.p.>", ordered_consumer=True, cb=self._on_msg)
         await self.nc.subscribe(f"natslab.{self.room}.hb.*", cb=self._on_heartbeat)
         if not self.track:
@@ -100,7 +101,7 @@ class RoomFeed:
         key = f"{ROOM_SELF}:reveal:{lesson}:{step}"
         record = {"participant": ROOM_SELF, "type": "Revealed", "at": time.time(), "id": key,
                   "lesson": lesson, "step": step}  # fmt: skip
-        await self.nc.jetstream().publish(
+        await self.nc.jetstream(timeout=API_TIMEOUT).publish(
             event_subject(self.room, ROOM_SELF, "Revealed"), json.dumps(record).encode(),
             headers={"Nats-Msg-Id": record["id"]},
         )  # fmt: skip

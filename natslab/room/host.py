@@ -34,6 +34,7 @@ from natslab.room.names import (
     join_subject,
     stream_name,
 )
+from natslab.room.stream_config import API_TIMEOUT, ensure_stream
 
 READY_SECONDS = 15.0
 RELOADED = "Reloaded server configuration"
@@ -123,9 +124,7 @@ class RoomHost:
             name="natslab-room-host",
             max_reconnect_attempts=-1,
         )
-        js = self.nc.jetstream()
-        from natslab.room.stream import ensure_stream  # stream.py reads this module's login
-
+        js = self.nc.jetstream(timeout=API_TIMEOUT)
         await ensure_stream(js, self.config.room, self.keep_days)
         await self.nc.subscribe(join_subject(self.config.room), cb=self._on_join)
         # The instructor's holds and message, folded from the stream and announced again and

@@ -13,14 +13,14 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import AuthorizationError, NoServersError
 from nats.errors import Error as NatsError
-from nats.js.api import StreamConfig
-from nats.js.errors import BadRequestError, NotFoundError
+from nats.js.errors import NotFoundError
 
 from natslab.errors import NatslabError
 from natslab.room.config import write_private
 from natslab.room.host import instructor_login, room_folder
 from natslab.room.membership import reachable_any
 from natslab.room.names import stream_name
+from natslab.room.stream_config import API_TIMEOUT, KEEP_DAYS, ensure_stream
 from natslab.words import counted
 
 
@@ -99,7 +99,7 @@ async def read_room(room: str) -> list[Stored]:
     (as the board reads it), not a request per message."""
     nc = await connect_instructor(room, allow_reconnect=False)
     try:
-        js = nc.jetstream()
+        js = nc.jetstream(timeout=API_TIMEOUT)
         name = stream_name(room)
         try:
             info = await js.stream_info(name)
@@ -124,37 +124,13 @@ async def read_room(room: str) -> list[Stored]:
         await nc.close()
 
 
-KEEP_DAYS = 30.0  # how long a room's events stay by default (`class start --keep DAYS`)
-
-
-def room_stream(room: str, keep_days: float = KEEP_DAYS, replicas: int = 1) -> StreamConfig:
-    """The room's stream: its participants' subjects, an hour to drop a replayed duplicate,
-    and an end: events older than `keep_days` go."""
-    return StreamConfig(
-        name=stream_name(room),
-        subjects=[f"natslab.{room}.p.>"],
-        duplicate_window=3600.0,  # a participant's outbox replayed within an hour: once
-        max_age=keep_days * 86400.0,
-        num_replicas=replicas,  # R3 on a cluster of three or more: a server may go
-    )
-
-
-async def ensure_stream(js: Any, room: str, keep_days: float = KEEP_DAYS, replicas: int = 1) -> Any:
-    """Make the room's stream, or bring an earlier one to this config (a new retention)."""
-    config = room_stream(room, keep_days, replicas)
-    try:
-        return await js.add_stream(config)
-    except BadRequestError:  # there already, set up otherwise: the instructor's word wins
-        return await js.update_stream(config)
-
-
 async def open_on_deployment(room: str, url: str, creds: Path, keep_days: float = KEEP_DAYS) -> str:
     """`class start --server URL --creds FILE`: no server of ours. Make the room's stream in
     the instructor's account there and remember the login; returns the stream's state."""
     login = {"url": url, "creds": str(creds)}
     nc = await connect_with(room, login, allow_reconnect=False)
     try:
-        js = nc.jetstream()
+        js = nc.jetstream(timeout=API_TIMEOUT)
         try:
             # Every server the cluster told of counts: R3 where there are three or more.
             replicas = min(3, len({u.netloc for u in nc.servers}))

@@ -1,0 +1,37 @@
+"""The room's stream as natslab sets it up: its subjects, an hour to drop a replayed
+duplicate, how long its events stay, and how many servers keep them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nats.js.api import StreamConfig
+from nats.js.errors import BadRequestError
+
+from natslab.room.names import stream_name
+
+# The instructor's JetStream requests wait this long: a busy cluster creating an R3 stream's
+# consumer can take more than nats-py's default 5 s.
+API_TIMEOUT = 15.0
+KEEP_DAYS = 30.0  # how long a room's events stay by default (`class start --keep DAYS`)
+
+
+def room_stream(room: str, keep_days: float = KEEP_DAYS, replicas: int = 1) -> StreamConfig:
+    """The room's stream: its participants' subjects, an hour to drop a replayed duplicate,
+    and an end: events older than `keep_days` go."""
+    return StreamConfig(
+        name=stream_name(room),
+        subjects=[f"natslab.{room}.p.>"],
+        duplicate_window=3600.0,  # a participant's outbox replayed within an hour: once
+        max_age=keep_days * 86400.0,
+        num_replicas=replicas,  # R3 on a cluster of three or more: a server may go
+    )
+
+
+async def ensure_stream(js: Any, room: str, keep_days: float = KEEP_DAYS, replicas: int = 1) -> Any:
+    """Make the room's stream, or bring an earlier one to this config (a new retention)."""
+    config = room_stream(room, keep_days, replicas)
+    try:
+        return await js.add_stream(config)
+    except BadRequestError:  # there already, set up otherwise: the instructor's word wins
+        return await js.update_stream(config)
