@@ -173,7 +173,8 @@ class Uplink:
         record = to_record(event)
         figure = getattr(event, "figure", None) if isinstance(event, lev.CheckResult) else None
         value = event.value if isinstance(event, lev.PredictionJudged) else None
-        if self.versions is not None and (figure is not None or value is not None):
+        ends = isinstance(event, lev.LessonStarted | lev.LessonFinished)
+        if self.versions is not None and (figure is not None or value is not None or ends):
             record["versions"] = self.versions()
         self.send(record)
 

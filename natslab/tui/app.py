@@ -156,7 +156,9 @@ class NatsLabApp(App[int]):
 
     def _refresh(self) -> None:
         if self.room is not None:
-            self.action_line.room(self.room.status())
+            held = self.room.control.holds.get(self.lesson.id) if self.lesson else None
+            hold = f" · held at step {held + 1}" if held is not None else ""
+            self.action_line.room(self.room.status() + hold)
         self.panes.flush()
         state, now = self.session.state, time.time()
         self.client_panel.sample(state, now)

@@ -162,6 +162,9 @@ async def class_report_of_the_room(feed, answers, tmp_path, state_dir):
         str(export),
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
+    ends = [json.loads(line)["record"] for line in export.read_text().splitlines()]
+    ends = [r for r in ends if r["type"] == "LessonFinished"]
+    assert len(ends) == 3 and all("nats-server 2." in r["versions"] for r in ends)
     pages = []
     for source in (str(export), "demo"):
         made = await asyncio.to_thread(natslab_in, state_dir, "report", "--class", source)
@@ -512,6 +515,8 @@ async def test_the_instructor_holds_releases_and_speaks_to_the_room(session, cla
                                            "one", "1")  # fmt: skip
             assert held.returncode == 0 and "held at step 1 of one" in held.stdout, held.stderr
             await wait_for(pilot, lambda: uplink.control.holds == {"one": 0}, 10, "the hold")
+            await wait_for(pilot, lambda: "held at step 1" in str(line.render()), 5,
+                           "the hold on the action line")  # fmt: skip
             await pilot.press("n")
             await wait_for(pilot, lambda: any("holds the room at step 1" in n for n in notes()),
                            5, "the hold said")  # fmt: skip
