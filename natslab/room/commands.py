@@ -27,12 +27,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     room = commands.add_parser(
         "class",
         help="run a workshop: a room on NATS that every participant's natslab reports to",
-        description="A room is a nats-server that the instructor starts. Each participant "
-        "joins it once; from then on their natslab sends its lesson events there (steps, "
-        "checks, predictions), and the instructor reads the room.",
+        description="A room is a nats-server that the instructor starts here, or a stream on an "
+        "existing NATS deployment (one server or a cluster). Each participant joins it once; "
+        "from then on their natslab sends its lesson events there (steps, checks, "
+        "predictions), and the instructor reads the room on the board.",
     )
     verbs = room.add_subparsers(dest="class_command", metavar="SUBCOMMAND", required=True)
-    start = verbs.add_parser("start", help="start the room's server and print the join line")
+    start = verbs.add_parser(
+        "start", help="start the room's server (or open it on a deployment); print the join line"
+    )
     start.add_argument("room", nargs="?", default=DEFAULT_ROOM, metavar="ROOM")
     start.add_argument(
         "--listen",
