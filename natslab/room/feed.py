@@ -14,10 +14,10 @@ from nats.aio.msg import Msg
 
 from natslab.room.control import announce_forever, send_control
 from natslab.room.host import instructor_login
-from natslab.room.names import ROOM_SELF, announce_subjects, event_subject
+from natslab.room.names import ROOM_SELF, announce_subjects, event_subject, stream_name
 from natslab.room.roster import RoomState
 from natslab.room.stream import connect_instructor, parse_record
-from natslab.room.stream_config import API_TIMEOUT
+from natslab.room.stream_config import API_TIMEOUT, follow
 
 
 class RoomFeed:
@@ -40,7 +40,7 @@ class RoomFeed:
             self.room, name="natslab-board", max_reconnect_attempts=-1
         )
         js = self.nc.jetstream(timeout=API_TIMEOUT)
-        await js.subscribe(f"natslab.{self.room}.p.>", ordered_consumer=True, cb=self._on_msg)
+        await follow(js, f"natslab.{self.room}.p.>", stream_name(self.room), self._on_msg)
         await self.nc.subscribe(f"natslab.{self.room}.hb.*", cb=self._on_heartbeat)
         if not self.track:
             self._beacon = asyncio.create_task(

@@ -34,7 +34,7 @@ from natslab.room.names import (
     join_subject,
     stream_name,
 )
-from natslab.room.stream_config import API_TIMEOUT, ensure_stream
+from natslab.room.stream_config import API_TIMEOUT, ensure_stream, follow
 
 READY_SECONDS = 15.0
 RELOADED = "Reloaded server configuration"
@@ -130,8 +130,7 @@ class RoomHost:
         # The instructor's holds and message, folded from the stream and announced again and
         # again, whether or not a board is open.
         room = self.config.room
-        await js.subscribe(event_subject(room, ROOM_SELF, ">"), ordered_consumer=True,
-                           cb=self._on_control)  # fmt: skip
+        await follow(js, event_subject(room, ROOM_SELF, ">"), stream_name(room), self._on_control)
         self._beacon = asyncio.create_task(
             announce_forever(self.nc, room, self.control), name="natslab room beacon"
         )

@@ -20,7 +20,7 @@ from natslab.room.config import write_private
 from natslab.room.host import instructor_login, room_folder
 from natslab.room.membership import reachable_any
 from natslab.room.names import stream_name
-from natslab.room.stream_config import API_TIMEOUT, KEEP_DAYS, ensure_stream
+from natslab.room.stream_config import API_TIMEOUT, KEEP_DAYS, ensure_stream, follow
 from natslab.words import counted
 
 
@@ -116,7 +116,7 @@ async def read_room(room: str) -> list[Stored]:
             if seq >= last:
                 complete.set()
 
-        sub = await js.subscribe(f"natslab.{room}.p.>", ordered_consumer=True, cb=collect)
+        sub = await follow(js, f"natslab.{room}.p.>", name, collect)
         await asyncio.wait_for(complete.wait(), READ_TIMEOUT)
         await sub.unsubscribe()
         return out

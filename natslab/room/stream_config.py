@@ -3,10 +3,12 @@ duplicate, how long its events stay, and how many servers keep them."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import StreamConfig
-from nats.js.errors import BadRequestError
+from nats.js.errors import BadRequestError, ServiceUnavailableError
 
 from natslab.room.names import stream_name
 
@@ -35,3 +37,19 @@ async def ensure_stream(js: Any, room: str, keep_days: float = KEEP_DAYS, replic
         return await js.add_stream(config)
     except BadRequestError:  # there already, set up otherwise: the instructor's word wins
         return await js.update_stream(config)
+
+
+FOLLOW_WAIT = 45.0  # seconds to keep asking a cluster that is electing its leaders
+
+
+async def follow(js: Any, subject: str, stream: str, cb: Any) -> Any:
+    """An ordered consumer on the room's stream (named, so nothing asks which stream holds
+    the subject). A cluster that lost a server answers a consumer's creation only once it
+    has elected new leaders: ask again until it does, for up to FOLLOW_WAIT seconds."""
+    deadline = time.monotonic() + FOLLOW_WAIT
+    while True:
+        try:
+            return await js.subscribe(subject, stream=stream, ordered_consumer=True, cb=cb)
+        except (NatsTimeout, ServiceUnavailableError):
+            if time.monotonic() > deadline:
+                raise
