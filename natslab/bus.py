@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,26 @@ class EventBus:
         for listener in list(self._listeners):
             try:
                 listener(event)
-            except Exception:
-                # Producers include log readers: if they stopped, a server would block on its pipe.
+            except Exception as exc:
+                # Producers include log readers: if they stopped, a server would block on its
+                # pipe. So the producer goes on, and the failure becomes an event: recorded in
+                # the run and shown, never only a log line nobody reads.
                 log.exception("event listener %r failed on %r", listener, event)
+                if not isinstance(event, InternalError):
+                    name = getattr(listener, "__qualname__", type(listener).__qualname__)
+                    self.emit(InternalError(where=f"{name}, on {type(event).__name__}",
+                                            error=f"{type(exc).__name__}: {exc}"))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InternalError(Event):
+    """natslab's own code failed (an event listener, the poll loop) and went on: a bug that
+    must show, not hide behind a check that timed out."""
+
+    where: str
+    error: str
+    at: float = field(default_factory=time.time)
+
+    def sentence(self) -> str:
+        return (f"natslab hit a bug in {self.where}: {self.error}. It went on; the run's "
+                "events.jsonl has it, for a bug report.")  # fmt: skip

@@ -38,6 +38,27 @@ def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def no_internal_errors(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """The suite fails on any InternalError: a bug in a listener or in the poll loop must
+    fail its test, not pass as a check that timed out. Every bus made in the test is watched;
+    a test about the failure itself says so with @pytest.mark.internal_errors_expected."""
+    from natslab.bus import EventBus, InternalError
+
+    seen: list[InternalError] = []
+    made = EventBus.__init__
+
+    def watched(self: EventBus) -> None:
+        made(self)
+        self.subscribe(lambda event: seen.append(event) if isinstance(event, InternalError)
+                       else None)  # fmt: skip
+
+    monkeypatch.setattr(EventBus, "__init__", watched)
+    yield seen
+    if request.node.get_closest_marker("internal_errors_expected") is None:
+        assert not seen, "natslab reported its own bugs: " + "; ".join(e.sentence() for e in seen)
+
+
 @pytest.fixture(scope="session")
 def binary() -> ServerBinary:
     return find_binary()

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from natslab.bus import InternalError
 from natslab.clients.events import LedgerCounts, MessageCounts
 from natslab.cluster.events import LogLines, ServerPolled
 from natslab.state import LabState
@@ -31,8 +32,10 @@ class PollPacer:
         interval: float,
         idle_interval: float | None = None,
         quiet_rounds: int = 10,
+        report: Callable[[object], None] | None = None,
     ) -> None:
         self.state = state
+        self.report = report  # the bus's emit: a failed round becomes an InternalError
         self.poll = poll
         self.interval = interval
         self.idle_interval = max(idle_interval or interval, interval)
@@ -53,9 +56,12 @@ class PollPacer:
             self._wake.clear()
             try:
                 await self.poll()
-            except Exception:
+            except Exception as exc:
                 # One bad round must not end monitoring for the rest of the run.
                 log.exception("polling the monitoring endpoints failed")
+                if self.report is not None:
+                    self.report(InternalError(where="polling the monitoring endpoints",
+                                              error=f"{type(exc).__name__}: {exc}"))  # fmt: skip
             self.rounds += 1
             quiet = quiet + 1 if self.state.revision == seen else 0
             seen = self.state.revision

@@ -78,7 +78,8 @@ class LabSession:
         """Poll the monitoring endpoints in the background until the session closes; with
         `idle_interval`, that slowly while nothing changes (see PollPacer)."""
         if self._poller is None:
-            self.pacer = PollPacer(self.state, self.supervisor.poll, interval, idle_interval)
+            self.pacer = PollPacer(self.state, self.supervisor.poll, interval, idle_interval,
+                                   report=self.bus.emit)  # fmt: skip
             self.bus.subscribe(self.pacer)
             self._poller = asyncio.create_task(self.pacer.run(), name="monitor polling")
 

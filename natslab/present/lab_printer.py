@@ -13,6 +13,7 @@ from rich.table import Table
 from natslab.cluster.spec import ServerSpec
 from natslab.lab.operations import StartServer
 from natslab.lab.session import LabSession
+from natslab.present.notices import InternalErrors
 from natslab.state import ClientState, LabState
 
 EXPOSE_WARNING = (
@@ -107,6 +108,7 @@ async def run_headless_lab(
     subscribers: int = 0,
 ) -> int:
     """Start the servers the walkthrough's way, wait for the mesh, print it, run until stopped."""
+    session.bus.subscribe(InternalErrors())
     supervisor = session.supervisor
     if session.settings.expose:
         console.print(f"[bold yellow]Warning:[/] {EXPOSE_WARNING}")

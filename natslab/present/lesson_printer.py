@@ -14,6 +14,7 @@ from natslab.lessons import events as ev
 from natslab.lessons.model import Lesson
 from natslab.lessons.record import LessonRecord
 from natslab.lessons.runner import LessonRunner
+from natslab.present.notices import InternalErrors
 from natslab.words import counted
 
 PASS = "[green]✓[/]"
@@ -153,6 +154,7 @@ async def run_headless_lesson(
     runner = LessonRunner(lesson, session, answers=answers)
     printer = LessonPrinter(console, runner.record)
     session.bus.subscribe(printer)
+    session.bus.subscribe(InternalErrors())
     console.print(
         f"nats-server {session.binary.version} at {session.binary.path}; "
         f"run directory {session.run_dir.path}"

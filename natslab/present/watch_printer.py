@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from natslab.cluster import events as ev
+from natslab.present.notices import InternalErrors
 from natslab.watch.runner import Watch
 from natslab.words import counted
 
@@ -44,6 +45,7 @@ async def run_headless_watch(
     """Watch until interrupted (or for `rounds` rounds); 0 when done."""
     watch = Watch(urls, interval=interval, insecure=insecure)
     watch.bus.subscribe(WatchPrinter(console))
+    watch.bus.subscribe(InternalErrors())
     console.print(
         f"Watching {counted(len(watch.urls), 'server')} every {interval:g} s, read-only; "
         f"run directory {watch.run_dir.path}. Ctrl+C stops."

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 
+from natslab.bus import InternalError
 from natslab.cluster.events import LogLines
 from natslab.errors import NatslabError
 from natslab.lab.operations import Done, PaletteEntry, StartClients, StartServer
@@ -40,6 +41,14 @@ _LESSON_ACTIONS = frozenset({"next_step", "retry", "skip", "previous_notes", "an
 
 class LessonChanged(Message):
     """The runner recorded something new: the lesson panel redraws from its record."""
+
+
+class InternalErrorSeen(Message):
+    """natslab's own code failed somewhere and went on: say so, do not hide it."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
 
 
 class NatsLabApp(App[int]):
@@ -151,8 +160,13 @@ class NatsLabApp(App[int]):
             self.panes.queue(event.server, event.lines)
         elif isinstance(event, LessonEvent):
             self.post_message(LessonChanged())
+        elif isinstance(event, InternalError):
+            self.post_message(InternalErrorSeen(event.sentence()))
         else:
             self._dirty = True
+
+    def on_internal_error_seen(self, message: InternalErrorSeen) -> None:
+        self.notify(message.text, title="A bug in natslab", severity="error", timeout=30)
 
     def _refresh(self) -> None:
         if self.room is not None:
