@@ -12,7 +12,7 @@ import psutil
 from natslab.cluster.snapshot import (
     Connection,
     ServerStatus,
-    connections,
+    all_connections,
     jetstream,
     route_peers,
 )
@@ -79,7 +79,7 @@ class Monitor:
         cached = self._connz.get(base_url)
         if cached is not None and cached[0] == key and all(c.name for c in cached[1]):
             return cached[1]
-        conns = connections(await self._json(f"{base_url}/connz?limit=1024"))
+        conns, _ = await all_connections(lambda path: self._json(f"{base_url}{path}"))
         self.connz_fetches += 1
         self._connz[base_url] = (key, conns)
         return conns

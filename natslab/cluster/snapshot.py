@@ -6,6 +6,7 @@ Pure (no HTTP, no processes), so LabState and the events can carry it without th
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -151,3 +152,24 @@ def jetstream(jsz: dict[str, Any]) -> JetStreamStatus:
         meta_replicas=_replicas(meta.get("replicas")),
         streams=tuple(sorted(streams, key=lambda s: s.name)),
     )
+
+
+CONNZ_PAGE = 1024  # /connz connections per request: a 10,000-client server takes ten
+CONNZ_PAGES = 100  # requests at most: a server of over 100,000 clients is shown in part
+
+
+async def all_connections(
+    fetch: Callable[[str], Awaitable[dict[str, Any]]],
+) -> tuple[tuple[Connection, ...], int]:
+    """Every connection of a server, /connz a page at a time (without subscriptions), and
+    the total it reports; `fetch` GETs a path of its monitoring port. One page alone would
+    silently drop the clients past the first 1,024."""
+    found: list[Connection] = []
+    total = 0
+    for page in range(CONNZ_PAGES):
+        data = await fetch(f"/connz?limit={CONNZ_PAGE}&offset={page * CONNZ_PAGE}&subs=0")
+        total = int(data.get("total", 0))
+        found += connections(data)
+        if len(found) >= total or not data.get("connections"):
+            break
+    return tuple(found), total

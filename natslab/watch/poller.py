@@ -12,11 +12,9 @@ from typing import Any
 
 import httpx
 
-from natslab.cluster.snapshot import Connection, JetStreamStatus, connections, jetstream
+from natslab.cluster.snapshot import Connection, JetStreamStatus, all_connections, jetstream
 
-PAGE = 1024  # /connz connections per request: a 10,000-client server takes ten
 MAX_BYTES = 32 * 2**20  # a response larger than this is refused, not parsed
-MAX_PAGES = 100
 
 
 @dataclass(frozen=True)
@@ -104,16 +102,7 @@ class Poller:
         )
 
     async def _connections(self, base: str) -> tuple[tuple[Connection, ...], int]:
-        """/connz a page at a time, without subscriptions or auth details."""
-        found: list[Connection] = []
-        total = 0
-        for page in range(MAX_PAGES):
-            data = await self._json(base, f"/connz?limit={PAGE}&offset={page * PAGE}&subs=0")
-            total = int(data.get("total", 0))
-            found += connections(data)
-            if len(found) >= total or not data.get("connections"):
-                break
-        return tuple(found), total
+        return await all_connections(lambda path: self._json(base, path))
 
     async def _health(self, base: str) -> tuple[bool, str]:
         response = await self._get(base, "/healthz")

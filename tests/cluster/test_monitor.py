@@ -68,3 +68,31 @@ async def test_connz_is_read_again_only_when_varz_shows_a_client_came_or_went(su
         assert polled[0] == 1
         assert time.monotonic() < deadline, f"the closes never showed in /connz: {polled}"
     assert await poll() == (0, [])
+
+
+async def test_the_lab_reads_every_page_of_connz(supervisor, offset):
+    """A lab server with more clients than one /connz page holds shows them all: the lab
+    read one page of 1,024 before, and dropped the rest without a word."""
+    import asyncio
+
+    import nats
+
+    from natslab.cluster.snapshot import CONNZ_PAGE
+    from natslab.cluster.spec import walkthrough_spec
+
+    many = CONNZ_PAGE + 76
+    spec = walkthrough_spec("A", offset, route_to=())
+    await supervisor.start(spec)
+    url = f"nats://127.0.0.1:{spec.ports.client}"
+    clients = []
+    try:
+        for start in range(0, many, 100):  # in batches: a thousand at once floods the accept
+            clients += await asyncio.gather(
+                *(nats.connect(url, name=f"c{n}") for n in range(start, min(start + 100, many)))
+            )
+        monitor = supervisor.monitor
+        status = await monitor.poll("A", f"http://127.0.0.1:{spec.ports.monitor}", None)
+        assert len(status.connections) == many
+        assert {c.name for c in status.connections} == {f"c{n}" for n in range(many)}
+    finally:
+        await asyncio.gather(*(c.close() for c in clients))
