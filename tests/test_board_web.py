@@ -4,6 +4,7 @@
 import json
 import re
 import signal
+import socket
 
 import psutil
 
@@ -13,6 +14,14 @@ from tests.test_class import natslab_in
 from tests.test_watch import free_port
 
 ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>]")
+
+
+def listening(host: str, port: int) -> bool:
+    try:
+        socket.create_connection((host, port), 0.5).close()
+        return True
+    except OSError:
+        return False
 
 
 def herd(home, answer: str) -> None:
@@ -35,6 +44,8 @@ def test_the_board_in_a_browser_follows_the_room_and_reveals(browser, tmp_path, 
         web = NatslabProcess("class", "board", "demo", "--web", address)
         web.wait_for("is served at")
         assert "Only this machine can open it" in web.output
+        host, port = address.split(":")
+        wait_until(lambda: listening(host, int(port)), 30, what="textual-serve listening")
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         seen: list[str] = []  # what the board drew, as the browser received it
 
