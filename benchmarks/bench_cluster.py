@@ -5,19 +5,22 @@ replaying a recorded lesson's events, the instructor's feed and board on the thi
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import random
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
-import nats
 import psutil
-from bench_room import recorded_lesson
+from bench_room import (
+    folded,
+    p95,
+    recorded_lesson,
+    redraw_times,
+    replay,
+    time_the_fold,
+)
 from common import cpu_share, report
 
 # The operator-mode cluster with its JWTs is the test suite's (tests/deployment.py): the
@@ -40,7 +43,7 @@ async def bench_cluster(participants: int, pace: float) -> None:
         cluster.start(size=3)
         try:
             instructor = cluster.creds("instructor")
-            await _jetstream_ready(cluster.urls, instructor)
+            await cluster.jetstream_ready(instructor)
             order = [cluster.urls[2], cluster.urls[0], cluster.urls[1]]  # the board: s2
             await open_on_deployment("track", ",".join(order), instructor)
             members = []
@@ -52,79 +55,36 @@ async def bench_cluster(participants: int, pace: float) -> None:
                 members.append(Membership(url, "track", name, "", str(creds)))
             latencies: list[float] = []
             feed = RoomFeed("track")
-            fold = feed._on_msg
-
-            async def timed(msg: Any) -> None:
-                await fold(msg)
-                sent = json.loads(msg.data).get("sent")
-                if sent:
-                    latencies.append(time.time() - sent)
-
-            feed._on_msg = timed  # type: ignore[method-assign]
+            time_the_fold(feed, latencies)
             await feed.start()
             connections = [await connect(m) for m in members]
             servers = [psutil.Process(p.pid) for p in cluster.processes]
             window = len(lesson) * pace
             shares = [asyncio.create_task(cpu_share(s, window)) for s in servers]
-
-            async def participant(index: int, nc: Any) -> None:
-                js = nc.jetstream()
-                for n, record in enumerate(lesson):
-                    if record["type"] != "StepStarted":  # steps start together: a burst
-                        await asyncio.sleep(random.uniform(0.5, 1.5) * pace)
-                    key = f"p{index}:bench:{n}"
-                    payload = {**record, "participant": f"p{index}", "id": key,
-                               "sent": time.time()}  # fmt: skip
-                    await js.publish(f"natslab.track.p.p{index}.{record['type']}",
-                                     json.dumps(payload).encode(), timeout=30,
-                                     headers={"Nats-Msg-Id": key})  # fmt: skip
-
             began = time.perf_counter()
-            await asyncio.gather(*(participant(i, nc) for i, nc in enumerate(connections)))
+            await asyncio.gather(
+                *(replay(nc, "track", i, lesson, pace) for i, nc in enumerate(connections))
+            )
             sending = time.perf_counter() - began
             server_shares = [await s for s in shares]
             expected = participants * len(lesson)
-            deadline = time.monotonic() + 60
-            while feed.state.events < expected and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
+            await folded(feed, expected, 60)
             rss = [s.memory_info().rss / 2**20 for s in servers]
             app = BoardApp(feed)
             async with app.run_test(size=(160, 50)) as pilot:
-                await pilot.pause()
-                redraws = []
-                for _ in range(5):
-                    t = time.perf_counter()
-                    app.redraw(force=True)
-                    redraws.append(time.perf_counter() - t)
+                redraws = await redraw_times(app, pilot)
             for nc in connections:
                 await nc.close()
             await feed.close()
         finally:
             cluster.stop()
-    latencies.sort()
-    p95 = latencies[int(0.95 * (len(latencies) - 1))] if latencies else float("nan")
     report(f"cluster: events folded by the board ({participants} x {len(lesson)}, R3)",
            f"{feed.state.events} of {expected} in {sending:.0f} s", "all")  # fmt: skip
-    report("cluster: event published -> on the board's model (p95)", f"{p95 * 1000:.0f} ms",
+    report("cluster: event published -> on the board's model (p95)",
+           f"{p95(latencies) * 1000:.0f} ms",
            "<= 250 ms")  # fmt: skip
     report(f"cluster: board full redraw, {participants} rows (median)",
            f"{statistics.median(redraws) * 1000:.0f} ms", "<= 50 ms")  # fmt: skip
     for i, (share, mib) in enumerate(zip(server_shares, rss, strict=True)):
         report(f"cluster: server s{i} while the room sends", f"{share:.0f} % of a core, "
                f"{mib:.0f} MiB", "reported")  # fmt: skip
-
-
-async def _jetstream_ready(urls: list[str], creds: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            nc = await nats.connect(urls, user_credentials=str(creds), connect_timeout=2)
-            try:
-                await nc.jetstream().account_info()
-                return
-            finally:
-                await nc.close()
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.2)

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import nats
-from bench_cluster import _jetstream_ready
 from common import report
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/deployment.py
@@ -32,7 +31,7 @@ async def bench_leaf(events: int) -> None:
         hub.start(leafnodes=True)
         try:
             instructor = hub.creds("instructor")
-            await _jetstream_ready(hub.urls, instructor)
+            await hub.jetstream_ready(instructor)
             await open_on_deployment("demo", hub.url, instructor)
             _, leaf_port = hub.leaf(instructor)
             rights = participant_permissions("demo", "ana")

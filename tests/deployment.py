@@ -165,6 +165,26 @@ class Deployment:
             self.ports[index], self.processes[index], self.folder / f"s{index}.again.log"
         )
 
+    async def jetstream_ready(self, creds: Path) -> None:
+        """Until JetStream answers `creds`: a cluster does once it has its meta leader."""
+        import asyncio
+
+        import nats
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                nc = await nats.connect(self.urls, user_credentials=str(creds), connect_timeout=2)
+                try:
+                    await nc.jetstream().account_info()
+                    return
+                finally:
+                    await nc.close()
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.2)  # polling for the condition, not a fixed wait
+
     def signing_key_file(self) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / "workshop-signing.nk"

@@ -37,28 +37,10 @@ async def until(predicate, timeout: float, what: str) -> None:
         await asyncio.sleep(0.05)
 
 
-async def jetstream_ready(urls: list[str], creds) -> None:
-    """A cluster answers JetStream once it has elected its meta leader."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 60
-    while True:
-        try:
-            nc = await nats.connect(urls, user_credentials=str(creds), connect_timeout=2)
-            try:
-                await nc.jetstream().account_info()
-                return
-            finally:
-                await nc.close()
-        except Exception:
-            if loop.time() > deadline:
-                raise
-            await asyncio.sleep(0.2)
-
-
 @pytest.mark.timeout(400)  # three lessons and a cluster's elections, on a loaded machine
 async def test_a_room_on_a_cluster_loses_nothing_when_a_server_dies(cluster, tmp_path, state_dir):
     instructor = cluster.creds("instructor")
-    await jetstream_ready(cluster.urls, instructor)
+    await cluster.jetstream_ready(instructor)
     servers = ",".join([cluster.urls[2], cluster.urls[0], cluster.urls[1]])  # the board: s2
     started = await asyncio.to_thread(natslab_in, state_dir, "class", "start", "demo",
                                       "--server", servers, "--creds", str(instructor))  # fmt: skip

@@ -18,8 +18,8 @@ from nats.aio.msg import Msg
 
 from natslab.room import jwt
 from natslab.room.config import participant_permissions, write_private
-from natslab.room.host import is_user_key, room_folder
-from natslab.room.names import JOIN_USER, PARTICIPANT_NAME, JoinLine, inbox_prefix, join_subject
+from natslab.room.host import answer_join, refusal, room_folder
+from natslab.room.names import JOIN_USER, JoinLine, inbox_prefix, join_subject
 from natslab.room.stream import connect_with
 
 
@@ -53,21 +53,12 @@ class Door:
         await self.nc.subscribe(join_subject(self.room), cb=self._on_join)
 
     async def _on_join(self, msg: Msg) -> None:
-        try:
-            request = json.loads(msg.data)
-            answer = self.admit(str(request.get("name", "")), str(request.get("nkey", "")))
-        except (ValueError, AttributeError):
-            answer = {"error": "That join request is not natslab's; it was ignored."}
-        await msg.respond(json.dumps(answer).encode())
+        await answer_join(msg, self.admit)
 
-    def admit(self, name: str, public_key: str) -> dict[str, Any]:
+    async def admit(self, name: str, public_key: str) -> dict[str, Any]:
         """A user JWT for that key and name; the same name with another key is refused."""
-        if not PARTICIPANT_NAME.fullmatch(name):
-            return {"error": f"{name!r} cannot be a participant's name in this room."}
-        if not is_user_key(public_key):
-            return {"error": "The join request carried no valid participant key."}
-        if self.members.get(name, public_key) != public_key:
-            return {"error": f"The name {name!r} is taken in room {self.room}: pick another."}
+        if (refused := refusal(self.room, self.members, name, public_key)) is not None:
+            return refused
         if name not in self.members:
             self.members[name] = public_key
             write_private(self.path, json.dumps(self.members))

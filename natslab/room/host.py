@@ -9,7 +9,7 @@ import contextlib
 import json
 import secrets
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -161,24 +161,13 @@ class RoomHost:
             self._reloaded.notify_all()
 
     async def _on_join(self, msg: Msg) -> None:
-        try:
-            request = json.loads(msg.data)
-            answer = await self.admit(str(request.get("name", "")), str(request.get("nkey", "")))
-        except (ValueError, AttributeError):
-            answer = {"error": "That join request is not natslab's; it was ignored."}
-        await msg.respond(json.dumps(answer).encode())
+        await answer_join(msg, self.admit)
 
     async def admit(self, name: str, public_key: str) -> dict[str, Any]:
         """Add a participant (the same name and key again is a rejoin), then reload."""
-        if not PARTICIPANT_NAME.fullmatch(name):
-            return {"error": f"{name!r} cannot be a participant's name in this room."}
-        if not is_user_key(public_key):
-            return {"error": "The join request carried no valid participant key."}
         members = self.config.members
-        if name in members and members[name] != public_key:
-            return {
-                "error": f"The name {name!r} is taken in room {self.config.room}: pick another."
-            }
+        if (refused := refusal(self.config.room, members, name, public_key)) is not None:
+            return refused
         if members.get(name) != public_key:
             members[name] = public_key
             await self._reload()
@@ -201,6 +190,28 @@ class RoomHost:
 def _code() -> str:
     """The room's code: short enough to read out, long enough not to guess in a workshop."""
     return "-".join(secrets.token_hex(2) for _ in range(3))
+
+
+async def answer_join(msg: Msg, admit: Callable[[str, str], Awaitable[dict[str, Any]]]) -> None:
+    """A join request answered: `admit`'s word, or a sentence for what is not natslab's."""
+    try:
+        request = json.loads(msg.data)
+        answer = await admit(str(request.get("name", "")), str(request.get("nkey", "")))
+    except (ValueError, AttributeError):
+        answer = {"error": "That join request is not natslab's; it was ignored."}
+    await msg.respond(json.dumps(answer).encode())
+
+
+def refusal(room: str, members: dict[str, str], name: str, key: str) -> dict[str, Any] | None:
+    """Why a join cannot be admitted (a bad name or key, a name another key holds), or None;
+    the same name with the same key again is a rejoin."""
+    if not PARTICIPANT_NAME.fullmatch(name):
+        return {"error": f"{name!r} cannot be a participant's name in this room."}
+    if not is_user_key(key):
+        return {"error": "The join request carried no valid participant key."}
+    if members.get(name, key) != key:
+        return {"error": f"The name {name!r} is taken in room {room}: pick another."}
+    return None
 
 
 def is_user_key(key: str) -> bool:

@@ -112,11 +112,7 @@ async def join(line: JoinLine, name: str, creds: Path | None = None) -> Membersh
     if creds is not None:
         raise JoinError("This join line carries the room's code: --creds is for a room on an "
                         "existing deployment (a line without a code).")  # fmt: skip
-    before = current()
-    if before is not None and (before.url, before.room, before.name) == (line.url, line.room, name):
-        seed = before.seed.encode()  # joining again: the same key, so the room knows us
-    else:
-        seed = nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_USER)
+    seed = _key_for(line, name)
     public = nkeys.from_seed(seed).public_key.decode()
     where = f"{line.host}:{line.port}"
     refused: list[str] = []  # the server's permission errors: a room name it does not have
@@ -166,12 +162,8 @@ async def join(line: JoinLine, name: str, creds: Path | None = None) -> Membersh
         raise JoinError(f"The room at {where} did not answer the join in time.") from exc
     finally:
         await nc.close()
-    answer = json.loads(reply.data)
-    if "error" in answer:
-        raise JoinError(str(answer["error"]))
-    member = Membership(line.url, line.room, name, seed.decode())
-    write_private(membership_file(), json.dumps(asdict(member)))
-    return member
+    _admitted(reply.data)
+    return _keep(Membership(line.url, line.room, name, seed.decode()))
 
 
 async def join_with_token(line: JoinLine, name: str) -> Membership:
@@ -179,12 +171,7 @@ async def join_with_token(line: JoinLine, name: str) -> Membership:
     name and public key, and keep the user JWT it answers with beside our seed."""
     from natslab.room.jwt import creds as creds_text
 
-    before = current()
-    same = before is not None and (before.url, before.room, before.name) == (
-        line.url, line.room, name
-    )  # fmt: skip
-    seed = _seed_of(before) if same and before is not None else None
-    seed = seed or nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_USER)
+    seed = _key_for(line, name)
     public = nkeys.from_seed(seed).public_key.decode()
     where = f"{line.host}:{line.port}"
 
@@ -220,19 +207,35 @@ async def join_with_token(line: JoinLine, name: str) -> Membership:
         raise JoinError(f"The room at {where} did not answer the join in time.") from exc
     finally:
         await nc.close()
-    answer = json.loads(reply.data)
-    if "error" in answer:
-        raise JoinError(str(answer["error"]))
+    answer = _admitted(reply.data)
     path = state_dir() / "room-user.creds"
     write_private(path, creds_text(str(answer["jwt"]), seed.decode()))
-    member = Membership(line.url, line.room, name, seed.decode(), str(path))
+    return _keep(Membership(line.url, line.room, name, seed.decode(), str(path)))
+
+
+def _key_for(line: JoinLine, name: str) -> bytes:
+    """Joining again as the same name in the same room: the same key, so the room knows
+    us; otherwise a new key pair, made here."""
+    before = current()
+    if before is not None and before.seed and (before.url, before.room, before.name) == (
+        line.url, line.room, name
+    ):  # fmt: skip
+        return before.seed.encode()
+    return bytes(nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_USER))
+
+
+def _admitted(data: bytes) -> dict[str, Any]:
+    """The room's answer to a join, or its refusal as one sentence."""
+    answer: dict[str, Any] = json.loads(data)
+    if "error" in answer:
+        raise JoinError(str(answer["error"]))
+    return answer
+
+
+def _keep(member: Membership) -> Membership:
+    """Remember the room (owner-only: it holds our key) until `natslab class leave`."""
     write_private(membership_file(), json.dumps(asdict(member)))
     return member
-
-
-def _seed_of(member: Membership) -> bytes | None:
-    """Joining again as the same name: the same key, so the room knows us."""
-    return member.seed.encode() if member.seed else None
 
 
 async def join_deployment(line: JoinLine, name: str, creds: Path) -> Membership:
@@ -273,8 +276,7 @@ async def join_deployment(line: JoinLine, name: str, creds: Path) -> Membership:
                         f"class start {line.room} --server …`?") from exc  # fmt: skip
     finally:
         await nc.close()
-    write_private(membership_file(), json.dumps(asdict(member)))
-    return member
+    return _keep(member)
 
 
 async def reachable(host: str, port: int, timeout: float = 3.0) -> None:

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import signal
 import socket
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,14 +58,7 @@ def _start(
             console.print("It listens on this machine only: for laptops in the room, start it "
                           "with --listen 0.0.0.0:PORT or this machine's LAN address.")  # fmt: skip
         console.print(f"Its files are in {hosted.folder}. Ctrl+C closes the room.")
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        try:
-            await stop.wait()
-        finally:
-            await hosted.stop()
+        await until_stopped(hosted.stop)
         console.print("The room is closed; its stream stays in its folder for `class export`.")
         return 0
 
@@ -140,14 +134,7 @@ def _door(
         console.print("The line lets a laptop ask to join this room and nothing else; it "
                       f"expires with the room's data, in {keep:g} days. Ctrl+C stops "
                       "answering joins (who joined stays in).")  # fmt: skip
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        try:
-            await stop.wait()
-        finally:
-            await door.close()
+        await until_stopped(door.close)
         return 0
 
     return asyncio.run(main())
@@ -183,3 +170,15 @@ def _reachable_host(host: str) -> str:
             return str(probe.getsockname()[0])
     except OSError:
         return socket.gethostname()
+
+
+async def until_stopped(close: Callable[[], Awaitable[None]]) -> None:
+    """Serve until Ctrl+C (or SIGTERM), then `close`, however the wait ended."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await close()
