@@ -87,3 +87,18 @@ def listening_on(port: int) -> Iterator[socket.socket]:
         sock.bind(("127.0.0.1", port))
         sock.listen()
         yield sock
+
+
+def offsets_apart(count: int, names: str = "ABCDE") -> list[int]:
+    """`count` port offsets, each free now, whose blocks cannot overlap: for lessons run at
+    once in one test. `--port-offset auto` in each would pick at random in this worker's
+    lane, and two blocks overlap when their offsets are equal or 2,000 or 4,000 apart (see
+    natslab/cluster/ports.py, _lane); a CI run of three lessons at once met it."""
+    from natslab.cluster.ports import find_free_offset
+
+    chosen: list[int] = []
+    while len(chosen) < count:
+        offset = find_free_offset(names)
+        if all(abs(offset - other) not in (0, 2000, 4000) for other in chosen):
+            chosen.append(offset)
+    return chosen

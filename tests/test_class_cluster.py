@@ -12,6 +12,7 @@ from natslab.room.feed import RoomFeed
 from natslab.room.names import stream_name
 from natslab.room.stream import read_room
 from tests.deployment import Deployment
+from tests.helpers import offsets_apart
 from tests.test_class import lesson_events_sent, natslab_in
 from tests.test_class_deployment import scoped
 
@@ -60,10 +61,12 @@ async def test_a_room_on_a_cluster_loses_nothing_when_a_server_dies(cluster, tmp
     feed = RoomFeed("demo")
     await feed.start()
     try:
-        lesson = ("tutorial", "herd", "--headless", "--port-offset", "auto", "--answers", "1")
-        runs = asyncio.gather(
-            *(asyncio.to_thread(natslab_in, tmp_path / name, *lesson) for name in names)
-        )
+        lesson = ("tutorial", "herd", "--headless", "--answers", "1", "--port-offset")
+        offsets = offsets_apart(len(names), "ABC")  # three lessons at once: blocks apart
+        runs = asyncio.gather(*(
+            asyncio.to_thread(natslab_in, tmp_path / name, *lesson, str(offset))
+            for name, offset in zip(names, offsets, strict=True)
+        ))  # fmt: skip
         ana = lambda: feed.state.participants.get("ana")  # noqa: E731
         await until(lambda: ana() is not None and ana().step is not None, 180, "ana's lesson")
         cluster.processes[0].kill()  # ana's server, mid-lesson

@@ -16,6 +16,7 @@ from natslab.room.feed import RoomFeed
 from natslab.room.host import RoomHost
 from natslab.room.roster import RoomState
 from natslab.tui.board import BoardApp
+from tests.helpers import offsets_apart
 from tests.test_class import natslab_in
 from tests.test_watch import free_port
 from tests.tui.pilot import wait_for
@@ -81,10 +82,12 @@ async def test_three_participants_run_upgrade_and_the_board_follows_the_room(
         heard.append(json.loads(msg.data))
 
     await nc.subscribe("natslab.demo.announce.reveal.>", cb=hear)
-    lesson = ("tutorial", "upgrade", "--headless", "--port-offset", "auto", "--answers")
-    runs = await asyncio.gather(
-        *(asyncio.to_thread(natslab_in, tmp_path / n, *lesson, a) for n, a in answers.items())
-    )
+    lesson = ("tutorial", "upgrade", "--headless", "--answers")
+    offsets = offsets_apart(len(answers), "ABC")  # three lessons at once: blocks apart
+    runs = await asyncio.gather(*(
+        asyncio.to_thread(natslab_in, tmp_path / n, *lesson, a, "--port-offset", str(o))
+        for (n, a), o in zip(answers.items(), offsets, strict=True)
+    ))  # fmt: skip
     for run in runs:
         assert run.returncode == 0 and "Class: room demo: live." in run.stdout, run.stdout
     await feed.start()
