@@ -51,7 +51,7 @@ async def bench_watch(connections: int, moves: int) -> None:
                 sock = socket.create_connection(("127.0.0.1", a.client))
                 sock.sendall(b'CONNECT {"verbose":false}\r\nPING\r\n')
                 sockets.append(sock)
-            watch = Watch([f"http://127.0.0.1:{a.monitor}"], interval=0.5)
+            watch = Watch.over_http([f"http://127.0.0.1:{a.monitor}"], interval=0.5)
             rounds = []
             for _ in range(5):
                 start = time.perf_counter()
@@ -67,7 +67,7 @@ async def bench_watch(connections: int, moves: int) -> None:
 
             for interval in (0.1, 0.5):
                 delays = []
-                watch = Watch([f"http://127.0.0.1:{a.monitor}", f"http://127.0.0.1:{b.monitor}"],
+                watch = Watch.over_http([f"http://127.0.0.1:{a.monitor}", f"http://127.0.0.1:{b.monitor}"],
                               interval=interval)  # fmt: skip
                 shown: list[float] = []
 

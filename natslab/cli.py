@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from natslab.lab.session import LabSession
     from natslab.room.uplink import Uplink
     from natslab.tui.app import NatsLabApp
+    from natslab.watch.login import SystemLogin
+    from natslab.watch.runner import Rounds
 
 AUTO = -1  # --port-offset auto
 
@@ -129,8 +131,29 @@ def build_parser() -> argparse.ArgumentParser:
         "signal, opens no client connection and changes nothing.",
     )
     watch.add_argument(
-        "urls", nargs="+", metavar="URL", help="a server's monitoring URL, e.g. http://host:8222"
+        "urls",
+        nargs="*",
+        metavar="URL",
+        help="a server's monitoring URL, e.g. http://host:8222 (or none, with --context or -s)",
     )
+    system = watch.add_argument_group(
+        "through the system account",
+        "Instead of monitoring URLs: one NATS connection as a system-account user finds every "
+        "server ($SYS.REQ.SERVER.PING) and asks each for VARZ, ROUTEZ, HEALTHZ, CONNZ and JSZ "
+        "through $SYS.REQ.SERVER.<id>. It sends those requests and nothing else.",
+    )
+    system.add_argument(
+        "--context",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="NAME",
+        help="a natscli context (~/.config/nats/context/NAME.json); alone, the selected one",
+    )
+    system.add_argument("-s", "--server", metavar="URL", help="a NATS URL, e.g. nats://host:4222")
+    system.add_argument("--creds", metavar="FILE", help="a system-account user's .creds file")
+    system.add_argument("--user", metavar="USER", help="a system-account user's name")
+    system.add_argument("--password", metavar="PASSWORD", help="that user's password")
     watch.add_argument(
         "--interval",
         type=_seconds(0.1, 60),
@@ -637,20 +660,63 @@ def _tutorial(args: argparse.Namespace, console: Console) -> int:
 def _watch(args: argparse.Namespace, console: Console) -> int:
     import asyncio
 
-    args.urls = [_monitoring_url(url) for url in args.urls]
+    rounds = _rounds_of(args)
     if not args.headless:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             raise UsageError(
                 "The watch screen needs an interactive terminal; add --headless to print instead."
             )
-        return _watch_screen(args)
+        return _watch_screen(rounds, args.interval)
     from natslab.present.watch_printer import run_headless_watch
 
     try:
-        return asyncio.run(run_headless_watch(args.urls, console, args.interval, args.insecure))
+        return asyncio.run(run_headless_watch(rounds, args.interval, console))
     except KeyboardInterrupt:  # Ctrl+C is how a watch ends
         console.print("Stopped watching. `natslab report` turns this run into a page.")
         return 0
+
+
+def _rounds_of(args: argparse.Namespace) -> Rounds:
+    """Where the watch's answers come from: monitoring URLs over HTTP, or the system account."""
+    from natslab.watch.runner import HttpRounds
+    from natslab.watch.system import SystemRounds
+
+    if args.urls and (args.context is not None or args.server or args.creds or args.user):
+        raise UsageError(
+            "Give monitoring URLs or a system-account login (--context, -s), not both."
+        )
+    login = _system_login(args)
+    if login is None:
+        if not args.urls:
+            raise UsageError(
+                "Watch what? Give monitoring URLs (http://host:8222), or --context NAME, or "
+                "-s nats://host:4222 with --creds FILE or --user/--password."
+            )
+        urls = [_monitoring_url(url) for url in args.urls]
+        return HttpRounds(urls, args.interval, args.insecure)
+    return SystemRounds(login, args.interval)
+
+
+def _system_login(args: argparse.Namespace) -> SystemLogin | None:
+    from natslab.watch.login import SystemLogin, from_context
+
+    flags = args.server or args.creds or args.user or args.password
+    if args.context is not None:
+        if flags:
+            raise UsageError("--context holds the URL and the login: no -s/--creds/--user too.")
+        return from_context(args.context or None)
+    if not flags:
+        return None
+    if not args.server:
+        raise UsageError("--creds and --user need -s URL: the NATS server to ask.")
+    if args.creds and args.user:
+        raise UsageError("Log in with --creds or with --user/--password, not both.")
+    if args.user and args.password is None:
+        raise UsageError("--user needs --password.")
+    url = args.server if "://" in args.server else f"nats://{args.server}"
+    return SystemLogin(
+        url=url, user=args.user or "", password=args.password or "", creds=args.creds or ""
+    )
 
 
 def _monitoring_url(url: str) -> str:
@@ -671,17 +737,17 @@ def _monitoring_url(url: str) -> str:
     return url
 
 
-def _watch_screen(args: argparse.Namespace) -> int:
+def _watch_screen(rounds: Rounds, interval: float) -> int:
     """The lab's screen over the watched servers: panes of their changes, the client panel,
     the mesh, JetStream and the timeline; q quits and stops nothing."""
     import asyncio
 
     from natslab.tui.app import NatsLabApp
-    from natslab.watch.runner import Watch
+    from natslab.watch.runner import opened
     from natslab.watch.source import WatchSource
 
     async def main() -> int:
-        source = WatchSource(Watch(args.urls, interval=args.interval, insecure=args.insecure))
+        source = WatchSource(await opened(rounds, interval))
         app = NatsLabApp(source, [])
         try:
             await app.run_async()

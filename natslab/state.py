@@ -54,6 +54,8 @@ class ServerView:
     name: str
     state: ServerState = ServerState.STARTING
     pid: int | None = None
+    # Where a server natslab did not start answers (natslab watch); "" for the lab's own.
+    watched: str = ""
     version: str = ""
     binary: Path | None = None
     client_port: int | None = None
@@ -377,21 +379,41 @@ class LabState:
         stopped = e.expected or bool(outside)
         view.state = ServerState.STOPPED if stopped else ServerState.CRASHED
         view.exit_code, view.stopped_at = e.returncode, e.at
-        view.route_peers, view.connections, view.healthy = frozenset(), (), False
-        view.jetstream = None
-        view.cpu_percent = view.rss_bytes = None
-        for other in self.servers.values():
-            other.route_peers = other.route_peers - {e.server}
-        self._set_mesh(e.at)
-        for client in self.clients.values():
-            if client.external and client.server == e.server:
-                client.state = ClientState.CLOSED
         how = "stopped" if e.expected else "exited unexpectedly"
         if outside:
             how = f"stopped on {outside}, which natslab did not send"
         last = f": {exit_reason(e.last_lines)}" if e.last_lines and not stopped else ""
-        code = f" (exit code {e.returncode})" if view.pid else ""  # pid 0: watched, not ours
-        self._note(e.at, "server", f"{e.server} {how}{code}{last}")
+        self._gone(view, e.at)
+        self._note(e.at, "server", f"{e.server} {how} (exit code {e.returncode}){last}")
+
+    def _gone(self, view: ServerView, at: float) -> None:
+        """A server no longer serving: it has no peers, clients or gauges, and is no one's
+        peer; the clients natslab only saw there are gone with it."""
+        view.route_peers, view.connections, view.healthy = frozenset(), (), False
+        view.jetstream = None
+        view.cpu_percent = view.rss_bytes = None
+        for other in self.servers.values():
+            other.route_peers = other.route_peers - {view.name}
+        self._set_mesh(at)
+        for client in self.clients.values():
+            if client.external and client.server == view.name:
+                client.state = ClientState.CLOSED
+
+    def _on_watched_up(self, e: sev.WatchedServerUp) -> None:
+        """A server natslab did not start answers, for the first time or again."""
+        view = self._server(e.server)
+        view.watched, view.version, view.state = e.url, e.version, ServerState.RUNNING
+        view.started_at = view.ready_at = e.at
+        view.stopped_at = view.lame_duck_at = view.exit_code = None
+        _on_watched(self, e)
+
+    def _on_watched_down(self, e: sev.WatchedServerDown) -> None:
+        """A watched server stopped answering: all anyone knows is that (no exit code)."""
+        view = self.servers.get(e.server)  # never seen: named by its URL, no pane for it
+        if view is not None and view.up:
+            view.state, view.stopped_at = ServerState.STOPPED, e.at
+            self._gone(view, e.at)
+        _on_watched(self, e)
 
     def _on_route_error(self, e: sev.RouteConnectError) -> None:
         self._server(e.server).route_errors += 1
@@ -686,8 +708,8 @@ _HANDLERS: dict[type, Callable[[LabState, Any], object]] = {
     cev.LedgerCounts: _on_ledger_counts,
     cev.PublishGap: _on_publish_gap,
     cev.LedgerVerified: _on_verified,
-    sev.WatchedServerDown: _on_watched,
-    sev.WatchedServerUp: _on_watched,
+    sev.WatchedServerDown: LabState._on_watched_down,
+    sev.WatchedServerUp: LabState._on_watched_up,
     sev.WatchedVersionChanged: _on_watched,
     sev.WatchedHealthChanged: _on_watched,
     sev.WatchedClientMoved: _on_watched,

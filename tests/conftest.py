@@ -15,6 +15,7 @@ from natslab.cluster.binary import ServerBinary, find_binary
 from natslab.cluster.ports import LANE_ENV_VAR, find_free_offset
 from natslab.cluster.rundir import RunDir
 from natslab.cluster.supervisor import Supervisor
+from tests.watched import cluster  # noqa: F401  (the watch tests' cluster fixture)
 
 
 def _port_lane() -> None:

@@ -69,13 +69,20 @@ class Deployment:
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
-    def creds(self, name: str, pub: list[str] | None = None, sub: list[str] | None = None) -> Path:
-        """A user of the WORKSHOP account, limited to `pub`/`sub` when given."""
+    def creds(
+        self,
+        name: str,
+        pub: list[str] | None = None,
+        sub: list[str] | None = None,
+        system: bool = False,
+    ) -> Path:
+        """A user of the WORKSHOP account (or of the system account), limited to `pub`/`sub`
+        when given."""
         user = new_key(nkeys.PREFIX_BYTE_USER)
         claims: dict = {"type": "user", "subs": -1, "data": -1, "payload": -1}
         claims["pub"] = {"allow": pub} if pub is not None else {}
         claims["sub"] = {"allow": sub} if sub is not None else {}
-        token = jwt(self.account, user.public_key.decode(), name, claims)
+        token = jwt(self.system if system else self.account, user.public_key.decode(), name, claims)
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{name}.creds"
         path.write_text(creds_text(token, user.seed.decode()))

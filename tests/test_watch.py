@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -21,96 +20,27 @@ from natslab.cluster import events as ev
 from natslab.cluster.binary import ServerBinary
 from natslab.cluster.ports import find_free_offset, ports_for
 from natslab.lab.recorder import read_events
-from natslab.present.watch_printer import describe
+from natslab.watch.login import SystemLogin
 from natslab.watch.runner import Watch
+from natslab.watch.system import SystemRounds
 from tests.cli_process import NATSLAB, NatslabProcess, run_natslab
 from tests.helpers import wait_until
+from tests.watched import WATCHER, Cluster, free_port, listening, of, rounds_until
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def watch_of(cluster: Cluster, through: str) -> Watch:
+    """Every server's monitoring URL over HTTP, or one client URL and the system account."""
+    if through == "http":
+        return Watch.over_http([cluster.monitor(n) for n in "XYZ"], interval=0.1)
+    login = SystemLogin(url=cluster.client("Y"), user=WATCHER[0], password=WATCHER[1])
+    return Watch(SystemRounds(login, 0.1), interval=0.1)
 
 
-def listening(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-    except OSError:
-        return False
-    return True
-
-
-class Cluster:
-    """Three JetStream servers, each a plain nats-server process of this test. Their ports
-    come from this worker's lane below the ephemeral range: a port the kernel once handed
-    out as free can be any outgoing connection's source port a moment later."""
-
-    def __init__(self, binary: ServerBinary, tmp: Path) -> None:
-        self.binary, self.tmp = binary, tmp
-        offset = find_free_offset("ABC")
-        self.ports = {
-            n: (p.client, p.cluster, p.monitor)
-            for n, p in zip("XYZ", (ports_for(lab, offset) for lab in "ABC"), strict=True)
-        }
-        self.procs: dict[str, subprocess.Popen[bytes]] = {}
-
-    def monitor(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.ports[name][2]}"
-
-    def client(self, name: str) -> str:
-        return f"nats://127.0.0.1:{self.ports[name][0]}"
-
-    def start(self, name: str) -> None:
-        client, cluster, monitor = self.ports[name]
-        routes = ",".join(f"nats://127.0.0.1:{p[1]}" for p in self.ports.values())
-        self.procs[name] = subprocess.Popen(
-            [str(self.binary.path), "-a", "127.0.0.1", "-p", str(client), "-m", str(monitor),
-             "-n", name, "--cluster_name", "watched", "-cluster", f"nats://127.0.0.1:{cluster}",
-             "-routes", routes, "-js", "-sd", str(self.tmp / name)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        wait_until(lambda: listening(monitor) and listening(client), 20, what=f"{name} up")
-
-    def stop(self, name: str) -> None:
-        proc = self.procs.pop(name)
-        proc.send_signal(signal.SIGINT)
-        proc.wait(10)
-
-    def close(self) -> None:
-        for name in list(self.procs):
-            self.procs[name].kill()
-            self.procs.pop(name).wait(10)
-
-
-@pytest.fixture
-def cluster(binary: ServerBinary, tmp_path: Path) -> Iterator[Cluster]:
-    servers = Cluster(binary, tmp_path)
-    try:
-        for name in "XYZ":
-            servers.start(name)
-        yield servers
-    finally:
-        servers.close()
-
-
-async def rounds_until(watch: Watch, seen: list, condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition(seen):
-        if time.monotonic() > deadline:
-            lines = [describe(e) for e in seen]
-            raise AssertionError(f"timed out waiting for {what}; saw: {lines}")
-        await watch.round()
-        await asyncio.sleep(0.1)
-
-
-def of(kind, seen: list) -> list:
-    return [e for e in seen if isinstance(e, kind)]
-
-
-async def test_watch_reports_a_stop_a_return_a_move_and_a_new_meta_leader(cluster, state_dir):
-    urls = [cluster.monitor(n) for n in "XYZ"]
-    watch = Watch(urls, interval=0.1)
+@pytest.mark.parametrize("through", ["http", "system account"])
+async def test_watch_reports_a_stop_a_return_a_move_and_a_new_meta_leader(
+    cluster, state_dir, through
+):
+    watch = watch_of(cluster, through)
     seen: list[object] = []
     watch.bus.subscribe(seen.append)
     nc = await nats.connect(
@@ -124,7 +54,8 @@ async def test_watch_reports_a_stop_a_return_a_move_and_a_new_meta_leader(cluste
         cluster.stop("X")  # the client's server: it moves
         await rounds_until(watch, seen, lambda s: of(ev.WatchedServerDown, s), 10, "X down")
         down = of(ev.WatchedServerDown, seen)[0]
-        assert down.server == "X" and "refused the connection" in down.error
+        why = "refused the connection" if through == "http" else "did not answer $SYS.REQ"
+        assert down.server == "X" and why in down.error, down.error
         await rounds_until(watch, seen, lambda s: of(ev.WatchedClientMoved, s), 10, "the move")
         moved = of(ev.WatchedClientMoved, seen)[0]
         assert moved.client == "orders-api" and moved.previous == "X"
@@ -155,6 +86,26 @@ async def test_watch_reports_a_stop_a_return_a_move_and_a_new_meta_leader(cluste
     records = read_events(watch.run_dir.path / "events.jsonl")
     kinds = {r["type"] for r in records}
     assert {"WatchedServerUp", "WatchedServerDown", "WatchedClientMoved"} <= kinds
+    # The watch user may only ask: anything else it sent would be a permissions violation.
+    assert getattr(watch.rounds_source, "violations", []) == []
+
+
+async def test_a_violation_by_the_watch_user_would_be_seen(cluster):
+    """The negative control of the check above: the server refuses a publish outside
+    $SYS.REQ from the watch's user, and the watch hears of it."""
+    login = SystemLogin(url=cluster.client("Y"), user=WATCHER[0], password=WATCHER[1])
+    rounds = SystemRounds(login, 0.1)
+    try:
+        await rounds.open()
+        assert rounds.nc is not None and rounds.violations == []
+        await rounds.nc.publish("orders.new", b"not a request")
+        deadline = time.monotonic() + 10
+        while not rounds.violations:
+            assert time.monotonic() < deadline, "no violation heard"
+            await asyncio.sleep(0.05)
+    finally:
+        await rounds.aclose()
+    assert "orders.new" in rounds.violations[0]
 
 
 def test_headless_watch_prints_changes_records_a_run_and_stops_on_ctrl_c(cluster, state_dir):
@@ -192,7 +143,7 @@ def test_headless_watch_prints_changes_records_a_run_and_stops_on_ctrl_c(cluster
 )
 async def test_bad_urls_are_sentences_and_the_others_keep_going(cluster, url, sentence):
     bad = url.format(closed=free_port(), client=cluster.ports["Y"][0])
-    watch = Watch([bad, cluster.monitor("Z")], interval=0.1)
+    watch = Watch.over_http([bad, cluster.monitor("Z")], interval=0.1)
     try:
         results = await watch.round()
     finally:
@@ -225,15 +176,21 @@ def test_host_and_port_alone_is_an_http_url_as_natscli_takes_it(cluster, state_d
 
 
 @pytest.mark.network
-async def test_a_server_restarted_on_another_version_is_reported(cluster, cache, state_dir):
+@pytest.mark.parametrize("through", ["http", "system account"])
+async def test_a_server_restarted_on_another_version_is_reported(
+    cluster, cache, state_dir, through
+):
     from natslab.cluster import versions
 
     old = versions.resolve("2.11.0", "--nats-server")
-    watch = Watch([cluster.monitor("Y")], interval=0.1)
+    watch = watch_of(cluster, through)  # the system account's login is on Y: it moves too
     seen: list[object] = []
     watch.bus.subscribe(seen.append)
     try:
-        await rounds_until(watch, seen, lambda s: of(ev.WatchedServerUp, s), 20, "Y up")
+        await rounds_until(
+            watch, seen, lambda s: "Y" in {e.server for e in of(ev.WatchedServerUp, s)}, 20,
+            "Y up",
+        )  # fmt: skip
         cluster.stop("Y")
         cluster.binary, new = old, cluster.binary
         cluster.start("Y")
@@ -248,7 +205,7 @@ async def test_a_server_restarted_on_another_version_is_reported(cluster, cache,
 
 async def test_lame_duck_shows_as_a_closed_client_port(cluster, state_dir):
     """/varz has no lame-duck flag; what shows is /healthz failing while /varz answers."""
-    watch = Watch([cluster.monitor("Z")], interval=0.1)
+    watch = Watch.over_http([cluster.monitor("Z")], interval=0.1)
     seen: list[object] = []
     watch.bus.subscribe(seen.append)
     nc = await nats.connect(cluster.client("Z"), name="holder", max_reconnect_attempts=0)
@@ -318,7 +275,7 @@ class Impostor:
 )
 async def test_what_is_not_a_monitoring_endpoint_is_one_sentence(path, sentence):
     impostor = Impostor()
-    watch = Watch([path.format(port=impostor.port)], interval=0.1)
+    watch = Watch.over_http([path.format(port=impostor.port)], interval=0.1)
     try:
         (result,) = await watch.round()
     finally:
@@ -331,7 +288,7 @@ async def test_a_server_that_fails_is_polled_less_often_up_to_eight_intervals_ap
     cluster, state_dir
 ):
     dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there: refused at once
-    watch = Watch([dead, cluster.monitor("Y")], interval=0.1)
+    watch = Watch.over_http([dead, cluster.monitor("Y")], interval=0.1)
     polled_dead, polled_live = [], []
     try:
         for number in range(32):
@@ -376,8 +333,8 @@ def https_server(binary: ServerBinary, tmp_path: Path) -> Iterator[str]:
 async def test_an_untrusted_certificate_is_a_sentence_and_insecure_reads_on(
     https_server, state_dir
 ):
-    checked = Watch([https_server], interval=0.1)
-    trusting = Watch([https_server], interval=0.1, insecure=True)
+    checked = Watch.over_http([https_server], interval=0.1)
+    trusting = Watch.over_http([https_server], interval=0.1, insecure=True)
     try:
         (refused,) = await checked.round()
         (read,) = await trusting.round()

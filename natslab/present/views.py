@@ -49,19 +49,14 @@ def server_title(view: ServerView, js: JetStreamView | None = None) -> Text:
     """One line: name, state (with exit code), version, pid, ports, peers, CPU and memory,
     and what it leads in JetStream."""
     state = view.state.value
-    # A server natslab did not start (pid 0: natslab watch) has no exit code anyone knows.
-    if (
-        view.state in (ServerState.STOPPED, ServerState.CRASHED)
-        and view.exit_code is not None
-        and view.pid
-    ):
+    if view.state in (ServerState.STOPPED, ServerState.CRASHED) and view.exit_code is not None:
         state += f" ({view.exit_code})"
-    if not view.pid and view.state == ServerState.STOPPED:
-        state = "unreachable"  # watched, not ours: all natslab knows is it stopped answering
+    if view.watched and view.state == ServerState.STOPPED:
+        state = "unreachable"  # not ours: all natslab knows is that it stopped answering
     text = Text.assemble((f"{view.name} ", "bold"), (f"● {state}", _STATE_STYLE[view.state]))
     if view.version:
         text.append(f"  v{view.version}")
-    if view.pid and view.up:
+    if view.pid is not None and view.up:
         text.append(f"  pid {view.pid}")
     if view.client_port:
         text.append(f"  :{view.client_port}/{view.cluster_port}/{view.monitor_port}", "dim")

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
 
 from rich.console import Console
 from rich.markup import escape
 
 from natslab.cluster import events as ev
 from natslab.present.notices import InternalErrors
-from natslab.watch.runner import Watch
-from natslab.words import counted
+from natslab.watch.runner import Rounds, opened
 
 
 def describe(event: object) -> str | None:
@@ -36,22 +34,18 @@ class WatchPrinter:
 
 
 async def run_headless_watch(
-    urls: Sequence[str],
-    console: Console,
-    interval: float,
-    insecure: bool,
-    rounds: int | None = None,
+    rounds: Rounds, interval: float, console: Console, count: int | None = None
 ) -> int:
-    """Watch until interrupted (or for `rounds` rounds); 0 when done."""
-    watch = Watch(urls, interval=interval, insecure=insecure)
+    """Watch until interrupted (or for `count` rounds); 0 when done."""
+    watch = await opened(rounds, interval)
     watch.bus.subscribe(WatchPrinter(console))
     watch.bus.subscribe(InternalErrors())
     console.print(
-        f"Watching {counted(len(watch.urls), 'server')} every {interval:g} s, read-only; "
+        f"Watching {rounds.describe()} every {interval:g} s, read-only; "
         f"run directory {watch.run_dir.path}. Ctrl+C stops."
     )
     try:
-        await watch.run(rounds)
+        await watch.run(count)
     except asyncio.CancelledError:
         pass
     finally:

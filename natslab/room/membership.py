@@ -20,6 +20,7 @@ from nats.errors import NoRespondersError, NoServersError
 from nats.errors import TimeoutError as NatsTimeout
 
 from natslab.cluster.rundir import state_dir
+from natslab.credentials import creds_problem
 from natslab.errors import NatslabError
 from natslab.room.config import write_private
 from natslab.room.names import (
@@ -75,21 +76,11 @@ def leave() -> Membership | None:
     return member
 
 
-CREDS_MARKS = (b"BEGIN NATS USER JWT", b"BEGIN USER NKEY SEED")
-
-
 def check_creds(path: Path) -> Path:
-    """A readable .creds file (a user's JWT and seed), or one sentence. Checked here because
-    nats-py reads a file without the JWT's mark forever."""
-    try:
-        text = path.expanduser().read_bytes()
-    except OSError as exc:
-        raise JoinError(f"Cannot read the credentials file {path}: {exc.strerror or exc}.") from exc
-    if not all(mark in text for mark in CREDS_MARKS):
-        raise JoinError(
-            f"{path} is not a NATS credentials file: it holds a user's JWT and nkey seed, "
-            "as `nsc generate creds` writes it."
-        )
+    """A readable .creds file (a user's JWT and seed), or one sentence."""
+    problem = creds_problem(path)
+    if problem is not None:
+        raise JoinError(problem)
     return path.expanduser().resolve()
 
 

@@ -35,6 +35,11 @@ class Watched:
     cpu: float | None
     mem: int | None
     jetstream: JetStreamStatus | None
+    key: str = ""  # what tells this server apart in the watch, when its URL does not
+
+    @property
+    def ident(self) -> str:
+        return self.key or self.url
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,49 @@ class Unreachable:
     url: str
     at: float
     error: str
+    key: str = ""
+
+    @property
+    def ident(self) -> str:
+        return self.key or self.url
+
+
+def watched(
+    url: str,
+    at: float,
+    varz: dict[str, Any],
+    routez: dict[str, Any],
+    health: tuple[bool, str],
+    conns: tuple[tuple[Connection, ...], int],
+    jsz: dict[str, Any] | None,
+    key: str = "",
+) -> Watched:
+    """One server's answers, over HTTP or through the system account, as one Watched."""
+    name = varz.get("server_name") or varz["server_id"][:8]
+    return Watched(
+        url=url,
+        at=at,
+        server=name,
+        server_id=varz["server_id"],
+        version=str(varz.get("version", "")),
+        uptime=str(varz.get("uptime", "")),
+        healthy=health[0],
+        health=health[1],
+        route_peers=tuple(
+            sorted(
+                r.get("remote_name") or r.get("remote_id", "")[:8]
+                for r in routez.get("routes") or []
+            )
+        ),
+        connections=conns[0],
+        total_connections=conns[1],
+        cpu=varz.get("cpu"),
+        mem=varz.get("mem"),
+        jetstream=jetstream(jsz)
+        if jsz and (jsz.get("meta_cluster") or jsz.get("account_details"))
+        else None,
+        key=key,
+    )
 
 
 class PollError(Exception):
@@ -74,32 +122,7 @@ class Poller:
             jsz = await self._json(base, "/jsz?streams=true") if varz.get("jetstream") else None
         except PollError as exc:
             return Unreachable(url=base, at=at, error=str(exc))
-        healthy, health = healthz
-        conn_list, total = conns
-        name = varz.get("server_name") or varz["server_id"][:8]
-        return Watched(
-            url=base,
-            at=at,
-            server=name,
-            server_id=varz["server_id"],
-            version=str(varz.get("version", "")),
-            uptime=str(varz.get("uptime", "")),
-            healthy=healthy,
-            health=health,
-            route_peers=tuple(
-                sorted(
-                    r.get("remote_name") or r.get("remote_id", "")[:8]
-                    for r in routez.get("routes") or []
-                )
-            ),
-            connections=conn_list,
-            total_connections=total,
-            cpu=varz.get("cpu"),
-            mem=varz.get("mem"),
-            jetstream=jetstream(jsz)
-            if jsz and (jsz.get("meta_cluster") or jsz.get("account_details"))
-            else None,
-        )
+        return watched(base, at, varz, routez, healthz, conns, jsz)
 
     async def _connections(self, base: str) -> tuple[tuple[Connection, ...], int]:
         return await all_connections(lambda path: self._json(base, path))

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
-from urllib.parse import urlparse
 
 from natslab.bus import EventBus
 from natslab.cluster import events as ev
@@ -15,7 +13,7 @@ from natslab.cluster.snapshot import RoutePeer, ServerStatus
 from natslab.lab.logs import LogStore
 from natslab.state import LabState
 from natslab.watch.poller import Unreachable, Watched
-from natslab.watch.runner import MAX_BACKOFF, Watch
+from natslab.watch.runner import Watch
 from natslab.words import counted
 
 
@@ -43,14 +41,7 @@ class WatchSource:
 
     def waiting(self) -> str:
         """What the screen says while no watched server has answered yet."""
-        if not self._unreachable:
-            return f"Asking {counted(len(self.watch.urls), 'monitoring URL')} for the first time…"
-        why = "\n".join(f"• {url}: {error}" for url, error in sorted(self._unreachable.items()))
-        return (
-            f"No watched server has answered yet.\n{why}\n\nnatslab watch keeps asking (less "
-            f"often while there is no answer, at most every {MAX_BACKOFF} rounds); a server "
-            "shows here as soon as it answers. q quits."
-        )
+        return self.watch.rounds_source.waiting(self._unreachable)
 
     def start_polling(self, interval: float = 0.5, idle_interval: float | None = None) -> None:
         """The watch's own interval rules; the TUI's asks only for it to start."""
@@ -64,26 +55,14 @@ class WatchSource:
         await self.watch.aclose()
 
     def _translate(self, results: list[Watched | Unreachable]) -> None:
-        """A watched server first seen is 'started', every answer is a poll, and a server
-        that stops answering has 'exited' (nobody knows its exit code: -1)."""
+        """Each answer is a poll of a server the fold has just reported seen; a failed one
+        is remembered for the waiting screen."""
         for result in results:
-            name = self._seen.get(result.url)
             if isinstance(result, Unreachable):
-                self._unreachable[result.url] = result.error
-                view = self.state.servers.get(name) if name else None
-                if name and view is not None and view.up:
-                    self.bus.emit(
-                        ev.ServerExited(server=name, at=result.at, returncode=-1, expected=True)
-                    )
+                self._unreachable[result.ident] = result.error
                 continue
-            self._unreachable.pop(result.url, None)
-            view = self.state.servers.get(result.server)
-            if view is None or not view.up:
-                self._seen[result.url] = result.server
-                self.bus.emit(_started(result))
-                self.bus.emit(
-                    ev.ServerReady(server=result.server, at=result.at, level="INF", text="polled")
-                )
+            self._unreachable.pop(result.ident, None)
+            self._seen[result.ident] = result.server
             self.bus.emit(
                 ev.ServerPolled(server=result.server, at=result.at, status=_status(result))
             )
@@ -117,21 +96,6 @@ class WatchSource:
             )
             for pane in panes:
                 self.bus.emit(ev.LogLines(server=pane, at=event.at, lines=(f"{stamp} {text}",)))
-
-
-def _started(result: Watched) -> ev.ServerStarted:
-    port = urlparse(result.url).port or 0
-    return ev.ServerStarted(
-        server=result.server,
-        at=result.at,
-        pid=0,
-        argv=(),
-        binary=Path(result.url),
-        version=result.version,
-        client_port=0,
-        cluster_port=0,
-        monitor_port=port,
-    )
 
 
 def _status(result: Watched) -> ServerStatus:

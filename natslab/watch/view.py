@@ -24,7 +24,7 @@ class Seen:
 class WatchView:
     """The latest answer of every URL, and where each named client was last seen."""
 
-    servers: dict[str, Watched | Unreachable] = field(default_factory=dict)  # by URL
+    servers: dict[str, Watched | Unreachable] = field(default_factory=dict)  # by ident
     names: dict[str, str] = field(default_factory=dict)  # URL -> server name, once known
     versions: dict[str, str] = field(default_factory=dict)  # URL -> the version last seen
     clients: dict[ClientKey, Seen] = field(default_factory=dict)
@@ -47,8 +47,8 @@ def fold(view: WatchView, round_: list[Watched | Unreachable], now: float) -> li
     """Apply one round of polls to `view`, and return what changed, as events."""
     events: list[Event] = []
     for result in round_:
-        before = view.servers.get(result.url)
-        name = view.names.get(result.url, result.url)
+        before = view.servers.get(result.ident)
+        name = view.names.get(result.ident, result.url)
         if isinstance(result, Unreachable):
             if not isinstance(before, Unreachable):
                 events.append(
@@ -56,9 +56,9 @@ def fold(view: WatchView, round_: list[Watched | Unreachable], now: float) -> li
                         server=name, at=result.at, url=result.url, error=result.error
                     )
                 )
-                view.servers[result.url] = result
+                view.servers[result.ident] = result
             continue
-        view.names[result.url] = result.server
+        view.names[result.ident] = result.server
         # A new server id is a new process: restarted between two polls, never seen down.
         # Its health is a start-up's, not a change of the process that was serving.
         restarted = isinstance(before, Watched) and before.server_id != result.server_id
@@ -77,15 +77,15 @@ def fold(view: WatchView, round_: list[Watched | Unreachable], now: float) -> li
                         healthy=result.healthy, detail=result.health,
                     )
                 )  # fmt: skip
-        was = view.versions.get(result.url)
-        view.versions[result.url] = result.version
+        was = view.versions.get(result.ident)
+        view.versions[result.ident] = result.version
         if was is not None and was != result.version:  # across a restart too
             events.append(
                 ev.WatchedVersionChanged(
                     server=result.server, at=result.at, previous=was, version=result.version
                 )
             )
-        view.servers[result.url] = result
+        view.servers[result.ident] = result
     events += _moves(view, now)
     events += _leader(view, now)
     return events

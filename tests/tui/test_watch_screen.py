@@ -2,11 +2,14 @@
 with its changes as lines, the client panel across servers, nothing to perform, and q
 quits at once (the watch stopped nothing, so it asks nothing)."""
 
+import pytest
+
 from natslab.tui.app import NatsLabApp
 from natslab.watch.runner import Watch
 from natslab.watch.source import WatchSource
-from tests.test_watch import Cluster
+from tests.test_watch import watch_of
 from tests.tui.pilot import client_cell, wait_for
+from tests.watched import Cluster
 
 
 def title(app, server: str) -> str:
@@ -19,18 +22,24 @@ def pane(app, server: str) -> str:
     return "\n".join(found.first().lines) if found else ""
 
 
-async def test_the_watch_screen_follows_a_stop_and_a_move(binary, tmp_path, state_dir):
+@pytest.mark.parametrize("through", ["http", "system account"])
+async def test_the_watch_screen_follows_a_stop_and_a_move(binary, tmp_path, state_dir, through):
     import nats
 
     cluster = Cluster(binary, tmp_path)
-    source = WatchSource(Watch([cluster.monitor(n) for n in "XYZ"], interval=0.1))
+    source = WatchSource(watch_of(cluster, through))
     app = NatsLabApp(source, [])
     nc = None
     try:
         for name in "XYZ":  # inside the try: a failed start still stops the ones started
             cluster.start(name)
         async with app.run_test(size=(160, 45)) as pilot:
-            await wait_for(pilot, lambda: len(source.state.servers) == 3, 20, "three panes")
+            await wait_for(
+                pilot,
+                lambda: len(source.state.servers) == 3,
+                20,
+                f"three panes: {source.waiting()}",
+            )
             await wait_for(pilot, lambda: "running" in title(app, "X"), 10, "X running")
             assert app.palette() == []  # read-only: the palette offers nothing
             nc = await nats.connect(cluster.client("X"), name="orders-api", reconnect_time_wait=0.1)
@@ -60,7 +69,7 @@ async def test_the_watch_screen_counts_unnamed_clients_and_marks_a_lame_duck(
     import nats
 
     cluster = Cluster(binary, tmp_path)
-    source = WatchSource(Watch([cluster.monitor("Z")], interval=0.1))
+    source = WatchSource(Watch.over_http([cluster.monitor("Z")], interval=0.1))
     app = NatsLabApp(source, [])
     nc = None
     try:
@@ -96,7 +105,7 @@ async def test_a_watch_whose_only_server_is_down_says_so_and_offers_nothing_idle
     server answers, its pane takes that place and the search comes back."""
     cluster = Cluster(binary, tmp_path)
     url = cluster.monitor("X")  # its port is free until the server starts
-    source = WatchSource(Watch([url], interval=0.1))
+    source = WatchSource(Watch.over_http([url], interval=0.1))
     app = NatsLabApp(source, [])
     try:
         async with app.run_test(size=(100, 30)) as pilot:

@@ -1,0 +1,168 @@
+"""`natslab watch` through the system account, as an operator runs it on the day: from a
+natscli context or from -s and --creds, against a three-server cluster this test started.
+The sentences for what can go wrong: no such context, a user outside the system account, a
+refused login, nothing listening, and a server that stops answering while the others do."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from natslab.cluster import events as ev
+from natslab.watch.login import SystemLogin
+from natslab.watch.runner import Watch
+from natslab.watch.system import SystemRounds
+from tests.cli_process import NatslabProcess, run_natslab
+from tests.deployment import Deployment
+from tests.watched import WATCHER, free_port, of, rounds_until
+
+
+def context(config_home: Path, name: str, selected: bool = False, **fields: str) -> None:
+    """A natscli context file, as `nats context add` writes it."""
+    folder = config_home / "nats" / "context"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.json").write_text(json.dumps({"description": "test", **fields}))
+    if selected:
+        (config_home / "nats" / "context.txt").write_text(name)
+
+
+@pytest.fixture
+def config_home(tmp_path, monkeypatch) -> Path:
+    home = tmp_path / "xdg"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    return home
+
+
+def test_the_selected_context_watches_every_server_from_one_url(cluster, config_home, state_dir):
+    context(config_home, "prod-sys", selected=True, url=cluster.client("Z"),
+            user=WATCHER[0], password=WATCHER[1])  # fmt: skip
+    watch = NatslabProcess("watch", "--context", "--headless", "--interval", "0.2")
+    try:
+        for name in "XYZ":
+            watch.wait_for(f"{name} answers at nats://127.0.0.1:", 30)
+        assert "through the system account" in watch.output and "read-only" in watch.output
+        watch.proc.send_signal(signal.SIGINT)
+        assert watch.wait() == 0
+    finally:
+        watch.close()
+    assert "Traceback" not in watch.output
+
+
+def test_a_server_stopped_in_the_cli_is_down_and_back(cluster, config_home, state_dir):
+    context(config_home, "ops", url=cluster.client("X"), user=WATCHER[0], password=WATCHER[1])
+    watch = NatslabProcess("watch", "--context", "ops", "--headless", "--interval", "0.2")
+    try:
+        watch.wait_for("Z answers at", 30)
+        cluster.stop("Z")
+        # Between its ping and its VARZ, or before the ping: both say it is down.
+        watch.wait_for("Z is down: ", 20)
+        cluster.start("Z")
+        watch.wait_for("Z is back after", 30)
+        watch.proc.send_signal(signal.SIGINT)
+        assert watch.wait() == 0
+    finally:
+        watch.close()
+
+
+async def test_a_server_that_hangs_is_down_while_the_others_answer(cluster, state_dir):
+    """SIGSTOP: Z keeps its sockets and answers nothing; the round still shows X and Y."""
+    login = SystemLogin(url=cluster.client("X"), user=WATCHER[0], password=WATCHER[1])
+    watch = Watch(SystemRounds(login, 0.1), interval=0.1)
+    seen: list[object] = []
+    watch.bus.subscribe(seen.append)
+    try:
+        await rounds_until(watch, seen, lambda s: len(of(ev.WatchedServerUp, s)) == 3, 20, "3 up")
+        cluster.procs["Z"].send_signal(signal.SIGSTOP)
+        try:
+            await rounds_until(watch, seen, lambda s: of(ev.WatchedServerDown, s), 20, "Z down")
+            answered = {r.server for r in await watch.round() if hasattr(r, "server_id")}
+        finally:
+            cluster.procs["Z"].send_signal(signal.SIGCONT)
+        (down,) = of(ev.WatchedServerDown, seen)
+        assert down.server == "Z" and "answer" in down.error, down.error  # ping or VARZ
+        assert answered == {"X", "Y"}
+    finally:
+        await watch.aclose()
+
+
+def test_creds_of_a_system_account_user_on_an_operator_deployment(tmp_path, state_dir):
+    deployment = Deployment(tmp_path / "deployment")
+    try:
+        deployment.start(size=3)
+        creds = deployment.creds("ops", system=True)
+        watch = NatslabProcess(
+            "watch", "-s", deployment.url, "--creds", str(creds), "--headless",
+            "--interval", "0.2",
+        )  # fmt: skip
+        try:
+            for index in range(3):
+                watch.wait_for(f"s{index} answers at", 30)
+            watch.proc.send_signal(signal.SIGINT)
+            assert watch.wait() == 0
+        finally:
+            watch.close()
+        outside = run_natslab("watch", "-s", deployment.url, "--creds",
+                              str(deployment.creds("ana")), "--headless")  # fmt: skip
+    finally:
+        deployment.stop()
+    assert outside.returncode == 1, outside.stderr
+    assert "is in account WORKSHOP, not the system account" in outside.stderr
+    assert "Traceback" not in outside.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "sentence"),
+    [
+        (["--context", "nope"], "No natscli context 'nope'"),
+        (["--context"], "No natscli context is selected"),
+        (["-s", "nats://127.0.0.1:{closed}", "--user", "a", "--password", "b"],
+         "Nothing answers at nats://127.0.0.1:"),
+        (["-s", "{y}", "--user", "watcher", "--password", "wrong"], "refused the login"),
+        (["-s", "{y}", "--user", "app", "--password", "app-secret"],
+         "app is in account APP, not the system account"),
+        (["-s", "{y}", "--creds", "{missing}"], "Cannot read the credentials file"),
+        (["--creds", "x.creds"], "--creds and --user need -s URL"),
+        (["http://127.0.0.1:8222", "--context", "ops"], "not both"),
+        ([], "Watch what?"),
+    ],
+)  # fmt: skip
+def test_bad_logins_are_one_sentence(cluster, config_home, tmp_path, state_dir, args, sentence):
+    args = [
+        a.format(closed=free_port(), y=cluster.client("Y"), missing=tmp_path / "none.creds")
+        for a in args
+    ]
+    started = time.monotonic()
+    result = run_natslab("watch", *args, "--headless", timeout=60)
+    assert result.returncode in (1, 2), (result.stdout, result.stderr)
+    assert sentence in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and time.monotonic() - started < 60
+    assert not list(state_dir.glob("runs/*")), "a refused watch leaves no run behind"
+
+
+async def test_reconnects_when_its_server_goes_and_follows_the_rest(cluster, state_dir):
+    """One URL given; its server stops: the connection moves to a server it learned, and
+    the round goes on reporting the others."""
+    login = SystemLogin(url=cluster.client("Y"), user=WATCHER[0], password=WATCHER[1])
+    watch = Watch(SystemRounds(login, 0.1), interval=0.1)
+    seen: list[object] = []
+    watch.bus.subscribe(seen.append)
+    try:
+        await rounds_until(watch, seen, lambda s: len(of(ev.WatchedServerUp, s)) == 3, 20, "3 up")
+        cluster.stop("Y")
+        await rounds_until(
+            watch, seen,
+            lambda s: len(watch.view.servers) == 3 and _only_y_down(watch), 30,
+            "X and Z answering, Y down",
+        )  # fmt: skip
+    finally:
+        await watch.aclose()
+    assert any(e.server == "Y" for e in of(ev.WatchedServerDown, seen))
+
+
+def _only_y_down(watch: Watch) -> bool:
+    down = {k for k, v in watch.view.servers.items() if not hasattr(v, "server_id")}
+    return down == {"Y"}
