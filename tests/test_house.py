@@ -43,3 +43,15 @@ def test_every_event_type_is_registered_under_its_own_name():
 def test_a_second_event_class_with_a_taken_name_is_refused():
     with pytest.raises(TypeError, match="ServerStarted is defined twice"):
         type("ServerStarted", (Event,), {"__module__": "somewhere.else"})
+
+
+def test_the_screen_is_thin_and_no_pid_stands_for_a_kind_of_server():
+    """Issue 27's floor: the app stays under 250 lines, and a watched server is one by what
+    it is (ServerView.watched), never by a made-up pid 0."""
+    app = (PACKAGE / "tui" / "app.py").read_text()
+    assert len(app.splitlines()) < 250
+    assert "isinstance(self.session" not in app and "isinstance(session" not in app
+    for path in sorted(PACKAGE.rglob("*.py")):
+        text = path.read_text()
+        for pattern in ("pid=0", "pid == 0", "pid 0", "not view.pid"):
+            assert pattern not in text, f"{path.relative_to(PACKAGE)} has {pattern!r}"

@@ -16,7 +16,7 @@ from tests.helpers import async_wait_until
 
 async def take(lab: LabSession, title: str) -> None:
     """Run the palette entry of that title, as the TUI's palette does."""
-    entry = next(e for e in lab.operator.palette() if e.title == title)
+    entry = next(e for e in lab.palette() if e.title == title)
     await lab.take(entry)
 
 

@@ -12,7 +12,6 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic.dataclasses import dataclass as validated
 
-from natslab.clients.client import ClientOptions
 from natslab.cluster.ports import SERVER_NAMES
 from natslab.cluster.spec import WALKTHROUGH_ROUTE_TARGETS
 
@@ -52,9 +51,6 @@ class ClientSettings:
     avoid_lost_server: bool = False
     user: str | None = None
     password: str | None = None
-
-    def client_options(self) -> ClientOptions:
-        return ClientOptions(**dataclasses.asdict(self))
 
 
 @validated(frozen=True, kw_only=True, config=_STRICT)
@@ -265,7 +261,18 @@ LessonOperation = (
     | VerifyLedger
     | MoveLeader
 )
-Operation = LessonOperation | ToggleClientSwitch
+
+
+@validated(frozen=True, kw_only=True, config=_STRICT)
+class WaitMesh:
+    """Wait until every named server has every other one as a route peer (/routez)."""
+
+    type: Literal["wait_mesh"] = "wait_mesh"
+    servers: tuple[ServerName, ...] = Field(min_length=1)
+    timeout: float = Field(default=15, gt=0, le=120)
+
+
+Operation = LessonOperation | ToggleClientSwitch | WaitMesh
 
 
 @dataclasses.dataclass(frozen=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from natslab.clients.client import SEQ_SUBJECT_PREFIX
+from natslab.clients.client import SEQ_SUBJECT_PREFIX, ClientOptions
 from natslab.clients.fleet import Fleet
 from natslab.clock import wait_until
 from natslab.cluster import jetstream
@@ -38,9 +38,11 @@ from natslab.lab.operations import (
     ToggleClientSwitch,
     VerifyLedger,
     WaitHealthz,
+    WaitMesh,
     WaitStopped,
 )
 from natslab.lab.settings import RunSettings
+from natslab.state import LabState
 from natslab.words import counted
 
 # --- performing them ---------------------------------------------------------------------
@@ -105,6 +107,8 @@ class Operator:
                 return f"nats pub -s {seeds} {subject} --count 1000000 --sleep {sleep} {body}"
             case WaitHealthz():
                 return f"curl {self._monitor_url(op.server)}/healthz"
+            case WaitMesh():
+                return f"curl {self._monitor_url(op.servers[0])}/routez"
             case ToggleClientSwitch():
                 return CLIENT_SWITCHES[op.switch]
             case CreateStream():
@@ -167,15 +171,15 @@ class Operator:
 
     # --- the palette -------------------------------------------------------------------
 
-    def palette(self) -> list[PaletteEntry]:
-        """What can be done right now: running servers can be stopped, others started."""
+    def palette(self, state: LabState) -> list[PaletteEntry]:
+        """What can be done right now, as LabState knows the lab: running servers can be
+        stopped, others started."""
         entries: list[PaletteEntry] = []
         for name in SERVER_NAMES[:5]:
-            if not self.supervisor.is_running(name):
+            view = state.servers.get(name)
+            if view is None or not view.up:
                 entries += [
-                    PaletteEntry(
-                        f"Start server {name} (routes to A and B)", StartServer(server=name)
-                    ),
+                    start_entry(name),
                     PaletteEntry(
                         f"Start server {name} as a seed (no routes)",
                         StartServer(server=name, routes=()),
@@ -204,14 +208,40 @@ class Operator:
                     )
                 )
         for switch in CLIENT_SWITCHES:
-            state = "on" if getattr(self.palette_clients, switch) else "off"
+            state_now = "on" if getattr(self.palette_clients, switch) else "off"
             entries.append(
                 PaletteEntry(
-                    f"Toggle {switch} for new clients (now {state})",
+                    f"Toggle {switch} for new clients (now {state_now})",
                     ToggleClientSwitch(switch=switch),
                 )
             )
         return entries
+
+
+def client_options(settings: ClientSettings) -> ClientOptions:
+    """A lesson's or the palette's client settings as the lab's clients take them (one for
+    one: the names are nats-py's)."""
+    return ClientOptions(**dataclasses.asdict(settings))
+
+
+def start_entry(name: str) -> PaletteEntry:
+    """Starting a server the walkthrough's way: in the palette and at a lab's start alike."""
+    return PaletteEntry(f"Start server {name} (routes to A and B)", StartServer(server=name))
+
+
+def start_plan(servers: Sequence[str], subscribers: int = 0) -> list[PaletteEntry]:
+    """How a lab starts, TUI and headless alike: each server, `subscribers` on the first
+    one (by name, as `nats sub` gives the walkthrough's URL), then the route mesh, which
+    ends with a poll, so LabState holds the mesh and every client before anyone shows it."""
+    plan = [start_entry(name) for name in servers]
+    if subscribers and servers:
+        start = StartClients(count=subscribers, seeds=(servers[0],), host="localhost")
+        title = f"Start {subscribers} subscribers on {servers[0]} (--subscribers)"
+        plan.append(PaletteEntry(title, start))
+    if servers:
+        plan.append(PaletteEntry(f"Wait for the route mesh of {', '.join(servers)}",
+                                 WaitMesh(servers=tuple(servers))))  # fmt: skip
+    return plan
 
 
 # --- one performer per operation ---------------------------------------------------------
@@ -276,7 +306,7 @@ async def _restart_server(op: RestartServer, lab: Operator) -> Done:
 async def _start_clients(op: StartClients, lab: Operator) -> Done:
     seeds = [lab.client_url(s, op.host) for s in op.seeds]
     subs = await lab.fleet.start_subscribers(
-        op.count, seeds, op.options.client_options(), op.subject, op.prefix
+        op.count, seeds, client_options(op.options), op.subject, op.prefix
     )
     names = f"{subs[0].name}..{subs[-1].name}" if len(subs) > 1 else subs[0].name
     receiving = ""
@@ -300,7 +330,7 @@ async def _stop_clients(op: StopClients, lab: Operator) -> Done:
 @performs(StartPublisher)
 async def _start_publisher(op: StartPublisher, lab: Operator) -> Done:
     seeds = [lab.client_url(s) for s in op.seeds]
-    pub = await lab.fleet.start_publisher(seeds, op.rate, op.options.client_options(), op.name)
+    pub = await lab.fleet.start_publisher(seeds, op.rate, client_options(op.options), op.name)
     named = dataclasses.replace(op, name=pub.name)
     return Done(
         f"publishing {op.rate:g} msg/s on {pub.subject} as {pub.name}",
@@ -352,6 +382,17 @@ async def _wait_stopped(op: WaitStopped, lab: Operator) -> Done:
             f"Server {op.server} was still running after {op.timeout:g} s."
         ) from None
     return Done(f"{op.server} exited (code {proc.returncode}) after {loop.time() - started:.1f} s")
+
+
+@performs(WaitMesh)
+async def _wait_mesh(op: WaitMesh, lab: Operator) -> Done:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await lab.supervisor.wait_for_mesh(op.servers, timeout=op.timeout)
+    await lab.supervisor.poll()  # so LabState holds the mesh it waited for
+    took = loop.time() - started
+    return Done(f"every one of {', '.join(op.servers)} routes to the others ({took:.1f} s)",
+                command=lab.by_hand(op))  # fmt: skip
 
 
 @performs(Pause)

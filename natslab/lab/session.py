@@ -118,6 +118,18 @@ class LabSession:
     def emit(self, event: object) -> None:
         self.bus.emit(event)
 
+    def palette(self) -> list[PaletteEntry]:
+        """What the command palette offers right now, from what LabState knows."""
+        return self.operator.palette(self.state)
+
+    def waiting(self) -> str:
+        """What a pane-less screen says: a lab shows its panes from the start."""
+        return ""
+
+    def as_lab(self) -> LabSession:
+        """The lab a lesson acts on: this session (a watch has none)."""
+        return self
+
     def ports(self, server: str) -> ServerPorts:
         """A server's ports: as started, else where this run's offset puts them."""
         spec = self.supervisor.specs.get(server)

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from natslab.cluster.spec import ServerSpec
 from natslab.lab.operations import StartServer
+from natslab.lab.operator import start_plan
 from natslab.lab.session import LabSession
 from natslab.present.notices import InternalErrors
 from natslab.state import ClientState, LabState
@@ -109,7 +110,6 @@ async def run_headless_lab(
 ) -> int:
     """Start the servers the walkthrough's way, wait for the mesh, print it, run until stopped."""
     session.bus.subscribe(InternalErrors())
-    supervisor = session.supervisor
     if session.settings.expose:
         console.print(f"[bold yellow]Warning:[/] {EXPOSE_WARNING}")
     console.print(
@@ -121,20 +121,12 @@ async def run_headless_lab(
             f"[yellow]Leftover from an earlier run:[/] {leftover.describe()}; "
             "`natslab doctor --cleanup` stops it."
         )
-    for name in names:
-        start = StartServer(server=name)
-        describe_spec(console, session.operator.spec_for(start))
-        with console.status(f"Starting server {name}…"):
-            await session.perform(start)
-    with console.status(f"Waiting for the route mesh of {', '.join(names)}…"):
-        await supervisor.wait_for_mesh(names)
-        await supervisor.poll()  # so LabState holds what the table shows
+    for entry in start_plan(names, subscribers):
+        if isinstance(entry.operation, StartServer):
+            describe_spec(console, session.operator.spec_for(entry.operation))
+        with console.status(f"{entry.title}…"):
+            await session.take(entry)
     session.start_polling(idle_interval=2.0)  # a headless lab mostly sits idle
-    if subscribers:  # before the tables, so that both count them
-        seed = session.client_url(names[0], "localhost")
-        with console.status(f"Starting {subscribers} subscribers on {seed}…"):
-            await session.fleet.start_subscribers(subscribers, [seed])
-            await supervisor.poll()  # so /connz cross-checks the table before it is shown
     console.print()
     console.print(status_table(session.state, names))
     console.print(f"Full mesh: {', '.join(names)}.")

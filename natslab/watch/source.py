@@ -10,7 +10,9 @@ from natslab.bus import EventBus
 from natslab.cluster import events as ev
 from natslab.cluster.leftovers import Leftover
 from natslab.cluster.snapshot import RoutePeer, ServerStatus
+from natslab.errors import NatslabError
 from natslab.lab.logs import LogStore
+from natslab.lab.operations import Done, Operation, PaletteEntry
 from natslab.state import LabState
 from natslab.watch.poller import Unreachable, Watched
 from natslab.watch.runner import Watch
@@ -21,7 +23,7 @@ class WatchSource:
     """What the TUI reads (state, logs, bus), for servers natslab did not start. Nothing
     here can act on them: there is no operator, and quitting stops nothing."""
 
-    read_only = True
+    operator = None  # nothing here acts on the servers
 
     def __init__(self, watch: Watch) -> None:
         self.watch = watch
@@ -42,6 +44,18 @@ class WatchSource:
     def waiting(self) -> str:
         """What the screen says while no watched server has answered yet."""
         return self.watch.rounds_source.waiting(self._unreachable)
+
+    def palette(self) -> list[PaletteEntry]:
+        return []
+
+    def by_hand(self, op: Operation) -> str:
+        return ""
+
+    async def take(self, entry: PaletteEntry) -> Done:
+        raise NatslabError(f"natslab watch only reads: it cannot {entry.title.lower()}.")
+
+    def as_lab(self) -> None:
+        return None
 
     def start_polling(self, interval: float = 0.5, idle_interval: float | None = None) -> None:
         """The watch's own interval rules; the TUI's asks only for it to start."""

@@ -46,13 +46,13 @@ async def test_the_palette_switch_applies_to_clients_started_after_it(
     session, start_servers, offset
 ):
     await start_servers("A")
-    palette = {entry.title: entry for entry in session.operator.palette()}
+    palette = {entry.title: entry for entry in session.palette()}
     done = await session.perform(
         palette["Toggle avoid_lost_server for new clients (now off)"].operation
     )
     assert "avoid_lost_server is on" in done.detail
     assert "reconnect_to_server_handler" in done.command
-    palette = {entry.title: entry for entry in session.operator.palette()}
+    palette = {entry.title: entry for entry in session.palette()}
     await session.perform(palette["Add 5 subscribers to A"].operation)
     started = [c for c in session.fleet.clients.values() if c.name.startswith("sub-")]
     assert len(started) == 5

@@ -29,7 +29,7 @@ def test_a_lesson_action_is_validated_into_the_palettes_own_operation():
 
 
 def test_every_palette_entry_is_an_operation_with_a_by_hand_command(session):
-    entries = session.operator.palette()
+    entries = session.palette()
     operation_types = set(typing.get_args(ops.Operation))
     assert entries and all(type(e.operation) in operation_types for e in entries)
     # Nothing runs yet: every server can be started, each way shown as its command.

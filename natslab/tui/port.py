@@ -1,0 +1,44 @@
+"""What the screen asks of a run: a lab's session and a watch both answer it. A run with no
+operator only reads: the screen offers nothing to do and quitting stops nothing."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from natslab.bus import EventBus
+from natslab.cluster.leftovers import Leftover
+from natslab.lab.logs import LogStore
+from natslab.lab.operations import Done, Operation, PaletteEntry
+from natslab.lab.operator import Operator
+from natslab.lessons.port import Lab
+from natslab.state import LabState
+
+
+class ScreenSession(Protocol):
+    """One run as the screen sees it."""
+
+    bus: EventBus
+    state: LabState
+    logs: LogStore
+    leftovers: list[Leftover]
+
+    @property
+    def operator(self) -> Operator | None: ...
+
+    def start_polling(self, interval: float = 0.5, idle_interval: float | None = None) -> None:
+        """Begin asking the servers; each run has its own pace."""
+        ...
+
+    def waiting(self) -> str:
+        """What the screen says while there is no server to show ("" for none)."""
+        ...
+
+    def palette(self) -> list[PaletteEntry]: ...
+
+    def by_hand(self, op: Operation) -> str: ...
+
+    async def take(self, entry: PaletteEntry) -> Done: ...
+
+    def as_lab(self) -> Lab | None:
+        """The lab a lesson acts on, or None for a run that only reads."""
+        ...
