@@ -66,3 +66,39 @@ async def test_steady_static_skips_only_unchanged_content():
         assert refreshes == []
         text.update("second")
         assert refreshes and str(text.content) == "second"
+
+
+class PanesApp(App[None]):
+    def compose(self) -> ComposeResult:
+        from natslab.tui.widgets.pane_grid import PaneGrid
+
+        yield PaneGrid(["A", "B"], stacked=False)
+
+
+async def test_a_flooded_pane_is_drawn_four_times_a_second_and_ends_on_the_newest_line():
+    """Times are given, not waited for: flush(now) decides from the `now` it is handed."""
+    from natslab.tui.widgets.pane_grid import FLOOD_LINES, FLOOD_SECONDS, PaneGrid
+
+    app = PanesApp()
+    async with app.run_test() as pilot:
+        grid = app.query_one(PaneGrid)
+        log_a, log_b = grid.pane("A").log_view, grid.pane("B").log_view
+
+        def flood(server: str, start: int) -> None:
+            grid.queue(server, [f"[1] line {n} of {server}" for n in range(start, start + 500)])
+
+        await wait_for(pilot, lambda: log_a.is_mounted and log_b.is_mounted, 5, "the logs")
+        flood("A", 0)
+        grid.queue("B", ["[1] a quiet line"])
+        grid.flush(100.0)
+        assert log_a.raw_lines[-1] == "[1] line 499 of A"  # the first batch goes at once
+        flood("A", 500)
+        grid.queue("B", ["[1] another quiet line"])
+        grid.flush(100.0 + FLOOD_SECONDS / 2)
+        assert log_a.raw_lines[-1] == "[1] line 499 of A"  # flooded: gathered, not drawn
+        assert log_b.raw_lines[-1] == "[1] another quiet line"  # a quiet pane: at once
+        grid.flush(100.0 + FLOOD_SECONDS)
+        assert log_a.raw_lines[-1] == "[1] line 999 of A"  # a quarter second on: drawn
+        grid.queue("A", ["[1] one line"] * FLOOD_LINES)  # not more than FLOOD_LINES: no flood
+        grid.flush(100.0 + FLOOD_SECONDS + 0.01)
+        assert len(log_a.raw_lines) == 1000 + FLOOD_LINES

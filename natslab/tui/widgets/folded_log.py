@@ -36,7 +36,9 @@ class FoldedLog(ScrollView, can_focus=True):
         self._plain: list[str] = []  # each entry's text: rows are known without drawing
         self._rows: list[int] = []  # each entry's rows at self._width (computed once)
         self._starts: list[int] = [0]  # first row of each entry, and the total at the end
-        self._cache: LRUCache[tuple[int, int, int], Strip] = LRUCache(1024)
+        # A few screens of drawn rows: enough to scroll back and forth without drawing again;
+        # each Strip carries seven caches of its own, all of them objects the collector walks.
+        self._cache: LRUCache[tuple[int, int, int], Strip] = LRUCache(256)
         self._text_cache: LRUCache[int, Text] = LRUCache(256)
         self._seen = 0
         self._width = 0

@@ -13,6 +13,11 @@ from textual.widgets import Static
 from natslab.state import LabState
 from natslab.tui.widgets.server_pane import PANE_LINES, ServerPane
 
+# More lines than this between two redraws (ten a second) is a flood: 1,000 lines a second
+# is more than anyone reads, and a pane that takes it is drawn four times a second instead.
+FLOOD_LINES = 100
+FLOOD_SECONDS = 0.25
+
 
 class PaneGrid(Grid):
     """Log lines are queued as they are read and drawn on the app's timer, never one by one."""
@@ -24,6 +29,7 @@ class PaneGrid(Grid):
         self.servers = list(servers)
         self.stacked = stacked
         self._pending: dict[str, deque[str]] = defaultdict(lambda: deque(maxlen=PANE_LINES))
+        self._flushed: dict[str, float] = {}  # when each pane was last handed its lines
         self._panes: dict[str, ServerPane] = {}
         self._started: frozenset[str] = frozenset()
 
@@ -82,11 +88,19 @@ class PaneGrid(Grid):
         """Called for every batch a server logs; only remembers the newest lines."""
         self._pending[server].extend(lines)
 
-    def flush(self) -> None:
+    def flush(self, now: float) -> None:
+        """Hand each pane what its server logged since. A pane taking a flood (more lines at
+        once than a reader follows) is drawn at most every FLOOD_SECONDS: it still ends on
+        the newest lines, and the screen keeps the time to answer keys (BENCHMARKS.md)."""
         for server, lines in self._pending.items():
-            if lines:
-                self.pane(server).append(list(lines))
-                lines.clear()
+            if not lines:
+                continue
+            flooding = len(lines) > FLOOD_LINES
+            if flooding and now - self._flushed.get(server, 0.0) < FLOOD_SECONDS:
+                continue
+            self.pane(server).append(list(lines))
+            lines.clear()
+            self._flushed[server] = now
 
     def show(self, state: LabState) -> None:
         started = self._started
