@@ -76,6 +76,8 @@ async def test_a_server_that_hangs_is_down_while_the_others_answer(cluster, stat
     watch.bus.subscribe(seen.append)
     try:
         await rounds_until(watch, seen, lambda s: len(of(ev.WatchedServerUp, s)) == 3, 20, "3 up")
+        mine = [c.name for r in await watch.round() for c in getattr(r, "connections", ())]
+        assert "natslab watch (read-only)" not in mine  # its own connection is no client
         cluster.procs["Z"].send_signal(signal.SIGSTOP)
         try:
             await rounds_until(watch, seen, lambda s: of(ev.WatchedServerDown, s), 20, "Z down")

@@ -17,7 +17,7 @@ from nats.errors import Error as NatsError
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 
-from natslab.cluster.snapshot import all_connections
+from natslab.cluster.snapshot import Connection, all_connections
 from natslab.errors import NatslabError
 from natslab.watch.login import SystemLogin
 from natslab.watch.poller import MAX_BYTES, Unreachable, Watched, watched
@@ -25,6 +25,7 @@ from natslab.watch.poller import MAX_BYTES, Unreachable, Watched, watched
 PING = "$SYS.REQ.SERVER.PING"  # every server answers with its STATSZ (serverStatsPingReqSubj)
 USER_INFO = "$SYS.REQ.USER.INFO"  # any user: which account it is in (userInfoReq)
 CONNECT_TIMEOUT = 10.0
+ConnList = tuple[tuple[Connection, ...], int]
 
 
 class SystemAccountError(NatslabError):
@@ -246,7 +247,20 @@ class SystemRounds:
         self.known[name] = sid
         healthy = health.get("status") == "ok"
         detail = str(health.get("error") or health.get("status") or "")
-        return watched(self.where, at, varz, routez, (healthy, detail), conns, jsz, name)
+        return watched(self.where, at, varz, routez, (healthy, detail), self._others(sid, conns),
+                       jsz, name)  # fmt: skip
+
+    def _others(self, sid: str, conns: tuple[tuple[Connection, ...], int]) -> ConnList:
+        """Every connection but the watch's own: it is no client of the cluster's."""
+        assert self.nc is not None
+        # nats-py keeps the INFO of the server it is on, but offers no accessor for its id.
+        info: dict[str, Any] = getattr(self.nc, "_server_info", {})
+        if info.get("server_id") != sid:
+            return conns
+        mine = self.nc.client_id
+        found, total = conns
+        kept = tuple(c for c in found if c.cid != mine)
+        return kept, total - (len(found) - len(kept))
 
     def waiting(self, unreachable: dict[str, str]) -> str:
         why = "\n".join(f"• {name}: {error}" for name, error in sorted(unreachable.items()))
