@@ -130,7 +130,7 @@ def test_report_of_a_recorded_lesson_tells_its_story_first(herd_runs):
     row = next(line for line in markdown.splitlines() if line.startswith("| 3 |"))
     assert "| 2. Some of them, the rest on C | 60 of 60 clients on B |" in row
     assert row.endswith("| ✗ the run says 1. All sixty |")
-    assert "0 of 1 answered predictions matched this run (1 asked)." in markdown
+    assert "Predictions: 0 of your 1 answer matched this run (1 question asked)." in markdown
     assert "| pinned | subscriber | 60 | 60 |" in markdown
     assert "- +" in markdown and "×60, last +" in markdown
     assert "60 of 60 clients on B" in page.cells

@@ -63,6 +63,17 @@ class PredictionJudged(LessonEvent):
         """'2. Some of them', numbered as the learner pressed them."""
         return ", ".join(f"{i + 1}. {self.answers[i]}" for i in self.right) or "none of the answers"
 
+    def said(self) -> str:
+        """The learner's answer as they pressed it ('1. It waits for A'), or ''."""
+        return f"{self.answer + 1}. {self.answers[self.answer]}" if self.answer is not None else ""
+
+    def outcome(self) -> str:
+        """How the answer fared, in the words the screen, the terminal and the report share:
+        'right', 'the run says 2. Some', or 'not answered: the run says 2. Some'."""
+        if self.matched is None:
+            return f"not answered: the run says {self.right_text()}"
+        return "right" if self.matched else f"the run says {self.right_text()}"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HandsOnWaiting(LessonEvent):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from natslab.lessons import events as ev
+from natslab.words import counted
 
 
 @dataclass
@@ -175,3 +176,14 @@ def _prediction_json(p: ev.PredictionJudged) -> dict[str, Any]:
         "right": [i + 1 for i in p.right],
         "matched": p.matched,
     }
+
+
+def score_sentence(matched: int, answered: int, asked: int) -> str:
+    """A run's predictions in one sentence, the same in the terminal and in the report."""
+    questions = counted(asked, "question")
+    if not answered:
+        return f"Predictions: {questions} asked, none answered."
+    return (
+        f"Predictions: {matched} of your {counted(answered, 'answer')} matched this run "
+        f"({questions} asked)."
+    )

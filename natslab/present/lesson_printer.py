@@ -12,10 +12,9 @@ from rich.markup import escape
 from natslab.lab.session import LabSession
 from natslab.lessons import events as ev
 from natslab.lessons.model import Lesson
-from natslab.lessons.record import LessonRecord
+from natslab.lessons.record import LessonRecord, score_sentence
 from natslab.lessons.runner import LessonRunner
 from natslab.present.notices import InternalErrors
-from natslab.words import counted
 
 PASS = "[green]✓[/]"
 FAIL = "[red]✗[/]"
@@ -81,14 +80,11 @@ class LessonPrinter:
                 self.console.print(f"    {number}. {escape(answer)}")
 
     def _judged(self, event: ev.PredictionJudged) -> None:
-        right = ", ".join(str(i + 1) for i in event.right) or "none of them"
-        if event.matched is None:
-            verdict = f"[cyan]unanswered[/]; right: {right}"
-        else:
-            verdict = f"{PASS} right" if event.matched else f"{FAIL} the run says {right}"
-            verdict = f"answered {event.answer + 1 if event.answer is not None else '-'}: {verdict}"
+        mark = {True: f"{PASS} ", False: f"{FAIL} ", None: ""}[event.matched]
+        said = f"you said {escape(event.said())}: " if event.said() else ""
         self.console.print(
-            f"  [bold cyan]Measured:[/] {escape(event.measured)} [dim]—[/] {verdict}"
+            f"  [bold cyan]Measured:[/] {escape(event.measured)} [dim]—[/] "
+            f"{mark}{said}{escape(event.outcome())}"
         )
 
     def _action(self, event: ev.ActionDone) -> None:
@@ -116,7 +112,8 @@ class LessonPrinter:
         self.console.print()
         if self.record is not None and any(s.prediction for s in self.record.steps.values()):
             matched, answered, judged = self.record.score()
-            self.console.print(prediction_score(matched, answered, judged))
+            hint = "" if answered else " `--answers 1,2,…` answers them."
+            self.console.print(escape(score_sentence(matched, answered, judged) + hint))
         if event.ok:
             self.console.print(
                 f"[bold green]Lesson complete:[/] every check passed in {event.duration:.1f} s."
@@ -127,17 +124,6 @@ class LessonPrinter:
                 f"[bold red]Lesson failed at step {failed}[/]; every server and client it "
                 "started has been stopped."
             )
-
-
-def prediction_score(matched: int, answered: int, asked: int) -> str:
-    """The score as a sentence a person would write."""
-    questions = counted(asked, "question")
-    if not answered:
-        return f"Predictions: {questions} asked, none answered (--answers 1,2,… answers them)."
-    return (
-        f"Predictions: {matched} of your {counted(answered, 'answer')} matched this run "
-        f"({questions} asked)."
-    )
 
 
 async def run_headless_lesson(

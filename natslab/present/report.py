@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup, escape
 
 from natslab.cluster.rundir import state_dir
+from natslab.lessons.record import score_sentence
 from natslab.present.report_chart import chart, lanes
 from natslab.present.report_model import LANES, RunReport, build, story_of
 
@@ -27,19 +28,14 @@ def predictions(report: RunReport) -> list[tuple[int, str, str, str, str]]:
         p = step.prediction
         if p is None:
             continue
-        right = p.right_text()
-        given = "not answered" if p.answer is None else f"{p.answer + 1}. {p.answers[p.answer]}"
-        if p.matched is None:
-            verdict = f"right answer: {right}"
-        else:
-            verdict = "✓ matched" if p.matched else f"✗ the run says {right}"
-        rows.append((step.index + 1, p.question, given, p.measured, verdict))
+        given = p.said() or "not answered"
+        mark = {True: "✓ ", False: "✗ ", None: ""}[p.matched]
+        rows.append((step.index + 1, p.question, given, p.measured, mark + p.outcome()))
     return rows
 
 
-def score_sentence(report: RunReport) -> str:
-    matched, answered, asked = report.score
-    return f"{matched} of {answered} answered predictions matched this run ({asked} asked)."
+def score_of(report: RunReport) -> str:
+    return score_sentence(*report.score)
 
 
 def verdict(report: RunReport) -> str:
@@ -105,7 +101,7 @@ def environment() -> Environment:
         seconds=seconds,
         versions=versions_text,
         verdict=verdict,
-        score_of=score_sentence,
+        score_of=score_of,
         story=story_of,
         natslab_version=_natslab_version(),
         style=Markup(files("natslab.present").joinpath("templates/_style.css").read_text()),
@@ -120,7 +116,7 @@ def to_html(report: RunReport) -> str:
         .render(
             r=report,
             predictions=predictions(report),
-            score=score_sentence(report),
+            score=score_of(report),
             chart=chart(report.counts, report.marks, report.duration),
             lanes=lanes(report.lanes, report.duration, LANES),
         )
@@ -131,7 +127,7 @@ def to_markdown(report: RunReport) -> str:
     return (
         environment()
         .get_template("report.md.j2")
-        .render(r=report, predictions=predictions(report), score=score_sentence(report))
+        .render(r=report, predictions=predictions(report), score=score_of(report))
     )
 
 

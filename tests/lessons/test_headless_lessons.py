@@ -285,14 +285,12 @@ def test_jetstream_upgrade_careless_then_careful_loses_nothing_acknowledged(tmp_
 
 
 def test_the_prediction_score_reads_as_a_sentence():
-    from natslab.present.lesson_printer import prediction_score
+    from natslab.lessons.record import score_sentence
 
-    assert prediction_score(0, 0, 1) == (
-        "Predictions: 1 question asked, none answered (--answers 1,2,… answers them)."
-    )
-    assert prediction_score(2, 3, 3) == (
+    assert score_sentence(0, 0, 1) == "Predictions: 1 question asked, none answered."
+    assert score_sentence(2, 3, 3) == (
         "Predictions: 2 of your 3 answers matched this run (3 questions asked)."
     )
-    assert prediction_score(1, 1, 2) == (
+    assert score_sentence(1, 1, 2) == (
         "Predictions: 1 of your 1 answer matched this run (2 questions asked)."
     )

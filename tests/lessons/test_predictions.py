@@ -289,3 +289,19 @@ def test_answers_are_checked_against_the_lesson(tmp_path):
         UsageError, match=r"answer 1 is '3', but question 1 \(step 1, 'Stop A'\) has answers 1-2"
     ):
         parse_answers(lesson, "3")
+
+
+def test_a_judged_prediction_has_one_wording_for_every_screen():
+    """The terminal, the report and the lesson panel all print outcome() and said()."""
+    from natslab.lessons.events import PredictionJudged
+
+    def judged(answer: int | None, matched: bool | None) -> PredictionJudged:
+        return PredictionJudged(
+            at=0.0, index=1, question="Where do they go?", answers=("A", "B", "C"),
+            answer=answer, right=(1,), measured="3 on B", matched=matched,
+        )  # fmt: skip
+
+    assert (judged(1, True).said(), judged(1, True).outcome()) == ("2. B", "right")
+    assert judged(0, False).outcome() == "the run says 2. B"
+    assert judged(None, None).said() == ""
+    assert judged(None, None).outcome() == "not answered: the run says 2. B"

@@ -135,7 +135,8 @@ async def test_auto_runs_every_step_without_a_key(session):
         )  # fmt: skip
         assert not app.runner.progress.running
         await wait_for(
-            pilot, lambda: "so the answer was 2. some" in str(app.query_one("#prompt").render()),
+            pilot,
+            lambda: "not answered: the run says 2. some" in str(app.query_one("#prompt").render()),
             30, "the reveal, during the next pause",
         )  # fmt: skip
         await wait_for(pilot, lambda: "Lesson complete" in status(app), 30, "the lesson to finish")

@@ -214,16 +214,14 @@ def prompt(
 
 def reveal(p: ev.PredictionJudged, with_question: bool = True) -> list[Text]:
     """The learner's answer beside what this run measured, and the verdict."""
-    right = p.right_text()
     lines = [Text("You predicted: ", "bold cyan") + Text(p.question)] if with_question else []
-    said = f"{p.answer + 1}. {p.answers[p.answer]}" if p.answer is not None else ""
     measured = Text("  this run measured ") + Text(p.measured, "bold")
     if p.matched is None:
-        lines.append(measured + Text(f", so the answer was {right}", "cyan"))
+        lines.append(measured + Text(f": {p.outcome()}", "cyan"))
     elif p.matched:
-        lines.append(Text(f"{PASSED} right: you said {said}", "bold green"))
+        lines.append(Text(f"{PASSED} {p.outcome()}: you said {p.said()}", "bold green"))
         lines.append(measured)
     else:
-        lines.append(Text(f"{FAILED} you said {said}", "bold red"))
-        lines.append(measured + Text(f": the run says {right}", "bold"))
+        lines.append(Text(f"{FAILED} you said {p.said()}", "bold red"))
+        lines.append(measured + Text(f": {p.outcome()}", "bold"))
     return lines
