@@ -441,14 +441,10 @@ class LabState:
         self._note(e.at, "jetstream", e.describe())
 
     def _on_stream_leader(self, e: sev.StreamLeaderChanged) -> None:
-        text = (
-            f"stream {e.stream} leader: {e.server}" if e.server else f"stream {e.stream}: no leader"
-        )
-        self._note(e.at, "jetstream", text + (f" (was {e.previous})" if e.previous else ""))
+        self._note(e.at, "jetstream", e.describe())
 
     def _on_replica(self, e: sev.ReplicaChanged) -> None:
-        how = "is current again" if e.current else f"is behind by {e.lag}"
-        self._note(e.at, "jetstream", f"{e.stream} replica on {e.server} {how}")
+        self._note(e.at, "jetstream", e.describe())
 
     def _on_shutdown(self, e: sev.ShutdownStarted) -> None:
         self._server(e.server).shutting_down_at = e.at

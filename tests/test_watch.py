@@ -50,6 +50,13 @@ async def test_watch_reports_a_stop_a_return_a_move_and_a_new_meta_leader(
         await rounds_until(watch, seen, lambda s: len(of(ev.WatchedServerUp, s)) == 3, 20, "3 up")
         await rounds_until(watch, seen, lambda s: of(ev.MetaLeaderChanged, s), 20, "a leader")
         assert {e.version for e in of(ev.WatchedServerUp, seen)} == {cluster.binary.version}
+        js = nc.jetstream()
+        await js.add_stream(name="ORDERS", subjects=["orders.>"], num_replicas=3)
+        await rounds_until(
+            watch, seen,
+            lambda s: any(e.stream == "ORDERS" and e.server for e in of(ev.StreamLeaderChanged, s)),
+            20, "the stream's leader",
+        )  # fmt: skip
 
         cluster.stop("X")  # the client's server: it moves
         await rounds_until(watch, seen, lambda s: of(ev.WatchedServerDown, s), 10, "X down")

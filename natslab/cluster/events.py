@@ -167,6 +167,14 @@ class StreamLeaderChanged(ClusterEvent):
     stream: str
     previous: str
 
+    def describe(self) -> str:
+        now = (
+            f"stream {self.stream} leader: {self.server}"
+            if self.server
+            else (f"stream {self.stream}: no leader")
+        )
+        return now + (f" (was {self.previous})" if self.previous else "")
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReplicaChanged(ClusterEvent):
@@ -175,6 +183,14 @@ class ReplicaChanged(ClusterEvent):
     stream: str
     current: bool
     lag: int
+
+    def describe(self) -> str:
+        how = "is current again" if self.current else f"is behind by {self.lag}"
+        return f"{self.stream} replica on {self.server} {how}"
+
+
+# JetStream's changes, as the lab and the watch both report them.
+JetStreamChange = MetaLeaderChanged | StreamLeaderChanged | ReplicaChanged
 
 
 # --- natslab watch: what polls of someone else's servers showed -----------------------------

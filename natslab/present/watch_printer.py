@@ -15,7 +15,7 @@ from natslab.watch.runner import Rounds, opened
 
 def describe(event: object) -> str | None:
     """The line a watch event prints as (None for events that are not watch events)."""
-    if isinstance(event, ev.WatchChange | ev.MetaLeaderChanged):
+    if isinstance(event, ev.WatchChange | ev.JetStreamChange):
         return event.describe()
     return None
 

@@ -102,7 +102,7 @@ class WatchSource:
                 )  # fmt: skip
 
     def _change_as_line(self, event: object) -> None:
-        if isinstance(event, ev.WatchChange | ev.MetaLeaderChanged):
+        if isinstance(event, ev.WatchChange | ev.JetStreamChange):
             text = event.describe()
             stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
             panes = (

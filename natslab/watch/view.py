@@ -1,5 +1,6 @@
 """What the watched cluster looks like after each round of polls, and what changed since
-the one before: servers down and up, versions, health, clients that moved, the meta leader."""
+the one before: servers down and up, versions, health, clients that moved, and JetStream's
+leaders and replicas (as the lab reports them)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass, field
 from natslab.bus import Event
 from natslab.cluster import events as ev
 from natslab.cluster.jetstream import cluster_view
+from natslab.lab.jetstream_watch import JetStreamChanges
 from natslab.watch.poller import Unreachable, Watched
 
 ClientKey = tuple[str, str, str]  # name, language, version: what /connz tells of a client
@@ -29,7 +31,11 @@ class WatchView:
     versions: dict[str, str] = field(default_factory=dict)  # URL -> the version last seen
     clients: dict[ClientKey, Seen] = field(default_factory=dict)
     missing: dict[ClientKey, Seen] = field(default_factory=dict)  # last seen there, then
-    meta_leader: str = ""
+    jetstream: JetStreamChanges = field(default_factory=JetStreamChanges)
+
+    @property
+    def meta_leader(self) -> str:
+        return self.jetstream.last.meta_leader
 
     def unnamed(self) -> dict[str, int]:
         """Per server, clients without a name: they cannot be told apart, only counted."""
@@ -87,7 +93,7 @@ def fold(view: WatchView, round_: list[Watched | Unreachable], now: float) -> li
             )
         view.servers[result.ident] = result
     events += _moves(view, now)
-    events += _leader(view, now)
+    events += _jetstream(view, now)
     return events
 
 
@@ -114,7 +120,8 @@ def _moves(view: WatchView, now: float) -> list[Event]:
     return events
 
 
-def _leader(view: WatchView, now: float) -> list[Event]:
+def _jetstream(view: WatchView, now: float) -> list[Event]:
+    """The meta leader, stream leaders and replicas, as the lab reports them."""
     reports = {
         s.server: s.jetstream
         for s in view.servers.values()
@@ -122,8 +129,4 @@ def _leader(view: WatchView, now: float) -> list[Event]:
     }
     if not reports:
         return []
-    leader = cluster_view(reports).meta_leader
-    if leader == view.meta_leader:
-        return []
-    previous, view.meta_leader = view.meta_leader, leader
-    return [ev.MetaLeaderChanged(server=leader, at=now, previous=previous)]
+    return list(view.jetstream.diff(cluster_view(reports), now))
