@@ -658,7 +658,6 @@ def _tutorial(args: argparse.Namespace, console: Console) -> int:
 
 
 def _watch(args: argparse.Namespace, console: Console) -> int:
-    import asyncio
 
     rounds = _rounds_of(args)
     if not args.headless:
@@ -667,13 +666,15 @@ def _watch(args: argparse.Namespace, console: Console) -> int:
                 "The watch screen needs an interactive terminal; add --headless to print instead."
             )
         return _watch_screen(rounds, args.interval)
+    from natslab.lab import lifecycle
     from natslab.present.watch_printer import run_headless_watch
 
-    try:
-        return asyncio.run(run_headless_watch(rounds, args.interval, console))
-    except KeyboardInterrupt:  # Ctrl+C is how a watch ends
-        console.print("Stopped watching. `natslab report` turns this run into a page.")
-        return 0
+    # Ctrl+C is how a watch ends: the lifecycle closes it (its run directory) and says 0.
+    status = lifecycle.run(
+        lambda: run_headless_watch(rounds, args.interval, console), rounds.aclose
+    )
+    console.print("Stopped watching. `natslab report` turns this run into a page.")
+    return status
 
 
 def _rounds_of(args: argparse.Namespace) -> Rounds:
@@ -740,25 +741,27 @@ def _monitoring_url(url: str) -> str:
 def _watch_screen(rounds: Rounds, interval: float) -> int:
     """The lab's screen over the watched servers: panes of their changes, the client panel,
     the mesh, JetStream and the timeline; q quits and stops nothing."""
-    import asyncio
-
+    from natslab.lab import lifecycle
     from natslab.tui.app import NatsLabApp
     from natslab.watch.runner import opened
     from natslab.watch.source import WatchSource
 
+    apps: list[NatsLabApp] = []
+
     async def main() -> int:
-        source = WatchSource(await opened(rounds, interval))
-        app = NatsLabApp(source, [])
+        source = WatchSource(await opened(rounds, interval))  # a bad login: a sentence first
+        apps.append(NatsLabApp(source, []))
         try:
-            await app.run_async()
+            await apps[0].run_async()
         finally:
             await source.aclose()
-        return app.return_code or 0
+        return apps[0].return_code or 0
 
-    try:
-        return asyncio.run(main())
-    except KeyboardInterrupt:
-        return 0
+    def stop(signum: int) -> None:  # SIGTERM, SIGHUP: let Textual exit and restore the tty
+        if apps:
+            apps[0].exit(128 + signum)
+
+    return lifecycle.run(main, rounds.aclose, stop)
 
 
 def _server(args: argparse.Namespace, console: Console) -> int:

@@ -115,7 +115,10 @@ async def test_a_violation_by_the_watch_user_would_be_seen(cluster):
     assert "orders.new" in rounds.violations[0]
 
 
-def test_headless_watch_prints_changes_records_a_run_and_stops_on_ctrl_c(cluster, state_dir):
+@pytest.mark.parametrize(("stop", "code"), [(signal.SIGINT, 0), (signal.SIGTERM, 143)])
+def test_headless_watch_prints_changes_records_a_run_and_stops_on_a_signal(
+    cluster, state_dir, stop, code
+):
     proc = subprocess.Popen(
         [NATSLAB, "watch", "--headless", "--interval", "0.2", cluster.monitor("Y")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -131,11 +134,12 @@ def test_headless_watch_prints_changes_records_a_run_and_stops_on_ctrl_c(cluster
             assert time.monotonic() < deadline, "no WatchedServerUp recorded"
             time.sleep(0.1)
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         out, err = proc.communicate(timeout=20)
-    assert proc.returncode == 0, err
+    assert proc.returncode == code, err
     assert "read-only" in out and "Y answers at" in out and "Traceback" not in err
     (run_dir,) = state_dir.glob("runs/*")
+    assert json.loads((run_dir / "run.json").read_text())["ended"]  # closed, whatever stopped it
     report = run_natslab("report", str(run_dir))
     assert report.returncode == 0, report.stderr
     assert f"Y answers at {cluster.monitor('Y')}" in (run_dir / "report.md").read_text()

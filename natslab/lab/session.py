@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import threading
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, Literal
@@ -19,7 +16,10 @@ from natslab.cluster.rundir import RunDir
 from natslab.cluster.supervisor import Supervisor
 from natslab.cluster.versions import find
 from natslab.errors import NatslabError
-from natslab.lab import jetstream_ops  # noqa: F401  (registers the JetStream performers)
+from natslab.lab import (
+    jetstream_ops,  # noqa: F401  (registers the JetStream performers)
+    lifecycle,
+)
 from natslab.lab.jetstream_watch import JetStreamWatch
 from natslab.lab.logs import LogStore
 from natslab.lab.operations import Done, Operation, PaletteEntry
@@ -28,10 +28,6 @@ from natslab.lab.polling import PollPacer
 from natslab.lab.recorder import EventRecorder
 from natslab.lab.settings import RunSettings
 from natslab.state import ActionTaken, LabState
-
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-STOP_GRACE = 5.0
-ABANDON_AFTER = 10.0
 
 
 class LabSession:
@@ -83,13 +79,10 @@ class LabSession:
             self.bus.subscribe(self.pacer)
             self._poller = asyncio.create_task(self.pacer.run(), name="monitor polling")
 
-    def _abandon(self, signum: int) -> None:
-        """Last resort: SIGKILL every server and leave now; the run directory stays."""
-        try:
-            self.supervisor.kill_all_now()
-            self.run_dir.finish()  # may fail (the run directory was deleted): leave regardless
-        finally:
-            os._exit(128 + signum)
+    def _abandon(self) -> None:
+        """Last resort: SIGKILL every server before leaving; the run directory stays."""
+        self.supervisor.kill_all_now()
+        self.run_dir.finish()  # may fail (the run directory was deleted): leave regardless
 
     def client_url(self, server: str, host: str | None = None) -> str:
         """A client URL for a lab server; host='localhost' gives the walkthrough's spelling."""
@@ -166,59 +159,10 @@ class LabSession:
         main: Callable[[LabSession], Coroutine[Any, Any, int]],
         stop: Callable[[int], None] | None = None,
     ) -> int:
-        """Run main until it returns or a signal arrives; Ctrl+C gives 0, SIGTERM 128+15.
-        `stop`, if given, is asked to wind main down first (the TUI exits its app)."""
-        return asyncio.run(self._run(main, stop))
-
-    async def _run(
-        self,
-        main: Callable[[LabSession], Coroutine[Any, Any, int]],
-        stop: Callable[[int], None] | None = None,
-    ) -> int:
-        loop = asyncio.get_running_loop()
-        task = asyncio.ensure_future(main(self))
-        received: list[int] = []
-
-        watchdogs: list[threading.Timer] = []
-
-        def on_signal(signum: int) -> None:
-            if received:
-                # A second signal while we clean up: stop being polite.
-                self._abandon(received[0])
-            received.append(signum)
-            if stop is None:
-                task.cancel()
-            else:
-                stop(signum)
-                loop.call_later(STOP_GRACE, task.cancel)
-
-        def arm_watchdog(signum: int, _frame: object) -> None:
-            # If even the cleanup hangs, leave anyway. This is a plain Python signal handler and
-            # the watchdog a thread, because what hangs may be the event loop itself: Textual's
-            # shutdown can block forever on a terminal that is gone, and then on_signal, which
-            # the loop would run, never does.
-            if signum == signal.SIGHUP:
-                # The terminal is gone and nobody is watching: the servers go now, before the
-                # app's own shutdown, which may hang on that very terminal.
-                self.supervisor.interrupt_all_now()
-            if not watchdogs:
-                watchdogs.append(threading.Timer(ABANDON_AFTER, self._abandon, args=(signum,)))
-                watchdogs[0].daemon = True
-                watchdogs[0].start()
-
-        for signum in _STOP_SIGNALS:
-            loop.add_signal_handler(signum, on_signal, signum)
-            # The loop still hears of the signal through its wakeup fd; this only adds the
-            # watchdog, armed the moment the signal lands.
-            signal.signal(signum, arm_watchdog)
-        try:
-            try:
-                return await task
-            except asyncio.CancelledError:
-                if not received:
-                    raise
-                return 0 if received[0] == signal.SIGINT else 128 + received[0]
-        finally:
-            await self.close()
-            for signum in _STOP_SIGNALS:
-                loop.remove_signal_handler(signum)
+        """Run main until it returns or a signal arrives, and always stop every client and
+        server (lab/lifecycle.py); on SIGHUP the servers are interrupted at once, and a run
+        that cannot clean up SIGKILLs them and leaves its run directory."""
+        return lifecycle.run(
+            lambda: main(self), self.close, stop,
+            hangup=self.supervisor.interrupt_all_now, last_resort=self._abandon,
+        )  # fmt: skip

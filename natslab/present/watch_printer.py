@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 from rich.console import Console
@@ -46,8 +45,6 @@ async def run_headless_watch(
     )
     try:
         await watch.run(count)
-    except asyncio.CancelledError:
-        pass
     finally:
         await watch.aclose()
     return 0
