@@ -392,3 +392,15 @@ def test_a_cluster_name_clash_says_why_once_when_no_name_was_given():
     named.apply(dataclasses.replace(started("A", 1.0), argv=("--cluster_name", "lab")))
     named.apply(sev.ClusterNameConflict(server="A", at=3.0, level="ERR", text="conflict"))
     assert not [e for e in named.timeline if "turned away" in e.text]
+
+
+def test_a_crash_is_marked_on_the_timeline_and_a_stop_is_not():
+    """Screens colour what went wrong from the entry's mark, not by searching its words."""
+    state = LabState()
+    for name, expected in (("A", True), ("B", False)):
+        state.apply(sev.ServerStarted(server=name, at=1.0, pid=10, argv=(), binary=Path("x"),
+                                      version="2.15.1", client_port=4222, cluster_port=6222,
+                                      monitor_port=8222))  # fmt: skip
+        state.apply(sev.ServerExited(server=name, at=2.0, returncode=1, expected=expected))
+    exits = [e for e in state.timeline if "exit code" in e.text]
+    assert [(e.text.split()[0], e.alarm) for e in exits] == [("A", False), ("B", True)]

@@ -97,7 +97,7 @@ class TimelinePrinter:
         self.printed = self.state.noted
         origin = self.state.started_at or 0.0
         for entry in entries:
-            style = "red" if "unexpectedly" in entry.text else _KIND_STYLE.get(entry.kind, "")
+            style = "red" if entry.alarm else _KIND_STYLE.get(entry.kind, "")
             text = f"[{style}]{escape(entry.text)}[/]" if style else escape(entry.text)
             self.console.print(f"[dim]+{entry.at - origin:7.2f}s[/] {text}")
 

@@ -34,7 +34,8 @@ class TimelineView(RichLog):
         self.shown = state.noted
         origin = state.started_at or 0.0
         for entry in entries:
-            text = Text.assemble((f"+{entry.at - origin:.1f}s ", "dim"), entry.text)
+            said = (entry.text, "bold red") if entry.alarm else entry.text
+            text = Text.assemble((f"+{entry.at - origin:.1f}s ", "dim"), said)
             self.entries.append(text)
             if self._wrapped_at:
                 self.write(text)
