@@ -123,51 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="list the recorded runs, oldest first, with what each was and how it went",
     )
 
-    watch = commands.add_parser(
-        "watch",
-        help="follow a real cluster through its monitoring endpoints (read-only)",
-        description="Follow a real cluster's servers through their monitoring endpoints: "
-        "/varz, /routez, /connz, /healthz and /jsz. natslab watch only reads: it sends no "
-        "signal, opens no client connection and changes nothing.",
-    )
-    watch.add_argument(
-        "urls",
-        nargs="*",
-        metavar="URL",
-        help="a server's monitoring URL, e.g. http://host:8222 (or none, with --context or -s)",
-    )
-    system = watch.add_argument_group(
-        "through the system account",
-        "Instead of monitoring URLs: one NATS connection as a system-account user finds every "
-        "server ($SYS.REQ.SERVER.PING) and asks each for VARZ, ROUTEZ, HEALTHZ, CONNZ and JSZ "
-        "through $SYS.REQ.SERVER.<id>. It sends those requests and nothing else.",
-    )
-    system.add_argument(
-        "--context",
-        nargs="?",
-        const="",
-        default=None,
-        metavar="NAME",
-        help="a natscli context (~/.config/nats/context/NAME.json); alone, the selected one",
-    )
-    system.add_argument("-s", "--server", metavar="URL", help="a NATS URL, e.g. nats://host:4222")
-    system.add_argument("--creds", metavar="FILE", help="a system-account user's .creds file")
-    system.add_argument("--user", metavar="USER", help="a system-account user's name")
-    system.add_argument("--password", metavar="PASSWORD", help="that user's password")
-    watch.add_argument(
-        "--interval",
-        type=_seconds(0.1, 60),
-        default=0.5,
-        metavar="SECONDS",
-        help="time between polls (default 0.5: a client's move shows within half a second; "
-        "a server that fails is polled less often, up to 8 intervals apart)",
-    )
-    watch.add_argument(
-        "--insecure", action="store_true", help="do not check TLS certificates of https:// URLs"
-    )
-    watch.add_argument(
-        "--headless", action="store_true", help="print one line per change instead of the screen"
-    )
+    _add_watch(commands)
 
     server = commands.add_parser("server", help="install and list other nats-server versions")
     server_commands = server.add_subparsers(dest="server_command", metavar="SUBCOMMAND")
@@ -657,6 +613,60 @@ def _tutorial(args: argparse.Namespace, console: Console) -> int:
     return _run_tui(session, app, uplink)
 
 
+def _add_watch(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`natslab watch`: monitoring URLs, or a system-account login."""
+    watch = commands.add_parser(
+        "watch",
+        help="follow a real cluster through its monitoring endpoints (read-only)",
+        description="Follow a real cluster's servers through their monitoring endpoints "
+        "(/varz, /routez, /connz, /healthz and /jsz), or through the system account from one "
+        "NATS URL. natslab watch only reads: it sends no signal and changes nothing.",
+    )
+    watch.add_argument(
+        "urls",
+        nargs="*",
+        metavar="URL",
+        help="a server's monitoring URL, e.g. http://host:8222 (or none, with --context or -s)",
+    )
+    system = watch.add_argument_group(
+        "through the system account",
+        "Instead of monitoring URLs: one NATS connection as a system-account user finds every "
+        "server ($SYS.REQ.SERVER.PING) and asks each for VARZ, ROUTEZ, HEALTHZ, CONNZ and JSZ "
+        "through $SYS.REQ.SERVER.<id>. It sends those requests and nothing else.",
+    )
+    system.add_argument(
+        "--context",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="NAME",
+        help="a natscli context (~/.config/nats/context/NAME.json); alone, the selected one",
+    )
+    system.add_argument("-s", "--server", metavar="URL", help="a NATS URL, e.g. nats://host:4222")
+    system.add_argument("--creds", metavar="FILE", help="a system-account user's .creds file")
+    system.add_argument("--user", metavar="USER", help="a system-account user's name")
+    system.add_argument(
+        "--password",
+        metavar="PASSWORD",
+        default=os.environ.get("NATS_PASSWORD"),
+        help="that user's password (or $NATS_PASSWORD, which keeps it out of the process list)",
+    )
+    watch.add_argument(
+        "--interval",
+        type=_seconds(0.1, 60),
+        default=0.5,
+        metavar="SECONDS",
+        help="time between polls (default 0.5: a client's move shows within half a second; "
+        "a server that fails is polled less often, up to 8 intervals apart)",
+    )
+    watch.add_argument(
+        "--insecure", action="store_true", help="do not check TLS certificates of https:// URLs"
+    )
+    watch.add_argument(
+        "--headless", action="store_true", help="print one line per change instead of the screen"
+    )
+
+
 def _watch(args: argparse.Namespace, console: Console) -> int:
 
     rounds = _rounds_of(args)
@@ -701,7 +711,7 @@ def _rounds_of(args: argparse.Namespace) -> Rounds:
 def _system_login(args: argparse.Namespace) -> SystemLogin | None:
     from natslab.watch.login import SystemLogin, from_context
 
-    flags = args.server or args.creds or args.user or args.password
+    flags = args.server or args.creds or args.user  # a password alone may come from $NATS_PASSWORD
     if args.context is not None:
         if flags:
             raise UsageError("--context holds the URL and the login: no -s/--creds/--user too.")

@@ -124,6 +124,7 @@ def test_creds_of_a_system_account_user_on_an_operator_deployment(tmp_path, stat
         (["-s", "nats://127.0.0.1:{closed}", "--user", "a", "--password", "b"],
          "Nothing answers at nats://127.0.0.1:"),
         (["-s", "{y}", "--user", "watcher", "--password", "wrong"], "refused the login"),
+        (["-s", "{y}", "--user", "watcher"], "refused the login"),  # $NATS_PASSWORD's, wrong
         (["-s", "{y}", "--user", "app", "--password", "app-secret"],
          "app is in account APP, not the system account"),
         (["-s", "{y}", "--creds", "{missing}"], "Cannot read the credentials file"),
@@ -132,7 +133,10 @@ def test_creds_of_a_system_account_user_on_an_operator_deployment(tmp_path, stat
         ([], "Watch what?"),
     ],
 )  # fmt: skip
-def test_bad_logins_are_one_sentence(cluster, config_home, tmp_path, state_dir, args, sentence):
+def test_bad_logins_are_one_sentence(
+    cluster, config_home, tmp_path, state_dir, args, sentence, monkeypatch
+):
+    monkeypatch.setenv("NATS_PASSWORD", "from-the-environment")  # alone, it asks for nothing
     args = [
         a.format(closed=free_port(), y=cluster.client("Y"), missing=tmp_path / "none.creds")
         for a in args
