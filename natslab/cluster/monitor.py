@@ -1,4 +1,5 @@
-"""Poll a server's /varz, /routez, /connz and /healthz into one ServerStatus snapshot."""
+"""Poll a lab server's /varz, /routez, /connz, /healthz (and /jsz) into one ServerStatus,
+through the monitoring reader natslab watch uses too."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import asyncio
 import contextlib
 from typing import Any
 
-import httpx
 import psutil
 
+from natslab.cluster.monitoring_http import MonitoringHttp, PollError
 from natslab.cluster.snapshot import (
     Connection,
     ServerStatus,
@@ -22,7 +23,7 @@ class Monitor:
     """Polls servers over HTTP; keeps one psutil handle per pid so CPU% has a baseline."""
 
     def __init__(self, timeout: float = 1.0) -> None:
-        self._http = httpx.AsyncClient(timeout=timeout)
+        self._http = MonitoringHttp(timeout=timeout)
         self._procs: dict[int, psutil.Process] = {}
         self._connz: dict[str, tuple[tuple[object, ...], tuple[Connection, ...]]] = {}
         self.connz_fetches = 0  # how often /connz was read (benchmarks and tests)
@@ -33,10 +34,10 @@ class Monitor:
     async def healthz(self, base_url: str) -> bool:
         """True when /healthz answers 200."""
         try:
-            response = await self._http.get(f"{base_url}/healthz")
-        except httpx.HTTPError:
+            healthy, _ = await self._http.health(base_url)
+        except PollError:
             return False
-        return response.status_code == 200
+        return healthy
 
     async def poll(
         self, server: str, base_url: str, pid: int | None, js: bool = False
@@ -45,14 +46,16 @@ class Monitor:
         With `js`, /jsz too (its plain /healthz then also waits for streams to be current)."""
         try:
             varz, routez, healthy, jsz = await asyncio.gather(
-                self._json(f"{base_url}/varz"),
-                self._json(f"{base_url}/routez"),
+                self._http.read_json(base_url, "/varz"),
+                self._http.read_json(base_url, "/routez"),
                 self.healthz(base_url),
-                self._json(f"{base_url}/jsz?streams=true&consumers=true") if js else _nothing(),
+                self._http.read_json(base_url, "/jsz?streams=true&consumers=true")
+                if js
+                else _nothing(),
             )
             conns = await self._connections(base_url, varz)
-        except (httpx.HTTPError, ValueError) as exc:
-            return ServerStatus(server=server, up=False, error=str(exc) or type(exc).__name__)
+        except PollError as exc:
+            return ServerStatus(server=server, up=False, error=str(exc))
         cpu, rss = self._usage(pid)
         return ServerStatus(
             server=server,
@@ -79,16 +82,10 @@ class Monitor:
         cached = self._connz.get(base_url)
         if cached is not None and cached[0] == key and all(c.name for c in cached[1]):
             return cached[1]
-        conns, _ = await all_connections(lambda path: self._json(f"{base_url}{path}"))
+        conns, _ = await all_connections(lambda path: self._http.read_json(base_url, path))
         self.connz_fetches += 1
         self._connz[base_url] = (key, conns)
         return conns
-
-    async def _json(self, url: str) -> dict[str, Any]:
-        response = await self._http.get(url)
-        response.raise_for_status()
-        data: dict[str, Any] = response.json()
-        return data
 
     def _usage(self, pid: int | None) -> tuple[float | None, int | None]:
         if pid is None:

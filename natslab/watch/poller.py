@@ -1,20 +1,16 @@
-"""Reads one server's monitoring endpoints over HTTP(S), and nothing else: GET requests to
-/varz, /routez, /connz (paged), /healthz and /jsz. Every failure becomes one sentence."""
+"""What natslab watch reads of one server over HTTP(S): /varz, /routez, /connz (paged),
+/healthz and /jsz, through the monitoring reader the lab uses too (GET only, size-capped,
+every failure one sentence)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-import ssl
 import time
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
+from natslab.cluster.monitoring_http import MonitoringHttp, PollError
 from natslab.cluster.snapshot import Connection, JetStreamStatus, all_connections, jetstream
-
-MAX_BYTES = 32 * 2**20  # a response larger than this is refused, not parsed
 
 
 @dataclass(frozen=True)
@@ -94,18 +90,15 @@ def watched(
     )
 
 
-class PollError(Exception):
-    """Why a monitoring URL gave no usable answer, as a sentence."""
-
-
 class Poller:
-    """One HTTP client for every watched server; certificates are checked unless insecure."""
+    """Each watched server's endpoints, through the one monitoring reader."""
 
     def __init__(self, insecure: bool = False, timeout: float = 2.0) -> None:
-        self._http = httpx.AsyncClient(verify=not insecure, follow_redirects=False, timeout=timeout)
+        self.http = MonitoringHttp(insecure, timeout)
+        self._json, self._health = self.http.read_json, self.http.health
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self.http.aclose()
 
     async def poll(self, url: str) -> Watched | Unreachable:
         base = url.rstrip("/")
@@ -126,66 +119,3 @@ class Poller:
 
     async def _connections(self, base: str) -> tuple[tuple[Connection, ...], int]:
         return await all_connections(lambda path: self._json(base, path))
-
-    async def _health(self, base: str) -> tuple[bool, str]:
-        response = await self._get(base, "/healthz")
-        try:
-            body = response.json()
-            detail = body.get("error", "") or body.get("status", "")
-        except (ValueError, AttributeError):  # not JSON, or not an object
-            detail = ""
-        return response.status_code == 200, str(detail)
-
-    async def _json(self, base: str, path: str) -> dict[str, Any]:
-        response = await self._get(base, path)
-        if response.status_code != 200:
-            raise PollError(f"{base}{path} answered HTTP {response.status_code}")
-        try:
-            data = json.loads(response.content)
-        except ValueError:
-            raise PollError(f"{base}{path} is not JSON: not a NATS monitoring endpoint") from None
-        if not isinstance(data, dict):
-            raise PollError(f"{base}{path} is not a JSON object: not a NATS monitoring endpoint")
-        return data
-
-    async def _get(self, base: str, path: str) -> httpx.Response:
-        try:
-            async with self._http.stream("GET", f"{base}{path}") as response:
-                if response.is_redirect:
-                    where = response.headers.get("location", "elsewhere")
-                    raise PollError(
-                        f"{base}{path} redirects to {where}: give the monitoring URL itself"
-                    )
-                body = b""
-                async for chunk in response.aiter_bytes():
-                    body += chunk
-                    if len(body) > MAX_BYTES:
-                        raise PollError(f"{base}{path} sent more than {MAX_BYTES >> 20} MiB")
-                response._content = body  # read once, with a size limit
-                return response
-        except httpx.ConnectError as exc:
-            raise PollError(_connect_sentence(base, exc)) from None
-        except httpx.ProtocolError:
-            raise PollError(
-                f"{base}{path} does not answer HTTP: not a NATS monitoring endpoint "
-                "(a client port, perhaps; monitoring is usually on 8222)"
-            ) from None
-        except httpx.TimeoutException:
-            raise PollError(f"{base}{path} did not answer in time") from None
-        except httpx.HTTPError as exc:
-            raise PollError(f"{base}{path} failed: {exc or type(exc).__name__}") from None
-
-
-def _connect_sentence(base: str, exc: httpx.ConnectError) -> str:
-    causes: list[BaseException] = []
-    cause: BaseException | None = exc
-    while cause is not None and len(causes) < 10:  # httpx wraps httpcore wraps the OSError
-        causes.append(cause)
-        cause = cause.__cause__ or cause.__context__
-    if any(isinstance(c, ssl.SSLCertVerificationError) for c in causes):
-        return f"the TLS certificate of {base} is not trusted (--insecure skips the check)"
-    if any(isinstance(c, ssl.SSLError) for c in causes):
-        return f"TLS with {base} failed: {causes[-1]}"
-    if any(isinstance(c, ConnectionRefusedError) for c in causes):
-        return f"{base} refused the connection: nothing listens there"
-    return f"cannot reach {base}: {causes[-1] or type(causes[-1]).__name__}"

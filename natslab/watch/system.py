@@ -17,10 +17,11 @@ from nats.errors import Error as NatsError
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 
+from natslab.cluster.monitoring_http import MAX_BYTES
 from natslab.cluster.snapshot import Connection, all_connections
 from natslab.errors import NatslabError
 from natslab.watch.login import SystemLogin
-from natslab.watch.poller import MAX_BYTES, Unreachable, Watched, watched
+from natslab.watch.poller import Unreachable, Watched, watched
 
 PING = "$SYS.REQ.SERVER.PING"  # every server answers with its STATSZ (serverStatsPingReqSubj)
 USER_INFO = "$SYS.REQ.USER.INFO"  # any user: which account it is in (userInfoReq)

@@ -96,3 +96,20 @@ async def test_the_lab_reads_every_page_of_connz(supervisor, offset):
         assert {c.name for c in status.connections} == {f"c{n}" for n in range(many)}
     finally:
         await asyncio.gather(*(c.close() for c in clients))
+
+
+async def test_the_lab_reads_through_the_watch_s_guarded_reader():
+    """One monitoring reader for both (issue 27): a redirect or an answer over 32 MiB is
+    refused in a sentence by the lab's monitor too, not followed or parsed."""
+    from natslab.cluster.monitor import Monitor
+    from tests.test_watch import Impostor
+
+    impostor, monitor = Impostor(), Monitor(timeout=10)
+    try:
+        moved = await monitor.poll("A", f"http://127.0.0.1:{impostor.port}/moved", None)
+        huge = await monitor.poll("A", f"http://127.0.0.1:{impostor.port}/huge", None)
+    finally:
+        await monitor.aclose()
+        impostor.close()
+    assert not moved.up and "redirects to http://127.0.0.1:1/elsewhere" in moved.error
+    assert not huge.up and "sent more than 32 MiB" in huge.error
