@@ -48,3 +48,19 @@ def test_importing_the_domain_and_cli_loads_no_textual():
         [sys.executable, "-c", code], check=True, capture_output=True, text=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_a_watch_loads_nothing_that_acts():
+    """The watch and its screen's source, in a fresh interpreter: no supervisor, no lab
+    clients, no operator. Only the system-account watch loads nats-py, to send requests."""
+    code = (
+        "import sys, natslab.watch.source, natslab.watch.runner, natslab.present.watch_printer\n"
+        "acting = ('natslab.cluster.supervisor', 'natslab.cluster.process',\n"
+        "          'natslab.clients.client', 'natslab.clients.fleet', 'natslab.lab.operator',\n"
+        "          'natslab.lab.session', 'nats')\n"
+        "print(sorted(m for m in acting if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout
+    assert out.strip() == "[]"

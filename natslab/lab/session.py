@@ -10,7 +10,7 @@ from typing import Any, Literal
 from natslab.bus import EventBus
 from natslab.clients.fleet import Fleet
 from natslab.cluster.binary import ServerBinary
-from natslab.cluster.leftovers import Leftover, find_leftovers
+from natslab.cluster.leftovers import find_leftovers
 from natslab.cluster.ports import ServerPorts, ports_for
 from natslab.cluster.rundir import RunDir
 from natslab.cluster.supervisor import Supervisor
@@ -21,38 +21,35 @@ from natslab.lab import (
     lifecycle,
 )
 from natslab.lab.jetstream_watch import JetStreamWatch
-from natslab.lab.logs import LogStore
 from natslab.lab.operations import Done, Operation, PaletteEntry
 from natslab.lab.operator import Operator
 from natslab.lab.polling import PollPacer
 from natslab.lab.recorder import EventRecorder
+from natslab.lab.run_session import RunSession
 from natslab.lab.settings import RunSettings
-from natslab.state import ActionTaken, LabState
+from natslab.state import ActionTaken
 
 
-class LabSession:
-    """Everything one run needs, wired to one bus that feeds one LabState and one log store;
-    `run` drives a coroutine and always stops every client and server. It is the `Lab` that
-    lessons see (state, logs, settings, perform, emit), and nothing more is asked of it."""
+class LabSession(RunSession):
+    """A run whose servers are this lab's own processes: the supervisor, the fleet of
+    clients, and the operator that acts on them; `run` drives a coroutine and always stops
+    every client and server. It is the `Lab` that lessons see (state, logs, settings,
+    perform, emit), and nothing more is asked of it."""
+
+    operator: Operator
 
     def __init__(
         self, binary: ServerBinary, run: RunDir, settings: RunSettings | None = None
     ) -> None:
+        bus = EventBus()
+        super().__init__(bus, run, EventRecorder(run.path))
         self.binary = binary
-        self.run_dir = run
         self.settings = settings or RunSettings()
-        self.bus = EventBus()
-        self.state = LabState()
-        self.bus.subscribe(self.state.apply)
         self.bus.subscribe(JetStreamWatch(self.state, self.bus))  # after LabState: it reads it
-        self.logs = LogStore()
-        self.bus.subscribe(self.logs)
-        self.recorder = EventRecorder(run.path)
         self.bus.subscribe(self.recorder)
         self.supervisor = Supervisor(binary, run, self.bus)
         self.fleet = Fleet(self.bus)
         self.operator = Operator(self.supervisor, self.fleet, self.settings)
-        self.leftovers: list[Leftover] = []
         self._poller: asyncio.Task[None] | None = None
         self.pacer: PollPacer | None = None
 
@@ -108,16 +105,9 @@ class LabSession:
         self.emit(ActionTaken(title=entry.title, ok=True, detail=done.detail, command=done.command))
         return done
 
-    def emit(self, event: object) -> None:
-        self.bus.emit(event)
-
     def palette(self) -> list[PaletteEntry]:
         """What the command palette offers right now, from what LabState knows."""
         return self.operator.palette(self.state)
-
-    def waiting(self) -> str:
-        """What a pane-less screen says: a lab shows its panes from the start."""
-        return ""
 
     def as_lab(self) -> LabSession:
         """The lab a lesson acts on: this session (a watch has none)."""
@@ -151,8 +141,7 @@ class LabSession:
             await self.supervisor.aclose()
         finally:
             self.supervisor.kill_all_now()
-            self.run_dir.finish()
-            self.recorder.close()
+            self.finish()
 
     def run(
         self,

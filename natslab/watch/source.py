@@ -6,33 +6,21 @@ from __future__ import annotations
 import asyncio
 import time
 
-from natslab.bus import EventBus
 from natslab.cluster import events as ev
-from natslab.cluster.leftovers import Leftover
 from natslab.cluster.snapshot import RoutePeer, ServerStatus
-from natslab.errors import NatslabError
-from natslab.lab.logs import LogStore
-from natslab.lab.operations import Done, Operation, PaletteEntry
-from natslab.state import LabState
+from natslab.lab.run_session import RunSession
 from natslab.watch.poller import Unreachable, Watched
 from natslab.watch.runner import Watch
 from natslab.words import counted
 
 
-class WatchSource:
-    """What the TUI reads (state, logs, bus), for servers natslab did not start. Nothing
-    here can act on them: there is no operator, and quitting stops nothing."""
-
-    operator = None  # nothing here acts on the servers
+class WatchSource(RunSession):
+    """A run whose servers natslab did not start, fed by a watch's rounds. Nothing here can
+    act on them: there is no operator, and quitting stops nothing."""
 
     def __init__(self, watch: Watch) -> None:
+        super().__init__(watch.bus, watch.run_dir, watch.recorder)
         self.watch = watch
-        self.leftovers: list[Leftover] = []  # a watch starts nothing, so leaves nothing
-        self.bus: EventBus = watch.bus
-        self.state = LabState()
-        self.logs = LogStore()
-        self.bus.subscribe(self.state.apply)
-        self.bus.subscribe(self.logs)
         self.bus.subscribe(self._change_as_line)
         self.bus.subscribe(self._lame_duck)
         watch.on_round = self._translate
@@ -44,15 +32,6 @@ class WatchSource:
     def waiting(self) -> str:
         """What the screen says while no watched server has answered yet."""
         return self.watch.rounds_source.waiting(self._unreachable)
-
-    def palette(self) -> list[PaletteEntry]:
-        return []
-
-    def by_hand(self, op: Operation) -> str:
-        return ""
-
-    async def take(self, entry: PaletteEntry) -> Done:
-        raise NatslabError(f"natslab watch only reads: it cannot {entry.title.lower()}.")
 
     def as_lab(self) -> None:
         return None
