@@ -364,3 +364,44 @@ def test_at_80x24_the_client_panel_shows_client_rows(tmp_path, state_dir):
         assert "…" not in footer, footer
     finally:
         term.close()
+
+
+@pytest.mark.parametrize("ending", ["q", "SIGTERM"])
+def test_watching_through_the_system_account_in_a_real_terminal(
+    binary, tmp_path, state_dir, ending
+):
+    """`natslab watch --context` as an operator types it: one URL in a natscli context,
+    every server of the cluster on screen, read-only; q quits, SIGTERM too, and either way
+    the run directory is closed."""
+    import json
+
+    from tests.watched import WATCHER, Cluster
+
+    cluster = Cluster(binary, tmp_path)
+    config_home = tmp_path / "xdg"
+    (config_home / "nats" / "context").mkdir(parents=True)
+    (config_home / "nats" / "context" / "ops.json").write_text(
+        json.dumps({"url": cluster.client("Y"), "user": WATCHER[0], "password": WATCHER[1]})
+    )
+    env = {**pane_env(state_dir), "XDG_CONFIG_HOME": str(config_home)}
+    term = None
+    try:
+        for name in "XYZ":
+            cluster.start(name)
+        term = Terminal(f"natslab-sys-{os.getpid()}-{ending}",
+                        f"{NATSLAB} watch --context ops", env)  # fmt: skip
+        screen = term.wait_for(lambda s: all(f"{n} ● running" in s for n in "XYZ"), 60)
+        footer = screen.rstrip().splitlines()[-1]
+        assert "q Quit" in footer and "palette" not in footer  # nothing to do: it only reads
+        (natslab,) = natslab_pids(state_dir)
+        if ending == "q":
+            term.keys("q")
+        else:
+            os.kill(natslab, signal.SIGTERM)
+        wait_all_gone({natslab}, f"natslab watch outlived {ending}")
+    finally:
+        if term is not None:
+            term.close()
+        cluster.close()
+    (run_dir,) = state_dir.glob("runs/*")
+    assert json.loads((run_dir / "run.json").read_text())["ended"]
