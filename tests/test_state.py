@@ -6,6 +6,7 @@ from pathlib import Path
 from natslab.clients import events as cev
 from natslab.cluster import events as sev
 from natslab.cluster.snapshot import Connection, RoutePeer, ServerStatus
+from natslab.present.timeline_words import words
 from natslab.state import ClientState, LabState, ServerState
 
 PORTS = {"A": 4222, "B": 4333, "C": 4444}
@@ -70,7 +71,7 @@ def test_servers_and_mesh_follow_events():
     state.apply(sev.ServerExited(server="A", at=5.0, returncode=0, expected=True))
     assert state.servers["A"].state == ServerState.STOPPED
     assert state.route_pairs() == {frozenset("BC")}
-    assert [e.text for e in state.timeline if e.kind == "route"][-2:] == [
+    assert [words(e) for e in state.timeline if e.kind == "route"][-2:] == [
         "route A-B down",
         "route A-C down",
     ]
@@ -84,7 +85,7 @@ def test_unexpected_exit_is_a_crash():
     cluster(state, "A")
     state.apply(sev.ServerExited(server="A", at=3.0, returncode=2, expected=False))
     assert state.servers["A"].state == ServerState.CRASHED
-    assert state.timeline[-1].text == "A exited unexpectedly (exit code 2)"
+    assert words(state.timeline[-1]) == "A exited unexpectedly (exit code 2)"
 
 
 def test_a_stop_natslab_did_not_send_is_a_stop_not_a_crash():
@@ -99,7 +100,7 @@ def test_a_stop_natslab_did_not_send_is_a_stop_not_a_crash():
     state.apply(sev.ServerExited(server="A", at=3.1, returncode=0, expected=False))
     assert state.servers["A"].state == ServerState.STOPPED
     assert state.servers["A"].stopped_from_outside == 'the "interrupt" signal'
-    assert state.timeline[-1].text == (
+    assert words(state.timeline[-1]) == (
         'A stopped on the "interrupt" signal, which natslab did not send (exit code 0)'
     )
     state.apply(sev.ServerExited(server="B", at=3.2, returncode=-9, expected=False))
@@ -143,7 +144,7 @@ def test_client_position_knowledge_and_duplicates():
         )
     )
     assert view.learned_at("C") == 3.0 and view.learned_at("B") == 2.0
-    assert state.timeline[-1].text == "sub-1 learned C by gossip"
+    assert words(state.timeline[-1]) == "sub-1 learned C by gossip"
     assert state.client_counts() == {"A": 1, "B": 0, "C": 0}
 
 
@@ -167,9 +168,9 @@ def test_gossip_that_outruns_the_start_event_is_named_when_the_server_starts():
     assert view.known_servers() == {"A", "B", "C"}
     assert view.learned_by_gossip() == {"B", "C"}
     assert view.learned_at("C") == 3.0
-    assert state.timeline[-1].text == "sub-1 learned C by gossip"
+    assert words(state.timeline[-1]) == "sub-1 learned C by gossip"
     state.apply(started("C", 9.0))  # a restart names nothing twice
-    assert state.timeline[-1].text.startswith("C started")
+    assert words(state.timeline[-1]).startswith("C started")
 
 
 def test_failover_records_move_gap_and_what_is_remembered():
@@ -197,7 +198,7 @@ def test_failover_records_move_gap_and_what_is_remembered():
     view = state.clients["sub-1"]
     assert (view.server, view.previous_server, view.reconnects) == ("C", "A", 1)
     assert view.last_gap_ms == 2.4
-    assert state.timeline[-1].text == "sub-1 moved A -> C after 2 ms"
+    assert words(state.timeline[-1]) == "sub-1 moved A -> C after 2 ms"
     assert state.known_but_down("sub-1") == {"A"}
 
 
@@ -218,7 +219,7 @@ def test_reconnect_to_the_same_server_is_not_a_move():
         )
     )
     assert state.clients["sub-1"].previous_server is None
-    assert state.timeline[-1].text == "sub-1 reconnected to A after 2004 ms"
+    assert words(state.timeline[-1]) == "sub-1 reconnected to A after 2004 ms"
 
 
 def test_external_clients_come_from_connz_and_lab_clients_are_cross_checked():
@@ -264,7 +265,7 @@ def test_counts_lame_duck_notices_and_errors():
     view = state.clients["sub-1"]
     assert (view.received, view.lost, view.lame_duck_notices, view.errors) == (90, 10, 1, 1)
     assert view.state == ClientState.CLOSED
-    assert "staying until the server closes it" in state.timeline[-2].text
+    assert "staying until the server closes it" in words(state.timeline[-2])
 
 
 def test_unknown_events_are_ignored():
@@ -298,7 +299,7 @@ def test_crash_names_the_error_line():
     state.apply(
         sev.ServerExited(server="A", at=3.0, returncode=1, expected=False, last_lines=lines)
     )
-    assert state.timeline[-1].text == (
+    assert words(state.timeline[-1]) == (
         "A exited unexpectedly (exit code 1): [FTL] Error listening on port: 127.0.0.1:4222"
     )
 
@@ -342,7 +343,7 @@ def test_a_watched_named_clients_move_is_on_the_timeline_once():
     state.apply(
         sev.WatchedClientMoved(server="n2", at=3.0, client="orders-node", previous="n1", gap=0.495)
     )
-    moves = [e.text for e in state.timeline if "moved" in e.text]
+    moves = [words(e) for e in state.timeline if "moved" in words(e)]
     assert moves == ["orders-node moved n1 -> n2 (unseen for 495 ms between polls)"]
 
     # Outside a watch (the lab), the external client's move is the only note of it.
@@ -350,7 +351,7 @@ def test_a_watched_named_clients_move_is_on_the_timeline_once():
     lab.apply(polled("A", 2.0, conns=[app]))
     lab.apply(polled("A", 3.0))
     lab.apply(polled("B", 3.0, conns=[app]))
-    assert [e.text for e in lab.timeline if "moved" in e.text] == [
+    assert [words(e) for e in lab.timeline if "moved" in words(e)] == [
         "external client orders-node moved A -> B"
     ]
 
@@ -382,7 +383,7 @@ def test_a_cluster_name_clash_says_why_once_when_no_name_was_given():
     cluster(state, names="AB")
     for at in (3.0, 3.5):
         state.apply(sev.ClusterNameConflict(server="A", at=at, level="ERR", text="conflict"))
-    why = [e.text for e in state.timeline if "cluster name" in e.text]
+    why = [words(e) for e in state.timeline if "cluster name" in words(e)]
     assert why == [
         "A turned away a route over the cluster name: started without --cluster_name, each "
         "server made a name up; the route is dialled again a second later, once one side has "
@@ -391,7 +392,7 @@ def test_a_cluster_name_clash_says_why_once_when_no_name_was_given():
     named = LabState()
     named.apply(dataclasses.replace(started("A", 1.0), argv=("--cluster_name", "lab")))
     named.apply(sev.ClusterNameConflict(server="A", at=3.0, level="ERR", text="conflict"))
-    assert not [e for e in named.timeline if "turned away" in e.text]
+    assert not [e for e in named.timeline if "turned away" in words(e)]
 
 
 def test_a_crash_is_marked_on_the_timeline_and_a_stop_is_not():
@@ -402,5 +403,30 @@ def test_a_crash_is_marked_on_the_timeline_and_a_stop_is_not():
                                       version="2.15.1", client_port=4222, cluster_port=6222,
                                       monitor_port=8222))  # fmt: skip
         state.apply(sev.ServerExited(server=name, at=2.0, returncode=1, expected=expected))
-    exits = [e for e in state.timeline if "exit code" in e.text]
-    assert [(e.text.split()[0], e.alarm) for e in exits] == [("A", False), ("B", True)]
+    exits = [e for e in state.timeline if "exit code" in words(e)]
+    assert [(words(e).split()[0], e.alarm) for e in exits] == [("A", False), ("B", True)]
+
+
+def test_the_timeline_holds_facts_and_present_words_them():
+    """A note is data (who, where, how long), so the report and the screens word it alike,
+    and a reader can use the facts without parsing a sentence."""
+    from natslab.state import notes
+
+    state = LabState()
+    state.apply(
+        cev.ClientConnected(
+            client="sub-1",
+            at=1.0,
+            url="nats://127.0.0.1:4222",
+            server_name="A",
+            client_id=1,
+            pool=(),
+            discovered=(),
+        )
+    )
+    state.apply(cev.ClientReconnected(client="sub-1", at=2.0, url="nats://127.0.0.1:4223",
+                                      server_name="B", client_id=2, gap_ms=41.6, pool=(),
+                                      discovered=()))  # fmt: skip
+    note = state.timeline[-1].note
+    assert note == notes.ReconnectedNote("sub-1", "B", "A", 41.6)
+    assert words(state.timeline[-1]) == "sub-1 moved A -> B after 42 ms"

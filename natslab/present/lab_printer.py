@@ -15,6 +15,7 @@ from natslab.lab.operations import StartServer
 from natslab.lab.operator import start_plan
 from natslab.lab.session import LabSession
 from natslab.present.notices import InternalErrors
+from natslab.present.timeline_words import words
 from natslab.state import ClientState, LabState
 
 EXPOSE_WARNING = (
@@ -98,7 +99,8 @@ class TimelinePrinter:
         origin = self.state.started_at or 0.0
         for entry in entries:
             style = "red" if entry.alarm else _KIND_STYLE.get(entry.kind, "")
-            text = f"[{style}]{escape(entry.text)}[/]" if style else escape(entry.text)
+            said = escape(words(entry))
+            text = f"[{style}]{said}[/]" if style else said
             self.console.print(f"[dim]+{entry.at - origin:7.2f}s[/] {text}")
 
 

@@ -17,6 +17,7 @@ from natslab.lab.recorder import EVENTS_FILE, read_events, replay
 from natslab.lessons import catalog
 from natslab.lessons import events as lev
 from natslab.lessons.record import LessonRecord, StepRecord
+from natslab.present.timeline_words import words
 from natslab.present.views import entry_plain
 from natslab.state import ActionTaken, ClientState, LabState
 
@@ -201,7 +202,7 @@ def build(run_dir: Path, with_logs: bool = True) -> RunReport:
         marks=marks,
         actions=actions,
         lanes=lanes.lanes(),
-        timeline=fold_timeline([(e.at - origin, e.text) for e in state.timeline]),
+        timeline=fold_timeline([(e.at - origin, words(e)) for e in state.timeline]),
         logs=server_logs(run_dir) if with_logs else [],
         score=lesson.score(),
     )

@@ -6,6 +6,7 @@ from collections import deque
 from collections.abc import Iterable
 
 from natslab.cluster.jetstream import JetStreamView, cluster_view
+from natslab.state.notes import Note
 from natslab.state.views import (
     TIMELINE_LENGTH,
     ClientState,
@@ -94,8 +95,8 @@ class StateBase:
     def lab_clients(self) -> list[ClientView]:
         return [c for c in self.clients.values() if not c.external]
 
-    def _note(self, at: float, kind: str, text: str, alarm: bool = False) -> None:
-        self.timeline.append(TimelineEntry(at, kind, text, alarm))
+    def _note(self, at: float, kind: str, note: Note, alarm: bool = False) -> None:
+        self.timeline.append(TimelineEntry(at, kind, note, alarm))
         self.noted += 1
 
     def _server(self, name: str) -> ServerView:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from natslab.clients import events as cev
+from natslab.state import notes as n
 from natslab.state.base import StateBase
 from natslab.state.views import ClientState, ClientView, KnownServer
 
@@ -36,7 +37,7 @@ class ClientFolds(StateBase):
         view.state, view.connected_at, view.placed_at = ClientState.CONNECTED, e.at, e.at
         self._place(view, e.server_name, e.url, e.client_id)
         self._learn(view, e)
-        self._note(e.at, "client", f"{e.client} connected to {view.server}")
+        self._note(e.at, "client", n.ConnectedNote(e.client, view.server))
 
     def _place(self, view: ClientView, server_name: str, url: str, cid: int | None) -> None:
         view.server, view.address, view.cid = self._resolve(server_name, url), url, cid
@@ -45,7 +46,7 @@ class ClientFolds(StateBase):
         view = self._client(e.client)
         view.state = ClientState.RECONNECTING
         view.last_tenure = e.at - view.placed_at if view.placed_at is not None else None
-        self._note(e.at, "client", f"{e.client} disconnected from {view.server}")
+        self._note(e.at, "client", n.DisconnectedNote(e.client, view.server))
 
     def _on_client_reconnected(self, e: cev.ClientReconnected) -> None:
         view = self._client(e.client)
@@ -56,31 +57,28 @@ class ClientFolds(StateBase):
         view.last_gap_ms = e.gap_ms
         view.since_reconnect = 0
         self._learn(view, e)
-        gap = f" after {e.gap_ms:.0f} ms" if e.gap_ms is not None else ""
+        note = n.ReconnectedNote(e.client, view.server, before, e.gap_ms)
         if view.server != before:
             view.previous_server, view.moved_at = before, e.at
             self.last_move_at = e.at
-            self._note(e.at, "move", f"{e.client} moved {before} -> {view.server}{gap}")
+            self._note(e.at, "move", note)
         else:
-            self._note(e.at, "client", f"{e.client} reconnected to {view.server}{gap}")
+            self._note(e.at, "client", note)
 
     def _on_discovered(self, e: cev.ServersDiscovered) -> None:
         view = self._client(e.client)
         for name in self._learn(view, e):
-            self._note(e.at, "gossip", f"{e.client} learned {name} by gossip")
+            self._note(e.at, "gossip", n.LearnedByGossipNote(e.client, name))
 
     def _on_lame_duck_notice(self, e: cev.LameDuckNotice) -> None:
         view = self._client(e.client)
         view.lame_duck_notices += 1
-        action = "moving away" if e.honored else "staying until the server closes it"
-        self._note(
-            e.at, "lame duck", f"{e.client} got a lame duck notice from {view.server}; {action}"
-        )
+        self._note(e.at, "lame duck", n.LameDuckNoticeNote(e.client, view.server, e.honored))
 
     def _on_client_closed(self, e: cev.ClientClosed) -> None:
         view = self._client(e.client)
         view.state = ClientState.CLOSED
-        self._note(e.at, "client", f"{e.client} closed: {e.reason}")
+        self._note(e.at, "client", n.ClosedNote(e.client, e.reason))
 
     def _on_client_error(self, e: cev.ClientError) -> None:
         view = self._client(e.client)
@@ -104,15 +102,8 @@ class ClientFolds(StateBase):
         self._client(e.client).publish_gaps.append((e.start, e.at, e.failed))
         if e.at - e.start < NOTED_GAP and not e.failed:
             return
-        self._note(
-            e.at, "ledger", f"{e.client}: {e.at - e.start:.2f} s without an ack ({e.failed} failed)"
-        )
+        self._note(e.at, "ledger", n.PublishGapNote(e.client, e.at - e.start, e.failed))
 
     def _on_verified(self, e: cev.LedgerVerified) -> None:
         self._client(e.client).verified = e
-        self._note(
-            e.at,
-            "ledger",
-            f"{e.client} verified: {e.acked} acked, {e.missing} missing from {e.stream}, "
-            f"{e.duplicates} duplicates",
-        )
+        self._note(e.at, "ledger", n.VerifiedNote(e))

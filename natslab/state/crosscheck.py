@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from natslab.cluster.snapshot import Connection
+from natslab.state import notes as n
 from natslab.state.base import StateBase
 from natslab.state.views import ClientState, ClientView
 
@@ -29,13 +30,13 @@ class CrossCheck(StateBase):
             ext = self.clients.get(key)
             if ext is None:
                 ext = self.clients[key] = ClientView(key, kind="external", external=True)
-                self._note(at, "client", f"external client {key} seen on {server}")
+                self._note(at, "client", n.ExternalSeenNote(key, server))
             elif ext.server != server and ext.server is not None:
                 ext.previous_server, ext.moved_at = ext.server, at
                 self.last_move_at = at
                 ext.reconnects += 1
                 if not (self.watching and conn.name):  # the watch notes it, with its gap
-                    self._note(at, "move", f"external client {key} moved {ext.server} -> {server}")
+                    self._note(at, "move", n.ExternalMovedNote(key, ext.server, server))
             ext.state, ext.server, ext.cid = ClientState.CONNECTED, server, conn.cid
             ext.address = f"{conn.ip}:{conn.port}"
             ext.library = f"{conn.lang} {conn.version}".strip()

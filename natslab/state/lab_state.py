@@ -7,6 +7,7 @@ from typing import Any
 
 from natslab.clients import events as cev
 from natslab.cluster import events as sev
+from natslab.state import notes as n
 from natslab.state.clients import ClientFolds
 from natslab.state.jetstream import JetStreamFolds
 from natslab.state.views import UNCHANGED, ActionTaken
@@ -31,8 +32,7 @@ class LabState(WatchFolds, ClientFolds, JetStreamFolds):
             self.apply(event)
 
     def _on_action(self, e: ActionTaken) -> None:
-        said = e.detail if e.ok else f"failed: {e.detail}"
-        self._note(e.at, "action", f"you: {e.title} — {said}")
+        self._note(e.at, "action", n.ActionNote(e.title, e.ok, e.detail))
 
 
 _HANDLERS: dict[type, Callable[[LabState, Any], object]] = {

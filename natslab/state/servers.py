@@ -5,6 +5,7 @@ from __future__ import annotations
 from natslab.cluster import events as sev
 from natslab.cluster.logformat import exit_reason
 from natslab.cluster.snapshot import ServerStatus
+from natslab.state import notes as n
 from natslab.state.crosscheck import CrossCheck
 from natslab.state.views import UNCHANGED, ClientState, ServerState, ServerView
 
@@ -27,7 +28,7 @@ class ServerFolds(CrossCheck):
         view.cluster_name_given = "--cluster_name" in e.argv
         view.shutting_down_at = None
         view.trapped_signal = view.stopped_from_outside = ""
-        self._note(e.at, "server", f"{e.server} started (pid {e.pid}, nats-server {e.version})")
+        self._note(e.at, "server", n.StartedNote(e.server, e.pid, e.version))
         self._name_gossiped_addresses(e.server, e.client_port, e.at)
 
     def _name_gossiped_addresses(self, server: str, port: int, at: float) -> None:
@@ -43,19 +44,19 @@ class ServerFolds(CrossCheck):
             for known in named:
                 known.server = server
             if any(k.via_gossip for k in named) and server not in client.seeded_servers():
-                self._note(at, "gossip", f"{client.name} learned {server} by gossip")
+                self._note(at, "gossip", n.LearnedByGossipNote(client.name, server))
 
     def _on_ready(self, e: sev.ServerReady) -> None:
         view = self._server(e.server)
         if view.state == ServerState.STARTING:
             view.state = ServerState.RUNNING
         view.ready_at = e.at
-        self._note(e.at, "server", f"{e.server} is ready")
+        self._note(e.at, "server", n.ReadyNote(e.server))
 
     def _on_lame_duck(self, e: sev.LameDuckEntered) -> None:
         view = self._server(e.server)
         view.state, view.lame_duck_at = ServerState.LAME_DUCK, e.at
-        self._note(e.at, "lame duck", f"{e.server} entered lame duck mode")
+        self._note(e.at, "lame duck", n.EnteredLameDuckNote(e.server))
 
     def _on_exited(self, e: sev.ServerExited) -> None:
         view = self._server(e.server)
@@ -64,13 +65,10 @@ class ServerFolds(CrossCheck):
         stopped = e.expected or bool(outside)
         view.state = ServerState.STOPPED if stopped else ServerState.CRASHED
         view.exit_code, view.stopped_at = e.returncode, e.at
-        how = "stopped" if e.expected else "exited unexpectedly"
-        if outside:
-            how = f"stopped on {outside}, which natslab did not send"
-        last = f": {exit_reason(e.last_lines)}" if e.last_lines and not stopped else ""
+        last = exit_reason(e.last_lines) if e.last_lines and not stopped else ""
         self._gone(view, e.at)
-        self._note(e.at, "server", f"{e.server} {how} (exit code {e.returncode}){last}",
-                   alarm=not stopped)  # fmt: skip
+        note = n.ExitedNote(e.server, e.returncode, e.expected, outside, last)
+        self._note(e.at, "server", note, alarm=not stopped)
 
     def _gone(self, view: ServerView, at: float) -> None:
         """A server no longer serving: it has no peers, clients or gauges, and is no one's
@@ -92,13 +90,7 @@ class ServerFolds(CrossCheck):
         view = self._server(e.server)
         view.name_conflicts += 1
         if view.name_conflicts == 1 and not view.cluster_name_given:  # why, once a server
-            self._note(
-                e.at,
-                "route",
-                f"{e.server} turned away a route over the cluster name: started without "
-                "--cluster_name, each server made a name up; the route is dialled again a second "
-                "later, once one side has taken the other's name",
-            )
+            self._note(e.at, "route", n.NameConflictNote(e.server))
 
     def _on_route_closed(self, e: sev.RouteClosed) -> None:
         remote = f" (remote {e.remote})" if e.remote else ""
@@ -115,7 +107,7 @@ class ServerFolds(CrossCheck):
 
     def _on_name_updated(self, e: sev.ClusterNameUpdated) -> None:
         self._server(e.server).cluster_name = e.cluster_name
-        self._note(e.at, "cluster", f"{e.server} took the cluster name {e.cluster_name}")
+        self._note(e.at, "cluster", n.NameTakenNote(e.server, e.cluster_name))
 
     def _on_polled(self, e: sev.ServerPolled) -> object:
         view = self._server(e.server)
@@ -161,12 +153,12 @@ class ServerFolds(CrossCheck):
             if peer in self.servers and self.servers[peer].up
         }
         for pair in sorted(mesh - self._mesh, key=sorted):
-            self._note(at, "route", "route {} up".format("-".join(sorted(pair))))
+            self._note(at, "route", n.RouteNote(tuple(sorted(pair)), up=True))
             for name in pair:
                 view = self.servers[name]
                 view.routed_at = view.routed_at or at
         for pair in sorted(self._mesh - mesh, key=sorted):
-            self._note(at, "route", "route {} down".format("-".join(sorted(pair))))
+            self._note(at, "route", n.RouteNote(tuple(sorted(pair)), up=False))
         self._mesh = mesh
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from natslab.bus import Event
 from natslab.clients import events as cev
 from natslab.cluster.snapshot import Connection, JetStreamStatus
+from natslab.state.notes import Note
 
 TIMELINE_LENGTH = 500
 
@@ -184,9 +185,10 @@ class ActionTaken(Event):
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    """One line of the timeline; `alarm` marks what went wrong (a crash), for every screen."""
+    """One line of the timeline: what happened, as a typed note (present/ words it), and
+    `alarm` when it went wrong (a crash), for every screen."""
 
     at: float
     kind: str
-    text: str
+    note: Note
     alarm: bool = False

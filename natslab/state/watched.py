@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from natslab.cluster import events as sev
+from natslab.state import notes as n
 from natslab.state.servers import ServerFolds
 from natslab.state.views import ServerState
 
@@ -28,4 +29,4 @@ class WatchFolds(ServerFolds):
 
     def _on_watched(self, e: sev.WatchChange) -> None:
         self.watching = True
-        self._note(getattr(e, "at", 0.0), "watch", e.describe())
+        self._note(getattr(e, "at", 0.0), "watch", n.DescribedNote(e))

@@ -8,6 +8,7 @@ import pytest
 
 from natslab.clients.client import ClientOptions
 from natslab.errors import ClientSetupError
+from natslab.present.timeline_words import words
 from natslab.state import ClientState
 from tests.helpers import async_wait_until
 
@@ -54,7 +55,7 @@ async def test_gossip_a_client_on_a_learns_c_within_two_seconds(session, start_s
     assert learned is not None and c_ready is not None
     assert learned >= state.servers["C"].started_at
     assert "C" in view.learned_by_gossip()
-    assert any(e.text == f"{sub.name} learned C by gossip" for e in state.timeline)
+    assert any(words(e) == f"{sub.name} learned C by gossip" for e in state.timeline)
 
 
 async def _failover(session, start_servers, count, options):
@@ -89,7 +90,7 @@ async def test_failover_after_sigint_moves_the_client_and_connz_agrees(session, 
     )
     names_in_connz = {c.name for c in session.state.servers[view.server].connections}
     assert view.name in names_in_connz
-    assert any(f"{view.name} moved A -> {view.server}" in e.text for e in session.state.timeline)
+    assert any(f"{view.name} moved A -> {view.server}" in words(e) for e in session.state.timeline)
 
 
 # nats-py sleeps the whole reconnect wait before re-dialling a server it dialled less than

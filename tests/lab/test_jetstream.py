@@ -20,6 +20,7 @@ from natslab.lab.settings import RunSettings
 from natslab.lessons import checks
 from natslab.lessons import model as m
 from natslab.lessons.port import CheckContext
+from natslab.present.timeline_words import words
 
 
 async def until(condition: Callable[[], object], timeout: float, what: str) -> None:
@@ -114,7 +115,7 @@ async def test_leaders_move_through_the_server_api_and_show_as_events(lab):
     await until(lambda: state.jetstream.meta_leader == target, 15, f"the meta leader on {target}")
     changes = [e for e in seen if isinstance(e, sev.MetaLeaderChanged)]
     assert changes[-1].server == target
-    assert any(e.text.startswith("JetStream meta leader: ") for e in state.timeline)
+    assert any(words(e).startswith("JetStream meta leader: ") for e in state.timeline)
     with pytest.raises(Exception, match="Moving stream NOPE's leader was refused"):
         await session.perform(ops.MoveLeader(stream="NOPE", server="A"))
 

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.events import Resize
 from textual.widgets import RichLog
 
+from natslab.present.timeline_words import words
 from natslab.state import LabState
 
 MAX_ENTRIES = 500
@@ -34,7 +35,7 @@ class TimelineView(RichLog):
         self.shown = state.noted
         origin = state.started_at or 0.0
         for entry in entries:
-            said = (entry.text, "bold red") if entry.alarm else entry.text
+            said = (words(entry), "bold red") if entry.alarm else words(entry)
             text = Text.assemble((f"+{entry.at - origin:.1f}s ", "dim"), said)
             self.entries.append(text)
             if self._wrapped_at:
