@@ -44,10 +44,7 @@ def test_importing_the_domain_and_cli_loads_no_textual():
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'textual')\n"
         "print(loaded)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], check=True, capture_output=True, text=True
-    ).stdout
-    assert out.strip() == "[]"
+    assert printed_by(code) == "[]"
 
 
 def test_a_watch_loads_nothing_that_acts():
@@ -60,7 +57,11 @@ def test_a_watch_loads_nothing_that_acts():
         "          'natslab.lab.session', 'nats')\n"
         "print(sorted(m for m in acting if m in sys.modules))\n"
     )
-    out = subprocess.run(
+    assert printed_by(code) == "[]"
+
+
+def printed_by(code: str) -> str:
+    """What `code` prints in a fresh interpreter, which has imported nothing yet."""
+    return subprocess.run(
         [sys.executable, "-c", code], check=True, capture_output=True, text=True
-    ).stdout
-    assert out.strip() == "[]"
+    ).stdout.strip()

@@ -20,20 +20,17 @@ from natslab.cluster import events as ev
 from natslab.cluster.binary import ServerBinary
 from natslab.cluster.ports import find_free_offset, ports_for
 from natslab.lab.recorder import read_events
-from natslab.watch.login import SystemLogin
 from natslab.watch.runner import Watch
-from natslab.watch.system import SystemRounds
 from tests.cli_process import NATSLAB, NatslabProcess, run_natslab
 from tests.helpers import wait_until
-from tests.watched import WATCHER, Cluster, free_port, listening, of, rounds_until
+from tests.watched import Cluster, free_port, listening, of, rounds_until, system_rounds
 
 
 def watch_of(cluster: Cluster, through: str) -> Watch:
     """Every server's monitoring URL over HTTP, or one client URL and the system account."""
     if through == "http":
         return Watch.over_http([cluster.monitor(n) for n in "XYZ"], interval=0.1)
-    login = SystemLogin(url=cluster.client("Y"), user=WATCHER[0], password=WATCHER[1])
-    return Watch(SystemRounds(login, 0.1), interval=0.1)
+    return Watch(system_rounds(cluster), interval=0.1)
 
 
 @pytest.mark.parametrize("through", ["http", "system account"])
@@ -100,8 +97,7 @@ async def test_watch_reports_a_stop_a_return_a_move_and_a_new_meta_leader(
 async def test_a_violation_by_the_watch_user_would_be_seen(cluster):
     """The negative control of the check above: the server refuses a publish outside
     $SYS.REQ from the watch's user, and the watch hears of it."""
-    login = SystemLogin(url=cluster.client("Y"), user=WATCHER[0], password=WATCHER[1])
-    rounds = SystemRounds(login, 0.1)
+    rounds = system_rounds(cluster)
     try:
         await rounds.open()
         assert rounds.nc is not None and rounds.violations == []

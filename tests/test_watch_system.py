@@ -13,12 +13,10 @@ from pathlib import Path
 import pytest
 
 from natslab.cluster import events as ev
-from natslab.watch.login import SystemLogin
 from natslab.watch.runner import Watch
-from natslab.watch.system import SystemRounds
 from tests.cli_process import NatslabProcess, run_natslab
 from tests.deployment import Deployment
-from tests.watched import WATCHER, free_port, of, rounds_until
+from tests.watched import WATCHER, free_port, of, rounds_until, system_watch
 
 
 def context(config_home: Path, name: str, selected: bool = False, **fields: str) -> None:
@@ -70,10 +68,7 @@ def test_a_server_stopped_in_the_cli_is_down_and_back(cluster, config_home, stat
 
 async def test_a_server_that_hangs_is_down_while_the_others_answer(cluster, state_dir):
     """SIGSTOP: Z keeps its sockets and answers nothing; the round still shows X and Y."""
-    login = SystemLogin(url=cluster.client("X"), user=WATCHER[0], password=WATCHER[1])
-    watch = Watch(SystemRounds(login, 0.1), interval=0.1)
-    seen: list[object] = []
-    watch.bus.subscribe(seen.append)
+    watch, seen = system_watch(cluster, on="X")
     try:
         await rounds_until(watch, seen, lambda s: len(of(ev.WatchedServerUp, s)) == 3, 20, "3 up")
         mine = [c.name for r in await watch.round() for c in getattr(r, "connections", ())]
@@ -152,10 +147,7 @@ def test_bad_logins_are_one_sentence(
 async def test_reconnects_when_its_server_goes_and_follows_the_rest(cluster, state_dir):
     """One URL given; its server stops: the connection moves to a server it learned, and
     the round goes on reporting the others."""
-    login = SystemLogin(url=cluster.client("Y"), user=WATCHER[0], password=WATCHER[1])
-    watch = Watch(SystemRounds(login, 0.1), interval=0.1)
-    seen: list[object] = []
-    watch.bus.subscribe(seen.append)
+    watch, seen = system_watch(cluster, on="Y")
     try:
         await rounds_until(watch, seen, lambda s: len(of(ev.WatchedServerUp, s)) == 3, 20, "3 up")
         cluster.stop("Y")

@@ -16,7 +16,9 @@ import pytest
 from natslab.cluster.binary import ServerBinary
 from natslab.cluster.ports import find_free_offset, ports_for
 from natslab.present.watch_printer import describe
+from natslab.watch.login import SystemLogin
 from natslab.watch.runner import Watch
+from natslab.watch.system import SystemRounds
 from tests.helpers import wait_until
 
 
@@ -118,3 +120,17 @@ async def rounds_until(watch: Watch, seen: list, condition, timeout: float, what
 
 def of(kind, seen: list) -> list:
     return [e for e in seen if isinstance(e, kind)]
+
+
+def system_rounds(cluster: Cluster, on: str = "Y") -> SystemRounds:
+    """The watch's user of the system account, logged in through server `on` alone."""
+    login = SystemLogin(url=cluster.client(on), user=WATCHER[0], password=WATCHER[1])
+    return SystemRounds(login, 0.1)
+
+
+def system_watch(cluster: Cluster, on: str = "Y") -> tuple[Watch, list[object]]:
+    """A watch through the system account, and the list of every event it emits."""
+    watch = Watch(system_rounds(cluster, on), interval=0.1)
+    seen: list[object] = []
+    watch.bus.subscribe(seen.append)
+    return watch, seen

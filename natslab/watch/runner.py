@@ -103,10 +103,6 @@ class Watch:
         """A watch of monitoring URLs, each asked over HTTP(S)."""
         return cls(HttpRounds(urls, interval, insecure), interval)
 
-    @property
-    def urls(self) -> list[str]:
-        return getattr(self.rounds_source, "urls", [])
-
     async def round(self) -> list[Watched | Unreachable]:
         """Ask every server that is due, and emit what changed (a server seen or lost)
         before what it answered (its poll), so a poll always finds its server known."""

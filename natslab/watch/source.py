@@ -24,10 +24,10 @@ class WatchSource(RunSession):
         self.bus.subscribe(self._change_as_line)
         self.bus.subscribe(self._lame_duck)
         watch.on_round = self._translate
-        self._seen: dict[str, str] = {}  # URL -> the name its pane has
+        self._seen: dict[str, str] = {}  # a server's ident -> the name its pane has
         self._unnamed: dict[str, int] = {}  # server -> clients without a name, last count
         self._task: asyncio.Task[None] | None = None
-        self._unreachable: dict[str, str] = {}  # URL -> why its last poll failed
+        self._unreachable: dict[str, str] = {}  # ident -> why its last poll failed
 
     def waiting(self) -> str:
         """What the screen says while no watched server has answered yet."""
