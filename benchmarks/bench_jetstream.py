@@ -11,7 +11,7 @@ from pathlib import Path
 from common import headless_lesson, report
 
 from natslab.cluster.ports import find_free_offset
-from natslab.lab.session import LabSession
+from natslab.lab.local import open_lab
 
 
 def bench_jetstream(runs: int) -> None:
@@ -43,23 +43,23 @@ async def bench_ledger(seconds: float) -> None:
     from natslab.lab.settings import RunSettings
 
     with tempfile.TemporaryDirectory() as tmp:
-        session = LabSession.open(
+        session = open_lab(
             runs_base=Path(tmp), settings=RunSettings(offset=find_free_offset("ABC"))
         )
         try:
             for name in "ABC":
-                await session.perform(
+                await session.source.perform(
                     ops.StartServer(server=name, routes=("A", "B", "C"), cluster_name="lab",
                                     jetstream=True)
                 )  # fmt: skip
-            await session.perform(ops.CreateStream(server="A"))
-            await session.perform(ops.StartLedger(seeds=("A",), rate=2000))
-            ledger = session.fleet.clients["ledger"]
+            await session.source.perform(ops.CreateStream(server="A"))
+            await session.source.perform(ops.StartLedger(seeds=("A",), rate=2000))
+            ledger = session.source.fleet.clients["ledger"]
             before = len(ledger.acked)  # type: ignore[attr-defined]
             await asyncio.sleep(seconds)
             acked = len(ledger.acked) - before  # type: ignore[attr-defined]
             start = time.perf_counter()
-            await session.perform(ops.VerifyLedger())
+            await session.source.perform(ops.VerifyLedger())
             took = time.perf_counter() - start
             verified = session.state.clients["ledger"].verified
             assert verified is not None and verified.missing == 0

@@ -13,11 +13,11 @@ from natslab.clients.events import ClientReconnected
 from natslab.cluster.events import LogLines
 from natslab.cluster.ports import find_free_offset
 from natslab.cluster.spec import walkthrough_spec
-from natslab.lab.session import LabSession
+from natslab.lab.local import open_lab
 
 
 async def bench_visibility(clients: int) -> None:
-    session = LabSession.open()
+    session = open_lab()
     offset = find_free_offset("ABC")
     lags: list[float] = []
 
@@ -31,13 +31,15 @@ async def bench_visibility(clients: int) -> None:
     session.bus.subscribe(after_state)
     try:
         for name in "AB":
-            await session.supervisor.start(walkthrough_spec(name, offset))
-        await session.supervisor.wait_for_mesh("AB")
+            await session.source.supervisor.start(walkthrough_spec(name, offset))
+        await session.source.supervisor.wait_for_mesh("AB")
         names = [
             s.name
-            for s in await session.fleet.start_subscribers(clients, [session.client_url("A")])
+            for s in await session.source.fleet.start_subscribers(
+                clients, [session.source.client_url("A")]
+            )
         ]
-        await session.supervisor.start(walkthrough_spec("C", offset))
+        await session.source.supervisor.start(walkthrough_spec("C", offset))
         ready = session.state.servers["C"].ready_at or time.time()
         deadline = time.time() + 10
         while time.time() < deadline and not all(
@@ -50,7 +52,7 @@ async def bench_visibility(clients: int) -> None:
             f"{(learned - ready) * 1000:.0f} ms",
             "<= 1 s",
         )
-        await session.supervisor.stop("A")
+        await session.source.supervisor.stop("A")
         deadline = time.time() + 30
         while time.time() < deadline and len(lags) < clients:
             await asyncio.sleep(0.01)
@@ -64,7 +66,7 @@ async def bench_visibility(clients: int) -> None:
 
 
 async def bench_ingest(seconds: float) -> None:
-    session = LabSession.open()
+    session = open_lab()
     offset = find_free_offset("A")
     lines = 0
 
@@ -76,12 +78,12 @@ async def bench_ingest(seconds: float) -> None:
     session.bus.subscribe(count)
     me = psutil.Process()
     try:
-        await session.supervisor.start(
+        await session.source.supervisor.start(
             walkthrough_spec("A", offset, route_to=(), log_flags=("-DV",))
         )
         rss0 = me.memory_info().rss
         publisher = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", FLOOD_PUBLISHER, session.client_url("A"), str(seconds)
+            sys.executable, "-c", FLOOD_PUBLISHER, session.source.client_url("A"), str(seconds)
         )
         start, counted0 = time.perf_counter(), lines
         await publisher.wait()

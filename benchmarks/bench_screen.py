@@ -16,16 +16,16 @@ from natslab.clients.events import ClientReconnected
 from natslab.cluster.events import LogLines
 from natslab.cluster.ports import find_free_offset, ports_for
 from natslab.cluster.spec import walkthrough_spec
-from natslab.lab.session import LabSession
+from natslab.lab.local import LabSession, open_lab
 
 
 async def start_fleet(session: LabSession, servers: str, offset: int, clients: int) -> None:
     """Servers at their walkthrough ports and `clients` subscribers spread evenly over them."""
     for name in servers:
-        await session.supervisor.start(walkthrough_spec(name, offset))
+        await session.source.supervisor.start(walkthrough_spec(name, offset))
     for name in servers:
-        await session.fleet.start_subscribers(
-            clients // len(servers), [session.client_url(name)], prefix=f"s{name.lower()}"
+        await session.source.fleet.start_subscribers(
+            clients // len(servers), [session.source.client_url(name)], prefix=f"s{name.lower()}"
         )
 
 
@@ -33,7 +33,7 @@ async def bench_scale(servers: str, clients: int) -> None:
     from natslab.tui.app import NatsLabApp
     from natslab.tui.widgets.client_panel import ClientPanel
 
-    session = LabSession.open()
+    session = open_lab()
     offset = find_free_offset(servers)
     me = psutil.Process()
     me.cpu_percent(None)
@@ -70,7 +70,7 @@ async def bench_idle(servers: str, clients: int, window: float) -> None:
     from natslab.tui.app import NatsLabApp
     from natslab.tui.widgets.client_panel import ClientPanel
 
-    session = LabSession.open()
+    session = open_lab()
     offset = find_free_offset(servers)
     me = psutil.Process()
     try:
@@ -79,10 +79,10 @@ async def bench_idle(servers: str, clients: int, window: float) -> None:
         session.start_polling(interval=0.5, idle_interval=2.0)
         await asyncio.sleep(7.0)  # the first /connz rounds of the new clients, then quiet
         print("  idle: measuring headless", file=sys.stderr, flush=True)
-        assert session.pacer is not None
-        rounds = session.pacer.rounds
+        assert session.source.pacer is not None
+        rounds = session.source.pacer.rounds
         headless = await cpu_share(me, window)
-        polls = (session.pacer.rounds - rounds) / window
+        polls = (session.source.pacer.rounds - rounds) / window
         app = NatsLabApp(session, list(servers))
         async with app.run_test(size=(160, 50)) as pilot:
             await pilot.pause(2.0)
@@ -143,7 +143,7 @@ async def bench_visibility_vs_connz(clients: int, window: float) -> None:
     from natslab.tui.app import NatsLabApp
     from natslab.tui.widgets.client_panel import ClientPanel
 
-    session = LabSession.open()
+    session = open_lab()
     offset = find_free_offset("AB")
     reconnected: dict[str, float] = {}
 
@@ -155,9 +155,13 @@ async def bench_visibility_vs_connz(clients: int, window: float) -> None:
     me = psutil.Process()
     try:
         for name in "AB":
-            await session.supervisor.start(walkthrough_spec(name, offset, cluster_name="bench"))
-        await session.supervisor.wait_for_mesh("AB")
-        subs = await session.fleet.start_subscribers(clients, [session.client_url("A")])
+            await session.source.supervisor.start(
+                walkthrough_spec(name, offset, cluster_name="bench")
+            )
+        await session.source.supervisor.wait_for_mesh("AB")
+        subs = await session.source.fleet.start_subscribers(
+            clients, [session.source.client_url("A")]
+        )
         names = [s.name for s in subs]
         while not all("B" in session.state.clients[n].known_servers() for n in names):
             await asyncio.sleep(0.01)
@@ -171,7 +175,7 @@ async def bench_visibility_vs_connz(clients: int, window: float) -> None:
             await pilot.pause(1.0)
             print("  visibility: the quiet window", file=sys.stderr, flush=True)
             natslab_share = await cpu_share(me, window)
-            await session.supervisor.stop("A")
+            await session.source.supervisor.stop("A")
             table = app.query_one(ClientPanel).query_one("DataTable")
             drawn: dict[str, float] = {}
             deadline = time.time() + 20
@@ -229,13 +233,13 @@ async def bench_tui(samples: int, rate: float) -> None:
     from natslab.tui.app import NatsLabApp
     from natslab.tui.widgets.client_panel import ClientPanel
 
-    session = LabSession.open()
+    session = open_lab()
     offset = find_free_offset("ABC")
     try:
         for name in "ABC":
             spec = walkthrough_spec(name, offset, log_flags=("-DV",), cluster_name="bench")
-            await session.supervisor.start(spec)
-        await session.supervisor.wait_for_mesh("ABC")
+            await session.source.supervisor.start(spec)
+        await session.source.supervisor.wait_for_mesh("ABC")
         app = NatsLabApp(session, list("ABC"))
         async with app.run_test(size=(160, 50)) as pilot:
             # One publisher per server, in its own process (the flood is the servers' output,
@@ -245,7 +249,7 @@ async def bench_tui(samples: int, rate: float) -> None:
                     sys.executable,
                     "-c",
                     PACED_PUBLISHER,
-                    session.client_url(name),
+                    session.source.client_url(name),
                     str(rate),
                     "600",
                 )
@@ -283,8 +287,8 @@ async def bench_tui(samples: int, rate: float) -> None:
                 "<= 100 ms",
             )
 
-            url = session.client_url("A")
-            subs = await session.fleet.start_subscribers(5, [url], prefix="watch")
+            url = session.source.client_url("A")
+            subs = await session.source.fleet.start_subscribers(5, [url], prefix="watch")
             while not all(
                 {"B", "C"} <= session.state.clients[s.name].known_servers() for s in subs
             ):
@@ -295,7 +299,7 @@ async def bench_tui(samples: int, rate: float) -> None:
                     moved.setdefault(e.client, e.at) if isinstance(e, ClientReconnected) else None
                 )
             )
-            await session.supervisor.stop("A")
+            await session.source.supervisor.stop("A")
             table = app.query_one(ClientPanel).query_one("DataTable")
             drawn: dict[str, float] = {}
             deadline = time.time() + 30

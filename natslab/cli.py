@@ -16,7 +16,7 @@ from natslab.errors import NatslabError, UsageError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from natslab.lab.session import LabSession
+    from natslab.lab.local import LabSession
     from natslab.room.uplink import Uplink
     from natslab.tui.app import NatsLabApp
     from natslab.watch.login import SystemLogin
@@ -537,14 +537,14 @@ def _run_tui(session: LabSession, app: NatsLabApp, uplink: Uplink | None = None)
 
 
 def _lab(args: argparse.Namespace, console: Console) -> int:
-    from natslab.lab.session import LabSession
+    from natslab.lab.local import open_lab
     from natslab.lab.settings import RunSettings
 
     _require_terminal(args)
     _join_first(args, console)
     offset = _resolve_offset(args.port_offset, args.servers, args.expose)
     settings = RunSettings(offset=offset, expose=args.expose)
-    session = LabSession.open(args.nats_server, settings=settings)
+    session = open_lab(args.nats_server, settings=settings)
     if args.headless:
         from natslab.present.lab_printer import run_headless_lab
 
@@ -575,7 +575,7 @@ def _tutorial(args: argparse.Namespace, console: Console) -> int:
     _require_terminal(args)
     _join_first(args, console)
     from natslab.cluster.versions import resolve
-    from natslab.lab.session import LabSession
+    from natslab.lab.local import open_lab
     from natslab.lab.settings import RunSettings
 
     upgrade = None
@@ -586,7 +586,7 @@ def _tutorial(args: argparse.Namespace, console: Console) -> int:
     settings = RunSettings(offset=offset, expose=args.expose, upgrade_binary=upgrade)
     start_with = args.from_binary or args.nats_server
     with console.status(f"Preparing nats-server {start_with or ''}…"):
-        session = LabSession.open(start_with, settings=settings)
+        session = open_lab(start_with, settings=settings)
     if args.headless:
         from natslab.present.lesson_printer import run_headless_lesson
 
@@ -753,18 +753,17 @@ def _watch_screen(rounds: Rounds, interval: float) -> int:
     the mesh, JetStream and the timeline; q quits and stops nothing."""
     from natslab.lab import lifecycle
     from natslab.tui.app import NatsLabApp
-    from natslab.watch.runner import opened
-    from natslab.watch.source import WatchSource
+    from natslab.watch.source import open_watch
 
     apps: list[NatsLabApp] = []
 
     async def main() -> int:
-        source = WatchSource(await opened(rounds, interval))  # a bad login: a sentence first
-        apps.append(NatsLabApp(source, []))
+        session = await open_watch(rounds, interval)  # a bad login: a sentence first
+        apps.append(NatsLabApp(session, []))
         try:
             await apps[0].run_async()
         finally:
-            await source.aclose()
+            await session.close()
         return apps[0].return_code or 0
 
     def stop(signum: int) -> None:  # SIGTERM, SIGHUP: let Textual exit and restore the tty

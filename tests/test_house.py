@@ -55,3 +55,21 @@ def test_the_screen_is_thin_and_no_pid_stands_for_a_kind_of_server():
         text = path.read_text()
         for pattern in ("pid=0", "pid == 0", "pid 0", "not view.pid"):
             assert pattern not in text, f"{path.relative_to(PACKAGE)} has {pattern!r}"
+
+
+def test_every_run_is_one_session_that_takes_a_source():
+    """Issue 27: the lab and both watches are one Session class with a source each, never
+    kinds of a session; a screen, printer or palette asks the source, not the type."""
+    from natslab.lab.session import Session
+    from natslab.watch.source import WatchedServers
+
+    derived = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                bases = {ast.unparse(b).split("[")[0].split(".")[-1] for b in node.bases}
+                if bases & {"Session", "RunSession", "LabSession"}:
+                    derived.append(f"{path.relative_to(PACKAGE)}: {node.name}")
+    assert derived == []
+    assert WatchedServers.operator is None  # a watch has nothing that acts
+    assert not hasattr(Session, "supervisor") and not hasattr(Session, "fleet")

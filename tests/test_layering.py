@@ -38,7 +38,7 @@ def test_domain_source_never_imports_textual():
 
 def test_importing_the_domain_and_cli_loads_no_textual():
     code = (
-        "import sys, natslab.cli, natslab.lab.session, natslab.doctor\n"
+        "import sys, natslab.cli, natslab.lab.session, natslab.lab.local, natslab.doctor\n"
         "import natslab.present.lab_printer, natslab.present.lesson_printer\n"
         "import natslab.cluster.supervisor, natslab.cluster.leftovers\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'textual')\n"
@@ -54,7 +54,7 @@ def test_a_watch_loads_nothing_that_acts():
         "import sys, natslab.watch.source, natslab.watch.runner, natslab.present.watch_printer\n"
         "acting = ('natslab.cluster.supervisor', 'natslab.cluster.process',\n"
         "          'natslab.clients.client', 'natslab.clients.fleet', 'natslab.lab.operator',\n"
-        "          'natslab.lab.session', 'nats')\n"
+        "          'natslab.lab.local', 'nats')\n"
         "print(sorted(m for m in acting if m in sys.modules))\n"
     )
     assert printed_by(code) == "[]"

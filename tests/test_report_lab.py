@@ -4,9 +4,9 @@ what each client received and lost, from real servers, a real publisher and subs
 import pytest
 
 from natslab.errors import NatslabError
+from natslab.lab.local import LabSession, open_lab
 from natslab.lab.operations import PaletteEntry, StopPublisher
 from natslab.lab.recorder import EVENTS_FILE, read_events
-from natslab.lab.session import LabSession
 from natslab.lab.settings import RunSettings
 from natslab.present.report import to_html, to_markdown
 from natslab.present.report_model import build
@@ -21,7 +21,7 @@ async def take(lab: LabSession, title: str) -> None:
 
 
 async def test_a_lab_run_reports_its_actions_and_what_clients_lost(offset):
-    lab = LabSession.open(settings=RunSettings(offset=offset))
+    lab = open_lab(settings=RunSettings(offset=offset))
     lab.start_polling()  # the route mesh is seen in /routez, as in the TUI
     try:
         await take(lab, "Start server A (routes to A and B)")

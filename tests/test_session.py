@@ -4,16 +4,16 @@ import psutil
 import pytest
 
 from natslab.cluster.spec import walkthrough_spec
-from natslab.lab.session import LabSession
+from natslab.lab.local import LabSession, open_lab
 
 
 def test_unhandled_exception_still_stops_every_server(offset, state_dir):
-    session = LabSession.open()
+    session = open_lab()
     pids = []
 
     async def main(s: LabSession) -> int:
         for name in "AB":
-            proc = await s.supervisor.start(walkthrough_spec(name, offset))
+            proc = await s.source.supervisor.start(walkthrough_spec(name, offset))
             pids.append(proc.pid)
         raise RuntimeError("a bug in a lesson")
 
@@ -28,11 +28,11 @@ def test_unhandled_exception_still_stops_every_server(offset, state_dir):
 def test_the_run_records_its_events_as_json_lines(offset, state_dir):
     from natslab.lab.recorder import read_events
 
-    session = LabSession.open()
+    session = open_lab()
 
     async def main(s: LabSession) -> int:
-        await s.supervisor.start(walkthrough_spec("A", offset, route_to=()))
-        await s.fleet.start_subscribers(1, [s.client_url("A")])
+        await s.source.supervisor.start(walkthrough_spec("A", offset, route_to=()))
+        await s.source.fleet.start_subscribers(1, [s.source.client_url("A")])
         return 0
 
     assert session.run(main) == 0
@@ -79,11 +79,11 @@ def test_every_record_of_a_real_run_replays_none_skipped(offset, state_dir):
             ],
         }
     )
-    session = LabSession.open(settings=RunSettings(offset=offset))
+    session = open_lab(settings=RunSettings(offset=offset))
 
     async def main(s: LabSession) -> int:
         s.start_polling(0.1)
-        return 0 if await LessonRunner(lesson, s).run() else 1
+        return 0 if await LessonRunner(lesson, s.source).run() else 1
 
     assert session.run(main) == 0
     records = read_events(session.recorder.path)

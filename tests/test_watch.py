@@ -20,26 +20,30 @@ from natslab.cluster import events as ev
 from natslab.cluster.binary import ServerBinary
 from natslab.cluster.ports import find_free_offset, ports_for
 from natslab.lab.recorder import read_events
-from natslab.watch.runner import Watch
+from natslab.watch.poller import Unreachable, Watched
+from natslab.watch.runner import HttpRounds, Watch
+from natslab.watch.source import WatchSession, watch_session
 from tests.cli_process import NATSLAB, NatslabProcess, run_natslab
 from tests.helpers import wait_until
 from tests.watched import Cluster, free_port, listening, of, rounds_until, system_rounds
 
 
-def watch_of(cluster: Cluster, through: str) -> Watch:
-    """Every server's monitoring URL over HTTP, or one client URL and the system account."""
+def watch_of(cluster: Cluster, through: str) -> WatchSession:
+    """A watch run over every server's monitoring URL (HTTP), or over one client URL and
+    the system account."""
     if through == "http":
-        return Watch.over_http([cluster.monitor(n) for n in "XYZ"], interval=0.1)
-    return Watch(system_rounds(cluster), interval=0.1)
+        return watch_session(HttpRounds([cluster.monitor(n) for n in "XYZ"], 0.1), 0.1)
+    return watch_session(system_rounds(cluster), 0.1)
 
 
 @pytest.mark.parametrize("through", ["http", "system account"])
 async def test_watch_reports_a_stop_a_return_a_move_and_a_new_meta_leader(
     cluster, state_dir, through
 ):
-    watch = watch_of(cluster, through)
+    session = watch_of(cluster, through)
+    watch = session.source.watch
     seen: list[object] = []
-    watch.bus.subscribe(seen.append)
+    session.bus.subscribe(seen.append)
     nc = await nats.connect(
         cluster.client("X"), name="orders-api", reconnect_time_wait=0.1, max_reconnect_attempts=-1
     )
@@ -86,8 +90,8 @@ async def test_watch_reports_a_stop_a_return_a_move_and_a_new_meta_leader(
         assert of(ev.MetaLeaderChanged, seen)[-1].server == told
     finally:
         await nc.close()
-        await watch.aclose()
-    records = read_events(watch.run_dir.path / "events.jsonl")
+        await session.close()
+    records = read_events(session.run_dir.path / "events.jsonl")
     kinds = {r["type"] for r in records}
     assert {"WatchedServerUp", "WatchedServerDown", "WatchedClientMoved"} <= kinds
     # The watch user may only ask: anything else it sent would be a permissions violation.
@@ -157,7 +161,7 @@ async def test_bad_urls_are_sentences_and_the_others_keep_going(cluster, url, se
         await watch.aclose()
     failed = next(r for r in results if r.url == bad)
     assert sentence in failed.error, failed.error
-    assert any(getattr(r, "server", "") == "Z" for r in results)
+    assert any(isinstance(r, Watched) and r.server == "Z" for r in results)
 
 
 def test_watch_refuses_what_is_not_a_url_and_says_it_only_reads():
@@ -190,9 +194,10 @@ async def test_a_server_restarted_on_another_version_is_reported(
     from natslab.cluster import versions
 
     old = versions.resolve("2.11.0", "--nats-server")
-    watch = watch_of(cluster, through)  # the system account's login is on Y: it moves too
+    session = watch_of(cluster, through)  # the system account's login is on Y: it moves too
+    watch = session.source.watch
     seen: list[object] = []
-    watch.bus.subscribe(seen.append)
+    session.bus.subscribe(seen.append)
     try:
         await rounds_until(
             watch, seen, lambda s: "Y" in {e.server for e in of(ev.WatchedServerUp, s)}, 20,
@@ -205,7 +210,7 @@ async def test_a_server_restarted_on_another_version_is_reported(
             watch, seen, lambda s: of(ev.WatchedVersionChanged, s), 30, "Y on 2.11.0"
         )
     finally:
-        await watch.aclose()
+        await session.close()
     (changed,) = of(ev.WatchedVersionChanged, seen)
     assert (changed.server, changed.previous, changed.version) == ("Y", new.version, "2.11.0")
 
@@ -219,7 +224,7 @@ async def test_lame_duck_shows_as_a_closed_client_port(cluster, state_dir):
     try:
         url = cluster.monitor("Z")
         await rounds_until(
-            watch, seen, lambda s: getattr(watch.view.servers.get(url), "healthy", False), 20,
+            watch, seen, lambda s: _serving(watch.view.servers.get(url)), 20,
             "Z healthy",
         )  # fmt: skip
         cluster.procs["Z"].send_signal(signal.SIGUSR2)
@@ -236,6 +241,10 @@ async def test_lame_duck_shows_as_a_closed_client_port(cluster, state_dir):
         " (lame duck mode, or on its way down)"
     ), line
     assert not of(ev.WatchedServerDown, seen)  # /varz still answered: not down
+
+
+def _serving(answer: Watched | Unreachable | None) -> bool:
+    return isinstance(answer, Watched) and answer.status.healthy
 
 
 class Impostor:
@@ -351,7 +360,7 @@ async def test_an_untrusted_certificate_is_a_sentence_and_insecure_reads_on(
     assert refused.error == (  # type: ignore[union-attr]
         f"the TLS certificate of {https_server} is not trusted (--insecure skips the check)"
     )
-    assert read.version and read.server  # type: ignore[union-attr]
+    assert isinstance(read, Watched) and read.status.version and read.server
     # The command line passes --insecure through: the headless watch reads the server.
     for flags, said in (((), "is not trusted"), (("--insecure",), "answers at")):
         watch = NatslabProcess("watch", "--headless", *flags, https_server)

@@ -6,15 +6,22 @@ from __future__ import annotations
 import dataclasses
 
 from natslab.cluster import events as ev
+from natslab.cluster.snapshot import ServerStatus
 from natslab.watch.poller import Unreachable, Watched
 from natslab.watch.view import WatchView, fold
 
 URL = "http://127.0.0.1:18222"
 SERVING = Watched(
-    url=URL, at=100.0, server="n1", server_id="NID1", version="2.14.2", uptime="1h",
-    healthy=True, health="ok", route_peers=(), connections=(), total_connections=0,
-    cpu=None, mem=None, jetstream=None,
+    url=URL, uptime="1h", health="ok", total_connections=0,
+    status=ServerStatus(server="n1", up=True, at=100.0, server_id="NID1", version="2.14.2",
+                        healthy=True),
 )  # fmt: skip
+
+
+def answer(health: str = "ok", **status: object) -> Watched:
+    """SERVING, answering again with some of its status changed."""
+    changed = dataclasses.replace(SERVING.status, **status)  # type: ignore[arg-type]
+    return dataclasses.replace(SERVING, status=changed, health=health)
 
 
 def kinds(events: list[object]) -> list[str]:
@@ -25,7 +32,7 @@ def test_back_on_a_new_version_says_back_first_then_the_version():
     view = WatchView()
     fold(view, [SERVING], 100.0)
     fold(view, [Unreachable(url=URL, at=101.0, error="refused")], 101.0)
-    back = dataclasses.replace(SERVING, at=104.0, server_id="NID2", version="2.15.1")
+    back = answer(at=104.0, server_id="NID2", version="2.15.1")
     events = fold(view, [back], 104.0)
     assert kinds(events) == ["WatchedServerUp", "WatchedVersionChanged"]
     assert [e.describe() for e in events] == [  # type: ignore[attr-defined]
@@ -39,10 +46,8 @@ def test_a_restart_between_polls_is_a_restart_not_a_lame_duck():
     /varz with /healthz failing, as lame duck does; its new server id tells them apart."""
     view = WatchView()
     fold(view, [SERVING], 100.0)
-    starting = dataclasses.replace(
-        SERVING, at=100.5, server_id="NID2", healthy=False,
-        health="error: failed to be ready for connections after 1s",
-    )  # fmt: skip
+    not_ready = "error: failed to be ready for connections after 1s"
+    starting = answer(not_ready, at=100.5, server_id="NID2", healthy=False)
     events = fold(view, [starting], 100.5)
     assert kinds(events) == ["WatchedServerUp"]
     assert events[0].down_for == 0.5  # type: ignore[attr-defined]
@@ -50,6 +55,6 @@ def test_a_restart_between_polls_is_a_restart_not_a_lame_duck():
     # Negative control: the same process, serving before, with its listener now closed.
     view = WatchView()
     fold(view, [SERVING], 100.0)
-    closing = dataclasses.replace(starting, server_id="NID1")
+    closing = answer(not_ready, at=100.5, server_id="NID1", healthy=False)
     (health,) = fold(view, [closing], 100.5)
     assert isinstance(health, ev.WatchedHealthChanged) and health.listener_closed

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from natslab.cluster import events as ev
+from natslab.watch.poller import Watched
 from natslab.watch.runner import Watch
 from tests.cli_process import NatslabProcess, run_natslab
 from tests.deployment import Deployment
@@ -68,21 +69,29 @@ def test_a_server_stopped_in_the_cli_is_down_and_back(cluster, config_home, stat
 
 async def test_a_server_that_hangs_is_down_while_the_others_answer(cluster, state_dir):
     """SIGSTOP: Z keeps its sockets and answers nothing; the round still shows X and Y."""
+    import nats
+
     watch, seen = system_watch(cluster, on="X")
+    probe = await nats.connect(cluster.client("X"), name="probe")  # a client it must list
     try:
         await rounds_until(watch, seen, lambda s: len(of(ev.WatchedServerUp, s)) == 3, 20, "3 up")
-        mine = [c.name for r in await watch.round() for c in getattr(r, "connections", ())]
-        assert "natslab watch (read-only)" not in mine  # its own connection is no client
+        listed = [
+            c.name for r in await watch.round() if isinstance(r, Watched)
+            for c in r.status.connections
+        ]  # fmt: skip
+        assert "probe" in listed  # connections are read, and
+        assert "natslab watch (read-only)" not in listed  # its own is no client of theirs
         cluster.procs["Z"].send_signal(signal.SIGSTOP)
         try:
             await rounds_until(watch, seen, lambda s: of(ev.WatchedServerDown, s), 20, "Z down")
-            answered = {r.server for r in await watch.round() if hasattr(r, "server_id")}
+            answered = {r.server for r in await watch.round() if isinstance(r, Watched)}
         finally:
             cluster.procs["Z"].send_signal(signal.SIGCONT)
         (down,) = of(ev.WatchedServerDown, seen)
         assert down.server == "Z" and "answer" in down.error, down.error  # ping or VARZ
         assert answered == {"X", "Y"}
     finally:
+        await probe.close()
         await watch.aclose()
 
 
@@ -162,5 +171,5 @@ async def test_reconnects_when_its_server_goes_and_follows_the_rest(cluster, sta
 
 
 def _only_y_down(watch: Watch) -> bool:
-    down = {k for k, v in watch.view.servers.items() if not hasattr(v, "server_id")}
+    down = {k for k, v in watch.view.servers.items() if not isinstance(v, Watched)}
     return down == {"Y"}

@@ -5,18 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import Any
 
 import psutil
 
 from natslab.cluster.monitoring_http import MonitoringHttp, PollError
-from natslab.cluster.snapshot import (
-    Connection,
-    ServerStatus,
-    all_connections,
-    jetstream,
-    route_peers,
-)
+from natslab.cluster.snapshot import Connection, ServerStatus, all_connections, serving
 
 
 class Monitor:
@@ -56,20 +51,8 @@ class Monitor:
             conns = await self._connections(base_url, varz)
         except PollError as exc:
             return ServerStatus(server=server, up=False, error=str(exc))
-        cpu, rss = self._usage(pid)
-        return ServerStatus(
-            server=server,
-            up=True,
-            version=varz.get("version", ""),
-            server_id=varz.get("server_id", ""),
-            cluster_name=(varz.get("cluster") or {}).get("name", ""),
-            route_peers=route_peers(routez),
-            connections=conns,
-            healthy=healthy,
-            cpu_percent=cpu,
-            rss_bytes=rss,
-            jetstream=jetstream(jsz) if js else None,
-        )
+        return serving(server, time.time(), varz, routez, healthy, conns, jsz if js else None,
+                       self._usage(pid))  # fmt: skip
 
     async def _connections(self, base_url: str, varz: dict[str, Any]) -> tuple[Connection, ...]:
         """/connz, unless /varz shows the same connections as last time: its count of open

@@ -87,6 +87,34 @@ class ServerStatus:
         return frozenset(peer.name for peer in self.route_peers)
 
 
+def serving(
+    server: str,
+    at: float,
+    varz: dict[str, Any],
+    routez: dict[str, Any],
+    healthy: bool,
+    conns: tuple[Connection, ...],
+    jsz: dict[str, Any] | None,
+    usage: tuple[float | None, int | None] = (None, None),
+) -> ServerStatus:
+    """A server that answered, from its monitoring answers (over HTTP or through the
+    system account alike); `usage` is its CPU percent and resident bytes, if known."""
+    return ServerStatus(
+        server=server,
+        up=True,
+        at=at,
+        version=str(varz.get("version", "")),
+        server_id=varz.get("server_id", ""),
+        cluster_name=(varz.get("cluster") or {}).get("name", ""),
+        route_peers=route_peers(routez),
+        connections=conns,
+        healthy=healthy,
+        cpu_percent=usage[0],
+        rss_bytes=usage[1],
+        jetstream=jetstream(jsz) if jsz is not None else None,
+    )
+
+
 def route_peers(routez: dict[str, Any]) -> tuple[RoutePeer, ...]:
     """Group /routez connections by remote server id: one peer, however many connections."""
     grouped: dict[str, list[dict[str, Any]]] = {}

@@ -40,8 +40,12 @@ async def _run(
     task = asyncio.ensure_future(main())
     received: list[int] = []
     watchdogs: list[threading.Timer] = []
+    outcome: list[int] = []  # the run's status, once decided
+    closed: list[bool] = []
 
     def abandon(signum: int) -> None:
+        if closed:  # the run is closed already: only leaving was slow (a busy machine)
+            os._exit(outcome[0] if outcome else 1)
         try:
             if last_resort is not None:
                 last_resort()
@@ -77,12 +81,14 @@ async def _run(
         signal.signal(signum, arm_watchdog)
     try:
         try:
-            return await task
+            outcome.append(await task)
         except asyncio.CancelledError:
             if not received:
                 raise
-            return 0 if received[0] == signal.SIGINT else 128 + received[0]
+            outcome.append(0 if received[0] == signal.SIGINT else 128 + received[0])
+        return outcome[0]
     finally:
         await close()
+        closed.append(True)
         for signum in STOP_SIGNALS:
             loop.remove_signal_handler(signum)

@@ -15,7 +15,8 @@ from natslab.state import LabState
 
 
 class Lab(Protocol):
-    """What the runner, checks and actions may touch; a LabSession is one, a test fake another."""
+    """What the runner, checks and actions may touch; the lab's own servers (lab.local)
+    are one, a test fake another."""
 
     @property
     def state(self) -> LabState: ...

@@ -11,9 +11,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from natslab.cluster.spec import ServerSpec
+from natslab.lab.local import LabSession
 from natslab.lab.operations import StartServer
 from natslab.lab.operator import start_plan
-from natslab.lab.session import LabSession
 from natslab.present.notices import InternalErrors
 from natslab.present.timeline_words import words
 from natslab.state import ClientState, LabState
@@ -112,10 +112,10 @@ async def run_headless_lab(
 ) -> int:
     """Start the servers the walkthrough's way, wait for the mesh, print it, run until stopped."""
     session.bus.subscribe(InternalErrors())
-    if session.settings.expose:
+    if session.source.settings.expose:
         console.print(f"[bold yellow]Warning:[/] {EXPOSE_WARNING}")
     console.print(
-        f"nats-server {session.binary.version} at {session.binary.path}\n"
+        f"nats-server {session.source.binary.version} at {session.source.binary.path}\n"
         f"Run directory: {session.run_dir.path}\n"
     )
     for leftover in session.leftovers:
@@ -125,7 +125,7 @@ async def run_headless_lab(
         )
     for entry in start_plan(names, subscribers):
         if isinstance(entry.operation, StartServer):
-            describe_spec(console, session.operator.spec_for(entry.operation))
+            describe_spec(console, session.source.operator.spec_for(entry.operation))
         with console.status(f"{entry.title}…"):
             await session.take(entry)
     session.start_polling(idle_interval=2.0)  # a headless lab mostly sits idle

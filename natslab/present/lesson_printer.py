@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from natslab.lab.session import LabSession
+from natslab.lab.local import LabSession
 from natslab.lessons import events as ev
 from natslab.lessons.model import Lesson
 from natslab.lessons.record import LessonRecord, score_sentence
@@ -137,18 +137,18 @@ async def run_headless_lesson(
     """Run a lesson with no UI; exit status 0 only when every check passed. Nothing waits
     for a person: hands-on actions are done by the lab, `answers` stand in for the learner,
     and `pace` seconds between steps stand in for their reading time."""
-    runner = LessonRunner(lesson, session, answers=answers)
+    runner = LessonRunner(lesson, session.source, answers=answers)
     printer = LessonPrinter(console, runner.record)
     session.bus.subscribe(printer)
     session.bus.subscribe(InternalErrors())
     console.print(
-        f"nats-server {session.binary.version} at {session.binary.path}; "
+        f"nats-server {session.source.binary.version} at {session.source.binary.path}; "
         f"run directory {session.run_dir.path}"
     )
     if lesson.summary:
         console.print(" ".join(lesson.summary.split()))
-    if session.settings.upgrade_binary:
-        console.print(f"Upgrades use {session.settings.upgrade_binary}")
+    if session.source.settings.upgrade_binary:
+        console.print(f"Upgrades use {session.source.settings.upgrade_binary}")
     if pace:
         console.print(f"At a learner's pace: {pace:g} s between one step and the next")
     session.start_polling(interval=0.25)

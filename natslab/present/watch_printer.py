@@ -9,7 +9,8 @@ from rich.markup import escape
 
 from natslab.cluster import events as ev
 from natslab.present.notices import InternalErrors
-from natslab.watch.runner import Rounds, opened
+from natslab.watch.runner import Rounds
+from natslab.watch.source import open_watch
 
 
 def describe(event: object) -> str | None:
@@ -36,15 +37,15 @@ async def run_headless_watch(
     rounds: Rounds, interval: float, console: Console, count: int | None = None
 ) -> int:
     """Watch until interrupted (or for `count` rounds); 0 when done."""
-    watch = await opened(rounds, interval)
-    watch.bus.subscribe(WatchPrinter(console))
-    watch.bus.subscribe(InternalErrors())
+    session = await open_watch(rounds, interval)
+    session.bus.subscribe(WatchPrinter(console))
+    session.bus.subscribe(InternalErrors())
     console.print(
         f"Watching {rounds.describe()} every {interval:g} s, read-only; "
-        f"run directory {watch.run_dir.path}. Ctrl+C stops."
+        f"run directory {session.run_dir.path}. Ctrl+C stops."
     )
     try:
-        await watch.run(count)
+        await session.source.watch.run(count)
     finally:
-        await watch.aclose()
+        await session.close()
     return 0

@@ -89,7 +89,7 @@ class NatsLabApp(FreeForm):
         if self.read_only:
             self.title = "natslab watch (read-only)"
             self.use_command_palette = False  # it would offer nothing: a watch only reads
-        lab = session.as_lab()
+        lab = session.source.as_lab()
         self.runner = (
             LessonRunner(lesson, lab, interactive=not auto, answers=answers)
             if lesson and lab is not None

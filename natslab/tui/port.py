@@ -1,5 +1,5 @@
-"""What the screen asks of a run: a lab's session and a watch both answer it. A run with no
-operator only reads: the screen offers nothing to do and quitting stops nothing."""
+"""What the screen asks of a run (lab.session.Session answers it, whatever its source). A run
+with no operator only reads: the screen offers nothing to do and quitting stops nothing."""
 
 from __future__ import annotations
 
@@ -14,6 +14,14 @@ from natslab.lessons.port import Lab
 from natslab.state import LabState
 
 
+class ScreenSource(Protocol):
+    """The run's source of servers, as far as the screen cares."""
+
+    def as_lab(self) -> Lab | None:
+        """The lab a lesson acts on, or None for a source that only reads."""
+        ...
+
+
 class ScreenSession(Protocol):
     """One run as the screen sees it."""
 
@@ -21,6 +29,9 @@ class ScreenSession(Protocol):
     state: LabState
     logs: LogStore
     leftovers: list[Leftover]
+
+    @property
+    def source(self) -> ScreenSource: ...
 
     @property
     def operator(self) -> Operator | None: ...
@@ -38,7 +49,3 @@ class ScreenSession(Protocol):
     def by_hand(self, op: Operation) -> str: ...
 
     async def take(self, entry: PaletteEntry) -> Done: ...
-
-    def as_lab(self) -> Lab | None:
-        """The lab a lesson acts on, or None for a run that only reads."""
-        ...

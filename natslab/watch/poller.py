@@ -10,32 +10,32 @@ from dataclasses import dataclass
 from typing import Any
 
 from natslab.cluster.monitoring_http import MonitoringHttp, PollError
-from natslab.cluster.snapshot import Connection, JetStreamStatus, all_connections, jetstream
+from natslab.cluster.snapshot import Connection, ServerStatus, all_connections, serving
 
 
 @dataclass(frozen=True)
 class Watched:
-    """One successful poll of one server."""
+    """One successful poll of one server: what the lab's own poll would say of it (its
+    ServerStatus), where it was asked, and what only a watch shows."""
 
     url: str
-    at: float
-    server: str  # its server_name (or id, shortened)
-    server_id: str
-    version: str
+    status: ServerStatus
     uptime: str
-    healthy: bool
-    health: str
-    route_peers: tuple[str, ...]
-    connections: tuple[Connection, ...]
-    total_connections: int
-    cpu: float | None
-    mem: int | None
-    jetstream: JetStreamStatus | None
+    health: str  # /healthz's own words: "ok", or why not
+    total_connections: int  # all of them, even those a page limit or the watch left out
     key: str = ""  # what tells this server apart in the watch, when its URL does not
 
     @property
     def ident(self) -> str:
         return self.key or self.url
+
+    @property
+    def server(self) -> str:
+        return self.status.server
+
+    @property
+    def at(self) -> float:
+        return self.status.at
 
 
 @dataclass(frozen=True)
@@ -64,30 +64,10 @@ def watched(
 ) -> Watched:
     """One server's answers, over HTTP or through the system account, as one Watched."""
     name = varz.get("server_name") or varz["server_id"][:8]
-    return Watched(
-        url=url,
-        at=at,
-        server=name,
-        server_id=varz["server_id"],
-        version=str(varz.get("version", "")),
-        uptime=str(varz.get("uptime", "")),
-        healthy=health[0],
-        health=health[1],
-        route_peers=tuple(
-            sorted(
-                r.get("remote_name") or r.get("remote_id", "")[:8]
-                for r in routez.get("routes") or []
-            )
-        ),
-        connections=conns[0],
-        total_connections=conns[1],
-        cpu=varz.get("cpu"),
-        mem=varz.get("mem"),
-        jetstream=jetstream(jsz)
-        if jsz and (jsz.get("meta_cluster") or jsz.get("account_details"))
-        else None,
-        key=key,
-    )
+    has_jetstream = jsz and (jsz.get("meta_cluster") or jsz.get("account_details"))
+    status = serving(name, at, varz, routez, health[0], conns[0], jsz if has_jetstream else None,
+                     (varz.get("cpu"), varz.get("mem")))  # fmt: skip
+    return Watched(url, status, str(varz.get("uptime", "")), health[1], conns[1], key)
 
 
 class Poller:

@@ -10,8 +10,6 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from natslab.bus import EventBus, InternalError
-from natslab.cluster.rundir import RunDir
-from natslab.lab.recorder import EventRecorder
 from natslab.watch.poller import Poller, Unreachable, Watched
 from natslab.watch.view import WatchView, fold
 from natslab.words import counted
@@ -84,16 +82,13 @@ class HttpRounds:
 
 
 class Watch:
-    """One watch session: its source of answers, its view, its bus, and its run directory."""
+    """One watch's rounds: its source of answers, its view, and the bus its changes go to."""
 
-    def __init__(self, rounds: Rounds, interval: float = 0.5, run: RunDir | None = None) -> None:
+    def __init__(self, rounds: Rounds, interval: float = 0.5, bus: EventBus | None = None) -> None:
         self.rounds_source = rounds
         self.interval = interval
         self.view = WatchView()
-        self.bus = EventBus()
-        self.run_dir = run or RunDir.create()
-        self.recorder = EventRecorder(self.run_dir.path)
-        self.bus.subscribe(self.recorder)
+        self.bus = bus or EventBus()
         self.rounds = 0
         # Called with each round's results before its changes go out (the screen's source).
         self.on_round: Callable[[list[Watched | Unreachable]], None] | None = None
@@ -132,16 +127,3 @@ class Watch:
 
     async def aclose(self) -> None:
         await self.rounds_source.aclose()
-        self.recorder.close()
-        self.run_dir.finish()
-
-
-async def opened(rounds: Rounds, interval: float) -> Watch:
-    """A watch over `rounds` once they can be asked; a bad login or address is a sentence
-    raised before any run directory is made."""
-    try:
-        await rounds.open()
-    except BaseException:
-        await rounds.aclose()
-        raise
-    return Watch(rounds, interval)

@@ -1,26 +1,31 @@
-"""The lab's screen, fed by polls: each round of a watch becomes the events LabState folds
+"""A watch as a run's source of servers: each round of a watch becomes the events LabState folds
 (a server seen, polled, gone) and a line in that server's pane for every change."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
+from pathlib import Path
+from typing import TypeAlias
 
 from natslab.cluster import events as ev
-from natslab.cluster.snapshot import RoutePeer, ServerStatus
-from natslab.lab.run_session import RunSession
+from natslab.cluster.rundir import RunDir
+from natslab.cluster.snapshot import ServerStatus
+from natslab.lab.session import RunCore, Session
 from natslab.watch.poller import Unreachable, Watched
-from natslab.watch.runner import Watch
+from natslab.watch.runner import Rounds, Watch
 from natslab.words import counted
 
 
-class WatchSource(RunSession):
-    """A run whose servers natslab did not start, fed by a watch's rounds. Nothing here can
-    act on them: there is no operator, and quitting stops nothing."""
+class WatchedServers:
+    """Servers natslab did not start, fed by a watch's rounds. Nothing here can act on
+    them: there is no operator, and closing stops nothing but the asking."""
 
-    def __init__(self, watch: Watch) -> None:
-        super().__init__(watch.bus, watch.run_dir, watch.recorder)
-        self.watch = watch
+    operator = None
+
+    def __init__(self, core: RunCore, watch: Watch) -> None:
+        self.bus, self.state, self.watch = core.bus, core.state, watch
         self.bus.subscribe(self._change_as_line)
         self.bus.subscribe(self._lame_duck)
         watch.on_round = self._translate
@@ -29,17 +34,23 @@ class WatchSource(RunSession):
         self._task: asyncio.Task[None] | None = None
         self._unreachable: dict[str, str] = {}  # ident -> why its last poll failed
 
+    def start(self, interval: float = 0.5, idle_interval: float | None = None) -> None:
+        """The watch keeps its own interval; a screen asks only for it to start."""
+        if self._task is None:
+            self._task = asyncio.create_task(self.watch.run(), name="natslab watch")
+
     def waiting(self) -> str:
         """What the screen says while no watched server has answered yet."""
         return self.watch.rounds_source.waiting(self._unreachable)
 
     def as_lab(self) -> None:
-        return None
+        return None  # a watch has no lab for a lesson to act on
 
-    def start_polling(self, interval: float = 0.5, idle_interval: float | None = None) -> None:
-        """The watch's own interval rules; the TUI's asks only for it to start."""
-        if self._task is None:
-            self._task = asyncio.create_task(self.watch.run(), name="natslab watch")
+    def interrupt_now(self) -> None:
+        return None  # nothing of natslab's runs on those servers
+
+    def abandon_now(self) -> None:
+        return None
 
     async def aclose(self) -> None:
         if self._task is not None:
@@ -59,7 +70,7 @@ class WatchSource(RunSession):
             self.bus.emit(
                 ev.ServerPolled(server=result.server, at=result.at, status=_status(result))
             )
-            unnamed = sum(1 for c in result.connections if not c.name)
+            unnamed = sum(1 for c in result.status.connections if not c.name)
             if unnamed != self._unnamed.get(result.server, 0):
                 self._unnamed[result.server] = unnamed
                 stamp = time.strftime("%H:%M:%S", time.localtime(result.at))
@@ -91,19 +102,32 @@ class WatchSource(RunSession):
                 self.bus.emit(ev.LogLines(server=pane, at=event.at, lines=(f"{stamp} {text}",)))
 
 
-def _status(result: Watched) -> ServerStatus:
-    return ServerStatus(
-        server=result.server,
-        up=True,
-        at=result.at,
-        version=result.version,
-        server_id=result.server_id,
-        route_peers=tuple(RoutePeer(p, p, 1) for p in result.route_peers),
-        # Unnamed clients cannot be told apart across servers: counted in the pane, and
-        # kept out of the client panel (a server with thousands must not flood it).
-        connections=tuple(c for c in result.connections if c.name),
-        healthy=result.healthy,
-        cpu_percent=result.cpu,
-        rss_bytes=result.mem,
-        jetstream=result.jetstream,
+WatchSession: TypeAlias = Session[WatchedServers]
+
+
+def watch_session(rounds: Rounds, interval: float, runs_base: Path | None = None) -> WatchSession:
+    """A run over `rounds`, asked each `interval` seconds once it starts."""
+    return Session(
+        RunDir.create(runs_base),
+        lambda core: WatchedServers(core, Watch(rounds, interval, core.bus)),
     )
+
+
+async def open_watch(
+    rounds: Rounds, interval: float, runs_base: Path | None = None
+) -> WatchSession:
+    """A run over `rounds` once they can be asked: a bad login or address is a sentence
+    raised before any run directory is made."""
+    try:
+        await rounds.open()
+    except BaseException:
+        await rounds.aclose()
+        raise
+    return watch_session(rounds, interval, runs_base)
+
+
+def _status(result: Watched) -> ServerStatus:
+    # Unnamed clients cannot be told apart across servers: counted in the pane, and kept
+    # out of the client panel (a server with thousands must not flood it).
+    named = tuple(c for c in result.status.connections if c.name)
+    return dataclasses.replace(result.status, connections=named)

@@ -40,7 +40,7 @@ class WatchView:
     def unnamed(self) -> dict[str, int]:
         """Per server, clients without a name: they cannot be told apart, only counted."""
         return {
-            s.server: sum(1 for c in s.connections if not c.name)
+            s.server: sum(1 for c in s.status.connections if not c.name)
             for s in self.servers.values()
             if isinstance(s, Watched)
         }
@@ -67,28 +67,29 @@ def fold(view: WatchView, round_: list[Watched | Unreachable], now: float) -> li
         view.names[result.ident] = result.server
         # A new server id is a new process: restarted between two polls, never seen down.
         # Its health is a start-up's, not a change of the process that was serving.
-        restarted = isinstance(before, Watched) and before.server_id != result.server_id
+        now_id = result.status.server_id
+        restarted = isinstance(before, Watched) and before.status.server_id != now_id
         if not isinstance(before, Watched) or restarted:
             down_for = result.at - before.at if before is not None else 0.0
             events.append(
                 ev.WatchedServerUp(
                     server=result.server, at=result.at, url=result.url,
-                    version=result.version, down_for=down_for,
+                    version=result.status.version, down_for=down_for,
                 )
             )  # fmt: skip
-        elif before.healthy != result.healthy:
+        elif before.status.healthy != result.status.healthy:
             events.append(
                     ev.WatchedHealthChanged(
                         server=result.server, at=result.at,
-                        healthy=result.healthy, detail=result.health,
+                        healthy=result.status.healthy, detail=result.health,
                     )
                 )  # fmt: skip
         was = view.versions.get(result.ident)
-        view.versions[result.ident] = result.version
-        if was is not None and was != result.version:  # across a restart too
+        version = view.versions[result.ident] = result.status.version
+        if was is not None and was != version:  # across a restart too
             events.append(
                 ev.WatchedVersionChanged(
-                    server=result.server, at=result.at, previous=was, version=result.version
+                    server=result.server, at=result.at, previous=was, version=version
                 )
             )
         view.servers[result.ident] = result
@@ -102,7 +103,7 @@ def _moves(view: WatchView, now: float) -> list[Event]:
     located: dict[ClientKey, str] = {}
     for status in view.servers.values():
         if isinstance(status, Watched):
-            for conn in status.connections:
+            for conn in status.status.connections:
                 if conn.name:
                     located[(conn.name, conn.lang, conn.version)] = status.server
     events: list[Event] = []
@@ -123,9 +124,9 @@ def _moves(view: WatchView, now: float) -> list[Event]:
 def _jetstream(view: WatchView, now: float) -> list[Event]:
     """The meta leader, stream leaders and replicas, as the lab reports them."""
     reports = {
-        s.server: s.jetstream
+        s.server: s.status.jetstream
         for s in view.servers.values()
-        if isinstance(s, Watched) and s.jetstream is not None
+        if isinstance(s, Watched) and s.status.jetstream is not None
     }
     if not reports:
         return []

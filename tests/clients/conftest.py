@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 import pytest
 
 from natslab.cluster.spec import walkthrough_spec
-from natslab.lab.session import LabSession
+from natslab.lab.local import LabSession, open_lab
 
 
 @pytest.fixture
 async def session(capfd) -> AsyncIterator[LabSession]:
-    lab = LabSession.open()
+    lab = open_lab()
     lab.start_polling(interval=0.1)
     try:
         yield lab
@@ -26,9 +26,9 @@ async def session(capfd) -> AsyncIterator[LabSession]:
 def start_servers(session, offset):
     async def start(names: str, **options) -> None:
         for name in names:
-            if session.supervisor.is_running(name):
+            if session.source.supervisor.is_running(name):
                 continue
-            await session.supervisor.start(walkthrough_spec(name, offset, **options))
-        await session.supervisor.wait_for_mesh(names, timeout=15)
+            await session.source.supervisor.start(walkthrough_spec(name, offset, **options))
+        await session.source.supervisor.wait_for_mesh(names, timeout=15)
 
     return start

@@ -38,7 +38,9 @@ def where(state, names):
 async def test_gossip_a_client_on_a_learns_c_within_two_seconds(session, start_servers):
     await start_servers("AB")
     # The walkthrough's `nats sub -s nats://localhost:4222 ">"`.
-    (sub,) = await session.fleet.start_subscribers(1, [session.client_url("A", "localhost")])
+    (sub,) = await session.source.fleet.start_subscribers(
+        1, [session.source.client_url("A", "localhost")]
+    )
     state = session.state
     view = state.clients[sub.name]
     assert view.server == "A" and view.state == ClientState.CONNECTED
@@ -60,7 +62,9 @@ async def test_gossip_a_client_on_a_learns_c_within_two_seconds(session, start_s
 
 async def _failover(session, start_servers, count, options):
     await start_servers("ABC")
-    subs = await session.fleet.start_subscribers(count, [session.client_url("A")], options)
+    subs = await session.source.fleet.start_subscribers(
+        count, [session.source.client_url("A")], options
+    )
     names = [s.name for s in subs]
     assert all(session.state.clients[n].server == "A" for n in names)
     # A routez mesh can come a moment before A's INFO tells its clients about C: without C in
@@ -70,7 +74,7 @@ async def _failover(session, start_servers, count, options):
         5,
         what="every client to know B and C",
     )
-    await session.supervisor.stop("A")
+    await session.source.supervisor.stop("A")
     await async_wait_until(
         lambda: connected_elsewhere(session.state, names, "A"),
         FAILOVER_TIMEOUT,
@@ -130,11 +134,13 @@ async def test_spread_twenty_clients_leave_a_for_both_b_and_c(session, start_ser
 
 async def test_dont_randomize_with_the_same_seeds_piles_onto_one_server(session, start_servers):
     await start_servers("ABC")
-    seeds = [session.client_url(n) for n in "ABC"]
-    subs = await session.fleet.start_subscribers(12, seeds, ClientOptions(dont_randomize=True))
+    seeds = [session.source.client_url(n) for n in "ABC"]
+    subs = await session.source.fleet.start_subscribers(
+        12, seeds, ClientOptions(dont_randomize=True)
+    )
     names = [s.name for s in subs]
     assert {session.state.clients[n].server for n in names} == {"A"}
-    await session.supervisor.stop("A")
+    await session.source.supervisor.stop("A")
     await async_wait_until(
         lambda: connected_elsewhere(session.state, names, "A"),
         FAILOVER_TIMEOUT,
@@ -145,12 +151,12 @@ async def test_dont_randomize_with_the_same_seeds_piles_onto_one_server(session,
 
 async def test_loss_equals_published_minus_received_through_a_hard_stop(session, start_servers):
     await start_servers("ABC")
-    a = [session.client_url("A")]
-    (sub,) = await session.fleet.start_subscribers(1, a)
-    publisher = await session.fleet.start_publisher(a, rate=200)
+    a = [session.source.client_url("A")]
+    (sub,) = await session.source.fleet.start_subscribers(1, a)
+    publisher = await session.source.fleet.start_publisher(a, rate=200)
     await async_wait_until(lambda: sub.received >= 100, 5, what="messages before the stop")
 
-    await session.supervisor.kill("A")
+    await session.source.supervisor.kill("A")
     await async_wait_until(
         lambda: connected_elsewhere(session.state, [sub.name, publisher.name], "A"),
         FAILOVER_TIMEOUT,
@@ -162,7 +168,7 @@ async def test_loss_equals_published_minus_received_through_a_hard_stop(session,
     published = publisher.published
     # Wait until the last message sent is in: then every gap is known.
     await async_wait_until(lambda: sub._last_seq.get(publisher.name) == published, 5)
-    session.fleet.send_counts()
+    session.source.fleet.send_counts()
 
     view = session.state.clients[sub.name]
     assert session.state.clients[publisher.name].published == published
@@ -182,7 +188,7 @@ async def test_external_client_appears_as_external_on_the_right_server(session, 
         "asyncio.run(main())\n"
     )
     proc = subprocess.Popen(
-        [sys.executable, "-c", app, session.client_url("B")],
+        [sys.executable, "-c", app, session.source.client_url("B")],
         stdout=subprocess.PIPE,
         text=True,
         env=os.environ.copy(),
@@ -202,11 +208,11 @@ async def test_external_client_appears_as_external_on_the_right_server(session, 
 @pytest.mark.slow
 async def test_lame_duck_honoring_clients_leave_first(session, start_servers):
     await start_servers("AB", config_fragment='lame_duck_duration: "30s"\n')
-    a = [session.client_url("A")]
-    movers = await session.fleet.start_subscribers(
+    a = [session.source.client_url("A")]
+    movers = await session.source.fleet.start_subscribers(
         3, a, ClientOptions(honor_lame_duck=True), prefix="honor"
     )
-    stayers = await session.fleet.start_subscribers(3, a, prefix="stay")
+    stayers = await session.source.fleet.start_subscribers(3, a, prefix="stay")
     state = session.state
     everyone = [c.name for c in movers + stayers]
     # A client that has not heard of B yet could only ever go back to A.
@@ -215,7 +221,7 @@ async def test_lame_duck_honoring_clients_leave_first(session, start_servers):
         5,
         what=lambda: f"every client to know B: {where(state, everyone)}",
     )
-    session.supervisor.lame_duck("A")
+    session.source.supervisor.lame_duck("A")
 
     names = [m.name for m in movers]
     await async_wait_until(
@@ -224,12 +230,14 @@ async def test_lame_duck_honoring_clients_leave_first(session, start_servers):
         what=lambda: f"honoring clients to leave A: {where(state, names)}",
     )
     # The server waits out its grace period (10 s) before it closes anyone itself.
-    assert session.supervisor.is_running("A")
+    assert session.source.supervisor.is_running("A")
     assert all(state.clients[s.name].server == "A" for s in stayers)
     assert all(state.clients[s.name].state == ClientState.CONNECTED for s in stayers)
     assert all(state.clients[c.name].lame_duck_notices == 1 for c in movers + stayers)
 
-    await async_wait_until(lambda: not session.supervisor.is_running("A"), 45, what="A to exit")
+    await async_wait_until(
+        lambda: not session.source.supervisor.is_running("A"), 45, what="A to exit"
+    )
     await async_wait_until(
         lambda: connected_elsewhere(state, [s.name for s in stayers], "A"),
         FAILOVER_TIMEOUT,
@@ -241,14 +249,14 @@ async def test_until_receiving_returns_once_each_has_a_message_and_refuses_witho
     session, start_servers
 ):
     await start_servers("A", route_to=())
-    a = [session.client_url("A")]
-    quiet = await session.fleet.start_subscribers(2, a, prefix="quiet")
+    a = [session.source.client_url("A")]
+    quiet = await session.source.fleet.start_subscribers(2, a, prefix="quiet")
     # Negative control: nobody publishes, so the wait ends in a sentence naming them.
     with pytest.raises(ClientSetupError) as refused:
-        await session.fleet.until_receiving(quiet, timeout=0.5)
+        await session.source.fleet.until_receiving(quiet, timeout=0.5)
     assert str(refused.value) == (
         "2 subscribers (quiet-1, quiet-2) had no message within 0.5 s: is a publisher running?"
     )
-    await session.fleet.start_publisher(a, rate=100)
-    await session.fleet.until_receiving(quiet, timeout=10)
+    await session.source.fleet.start_publisher(a, rate=100)
+    await session.source.fleet.until_receiving(quiet, timeout=10)
     assert all(sub.received > 0 for sub in quiet)

@@ -47,14 +47,14 @@ async def test_the_palette_switch_applies_to_clients_started_after_it(
 ):
     await start_servers("A")
     palette = {entry.title: entry for entry in session.palette()}
-    done = await session.perform(
+    done = await session.source.perform(
         palette["Toggle avoid_lost_server for new clients (now off)"].operation
     )
     assert "avoid_lost_server is on" in done.detail
     assert "reconnect_to_server_handler" in done.command
     palette = {entry.title: entry for entry in session.palette()}
-    await session.perform(palette["Add 5 subscribers to A"].operation)
-    started = [c for c in session.fleet.clients.values() if c.name.startswith("sub-")]
+    await session.source.perform(palette["Add 5 subscribers to A"].operation)
+    started = [c for c in session.source.fleet.clients.values() if c.name.startswith("sub-")]
     assert len(started) == 5
     assert all(c.options.avoid_lost_server for c in started)
     assert "Toggle avoid_lost_server for new clients (now on)" in palette

@@ -15,7 +15,7 @@ from pydantic import TypeAdapter
 from natslab.clients import events as cev
 from natslab.cluster import events as sev
 from natslab.lab import operations as ops
-from natslab.lab.session import LabSession
+from natslab.lab.local import LabSession, open_lab
 from natslab.lab.settings import RunSettings
 from natslab.lessons import checks
 from natslab.lessons import model as m
@@ -34,21 +34,21 @@ async def until(condition: Callable[[], object], timeout: float, what: str) -> N
 @pytest.fixture
 async def lab(offset: int) -> AsyncIterator[tuple[LabSession, list[object]]]:
     """A, B, C with JetStream, stream LEDGER (R3, file) and the ledger running on A and B."""
-    session = LabSession.open(settings=RunSettings(offset=offset))
+    session = open_lab(settings=RunSettings(offset=offset))
     seen: list[object] = []
     session.bus.subscribe(seen.append)
     session.start_polling(interval=0.2)
     try:
         for name in "ABC":
-            await session.perform(
+            await session.source.perform(
                 ops.StartServer(
                     server=name, routes=("A", "B", "C"), cluster_name="lab", jetstream=True
                 )
             )
         state = session.state
         await until(lambda: state.jetstream.meta_leader, 30, "a meta leader")
-        await session.perform(ops.CreateStream(server="A"))
-        await session.perform(ops.StartLedger(seeds=("A", "B"), rate=200))
+        await session.source.perform(ops.CreateStream(server="A"))
+        await session.source.perform(ops.StartLedger(seeds=("A", "B"), rate=200))
         await until(lambda: state.clients["ledger"].acked > 50, 10, "the ledger's first acks")
         yield session, seen
     finally:
@@ -63,9 +63,9 @@ def stream_leader(session: LabSession) -> str:
 async def test_a_leader_killed_mid_publish_costs_publishes_but_no_acked_message(lab):
     session, seen = lab
     state = session.state
-    await session.perform(ops.MoveLeader(stream="LEDGER", to="C", server="A"))
+    await session.source.perform(ops.MoveLeader(stream="LEDGER", to="C", server="A"))
     await until(lambda: stream_leader(session) == "C", 15, "the stream leader on C")
-    await session.perform(ops.KillServer(server="C"))
+    await session.source.perform(ops.KillServer(server="C"))
     # The ledger notices: failed publishes, and a stretch without an ack.
     await until(lambda: any(isinstance(e, cev.PublishGap) and e.failed for e in seen), 30, "a gap")
     await until(lambda: stream_leader(session) in {"A", "B"}, 30, "a new stream leader")
@@ -75,13 +75,13 @@ async def test_a_leader_killed_mid_publish_costs_publishes_but_no_acked_message(
     leaders = [e.server for e in seen if isinstance(e, sev.StreamLeaderChanged)]
     assert "C" in leaders and leaders[-1] in {"A", "B"}
 
-    await session.perform(ops.RestartServer(server="C"))
+    await session.source.perform(ops.RestartServer(server="C"))
     await until(
         lambda: stream_leader(session) and not state.jetstream.lagging("LEDGER")
         and len(state.jetstream.streams["LEDGER"].replicas) == 2,
         60, "every replica current again",
     )  # fmt: skip
-    done = await session.perform(ops.VerifyLedger())
+    done = await session.source.perform(ops.VerifyLedger())
     verdict = state.clients["ledger"].verified
     assert verdict is not None and verdict.acked > 100, done.detail
     assert verdict.missing == 0 and verdict.duplicates == 0, done.detail
@@ -94,14 +94,14 @@ async def test_the_verification_catches_a_message_deleted_from_the_stream(lab):
     """Negative control: a verification that cannot find a loss proves nothing."""
     session, _ = lab
     state = session.state
-    await session.perform(ops.VerifyLedger())
+    await session.source.perform(ops.VerifyLedger())
     assert state.clients["ledger"].verified.missing == 0
-    nc = await nats.connect(session.client_url("B"))
+    nc = await nats.connect(session.source.client_url("B"))
     try:
         await nc.jetstream().delete_msg("LEDGER", 10)  # an acknowledged message
     finally:
         await nc.close()
-    await session.perform(ops.VerifyLedger())
+    await session.source.perform(ops.VerifyLedger())
     verdict = state.clients["ledger"].verified
     assert verdict.missing == 1 and verdict.missing_ids == ("ledger-10",)
 
@@ -111,13 +111,13 @@ async def test_leaders_move_through_the_server_api_and_show_as_events(lab):
     state = session.state
     meta = state.jetstream.meta_leader
     target = next(n for n in "ABC" if n != meta)
-    await session.perform(ops.MoveLeader(to=target, server="A"))
+    await session.source.perform(ops.MoveLeader(to=target, server="A"))
     await until(lambda: state.jetstream.meta_leader == target, 15, f"the meta leader on {target}")
     changes = [e for e in seen if isinstance(e, sev.MetaLeaderChanged)]
     assert changes[-1].server == target
     assert any(words(e).startswith("JetStream meta leader: ") for e in state.timeline)
     with pytest.raises(Exception, match="Moving stream NOPE's leader was refused"):
-        await session.perform(ops.MoveLeader(stream="NOPE", server="A"))
+        await session.source.perform(ops.MoveLeader(stream="NOPE", server="A"))
 
 
 # Each JetStream check kind against the same cluster, true claim and false claim; the list is
@@ -147,9 +147,9 @@ async def test_every_jetstream_check_passes_a_true_claim_and_fails_a_false_one(l
         ctx.step_starts.append((len(ctx.step_starts) + 1, time.time()))
 
     new_step()
-    await session.perform(ops.MoveLeader(to="A", server="A"))
+    await session.source.perform(ops.MoveLeader(to="A", server="A"))
     await until(lambda: state.jetstream.meta_leader == "A", 15, "the meta leader on A")
-    await session.perform(ops.MoveLeader(stream="LEDGER", to="B", server="A"))
+    await session.source.perform(ops.MoveLeader(stream="LEDGER", to="B", server="A"))
     await until(lambda: stream_leader(session) == "B", 15, "the stream leader on B")
     assert holds("meta_leader", server="A") and not holds("meta_leader", server="B")
     assert holds("meta_leader", server="B", on=False)
@@ -167,14 +167,14 @@ async def test_every_jetstream_check_passes_a_true_claim_and_fails_a_false_one(l
 
     new_step()
     assert not holds("acked_lost")  # no verification in this step yet
-    await session.perform(ops.VerifyLedger())
+    await session.source.perform(ops.VerifyLedger())
     assert holds("acked_lost")
-    nc = await nats.connect(session.client_url("A"))
+    nc = await nats.connect(session.source.client_url("A"))
     try:
         await nc.jetstream().delete_msg("LEDGER", 5)
     finally:
         await nc.close()
-    await session.perform(ops.VerifyLedger())
+    await session.source.perform(ops.VerifyLedger())
     assert not holds("acked_lost") and holds("acked_lost", at_most=1)
 
     # Steady acks, every 5 ms: a window of 50 acks in a row with no gap over 250 ms. A busy
@@ -188,6 +188,6 @@ async def test_every_jetstream_check_passes_a_true_claim_and_fails_a_false_one(l
     deadline = time.monotonic() + 30
     while not await steady_window():
         assert time.monotonic() < deadline, "no window of 50 acks without a gap over 250 ms"
-    await session.perform(ops.KillServer(server="B"))  # the stream leader
+    await session.source.perform(ops.KillServer(server="B"))  # the stream leader
     await until(lambda: not holds("publish_gap", at_most=0.25), 15, "a gap over 250 ms")
     assert checked == JETSTREAM_CHECK_KINDS

@@ -5,20 +5,17 @@ import typing
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from natslab.cluster.binary import find_binary
-from natslab.cluster.rundir import RunDir
 from natslab.lab import operations as ops
-from natslab.lab.session import LabSession
+from natslab.lab.local import open_lab
 from natslab.lab.settings import RunSettings
 from natslab.lessons.model import Action
 
 
 @pytest.fixture
 def session(offset):
-    lab = LabSession(find_binary(), RunDir.create(), RunSettings(offset=offset))
+    lab = open_lab(settings=RunSettings(offset=offset))
     yield lab
-    lab.run_dir.finish()
-    lab.recorder.close()
+    lab.finish()
 
 
 def test_a_lesson_action_is_validated_into_the_palettes_own_operation():
@@ -47,12 +44,12 @@ def test_lame_duck_has_one_by_hand_command_wherever_it_is_asked_for(session):
 
 async def test_stop_and_lame_duck_name_the_real_pid_once_a_server_runs(session):
     try:
-        await session.perform(ops.StartServer(server="A", routes=()))
+        await session.source.perform(ops.StartServer(server="A", routes=()))
         pid = session.state.servers["A"].pid
         assert session.operator.by_hand(ops.LameDuck(server="A")) == (
             f"nats-server --signal ldm={pid}"
         )
-        done = await session.perform(ops.StopServer(server="A"))
+        done = await session.source.perform(ops.StopServer(server="A"))
         assert done.command.startswith(f"kill -INT {pid}")
         assert "exit code 0" in done.detail
     finally:
@@ -64,10 +61,10 @@ async def test_an_operation_on_a_server_that_is_not_running_is_a_named_error(ses
 
     try:
         with pytest.raises(UnknownServerError):
-            await session.perform(ops.LameDuck(server="C"))
-        await session.perform(ops.StartServer(server="A", routes=()))
+            await session.source.perform(ops.LameDuck(server="C"))
+        await session.source.perform(ops.StartServer(server="A", routes=()))
         with pytest.raises(ServerStateError, match="already running"):
-            await session.perform(ops.StartServer(server="A", routes=()))
+            await session.source.perform(ops.StartServer(server="A", routes=()))
     finally:
         await session.close()
 

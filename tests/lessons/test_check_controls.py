@@ -8,7 +8,7 @@ import typing
 
 import pytest
 
-from natslab.lab.session import LabSession
+from natslab.lab.local import open_lab
 from natslab.lab.settings import RunSettings
 from natslab.lessons import model as m
 from natslab.lessons.model import Lesson
@@ -168,9 +168,9 @@ def impostor(tmp_path):
 async def test_every_check_kind_passes_a_true_claim_and_fails_a_false_one(offset, impostor):
     from natslab.lessons.runner import LessonRunner
 
-    session = LabSession.open(settings=RunSettings(offset=offset, upgrade_binary=impostor))
+    session = open_lab(settings=RunSettings(offset=offset, upgrade_binary=impostor))
     session.start_polling(0.1)
-    runner = LessonRunner(LESSON, session)
+    runner = LessonRunner(LESSON, session.source)
     verdicts: dict[str, tuple[bool, str]] = {}
     try:
         for index, step in enumerate(LESSON.steps):

@@ -5,7 +5,7 @@ import asyncio
 import psutil
 
 from natslab.cluster.spec import walkthrough_spec
-from natslab.lab.session import LabSession
+from natslab.lab.local import open_lab
 from natslab.lab.settings import RunSettings
 from natslab.lessons import events as ev
 from natslab.lessons.model import Lesson
@@ -37,11 +37,11 @@ LESSON = {
 
 
 async def test_retry_rechecks_without_repeating_actions(offset):
-    session = LabSession.open(settings=RunSettings(offset=offset))
+    session = open_lab(settings=RunSettings(offset=offset))
     seen = []
     session.bus.subscribe(lambda e: seen.append(e) if isinstance(e, ev.LessonEvent) else None)
     session.start_polling(0.1)
-    runner = LessonRunner(Lesson.model_validate(LESSON), session)
+    runner = LessonRunner(Lesson.model_validate(LESSON), session.source)
     try:
         first = await runner.run_step(0)
         assert not first.ok
@@ -50,12 +50,12 @@ async def test_retry_rechecks_without_repeating_actions(offset):
 
         # The learner fixes the situation by hand, then retries: no second server A,
         # no extra clients, and the check now passes.
-        await session.supervisor.start(walkthrough_spec("B", offset))
-        await session.fleet.stop()
-        await session.fleet.start_subscribers(2, [session.client_url("B")])
+        await session.source.supervisor.start(walkthrough_spec("B", offset))
+        await session.source.fleet.stop()
+        await session.source.fleet.start_subscribers(2, [session.source.client_url("B")])
         again = await runner.retry_step(0)
         assert again.ok
-        assert len(session.fleet.clients) == 2
+        assert len(session.source.fleet.clients) == 2
         kinds = [type(e).__name__ for e in seen]
         assert kinds.count("ActionDone") == 2  # from the first run only
         assert kinds[-1] == "StepFinished"
@@ -64,18 +64,18 @@ async def test_retry_rechecks_without_repeating_actions(offset):
 
 
 async def test_stopping_midway_stops_everything_the_lesson_started(offset):
-    session = LabSession.open(settings=RunSettings(offset=offset))
+    session = open_lab(settings=RunSettings(offset=offset))
     lesson = Lesson.model_validate(
         {**LESSON, "steps": [LESSON["steps"][1] | {"title": "B then a long pause"}]}
     )
-    runner = LessonRunner(lesson, session)
+    runner = LessonRunner(lesson, session.source)
     task = asyncio.create_task(runner.run())
     try:
-        await async_wait_until(lambda: session.supervisor.is_running("B"), 10)
-        pid = session.supervisor.processes["B"].pid
+        await async_wait_until(lambda: session.source.supervisor.is_running("B"), 10)
+        pid = session.source.supervisor.processes["B"].pid
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-        assert not session.supervisor.running()
+        assert not session.source.supervisor.running()
         assert not psutil.pid_exists(pid)
     finally:
         await session.close()

@@ -8,7 +8,7 @@ import signal
 import psutil
 
 from natslab.cluster.spec import walkthrough_spec
-from natslab.lab.session import LabSession
+from natslab.lab.local import open_lab
 from natslab.lab.settings import RunSettings
 from natslab.lessons.model import Lesson
 from natslab.lessons.runner import LessonRunner
@@ -36,9 +36,9 @@ CRASHING = {
 
 
 async def test_a_server_killed_mid_step_fails_the_check_and_spares_the_rest(offset):
-    session = LabSession.open(settings=RunSettings(offset=offset))
+    session = open_lab(settings=RunSettings(offset=offset))
     session.start_polling(0.1)
-    runner = LessonRunner(Lesson.model_validate(CRASHING), session)
+    runner = LessonRunner(Lesson.model_validate(CRASHING), session.source)
     try:
         step = asyncio.create_task(runner.run_step(0))
         # The mesh check has passed and the log check waits, for a line that never comes.
@@ -53,8 +53,8 @@ async def test_a_server_killed_mid_step_fails_the_check_and_spares_the_rest(offs
         (failed,) = [c for c in result.checks if c.final and not c.ok]
         assert failed.description.startswith("A's log shows")
         assert failed.observation.endswith("A stopped while the check waited (SIGKILL)"), failed
-        assert session.supervisor.is_running("B")
-        assert (await session.supervisor.status("B")).up
+        assert session.source.supervisor.is_running("B")
+        assert (await session.source.supervisor.status("B")).up
     finally:
         await session.close()
 
@@ -66,27 +66,27 @@ def resources() -> tuple[int, int, int]:
 
 
 async def test_churn_leaves_descriptors_tasks_and_memory_flat(offset):
-    session = LabSession.open()
+    session = open_lab()
     try:
         spec = walkthrough_spec("A", offset, route_to=(), log_flags=())
-        await session.supervisor.start(spec)
-        await session.supervisor.stop("A")
+        await session.source.supervisor.start(spec)
+        await session.source.supervisor.stop("A")
         fds0, tasks0, rss0 = resources()
         for _ in range(200):
-            await session.supervisor.start(spec)
-            await session.supervisor.stop("A")
+            await session.source.supervisor.start(spec)
+            await session.source.supervisor.stop("A")
         fds1, tasks1, rss1 = resources()
         assert fds1 <= fds0 + 2 and tasks1 <= tasks0
         assert rss1 - rss0 < 30 * 2**20, (rss0, rss1)
 
-        await session.supervisor.start(spec)
-        url = session.client_url("A")
-        await session.fleet.start_subscribers(50, [url])
-        await session.fleet.stop()
+        await session.source.supervisor.start(spec)
+        url = session.source.client_url("A")
+        await session.source.fleet.start_subscribers(50, [url])
+        await session.source.fleet.stop()
         fds2, tasks2, rss2 = resources()
         for _ in range(100):
-            await session.fleet.start_subscribers(50, [url])
-            await session.fleet.stop()
+            await session.source.fleet.start_subscribers(50, [url])
+            await session.source.fleet.stop()
         fds3, tasks3, rss3 = resources()
         assert fds3 <= fds2 + 2 and tasks3 <= tasks2 + 1
         assert rss3 - rss2 < 60 * 2**20, (rss2, rss3)

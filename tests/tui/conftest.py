@@ -6,13 +6,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from natslab.lab.session import LabSession
+from natslab.lab.local import LabSession, open_lab
 from natslab.lab.settings import RunSettings
 
 
 @pytest.fixture
 async def session(offset: int) -> AsyncIterator[LabSession]:
-    lab = LabSession.open(settings=RunSettings(offset=offset))
+    lab = open_lab(settings=RunSettings(offset=offset))
     try:
         yield lab
     finally:

@@ -39,10 +39,10 @@ async def test_add_clients_stop_a_server_and_watch_them_move(session, offset):
             "the subscribers shown on B or C",
         )
         assert all(state.clients[s].state == ClientState.CONNECTED for s in subs)
-        assert not session.supervisor.is_running("A")
+        assert not session.source.supervisor.is_running("A")
         assert "stopped" in str(app.query_one("#pane-A .title").render())
 
         # Start a server the lab did not have: a pane appears for it.
         await run_palette(pilot, "Start server D (routes to A and B)")
         await wait_for(pilot, lambda: bool(app.query("#pane-D")), 15, "a pane for D")
-        await wait_for(pilot, lambda: session.supervisor.is_running("D"), 15, "D running")
+        await wait_for(pilot, lambda: session.source.supervisor.is_running("D"), 15, "D running")

@@ -21,19 +21,19 @@ async def test_leaders_and_replicas_on_screen(session):
     app = NatsLabApp(session, ["A", "B", "C"])
     async with app.run_test(size=(160, 50)) as pilot:
         for name in "ABC":
-            await session.perform(
+            await session.source.perform(
                 ops.StartServer(
                     server=name, routes=("A", "B", "C"), cluster_name="lab", jetstream=True
                 )
             )
-        await session.perform(ops.CreateStream(server="A"))
-        await session.perform(ops.MoveLeader(to="B", server="A"))
-        await session.perform(ops.MoveLeader(stream="LEDGER", to="C", server="A"))
+        await session.source.perform(ops.CreateStream(server="A"))
+        await session.source.perform(ops.MoveLeader(to="B", server="A"))
+        await session.source.perform(ops.MoveLeader(stream="LEDGER", to="C", server="A"))
         await wait_for(pilot, lambda: "★meta" in title(app, "B"), 15, "B's header: meta leader")
         await wait_for(pilot, lambda: "★LEDGER" in title(app, "C"), 15, "C's header: leader")
         assert "★" not in title(app, "A")
         await wait_for(pilot, lambda: "JS meta B  LEDGER ★C A✓ B✓" in mesh(app), 15, "replicas")
-        await session.perform(ops.KillServer(server="C"))
+        await session.source.perform(ops.KillServer(server="C"))
         await wait_for(pilot, lambda: "★C" not in mesh(app), 15, "the killed leader gone")
         await wait_for(
             pilot,

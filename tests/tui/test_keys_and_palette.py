@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from natslab.lab.session import LabSession
+from natslab.lab.local import open_lab
 from natslab.lab.settings import RunSettings
 from natslab.lessons import catalog
 from natslab.lessons.model import Lesson
@@ -71,7 +71,7 @@ async def test_retry_skip_previous_notes_maximise_and_tab(session):
             20,
             "the retry to finish",
         )
-        assert runner.progress.failed and len(session.fleet.clients) == 1
+        assert runner.progress.failed and len(session.source.fleet.clients) == 1
 
         await pilot.press("s")
         await wait_for(pilot, lambda: runner.progress.next_index == 1, 5, "the skip")
@@ -159,7 +159,7 @@ class PaletteRun:
         upgrade.write_bytes(Path(binary.path).read_bytes())
         upgrade.chmod(0o755)
         self.upgrade = upgrade.resolve()
-        self.session = LabSession.open(settings=RunSettings(offset=offset, upgrade_binary=upgrade))
+        self.session = open_lab(settings=RunSettings(offset=offset, upgrade_binary=upgrade))
         self.state = self.session.state
         self.app = NatsLabApp(self.session, ["A", "B"], start_servers=True)
         self.notes: list[tuple[str, str]] = []  # every notification, as (title, message)
@@ -207,7 +207,7 @@ async def test_palette_kill_seed_publish_and_toggle_do_what_they_say(palette):
         )
         assert "$ nats-server -D -p" in shown and "-routes" not in shown
         shown = await palette.run(
-            pilot, "Start a publisher on A", lambda: bool(session.fleet.publishers())
+            pilot, "Start a publisher on A", lambda: bool(session.source.fleet.publishers())
         )
         assert "publishing 100 msg/s" in shown and "$ nats pub -s nats://127.0.0.1:" in shown
         shown = await palette.run(
@@ -413,11 +413,11 @@ async def test_at_80x24_the_client_panel_shows_its_clients_rows(session):
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.query_one("#clients")
 
-        def rows_shown() -> bool:
-            return table.row_count == 3 and table.region.height >= 4
+        def rows_shown() -> bool:  # with the chart given way: it has a line per server by then
+            short = app.client_panel.has_class("-short")
+            return short and table.row_count == 3 and table.region.height >= 4
 
-        await wait_for(pilot, rows_shown, 30, "three subscribers' rows in view")
-        assert app.client_panel.has_class("-short")
+        await wait_for(pilot, rows_shown, 30, "the chart hidden, three subscribers' rows in view")
         # Every column fits: a horizontal scrollbar would take one of the rows.
         columns = tuple(str(c.label) for c in table.columns.values())
         assert columns == CLIENT_COLUMNS

@@ -7,7 +7,7 @@ from textual.widgets import DataTable
 
 from natslab.cluster import events as sev
 from natslab.cluster.snapshot import RoutePeer, ServerStatus
-from natslab.lab.session import LabSession
+from natslab.lab.local import LabSession, open_lab
 from natslab.lab.settings import RunSettings
 from natslab.lessons import catalog
 from natslab.lessons import events as lev
@@ -82,10 +82,10 @@ def recorded(offset, monkeypatch):
     # The clients-per-server chart samples once a wall-clock second: take one sample only,
     # so the picture does not depend on how long the test took to reach the snapshot.
     monkeypatch.setattr(CountHistory.__init__, "__defaults__", (120, 10**9))
-    session = LabSession.open(settings=RunSettings(offset=offset))
+    session = open_lab(settings=RunSettings(offset=offset))
     recorded_cluster(session)
     yield session
-    session.supervisor.kill_all_now()
+    session.source.supervisor.kill_all_now()
     session.run_dir.finish()
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from natslab.lab.session import LabSession
+from natslab.lab.local import open_lab
 from natslab.lab.settings import RunSettings
 from natslab.lessons import catalog
 from natslab.lessons import events as ev
@@ -28,12 +28,12 @@ pytestmark = pytest.mark.skipif(
 def quiet_app():
     """The tutorial app with no server running: nothing on screen depends on time. Its
     offset is fixed, since the screen shows this run's ports and nothing binds them."""
-    session = LabSession.open(settings=RunSettings(offset=SNAPSHOT_OFFSET))
+    session = open_lab(settings=RunSettings(offset=SNAPSHOT_OFFSET))
     lesson = catalog.load("upgrade")
     app = NatsLabApp(session, lesson.servers, lesson)
     yield app
     # No server ever started; the app's loop is gone, so only the bookkeeping is left.
-    session.supervisor.kill_all_now()
+    session.source.supervisor.kill_all_now()
     session.run_dir.finish()
 
 

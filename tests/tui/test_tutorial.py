@@ -35,7 +35,7 @@ async def test_upgrade_lesson_through_its_questions_on_screen(session, offset):
     app = NatsLabApp(session, lesson.servers, lesson)
     async with app.run_test(size=(120, 40)) as pilot:
         # Before step 1: the walkthrough's command, labelled so, and the one this run uses.
-        a = session.ports("A")
+        a = session.source.ports("A")
         story = app.query_one("#narrative").source
         assert "walkthrough: `nats-server -D -p 4222 " in story
         assert f"this run: `nats-server -D -p {a.client} " in story

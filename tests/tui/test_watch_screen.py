@@ -5,8 +5,8 @@ quits at once (the watch stopped nothing, so it asks nothing)."""
 import pytest
 
 from natslab.tui.app import NatsLabApp
-from natslab.watch.runner import Watch
-from natslab.watch.source import WatchSource
+from natslab.watch.runner import HttpRounds
+from natslab.watch.source import watch_session
 from tests.test_watch import watch_of
 from tests.tui.pilot import client_cell, wait_for
 from tests.watched import Cluster
@@ -27,8 +27,8 @@ async def test_the_watch_screen_follows_a_stop_and_a_move(binary, tmp_path, stat
     import nats
 
     cluster = Cluster(binary, tmp_path)
-    source = WatchSource(watch_of(cluster, through))
-    app = NatsLabApp(source, [])
+    session = watch_of(cluster, through)
+    app = NatsLabApp(session, [])
     nc = None
     try:
         for name in "XYZ":  # inside the try: a failed start still stops the ones started
@@ -36,9 +36,9 @@ async def test_the_watch_screen_follows_a_stop_and_a_move(binary, tmp_path, stat
         async with app.run_test(size=(160, 45)) as pilot:
             await wait_for(
                 pilot,
-                lambda: len(source.state.servers) == 3,
+                lambda: len(session.state.servers) == 3,
                 20,
-                f"three panes: {source.waiting()}",
+                f"three panes: {session.waiting()}",
             )
             await wait_for(pilot, lambda: "running" in title(app, "X"), 10, "X running")
             assert app.palette() == []  # read-only: the palette offers nothing
@@ -57,7 +57,7 @@ async def test_the_watch_screen_follows_a_stop_and_a_move(binary, tmp_path, stat
     finally:
         if nc is not None:
             await nc.close()
-        await source.aclose()
+        await session.close()
         cluster.close()
 
 
@@ -69,8 +69,8 @@ async def test_the_watch_screen_counts_unnamed_clients_and_marks_a_lame_duck(
     import nats
 
     cluster = Cluster(binary, tmp_path)
-    source = WatchSource(Watch.over_http([cluster.monitor("Z")], interval=0.1))
-    app = NatsLabApp(source, [])
+    session = watch_session(HttpRounds([cluster.monitor("Z")], 0.1), 0.1)
+    app = NatsLabApp(session, [])
     nc = None
     try:
         for name in "XYZ":  # Z's JetStream is healthy once its meta group has a quorum
@@ -86,14 +86,14 @@ async def test_the_watch_screen_counts_unnamed_clients_and_marks_a_lame_duck(
             )
             assert "cid:" not in str(app.query_one("#client-panel").render())  # not listed
             # Serving first (a JetStream server's /healthz fails while it starts), then SIGUSR2.
-            await wait_for(pilot, lambda: source.state.servers["Z"].healthy, 20, "Z healthy")
+            await wait_for(pilot, lambda: session.state.servers["Z"].healthy, 20, "Z healthy")
             cluster.procs["Z"].send_signal(signal.SIGUSR2)
             await wait_for(pilot, lambda: "lame duck" in title(app, "Z"), 10, "Z marked")
             await pilot.press("q")
     finally:
         if nc is not None:
             await nc.close()
-        await source.aclose()
+        await session.close()
         cluster.close()
 
 
@@ -105,8 +105,8 @@ async def test_a_watch_whose_only_server_is_down_says_so_and_offers_nothing_idle
     server answers, its pane takes that place and the search comes back."""
     cluster = Cluster(binary, tmp_path)
     url = cluster.monitor("X")  # its port is free until the server starts
-    source = WatchSource(Watch.over_http([url], interval=0.1))
-    app = NatsLabApp(source, [])
+    session = watch_session(HttpRounds([url], 0.1), 0.1)
+    app = NatsLabApp(session, [])
     try:
         async with app.run_test(size=(100, 30)) as pilot:
 
@@ -133,5 +133,5 @@ async def test_a_watch_whose_only_server_is_down_says_so_and_offers_nothing_idle
 
             await wait_for(pilot, lambda: "Search log" in offered(), 5, "the search offered")
     finally:
-        await source.aclose()
+        await session.close()
         cluster.close()
