@@ -134,6 +134,10 @@ def test_report_of_a_recorded_lesson_tells_its_story_first(herd_runs):
     assert "| pinned | subscriber | 60 | 60 |" in markdown
     assert "- +" in markdown and "×60, last +" in markdown
     assert "60 of 60 clients on B" in page.cells
+    # What was done: a lesson's actions titled as the palette titles the same operations.
+    done = [cell.split(": ")[0] for cell in page.cells if ": " in cell]
+    assert {"Start server A (routes to A and B)", "Stop server A (Ctrl+C)"} <= set(done)
+    assert "start_server" not in done and "stop_server" not in done
 
 
 def test_runs_lists_both_and_a_name_picks_one(herd_runs):

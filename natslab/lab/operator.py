@@ -42,6 +42,7 @@ from natslab.lab.operations import (
     WaitStopped,
 )
 from natslab.lab.settings import RunSettings
+from natslab.lab.titles import entry
 from natslab.state import LabState
 from natslab.words import counted
 
@@ -178,43 +179,22 @@ class Operator:
         for name in SERVER_NAMES[:5]:
             view = state.servers.get(name)
             if view is None or not view.up:
-                entries += [
-                    start_entry(name),
-                    PaletteEntry(
-                        f"Start server {name} as a seed (no routes)",
-                        StartServer(server=name, routes=()),
-                    ),
-                ]
+                entries += [start_entry(name), entry(StartServer(server=name, routes=()))]
                 continue
             options = self.palette_clients
             entries += [
-                PaletteEntry(f"Stop server {name} (Ctrl+C)", StopServer(server=name)),
-                PaletteEntry(f"Kill server {name}", KillServer(server=name)),
-                PaletteEntry(f"Lame duck server {name}", LameDuck(server=name)),
-                PaletteEntry(f"Restart server {name}", RestartServer(server=name)),
-                PaletteEntry(
-                    f"Add 5 subscribers to {name}",
-                    StartClients(count=5, seeds=(name,), options=options),
-                ),
-                PaletteEntry(
-                    f"Start a publisher on {name}",
-                    StartPublisher(name=None, seeds=(name,), rate=100, options=options),
-                ),
+                entry(StopServer(server=name)),
+                entry(KillServer(server=name)),
+                entry(LameDuck(server=name)),
+                entry(RestartServer(server=name)),
+                entry(StartClients(count=5, seeds=(name,), options=options)),
+                entry(StartPublisher(name=None, seeds=(name,), rate=100, options=options)),
             ]
             if self.settings.upgrade_binary is not None:
-                entries.append(
-                    PaletteEntry(
-                        f"Upgrade server {name}", RestartServer(server=name, binary="upgrade")
-                    )
-                )
+                entries.append(entry(RestartServer(server=name, binary="upgrade")))
         for switch in CLIENT_SWITCHES:
-            state_now = "on" if getattr(self.palette_clients, switch) else "off"
-            entries.append(
-                PaletteEntry(
-                    f"Toggle {switch} for new clients (now {state_now})",
-                    ToggleClientSwitch(switch=switch),
-                )
-            )
+            now = "on" if getattr(self.palette_clients, switch) else "off"
+            entries.append(entry(ToggleClientSwitch(switch=switch), f"now {now}"))
         return entries
 
 
@@ -226,7 +206,7 @@ def client_options(settings: ClientSettings) -> ClientOptions:
 
 def start_entry(name: str) -> PaletteEntry:
     """Starting a server the walkthrough's way: in the palette and at a lab's start alike."""
-    return PaletteEntry(f"Start server {name} (routes to A and B)", StartServer(server=name))
+    return entry(StartServer(server=name))
 
 
 def start_plan(servers: Sequence[str], subscribers: int = 0) -> list[PaletteEntry]:
@@ -236,11 +216,9 @@ def start_plan(servers: Sequence[str], subscribers: int = 0) -> list[PaletteEntr
     plan = [start_entry(name) for name in servers]
     if subscribers and servers:
         start = StartClients(count=subscribers, seeds=(servers[0],), host="localhost")
-        title = f"Start {subscribers} subscribers on {servers[0]} (--subscribers)"
-        plan.append(PaletteEntry(title, start))
+        plan.append(entry(start, "--subscribers"))
     if servers:
-        plan.append(PaletteEntry(f"Wait for the route mesh of {', '.join(servers)}",
-                                 WaitMesh(servers=tuple(servers))))  # fmt: skip
+        plan.append(entry(WaitMesh(servers=tuple(servers))))
     return plan
 
 

@@ -110,6 +110,7 @@ class ActionDone(LessonEvent):
     command: str = ""
     added: str = ""
     hands_on: str = ""  # a hands-on action: "learner" (they did it) or "natslab" (skipped to it)
+    title: str = ""  # lab.titles: as the palette words the same operation (older runs: none)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

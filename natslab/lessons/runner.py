@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from natslab.clock import SYSTEM_CLOCK, Clock, Deadline
 from natslab.errors import NatslabError
 from natslab.lab.operations import Done
+from natslab.lab.titles import title
 from natslab.lessons import checks, hands_on, predictions
 from natslab.lessons import events as ev
 from natslab.lessons.model import NEVER, Lesson, Prediction, Step
@@ -292,6 +293,7 @@ class LessonRunner:
                     at=self.clock.now(),
                     index=index,
                     action=item.type,
+                    title=title(item),
                     ok=ok,
                     detail=done.detail,
                     command=done.command,

@@ -3,30 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from natslab.lessons.model import PORT_PLACEHOLDER
 
 # Regex pieces a learner need not read: "any text" becomes an ellipsis, escapes their letter.
 _ANY_TEXT = re.compile(r"(?:\[\^ ?\]|\\S|\.)[*+]\??")
 _ESCAPED = re.compile(r"\\(.)")
-
-
-def both(names: Sequence[str]) -> str:
-    """'A', 'A and B', 'A, B and C'."""
-    return _joined(names, "and")
-
-
-def either(names: Sequence[str]) -> str:
-    """'A', 'A or B', 'A, B or C'."""
-    return _joined(names, "or")
-
-
-def _joined(names: Sequence[str], word: str) -> str:
-    names = list(names)
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + f" {word} {names[-1]}"
 
 
 def who(selector: str, noun: str = "client") -> str:

@@ -160,7 +160,8 @@ def build(run_dir: Path, with_logs: bool = True) -> RunReport:
             case lev.StepStarted() if not event.retry:
                 marks.append(Mark(at, "step", str(event.index + 1), event.title))
             case lev.ActionDone() if event.command:
-                actions.append((at, event.action, event.ok, event.detail, event.command))
+                said = event.title or event.action  # a run recorded before titles: its type
+                actions.append((at, said, event.ok, event.detail, event.command))
             case ActionTaken():
                 actions.append((at, event.title, event.ok, event.detail, event.command))
                 marks.append(Mark(at, "action", f"{len(actions)}", event.title))

@@ -12,8 +12,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Log, Markdown
 
-from natslab.lessons.wording import both
 from natslab.present.views import LogSearch, MatchHighlighter
+from natslab.words import both
 
 LESSON_KEYS = """\
 | `n` | run the next step of the lesson |

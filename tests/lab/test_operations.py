@@ -8,6 +8,7 @@ from pydantic import TypeAdapter, ValidationError
 from natslab.lab import operations as ops
 from natslab.lab.local import open_lab
 from natslab.lab.settings import RunSettings
+from natslab.lab.titles import title
 from natslab.lessons.model import Action
 
 
@@ -33,6 +34,7 @@ def test_every_palette_entry_is_an_operation_with_a_by_hand_command(session):
     starts = [e for e in entries if isinstance(e.operation, ops.StartServer)]
     assert len(starts) == 10
     assert all(session.operator.by_hand(e.operation).startswith("nats-server ") for e in starts)
+    assert all(e.title.startswith(title(e.operation)) for e in entries)  # one wording
 
 
 def test_lame_duck_has_one_by_hand_command_wherever_it_is_asked_for(session):

@@ -1,0 +1,62 @@
+"""An operation's title: the one wording of what it does, for the palette, a lab's start-up,
+a lesson's record of its actions and the report alike (its by-hand command is the
+operator's, `Operator.by_hand`)."""
+
+from __future__ import annotations
+
+from natslab.lab import operations as ops
+from natslab.words import both, counted, either
+
+
+def title(op: ops.Operation) -> str:
+    """What `op` does, in a few words: "Stop server A (Ctrl+C)"."""
+    match op:
+        case ops.StartServer(routes=()):
+            return f"Start server {op.server} as a seed (no routes)"
+        case ops.StartServer():
+            return f"Start server {op.server} (routes to {both(op.routes)})"
+        case ops.StopServer():
+            return f"Stop server {op.server} (Ctrl+C)"
+        case ops.KillServer():
+            return f"Kill server {op.server}"
+        case ops.LameDuck():
+            return f"Lame duck server {op.server}"
+        case ops.RestartServer(binary="upgrade"):
+            return f"Upgrade server {op.server}"
+        case ops.RestartServer():
+            return f"Restart server {op.server}"
+        case ops.StartClients():
+            return f"Add {counted(op.count, 'subscriber')} to {either(op.seeds)}"
+        case ops.StopClients(prefix=None):
+            return "Stop every lab client"
+        case ops.StopClients():
+            return f"Stop the {op.prefix}-… clients"
+        case ops.StartPublisher():
+            return f"Start a publisher on {either(op.seeds)}"
+        case ops.StopPublisher():
+            return f"Stop publisher {op.name}"
+        case ops.WaitHealthz():
+            return f"Wait for {op.server}'s /healthz"
+        case ops.WaitStopped():
+            return f"Wait for server {op.server} to exit"
+        case ops.Pause():
+            return f"Pause {op.seconds:g} s"
+        case ops.ToggleClientSwitch():
+            return f"Toggle {op.switch} for new clients"
+        case ops.CreateStream():
+            return f"Create stream {op.name} ({counted(op.replicas, 'replica')})"
+        case ops.StartLedger():
+            return f"Start ledger {op.name} on stream {op.stream}"
+        case ops.VerifyLedger():
+            return f"Verify ledger {op.name} against stream {op.stream}"
+        case ops.MoveLeader():
+            whose = f"stream {op.stream}'s leader" if op.stream else "the meta leader"
+            return f"Move {whose}" + (f" to {op.to}" if op.to else "")
+        case ops.WaitMesh():
+            return f"Wait for the route mesh of {', '.join(op.servers)}"
+    raise AssertionError(f"no title for {op!r}")  # a new operation must be worded here
+
+
+def entry(op: ops.Operation, note: str = "") -> ops.PaletteEntry:
+    """A palette line for `op`, titled the one way; `note` adds what holds right now."""
+    return ops.PaletteEntry(f"{title(op)} ({note})" if note else title(op), op)
