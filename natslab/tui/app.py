@@ -60,6 +60,10 @@ class NatsLabApp(FreeForm):
         Binding("question_mark", "help", "Help"),
         Binding("h", "ask_help", "Ask for help"),
         Binding("q", "quit_lab", "Quit"),
+        # The focused log's keys, here so that they stay in the footer (last, dimmed while no
+        # log has the focus): a footer whose keys come and go is rebuilt at every tab.
+        Binding("f", "in_pane('toggle_fold')", "All lines"),
+        Binding("v", "in_pane('toggle_raw')", "Raw lines"),
         Binding("ctrl+c", "quit_lab", "Quit", show=False, priority=True),
     ]
 
@@ -184,6 +188,11 @@ class NatsLabApp(FreeForm):
         elif self.focused is not None:
             self.screen.maximize(self.focused)
 
+    def action_in_pane(self, action: str) -> None:
+        pane = self.panes.holding(self.focused)
+        if pane is not None:
+            getattr(pane, f"action_{action}")()
+
     def action_search(self) -> None:
         pane = self.panes.holding(self.focused)
         if pane is None:
@@ -210,6 +219,8 @@ class NatsLabApp(FreeForm):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "ask_help":
             return self.room is not None and self.lesson is not None
+        if action == "in_pane":
+            return None if self.panes.holding(self.focused) is None else True  # None: dimmed
         if action in ("search", "toggle_maximize") and self.panes.empty:
             return False  # no log to search or to enlarge yet (a watch still waiting)
         # Without a lesson the lesson's keys mean nothing: keep them out of the footer.

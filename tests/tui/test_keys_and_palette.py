@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from textual.widgets._footer import FooterKey
 
 from natslab.lab.local import open_lab
 from natslab.lab.settings import RunSettings
@@ -10,6 +11,7 @@ from natslab.lessons import catalog
 from natslab.lessons.model import Lesson
 from natslab.state import ActionTaken
 from natslab.tui.app import NatsLabApp
+from natslab.tui.widgets.footer import SteadyFooter
 from tests.tui.pilot import run_palette, wait_for
 
 TWO_STEPS = {
@@ -345,7 +347,15 @@ async def test_f_unfolds_a_panes_log_and_v_shows_the_raw_lines(palette):
     state = palette.state
     async with palette.app.run_test(size=(160, 45)) as pilot:
         await wait_for(pilot, lambda: state.is_full_mesh("AB"), 20, "the mesh A-B")
+        footer = palette.app.query_one(SteadyFooter)
+
+        def f_dimmed() -> bool:
+            return any(k.key == "f" and k.has_class("-disabled") for k in footer.query(FooterKey))
+
+        palette.app.query_one("#clients").focus()  # no log: f and v show, dimmed
+        await wait_for(pilot, f_dimmed, 5, "f dimmed off a log")
         pane = await tab_to_pane(pilot, palette.app, None)
+        await wait_for(pilot, lambda: not f_dimmed(), 5, "f lit on a log")
         log = pane.log_view
         await wait_for(pilot, lambda: "hidden:" in pane.border_subtitle, 10, "folded lines")
         folded = len(log.lines)

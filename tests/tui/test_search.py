@@ -103,7 +103,7 @@ async def test_a_search_holds_the_readers_place_counts_matches_and_n_moves_betwe
 
         await pilot.press("n")  # the next match after line 160 is line 180
         await wait_for(pilot, lambda: "match 9 of 13" in pane.border_subtitle, 5, "one on")
-        await pilot.press("f")  # unfolding keeps the search: the latest match shows
+        pane.action_toggle_fold()  # f in the app: unfolding keeps the search, the latest shows
         await wait_for(pilot, lambda: "match 13 of 13" in pane.border_subtitle, 5, "after f")
         await wait_for(pilot, lambda: in_view(log, "line 260 needle"), 5, "line 260 shown")
 

@@ -54,6 +54,38 @@ async def test_footer_is_kept_while_the_keys_stay_and_rebuilt_when_they_change()
         await wait_for(pilot, lambda: "Extra" not in descriptions(app), 5, "Extra gone again")
 
 
+class Dimmable(App[None]):
+    """A key that can act only while the second button has the focus: shown either way."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("y", "only_on_two", "Only two")]
+
+    def compose(self) -> ComposeResult:
+        yield Button("one", id="one")
+        yield Button("two", id="two")
+        yield SteadyFooter()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "only_on_two":
+            return True if self.focused is self.query_one("#two") else None
+        return True
+
+
+async def test_a_key_that_only_dims_or_lights_is_restyled_in_place():
+    app = Dimmable()
+    async with app.run_test() as pilot:
+        app.query_one("#one").focus()
+        footer = app.query_one(SteadyFooter)
+        await wait_for(pilot, lambda: "Only two" in descriptions(app), 5, "the key, dimmed")
+        (key,) = [k for k in footer_keys(app) if k.description == "Only two"]
+        await wait_for(pilot, lambda: key.has_class("-disabled"), 5, "the key dimmed")
+        rebuilds = footer.rebuilds
+        await pilot.press("tab")
+        await wait_for(pilot, lambda: not key.has_class("-disabled"), 5, "the key lit")
+        await pilot.press("tab")
+        await wait_for(pilot, lambda: key.has_class("-disabled"), 5, "the key dimmed again")
+        assert footer.rebuilds == rebuilds and key in footer_keys(app)  # the same widget
+
+
 async def test_steady_static_skips_only_unchanged_content():
     app = FooterApp()
     async with app.run_test() as pilot:

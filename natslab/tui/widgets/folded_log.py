@@ -200,11 +200,27 @@ class FoldedLog(ScrollView, can_focus=True):
             del starts[first + 1]  # accumulate repeats its initial value first
         self._starts, self._width = starts, width
         self._rows_of_last = starts[-1] - starts[-2] if len(starts) > 1 else 0
-        self.virtual_size = Size(width, starts[-1])
+        self._grow_to(Size(width, starts[-1]))
         self.refresh()
         if self.follow and self.is_mounted:
             # After the rows are laid out: a scrollbar appearing narrows them, adding rows.
             self.call_after_refresh(self.scroll_end, animate=False)
+
+    def _grow_to(self, size: Size) -> None:
+        """A longer or shorter log that already scrolls, and still will, changes only its
+        scrollbar: set without the layout of the whole screen that the reactive asks for
+        (under a log flood that layout, several times a second, was what held keys up)."""
+        height = self.container_size.height
+        before = self.virtual_size
+        if (
+            self.is_mounted
+            and size.width == before.width
+            and min(before.height, size.height) > height > 0
+        ):
+            self.set_reactive(ScrollView.virtual_size, size)
+            self._scroll_update(size)  # Textual's own: the scrollbar's thumb, the clamped offset
+        else:
+            self.virtual_size = size
 
     def on_resize(self) -> None:
         self._cache.clear()

@@ -28,9 +28,7 @@ class ServerPane(Vertical):
     """A bounded, folded log; a stopped server's pane stays, dimmed, with its last lines."""
 
     ALLOW_MAXIMIZE = True
-    BINDINGS = [
-        Binding("f", "toggle_fold", "All lines"),
-        Binding("v", "toggle_raw", "Raw lines"),
+    BINDINGS = [  # f and v are the app's (app.py): the footer keeps them, lit on a log
         # Only while a search is on (check_action); otherwise n is the lesson's next step.
         Binding("n", "match(1)", "Next match", show=False),
         Binding("N", "match(-1)", "Previous match", show=False),
