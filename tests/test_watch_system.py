@@ -173,3 +173,83 @@ async def test_reconnects_when_its_server_goes_and_follows_the_rest(cluster, sta
 def _only_y_down(watch: Watch) -> bool:
     down = {k for k, v in watch.view.servers.items() if not isinstance(v, Watched)}
     return down == {"Y"}
+
+
+@pytest.fixture
+def tls_nkey_server(binary, tmp_path):
+    """One nats-server whose client port speaks TLS (a self-signed certificate) and whose
+    system account has a user known only by its nkey: the two logins a context may carry
+    beside a user and password."""
+    import os
+    import subprocess
+
+    import nkeys
+
+    from natslab.cluster.ports import find_free_offset, ports_for
+    from tests.helpers import wait_until
+    from tests.watched import listening
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    seed = nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_USER)
+    public = nkeys.from_seed(seed).public_key.decode()
+    (tmp_path / "watcher.nk").write_bytes(seed)
+    ports = ports_for("A", find_free_offset("A"))
+    conf = tmp_path / "tls.conf"
+    conf.write_text(
+        f'host: "127.0.0.1"\nport: {ports.client}\nserver_name: T\n'
+        f'tls {{ cert_file: "{cert}"\n key_file: "{key}" }}\n'
+        "accounts {\n"
+        f'  SYS {{ users = [ {{ nkey: "{public}", permissions: {{\n'
+        '      publish: { allow: ["$SYS.REQ.SERVER.>", "$SYS.REQ.USER.INFO"] },\n'
+        '      subscribe: { allow: ["_INBOX.>"] } } } ] }\n'
+        "}\nsystem_account: SYS\n"
+    )
+    proc = subprocess.Popen(
+        [str(binary.path), "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_until(lambda: listening(ports.client), 20, what="the TLS client port")
+        yield f"tls://127.0.0.1:{ports.client}", tmp_path / "watcher.nk", cert
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
+async def test_a_context_with_an_nkey_and_a_ca_logs_in_over_tls(
+    tls_nkey_server, config_home, state_dir
+):
+    from natslab.errors import NatslabError
+    from natslab.watch.login import LoginError, from_context
+    from natslab.watch.system import CONNECT_TIMEOUT, SystemRounds
+
+    url, seed, cert = tls_nkey_server
+    context(config_home, "tls-sys", url=url, nkey=str(seed), ca=str(cert))
+    rounds = SystemRounds(from_context("tls-sys"), 0.5)
+    try:
+        await rounds.open()
+        (answer,) = await rounds.round()
+    finally:
+        await rounds.aclose()
+    assert isinstance(answer, Watched) and answer.server == "T", answer
+
+    # Negative controls: without the CA the certificate is not trusted, and a seed file
+    # that is not there is named before anything connects.
+    context(config_home, "no-ca", url=url, nkey=str(seed))
+    untrusting = SystemRounds(from_context("no-ca"), 0.5)
+    started = time.monotonic()
+    with pytest.raises(NatslabError, match=r"TLS certificate of tls://\S+ is not trusted"):
+        try:
+            await untrusting.open()
+        finally:
+            await untrusting.aclose()
+    # Said at the first failure, not after the connect timeout: retrying cannot help.
+    assert time.monotonic() - started < CONNECT_TIMEOUT
+    context(config_home, "no-seed", url=url, nkey=str(seed) + ".gone", ca=str(cert))
+    with pytest.raises(LoginError, match=r"nkey seed file .* is missing"):
+        await SystemRounds(from_context("no-seed"), 0.5).open()

@@ -144,7 +144,7 @@ class SystemRounds:
             errors.append(str(exc) or type(exc).__name__)
             if "permissions violation" in errors[-1].lower():
                 self.violations.append(errors[-1])
-            if self.nc is None and _refused_login(errors[-1]):
+            if self.nc is None and (_refused_login(errors[-1]) or _untrusted(errors[-1])):
                 refused.set()
 
         connecting = asyncio.ensure_future(nats.connect(
@@ -159,7 +159,7 @@ class SystemRounds:
         if not connecting.done() or connecting.exception() is not None:
             connecting.cancel()
             await asyncio.gather(connecting, return_exceptions=True)
-            refusal = next((e for e in errors if _refused_login(e)), None)
+            refusal = next((e for e in errors if _refused_login(e) or _untrusted(e)), None)
             why = refusal or (errors[-1] if errors else "no answer")
             raise SystemAccountError(_connect_sentence(self.login, why))
         self.nc = connecting.result()
@@ -280,8 +280,18 @@ def _refused_login(error: str) -> bool:
     return any(word in error.lower() for word in ("authorization", "authentication"))
 
 
+def _untrusted(error: str) -> bool:
+    return "certificate verify failed" in error.lower()
+
+
 def _connect_sentence(login: SystemLogin, why: str) -> str:
     low = why.lower()
+    if _untrusted(why):
+        reason = why.split("certificate verify failed:")[-1].split("(_ssl")[0].strip()
+        return (
+            f"The TLS certificate of {login.url} is not trusted ({reason}): give "
+            f"{login.origin()} the CA that signed it (a context's ca)."
+        )
     if _refused_login(why):
         return (
             f"{login.url} refused the login of {login.origin()}: {why.strip()} "
