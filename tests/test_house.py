@@ -49,7 +49,8 @@ def test_the_screen_is_thin_and_no_pid_stands_for_a_kind_of_server():
     """Issue 27's floor: the app stays under 250 lines, and a watched server is one by what
     it is (ServerView.watched), never by a made-up pid 0."""
     app = (PACKAGE / "tui" / "app.py").read_text()
-    assert len(app.splitlines()) < 250
+    style = (PACKAGE / "tui" / "app.tcss").read_text()  # the house's plan counts it in
+    assert len(app.splitlines()) + len(style.splitlines()) < 250
     assert "isinstance(self.session" not in app and "isinstance(session" not in app
     for path in sorted(PACKAGE.rglob("*.py")):
         text = path.read_text()

@@ -20,10 +20,10 @@ from natslab.lessons.runner import LessonRunner
 from natslab.present.views import recent_move
 from natslab.room.uplink import Uplink
 from natslab.tui.commands import LabCommands
-from natslab.tui.free_form import FreeForm
 from natslab.tui.lesson_keys import LESSON_ACTIONS, LessonChanged
+from natslab.tui.pane_keys import PaneKeys
 from natslab.tui.port import ScreenSession
-from natslab.tui.screens import ConfirmQuit, HelpScreen, SearchScreen
+from natslab.tui.screens import ConfirmQuit, HelpScreen
 from natslab.tui.widgets.action_line import ActionLine
 from natslab.tui.widgets.client_panel import ClientPanel
 from natslab.tui.widgets.footer import SteadyFooter
@@ -44,7 +44,7 @@ class InternalErrorSeen(Message):
         self.text = text
 
 
-class NatsLabApp(FreeForm):
+class NatsLabApp(PaneKeys):
     """A thin skin: everything drawn comes from LabState, the log store and the runner."""
 
     CSS_PATH = "app.tcss"
@@ -52,16 +52,12 @@ class NatsLabApp(FreeForm):
     COMMANDS = App.COMMANDS | {LabCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-medium"), (160, "-wide")]
     BINDINGS = [
-        Binding("left_square_bracket", "cycle_pane(-1)", "Prev log", show=False),
-        Binding("right_square_bracket", "cycle_pane(1)", "Next log", show=False),
-        Binding("t", "toggle_timeline", "Clients/timeline", show=False),
-        Binding("m", "toggle_maximize", "Maximise"),
-        Binding("slash", "search", "Search log"),
         Binding("question_mark", "help", "Help"),
         Binding("h", "ask_help", "Ask for help"),
         Binding("q", "quit_lab", "Quit"),
-        # The focused log's keys, here so that they stay in the footer (last, dimmed while no
-        # log has the focus): a footer whose keys come and go is rebuilt at every tab.
+        # The focused log's keys (PaneKeys.action_in_pane), here so that they stay in the
+        # footer, last, dimmed while no log has the focus: keys that come and go would
+        # rebuild the footer at every tab.
         Binding("f", "in_pane('toggle_fold')", "All lines"),
         Binding("v", "in_pane('toggle_raw')", "Raw lines"),
         Binding("ctrl+c", "quit_lab", "Quit", show=False, priority=True),
@@ -182,36 +178,9 @@ class NatsLabApp(FreeForm):
 
     # --- panes, help, quit -------------------------------------------------------------
 
-    def action_toggle_maximize(self) -> None:
-        if self.screen.maximized is not None:
-            self.screen.minimize()
-        elif self.focused is not None:
-            self.screen.maximize(self.focused)
-
-    def action_in_pane(self, action: str) -> None:
-        pane = self.panes.holding(self.focused)
-        if pane is not None:
-            getattr(pane, f"action_{action}")()
-
-    def action_search(self) -> None:
-        pane = self.panes.holding(self.focused)
-        if pane is None:
-            self.notify("Focus a server's log first (tab), then press /.")
-            return
-        lines = self.session.logs.lines(pane.server)
-        self.push_screen(SearchScreen(pane.server, lines), callback=pane.mark)
-
     def action_help(self) -> None:
         room = self.room is not None and self.lesson is not None
         self.push_screen(HelpScreen(lesson=self.lesson is not None, room=room))
-
-    def action_cycle_pane(self, step: int) -> None:
-        """On a narrow screen one log pane shows at a time: show the next or previous one."""
-        self.panes.cycle(step)
-
-    def action_toggle_timeline(self) -> None:
-        """On a narrow screen the client panel and the timeline share one place: swap them."""
-        self.query_one("#bottom").toggle_class("timeline")
 
     def action_ask_help(self) -> None:
         self._ask_help(self.session.state)
@@ -219,12 +188,9 @@ class NatsLabApp(FreeForm):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "ask_help":
             return self.room is not None and self.lesson is not None
-        if action == "in_pane":
-            return None if self.panes.holding(self.focused) is None else True  # None: dimmed
-        if action in ("search", "toggle_maximize") and self.panes.empty:
-            return False  # no log to search or to enlarge yet (a watch still waiting)
-        # Without a lesson the lesson's keys mean nothing: keep them out of the footer.
-        return self.lesson is not None or action not in LESSON_ACTIONS
+        if action in LESSON_ACTIONS:  # without a lesson they mean nothing: out of the footer
+            return self.lesson is not None
+        return super().check_action(action, parameters)
 
     def action_quit_lab(self) -> None:
         running = [name for name, view in self.session.state.servers.items() if view.up]
