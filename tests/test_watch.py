@@ -368,3 +368,50 @@ async def test_an_untrusted_certificate_is_a_sentence_and_insecure_reads_on(
             watch.wait_for(said, timeout=20)
         finally:
             watch.close()
+
+
+class Swallowing:
+    """Rounds that swallow a cancel landing inside them, as nats-py's publish path can."""
+
+    def __init__(self) -> None:
+        self.inside = asyncio.Event()
+        self.swallow = True
+
+    def describe(self) -> str:
+        return "a source that swallows cancels"
+
+    async def open(self) -> None:
+        return None
+
+    async def round(self) -> list:
+        self.inside.set()
+        try:
+            await asyncio.sleep(0.2)
+        except asyncio.CancelledError:
+            if not self.swallow:
+                raise
+        return []  # swallowed, as nats-py's Client._flush_pending does
+
+    def waiting(self, unreachable: dict[str, str]) -> str:
+        return ""
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_a_cancel_swallowed_inside_a_round_still_ends_the_watch():
+    """Ctrl+C on a watch through the system account once went unheard: the cancel landed in
+    nats-py, which swallowed it, and the watch asked on until the watchdog killed it."""
+    rounds = Swallowing()
+    watch = Watch(rounds, interval=0.01)
+    running = asyncio.create_task(watch.run())
+    await asyncio.wait_for(rounds.inside.wait(), 10)
+    running.cancel()  # lands inside the round, and is swallowed there
+    try:
+        await asyncio.wait({running}, timeout=10)
+        assert running.cancelled(), "the watch went on asking"
+        assert watch.rounds == 1  # it ended after the round the cancel landed in
+    finally:
+        rounds.swallow = False  # a failed test must not leave a task nobody can stop
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)

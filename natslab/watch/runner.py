@@ -113,6 +113,7 @@ class Watch:
         """Ask until cancelled (or for `rounds` rounds), one round each interval. A round
         that fails is a bug: it becomes an InternalError, and the watch goes on."""
         loop = asyncio.get_running_loop()
+        me = asyncio.current_task()
         due = loop.time()
         while rounds is None or self.rounds < rounds:
             try:
@@ -122,6 +123,10 @@ class Watch:
                 self.rounds += 1
                 self.bus.emit(InternalError(where="a round of natslab watch",
                                             error=f"{type(exc).__name__}: {exc}"))  # fmt: skip
+            if me is not None and me.cancelling():
+                # A cancel that landed inside nats-py can be swallowed there (its publish
+                # path catches CancelledError): honour it here, or Ctrl+C would go unheard.
+                raise asyncio.CancelledError
             due += self.interval
             await asyncio.sleep(max(0.0, due - loop.time()))
 
