@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from natslab.cancels import raise_if_cancelled
 from natslab.cluster.rundir import state_dir
 from natslab.lab.recorder import to_record
 from natslab.lessons import events as lev
@@ -240,6 +241,7 @@ class Uplink:
     async def _send_forever(self) -> None:
         delay = 0.5
         while True:
+            raise_if_cancelled()  # a cancel that nats-py's connect or close swallowed
             try:
                 nc = await connect(self.member, self._known, connect_timeout=2,
                                    allow_reconnect=False)  # fmt: skip

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from natslab.bus import EventBus, InternalError
+from natslab.cancels import raise_if_cancelled
 from natslab.watch.poller import Poller, Unreachable, Watched
 from natslab.watch.view import WatchView, fold
 from natslab.words import counted
@@ -113,7 +114,6 @@ class Watch:
         """Ask until cancelled (or for `rounds` rounds), one round each interval. A round
         that fails is a bug: it becomes an InternalError, and the watch goes on."""
         loop = asyncio.get_running_loop()
-        me = asyncio.current_task()
         due = loop.time()
         while rounds is None or self.rounds < rounds:
             try:
@@ -123,10 +123,7 @@ class Watch:
                 self.rounds += 1
                 self.bus.emit(InternalError(where="a round of natslab watch",
                                             error=f"{type(exc).__name__}: {exc}"))  # fmt: skip
-            if me is not None and me.cancelling():
-                # A cancel that landed inside nats-py can be swallowed there (its publish
-                # path catches CancelledError): honour it here, or Ctrl+C would go unheard.
-                raise asyncio.CancelledError
+            raise_if_cancelled()  # Ctrl+C may have landed in nats-py, which swallows it
             due += self.interval
             await asyncio.sleep(max(0.0, due - loop.time()))
 
