@@ -25,7 +25,15 @@ from natslab.watch.runner import HttpRounds, Watch
 from natslab.watch.source import WatchSession, watch_session
 from tests.cli_process import NATSLAB, NatslabProcess, run_natslab
 from tests.helpers import wait_until
-from tests.watched import Cluster, free_port, listening, of, rounds_until, system_rounds
+from tests.watched import (
+    Cluster,
+    free_port,
+    listening,
+    of,
+    rounds_until,
+    self_signed,
+    system_rounds,
+)
 
 
 def watch_of(cluster: Cluster, through: str) -> WatchSession:
@@ -322,13 +330,7 @@ async def test_a_server_that_fails_is_polled_less_often_up_to_eight_intervals_ap
 @pytest.fixture
 def https_server(binary: ServerBinary, tmp_path: Path) -> Iterator[str]:
     """A nats-server whose monitoring port speaks HTTPS with a self-signed certificate."""
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    key, cert = self_signed(tmp_path)
     ports = ports_for("A", find_free_offset("A"))
     conf = tmp_path / "https.conf"
     conf.write_text(

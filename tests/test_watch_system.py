@@ -187,15 +187,9 @@ def tls_nkey_server(binary, tmp_path):
 
     from natslab.cluster.ports import find_free_offset, ports_for
     from tests.helpers import wait_until
-    from tests.watched import listening
+    from tests.watched import listening, self_signed
 
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    key, cert = self_signed(tmp_path)
     seed = nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_USER)
     public = nkeys.from_seed(seed).public_key.decode()
     (tmp_path / "watcher.nk").write_bytes(seed)

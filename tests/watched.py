@@ -36,6 +36,18 @@ def listening(port: int) -> bool:
     return True
 
 
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A key and a self-signed certificate for 127.0.0.1 (openssl), for a TLS port."""
+    key, cert = folder / "key.pem", folder / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return key, cert
+
+
 WATCHER = ("watcher", "watch-only")  # the system-account user a watch logs in as
 # Accounts as production clusters have them: applications in APP (a client without a login
 # lands there), and a system account whose watch user may only ask: a request to anything
