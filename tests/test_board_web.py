@@ -43,7 +43,8 @@ def test_the_board_in_a_browser_follows_the_room_and_reveals(browser, tmp_path, 
         address = f"127.0.0.1:{free_port()}"
         web = NatslabProcess("class", "board", "demo", "--web", address)
         web.wait_for("is served at")
-        assert "Only this machine can open it" in web.output
+        # Said on the next line, which the reader may not have read yet: wait for it.
+        web.wait_for("Only this machine can open it", 10)
         host, port = address.split(":")
         wait_until(lambda: listening(host, int(port)), 30, what="textual-serve listening")
         page = browser.new_page(viewport={"width": 1400, "height": 900})
