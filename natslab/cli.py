@@ -391,11 +391,11 @@ def _class_report(source: str, runs: Sequence[str], console: Console) -> int:
         raise UsageError("natslab report --class takes a room or an export, not runs as well.")
     path = Path(source)
     if path.suffix == ".jsonl" or path.exists():
-        room, records = read_export(path)
+        room, stored = read_export(path)
     else:
         room = check_room(source)
-        records = [item.record for item in asyncio.run(read_room(room))]
-    html_path, md_path = class_report.write(class_report.build(room, records))
+        stored = [(item.subject, item.record) for item in asyncio.run(read_room(room))]
+    html_path, md_path = class_report.write(class_report.build(room, stored))
     console.print(f"Markdown: {md_path}")
     console.print(str(html_path))
     return 0

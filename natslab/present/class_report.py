@@ -10,6 +10,7 @@ from typing import Any
 
 from natslab.cluster.rundir import state_dir
 from natslab.present.report import environment
+from natslab.room import records
 from natslab.room.board_rows import outlier_text
 from natslab.room.roster import (
     ParticipantView,
@@ -41,19 +42,29 @@ class ClassReport:
     def summary(self) -> str:
         people = counted(len(self.state.participants), "participant")
         done = sum(1 for who in self.state.participants.values() if who.finished)
-        ignored = self.state.ignored
+        refused = self.state.refused_total
         foreign = (
-            f"; {counted(ignored, 'message')} that were not natslab's ignored" if ignored else ""
+            f"; {counted(refused, 'record')} refused (not natslab's, or not their sender's)"
+            if refused
+            else ""
         )
         events = counted(self.state.events, "event")
         return f"{people}, {done} finished their lesson; {events}{foreign}."
 
 
-def build(room: str, records: list[Any]) -> ClassReport:
-    """Fold the records in the order the stream kept them, as the board does."""
+def build(room: str, stored: list[tuple[str, Any]]) -> ClassReport:
+    """Fold the stored messages (subject, record) in the order the stream kept them, as the
+    board does."""
     state = RoomState()
-    state.apply_all(records)
-    times = [float(r["at"]) for r in records if isinstance(r, dict) and r.get("at")]
+    times: list[float] = []
+    for subject, data in stored:
+        read = records.read(subject, data)
+        if isinstance(read, records.Refused):
+            state.refused[read.why] += 1
+            continue
+        state.apply(read)
+        if read.record.at:
+            times.append(read.record.at)
     return ClassReport(room, state, min(times, default=0.0), max(times, default=0.0))
 
 
@@ -108,7 +119,7 @@ def write(report: ClassReport) -> tuple[Path, Path]:
         "answer_rows": answer_rows,
         "figure": figure_text,
         "figures": figure_rows(state),
-        "helped": [(h["participant"], h) for h in state.helps],
+        "helped": state.helps,
     }
     env = environment()
     html_path, md_path = out / f"class-{report.room}.html", out / f"class-{report.room}.md"

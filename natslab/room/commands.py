@@ -338,22 +338,24 @@ def _control(args: argparse.Namespace, console: Console) -> int:
 
 def _roster(room: str, console: Console) -> int:
     from rich.table import Table
+    from rich.text import Text
 
     from natslab.room.roster import RoomState
     from natslab.room.stream import read_room
 
     state = RoomState()
-    state.apply_all([item.record for item in asyncio.run(read_room(room))])
+    state.take_all((item.subject, item.record) for item in asyncio.run(read_room(room)))
     table = Table("Participant", "Lesson", "Step", "Checks ✓/✗", "Retries", "Skips", "Status",
                   box=None)  # fmt: skip
     now = time.time()
     for who in state.queue(now):
         step = f"{who.step + 1}. {who.step_title}" if who.step is not None else "-"
-        table.add_row(who.name, who.lesson or "-", step, f"{who.passed}/{who.failed}",
-                      str(who.retries), str(who.skips), state.status(who, now))  # fmt: skip
+        cells = (who.name, who.lesson or "-", step, f"{who.passed}/{who.failed}",
+                 str(who.retries), str(who.skips), state.status(who, now))  # fmt: skip
+        table.add_row(*(Text(cell) for cell in cells))  # a participant's text is never markup
     console.print(table)
-    ignored = state.ignored
-    note = f"; {ignored} messages that are not natslab's ignored" if ignored else ""
+    refused = state.refused_total
+    note = f"; {refused} records refused (not natslab's, or not their sender's)" if refused else ""
     people = counted(len(state.participants), "participant")
     console.print(f"{counted(state.events, 'event')} from {people}{note}.")
     return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,6 @@ from natslab.room.names import ROOM_SELF, announce_subjects, event_subject
 from natslab.room.stream_config import API_TIMEOUT
 
 BEACON = 5.0  # seconds between announcements of the whole state
-CONTROL_KINDS = ("Held", "Released", "Said")
 
 
 @dataclass
@@ -60,8 +60,10 @@ def control_subject(room: str) -> str:
 async def send_control(nc: Any, room: str, kind: str, **fields: Any) -> dict[str, Any]:
     """Store a control record in the room's stream and announce it."""
     at = time.time()
+    # An id no participant can guess: one who published it first would have the stream
+    # drop this record as a duplicate.
     record = {"participant": ROOM_SELF, "type": kind, "at": at,
-              "id": f"{ROOM_SELF}:{kind}:{at}", **fields}  # fmt: skip
+              "id": f"{ROOM_SELF}:{kind}:{secrets.token_hex(16)}", **fields}  # fmt: skip
     payload = json.dumps(record).encode()
     await nc.jetstream(timeout=API_TIMEOUT).publish(event_subject(room, ROOM_SELF, kind), payload,
                                  headers={"Nats-Msg-Id": record["id"]})  # fmt: skip

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from natslab.errors import NatslabError
+from natslab.room import records
 
 if TYPE_CHECKING:
     from natslab.room.stream import Stored
@@ -18,8 +19,9 @@ class NotAnExport(NatslabError):
     """The file given is not a `natslab class export --format jsonl` file."""
 
 
-def read_export(path: Path) -> tuple[str, list[Any]]:
-    """The room's name and records from a `class export --format jsonl` file."""
+def read_export(path: Path) -> tuple[str, list[tuple[str, Any]]]:
+    """The room's name and its messages (subject, record) from a `class export --format
+    jsonl` file: the subject says who stored each, the record's body does not."""
     records, room = [], ""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -30,14 +32,14 @@ def read_export(path: Path) -> tuple[str, list[Any]]:
             continue
         try:
             item = json.loads(line)
-            subject, record = item["subject"], item["record"]
-        except (ValueError, KeyError, TypeError) as exc:
+            subject, record = str(item["subject"]), item["record"]
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
             raise NotAnExport(
                 f"{path}, line {number}, is not a room's event: `natslab report --class` "
                 "reads what `natslab class export ROOM --format jsonl` wrote."
             ) from exc
-        room = room or str(subject).split(".")[1]
-        records.append(record)
+        room = room or [*subject.split("."), "", ""][1]
+        records.append((subject, record))
     return room or path.stem, records
 
 
@@ -51,7 +53,16 @@ def write_export(stored: list[Stored], fmt: str, out: IO[str]) -> None:
     writer = csv.writer(out)
     writer.writerow(["seq", "at", "participant", "run", "type", "step", "ok", "detail"])
     for item in stored:
-        r = item.record if isinstance(item.record, dict) else {}
-        detail = r.get("observation") or r.get("title") or r.get("measured") or ""
-        fields = ("at", "participant", "run", "type", "index", "ok")
-        writer.writerow([item.seq, *(r.get(f, "") for f in fields), detail])
+        read = records.read(item.subject, item.record)
+        if not isinstance(read, records.Authored):
+            continue  # refused: the board and the report count it, a table has no row for it
+        r = read.record
+        detail = r.observation or r.title or r.measured
+        ok = "" if r.ok is None else r.ok
+        writer.writerow([item.seq, r.at, read.author, r.run, r.type, r.index, ok,
+                         spreadsheet_safe(detail)])  # fmt: skip
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A cell a spreadsheet shows as text: one starting with = + - @ would run as a formula."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

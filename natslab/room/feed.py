@@ -13,10 +13,10 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 
 from natslab.room.control import announce_forever, send_control
-from natslab.room.host import instructor_login
+from natslab.room.host import instructor_id, instructor_login
 from natslab.room.names import ROOM_SELF, announce_subjects, event_subject, stream_name
 from natslab.room.roster import RoomState
-from natslab.room.stream import connect_instructor, parse_record
+from natslab.room.stream import connect_instructor
 from natslab.room.stream_config import API_TIMEOUT, follow
 
 
@@ -27,8 +27,8 @@ class RoomFeed:
     def __init__(self, room: str, into: RoomState | None = None) -> None:
         self.room = room
         instructor_login(room)  # a room never started here is a sentence now, not at start()
-        # On a track's board several rooms fold into one state, each name as room/name, and
-        # none of them announces (or takes) the instructor's control from there.
+        # On a track's board several rooms fold into one state (its names room/name), and
+        # none of them announces the instructor's control from there.
         self.track = into is not None
         self.state = into if into is not None else RoomState()
         self.revision = 0  # bumped per folded message: the board redraws when it moved
@@ -58,14 +58,7 @@ class RoomFeed:
         await send_control(self.nc, self.room, kind, **fields)
 
     async def _on_msg(self, msg: Msg) -> None:
-        record = parse_record(msg.data)
-        if self.track and isinstance(record, dict):
-            if record.get("participant") == ROOM_SELF and record.get("type") != "Revealed":
-                return  # a room's holds and messages are that room's
-            if record.get("participant") != ROOM_SELF:
-                record = {**record, "participant": f"{self.room}/{record.get('participant')}",
-                          "id": f"{self.room}/{record.get('id')}"}  # fmt: skip
-        self.state.apply(record)
+        self.state.take(msg.subject, msg.data)
         self.revision += 1
 
     async def _on_heartbeat(self, msg: Msg) -> None:
@@ -98,7 +91,7 @@ class RoomFeed:
         subject = announce_subjects(self.room).replace(">", f"reveal.{lesson}.{step}")
         await self.nc.publish(subject, json.dumps(aggregate).encode())
         # Kept in the stream too: a restarted board and a report know what was revealed.
-        key = f"{ROOM_SELF}:reveal:{lesson}:{step}"
+        key = instructor_id(self.room, f"reveal:{lesson}:{step}")
         record = {"participant": ROOM_SELF, "type": "Revealed", "at": time.time(), "id": key,
                   "lesson": lesson, "step": step}  # fmt: skip
         await self.nc.jetstream(timeout=API_TIMEOUT).publish(

@@ -6,6 +6,8 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import hashlib
+import hmac
 import json
 import secrets
 import signal
@@ -23,6 +25,7 @@ from natslab.cluster.binary import ServerBinary
 from natslab.cluster.process import ServerProcess
 from natslab.cluster.rundir import state_dir
 from natslab.errors import NatslabError, UsageError
+from natslab.room import records
 from natslab.room.config import INSTRUCTOR_USER, RoomConfig, write_private
 from natslab.room.control import Control, announce_forever
 from natslab.room.names import (
@@ -136,8 +139,9 @@ class RoomHost:
         )
 
     async def _on_control(self, msg: Msg) -> None:
-        with contextlib.suppress(ValueError, KeyError, TypeError):
-            self.control.apply(json.loads(msg.data))
+        read = records.read(msg.subject, msg.data)
+        if isinstance(read, records.Authored) and read.by_instructor:
+            self.control.apply(read.record.model_dump())
 
     async def stop(self) -> None:
         if self._beacon is not None:
@@ -236,3 +240,14 @@ def instructor_login(room: str) -> dict[str, str]:
         )
     data: dict[str, str] = json.loads(path.read_text())
     return data
+
+
+def instructor_id(room: str, what: str) -> str:
+    """The message id of an instructor's record that every board of theirs must store once
+    (two boards revealing together: one reveal). Keyed with the instructor's own secret: a
+    participant who could guess it would publish it first, and the stream would drop the
+    real record as a duplicate."""
+    login = instructor_login(room)
+    secret = login.get("password") or Path(login["creds"]).read_text(encoding="utf-8")
+    mac = hmac.new(secret.encode(), f"{room}:{what}".encode(), hashlib.sha256)
+    return f"{ROOM_SELF}:{mac.hexdigest()[:32]}"

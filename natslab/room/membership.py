@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -247,7 +248,7 @@ async def join_deployment(line: JoinLine, name: str, creds: Path) -> Membership:
         raise JoinError(f"The deployment at {where} refused the credentials in {creds} "
                         f"({exc}).") from exc  # fmt: skip
     record = {"type": "Joined", "at": time.time(), "participant": name,
-              "id": f"{name}:joined:{time.time()}"}  # fmt: skip
+              "id": f"{name}:joined:{secrets.token_hex(16)}"}  # fmt: skip
     try:
         # A first record in the room's stream, answered by its ack: it lands only if these
         # credentials may publish as `name` (and read their own inbox); else no ack comes.

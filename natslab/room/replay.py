@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from natslab.room import records
 from natslab.room.board_rows import ReadOnlyBoard
 from natslab.room.exported import read_export
 from natslab.room.roster import RoomState
@@ -20,9 +21,9 @@ class ReplayFeed:
     """The board's feed, from a file: records applied at their recorded intervals divided by
     `speed`, the board's clock following the recording's."""
 
-    def __init__(self, room: str, records: list[Any], speed: float = 1.0) -> None:
+    def __init__(self, room: str, stored: list[tuple[str, Any]], speed: float = 1.0) -> None:
         self.room = room
-        self.records = [r for r in records if isinstance(r, dict)]
+        self.records = [records.read(subject, record) for subject, record in stored]
         self.speed = speed
         self.state = RoomState()
         self.revision = 0
@@ -32,8 +33,8 @@ class ReplayFeed:
 
     @classmethod
     def from_export(cls, path: Path, speed: float) -> ReplayFeed:
-        room, records = read_export(path)
-        return cls(room, records, speed)
+        room, stored = read_export(path)
+        return cls(room, stored, speed)
 
     def now(self) -> float:
         return self._clock or time.time()
@@ -43,13 +44,16 @@ class ReplayFeed:
 
     async def _play(self) -> None:
         previous: float | None = None
-        for record in self.records:
-            at = float(record.get("at") or 0.0)
+        for read in self.records:
+            at = read.record.at if isinstance(read, records.Authored) else 0.0
             if previous is not None and at > previous:
                 await asyncio.sleep(min((at - previous) / self.speed, LONGEST_WAIT))
             previous = at if at else previous
             self._clock = max(self._clock, at)
-            self.state.apply(record)
+            if isinstance(read, records.Refused):
+                self.state.refused[read.why] += 1
+            else:
+                self.state.apply(read)
             self.replayed += 1
             self.revision += 1
 

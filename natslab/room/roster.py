@@ -6,11 +6,14 @@ from __future__ import annotations
 import statistics
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from natslab.room.control import CONTROL_KINDS, Control
+from natslab.room import records
+from natslab.room.control import Control
 from natslab.room.names import ROOM_SELF
+from natslab.room.records import Record
 
 # Stuck, from the lab's own record: far longer in a step than the room's median there, the
 # same step failing again, or silent for long while a step runs.
@@ -45,7 +48,7 @@ class ParticipantView:
     last_at: float = 0.0
     answers: dict[int, int] = field(default_factory=dict)  # step -> answer (0-based)
     checks: list[tuple[int, str, bool, str]] = field(default_factory=list)  # the latest ones
-    help: dict[str, Any] | None = None  # the open help request, with its diagnostics
+    help: Record | None = None  # the open help request, with its diagnostics
     heard_at: float = 0.0  # the latest heartbeat (0: none yet)
     versions: str = ""  # what their latest figure was measured with
     crashed: dict[str, float] = field(default_factory=dict)  # their lab's crashed servers
@@ -107,96 +110,117 @@ def spread(values: dict[str, float]) -> Spread | None:
 
 
 class RoomState:
-    """Fold records (as the uplink sends them) in any number of times: each counts once."""
+    """Fold the room's stored messages in any number of times: each counts once. Who sent a
+    record is the name in its subject, which the server authenticated; on a track's board
+    (`track`) each is named room/name, and only reveals of the instructor's are taken."""
 
-    def __init__(self) -> None:
+    def __init__(self, track: bool = False) -> None:
+        self.track = track
         self.participants: dict[str, ParticipantView] = {}
         self.questions: dict[tuple[str, int], QuestionView] = {}
         self.step_times: dict[tuple[str, int], list[float]] = defaultdict(list)
         # (lesson, step, the check's description) -> each participant's figure
         self.figures: dict[tuple[str, int, str], dict[str, float]] = defaultdict(dict)
         self.events = 0  # the participants' (the room's own reveals are not counted)
-        self.helps: list[dict[str, Any]] = []  # every help request, answered or not
+        self.helps: list[tuple[str, Record]] = []  # (who, request): every one, answered or not
         self.control = Control()  # the instructor's holds and message, as the room has them
-        self.ignored = 0  # messages on the room's subjects that are not natslab's
-        self._seen: set[str] = set()
+        self.refused: Counter[str] = Counter()  # messages not folded, by why
+        self._seen: set[tuple[str, str]] = set()
 
-    def apply(self, record: Any) -> None:
-        if not isinstance(record, dict) or not isinstance(record.get("participant"), str):
-            self.ignored += 1
+    @property
+    def refused_total(self) -> int:
+        return self.refused.total()
+
+    def take(self, subject: str, data: bytes | Any) -> None:
+        """One stored message: read at the edge, then folded, or counted as refused."""
+        read = records.read(subject, data)
+        if isinstance(read, records.Refused):
+            self.refused[read.why] += 1
             return
-        key = str(record.get("id", ""))
+        self.apply(read)
+
+    def take_all(self, stored: Iterable[tuple[str, Any]]) -> None:
+        for subject, data in stored:
+            self.take(subject, data)
+
+    def apply(self, authored: records.Authored) -> None:
+        record = authored.record
+        if authored.by_instructor:
+            key = (f"{authored.room}/{ROOM_SELF}", record.id)
+            if key in self._seen:
+                return
+            self._seen.add(key)
+            if record.type == "Revealed":
+                self._question(record.lesson, record.step).revealed = True
+            elif not self.track:  # a room's holds and messages are that room's
+                self.control.apply(record.model_dump())
+            return
+        name = f"{authored.room}/{authored.author}" if self.track else authored.author
+        key = (name, record.id)
         if key in self._seen:
             return
         self._seen.add(key)
-        if record["participant"] == ROOM_SELF:
-            if record.get("type") in CONTROL_KINDS:
-                self.control.apply(record)
-            if record.get("type") == "Revealed":
-                lesson, step = str(record.get("lesson", "")), int(record.get("step", -1))
-                self._question(lesson, step).revealed = True
-            return
         self.events += 1
-        who = self.participants.setdefault(
-            record["participant"], ParticipantView(record["participant"])
-        )
-        at = float(record.get("at") or 0.0)
-        who.last_at = max(who.last_at, at)
-        kind = record.get("type")
-        if record.get("versions"):
-            who.versions = str(record["versions"])
+        who = self.participants.setdefault(name, ParticipantView(name))
+        who.last_at = max(who.last_at, record.at)
+        if record.versions:
+            who.versions = record.versions
+        self._fold(who, record)
+
+    def _fold(self, who: ParticipantView, record: Record) -> None:
+        kind, at = record.type, record.at
         if kind == "LessonStarted":
-            who.lesson, who.title = str(record.get("lesson_id", "")), str(record.get("title", ""))
+            who.lesson, who.title = record.lesson_id, record.title
             who.step, who.passed, who.failed, who.retries, who.finished = None, 0, 0, 0, None
             who.skips, who.by_hand, who.handed = 0, 0, 0
         elif kind == "StepStarted":
-            index, retry = int(record["index"]), bool(record.get("retry"))
-            who.step_retries = who.step_retries + 1 if retry and who.step == index else 0
-            who.step, who.step_title, who.step_since = index, str(record["title"]), at
-            who.retries += retry
-        elif kind == "StepFinished" and record.get("ok"):
-            self.step_times[(who.lesson, int(record["index"]))].append(float(record["duration"]))
-            if who.help is not None and who.help.get("index") == record.get("index"):
+            index = record.index
+            who.step_retries = who.step_retries + 1 if record.retry and who.step == index else 0
+            who.step, who.step_title, who.step_since = index, record.title, at
+            who.retries += record.retry
+        elif kind == "StepFinished" and record.ok:
+            self.step_times[(who.lesson, record.index)].append(record.duration)
+            if who.help is not None and who.help.index == record.index:
                 who.help = None  # the step they asked about passed: the request is answered
         elif kind == "StepSkipped":
             who.skips += 1
-        elif kind == "ActionDone" and record.get("hands_on") in ("learner", "natslab"):
-            if record["hands_on"] == "learner":
-                who.by_hand += 1
-            else:
-                who.handed += 1
+        elif kind == "ActionDone" and record.hands_on == "learner":
+            who.by_hand += 1
+        elif kind == "ActionDone" and record.hands_on == "natslab":
+            who.handed += 1
         elif kind == "HelpRequested":
             who.help = record
-            self.helps.append(record)
-        elif kind == "CheckResult" and record.get("final"):
-            who.checks = [*who.checks[-(KEPT_CHECKS - 1) :], (int(record.get("index", 0)),
-                          str(record.get("description", "")), bool(record.get("ok")),
-                          str(record.get("observation", "")))]  # fmt: skip
-            if isinstance(record.get("figure"), int | float):
-                key3 = (who.lesson, int(record.get("index", 0)), str(record.get("description")))
-                self.figures[key3][who.name] = float(record["figure"])
-            if record.get("ok"):
-                who.passed += 1
-            else:
-                who.failed += 1
+            self.helps.append((who.name, record))
+        elif kind == "CheckResult" and record.final:
+            self._check(who, record)
         elif kind == "LessonFinished":
-            who.finished = bool(record.get("ok"))
-        elif kind == "PredictionLocked":
-            who.answers[int(record["index"])] = int(record["answer"])
-            self._question(who.lesson, int(record["index"])).locked[who.name] = int(
-                record["answer"]
-            )
+            who.finished = bool(record.ok)
+        elif kind == "PredictionLocked" and record.answer is not None:
+            who.answers[record.index] = record.answer
+            self._question(who.lesson, record.index).locked[who.name] = record.answer
         elif kind == "PredictionJudged":
-            question = self._question(who.lesson, int(record["index"]))
-            question.text = str(record.get("question", ""))
-            question.answers = tuple(record.get("answers", ()))
-            if isinstance(record.get("matched"), bool):
-                question.matched[who.name] = record["matched"]
-            question.measured[who.name] = str(record.get("measured", ""))
-            if isinstance(record.get("value"), int | float):
-                question.values[who.name] = float(record["value"])
-            if record.get("answer") is not None:
-                question.locked[who.name] = int(record["answer"])
+            self._judged(who, record)
+
+    def _check(self, who: ParticipantView, record: Record) -> None:
+        latest = (record.index, record.description, bool(record.ok), record.observation)
+        who.checks = [*who.checks[-(KEPT_CHECKS - 1) :], latest]
+        if record.figure is not None:
+            self.figures[(who.lesson, record.index, record.description)][who.name] = record.figure
+        if record.ok:
+            who.passed += 1
+        else:
+            who.failed += 1
+
+    def _judged(self, who: ParticipantView, record: Record) -> None:
+        question = self._question(who.lesson, record.index)
+        question.text, question.answers = record.question, record.answers
+        if record.matched is not None:
+            question.matched[who.name] = record.matched
+        question.measured[who.name] = record.measured
+        if record.value is not None:
+            question.values[who.name] = record.value
+        if record.answer is not None:
+            question.locked[who.name] = record.answer
 
     def heard(self, name: str, at: float, crashed: dict[str, float] | None = None) -> None:
         """A heartbeat: the participant's natslab is running and reaches the room, with the
@@ -204,10 +228,6 @@ class RoomState:
         who = self.participants.setdefault(name, ParticipantView(name))
         if at >= who.heard_at:
             who.heard_at, who.crashed = at, dict(crashed or {})
-
-    def apply_all(self, records: list[Any]) -> None:
-        for record in records:
-            self.apply(record)
 
     def _question(self, lesson: str, step: int) -> QuestionView:
         return self.questions.setdefault((lesson, step), QuestionView(lesson, step))
@@ -249,7 +269,7 @@ class RoomState:
         order = {"asking for help": 0, "stuck": 1, "offline": 2}
 
         def key(who: ParticipantView) -> tuple[int, float, str]:
-            asked = float(who.help.get("at", 0.0)) if who.help else 0.0
+            asked = who.help.at if who.help else 0.0
             status = self.status(who, now).split(" since ")[0]
             return (order.get(status, 3), asked, who.name)
 

@@ -18,7 +18,7 @@ class TrackFeed:
 
     def __init__(self, rooms: list[str]) -> None:
         self.room = ",".join(rooms)
-        self.state = RoomState()
+        self.state = RoomState(track=True)
         self.feeds = [RoomFeed(room, into=self.state) for room in rooms]
 
     @property

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import secrets
 import time
 from collections import deque
 from collections.abc import Callable
@@ -158,6 +159,9 @@ class Uplink:
         self.reached = False  # reached at least once in this run
         self.last_error = "the room not reached yet"
         self._seq = 0
+        # In every id: a participant who could guess another's next id would publish it
+        # first, and the room's stream would drop the real event as a duplicate.
+        self._nonce = secrets.token_hex(8)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.reveals: dict[tuple[str, int], dict[str, Any]] = {}  # what the room published
@@ -183,7 +187,7 @@ class Uplink:
         """Queue one record ({"type": …, "at": …, …}) for the room: a lesson event, or a
         help request."""
         self._seq += 1
-        key = f"{self.member.name}:{self.run}:{self._seq}"
+        key = f"{self.member.name}:{self.run}:{self._seq}:{self._nonce}"
         record = {**fields, "participant": self.member.name, "run": self.run, "id": key}
         self.outbox.add(
             {

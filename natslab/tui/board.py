@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import time
 
-from rich.markup import escape
+from rich.text import Text
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
@@ -30,13 +30,14 @@ from natslab.room.feed import RoomFeed
 from natslab.room.replay import ReplayFeed
 from natslab.room.roster import ParticipantView, QuestionView, RoomState, pairs
 from natslab.room.track import TrackFeed
+from natslab.tui.plain import PlainNotify
 from natslab.words import counted
 
 REFRESH_SECONDS = 0.2  # looks this often; redraws only when the room moved (or STATUS_SECONDS)
 STATUS_SECONDS = 5.0  # stuck and offline follow the clock: redrawn this often regardless
 
 
-def refill(table: DataTable[str], rows: list[tuple[str, list[str]]]) -> None:
+def refill(table: DataTable[Text], rows: list[tuple[str, list[str]]]) -> None:
     """Redraw a table's rows, the cursor staying on the same row (by key, as rows re-sort)
     and the view where it was: `clear()` alone would send the instructor back to the top."""
     chosen = None
@@ -45,14 +46,15 @@ def refill(table: DataTable[str], rows: list[tuple[str, list[str]]]) -> None:
     scrolled = table.scroll_y
     table.clear()
     for key, cells in rows:
-        table.add_row(*cells, key=key)
+        # Text, not str: a DataTable reads a str cell as markup, and these came from outside
+        table.add_row(*(Text(cell) for cell in cells), key=key)
     keys = [key for key, _ in rows]
     if chosen in keys:
         table.move_cursor(row=keys.index(chosen), animate=False, scroll=False)
     table.scroll_to(y=scrolled, animate=False, immediate=True)
 
 
-class BoardApp(App[int]):
+class BoardApp(PlainNotify):
     """Redrawn twice a second from the room's fold; `r` reveals the selected question."""
 
     CSS = """
@@ -82,12 +84,12 @@ class BoardApp(App[int]):
     def compose(self) -> ComposeResult:
         yield Static("", id="summary")
         yield DataTable(id="roster", cursor_type="row", zebra_stripes=True)
-        questions: DataTable[str] = DataTable(id="questions", cursor_type="row")
+        questions: DataTable[Text] = DataTable(id="questions", cursor_type="row")
         questions.add_columns(*QUESTION_COLUMNS)
         questions.border_title = "predictions"
         yield questions
         yield Static("", id="pairs")
-        figures: DataTable[str] = DataTable(id="figures", cursor_type="row")
+        figures: DataTable[Text] = DataTable(id="figures", cursor_type="row")
         figures.add_columns(*FIGURE_COLUMNS)
         figures.border_title = "figures across the room (outliers: beyond Tukey's fences)"
         yield figures
@@ -123,20 +125,19 @@ class BoardApp(App[int]):
         self._draw_figures(state)
         self._show_pairs(self.query_one("#questions", DataTable).cursor_row)
         stuck = sum(1 for who in state.participants.values() if state.status(who, now) == "stuck")
-        ignored = f" · {state.ignored} foreign messages ignored" if state.ignored else ""
+        refused = state.refused_total
+        ignored = f" · {counted(refused, 'record')} refused" if refused else ""
         people = counted(len(state.participants), "participant")
         if self.projector and len(state.participants) < FEWEST:
             people, stuck_text = f"{FEW} participants", ""
         else:
             stuck_text = f" · {stuck} stuck"
-        holds = " · ".join(
-            f"[b]held[/b]: {escape(lesson)} at step {step + 1}"
-            for lesson, step in sorted(state.control.holds.items())
-        )
-        self.query_one("#summary", Static).update(
-            f"{people}{stuck_text} · {counted(state.events, 'event')}{ignored}"
-            + (f" · {holds}" if holds else "")
-        )
+        summary = Text(f"{people}{stuck_text} · {counted(state.events, 'event')}{ignored}")
+        for lesson, step in sorted(state.control.holds.items()):
+            summary.append(" · ")
+            summary.append("held", style="bold")
+            summary.append(f": {lesson} at step {step + 1}")
+        self.query_one("#summary", Static).update(summary)
 
     def _draw_roster(self, state: RoomState, now: float) -> None:
         rows = step_rows(state, now) if self.projector else roster_rows(state, now)
@@ -162,7 +163,7 @@ class BoardApp(App[int]):
                 names = ", ".join(f"{a}–{b}" for a, b in matched)
                 text = f"The room is split on this one: before revealing, pair up {names}."
         for line in self.query("#pairs").results(Static):  # none once the board is closing
-            line.update(text)
+            line.update(Text(text))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter (or a click) on a row: that participant's detail, or that question's
@@ -211,7 +212,7 @@ class BoardApp(App[int]):
             await self.feed.control(kind, **fields)
         except ReadOnlyBoard as exc:
             said = str(exc)
-        self.notify(said)
+        self.notify(said, markup=False)
 
     def action_reveal(self) -> None:
         table = self.query_one("#questions", DataTable)
@@ -226,12 +227,13 @@ class BoardApp(App[int]):
         try:
             aggregate = await self.feed.reveal(lesson, step)
         except ReadOnlyBoard as exc:
-            self.notify(str(exc))
+            self.notify(str(exc), markup=False)
             return
         self.redraw(force=True)
         self.notify(
             f"Revealed to the room: {aggregate['right']} of {aggregate['answered']} right.",
             title=f"{lesson}, step {step + 1}",
+            markup=False,
         )
 
 
@@ -247,7 +249,7 @@ class Detail(ModalScreen[None]):
     Detail Static { height: auto; }
     """
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: Text) -> None:
         super().__init__()
         self.text = text
 
@@ -256,54 +258,60 @@ class Detail(ModalScreen[None]):
             yield Static(self.text, id="detail")
 
 
-def question_detail(question: QuestionView) -> str:
+def question_detail(question: QuestionView) -> Text:
     """Sealed: only who has answered. Revealed: each answer beside that run's own figure."""
-    lines = [f"[b]{escape(question.lesson)}, step {question.step + 1}[/b]: "
-             f"{escape(question.text or '(not judged yet)')}"]  # fmt: skip
+    out = Text()
+    out.append(f"{question.lesson}, step {question.step + 1}", style="bold")
+    out.append(f": {question.text or '(not judged yet)'}\n")
     names = sorted({*question.locked, *question.measured})
     if not question.revealed:
         answered = sorted(question.locked)
-        lines += ["", f"Sealed: {len(answered)} of {len(names)} answered "
-                  f"({escape(', '.join(answered)) or 'nobody yet'}). r reveals."]  # fmt: skip
+        out.append(f"\nSealed: {len(answered)} of {len(names)} answered "
+                   f"({', '.join(answered) or 'nobody yet'}). r reveals.\n")  # fmt: skip
     else:
-        lines.append("")
+        out.append("\n")
         for name in names:
             answer = question.locked.get(name)
+            out.append(f"  {name}: ")
             if answer is None:
-                said = "no answer"
+                out.append("no answer")
             else:
                 text = question.answers[answer] if answer < len(question.answers) else ""
                 ok = question.matched.get(name)
-                verdict = (
-                    "not judged" if ok is None else "[green]right[/]" if ok else "[red]wrong[/]"
-                )
-                said = f"answered {answer + 1}. {escape(text)} ({verdict})"
-            measured = escape(question.measured.get(name, "not measured"))
-            lines.append(f"  {escape(name)}: {said} — their run: {measured}")
-    lines += ["", "[dim]escape: back[/]"]
-    return "\n".join(lines)
+                out.append(f"answered {answer + 1}. {text} (")
+                if ok is None:
+                    out.append("not judged")
+                else:
+                    out.append("right" if ok else "wrong", style="green" if ok else "red")
+                out.append(")")
+            out.append(f" — their run: {question.measured.get(name, 'not measured')}\n")
+    out.append("\nescape: back", style="dim")
+    return out
 
 
-def detail_text(who: ParticipantView) -> str:
-    """Markup for the detail; whatever a participant sent is escaped, never markup."""
-    lines = [f"[b]{escape(who.name)}[/b], {escape(who.lesson or 'no lesson yet')}"]
+def detail_text(who: ParticipantView) -> Text:
+    """A participant's detail; whatever they sent is plain text here, never markup."""
+    out = Text()
+    out.append(who.name, style="bold")
+    out.append(f", {who.lesson or 'no lesson yet'}\n")
     if who.step is not None:
-        lines.append(f"step {who.step + 1}: {escape(who.step_title)} (retries {who.retries})")
+        out.append(f"step {who.step + 1}: {who.step_title} (retries {who.retries})\n")
     if who.help is not None:
-        lines.append("")
-        lines.append(f"[b]Asks for help[/b] at step {int(who.help.get('index', 0)) + 1}:")
-        for key in ("versions", "servers", "clients"):
-            if who.help.get(key):
-                lines.append(f"  {key}: {escape(str(who.help[key]))}")
+        out.append("\n")
+        out.append("Asks for help", style="bold")
+        out.append(f" at step {who.help.index + 1}:\n")
+        for key, value in (("versions", who.help.versions), ("servers", who.help.servers),
+                           ("clients", who.help.clients)):  # fmt: skip
+            if value:
+                out.append(f"  {key}: {value}\n")
     if who.versions:
-        lines.append(f"runs {escape(who.versions)}")
+        out.append(f"runs {who.versions}\n")
     if who.checks:
-        lines.append("")
-        lines.append("[b]Latest checks[/b]")
+        out.append("\n")
+        out.append("Latest checks\n", style="bold")
         for index, description, ok, observation in who.checks[-10:]:
-            mark = "[green]✓[/]" if ok else "[red]✗[/]"
-            said = escape(f"{description} — {observation}")
-            lines.append(f"  {mark} step {index + 1}: {said}")
-    lines.append("")
-    lines.append("[dim]escape: back[/]")
-    return "\n".join(lines)
+            out.append("  ")
+            out.append("✓" if ok else "✗", style="green" if ok else "red")
+            out.append(f" step {index + 1}: {description} — {observation}\n")
+    out.append("\nescape: back", style="dim")
+    return out

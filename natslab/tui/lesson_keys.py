@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from textual import work
-from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
 
 from natslab.lessons.model import Lesson
 from natslab.lessons.runner import LessonRunner
 from natslab.room.uplink import Uplink
+from natslab.tui.plain import PlainNotify
 from natslab.tui.widgets.lesson_panel import LessonPanel
 from natslab.tui.widgets.pane_grid import PaneGrid
 
@@ -20,7 +20,7 @@ class LessonChanged(Message):
     """The runner recorded something new: the lesson panel redraws from its record."""
 
 
-class LessonKeys(App[int]):
+class LessonKeys(PlainNotify):
     """An app that may hold a lesson: its keys, the step worker, the panel's redraw."""
 
     BINDINGS = [

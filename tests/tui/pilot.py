@@ -41,8 +41,27 @@ def highlighted_command(app) -> str:
     return str(commands.get_option_at_index(index).prompt).split("\n")[0]
 
 
+def server_pane(app, server: str):
+    """A server's pane, found by its server's name (panes are keyed by place, not name)."""
+    from natslab.tui.widgets.pane_grid import PaneGrid
+
+    found = app.query(PaneGrid)
+    return found.first().find(server) if found else None
+
+
+def server_log(app, server: str):
+    pane = server_pane(app, server)
+    assert pane is not None, f"no pane for {server}"
+    return pane.log_view
+
+
+def pane_title(app, server: str) -> str:
+    pane = server_pane(app, server)
+    return str(pane.query_one(".title").render()) if pane is not None and pane.is_mounted else ""
+
+
 def pane_text(app, server: str) -> str:
-    return "\n".join(app.query_one(f"#log-{server}").lines)
+    return "\n".join(server_log(app, server).lines)
 
 
 async def run_palette(pilot: Pilot, title: str) -> None:

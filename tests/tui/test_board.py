@@ -186,7 +186,9 @@ async def class_report_of_the_room(feed, answers, tmp_path, state_dir):
 
 
 def record(who, kind, at, **fields):
-    return {"participant": who, "type": kind, "at": at, "id": f"{who}:{kind}:{at}", **fields}
+    """A stored message as the room keeps it: its subject (who), and the record."""
+    body = {"participant": who, "type": kind, "at": at, "id": f"{who}:{kind}:{at}", **fields}
+    return f"natslab.demo.p.{who}.{kind}", body
 
 
 def test_stuck_is_read_from_the_lab_itself():
@@ -194,13 +196,13 @@ def test_stuck_is_read_from_the_lab_itself():
     while a step runs: each flags a participant as stuck, and stuck sorts first."""
     room = RoomState()
     for who in ("ana", "ben", "cy", "dee"):
-        room.apply(record(who, "LessonStarted", 0, lesson_id="upgrade", title="Upgrade"))
-        room.apply(record(who, "StepStarted", 1, index=0, title="A and B"))
-    room.apply(record("ana", "StepFinished", 11, index=0, ok=True, duration=10.0))
-    room.apply(record("ana", "StepStarted", 12, index=1, title="next"))
+        room.take(*record(who, "LessonStarted", 0, lesson_id="upgrade", title="Upgrade"))
+        room.take(*record(who, "StepStarted", 1, index=0, title="A and B"))
+    room.take(*record("ana", "StepFinished", 11, index=0, ok=True, duration=10.0))
+    room.take(*record("ana", "StepStarted", 12, index=1, title="next"))
     for at in (20, 30):  # ben retries step 1 twice
-        room.apply(record("ben", "StepStarted", at, index=0, title="A and B", retry=True))
-    room.apply(record("dee", "CheckResult", 95, index=0, final=True, ok=False))
+        room.take(*record("ben", "StepStarted", at, index=0, title="A and B", retry=True))
+    room.take(*record("dee", "CheckResult", 95, index=0, final=True, ok=False))
     now = 100.0
     assert room.stuck_because(room.participants["ana"], now) == ""
     assert room.stuck_because(room.participants["ben"], now) == "step 1 retried 2 times"
@@ -211,7 +213,7 @@ def test_stuck_is_read_from_the_lab_itself():
     assert room.stuck_because(room.participants["cy"], now).startswith("99 s in step 1")
     assert [w.name for w in room.queue(now)] == ["ben", "cy", "dee", "ana"]
     assert room.status(room.participants["ana"], now) == "working"
-    room.apply(record("ben", "StepStarted", 30, index=0, title="A and B", retry=True))
+    room.take(*record("ben", "StepStarted", 30, index=0, title="A and B", retry=True))
     assert room.events == 4 * 2 + 2 + 2 + 1  # the repeated record counted once
 
 
@@ -256,8 +258,8 @@ async def test_a_participant_asks_for_help_and_sees_a_reveal(session, classroom,
         await wait_for(pilot, lambda: ana() is not None and ana().help is not None, 10,
                        "the help request on the board's model")  # fmt: skip
         assert feed.state.status(ana(), 0.0) == "asking for help"
-        assert any("A is ready" in check for check in ana().help["checks"])
-        assert ana().help["versions"] and "A up" in ana().help["servers"]
+        assert any("A is ready" in check for check in ana().help.checks)
+        assert ana().help.versions and "A up" in ana().help.servers
         # The instructor reveals (an aggregate on the announcements): ana's panel shows it.
         aggregate = {"lesson": "one", "step": 0, "split": {"1": 2}, "right": 2,
                      "answered": 2, "measured": ["3 of 3"]}  # fmt: skip
@@ -278,13 +280,13 @@ async def test_a_participant_asks_for_help_and_sees_a_reveal(session, classroom,
 
 def test_the_roster_counts_skips_and_who_did_the_hands_on():
     room = RoomState()
-    room.apply(record("ana", "LessonStarted", 0, lesson_id="upgrade", title="Upgrade"))
-    room.apply(record("ana", "ActionDone", 1, index=4, action="stop", ok=True, detail="",
+    room.take(*record("ana", "LessonStarted", 0, lesson_id="upgrade", title="Upgrade"))
+    room.take(*record("ana", "ActionDone", 1, index=4, action="stop", ok=True, detail="",
                       hands_on="learner"))  # fmt: skip
-    room.apply(record("ana", "ActionDone", 2, index=6, action="stop", ok=True, detail="",
+    room.take(*record("ana", "ActionDone", 2, index=6, action="stop", ok=True, detail="",
                       hands_on="natslab"))  # fmt: skip
-    room.apply(record("ana", "ActionDone", 3, index=7, action="start", ok=True, detail=""))
-    room.apply(record("ana", "StepSkipped", 4, index=8, title="Turn off C"))
+    room.take(*record("ana", "ActionDone", 3, index=7, action="start", ok=True, detail=""))
+    room.take(*record("ana", "StepSkipped", 4, index=8, title="Turn off C"))
     ana = room.participants["ana"]
     assert (ana.by_hand, ana.handed, ana.skips) == (1, 1, 1)
 
@@ -309,12 +311,11 @@ def test_figures_spread_across_the_room_and_name_outliers_with_their_versions():
     room = RoomState()
     gaps = {"ana": 0.015, "ben": 0.016, "cy": 0.014, "dee": 2.007, "eve": 0.015}
     for who, gap in gaps.items():
-        room.apply(record(who, "LessonStarted", 0, lesson_id="upgrade", title="Upgrade"))
-        room.apply(record(who, "CheckResult", 1, index=4, description="gaps", ok=True,
+        room.take(*record(who, "LessonStarted", 0, lesson_id="upgrade", title="Upgrade"))
+        room.take(*record(who, "CheckResult", 1, index=4, description="gaps", ok=True,
                           observation="…", final=True, figure=gap,
                           versions=f"nats-server 2.{10 if who == 'dee' else 11}.0"))  # fmt: skip
-    room.apply(
-        record(
+    room.take(*record(
             "fay",
             "CheckResult",
             1,
@@ -353,8 +354,8 @@ def test_a_participant_gone_quiet_mid_lesson_is_offline_since_their_last_heartbe
     import time
 
     room = RoomState()
-    room.apply(record("ana", "LessonStarted", 0, lesson_id="upgrade", title="Upgrade"))
-    room.apply(record("ana", "StepStarted", 1, index=0, title="A and B"))
+    room.take(*record("ana", "LessonStarted", 0, lesson_id="upgrade", title="Upgrade"))
+    room.take(*record("ana", "StepStarted", 1, index=0, title="A and B"))
     room.heard("ana", 100.0)
     room.heard("ben", 100.0)  # natslab running, no lesson yet: merely joined
     ana = room.participants["ana"]
@@ -362,7 +363,7 @@ def test_a_participant_gone_quiet_mid_lesson_is_offline_since_their_last_heartbe
     since = time.strftime("%H:%M", time.localtime(100.0))
     assert room.status(ana, 130.0) == f"offline since {since}"
     assert room.status(room.participants["ben"], 130.0) == "joined"
-    room.apply(record("ana", "LessonFinished", 131, lesson_id="upgrade", ok=True))
+    room.take(*record("ana", "LessonFinished", 131, lesson_id="upgrade", ok=True))
     assert room.status(ana, 500.0) == "done"  # a finished lesson is not missed
 
 
@@ -421,14 +422,14 @@ async def test_at_80_by_24_the_board_shows_who_needs_help_and_the_split():
 
     room = RoomState()
     for who in ("ana", "ben", "cy", "dee"):
-        room.apply(record(who, "LessonStarted", 0, lesson_id="upgrade", title="Upgrade"))
-        room.apply(record(who, "StepStarted", 1, index=4, title="Stop A with Ctrl+C"))
-        room.apply(record(who, "PredictionLocked", 2, index=4, answer=0))
-        room.apply(record(who, "PredictionJudged", 2.5, index=4, answer=0, matched=True,
+        room.take(*record(who, "LessonStarted", 0, lesson_id="upgrade", title="Upgrade"))
+        room.take(*record(who, "StepStarted", 1, index=4, title="Stop A with Ctrl+C"))
+        room.take(*record(who, "PredictionLocked", 2, index=4, answer=0))
+        room.take(*record(who, "PredictionJudged", 2.5, index=4, answer=0, matched=True,
                           question="A stops with all 21 subscribers on it. How many of them "
                           "end up on B?", answers=["All", "Some"], measured="9 of 21"))  # fmt: skip
         gaps = "measured: the gaps of every client"
-        room.apply(record(who, "CheckResult", 3, index=4, description=gaps, ok=True,
+        room.take(*record(who, "CheckResult", 3, index=4, description=gaps, ok=True,
                           observation="…", final=True, figure=2.0))  # fmt: skip
     feed = SimpleNamespace(room="demo", state=room, revision=1, now=time.time)
     app = BoardApp(feed)
@@ -456,15 +457,15 @@ async def test_the_projector_names_nobody_and_shows_no_aggregate_over_fewer_than
     room = RoomState()
     for n, who in enumerate(names):
         at_five = n < 7
-        room.apply(record(who, "LessonStarted", 0, lesson_id="upgrade", title="Upgrade"))
-        room.apply(record(who, "StepStarted", 1, index=4 if at_five else 1,
+        room.take(*record(who, "LessonStarted", 0, lesson_id="upgrade", title="Upgrade"))
+        room.take(*record(who, "StepStarted", 1, index=4 if at_five else 1,
                           title="Stop A" if at_five else "Start B"))  # fmt: skip
         index = 4 if at_five else 3
-        room.apply(record(who, "PredictionLocked", 2, index=index, answer=n % 2))
-        room.apply(record(who, "PredictionJudged", 3, index=index, answer=n % 2, question="Q?",
+        room.take(*record(who, "PredictionLocked", 2, index=index, answer=n % 2))
+        room.take(*record(who, "PredictionJudged", 3, index=index, answer=n % 2, question="Q?",
                           answers=["a", "b"], measured=f"{n} of 21", value=n,
                           matched=n % 2 == 1))  # fmt: skip
-        room.apply(record(who, "CheckResult", 4, index=index, description=f"gaps {index}",
+        room.take(*record(who, "CheckResult", 4, index=index, description=f"gaps {index}",
                           ok=True, observation="…", final=True,
                           figure=9.0 if who == "p6" else 1.0 + n / 100))  # fmt: skip
     for question in room.questions.values():
@@ -568,12 +569,11 @@ async def test_a_replay_plays_an_exported_room_back_on_the_board(tmp_path):
                          value=30, matched=n % 2 == 1),
                   record(who, "LessonFinished", 103 + n, lesson_id="herd", ok=True,
                          failed_step=None, duration=3.0)]  # fmt: skip
-    lines.append({"participant": "_room", "type": "Revealed", "at": 106, "id": "_room:r",
-                  "lesson": "herd", "step": 2})  # fmt: skip
+    lines.append(record("_room", "Revealed", 106, lesson="herd", step=2))
     export = tmp_path / "room.jsonl"
     export.write_text("".join(
-        json.dumps({"seq": i + 1, "subject": f"natslab.demo.p.{r['participant']}.{r['type']}",
-                    "record": r}) + "\n" for i, r in enumerate(lines)
+        json.dumps({"seq": i + 1, "subject": subject, "record": r}) + "\n"
+        for i, (subject, r) in enumerate(lines)
     ))  # fmt: skip
     feed = ReplayFeed.from_export(export, speed=10)
     await feed.start()
@@ -615,7 +615,7 @@ async def test_a_tracks_board_shows_every_room_and_only_reads(state_dir):
                 ("StepStarted", {"index": 2, "title": "Spread"}),
                 ("PredictionLocked", {"index": 2, "answer": answer}),
             ):
-                data = json.dumps(record("ana", kind, 1.0, **fields)).encode()
+                data = json.dumps(record("ana", kind, 1.0, **fields)[1]).encode()
                 await js.publish(f"natslab.{room}.p.ana.{kind}", data)
             await nc.close()
         await track.start()
@@ -653,8 +653,8 @@ async def test_two_boards_revealing_at_once_reveal_once(classroom, state_dir):
                                   "answers": ["a", "b"], "measured": "30 of 60", "value": 30,
                                   "matched": n % 2 == 1}),
         ):  # fmt: skip
-            await js.publish(f"natslab.demo.p.{who}.{kind}",
-                             json.dumps(record(who, kind, 1.0 + n, **fields)).encode())  # fmt: skip
+            subject, body = record(who, kind, 1.0 + n, **fields)
+            await js.publish(subject, json.dumps(body).encode())
     heard: list[dict] = []
 
     async def hear(msg):

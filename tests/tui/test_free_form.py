@@ -2,7 +2,7 @@
 
 from natslab.state import ClientState
 from natslab.tui.app import NatsLabApp
-from tests.tui.pilot import client_cell, run_palette, wait_for
+from tests.tui.pilot import client_cell, pane_title, run_palette, server_pane, wait_for
 
 
 async def test_add_clients_stop_a_server_and_watch_them_move(session, offset):
@@ -40,9 +40,9 @@ async def test_add_clients_stop_a_server_and_watch_them_move(session, offset):
         )
         assert all(state.clients[s].state == ClientState.CONNECTED for s in subs)
         assert not session.source.supervisor.is_running("A")
-        assert "stopped" in str(app.query_one("#pane-A .title").render())
+        assert "stopped" in pane_title(app, "A")
 
         # Start a server the lab did not have: a pane appears for it.
         await run_palette(pilot, "Start server D (routes to A and B)")
-        await wait_for(pilot, lambda: bool(app.query("#pane-D")), 15, "a pane for D")
+        await wait_for(pilot, lambda: server_pane(app, "D") is not None, 15, "a pane for D")
         await wait_for(pilot, lambda: session.source.supervisor.is_running("D"), 15, "D running")

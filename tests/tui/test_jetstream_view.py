@@ -5,11 +5,11 @@ import pytest
 
 from natslab.lab import operations as ops
 from natslab.tui.app import NatsLabApp
-from tests.tui.pilot import wait_for
+from tests.tui.pilot import pane_title, wait_for
 
 
 def title(app, server: str) -> str:
-    return str(app.query_one(f"#pane-{server} .title").render())
+    return pane_title(app, server)
 
 
 def mesh(app) -> str:

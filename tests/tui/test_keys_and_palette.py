@@ -12,7 +12,7 @@ from natslab.lessons.model import Lesson
 from natslab.state import ActionTaken
 from natslab.tui.app import NatsLabApp
 from natslab.tui.widgets.footer import SteadyFooter
-from tests.tui.pilot import run_palette, wait_for
+from tests.tui.pilot import run_palette, server_log, server_pane, wait_for
 
 TWO_STEPS = {
     "id": "two",
@@ -258,7 +258,7 @@ async def test_a_free_form_lab_offers_only_the_labs_keys(session):
 async def test_at_80_columns_one_log_shows_at_a_time_and_brackets_switch(session):
     app = NatsLabApp(session, ["A", "B", "C"], start_servers=True)  # entries for the timeline
     async with app.run_test(size=(80, 24)) as pilot:
-        panes = {name: app.query_one(f"#pane-{name}") for name in "ABC"}
+        panes = {name: server_pane(app, name) for name in "ABC"}
         await wait_for(pilot, lambda: panes["A"].display and panes["A"].region.height > 0, 5, "A")
         assert [panes[n].region.height for n in "BC"] == [0, 0]
         await pilot.press("right_square_bracket")
@@ -313,7 +313,7 @@ async def test_the_line_a_check_quoted_is_marked_in_its_pane(session):
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("n")
         await wait_for(pilot, lambda: "Lesson complete" in status(app), 20, "the step to pass")
-        log = app.query_one("#log-A")
+        log = server_log(app, "A")
         # The check read the log store; the pane shows the line at its next redraw.
         await wait_for(
             pilot, lambda: any("Server is ready" in line for line in log.lines), 5, "the line"

@@ -13,7 +13,7 @@ from natslab.lessons import catalog
 from natslab.lessons import events as lev
 from natslab.present.views import CountHistory
 from natslab.tui.app import NatsLabApp
-from tests.tui.pilot import first_block_text, wait_for
+from tests.tui.pilot import first_block_text, server_log, wait_for
 
 DATA = Path(__file__).parent.parent / "data"
 # 80x24 is left to test_snapshots.py's first frame: with logs flowing, the single pane's
@@ -49,7 +49,7 @@ async def feed_logs(pilot) -> None:
     for name in PORTS:
         lines = (DATA / f"nats-server-2.15.1-{name}.log").read_text().splitlines()
         app.session.bus.emit(sev.LogLines(server=name, at=105.0, lines=tuple(lines)))
-    await settle(pilot, lambda: all(len(app.query_one(f"#log-{n}").lines) > 5 for n in PORTS))
+    await settle(pilot, lambda: all(len(server_log(app, n).lines) > 5 for n in PORTS))
 
 
 async def settle(pilot, ready) -> None:

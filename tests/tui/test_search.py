@@ -5,7 +5,7 @@ from textual.widgets import Label, Log
 from natslab.tui.app import NatsLabApp
 from natslab.tui.screens import SearchScreen
 from natslab.tui.widgets.folded_log import FoldedLog
-from tests.tui.pilot import pane_text, wait_for
+from tests.tui.pilot import pane_text, server_log, wait_for
 
 
 def toasts(app) -> str:
@@ -29,7 +29,7 @@ async def test_search_lists_the_matching_lines_of_the_focused_log(session, offse
         await wait_for(pilot, lambda: "Focus a server's log" in toasts(app), 5, "a hint")
         assert not isinstance(app.screen, SearchScreen)
 
-        app.query_one("#log-A", FoldedLog).focus()
+        server_log(app, "A").focus()
         await pilot.press("slash")
         await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen), 5, "the search")
         await pilot.press(*"server is READY")
@@ -47,7 +47,7 @@ async def test_search_lists_the_matching_lines_of_the_focused_log(session, offse
 
         await pilot.press("backspace", "backspace", "enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, SearchScreen), 5, "closed")
-        log = app.query_one("#log-A", FoldedLog)
+        log = server_log(app, "A")
         ready = next(y for y, line in enumerate(log.lines) if "Server is ready" in line)
         await wait_for(pilot, lambda: marked(log, ready), 5, "the match marked in the pane")
         assert not marked(log, 0), "only matching lines are marked"
@@ -79,7 +79,7 @@ async def test_a_search_holds_the_readers_place_counts_matches_and_n_moves_betwe
 
     class PaneApp(App[None]):
         def compose(self):
-            yield ServerPane("A")
+            yield ServerPane("A", 0)
 
     app = PaneApp()
     async with app.run_test(size=(100, 20)) as pilot:

@@ -7,7 +7,7 @@ import pytest
 
 from natslab.lessons import catalog
 from natslab.tui.app import NatsLabApp
-from tests.tui.pilot import client_cell, pane_text, wait_for
+from tests.tui.pilot import client_cell, pane_text, pane_title, wait_for
 
 STEP_TIMEOUT = 60
 
@@ -62,7 +62,7 @@ async def test_upgrade_lesson_through_its_questions_on_screen(session, offset):
             5,
             "sub-1 shown on B or C",
         )
-        assert "A ● stopped (0)" in str(app.query_one("#pane-A .title").render())
+        assert "A ● stopped (0)" in pane_title(app, "A")
         await run_step(pilot, app, 6, answer="1")
         # Steps 7-9 repeat what steps 5 and 6 did for B and C; the headless runs and the
         # terminal run in tmux take the lesson to its end.

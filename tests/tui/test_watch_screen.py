@@ -8,18 +8,17 @@ from natslab.tui.app import NatsLabApp
 from natslab.watch.runner import HttpRounds
 from natslab.watch.source import watch_session
 from tests.test_watch import watch_of
-from tests.tui.pilot import client_cell, wait_for
+from tests.tui.pilot import client_cell, pane_title, server_pane, wait_for
 from tests.watched import Cluster
 
 
 def title(app, server: str) -> str:
-    found = app.query(f"#pane-{server} .title")
-    return str(found.first().render()) if found else ""  # mounted once the server is seen
+    return pane_title(app, server)  # "" until the server is seen
 
 
 def pane(app, server: str) -> str:
-    found = app.query(f"#log-{server}")
-    return "\n".join(found.first().lines) if found else ""
+    found = server_pane(app, server)
+    return "\n".join(found.log_view.lines) if found is not None and found.is_mounted else ""
 
 
 @pytest.mark.parametrize("through", ["http", "system account"])

@@ -35,7 +35,7 @@ class PaneGrid(Grid):
 
     def compose(self) -> ComposeResult:
         for name in self.servers:
-            yield ServerPane(name)
+            yield self._new_pane(name)
         if not self.servers:  # a watch before its first answer: say what it waits for
             yield Static("", id="no-servers")
 
@@ -122,13 +122,20 @@ class PaneGrid(Grid):
         # Looked up ten times a second per server: a dict, not a DOM query.
         pane = self._panes.get(server)
         if pane is None:
-            found = self.query(f"#pane-{server}")
-            pane = found.first(ServerPane) if found else None
-        if pane is None:
-            pane = ServerPane(server)
+            pane = self._new_pane(server)
             self.query("#no-servers").remove()
             self.mount(pane)
             self.call_after_refresh(self.fit)
             self.app.refresh_bindings()  # "/ Search log" has a log to search now
+        return pane
+
+    def find(self, server: str) -> ServerPane | None:
+        """The pane of `server`, if it has one yet."""
+        return self._panes.get(server)
+
+    def _new_pane(self, server: str) -> ServerPane:
+        """Keyed by its place, not its name: a real server's name (an FQDN, a pod's name)
+        is no widget id."""
+        pane = ServerPane(server, len(self._panes))
         self._panes[server] = pane
         return pane

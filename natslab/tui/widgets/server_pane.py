@@ -44,8 +44,8 @@ class ServerPane(Vertical):
     ServerPane > FoldedLog { height: 1fr; }
     """
 
-    def __init__(self, server: str) -> None:
-        super().__init__(id=f"pane-{server}", classes="server-pane")
+    def __init__(self, server: str, place: int) -> None:
+        super().__init__(id=f"pane-{place}", classes="server-pane")
         self.server = server
         # A pane mounted mid-run gets lines before its children exist; keep them until then.
         self._backlog: deque[str] = deque(maxlen=PANE_LINES)
@@ -54,7 +54,7 @@ class ServerPane(Vertical):
         self._hidden_shown: tuple[tuple[str, int], ...] = ()
         # Held, not queried: a pane mounted mid-run is fed before its children are mounted.
         self._title = SteadyStatic(unstarted_title(server), classes="title")
-        self._log = FoldedLog(PANE_LINES, id=f"log-{server}")
+        self._log = FoldedLog(PANE_LINES, id=f"log-{place}")
 
     def compose(self) -> ComposeResult:
         yield self._title
