@@ -70,8 +70,12 @@ class Cluster:
     kernel once handed out as free can be any outgoing connection's source port a moment
     later."""
 
-    def __init__(self, binary: ServerBinary, tmp: Path) -> None:
+    def __init__(
+        self, binary: ServerBinary, tmp: Path, names: dict[str, str] | None = None
+    ) -> None:
         self.binary, self.tmp = binary, tmp
+        # Each server's own name (-n): X, Y and Z unless a test names them as deployments do.
+        self.names = names or {n: n for n in "XYZ"}
         offset = find_free_offset("ABC")
         self.ports = {
             n: (p.client, p.cluster, p.monitor)
@@ -92,7 +96,7 @@ class Cluster:
         routes = ",".join(f"nats://127.0.0.1:{p[1]}" for p in self.ports.values())
         self.procs[name] = subprocess.Popen(
             [str(self.binary.path), "-a", "127.0.0.1", "-p", str(client), "-m", str(monitor),
-             "-n", name, "--cluster_name", "watched", "-cluster", f"nats://127.0.0.1:{cluster}",
+             "-n", self.names[name], "--cluster_name", "watched", "-cluster", f"nats://127.0.0.1:{cluster}",
              "-routes", routes, "-js", "-sd", str(self.tmp / name), "-c", str(self.config)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip

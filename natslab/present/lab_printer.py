@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from rich import box
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from natslab.cluster.spec import ServerSpec
 from natslab.lab.local import LabSession
@@ -26,9 +26,9 @@ EXPOSE_WARNING = (
 
 def describe_spec(console: Console, spec: ServerSpec) -> None:
     """Show the walkthrough's command and, apart from it, what natslab adds."""
-    console.print(f"[bold]Server {spec.name}[/]")
-    console.print(f"  walkthrough:  [cyan]{spec.walkthrough_command()}[/]")
-    console.print(f"  natslab adds: [magenta]{spec.added_command()}[/]")
+    console.print(Text(f"Server {spec.name}", style="bold"))
+    console.print(Text.assemble("  walkthrough:  ", (spec.walkthrough_command(), "cyan")))
+    console.print(Text.assemble("  natslab adds: ", (spec.added_command(), "magenta")))
 
 
 def status_table(state: LabState, names: Sequence[str]) -> Table:
@@ -41,11 +41,11 @@ def status_table(state: LabState, names: Sequence[str]) -> Table:
         table.add_column(column, justify="right", no_wrap=True)
     for name in sorted(names):
         view = state.servers[name]
-        up = "[green]up[/]" if view.up else f"[red]down[/] ({view.state})"
+        up = Text("up", "green") if view.up else Text.assemble(("down", "red"), f" ({view.state})")
         cpu = f"{view.cpu_percent:.0f}%" if view.cpu_percent is not None else "-"
         rss = f"{view.rss_bytes / 2**20:.0f}M" if view.rss_bytes else "-"
         table.add_row(
-            name,
+            Text(name),
             up,
             view.version,
             str(view.pid),
@@ -70,10 +70,10 @@ def client_table(state: LabState) -> Table:
         where = view.server or "-"
         if view.state != ClientState.CONNECTED:
             where = f"({view.state})"
-        table.add_row(
-            view.name + (" (external)" if view.external else ""),
-            where,
-            knows or "-",
+        table.add_row(  # a client's name is its application's: Text, never markup
+            Text(view.name + (" (external)" if view.external else "")),
+            Text(where),
+            Text(knows or "-"),
             str(view.reconnects),
             gap,
             str(view.received),
@@ -99,9 +99,8 @@ class TimelinePrinter:
         origin = self.state.started_at or 0.0
         for entry in entries:
             style = "red" if entry.alarm else _KIND_STYLE.get(entry.kind, "")
-            said = escape(words(entry))
-            text = f"[{style}]{said}[/]" if style else said
-            self.console.print(f"[dim]+{entry.at - origin:7.2f}s[/] {text}")
+            stamp = (f"+{entry.at - origin:7.2f}s", "dim")
+            self.console.print(Text.assemble(stamp, " ", (words(entry), style)))
 
 
 async def run_headless_lab(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 from natslab.lab.local import LabSession
 from natslab.lessons import events as ev
@@ -16,8 +16,13 @@ from natslab.lessons.record import LessonRecord, score_sentence
 from natslab.lessons.runner import LessonRunner
 from natslab.present.notices import InternalErrors
 
-PASS = "[green]✓[/]"
-FAIL = "[red]✗[/]"
+PASS: tuple[str, str] = ("✓", "green")
+FAIL: tuple[str, str] = ("✗", "red")
+DASH: tuple[str, str] = (" — ", "dim")
+
+# Lines are built as Text, never markup: a lesson file's words, a check's observation and
+# a server's name are data (a trailing backslash or a "[/]" must print as written).
+Part = str | tuple[str, str]
 
 
 class LessonPrinter:
@@ -31,15 +36,18 @@ class LessonPrinter:
         self.previewed: int | None = None
         self.narrative = ""
 
+    def say(self, *parts: Part) -> None:
+        self.console.print(Text.assemble(*parts))
+
     def __call__(self, event: object) -> None:
         match event:
             case ev.LessonStarted():
                 self.steps = event.steps
-                self.console.rule(f"[bold]{escape(event.title)}[/]")
+                self.console.rule(Text(event.title, style="bold"))
             case ev.StepPreviewed():
                 self._previewed(event)
             case ev.PredictionLocked():
-                self.console.print(f"  [dim]answer locked:[/] {event.answer + 1}")
+                self.say(("  answer locked:", "dim"), f" {event.answer + 1}")
             case ev.PredictionJudged():
                 self._judged(event)
             case ev.StepStarted():
@@ -57,73 +65,62 @@ class LessonPrinter:
 
     def _step_started(self, event: ev.StepStarted | ev.StepPreviewed) -> None:
         self.console.print()
-        self.console.print(
-            f"[bold cyan]Step {event.index + 1}/{self.steps}: {escape(event.title)}[/]"
-        )
+        self.say((f"Step {event.index + 1}/{self.steps}: {event.title}", "bold cyan"))
         for command in event.commands:
-            self.console.print(f"  [dim]walkthrough:[/] {escape(command)}")
+            self.say(("  walkthrough:", "dim"), f" {command}")
 
     def _previewed(self, event: ev.StepPreviewed) -> None:
         """The step before it runs: what it does, the question, and whose turn it would be."""
         self.previewed = event.index
         self._step_started(event)
         if event.preview:
-            self.console.print(f"  {escape(' '.join(event.preview.split()))}")
+            self.say(f"  {' '.join(event.preview.split())}")
         if event.hands_on:
-            self.console.print(
-                f"  [magenta]hands-on:[/] in the UI you would {escape(event.hands_on)} "
-                "yourself; here natslab does it."
-            )
+            doing = f" in the UI you would {event.hands_on} yourself; here natslab does it."
+            self.say(("  hands-on:", "magenta"), doing)
         if event.question:
-            self.console.print(f"  [bold cyan]Predict:[/] {escape(event.question)}")
+            self.say(("  Predict:", "bold cyan"), f" {event.question}")
             for number, answer in enumerate(event.answers, 1):
-                self.console.print(f"    {number}. {escape(answer)}")
+                self.say(f"    {number}. {answer}")
 
     def _judged(self, event: ev.PredictionJudged) -> None:
-        mark = {True: f"{PASS} ", False: f"{FAIL} ", None: ""}[event.matched]
-        said = f"you said {escape(event.said())}: " if event.said() else ""
-        self.console.print(
-            f"  [bold cyan]Measured:[/] {escape(event.measured)} [dim]—[/] "
-            f"{mark}{said}{escape(event.outcome())}"
-        )
+        mark: list[Part] = [] if event.matched is None else [PASS if event.matched else FAIL, " "]
+        said = f"you said {event.said()}: " if event.said() else ""
+        self.say(("  Measured:", "bold cyan"), f" {event.measured}", DASH, *mark, said,
+                 event.outcome())  # fmt: skip
 
     def _action(self, event: ev.ActionDone) -> None:
-        mark = "▸" if event.ok else FAIL
-        self.console.print(f"  {mark} {escape(event.detail)}")
+        mark: Part = "▸" if event.ok else FAIL
+        self.say("  ", mark, f" {event.detail}")
         if event.command:
-            self.console.print(f"      [dim]runs:[/] {escape(event.command)}")
+            self.say(("      runs:", "dim"), f" {event.command}")
         if event.added:
-            self.console.print(f"      [dim]natslab adds:[/] [magenta]{escape(event.added)}[/]")
+            self.say(("      natslab adds:", "dim"), " ", (event.added, "magenta"))
 
     def _check(self, event: ev.CheckResult) -> None:
-        mark = PASS if event.ok else FAIL
-        self.console.print(
-            f"  {mark} {escape(event.description)} [dim]—[/] {escape(event.observation)}"
-        )
+        self.say("  ", PASS if event.ok else FAIL, f" {event.description}", DASH,
+                 event.observation)  # fmt: skip
 
     def _step_finished(self, event: ev.StepFinished) -> None:
-        verdict = "[green]passed[/]" if event.ok else "[red]failed[/]"
-        self.console.print(f"  step {event.index + 1} {verdict} in {event.duration:.1f} s")
+        verdict = ("passed", "green") if event.ok else ("failed", "red")
+        self.say(f"  step {event.index + 1} ", verdict, f" in {event.duration:.1f} s")
         if event.ok and self.narrative:  # the same explanation the UI shows after the step
             for paragraph in self.narrative.strip().split("\n\n"):
-                self.console.print(f"  [italic]{escape(' '.join(paragraph.split()))}[/]")
+                self.say(("  " + " ".join(paragraph.split()), "italic"))
 
     def _finished(self, event: ev.LessonFinished) -> None:
         self.console.print()
         if self.record is not None and any(s.prediction for s in self.record.steps.values()):
             matched, answered, judged = self.record.score()
             hint = "" if answered else " `--answers 1,2,…` answers them."
-            self.console.print(escape(score_sentence(matched, answered, judged) + hint))
+            self.say(score_sentence(matched, answered, judged) + hint)
         if event.ok:
-            self.console.print(
-                f"[bold green]Lesson complete:[/] every check passed in {event.duration:.1f} s."
-            )
+            self.say(("Lesson complete:", "bold green"),
+                     f" every check passed in {event.duration:.1f} s.")  # fmt: skip
         else:
             failed = (event.failed_step or 0) + 1
-            self.console.print(
-                f"[bold red]Lesson failed at step {failed}[/]; every server and client it "
-                "started has been stopped."
-            )
+            self.say((f"Lesson failed at step {failed}", "bold red"),
+                     "; every server and client it started has been stopped.")  # fmt: skip
 
 
 async def run_headless_lesson(

@@ -9,7 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 from importlib.resources import files
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from natslab.cluster.rundir import state_dir
@@ -84,12 +84,18 @@ def _natslab_version() -> str:
         return "(not installed)"
 
 
+def escaped(name: str | None) -> bool:
+    """Every HTML and SVG template escapes what it is given: `report.html.j2` ends in .j2,
+    which jinja2's select_autoescape never matched, so a client's name ran as script."""
+    return name is not None and name.removesuffix(".j2").endswith((".html", ".svg"))
+
+
 @functools.cache
 def environment() -> Environment:
     """One template environment (templates and style read once) for every page written."""
     env = Environment(
         loader=PackageLoader("natslab.present", "templates"),
-        autoescape=select_autoescape(enabled_extensions=("html", "svg"), default=False),
+        autoescape=escaped,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 from natslab.cluster import events as ev
 from natslab.present.notices import InternalErrors
@@ -30,7 +30,7 @@ class WatchPrinter:
         line = describe(event)
         if line is not None:
             stamp = time.strftime("%H:%M:%S", time.localtime(getattr(event, "at", time.time())))
-            self.console.print(f"[dim]{stamp}[/] {escape(line)}")
+            self.console.print(Text.assemble((stamp, "dim"), " ", line))
 
 
 async def run_headless_watch(

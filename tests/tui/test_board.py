@@ -315,7 +315,8 @@ def test_figures_spread_across_the_room_and_name_outliers_with_their_versions():
         room.take(*record(who, "CheckResult", 1, index=4, description="gaps", ok=True,
                           observation="…", final=True, figure=gap,
                           versions=f"nats-server 2.{10 if who == 'dee' else 11}.0"))  # fmt: skip
-    room.take(*record(
+    room.take(
+        *record(
             "fay",
             "CheckResult",
             1,
@@ -686,3 +687,32 @@ async def test_two_boards_revealing_at_once_reveal_once(classroom, state_dir):
     finally:
         await second.close()
         await nc.close()
+
+
+async def test_the_instructors_words_reach_a_tui_participant_as_written(
+    session, classroom, state_dir
+):
+    """`class say` with markup in it ("see chapter [/] appendix", "Press [n]"): the
+    participant's lab shows each as written, and goes on running (it crashed, and crashed
+    again at every beacon, when the text was read as markup)."""
+    from natslab.lessons.model import Lesson
+    from natslab.tui.app import NatsLabApp
+
+    host, feed = classroom
+    uplink = await reporting(session, host, "ana", state_dir)
+    lesson = Lesson.model_validate(ONE_STEP)
+    app = NatsLabApp(session, lesson.servers, lesson, room=uplink)
+    await feed.start()
+    # Toasts drawn, as in a terminal (run_test leaves them out unless asked).
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        line = app.query_one("#action")
+        await wait_for(pilot, lambda: "room demo: live" in str(line.render()), 10, "live")
+        panel = app.query_one("#room-reveal")
+        for said in ("see chapter [/] appendix", "Press [n] then [@click=app.quit]q[/]"):
+            await feed.control("Said", text=said)
+            await wait_for(pilot, lambda s=said: f"The instructor: {s}" in str(panel.render()),
+                           10, f"{said!r} in the lesson panel")  # fmt: skip
+            assert any(n.message == said for n in app._notifications)
+        await pilot.pause(0.5)
+        assert app.is_running
+    await uplink.close()
