@@ -17,13 +17,18 @@ from pathlib import Path
 from natslab.room.names import (
     JOIN_USER,
     announce_subjects,
+    event_subject,
     heartbeat_subject,
     inbox_prefix,
     join_subject,
-    participant_subjects,
 )
+from natslab.room.records import PARTICIPANT_KINDS
 
 INSTRUCTOR_USER = "instructor"
+MAX_PAYLOAD = 64 * 1024  # bytes a message may carry on the room's server
+# The room's account: its one stream on disk, no memory streams, and consumers for a few
+# boards, exports and the room's host; the server refuses more.
+ACCOUNT_JETSTREAM = "{ max_file: 2G, max_mem: 0, max_streams: 4, max_consumers: 256 }"
 
 
 @dataclass
@@ -58,9 +63,11 @@ class RoomConfig:
             [
                 f"server_name: natslab-room-{self.room}",
                 f"listen: {json.dumps(f'{self.host}:{self.port}')}",
+                # A record is a few hundred bytes; nobody needs nats-server's 1 MB default.
+                f"max_payload: {MAX_PAYLOAD}",
                 f"jetstream {{ store_dir: {json.dumps(str(store_dir))} }}",
                 "accounts {",
-                f"  ROOM: {{ jetstream: enabled, users: {json.dumps(users)} }}",
+                f"  ROOM: {{ jetstream: {ACCOUNT_JETSTREAM}, users: {json.dumps(users)} }}",
                 "}",
                 "",
             ]
@@ -80,10 +87,13 @@ class RoomConfig:
 
 
 def participant_permissions(room: str, name: str) -> dict[str, dict[str, list[str]]]:
-    """What one participant may do: publish under their own subject and heartbeat; read the
-    room's announcements and their own inbox (JetStream's acks). Nothing of anyone else's."""
+    """What one participant may do: publish each kind of record natslab sends under their
+    own subject (one subject a kind, so the stream's per-subject limit bounds them), and
+    heartbeat; read the room's announcements and their own inbox (JetStream's acks).
+    Nothing of anyone else's."""
+    own = [event_subject(room, name, kind) for kind in PARTICIPANT_KINDS]
     return {
-        "publish": {"allow": [participant_subjects(room, name), heartbeat_subject(room, name)]},
+        "publish": {"allow": [*own, heartbeat_subject(room, name)]},
         "subscribe": {"allow": [announce_subjects(room), f"{inbox_prefix(name)}.>"]},
     }
 

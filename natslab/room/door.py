@@ -18,7 +18,7 @@ from nats.aio.msg import Msg
 
 from natslab.room import jwt
 from natslab.room.config import participant_permissions, write_private
-from natslab.room.host import answer_join, refusal, room_folder
+from natslab.room.host import JoinGate, answer_join, refusal, room_folder
 from natslab.room.names import JOIN_USER, JoinLine, inbox_prefix, join_subject
 from natslab.room.stream import connect_with
 
@@ -37,6 +37,7 @@ class Door:
         )
         self.nc: Client | None = None
         self.on_join: Any = None  # told of each new participant
+        self.gate = JoinGate()
 
     def join_line(self, host: str, port: int, days: float) -> JoinLine:
         """A bearer user that may only ask to join this room, for `days`."""
@@ -53,7 +54,7 @@ class Door:
         await self.nc.subscribe(join_subject(self.room), cb=self._on_join)
 
     async def _on_join(self, msg: Msg) -> None:
-        await answer_join(msg, self.admit)
+        await answer_join(msg, self.admit, self.gate)
 
     async def admit(self, name: str, public_key: str) -> dict[str, Any]:
         """A user JWT for that key and name; the same name with another key is refused."""

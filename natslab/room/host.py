@@ -11,6 +11,7 @@ import hmac
 import json
 import secrets
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -29,17 +30,21 @@ from natslab.room import records
 from natslab.room.config import INSTRUCTOR_USER, RoomConfig, write_private
 from natslab.room.control import Control, announce_forever
 from natslab.room.names import (
+    JOIN_USER,
     PARTICIPANT_NAME,
     ROOM_SELF,
     JoinLine,
     check_room,
     event_subject,
+    inbox_prefix,
     join_subject,
     stream_name,
 )
 from natslab.room.stream_config import API_TIMEOUT, ensure_stream, follow
 
 READY_SECONDS = 15.0
+JOIN_BURST = 60  # joins at once: a full workshop room
+JOIN_RATE = 2.0  # joins a second after that
 RELOADED = "Reloaded server configuration"
 
 
@@ -67,6 +72,7 @@ class RoomHost:
         self.control = Control()
         self._beacon: asyncio.Task[None] | None = None
         self.keep_days = 30.0  # the stream's retention (`class start --keep DAYS`)
+        self.gate = JoinGate()
 
     @classmethod
     def create(cls, room: str, host: str, port: int, binary: ServerBinary) -> RoomHost:
@@ -165,7 +171,7 @@ class RoomHost:
             self._reloaded.notify_all()
 
     async def _on_join(self, msg: Msg) -> None:
-        await answer_join(msg, self.admit)
+        await answer_join(msg, self.admit, self.gate)
 
     async def admit(self, name: str, public_key: str) -> dict[str, Any]:
         """Add a participant (the same name and key again is a rejoin), then reload."""
@@ -196,24 +202,55 @@ def _code() -> str:
     return "-".join(secrets.token_hex(2) for _ in range(3))
 
 
-async def answer_join(msg: Msg, admit: Callable[[str, str], Awaitable[dict[str, Any]]]) -> None:
-    """A join request answered: `admit`'s word, or a sentence for what is not natslab's."""
-    try:
-        request = json.loads(msg.data)
-        answer = await admit(str(request.get("name", "")), str(request.get("nkey", "")))
-    except (ValueError, AttributeError):
-        answer = {"error": "That join request is not natslab's; it was ignored."}
+class JoinGate:
+    """Joins allowed at once and per second: a room of thirty joins together, a script
+    asking thousands of times is told to wait (a token bucket)."""
+
+    def __init__(self, burst: int = JOIN_BURST, per_second: float = JOIN_RATE) -> None:
+        self.burst, self.rate = burst, per_second
+        self.tokens = float(burst)
+        self.at = time.monotonic()
+        self.refused = 0
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            self.refused += 1
+            return False
+        self.tokens -= 1
+        return True
+
+
+async def answer_join(
+    msg: Msg, admit: Callable[[str, str], Awaitable[dict[str, Any]]], gate: JoinGate
+) -> None:
+    """A join request answered on the asker's own inbox only: the room answers with the
+    instructor's rights, so a reply subject the asker chose (a participant's subject, the
+    room's announcements) would have it write there for them."""
+    if not msg.reply.startswith(f"{inbox_prefix(JOIN_USER)}."):
+        return  # not natslab's join (its inbox is the join user's): no answer at all
+    if not gate.allow():
+        answer: dict[str, Any] = {"error": "The room is busy with joins: try again in a moment."}
+    else:
+        try:
+            request = json.loads(msg.data)
+            answer = await admit(str(request.get("name", "")), str(request.get("nkey", "")))
+        except (ValueError, AttributeError, RecursionError):
+            answer = {"error": "That join request is not natslab's; it was ignored."}
     await msg.respond(json.dumps(answer).encode())
 
 
 def refusal(room: str, members: dict[str, str], name: str, key: str) -> dict[str, Any] | None:
-    """Why a join cannot be admitted (a bad name or key, a name another key holds), or None;
-    the same name with the same key again is a rejoin."""
-    if not PARTICIPANT_NAME.fullmatch(name):
+    """Why a join cannot be admitted (a bad name or key, a name another key holds, in any
+    case), or None; the same name with the same key again is a rejoin."""
+    if not PARTICIPANT_NAME.fullmatch(name) or name.lower() == JOIN_USER:
         return {"error": f"{name!r} cannot be a participant's name in this room."}
     if not is_user_key(key):
         return {"error": "The join request carried no valid participant key."}
-    if members.get(name, key) != key:
+    holder = next((m for m in members if m.casefold() == name.casefold()), name)
+    if members.get(holder, key) != key or (holder != name and holder in members):
         return {"error": f"The name {name!r} is taken in room {room}: pick another."}
     return None
 

@@ -25,17 +25,12 @@ def check_room(name: str) -> str:
 
 
 def check_participant(name: str) -> str:
-    if not PARTICIPANT_NAME.fullmatch(name):
+    if not PARTICIPANT_NAME.fullmatch(name) or name.lower() == JOIN_USER:
         raise UsageError(
             f"{name!r} cannot be a participant's name: use up to 24 letters, digits, '-' or '_' "
             "(a pseudonym is fine)."
         )
     return name
-
-
-def participant_subjects(room: str, name: str) -> str:
-    """Everything one participant may publish: their own branch of the room."""
-    return f"natslab.{room}.p.{name}.>"
 
 
 def event_subject(room: str, name: str, kind: str) -> str:

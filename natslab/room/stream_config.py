@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from nats.errors import TimeoutError as NatsTimeout
-from nats.js.api import StreamConfig
+from nats.js.api import DiscardPolicy, StreamConfig
 from nats.js.errors import BadRequestError, ServiceUnavailableError
 
 from natslab.room.names import stream_name
@@ -18,15 +18,29 @@ API_TIMEOUT = 15.0
 KEEP_DAYS = 30.0  # how long a room's events stay by default (`class start --keep DAYS`)
 
 
+# Limits the server enforces, far above a workshop and well below what fills a laptop: a
+# lesson sends a few hundred records of a few hundred bytes each per participant.
+MAX_RECORD = 8 * 1024  # bytes in one record
+PER_SUBJECT = 2000  # records of one kind from one participant (a subject each)
+MAX_BYTES = 1024**3  # the whole room
+
+
 def room_stream(room: str, keep_days: float = KEEP_DAYS, replicas: int = 1) -> StreamConfig:
     """The room's stream: its participants' subjects, an hour to drop a replayed duplicate,
-    and an end: events older than `keep_days` go."""
+    an end (events older than `keep_days` go) and limits: a full subject or a full room
+    refuses new records (never drops old ones), so one participant cannot push out another's
+    or grow the room without end."""
     return StreamConfig(
         name=stream_name(room),
         subjects=[f"natslab.{room}.p.>"],
         duplicate_window=3600.0,  # a participant's outbox replayed within an hour: once
         max_age=keep_days * 86400.0,
         num_replicas=replicas,  # R3 on a cluster of three or more: a server may go
+        max_msg_size=MAX_RECORD,
+        max_msgs_per_subject=PER_SUBJECT,
+        max_bytes=MAX_BYTES,
+        discard=DiscardPolicy.NEW,
+        discard_new_per_subject=True,
     )
 
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nats.js.errors import APIError
+
 from natslab.cancels import raise_if_cancelled
 from natslab.cluster.rundir import state_dir
 from natslab.lab.recorder import to_record
@@ -30,6 +32,11 @@ OUTBOX_LIMIT = 5000  # events waiting at most; beyond, the oldest go (counted), 
 SENT_KEPT = 20  # the last events sent, kept for `natslab class show`
 COMPACT_SLACK = 1000  # lines the outbox file may carry beyond twice what waits
 SEND_TIMEOUT = 2.0
+# nats-server's JetStream error codes (server/jetstream_errors_generated.go): a message over
+# max_msg_size (JSStreamMessageExceedsMaximumErr), and a store refusal (JSStreamStoreFailedF:
+# "maximum messages per subject exceeded", "maximum bytes exceeded" under discard new).
+MESSAGE_TOO_LARGE = 10054
+STORE_REFUSED = 10077
 
 
 def outbox_file() -> Path:
@@ -47,6 +54,7 @@ class Outbox:
     path: Path
     waiting: deque[dict[str, Any]] = field(default_factory=deque)
     dropped: int = 0
+    refused: int = 0  # records the room's server refused for good (over its limits)
     sent: int = 0
     recent: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=SENT_KEPT))
     _lines: int = 0  # lines in the file now
@@ -71,6 +79,9 @@ class Outbox:
                     elif "dropped" in entry:
                         pending.pop(entry["dropped"], None)
                         box.dropped += 1
+                    elif "refused" in entry:
+                        pending.pop(entry["refused"], None)
+                        box.refused += 1
                     else:
                         pending[entry["id"]] = entry
         box.waiting.extend(pending.values())
@@ -92,6 +103,12 @@ class Outbox:
             lines.append({"dropped": self.waiting.popleft()["id"]})
             self.dropped += 1
         self._append(lines)
+
+    def refuse_first(self) -> None:
+        """The first entry was refused by the room for good: let it go, counted."""
+        gone = self.waiting.popleft()
+        self.refused += 1
+        self._append([{"refused": gone["id"]}])
 
     def done(self, count: int) -> None:
         """The first `count` entries were acknowledged."""
@@ -127,6 +144,32 @@ class Outbox:
         tmp.write_text("".join(json.dumps(e) + "\n" for e in self.waiting), encoding="utf-8")
         tmp.replace(self.path)
         self._lines = len(self.waiting)
+
+
+LONGEST_TEXT = 1000  # characters of one field sent; a record stays far below the room's limit
+MOST_ITEMS = 20  # items of one list sent
+
+
+def fit(record: dict[str, Any]) -> dict[str, Any]:
+    """A record within the room's bounds: long texts and lists clipped (a check's observation
+    can quote a long log line), so the server never refuses it for its size."""
+
+    def clipped(value: Any) -> Any:
+        if isinstance(value, str) and len(value) > LONGEST_TEXT:
+            return value[: LONGEST_TEXT - 1] + "…"
+        if isinstance(value, list | tuple):
+            return [clipped(item) for item in value[:MOST_ITEMS]]
+        return value
+
+    return {key: clipped(value) for key, value in record.items()}
+
+
+def refused_for_good(exc: APIError) -> bool:
+    """The stream's answer to a record over its limits (too large, a full subject or room):
+    sending it again changes nothing. Anything else (no leader yet) is worth another try."""
+    if exc.err_code == STORE_REFUSED:  # also a failing disk: only a limit is for good
+        return "maximum" in (exc.description or "")
+    return exc.code == 400 or exc.err_code == MESSAGE_TOO_LARGE
 
 
 def known_servers(first: str, nc: Any) -> list[str]:
@@ -188,7 +231,7 @@ class Uplink:
         help request."""
         self._seq += 1
         key = f"{self.member.name}:{self.run}:{self._seq}:{self._nonce}"
-        record = {**fields, "participant": self.member.name, "run": self.run, "id": key}
+        record = fit({**fields, "participant": self.member.name, "run": self.run, "id": key})
         self.outbox.add(
             {
                 "id": key,
@@ -220,8 +263,10 @@ class Uplink:
     def status(self) -> str:
         """For the footer and the headless summary: the room, and whether events wait."""
         waiting = len(self.outbox.waiting)
-        dropped = self.outbox.dropped
+        dropped, refused = self.outbox.dropped, self.outbox.refused
         lost = f", {dropped} oldest dropped: the outbox was full" if dropped else ""
+        if refused:
+            lost += f", {refused} refused by the room (over its limits)"
         if self.live and not waiting:
             return f"room {self.member.room}: live{lost}"
         why = f" ({self.last_error})" if self.last_error else ""
@@ -279,8 +324,14 @@ class Uplink:
             while self.outbox.waiting:
                 entry = self.outbox.waiting[0]
                 payload = json.dumps(entry["record"], default=str).encode()
-                await js.publish(entry["subject"], payload, timeout=SEND_TIMEOUT,
-                                 headers={"Nats-Msg-Id": entry["id"]})  # fmt: skip
+                try:
+                    await js.publish(entry["subject"], payload, timeout=SEND_TIMEOUT,
+                                     headers={"Nats-Msg-Id": entry["id"]})  # fmt: skip
+                except APIError as exc:
+                    if not refused_for_good(exc):
+                        raise  # the room is electing, say: this one goes again
+                    self.outbox.refuse_first()  # over the room's limits: never accepted
+                    continue
                 self.outbox.done(1)
             self._wake.clear()
             if not nc.is_connected:
