@@ -58,6 +58,8 @@ class LessonRunner:
         self._given = {index: a for index, a in zip(asked, answers, strict=False) if a is not None}
         self._take_over = False
         self._waiting = False
+        self._started_at: float | None = None  # when LessonStarted was recorded
+        self._ended = False  # LessonFinished recorded
 
     def _emit(self, event: ev.LessonEvent) -> None:
         self.record.apply(event)
@@ -94,6 +96,41 @@ class LessonRunner:
         if request == "next" and self.interactive and self.question is not None:
             return f"Predict first: press 1-{len(self.question.answers)} (s skips the step)."
         return None
+
+    # --- one lifecycle, however the lesson is taken ------------------------------------
+
+    def start(self) -> None:
+        """The lesson begins: recorded once, and the first step previewed. The TUI, --auto,
+        the headless run and a room's participant all start here, so the board, `runs`,
+        `tutorial list`, the report and a comparison read every way of taking it alike."""
+        if self._started_at is not None:
+            return
+        self._started_at = self.clock.now()
+        lesson = self.lesson
+        started = ev.LessonStarted(
+            at=self._started_at, lesson_id=lesson.id, title=lesson.title, steps=len(lesson.steps)
+        )
+        self._emit(started)
+        self.preview()
+
+    def _end(self, failed: int | None) -> None:
+        """The lesson ends, once: every step passed in turn (None), or where it stopped."""
+        if self._ended or self._started_at is None:
+            return
+        self._ended = True
+        now = self.clock.now()
+        ended = ev.LessonFinished(at=now, lesson_id=self.lesson.id, ok=failed is None,
+                                  failed_step=failed, duration=now - self._started_at)  # fmt: skip
+        self._emit(ended)
+
+    def _end_if_finished(self) -> None:
+        """Past the last step: ended, ok when every step's last run passed (a skipped step
+        never ran its checks, so it is where the lesson fell short)."""
+        if not self.finished:
+            return
+        short = [i for i in range(len(self.lesson.steps))
+                 if (step := self.record.step(i)) is None or not step.ok]  # fmt: skip
+        self._end(short[0] if short else None)
 
     def preview(self) -> None:
         """Announce the next step before it runs, and lock an answer given in advance."""
@@ -162,17 +199,19 @@ class LessonRunner:
         self.progress.next_index += 1
         self.progress.failed = False
         self.preview()
+        self._end_if_finished()
         return f"Skipped: {skipped}"
 
     async def run_all(self, pause: float) -> bool:
         """--auto: every remaining step in turn, `pause` seconds apart; stops at a failure."""
+        self.start()
         first = self.lesson.steps[self.progress.next_index] if not self.finished else None
         if first is not None and first.predict is not None:
             await self.clock.sleep(pause)  # time to read the first question
         while not self.finished:
             result = await self.next()
             if result is None or not result.ok:
-                return False
+                return False  # r may still retry it on the projector: not ended yet
             if not self.finished:
                 await self.clock.sleep(pause)  # reading time on a projector
         return True
@@ -187,6 +226,7 @@ class LessonRunner:
         if result.ok:
             self.progress.next_index = index + 1
             self.preview()
+            self._end_if_finished()
         return result
 
     # --- a whole lesson, headless ------------------------------------------------------
@@ -196,17 +236,8 @@ class LessonRunner:
         `pace` seconds pass between one step's end and the next one's start, as they would
         while a learner reads, answers and types. A failed or interrupted lesson stops every
         client and server it started."""
-        started = self.clock.now()
-        self._emit(
-            ev.LessonStarted(
-                at=started,
-                lesson_id=self.lesson.id,
-                title=self.lesson.title,
-                steps=len(self.lesson.steps),
-            )
-        )
+        self.start()
         failed: int | None = None
-        self.preview()
         try:
             for index in range(len(self.lesson.steps)):
                 if index and pace:
@@ -219,15 +250,7 @@ class LessonRunner:
             raise
         if failed is not None:
             await self.lab.stop_everything()
-        self._emit(
-            ev.LessonFinished(
-                at=self.clock.now(),
-                lesson_id=self.lesson.id,
-                ok=failed is None,
-                failed_step=failed,
-                duration=self.clock.now() - started,
-            )
-        )
+            self._end(failed)
         return failed is None
 
     # --- one step ----------------------------------------------------------------------

@@ -233,7 +233,7 @@ class RoomState:
         return self.questions.setdefault((lesson, step), QuestionView(lesson, step))
 
     def status(self, who: ParticipantView, now: float) -> str:
-        if who.help is not None and who.finished is None:
+        if who.help is not None:  # asked, and not answered yet: first, even once done
             return "asking for help"
         if who.finished is True:
             return "done"

@@ -139,7 +139,7 @@ class NatsLabApp(PaneKeys):
         if self.start_servers_on_mount:
             self._start_lab_servers()
         if self.runner is not None:
-            self.runner.preview()
+            self.runner.start()  # recorded as every way of taking a lesson records it
         if self.auto and self.runner is not None:
             self._lesson_step("auto")
 

@@ -324,3 +324,36 @@ async def until_waiting(runner: LessonRunner) -> None:
     """Until the runner waits for the learner (a manual clock: no time passes meanwhile)."""
     while not runner.waiting_for_learner:
         await asyncio.sleep(0)
+
+
+def lifecycle(lab) -> list[tuple[str, object]]:
+    return [(type(e).__name__, getattr(e, "ok", None)) for e in lab.emitted
+            if isinstance(e, ev.LessonStarted | ev.LessonFinished)]  # fmt: skip
+
+
+async def test_a_lesson_at_the_keys_starts_and_ends_once_as_a_headless_one_does():
+    """The TUI's way (start, then n per step) records LessonStarted and LessonFinished as
+    the headless run does: once each, finished only past the last step, ok only when every
+    step's last run passed (a skipped step never ran its checks)."""
+    one = Lesson.model_validate({**LESSON.model_dump(), "steps": [LESSON.model_dump()["steps"][0]]})
+    clock = ManualClock()
+    lab = FakeLab(clock)
+    runner = LessonRunner(one, lab, clock, interactive=True)
+    runner.start()
+    runner.start()  # a second mount, say: still one start
+    assert lifecycle(lab) == [("LessonStarted", None)]
+    assert (await runner.next()).ok
+    assert lifecycle(lab) == [("LessonStarted", None), ("LessonFinished", True)]
+    assert runner.record.to_json()["ok"] is True
+
+    clock = ManualClock()
+    lab = FakeLab(clock)
+    runner = LessonRunner(LESSON, lab, clock, interactive=True)
+    runner.start()
+    assert (await runner.next()).ok
+    assert not (await runner.next()).ok  # B never comes: the manual clock runs out its wait
+    assert lifecycle(lab) == [("LessonStarted", None)]  # a failed step is not the end
+    runner.skip()
+    runner.skip()
+    finished = [e for e in lab.emitted if isinstance(e, ev.LessonFinished)]
+    assert [(e.ok, e.failed_step) for e in finished] == [(False, 1)]

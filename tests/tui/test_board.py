@@ -239,7 +239,9 @@ async def test_a_participant_asks_for_help_and_sees_a_reveal(session, classroom,
 
     host, feed = classroom
     uplink = await reporting(session, host, "ana", state_dir)
-    lesson = Lesson.model_validate(ONE_STEP)
+    # A second step not taken yet: the lesson is still running while she asks.
+    later = {"title": "Later", "checks": [{"type": "server_ready", "server": "A"}]}
+    lesson = Lesson.model_validate({**ONE_STEP, "steps": [*ONE_STEP["steps"], later]})
     app = NatsLabApp(session, lesson.servers, lesson, room=uplink)
     await feed.start()
     async with app.run_test(size=(160, 45)) as pilot:
@@ -716,3 +718,97 @@ async def test_the_instructors_words_reach_a_tui_participant_as_written(
         await pilot.pause(0.5)
         assert app.is_running
     await uplink.close()
+
+
+MINI = """
+id = "mini"
+title = "Mini: one question"
+servers = ["A"]
+
+[[steps]]
+title = "A alone"
+[[steps.actions]]
+type = "start_server"
+server = "A"
+routes = []
+[[steps.checks]]
+type = "server_ready"
+server = "A"
+
+[[steps]]
+title = "Three subscribers"
+[steps.predict]
+question = "How many of the three subscribers will be on A?"
+answers = [{ text = "All three", at_least = 3 }, { text = "Fewer", below = 3 }]
+judge = { type = "clients_on", clients = "sub-*", server = "A" }
+[[steps.actions]]
+type = "start_clients"
+count = 3
+prefix = "sub"
+seeds = ["A"]
+[[steps.checks]]
+type = "client_on"
+clients = "sub-*"
+servers = ["A"]
+"""
+
+
+async def test_a_tui_participant_is_seen_like_the_headless_ones(classroom, tmp_path, state_dir):
+    """Three participants, one at the keys of the real TUI and two headless: the board shows
+    all three done, the TUI one's answer in the lesson's question beside the others', and
+    the reveal reaches the TUI participant's panel (the TUI never recorded the lesson's
+    start and finish, so it stayed '-' and never done)."""
+    from natslab.lab.local import open_lab
+    from natslab.lab.settings import RunSettings
+    from natslab.lessons.model import load_lesson
+    from natslab.tui.app import NatsLabApp
+
+    host, feed = classroom
+    lesson_file = tmp_path / "mini.toml"
+    lesson_file.write_text(MINI)
+    offsets = offsets_apart(3, "A")
+    line = str(host.join_line())
+    for name in ("ben", "cy"):
+        joined = await asyncio.to_thread(natslab_in, tmp_path / name, "class", "join", line,
+                                         "--name", name)  # fmt: skip
+        assert joined.returncode == 0, joined.stderr
+    runs = asyncio.gather(*(
+        asyncio.to_thread(natslab_in, tmp_path / name, "tutorial", str(lesson_file),
+                          "--headless", "--answers", answer, "--port-offset", str(offset))
+        for name, answer, offset in (("ben", "1", offsets[0]), ("cy", "2", offsets[1]))
+    ))  # fmt: skip
+    session = open_lab(settings=RunSettings(offset=offsets[2]))
+    uplink = await reporting(session, host, "ana", state_dir)
+    lesson = load_lesson(lesson_file)
+    app = NatsLabApp(session, lesson.servers, lesson, room=uplink)
+    await feed.start()
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("n")
+            await wait_for(pilot, lambda: app.runner.progress.next_index == 1, 30, "step 1")
+            await pilot.press("1")  # the answer locks and the step runs
+            await wait_for(pilot, lambda: app.runner.finished, 30, "the lesson finished")
+            for run in await runs:
+                assert run.returncode == 0, run.stdout + run.stderr
+            who = feed.state.participants
+            await wait_for(pilot, lambda: {n: feed.state.status(w, 0) for n, w in who.items()}
+                           == dict.fromkeys(("ana", "ben", "cy"), "done"), 20,
+                           "all three done on the board")  # fmt: skip
+            assert {w.lesson for w in who.values()} == {"mini"}
+            question = feed.state.questions[("mini", 1)]
+            assert question.locked == {"ana": 0, "ben": 0, "cy": 1}
+            assert question.matched == {"ana": True, "ben": True, "cy": False}
+            await feed.reveal("mini", 1)
+            panel = app.query_one("#room-reveal")
+            await wait_for(pilot, lambda: "The room on step 2: 1: 2 · 2: 1, 2 of 3 right" in
+                           str(panel.render()), 10, "the reveal in ana's panel")  # fmt: skip
+    finally:
+        await uplink.close()
+        await session.close()
+    # Her run reads as a headless one does: `natslab runs`, and the report's ending.
+    from natslab.present.report_model import build
+    from natslab.present.runs import describe
+
+    said = describe(session.run_dir.path)
+    assert said.what == "tutorial mini" and said.outcome.startswith("2/2 steps passed, 1/1")
+    assert build(session.run_dir.path, with_logs=False).lesson_ok is True
