@@ -42,9 +42,12 @@ def test_the_board_in_a_browser_follows_the_room_and_reveals(browser, tmp_path, 
         herd(tmp_path / "ana", "1")
         address = f"127.0.0.1:{free_port()}"
         web = NatslabProcess("class", "board", "demo", "--web", address)
-        web.wait_for("is served at")
-        # Said on the next line, which the reader may not have read yet: wait for it.
+        web.wait_for("through these links only")
+        # Said on the next lines, which the reader may not have read yet: wait for them.
         web.wait_for("Only this machine can open it", 10)
+        link = re.search(r"the instructor's board: (http://\S+)", web.output)[1]
+        projector = re.search(r"the projector's board \(no names\): (http://\S+)", web.output)[1]
+        assert link != projector and "?token=" in link
         host, port = address.split(":")
         wait_until(lambda: listening(host, int(port)), 30, what="textual-serve listening")
         page = browser.new_page(viewport={"width": 1400, "height": 900})
@@ -58,7 +61,8 @@ def test_the_board_in_a_browser_follows_the_room_and_reveals(browser, tmp_path, 
             socket.on("framereceived", received)
 
         page.on("websocket", on_socket)
-        page.goto(f"http://{address}/")
+        assert page.goto(f"http://{address}/").status == 403  # no secret, no board
+        page.goto(link)
         page.wait_for_selector("body.-first-byte", timeout=30_000)
 
         def drawn() -> str:

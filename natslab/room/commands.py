@@ -102,7 +102,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--projector",
         action="store_true",
         help="for a screen the room sees: no names, and no figure over fewer than 5 "
-        "participants (p switches it on the board)",
+        "participants, whatever key is pressed (the instructor's board switches with p)",
     )
     board.add_argument(
         "--web",
@@ -110,7 +110,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         const=DEFAULT_WEB,
         metavar="HOST:PORT",
         help=f"serve the board to browsers instead (default {DEFAULT_WEB}: this machine "
-        "only; a LAN address or 0.0.0.0 shares it with a projector or a co-instructor)",
+        "only; a LAN address or 0.0.0.0 shares it with a projector or a co-instructor), "
+        "through links with a secret: the instructor's and the projector's",
     )
     hold = verbs.add_parser(
         "hold", help="wait for me: nobody in the room starts STEP of LESSON until released"
@@ -170,34 +171,45 @@ def dispatch(args: argparse.Namespace, console: Console) -> int:
 
 
 def serve_board(room: str, address: str, projector: bool, console: Console) -> int:
-    """`class board --web`: textual-serve runs one board process per browser tab, each
-    reading the room with the instructor's login, as the terminal board does."""
+    """`class board --web`: one board process per browser tab, each reading the room with
+    the instructor's login, as the terminal board does; only through the links printed."""
     import shlex
-
-    from textual_serve.server import Server
 
     from natslab.room.host import instructor_login
     from natslab.room.names import check_room
     from natslab.room.start import listen_address
+    from natslab.room.web_board import BoardServer, new_link
 
     host, port = listen_address(address, "--web")
     for one in room.split(","):
         instructor_login(check_room(one.strip()))  # a sentence now, not in each tab
-    command = [sys.executable, "-m", "natslab", "class", "board", room]
-    if projector:
-        command.append("--projector")
-    server = Server(" ".join(shlex.quote(part) for part in command), host=host, port=port,
-                    title=f"natslab class board: {room}")  # fmt: skip
-    console.print(f"The board of room {room!r} is served at http://{host}:{port}/ "
-                  "(one board per browser tab). Ctrl+C stops it.")  # fmt: skip
+    board = [sys.executable, "-m", "natslab", "class", "board", room]
+    links = [new_link(shlex.join([*board, "--projector"]), "the projector's board (no names)")]
+    if not projector:
+        links.insert(0, new_link(shlex.join(board), "the instructor's board"))
+    server = BoardServer(links, host, port, title=f"natslab class board: {room}")
+    shown = _browsable(host)
+    console.print(f"The board of room {room!r} is served on {host}:{port}, one board per "
+                  "browser tab, through these links only (each carries a secret):")  # fmt: skip
+    for link in links:
+        console.print(f"  {link.what}: http://{shown}:{port}/?token={link.token}", markup=False)
     if host in ("127.0.0.1", "localhost", "::1"):
         console.print("Only this machine can open it: for a projector or a co-instructor's "
                       "laptop, give --web with a LAN address or 0.0.0.0:PORT.")  # fmt: skip
+    console.print("Ctrl+C stops it.")
     try:
         server.serve()
     except OSError as exc:
         raise UsageError(f"--web {address}: cannot listen there ({exc.strerror or exc}).") from exc
     return 0
+
+
+def _browsable(host: str) -> str:
+    """The address a browser uses for a board listening on `host`."""
+    from natslab.room.start import reachable_host
+
+    shown = reachable_host(host)
+    return f"[{shown}]" if ":" in shown else shown
 
 
 def _end(room: str, output: Path | None, console: Console) -> int:

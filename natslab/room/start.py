@@ -50,7 +50,7 @@ def _start(
         hosted.keep_days = _keep(keep)
         hosted.on_join = lambda name: console.print(f"{name} joined.")
         await hosted.start()
-        shown = _reachable_host(host)
+        shown = reachable_host(host)
         console.print(f"Room {room!r} is open on {host}:{port} (nats-server {binary.version}).")
         console.print("Participants join with:\n")
         console.print(f"  natslab class join {hosted.join_line(shown)} --name PSEUDONYM\n")
@@ -160,7 +160,7 @@ def _keep(days: float) -> float:
     return days
 
 
-def _reachable_host(host: str) -> str:
+def reachable_host(host: str) -> str:
     """The address to print in the join line: a wildcard listen is reached by a real one."""
     if host not in ("0.0.0.0", "::"):
         return host

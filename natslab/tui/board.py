@@ -76,6 +76,8 @@ class BoardApp(PlainNotify):
         super().__init__()
         self.feed = feed
         self.projector = projector  # no names, no aggregate over fewer than five
+        # Started for the projector: it stays one, whatever key a passer-by presses.
+        self.projector_only = projector
         self.title = f"natslab class board: {feed.room}"
         self._drawn = -1
         self._drawn_at = 0.0
@@ -111,6 +113,10 @@ class BoardApp(PlainNotify):
         self.redraw(force=True)
 
     def action_projector(self) -> None:
+        if self.projector_only:
+            self.notify("This board was started for the projector: it never shows names. "
+                        "The instructor's board is `natslab class board ROOM`.")  # fmt: skip
+            return
         self.projector = not self.projector
         self._set_mode()
 

@@ -453,7 +453,8 @@ async def test_at_80_by_24_the_board_shows_who_needs_help_and_the_split():
 async def test_the_projector_names_nobody_and_shows_no_aggregate_over_fewer_than_five():
     """`p` (or --projector): the roster becomes counts per step, a question answered by
     fewer than five shows no split, a figure from fewer than five runs is not shown, outliers
-    are counted, not named; `p` again brings the names back."""
+    are counted, not named; `p` again brings the names back. A board started for the
+    projector stays one, whatever is pressed."""
     from types import SimpleNamespace
 
     names = [f"p{n}" for n in range(7)] + ["quinn", "ray"]
@@ -481,8 +482,10 @@ async def test_the_projector_names_nobody_and_shows_no_aggregate_over_fewer_than
             parts += [" ".join(row.values()) for row in cells(app, table_id)]
         return "\n".join(parts)
 
-    app = BoardApp(feed, projector=True)
+    app = BoardApp(feed)
     async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: len(cells(app, "roster")) == 9, 5, "the instructor's")
+        await pilot.press("p")
         await wait_for(pilot, lambda: len(cells(app, "figures")) == 1, 5, "the tables")
         text = shown(app)
         assert not any(name in text.split() or f"{name} " in text for name in names), text
@@ -497,6 +500,17 @@ async def test_the_projector_names_nobody_and_shows_no_aggregate_over_fewer_than
         await pilot.press("p")
         await wait_for(pilot, lambda: len(cells(app, "roster")) == 9, 5, "names back")
         assert "p6 9 (" not in shown(app) and "p6 9" in shown(app)
+
+    projector = BoardApp(feed, projector=True)
+    async with projector.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: len(cells(projector, "figures")) == 1, 5, "the tables")
+        for key in ("p", "enter", "escape", "p", "down", "enter"):
+            await pilot.press(key)
+        await pilot.pause()
+        text = shown(projector)
+        assert not any(name in text.split() or f"{name} " in text for name in names), text
+        assert len(cells(projector, "roster")) == 1 and not projector.screen_stack[1:]
+        assert any("never shows names" in str(n.message) for n in projector._notifications)
 
 
 async def test_the_instructor_holds_releases_and_speaks_to_the_room(session, classroom, state_dir):
