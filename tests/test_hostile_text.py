@@ -102,6 +102,9 @@ class Recorded:
     def now(self) -> float:
         return 200.0
 
+    def unreachable(self) -> str:
+        return ""
+
     async def start(self) -> None: ...
 
     async def close(self) -> None: ...

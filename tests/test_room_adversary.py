@@ -253,3 +253,45 @@ async def test_forged_records_are_counted_not_folded_and_boards_announce_only_th
     assert texts <= {"", "lunch"}  # nothing of eve's in any announcement
     revealed = [k for k in feed.state.questions if feed.state.questions[k].revealed]
     assert revealed == [("herd", 2)]
+
+
+def test_one_server_per_room_and_a_room_that_says_when_it_is_gone(state_dir):
+    """A second `class start` of an open room is refused in a sentence naming where it
+    runs; a room whose server is killed says so, and what to do, and exits 1; Ctrl+C then
+    and at any time ends without a traceback."""
+    import re
+    import signal
+
+    import psutil
+
+    from tests.cli_process import NatslabProcess, run_natslab
+
+    port = free_port()
+    room = NatslabProcess("class", "start", "demo", "--listen", f"127.0.0.1:{port}")
+    again = None
+    try:
+        room.wait_for("Ctrl+C closes the room")
+        second = run_natslab("class", "start", "demo", "--listen", f"127.0.0.1:{free_port()}")
+        assert second.returncode == 1, second.stdout
+        assert f"Room 'demo' is already open (at 127.0.0.1:{port}, pid {room.proc.pid})" in (
+            second.stderr
+        )
+        assert "Traceback" not in second.stderr + second.stdout
+        (server,) = [p for p in psutil.Process(room.proc.pid).children(recursive=True)
+                     if "nats-server" in p.name()]  # fmt: skip
+        server.kill()
+        assert room.wait(20) == 1
+        assert "The room's nats-server stopped by itself (killed by SIGKILL)" in room.output
+        assert "natslab class start demo` opens the room again" in room.output
+        assert "Traceback" not in room.output
+        # The lock went with it: the room opens again, and Ctrl+C closes it cleanly.
+        again = NatslabProcess("class", "start", "demo", "--listen", f"127.0.0.1:{port}")
+        again.wait_for("Ctrl+C closes the room")
+        again.proc.send_signal(signal.SIGINT)
+        assert again.wait(20) == 0
+        assert "The room is closed" in again.output and "Traceback" not in again.output
+        assert not re.search(r"Error|Exception", again.output)
+    finally:
+        for process in (room, again):
+            if process is not None:
+                process.close()

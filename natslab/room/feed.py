@@ -34,11 +34,13 @@ class RoomFeed:
         self.revision = 0  # bumped per folded message: the board redraws when it moved
         self.nc: Client | None = None
         self._beacon: asyncio.Task[None] | None = None
+        self.away_since: float | None = None  # when the room stopped answering, while it does
 
     async def start(self) -> None:
         self.nc = await connect_instructor(
-            self.room, name="natslab-board", max_reconnect_attempts=-1
-        )
+            self.room, name="natslab-board", max_reconnect_attempts=-1,
+            disconnected_cb=self._away, reconnected_cb=self._back,
+        )  # fmt: skip
         js = self.nc.jetstream(timeout=API_TIMEOUT)
         await follow(js, f"natslab.{self.room}.p.>", stream_name(self.room), self._on_msg)
         await self.nc.subscribe(f"natslab.{self.room}.hb.*", cb=self._on_heartbeat)
@@ -51,6 +53,21 @@ class RoomFeed:
     def now(self) -> float:
         """The board's clock: the room is live."""
         return time.time()
+
+    async def _away(self) -> None:
+        if self.away_since is None:
+            self.away_since = time.time()
+            self.revision += 1
+
+    async def _back(self) -> None:
+        self.away_since = None
+        self.revision += 1
+
+    def unreachable(self) -> str:
+        """'room unreachable since 14:02' while the room does not answer, else ""."""
+        if self.away_since is None:
+            return ""
+        return f"room unreachable since {time.strftime('%H:%M', time.localtime(self.away_since))}"
 
     async def control(self, kind: str, **fields: Any) -> None:
         """Hold, release or say: stored and announced; the fold applies it as it comes back."""

@@ -6,15 +6,17 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import fcntl
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import signal
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import nats
 import nkeys
@@ -73,6 +75,7 @@ class RoomHost:
         self._beacon: asyncio.Task[None] | None = None
         self.keep_days = 30.0  # the stream's retention (`class start --keep DAYS`)
         self.gate = JoinGate()
+        self._lock: IO[str] | None = None  # held while this room's server runs
 
     @classmethod
     def create(cls, room: str, host: str, port: int, binary: ServerBinary) -> RoomHost:
@@ -95,6 +98,15 @@ class RoomHost:
         )
 
     async def start(self) -> None:
+        self._lock = hold_room(self.folder, self.config.room, f"{self.config.host}:"
+                               f"{self.config.port}")  # fmt: skip
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
         conf = self.config.write(self.folder)
         write_private(
             self.folder / "instructor.json",
@@ -132,6 +144,7 @@ class RoomHost:
             password=self.config.instructor_password,
             name="natslab-room-host",
             max_reconnect_attempts=-1,
+            error_cb=_quiet,  # a server gone is said once, by `class start`, not as tracebacks
         )
         js = self.nc.jetstream(timeout=API_TIMEOUT)
         await ensure_stream(js, self.config.room, self.keep_days)
@@ -150,16 +163,33 @@ class RoomHost:
             self.control.apply(read.record.model_dump())
 
     async def stop(self) -> None:
+        """Close the room, whatever state its server is in (a killed server's connection
+        only fails to close cleanly)."""
         if self._beacon is not None:
             self._beacon.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._beacon
             self._beacon = None
         if self.nc is not None:
-            await self.nc.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.nc.close(), 5.0)
             self.nc = None
-        if self.process is not None:
+        if self.process is not None and self.process.running:
             await self.process.stop()
+        if self._lock is not None:
+            self._lock.close()  # the room may be opened again
+            self._lock = None
+
+    def died(self) -> str:
+        """Why the room's server ended without being asked, in a few words, or ""."""
+        process = self.process
+        if process is None or not process.exited.is_set() or process.stop_requested:
+            return ""
+        code = process.returncode or 0
+        if code < 0:
+            return f"killed by {signal.Signals(-code).name}"
+        last = " / ".join(list(process.lines)[-2:])
+        return f"exit status {code}" + (f"; its last words: {last}" if last else "")
 
     def _on_server_event(self, event: ev.ClusterEvent) -> None:
         if isinstance(event, ev.LogLines) and any(RELOADED in line for line in event.lines):
@@ -195,6 +225,35 @@ class RoomHost:
             await asyncio.wait_for(
                 self._reloaded.wait_for(lambda: self._reloads > before), READY_SECONDS
             )
+
+
+async def _quiet(exc: Exception) -> None:
+    """nats-py's default prints a traceback for each failed reconnect."""
+
+
+def hold_room(folder: Path, room: str, where: str) -> IO[str]:
+    """The room's lock, held while its one server runs: a second server on the same store
+    lost a member and an event, and the stream had to be rebuilt. Refused in a sentence that
+    says where the room is open."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = folder / "open.lock"
+    lock = path.open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.seek(0)
+        held = lock.read().strip() or "another process"
+        lock.close()
+        raise RoomError(
+            f"Room {room!r} is already open ({held}): one server per room keeps its stream "
+            f"whole. Use that one, or close it (Ctrl+C where `natslab class start {room}` "
+            "runs) and start it again."
+        ) from None
+    lock.seek(0)
+    lock.truncate()
+    lock.write(f"at {where}, pid {os.getpid()}")
+    lock.flush()
+    return lock
 
 
 def _code() -> str:

@@ -39,6 +39,9 @@ class ReplayFeed:
     def now(self) -> float:
         return self._clock or time.time()
 
+    def unreachable(self) -> str:
+        return ""  # a recording is always there
+
     async def start(self) -> None:
         self._task = asyncio.create_task(self._play(), name="natslab class replay")
 

@@ -58,7 +58,16 @@ def _start(
             console.print("It listens on this machine only: for laptops in the room, start it "
                           "with --listen 0.0.0.0:PORT or this machine's LAN address.")  # fmt: skip
         console.print(f"Its files are in {hosted.folder}. Ctrl+C closes the room.")
-        await until_stopped(hosted.stop)
+        assert hosted.process is not None
+        await until_stopped(hosted.stop, hosted.process.exited)
+        if why := hosted.died():
+            console.print(
+                f"The room's nats-server stopped by itself ({why}). Participants' events wait "
+                f"in their outboxes: `natslab class start {room}` opens the room again (the "
+                "same code, members and stream), and they are sent then.",
+                markup=False,
+            )
+            return 1
         console.print("The room is closed; its stream stays in its folder for `class export`.")
         return 0
 
@@ -172,13 +181,21 @@ def reachable_host(host: str) -> str:
         return socket.gethostname()
 
 
-async def until_stopped(close: Callable[[], Awaitable[None]]) -> None:
-    """Serve until Ctrl+C (or SIGTERM), then `close`, however the wait ended."""
+async def until_stopped(
+    close: Callable[[], Awaitable[None]], ended: asyncio.Event | None = None
+) -> None:
+    """Serve until Ctrl+C (or SIGTERM), or until `ended` is set (the server died), then
+    `close`, however the wait ended."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    waits = {asyncio.ensure_future(stop.wait())}
+    if ended is not None:
+        waits.add(asyncio.ensure_future(ended.wait()))
     try:
-        await stop.wait()
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        for wait in waits:
+            wait.cancel()
         await close()

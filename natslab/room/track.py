@@ -28,6 +28,9 @@ class TrackFeed:
     def now(self) -> float:
         return time.time()
 
+    def unreachable(self) -> str:
+        return "; ".join(f"{f.room}: {away}" for f in self.feeds if (away := f.unreachable()))
+
     async def start(self) -> None:
         for feed in self.feeds:
             await feed.start()

@@ -139,6 +139,8 @@ class BoardApp(PlainNotify):
         else:
             stuck_text = f" · {stuck} stuck"
         summary = Text(f"{people}{stuck_text} · {counted(state.events, 'event')}{ignored}")
+        if away := self.feed.unreachable():
+            summary.append(f" · {away} (it comes back by itself)", style="bold red")
         for lesson, step in sorted(state.control.holds.items()):
             summary.append(" · ")
             summary.append("held", style="bold")

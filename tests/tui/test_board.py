@@ -434,7 +434,8 @@ async def test_at_80_by_24_the_board_shows_who_needs_help_and_the_split():
         gaps = "measured: the gaps of every client"
         room.take(*record(who, "CheckResult", 3, index=4, description=gaps, ok=True,
                           observation="…", final=True, figure=2.0))  # fmt: skip
-    feed = SimpleNamespace(room="demo", state=room, revision=1, now=time.time)
+    feed = SimpleNamespace(room="demo", state=room, revision=1, now=time.time,
+                           unreachable=lambda: "")  # fmt: skip
     app = BoardApp(feed)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
@@ -474,7 +475,8 @@ async def test_the_projector_names_nobody_and_shows_no_aggregate_over_fewer_than
                           figure=9.0 if who == "p6" else 1.0 + n / 100))  # fmt: skip
     for question in room.questions.values():
         question.revealed = True
-    feed = SimpleNamespace(room="demo", state=room, revision=1, now=time.time)
+    feed = SimpleNamespace(room="demo", state=room, revision=1, now=time.time,
+                           unreachable=lambda: "")  # fmt: skip
 
     def shown(app) -> str:
         parts = [str(app.query_one("#summary").render()), str(app.query_one("#pairs").render())]
@@ -826,3 +828,26 @@ async def test_a_tui_participant_is_seen_like_the_headless_ones(classroom, tmp_p
     said = describe(session.run_dir.path)
     assert said.what == "tutorial mini" and said.outcome.startswith("2/2 steps passed, 1/1")
     assert build(session.run_dir.path, with_logs=False).lesson_ok is True
+
+
+async def test_the_board_says_when_the_room_is_unreachable_and_comes_back(classroom, state_dir):
+    """The room's server killed: the board's summary says since when the room is
+    unreachable; the room opened again on its address: the board says nothing more of it."""
+    host, feed = classroom
+    await feed.start()
+    app = BoardApp(feed)
+    again = None
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            summary = app.query_one("#summary")
+            await host.process.kill()
+            await wait_for(pilot, lambda: "room unreachable since" in str(summary.render()), 15,
+                           "the board saying the room is away")  # fmt: skip
+            await host.stop()
+            again = RoomHost.create("demo", host.config.host, host.config.port, find_binary())
+            await again.start()
+            await wait_for(pilot, lambda: "unreachable" not in str(summary.render()), 30,
+                           "the board back by itself")  # fmt: skip
+    finally:
+        if again is not None:
+            await again.stop()
