@@ -69,11 +69,12 @@ def test_the_board_in_a_browser_follows_the_room_and_reveals(browser, tmp_path, 
             page.wait_for_timeout(50)  # Playwright's sync API delivers frames only in its calls
             return "".join(seen)
 
-        wait_until(lambda: "ana" in drawn() and "1 participant" in drawn(), 30,
+        # ben joined too, and waits in the lobby: two participants, one answer so far.
+        wait_until(lambda: "ana" in drawn() and "2 participants" in drawn()
+                   and "1 of 1" in drawn(), 30,
                    what=lambda: f"ana on the page: {drawn()[-300:]!r}")  # fmt: skip
         herd(tmp_path / "ben", "2")  # the page follows the room live
-        wait_until(lambda: "ben" in drawn() and "2 participants" in drawn(), 30,
-                   what="ben on the page")  # fmt: skip
+        wait_until(lambda: "2 of 2" in drawn(), 30, what="ben's answer on the page")
         page.click(".textual-terminal")
         page.keyboard.press("r")
 

@@ -75,10 +75,11 @@ async def test_the_server_keeps_each_participant_to_their_own_subject(room):
         await nc.subscribe("natslab.demo.announce.>")
 
     assert await violations_of(bob, own_and_announcements) == []
-    # The stream holds bob's own message and nothing alice tried to publish as him.
+    # The stream holds bob's own message, the Joined each left for the board's lobby, and
+    # nothing alice tried to publish as him.
     nc = await nats.connect(room.url, user="instructor", password=room.config.instructor_password)
     info = await nc.jetstream().stream_info(stream_name("demo"))
-    assert info.state.messages == 1
+    assert info.state.messages == 3
     await nc.close()
 
     # The code alone (the shared join user) can ask to join and nothing else.
@@ -180,12 +181,13 @@ def test_a_room_away_loses_nothing_and_doubles_nothing(tmp_path, state_dir):
         ids = [r["id"] for r in records]
         assert len(ids) == len(set(ids))  # none doubled
         sent = {"alice": lesson_events_sent(alice), "bob": lesson_events_sent(bob)}
-        got = {who: sum(1 for r in records if r["participant"] == who) for who in sent}
+        lessons = [r for r in records if r["type"] != "Joined"]  # one each, at the join
+        got = {who: sum(1 for r in lessons if r["participant"] == who) for who in sent}
         assert got == sent  # none lost
         roster = natslab_in(state_dir, "class", "roster", "demo")
         assert re.search(r"alice\s+herd\s+5\. Stop A again", roster.stdout), roster.stdout
         assert re.search(r"bob\s+herd\s+5\. Stop A again", roster.stdout)
-        assert f"{sum(sent.values())} events from 2 participants." in roster.stdout
+        assert f"{sum(sent.values()) + 2} events from 2 participants." in roster.stdout
         shown = natslab_in(bob, "class", "show")
         assert "Room demo at" in shown.stdout and "Waiting to be sent: 0 events." in shown.stdout
         assert "Last sent: 20 events:" in shown.stdout  # exactly what went, the latest last
@@ -221,12 +223,16 @@ def test_class_mistakes_are_sentences(state_dir):
     assert no_report.returncode == 1 and "There is no room 'demo' here" in no_report.stderr
     step_zero = natslab_in(state_dir, "class", "hold", "demo", "upgrade", "0")
     assert step_zero.returncode == 1 and "steps are numbered from 1" in step_zero.stderr
+    too_far = natslab_in(state_dir, "class", "hold", "demo", "upgrade", "12")
+    assert too_far.returncode == 1 and "upgrade has 9 steps: STEP 12 holds nobody" in (
+        too_far.stderr
+    )
     bad_replay = natslab_in(state_dir, "class", "replay", str(notes))
     assert bad_replay.returncode == 1 and "is not a room's event" in bad_replay.stderr
     still = natslab_in(state_dir, "class", "replay", str(notes), "--speed", "0")
     assert still.returncode == 1 and "--speed 0: give a number above 0" in still.stderr
     outputs = (listen, bad_room, no_room, not_a_line, nameless, not_an_export, no_report,
-               step_zero, bad_replay, still)  # fmt: skip
+               step_zero, too_far, bad_replay, still)  # fmt: skip
     for output in outputs:
         assert "Traceback" not in output.stderr
     left = natslab_in(state_dir, "class", "leave")
@@ -270,7 +276,8 @@ def test_the_room_killed_and_restarted_mid_lesson(tmp_path, state_dir):
         assert "Class: room demo: live." in done.stdout, done.stdout
         exported = natslab_in(state_dir, "class", "export", "demo")
         records = [json.loads(line)["record"] for line in exported.stdout.splitlines()]
-        assert len(records) == len({r["id"] for r in records}) == lesson_events_sent(ana)
+        lessons = [r for r in records if r["type"] != "Joined"]  # one, at the join
+        assert len(lessons) == len({r["id"] for r in lessons}) == lesson_events_sent(ana)
     finally:
         lesson.join(120)
         room.proc.send_signal(signal.SIGINT)
@@ -321,13 +328,22 @@ def test_a_room_keeps_its_events_as_long_as_told_and_ends_with_an_export(tmp_pat
     finally:
         room.proc.send_signal(2)
         room.wait()
+    # Closed: its export, report and roster still read it (opened here privately).
+    exported = natslab_in(state_dir, "class", "export", "demo")
+    assert exported.returncode == 0, exported.stderr
+    reported = natslab_in(state_dir, "report", "--class", "demo")
+    assert reported.returncode == 0 and "class-demo.html" in reported.stdout, reported.stderr
+    roster = natslab_in(state_dir, "class", "roster", "demo")
+    assert roster.returncode == 0 and "ana" in roster.stdout and "done" in roster.stdout
     kept = tmp_path / "last.jsonl"
     ended = natslab_in(state_dir, "class", "end", "demo", "--output", str(kept))
     assert ended.returncode == 0, ended.stderr
     records = [json.loads(line)["record"] for line in kept.read_text().splitlines()]
-    assert len(records) == lesson_events_sent(ana) and {r["participant"] for r in records} == {
-        "ana"
-    }
+    assert kept.read_text() == exported.stdout  # the same records, closed or ending
+    # Her lesson's events, and the record her join left for the board's lobby.
+    assert [r["type"] for r in records].count("Joined") == 1
+    assert len(records) == lesson_events_sent(ana) + 1
+    assert {r["participant"] for r in records} == {"ana"}
     assert not (state_dir / "rooms" / "demo").exists()  # config, credentials, stream: gone
     gone = natslab_in(state_dir, "class", "export", "demo")
     assert gone.returncode == 1 and "There is no room 'demo' here" in gone.stderr

@@ -96,6 +96,8 @@ def hostile_room() -> list[tuple[str, dict]]:
 class Recorded:
     """A board feed over a fixed state: nothing to start, nothing sent."""
 
+    read_only = "A recording."
+
     def __init__(self, state: RoomState) -> None:
         self.room, self.state, self.revision = "demo", state, 1
 

@@ -94,6 +94,7 @@ def step_rows(state: RoomState, now: float) -> list[Row]:
 
 def _status_counts(counts: Counter[str]) -> list[str]:
     working = counts["working"] + counts["joined"] + counts["offline"]
+    working += counts["waiting at the hold"]
     finished = counts["done"] + counts["failed"]
     cells = [counts.total(), working, counts["stuck"], counts["asking for help"], finished]
     return [str(n) for n in cells]

@@ -324,6 +324,7 @@ def _control(args: argparse.Namespace, console: Console) -> int:
     if args.class_command == "hold":
         if args.step < 1:
             raise UsageError(f"STEP {args.step}: steps are numbered from 1, as on screen.")
+        _check_step(room, args.lesson, args.step)
         kind, fields = "Held", {"lesson": args.lesson, "step": args.step - 1}
         said = f"Room {room} is held at step {args.step} of {args.lesson}."
     elif args.class_command == "release":
@@ -346,6 +347,28 @@ def _control(args: argparse.Namespace, console: Console) -> int:
     asyncio.run(send())
     console.print(said)
     return 0
+
+
+def _check_step(room: str, lesson: str, step: int) -> None:
+    """A hold names a lesson natslab has (or one the room has run) and a step it has: a
+    typo would hold nobody, and nobody would know."""
+    from natslab.lessons.catalog import bundled, load
+    from natslab.room.roster import RoomState
+    from natslab.room.stream import read_room
+
+    if lesson in bundled():
+        steps = len(load(lesson).steps)
+        if step > steps:
+            raise UsageError(f"{lesson} has {steps} steps: STEP {step} holds nobody.")
+        return
+    state = RoomState()
+    state.take_all((item.subject, item.record) for item in asyncio.run(read_room(room)))
+    if lesson not in {who.lesson for who in state.participants.values()}:
+        known = ", ".join(sorted(bundled()))
+        raise UsageError(
+            f"No lesson {lesson!r} is bundled with natslab ({known}) or has been run in room "
+            f"{room}: check its id (`natslab tutorial list`)."
+        )
 
 
 def _roster(room: str, console: Console) -> int:

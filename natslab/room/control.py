@@ -29,6 +29,7 @@ class Control:
     holds: dict[str, int] = field(default_factory=dict)
     message: str = ""
     said_at: float = 0.0
+    closed_at: float = 0.0  # when the instructor closed the room (0: open, as far as we know)
 
     def apply(self, record: dict[str, Any]) -> None:
         kind = record.get("type")
@@ -41,6 +42,9 @@ class Control:
         elif kind == "State":
             self.holds = {str(k): int(v) for k, v in dict(record.get("holds", {})).items()}
             self.message, self.said_at = str(record.get("text", "")), float(record.get("at", 0))
+            self.closed_at = 0.0  # announced: the room is open
+        elif kind == "Closed":
+            self.closed_at = float(record.get("at", 0)) or time.time()
 
     def state_record(self) -> dict[str, Any]:
         return {"type": "State", "holds": self.holds, "text": self.message, "at": self.said_at}
@@ -69,6 +73,14 @@ async def send_control(nc: Any, room: str, kind: str, **fields: Any) -> dict[str
                                  headers={"Nats-Msg-Id": record["id"]})  # fmt: skip
     await nc.publish(control_subject(room), payload)
     return record
+
+
+async def announce_closed(nc: Any, room: str) -> None:
+    """The room is closing: every participant's natslab says so, instead of "unreachable"."""
+    closing = {"type": "Closed", "at": time.time()}
+    with contextlib.suppress(Exception):  # a server already gone tells nobody anything
+        await nc.publish(control_subject(room), json.dumps(closing).encode())
+        await nc.flush(timeout=2)
 
 
 async def announce_forever(nc: Any, room: str, control: Control) -> None:

@@ -50,6 +50,8 @@ class RoomFeed:
                 name="natslab board beacon",
             )
 
+    read_only = ""  # a room's own board holds, releases, says and reveals
+
     def now(self) -> float:
         """The board's clock: the room is live."""
         return time.time()

@@ -30,7 +30,7 @@ from natslab.cluster.rundir import state_dir
 from natslab.errors import NatslabError, UsageError
 from natslab.room import records
 from natslab.room.config import INSTRUCTOR_USER, RoomConfig, write_private
-from natslab.room.control import Control, announce_forever
+from natslab.room.control import Control, announce_closed, announce_forever
 from natslab.room.names import (
     JOIN_USER,
     PARTICIPANT_NAME,
@@ -171,6 +171,7 @@ class RoomHost:
                 await self._beacon
             self._beacon = None
         if self.nc is not None:
+            await announce_closed(self.nc, self.config.room)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.nc.close(), 5.0)
             self.nc = None

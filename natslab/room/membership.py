@@ -155,7 +155,9 @@ async def join(line: JoinLine, name: str, creds: Path | None = None) -> Membersh
     finally:
         await nc.close()
     _admitted(reply.data)
-    return _keep(Membership(line.url, line.room, name, seed.decode()))
+    member = _keep(Membership(line.url, line.room, name, seed.decode()))
+    await say_joined(member)
+    return member
 
 
 async def join_with_token(line: JoinLine, name: str) -> Membership:
@@ -202,7 +204,30 @@ async def join_with_token(line: JoinLine, name: str) -> Membership:
     answer = _admitted(reply.data)
     path = state_dir() / "room-user.creds"
     write_private(path, creds_text(str(answer["jwt"]), seed.decode()))
-    return _keep(Membership(line.url, line.room, name, seed.decode(), str(path)))
+    member = _keep(Membership(line.url, line.room, name, seed.decode(), str(path)))
+    await say_joined(member)
+    return member
+
+
+def joined_record(name: str) -> dict[str, Any]:
+    """A participant's first record: the board lists them in its lobby from it."""
+    return {"type": "Joined", "at": time.time(), "participant": name,
+            "id": f"{name}:joined:{secrets.token_hex(16)}"}  # fmt: skip
+
+
+async def say_joined(member: Membership) -> None:
+    """Tell the room's board we are here, before any lesson. Best effort: a room that does
+    not take it now lists us at our first lesson's record instead."""
+    record = joined_record(member.name)
+    with contextlib.suppress(Exception):
+        nc = await connect(member, allow_reconnect=False, connect_timeout=2)
+        try:
+            await nc.jetstream().publish(
+                event_subject(member.room, member.name, "Joined"), json.dumps(record).encode(),
+                timeout=JOIN_TIMEOUT / 2, headers={"Nats-Msg-Id": record["id"]},
+            )  # fmt: skip
+        finally:
+            await nc.close()
 
 
 def _key_for(line: JoinLine, name: str) -> bytes:
@@ -247,8 +272,7 @@ async def join_deployment(line: JoinLine, name: str, creds: Path) -> Membership:
     except NatsError as exc:
         raise JoinError(f"The deployment at {where} refused the credentials in {creds} "
                         f"({exc}).") from exc  # fmt: skip
-    record = {"type": "Joined", "at": time.time(), "participant": name,
-              "id": f"{name}:joined:{secrets.token_hex(16)}"}  # fmt: skip
+    record = joined_record(name)
     try:
         # A first record in the room's stream, answered by its ack: it lands only if these
         # credentials may publish as `name` (and read their own inbox); else no ack comes.

@@ -19,7 +19,7 @@ PARTICIPANT_KINDS: tuple[str, ...] = tuple(
                                                                           "Joined"})
 )  # fmt: skip
 # What only the instructor's login can store: subjects under natslab.ROOM.p._room.
-INSTRUCTOR_KINDS = ("Held", "Released", "Said", "Revealed")
+INSTRUCTOR_KINDS = ("Held", "Released", "Said", "Revealed", "HelpResolved")
 
 # Bounds: a record far beyond what natslab sends is an abuse, not a lesson.
 Short = Annotated[str, Field(max_length=200)]
@@ -63,6 +63,7 @@ class Record(BaseModel):
     servers: Line = ""
     clients: Line = ""
     text: Line = ""  # the instructor's message
+    who: Short = ""  # the participant an instructor's record is about (a help resolved)
 
 
 @dataclass(frozen=True)

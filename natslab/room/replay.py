@@ -72,8 +72,10 @@ class ReplayFeed:
         split = question.split()
         return {"right": question.right(), "answered": sum(split.values())}
 
+    read_only = "A replay holds and tells nobody: it is a recording."
+
     async def control(self, kind: str, **fields: Any) -> None:
-        raise ReadOnlyBoard("A replay holds and tells nobody: it is a recording.")
+        raise ReadOnlyBoard(self.read_only)
 
     async def close(self) -> None:
         if self._task is not None:

@@ -52,6 +52,14 @@ class ParticipantView:
     heard_at: float = 0.0  # the latest heartbeat (0: none yet)
     versions: str = ""  # what their latest figure was measured with
     crashed: dict[str, float] = field(default_factory=dict)  # their lab's crashed servers
+    step_ok: bool | None = None  # how the step they are on went (None: still running)
+
+    @property
+    def next_step(self) -> int:
+        """The step they would start next (0-based)."""
+        if self.step is None:
+            return 0
+        return self.step + 1 if self.step_ok else self.step
 
 
 @dataclass
@@ -152,6 +160,10 @@ class RoomState:
             self._seen.add(key)
             if record.type == "Revealed":
                 self._question(record.lesson, record.step).revealed = True
+            elif record.type == "HelpResolved":
+                name = f"{authored.room}/{record.who}" if self.track else record.who
+                if (asking := self.participants.get(name)) is not None:
+                    asking.help = None
             elif not self.track:  # a room's holds and messages are that room's
                 self.control.apply(record.model_dump())
             return
@@ -178,10 +190,9 @@ class RoomState:
             who.step_retries = who.step_retries + 1 if record.retry and who.step == index else 0
             who.step, who.step_title, who.step_since = index, record.title, at
             who.retries += record.retry
-        elif kind == "StepFinished" and record.ok:
-            self.step_times[(who.lesson, record.index)].append(record.duration)
-            if who.help is not None and who.help.index == record.index:
-                who.help = None  # the step they asked about passed: the request is answered
+            who.step_ok = None
+        elif kind == "StepFinished":
+            self._step_finished(who, record)
         elif kind == "StepSkipped":
             who.skips += 1
         elif kind == "ActionDone" and record.hands_on == "learner":
@@ -200,6 +211,14 @@ class RoomState:
             self._question(who.lesson, record.index).locked[who.name] = record.answer
         elif kind == "PredictionJudged":
             self._judged(who, record)
+
+    def _step_finished(self, who: ParticipantView, record: Record) -> None:
+        if who.step == record.index:
+            who.step_ok = bool(record.ok)
+        if record.ok:
+            self.step_times[(who.lesson, record.index)].append(record.duration)
+            if who.help is not None and who.help.index == record.index:
+                who.help = None  # the step they asked about passed: the request is answered
 
     def _check(self, who: ParticipantView, record: Record) -> None:
         latest = (record.index, record.description, bool(record.ok), record.observation)
@@ -241,13 +260,20 @@ class RoomState:
             return "failed"
         if who.step is None:
             return "joined"
+        if self.at_hold(who):
+            return "waiting at the hold"
         if who.heard_at and now - who.heard_at > OFFLINE:
             return f"offline since {time.strftime('%H:%M', time.localtime(who.heard_at))}"
         return "stuck" if self.stuck_because(who, now) else "working"
 
+    def at_hold(self, who: ParticipantView) -> bool:
+        """Done up to the instructor's hold and waiting there: not stuck, held."""
+        held = self.control.holds.get(who.lesson)
+        return held is not None and who.finished is None and who.next_step >= held
+
     def stuck_because(self, who: ParticipantView, now: float) -> str:
         """Why a participant looks stuck, in a few words, or ""."""
-        if who.finished is not None or who.step is None:
+        if who.finished is not None or who.step is None or self.at_hold(who):
             return ""
         if who.step_retries >= RETRIES:
             return f"step {who.step + 1} retried {who.step_retries} times"
@@ -266,7 +292,7 @@ class RoomState:
 
     def queue(self, now: float) -> list[ParticipantView]:
         """The help queue first (asking, oldest first; then stuck), then the rest by name."""
-        order = {"asking for help": 0, "stuck": 1, "offline": 2}
+        order = {"asking for help": 0, "stuck": 1, "offline": 2, "waiting at the hold": 4}
 
         def key(who: ParticipantView) -> tuple[int, float, str]:
             asked = who.help.at if who.help else 0.0

@@ -16,6 +16,7 @@ from nats.errors import Error as NatsError
 from nats.js.errors import NotFoundError
 
 from natslab.errors import NatslabError
+from natslab.room.closed import readable
 from natslab.room.config import write_private
 from natslab.room.host import instructor_login, room_folder
 from natslab.room.membership import reachable_any
@@ -96,7 +97,13 @@ def _unreachable(room: str, url: str, login: dict[str, str], exc: Exception) -> 
 
 async def read_room(room: str) -> list[Stored]:
     """Every message the room's stream holds, oldest first, through one ordered consumer
-    (as the board reads it), not a request per message."""
+    (as the board reads it), not a request per message; a closed room of natslab's own is
+    opened here privately while it is read."""
+    async with readable(room):
+        return await _read_open_room(room)
+
+
+async def _read_open_room(room: str) -> list[Stored]:
     nc = await connect_instructor(room, allow_reconnect=False)
     try:
         js = nc.jetstream(timeout=API_TIMEOUT)

@@ -38,8 +38,10 @@ class TrackFeed:
     async def reveal(self, lesson: str, step: int) -> dict[str, Any]:
         raise ReadOnlyBoard("Reveal from the room's own board: the track's board only reads.")
 
+    read_only = "Hold and release from the room's own board: the track's only reads."
+
     async def control(self, kind: str, **fields: Any) -> None:
-        raise ReadOnlyBoard("Hold and release from the room's own board: the track's only reads.")
+        raise ReadOnlyBoard(self.read_only)
 
     async def close(self) -> None:
         for feed in self.feeds:

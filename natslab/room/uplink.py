@@ -269,6 +269,12 @@ class Uplink:
             lost += f", {refused} refused by the room (over its limits)"
         if self.live and not waiting:
             return f"room {self.member.room}: live{lost}"
+        if closed := self.control.closed_at:
+            when = time.strftime("%H:%M", time.localtime(closed))
+            return (
+                f"room {self.member.room}: closed by the instructor at {when}, "
+                f"{waiting} waiting{lost}"
+            )
         why = f" ({self.last_error})" if self.last_error else ""
         return f"room {self.member.room}: {waiting} waiting{why}{lost}"
 

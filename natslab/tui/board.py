@@ -68,6 +68,7 @@ class BoardApp(PlainNotify):
         Binding("r", "reveal", "Reveal the question"),
         Binding("w", "hold", "Wait for me"),
         Binding("u", "release", "Release"),
+        Binding("x", "resolve", "Help given"),
         Binding("p", "projector", "Projector on/off"),
         Binding("q", "quit", "Quit"),
     ]
@@ -197,13 +198,31 @@ class BoardApp(PlainNotify):
     def action_hold(self) -> None:
         """Wait for me: nobody in the selected participant's lesson starts the step after
         theirs until released (select the one furthest ahead)."""
+        if self.feed.read_only:
+            self.notify(self.feed.read_only)
+            return
         who = self._selected_participant()
         if who is None or not who.lesson:
             self.notify("Select a participant in a lesson: the room is held after their step.")
             return
+        if who.finished is not None:
+            self.notify(f"{who.name} has finished {who.lesson}: there is no step after theirs "
+                        "to hold the room at. Select one still in the lesson.")  # fmt: skip
+            return
         step = (who.step if who.step is not None else -1) + 1
         self._control("Held", f"Held at step {step + 1} of {who.lesson}.",
                       lesson=who.lesson, step=step)  # fmt: skip
+
+    def action_resolve(self) -> None:
+        """The selected participant's help request is answered: off the top of the queue."""
+        if self.feed.read_only:
+            self.notify(self.feed.read_only)
+            return
+        who = self._selected_participant()
+        if who is None or who.help is None:
+            self.notify("Select a participant asking for help: x marks their request answered.")
+            return
+        self._control("HelpResolved", f"{who.name}'s request is marked answered.", who=who.name)
 
     def action_release(self) -> None:
         who = self._selected_participant()

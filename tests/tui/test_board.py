@@ -435,7 +435,7 @@ async def test_at_80_by_24_the_board_shows_who_needs_help_and_the_split():
         room.take(*record(who, "CheckResult", 3, index=4, description=gaps, ok=True,
                           observation="…", final=True, figure=2.0))  # fmt: skip
     feed = SimpleNamespace(room="demo", state=room, revision=1, now=time.time,
-                           unreachable=lambda: "")  # fmt: skip
+                           unreachable=lambda: "", read_only="")  # fmt: skip
     app = BoardApp(feed)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
@@ -476,7 +476,7 @@ async def test_the_projector_names_nobody_and_shows_no_aggregate_over_fewer_than
     for question in room.questions.values():
         question.revealed = True
     feed = SimpleNamespace(room="demo", state=room, revision=1, now=time.time,
-                           unreachable=lambda: "")  # fmt: skip
+                           unreachable=lambda: "", read_only="")  # fmt: skip
 
     def shown(app) -> str:
         parts = [str(app.query_one("#summary").render()), str(app.query_one("#pairs").render())]
