@@ -12,7 +12,7 @@ from natslab.cluster.binary import find_binary
 from natslab.room import membership
 from natslab.room.feed import RoomFeed
 from natslab.room.host import RoomHost
-from natslab.room.names import event_subject
+from natslab.room.names import event_subject, parse_join_line
 from natslab.room.roster import RoomState
 from natslab.room.uplink import Uplink
 from natslab.tui.board import BoardApp
@@ -136,3 +136,58 @@ async def wait_for_async(condition, what: str, timeout: float = 10) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(0.05)
+
+
+async def test_lock_remove_and_rotate_are_the_rooms_door_keys(room, state_dir):
+    """Locked: nobody new gets in, a member still rejoins. Removed: their open connection is
+    closed by the server and their key opens nothing. Rotated: the old code opens nothing,
+    the new line does. A participant cannot turn these keys."""
+    import nats
+
+    from natslab.room.membership import JoinError
+
+    host, _feed = room
+    line = host.join_line()
+
+    async def cli(*args):
+        return await asyncio.to_thread(natslab_in, state_dir, "class", *args)
+
+    ana = await membership.join(line, "ana")
+    locked = await cli("lock", "demo")
+    assert locked.returncode == 0 and "Room demo is locked." in locked.stdout, locked.stderr
+    with pytest.raises(JoinError, match="is locked"):
+        await membership.join(line, "ben")
+    assert (await membership.join(line, "ana")).seed == ana.seed  # a member rejoins
+    assert (await cli("unlock", "demo")).returncode == 0
+    ben = await membership.join(line, "ben")
+
+    async def as_ben(nc):
+        await nc.publish("natslab.demo.admin.remove", json.dumps({"name": "ana"}).encode())
+
+    from tests.test_class import violations_of
+
+    said = await violations_of(ben, as_ben)
+    assert said and "permissions violation for publish" in said[0]
+
+    closed = asyncio.Event()
+
+    async def on_closed():
+        closed.set()
+
+    open_ana = await membership.connect(ana, closed_cb=on_closed, allow_reconnect=False)
+    removed = await cli("remove", "demo", "ANA")
+    assert removed.returncode == 0 and "ana is removed from room demo" in removed.stdout
+    await asyncio.wait_for(closed.wait(), 10)  # the server closed her connection
+    assert open_ana.is_closed
+    with pytest.raises(nats.errors.Error):
+        await membership.connect(ana, allow_reconnect=False)
+    nobody = await cli("remove", "demo", "zed")
+    assert nobody.returncode == 1 and "Nobody called 'zed' is in room demo" in nobody.stderr
+
+    rotated = await cli("rotate", "demo")
+    assert rotated.returncode == 0, rotated.stderr
+    new_line = parse_join_line(rotated.stdout.split("natslab class join ")[1].split()[0])
+    assert new_line.code != line.code
+    with pytest.raises(JoinError, match="refused the join line"):
+        await membership.join(line, "cy")
+    assert (await membership.join(new_line, "cy")).name == "cy"

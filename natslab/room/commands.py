@@ -139,6 +139,16 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     end.add_argument(
         "--output", type=Path, metavar="FILE", help="the last export (default: under reports/)"
     )
+    door_keys = (
+        ("lock", "admit nobody new to a room (members may still rejoin)"),
+        ("unlock", "admit new participants again"),
+        ("rotate", "give a room a new code: the old join line opens nothing"),
+    )
+    for verb, said in door_keys:
+        verbs.add_parser(verb, help=said).add_argument("room", metavar="ROOM")
+    remove = verbs.add_parser("remove", help="take a participant out: their key opens nothing")
+    remove.add_argument("room", metavar="ROOM")
+    remove.add_argument("name", metavar="NAME")
     roster = verbs.add_parser("roster", help="who is where in a room, once (instructor)")
     roster.add_argument("room", nargs="?", default=DEFAULT_ROOM, metavar="ROOM")
 
@@ -165,6 +175,8 @@ def dispatch(args: argparse.Namespace, console: Console) -> int:
         return _control(args, console)
     if verb == "end":
         return _end(args.room, args.output, console)
+    if verb in ("lock", "unlock", "remove", "rotate"):
+        return _administer(verb, args.room, getattr(args, "name", ""), console)
     if verb == "export":
         return _export(args.room, args.format, args.output, console)
     return _roster(args.room, console)
@@ -206,7 +218,7 @@ def serve_board(room: str, address: str, projector: bool, console: Console) -> i
 
 def _browsable(host: str) -> str:
     """The address a browser uses for a board listening on `host`."""
-    from natslab.room.start import reachable_host
+    from natslab.room.host import reachable_host
 
     shown = reachable_host(host)
     return f"[{shown}]" if ":" in shown else shown
@@ -346,6 +358,16 @@ def _control(args: argparse.Namespace, console: Console) -> int:
 
     asyncio.run(send())
     console.print(said)
+    return 0
+
+
+def _administer(verb: str, room: str, name: str, console: Console) -> int:
+    """The room's host does it and says what it did."""
+    from natslab.room.admin import ask
+    from natslab.room.names import check_room
+
+    answer = asyncio.run(ask(check_room(room), verb, name=name))
+    console.print(str(answer.get("said", "Done.")), markup=False, soft_wrap=True)
     return 0
 
 

@@ -41,6 +41,7 @@ class RoomConfig:
     code: str
     instructor_password: str
     members: dict[str, str] = field(default_factory=dict)  # participant -> public nkey
+    locked: bool = False  # admits nobody new (`class lock`); members may still rejoin
 
     def render(self, store_dir: Path) -> str:
         users = [

@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -36,6 +37,7 @@ from natslab.room.names import (
     PARTICIPANT_NAME,
     ROOM_SELF,
     JoinLine,
+    admin_subject,
     check_room,
     event_subject,
     inbox_prefix,
@@ -149,6 +151,7 @@ class RoomHost:
         js = self.nc.jetstream(timeout=API_TIMEOUT)
         await ensure_stream(js, self.config.room, self.keep_days)
         await self.nc.subscribe(join_subject(self.config.room), cb=self._on_join)
+        await self.nc.subscribe(admin_subject(self.config.room, "*"), cb=self._on_admin)
         # The instructor's holds and message, folded from the stream and announced again and
         # again, whether or not a board is open.
         room = self.config.room
@@ -204,11 +207,48 @@ class RoomHost:
     async def _on_join(self, msg: Msg) -> None:
         await answer_join(msg, self.admit, self.gate)
 
+    async def _on_admin(self, msg: Msg) -> None:
+        """The instructor's door keys (only their login may publish here)."""
+        verb = msg.subject.rsplit(".", 1)[-1]
+        try:
+            fields = json.loads(msg.data or b"{}")
+            answer = await self.administer(verb, str(fields.get("name", "")))
+        except (ValueError, AttributeError):
+            answer = {"error": "That request is not natslab's."}
+        await msg.respond(json.dumps(answer).encode())
+
+    async def administer(self, verb: str, name: str = "") -> dict[str, Any]:
+        """Lock or unlock the room, remove a member, or rotate the code; what it did."""
+        room, config = self.config.room, self.config
+        if verb in ("lock", "unlock"):
+            config.locked = verb == "lock"
+            config.write(self.folder)
+            return {"ok": True, "said": f"Room {room} is {verb}ed."}
+        if verb == "remove":
+            held = next((m for m in config.members if m.casefold() == name.casefold()), None)
+            if held is None:
+                return {"error": f"Nobody called {name!r} is in room {room}."}
+            del config.members[held]
+            await self._reload()  # the server closes their connection: their key is gone
+            return {"ok": True, "said": f"{held} is removed from room {room}: their key no "
+                    "longer opens it (their events so far stay in the stream)."}  # fmt: skip
+        if verb == "rotate":
+            config.code = _code()
+            await self._reload()
+            line = self.join_line(reachable_host(config.host))
+            return {"ok": True, "said": f"Room {room} has a new code; the old one opens nothing "
+                    f"now. Participants join with: natslab class join {line} --name "
+                    "PSEUDONYM"}  # fmt: skip
+        return {"error": f"{verb!r} is not something a room's host does."}
+
     async def admit(self, name: str, public_key: str) -> dict[str, Any]:
         """Add a participant (the same name and key again is a rejoin), then reload."""
         members = self.config.members
         if (refused := refusal(self.config.room, members, name, public_key)) is not None:
             return refused
+        if self.config.locked and members.get(name) != public_key:
+            return {"error": f"Room {self.config.room} is locked: the instructor admits nobody "
+                    "new now. Ask them to unlock it."}  # fmt: skip
         if members.get(name) != public_key:
             members[name] = public_key
             await self._reload()
@@ -255,6 +295,18 @@ def hold_room(folder: Path, room: str, where: str) -> IO[str]:
     lock.write(f"at {where}, pid {os.getpid()}")
     lock.flush()
     return lock
+
+
+def reachable_host(host: str) -> str:
+    """The address to print in the join line: a wildcard listen is reached by a real one."""
+    if host not in ("0.0.0.0", "::"):
+        return host
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the route
+            return str(probe.getsockname()[0])
+    except OSError:
+        return socket.gethostname()
 
 
 def _code() -> str:

@@ -51,6 +51,12 @@ def announce_subjects(room: str) -> str:
     return f"natslab.{room}.announce.>"
 
 
+def admin_subject(room: str, verb: str) -> str:
+    """The instructor's requests to the room's host (lock, unlock, remove, rotate): no
+    participant, and not the join user, may publish there."""
+    return f"natslab.{room}.admin.{verb}"
+
+
 def inbox_prefix(name: str) -> str:
     """A participant's own inbox: replies (JetStream's acks) to them alone."""
     return f"_INBOX_{name}"

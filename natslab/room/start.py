@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
-import socket
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,7 +37,7 @@ def _start(
     room: str, listen: str, console: Console, binary_flag: str | None, keep: float = 30.0
 ) -> int:
     from natslab.cluster.binary import find_binary
-    from natslab.room.host import RoomHost
+    from natslab.room.host import RoomHost, reachable_host
     from natslab.room.names import check_room
 
     host, port = listen_address(listen)
@@ -167,18 +166,6 @@ def _keep(days: float) -> float:
     if not days > 0:
         raise UsageError(f"--keep {days:g}: give the days a room's events stay, above 0.")
     return days
-
-
-def reachable_host(host: str) -> str:
-    """The address to print in the join line: a wildcard listen is reached by a real one."""
-    if host not in ("0.0.0.0", "::"):
-        return host
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the route
-            return str(probe.getsockname()[0])
-    except OSError:
-        return socket.gethostname()
 
 
 async def until_stopped(
