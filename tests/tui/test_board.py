@@ -731,6 +731,10 @@ async def test_the_instructors_words_reach_a_tui_participant_as_written(
             await wait_for(pilot, lambda s=said: f"The instructor: {s}" in str(panel.render()),
                            10, f"{said!r} in the lesson panel")  # fmt: skip
             assert any(n.message == said for n in app._notifications)
+            # Readable at 120×40: the line is on screen, not scrolled away or squeezed out.
+            region = panel.region
+            assert region.height > 0 and app.screen.region.contains_region(region)
+            assert app.screen.get_widget_at(region.x + 1, region.y)[0] is panel
         await pilot.pause(0.5)
         assert app.is_running
     await uplink.close()
@@ -818,6 +822,10 @@ async def test_a_tui_participant_is_seen_like_the_headless_ones(classroom, tmp_p
             panel = app.query_one("#room-reveal")
             await wait_for(pilot, lambda: "The room on step 2: 1: 2 · 2: 1, 2 of 3 right" in
                            str(panel.render()), 10, "the reveal in ana's panel")  # fmt: skip
+            await pilot.pause()
+            region = panel.region  # on screen at 120×40, where she reads it
+            assert region.height > 0 and app.screen.region.contains_region(region)
+            assert app.screen.get_widget_at(region.x + 1, region.y)[0] is panel
     finally:
         await uplink.close()
         await session.close()
