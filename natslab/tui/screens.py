@@ -97,7 +97,7 @@ class ConfirmQuit(ModalScreen[bool]):
         with Vertical():
             one = len(self.running) == 1
             servers = f"{'Server' if one else 'Servers'} {both(self.running)}"
-            yield Label(f"{servers} {'is' if one else 'are'} running.")
+            yield Label(Text(f"{servers} {'is' if one else 'are'} running."))
             yield Label("Stop every server and quit? [b]y[/b]/[b]n[/b]")
 
     def action_answer(self, answer: bool) -> None:

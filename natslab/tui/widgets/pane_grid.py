@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from collections.abc import Iterable
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.widget import Widget
@@ -46,8 +47,8 @@ class PaneGrid(Grid):
     def waiting(self, text: str) -> None:
         """What the empty grid says (until the first pane arrives)."""
         found = self.query("#no-servers")
-        if found:
-            found.first(Static).update(text)
+        if found:  # Text: it quotes addresses and errors as the user or the network gave them
+            found.first(Static).update(Text(text))
 
     def on_mount(self) -> None:
         self.fit()
