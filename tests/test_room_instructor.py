@@ -8,29 +8,13 @@ import time
 
 import pytest
 
-from natslab.cluster.binary import find_binary
 from natslab.room import membership
-from natslab.room.feed import RoomFeed
-from natslab.room.host import RoomHost
 from natslab.room.names import event_subject, parse_join_line
 from natslab.room.roster import RoomState
 from natslab.room.uplink import Uplink
 from natslab.tui.board import BoardApp
 from tests.test_class import natslab_in
-from tests.test_watch import free_port
 from tests.tui.pilot import wait_for
-
-
-@pytest.fixture
-async def room(state_dir):
-    host = RoomHost.create("demo", "127.0.0.1", free_port(), find_binary())
-    await host.start()
-    feed = RoomFeed("demo")
-    try:
-        yield host, feed
-    finally:
-        await feed.close()
-        await host.stop()
 
 
 async def publish(member, kind: str, **fields) -> None:
@@ -49,10 +33,10 @@ def roster(app) -> dict[str, str]:
             for i in range(table.row_count)}  # fmt: skip
 
 
-async def test_the_lobby_help_answered_and_a_finished_participant_refused(room):
+async def test_the_lobby_help_answered_and_a_finished_participant_refused(classroom):
     """Joined, before any lesson: in the lobby. x marks a help request answered; w on a
     participant who finished is refused in a sentence."""
-    host, feed = room
+    host, feed = classroom
     ana = await membership.join(host.join_line(), "ana")
     ben = await membership.join(host.join_line(), "ben")
     await feed.start()
@@ -104,8 +88,8 @@ def test_a_participant_waiting_at_the_hold_is_not_stuck():
     assert state.status(state.participants["ana"], later) == "stuck"  # silent, not held
 
 
-async def test_a_hold_for_a_lesson_the_room_has_never_seen_is_a_sentence(room, state_dir):
-    host, _feed = room
+async def test_a_hold_for_a_lesson_the_room_has_never_seen_is_a_sentence(classroom, state_dir):
+    host, _feed = classroom
     typo = await asyncio.to_thread(natslab_in, state_dir, "class", "hold",
                                    "demo", "upgarde", "3")  # fmt: skip
     assert typo.returncode == 1
@@ -117,8 +101,8 @@ async def test_a_hold_for_a_lesson_the_room_has_never_seen_is_a_sentence(room, s
     assert mine.returncode == 0, mine.stderr
 
 
-async def test_participants_are_told_when_the_room_closes(room, tmp_path):
-    host, _feed = room
+async def test_participants_are_told_when_the_room_closes(classroom, tmp_path):
+    host, _feed = classroom
     ana = await membership.join(host.join_line(), "ana")
     uplink = Uplink(ana, "run-1", tmp_path / "outbox.jsonl")
     uplink.start()
@@ -138,7 +122,7 @@ async def wait_for_async(condition, what: str, timeout: float = 10) -> None:
         await asyncio.sleep(0.05)
 
 
-async def test_lock_remove_and_rotate_are_the_rooms_door_keys(room, state_dir):
+async def test_lock_remove_and_rotate_are_the_rooms_door_keys(classroom, state_dir):
     """Locked: nobody new gets in, a member still rejoins. Removed: their open connection is
     closed by the server and their key opens nothing. Rotated: the old code opens nothing,
     the new line does. A participant cannot turn these keys."""
@@ -146,7 +130,7 @@ async def test_lock_remove_and_rotate_are_the_rooms_door_keys(room, state_dir):
 
     from natslab.room.membership import JoinError
 
-    host, _feed = room
+    host, _feed = classroom
     line = host.join_line()
 
     async def cli(*args):

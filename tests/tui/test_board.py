@@ -8,8 +8,6 @@ import pathlib
 import signal
 import time
 
-import pytest
-
 from natslab.cluster.binary import find_binary
 from natslab.room import membership
 from natslab.room.feed import RoomFeed
@@ -20,19 +18,6 @@ from tests.helpers import offsets_apart
 from tests.test_class import natslab_in
 from tests.test_watch import free_port
 from tests.tui.pilot import wait_for
-
-
-@pytest.fixture
-async def classroom(state_dir):
-    """A room started as `class start` does, and the instructor's feed of it (not started)."""
-    host = RoomHost.create("demo", "127.0.0.1", free_port(), find_binary())
-    await host.start()
-    feed = RoomFeed("demo")
-    try:
-        yield host, feed
-    finally:
-        await feed.close()
-        await host.stop()
 
 
 async def reporting(session, host, name: str, state_dir):
