@@ -385,9 +385,9 @@ def test_a_cluster_name_clash_says_why_once_when_no_name_was_given():
         state.apply(sev.ClusterNameConflict(server="A", at=at, level="ERR", text="conflict"))
     why = [words(e) for e in state.timeline if "cluster name" in words(e)]
     assert why == [
-        "A turned away a route over the cluster name: started without --cluster_name, each "
-        "server made a name up; the route is dialled again a second later, once one side has "
-        "taken the other's name"
+        "A turned away a route over the cluster name: without --cluster_name each server made "
+        "one up, and the one whose name sorts lower takes the other's; the route is dialled "
+        "again a second later"
     ]
     named = LabState()
     named.apply(dataclasses.replace(started("A", 1.0), argv=("--cluster_name", "lab")))

@@ -27,12 +27,16 @@ def said(note: n.Note) -> str:
             return f"{server} {how} (exit code {code}){f': {last}' if last else ''}"
         case n.NameConflictNote(server):
             return (
-                f"{server} turned away a route over the cluster name: started without "
-                "--cluster_name, each server made a name up; the route is dialled again a "
-                "second later, once one side has taken the other's name"
+                f"{server} turned away a route over the cluster name: without --cluster_name "
+                "each server made one up, and the one whose name sorts lower takes the "
+                "other's; the route is dialled again a second later"
             )
         case n.NameTakenNote(server, cluster_name):
-            return f"{server} took the cluster name {cluster_name}"
+            return (
+                f"{server} took the cluster name {cluster_name} (a configured name, or a "
+                "made-up one that sorts higher than its own) and closed its other routes to "
+                "dial them again"
+            )
         case n.RouteNote(pair, up):
             return f"route {'-'.join(sorted(pair))} {'up' if up else 'down'}"
         case n.ConnectedNote(client, server):
