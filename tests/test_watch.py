@@ -251,6 +251,52 @@ async def test_lame_duck_shows_as_a_closed_client_port(cluster, state_dir):
     assert not of(ev.WatchedServerDown, seen)  # /varz still answered: not down
 
 
+async def test_a_server_already_unhealthy_is_marked_lame_duck_only_when_its_port_closes(
+    binary, tmp_path, state_dir
+):
+    """Running but wrong first: Z serving, then X and Y stop and Z's JetStream loses its
+    meta group's quorum, so /healthz fails for another reason (503): not lame duck. Then
+    lame duck closes Z's client port (/healthz 500, "failed to be ready for connections"):
+    marked, though it was unhealthy already (the watch looked only when healthy turned
+    unhealthy)."""
+    cluster = Cluster(binary, tmp_path)
+    session = watch_session(HttpRounds([cluster.monitor("Z")], 0.1), 0.1)
+    watch = session.source.watch
+    seen: list[object] = []
+    session.bus.subscribe(seen.append)
+    url = cluster.monitor("Z")
+    nc = None
+    try:
+        for name in "XYZ":
+            cluster.start(name)
+        await rounds_until(watch, seen, lambda s: _serving(watch.view.servers.get(url)), 30,
+                           "Z healthy")  # fmt: skip
+        # A client keeps lame duck going (with none, the server is gone within a round).
+        nc = await nats.connect(cluster.client("Z"), name="holder", max_reconnect_attempts=0)
+        cluster.stop("X")
+        cluster.stop("Y")
+
+        def unhealthy_otherwise(_seen) -> bool:
+            answer = watch.view.servers.get(url)
+            return (isinstance(answer, Watched) and not answer.status.healthy
+                    and "ready for connections" not in answer.health)  # fmt: skip
+
+        await rounds_until(watch, seen, unhealthy_otherwise, 30, "Z up but unhealthy")
+        for _ in range(5):  # a few rounds of the wrong kind of unhealthy
+            await watch.round()
+        assert of(ev.WatchedHealthChanged, seen)  # the change was seen …
+        assert not of(ev.LameDuckEntered, seen)  # … and not taken for lame duck
+        cluster.procs["Z"].send_signal(signal.SIGUSR2)
+        await rounds_until(watch, seen, lambda s: of(ev.LameDuckEntered, s), 10, "lame duck")
+    finally:
+        if nc is not None:
+            await nc.close()
+        await session.close()
+        cluster.close()
+    (closed,) = [e for e in of(ev.WatchedHealthChanged, seen) if e.listener_closed]
+    assert "failed to be ready for connections" in closed.detail
+
+
 def _serving(answer: Watched | Unreachable | None) -> bool:
     return isinstance(answer, Watched) and answer.status.healthy
 

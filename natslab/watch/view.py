@@ -77,7 +77,9 @@ def fold(view: WatchView, round_: list[Watched | Unreachable], now: float) -> li
                     version=result.status.version, down_for=down_for,
                 )
             )  # fmt: skip
-        elif before.status.healthy != result.status.healthy:
+        elif before.status.healthy != result.status.healthy or (
+            listener_closed(before) != listener_closed(result)
+        ):  # unhealthy already (a replica catching up), then its client port closed too
             events.append(
                     ev.WatchedHealthChanged(
                         server=result.server, at=result.at,
@@ -96,6 +98,11 @@ def fold(view: WatchView, round_: list[Watched | Unreachable], now: float) -> li
     events += _moves(view, now)
     events += _jetstream(view, now)
     return events
+
+
+def listener_closed(answer: Watched) -> bool:
+    """/healthz failing because the client listener is closed (ev.WatchedHealthChanged)."""
+    return not answer.status.healthy and "ready for connections" in answer.health
 
 
 def _moves(view: WatchView, now: float) -> list[Event]:
