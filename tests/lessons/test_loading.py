@@ -219,3 +219,16 @@ def test_every_problem_of_a_file_is_reported_each_where_the_author_wrote_it(tmp_
         "bad.toml, step 1 'One', field checks[1].server: server C is not one of the lesson's "
         "servers (A).",
     ]
+
+
+def test_the_readme_names_the_lessons_in_the_order_tutorial_list_shows():
+    """The README's list of bundled lessons is the catalog's learning order."""
+    import re
+    from pathlib import Path
+
+    from natslab.lessons.catalog import bundled
+
+    readme = (Path(__file__).parent.parent.parent / "README.md").read_text()
+    said = readme.split("`natslab tutorial list` shows the bundled lessons")[1].split(".\n")[0]
+    names = [n for n in re.findall(r"`([a-z-]+)`", said) if n in bundled()]
+    assert names == list(bundled())
