@@ -251,3 +251,17 @@ def test_nats_server_is_taken_before_or_after_the_command(tmp_path, state_dir):
         assert done.returncode == 1, args
         assert said in done.stdout + done.stderr, (args, done.stdout, done.stderr)
     assert not list(state_dir.glob("runs/*"))
+
+
+def test_a_headless_lesson_stopped_by_ctrl_c_is_not_a_pass(lab, offset, state_dir):
+    """Interrupted mid-lesson: one line that says so, where and what passed, status 130
+    (a shell's Ctrl+C), and every server it started stopped. It exited 0, silently."""
+    natslab = lab("tutorial", "seed", "--headless", "--port-offset", str(offset))
+    natslab.wait_for("Step 2/", timeout=60)
+    pids = [rec["pid"] for rec in run_state(state_dir)["servers"].values()]
+    natslab.proc.send_signal(signal.SIGINT)
+    assert natslab.wait(30) == 130
+    assert re.search(r"Interrupted in step \d of 4, \d of 4 steps passed: the lesson did not "
+                     r"finish", natslab.output), natslab.output  # fmt: skip
+    assert "Lesson complete" not in natslab.output and "Traceback" not in natslab.output
+    assert pids and all(not server_alive(pid) for pid in pids)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -123,6 +124,24 @@ class LessonPrinter:
                      "; every server and client it started has been stopped.")  # fmt: skip
 
 
+INTERRUPTED = 130  # as a shell reports a command ended by Ctrl+C (128 + SIGINT)
+
+
+def interrupted(record: LessonRecord, steps: int) -> Text:
+    """The one line a headless lesson stopped by a signal ends with."""
+    passed = sum(1 for step in record.steps.values() if step.ok)
+    where = (
+        f"in step {record.current + 1} of {steps}"
+        if record.current is not None
+        else "before its first step"
+    )
+    return Text.assemble(
+        ("Interrupted", "bold yellow"),
+        f" {where}, {passed} of {steps} steps passed: the lesson did not finish, and every "
+        "server and client it started has been stopped.",
+    )
+
+
 async def run_headless_lesson(
     session: LabSession,
     lesson: Lesson,
@@ -149,7 +168,11 @@ async def run_headless_lesson(
     if pace:
         console.print(f"At a learner's pace: {pace:g} s between one step and the next")
     session.start_polling(interval=0.25)
-    ok = await runner.run(pace)
+    try:
+        ok = await runner.run(pace)
+    except asyncio.CancelledError:  # Ctrl+C or SIGTERM: not a pass, and said so in a line
+        console.print(interrupted(runner.record, len(lesson.steps)))
+        return INTERRUPTED
     if json_path is not None:
         json_path.write_text(json.dumps(runner.record.to_json(), indent=2))
         console.print(f"Results written to {json_path}")
