@@ -83,6 +83,16 @@ async def test_watch_reports_a_stop_a_return_a_move_and_a_new_meta_leader(
         )
         back = next(e for e in of(ev.WatchedServerUp, seen) if e.down_for)
         assert back.server == "X" and back.down_for > 0
+        # Back, and then healthy: said once it is, every replica of X current again.
+        index = seen.index(back)
+
+        def healthy_again(s) -> bool:
+            return any(e.server == "X" and e.healthy
+                       for e in of(ev.WatchedHealthChanged, s[index:]))  # fmt: skip
+
+        await rounds_until(watch, seen, healthy_again, 30, "X healthy again")
+        line = next(e for e in of(ev.WatchedHealthChanged, seen[index:]) if e.healthy)
+        assert line.describe() == "X /healthz: 200 ok: healthy and every replica current"
 
         leader = watch.view.meta_leader
         assert leader in {"X", "Y", "Z"}

@@ -34,11 +34,14 @@ def test_back_on_a_new_version_says_back_first_then_the_version():
     fold(view, [Unreachable(url=URL, at=101.0, error="refused")], 101.0)
     back = answer(at=104.0, server_id="NID2", version="2.15.1")
     events = fold(view, [back], 104.0)
-    assert kinds(events) == ["WatchedServerUp", "WatchedVersionChanged"]
+    assert kinds(events) == ["WatchedServerUp", "WatchedVersionChanged", "WatchedHealthChanged"]
     assert [e.describe() for e in events] == [  # type: ignore[attr-defined]
         "n1 is back after 3.0 s (nats-server 2.15.1)",
         "n1 now runs nats-server 2.15.1 (was 2.14.2)",
+        "n1 /healthz: 200 ok",  # healthy at once: said, as the README's sample shows it
     ]
+    # Seen for the first time when the watch starts: up, nothing more to say of its health.
+    assert kinds(fold(WatchView(), [SERVING], 100.0)) == ["WatchedServerUp"]
 
 
 def test_a_restart_between_polls_is_a_restart_not_a_lame_duck():

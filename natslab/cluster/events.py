@@ -246,6 +246,7 @@ class WatchedVersionChanged(WatchChange, ClusterEvent):
 class WatchedHealthChanged(WatchChange, ClusterEvent):
     healthy: bool
     detail: str = ""
+    jetstream: bool = False  # its /healthz also holds every replica it has to be current
 
     @property
     def listener_closed(self) -> bool:
@@ -258,6 +259,8 @@ class WatchedHealthChanged(WatchChange, ClusterEvent):
 
     def describe(self) -> str:
         state = "200 ok" if self.healthy else f"unhealthy ({self.detail or 'no detail'})"
+        if self.healthy and self.jetstream:  # monitor.go healthz checks every replica too
+            state += ": healthy and every replica current"
         if self.listener_closed:
             state += (
                 ": it was serving and its client port is now closed while it still answers"

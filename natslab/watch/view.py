@@ -80,12 +80,7 @@ def fold(view: WatchView, round_: list[Watched | Unreachable], now: float) -> li
         elif before.status.healthy != result.status.healthy or (
             listener_closed(before) != listener_closed(result)
         ):  # unhealthy already (a replica catching up), then its client port closed too
-            events.append(
-                    ev.WatchedHealthChanged(
-                        server=result.server, at=result.at,
-                        healthy=result.status.healthy, detail=result.health,
-                    )
-                )  # fmt: skip
+            events.append(_health(result))
         was = view.versions.get(result.ident)
         version = view.versions[result.ident] = result.status.version
         if was is not None and was != version:  # across a restart too
@@ -94,10 +89,21 @@ def fold(view: WatchView, round_: list[Watched | Unreachable], now: float) -> li
                     server=result.server, at=result.at, previous=was, version=version
                 )
             )
+        back = before is not None and (not isinstance(before, Watched) or restarted)
+        if back and result.status.healthy:  # back, on its version, and healthy at once
+            events.append(_health(result))
         view.servers[result.ident] = result
     events += _moves(view, now)
     events += _jetstream(view, now)
     return events
+
+
+def _health(answer: Watched) -> ev.WatchedHealthChanged:
+    """How /healthz answers now."""
+    return ev.WatchedHealthChanged(
+        server=answer.server, at=answer.at, healthy=answer.status.healthy,
+        detail=answer.health, jetstream=answer.status.jetstream is not None,
+    )  # fmt: skip
 
 
 def listener_closed(answer: Watched) -> bool:
