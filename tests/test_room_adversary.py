@@ -295,3 +295,43 @@ def test_one_server_per_room_and_a_room_that_says_when_it_is_gone(state_dir):
         for process in (room, again):
             if process is not None:
                 process.close()
+
+
+async def test_jetstreams_acks_are_no_deputy_either(room):
+    """eve publishes her own record with a reply subject of her choosing: JetStream's ack
+    (or its error) answers there with the room's rights. Aimed at alice's subject, the
+    instructor's, or the host's door keys, it must land nowhere but in eve's own account:
+    alice's and the instructor's records untouched, the room not locked (it was, and its
+    code rotated, when everyone shared one account)."""
+    host, _feed = room
+    await membership.join(host.join_line(), "alice")
+    eve = await membership.join(host.join_line(), "eve")
+    before = await stored(host)
+    targets = [event_subject("demo", "alice", "StepStarted"),
+               event_subject("demo", "_room", "Held"), "natslab.demo.admin.lock",
+               "natslab.demo.admin.rotate"]  # fmt: skip
+    nc = await membership.connect(eve)
+    try:
+        for n, target in enumerate(targets * 3):
+            body = json.dumps({"type": "Joined", "id": f"e{n % len(targets)}"}).encode()
+            # An oversize one too: its error reply would have gone there as well.
+            payload = body if n < len(targets) * 2 else body + b" " * stream_config.MAX_RECORD
+            await nc.publish(event_subject("demo", "eve", "Joined"), payload, reply=target)
+        await nc.flush()
+        # Settled: one more record of hers, acknowledged, after all of those.
+        done = json.dumps({"type": "Joined", "id": "last"}).encode()
+        await nc.jetstream().publish(event_subject("demo", "eve", "Joined"), done)
+    finally:
+        await nc.close()
+    code = host.config.code
+    instructor_nc = await instructor(host)
+    try:
+        js = instructor_nc.jetstream()
+        info = await js.stream_info(stream_name("demo"), subjects_filter=">")
+    finally:
+        await instructor_nc.close()
+    subjects = info.state.subjects or {}
+    assert set(subjects) == {event_subject("demo", n, "Joined") for n in ("alice", "eve")}
+    # eve's own: the 8 that fit and the last (the 4 oversize ones refused), nothing else
+    assert info.state.messages == before + 2 * len(targets) + 1
+    assert not host.config.locked and host.config.code == code

@@ -1,11 +1,18 @@
-"""The room server's configuration: one account, its JetStream, and who may do what in it.
+"""The room server's configuration: two accounts, the room's JetStream, and who may do what.
 
 The server enforces every permission here; natslab's screens only show what it allows.
-- the instructor: everything in the room's account (reads every participant, announces);
+- the instructor, in ROOM: everything there (the stream, the announcements, the host's
+  door keys, every participant's heartbeat);
+- everyone else, in PEOPLE, which reaches ROOM only through imports: participants' records
+  and the join as *services* (an answer, a JetStream ack among them, travels back through
+  the import to the asker's own account, whatever reply subject they named, so it can never
+  land in the room's stream or on the host's subjects), the announcements as a stream;
+  PEOPLE exports its heartbeats to ROOM;
 - `join`, whose password is the room's code: may only ask to join, and read the answers on
   its own inbox (an answer carries no secret: a participant's key never leaves their laptop);
-- each participant, by the nkey they made when they joined: may publish only under their own
-  subject, and read only the room's announcements and their own inbox."""
+- each participant, by the nkey they made when they joined: may publish only the kinds of
+  record natslab sends, under their own name, and read only the room's announcements and
+  their own inbox."""
 
 from __future__ import annotations
 
@@ -29,6 +36,8 @@ MAX_PAYLOAD = 64 * 1024  # bytes a message may carry on the room's server
 # The room's account: its one stream on disk, no memory streams, and consumers for a few
 # boards, exports and the room's host; the server refuses more.
 ACCOUNT_JETSTREAM = "{ max_file: 2G, max_mem: 0, max_streams: 4, max_consumers: 256 }"
+MAX_CONNECTIONS = 1000  # a workshop's laptops, each with a lesson and an uplink, many times
+MAX_SUBSCRIPTIONS = 200  # per connection: a participant's uplink needs two, a board a few
 
 
 @dataclass
@@ -44,8 +53,8 @@ class RoomConfig:
     locked: bool = False  # admits nobody new (`class lock`); members may still rejoin
 
     def render(self, store_dir: Path) -> str:
-        users = [
-            {"user": INSTRUCTOR_USER, "password": self.instructor_password},
+        room = self.room
+        people = [
             {
                 "user": JOIN_USER,
                 "password": self.code,
@@ -55,10 +64,30 @@ class RoomConfig:
                 },
             },
         ]
-        users += [
-            {"nkey": key, "permissions": participant_permissions(self.room, name)}
+        people += [
+            {"nkey": key, "permissions": participant_permissions(room, name)}
             for name, key in sorted(self.members.items())
         ]
+        records, join = f"natslab.{room}.p.>", join_subject(room)
+        announced, heartbeats = announce_subjects(room), heartbeat_subject(room, ">")
+        accounts = {
+            "ROOM": {
+                "jetstream": "JETSTREAM",
+                "users": [{"user": INSTRUCTOR_USER, "password": self.instructor_password}],
+                "exports": [{"service": records}, {"service": join}, {"stream": announced}],
+                "imports": [{"stream": {"account": "PEOPLE", "subject": heartbeats}}],
+            },
+            "PEOPLE": {
+                "users": people,
+                "imports": [
+                    {"service": {"account": "ROOM", "subject": records}},
+                    {"service": {"account": "ROOM", "subject": join}},
+                    {"stream": {"account": "ROOM", "subject": announced}},
+                ],
+                "exports": [{"stream": heartbeats}],
+            },
+        }
+        written = json.dumps(accounts).replace('"JETSTREAM"', ACCOUNT_JETSTREAM)
         # The config format takes JSON values; json.dumps quotes every string safely.
         return "\n".join(
             [
@@ -66,10 +95,11 @@ class RoomConfig:
                 f"listen: {json.dumps(f'{self.host}:{self.port}')}",
                 # A record is a few hundred bytes; nobody needs nats-server's 1 MB default.
                 f"max_payload: {MAX_PAYLOAD}",
+                # Bounds a participant's one key cannot push past (per connection, and all).
+                f"max_connections: {MAX_CONNECTIONS}",
+                f"max_subscriptions: {MAX_SUBSCRIPTIONS}",
                 f"jetstream {{ store_dir: {json.dumps(str(store_dir))} }}",
-                "accounts {",
-                f"  ROOM: {{ jetstream: {ACCOUNT_JETSTREAM}, users: {json.dumps(users)} }}",
-                "}",
+                f"accounts: {written}",
                 "",
             ]
         )

@@ -40,7 +40,6 @@ from natslab.room.names import (
     admin_subject,
     check_room,
     event_subject,
-    inbox_prefix,
     join_subject,
     stream_name,
 )
@@ -208,7 +207,10 @@ class RoomHost:
         await answer_join(msg, self.admit, self.gate)
 
     async def _on_admin(self, msg: Msg) -> None:
-        """The instructor's door keys (only their login may publish here)."""
+        """The instructor's door keys: only ROOM's users reach these subjects (config.py),
+        and only a request (with a reply to answer) is one."""
+        if not msg.reply:
+            return
         verb = msg.subject.rsplit(".", 1)[-1]
         try:
             fields = json.loads(msg.data or b"{}")
@@ -338,11 +340,11 @@ class JoinGate:
 async def answer_join(
     msg: Msg, admit: Callable[[str, str], Awaitable[dict[str, Any]]], gate: JoinGate
 ) -> None:
-    """A join request answered on the asker's own inbox only: the room answers with the
-    instructor's rights, so a reply subject the asker chose (a participant's subject, the
-    room's announcements) would have it write there for them."""
-    if not msg.reply.startswith(f"{inbox_prefix(JOIN_USER)}."):
-        return  # not natslab's join (its inbox is the join user's): no answer at all
+    """A join request answered. It came through PEOPLE's import of the join service, so the
+    answer goes back there, to whatever reply subject the asker named in their own account:
+    never into the room's stream or onto the host's subjects (config.py)."""
+    if not msg.reply:
+        return  # nothing asked: nothing to answer
     if not gate.allow():
         answer: dict[str, Any] = {"error": "The room is busy with joins: try again in a moment."}
     else:
