@@ -1,5 +1,6 @@
 """Small helpers for the sentences natslab writes."""
 
+import unicodedata
 from collections.abc import Sequence
 
 
@@ -23,3 +24,23 @@ def _joined(names: Sequence[str], word: str) -> str:
     if len(names) <= 1:
         return "".join(names)
     return ", ".join(names[:-1]) + f" {word} {names[-1]}"
+
+
+# Bidirectional overrides and isolates: they reorder what a reader sees ("Trojan source").
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def printable(text: str, lines: bool = False) -> str:
+    """Text from outside natslab as a terminal may show it: no control character (an escape
+    sequence would move the cursor and rewrite what is on screen) and no bidirectional
+    override; each becomes '?'. `lines` keeps newlines and tabs (a narrative's paragraphs)."""
+    if text.isprintable():  # the usual case, and cheap
+        return text
+    kept = "\n\t" if lines else ""
+    return "".join(ch if ch in kept or not _unsafe(ch) else "?" for ch in text)
+
+
+def _unsafe(ch: str) -> bool:
+    """A control character, a line or paragraph separator, or a bidirectional override;
+    not a joiner or a no-break space, which real names use."""
+    return unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI

@@ -195,3 +195,14 @@ async def watch_hostile_names(binary, tmp_path, named: str):
         await session.close()
         cluster.close()
     return session.run_dir.path
+
+
+def test_names_from_monitoring_reach_the_screen_without_control_characters():
+    """A client (or a server) may call itself anything: an escape sequence in its name
+    would move the terminal's cursor and rewrite the watch's screen. It arrives as '?'."""
+    from natslab.cluster.snapshot import connections, route_peers
+
+    (conn,) = connections({"connections": [{"cid": 1, "name": "api\x1b[2J\u202e", "lang": "go\n"}]})
+    assert (conn.name, conn.lang) == ("api?[2J?", "go?")
+    (peer,) = route_peers({"routes": [{"remote_id": "NID", "remote_name": "n\x1b]0;x\x07"}]})
+    assert peer.name == "n?]0;x?"

@@ -16,7 +16,7 @@ from natslab.room.host import JoinGate, RoomHost
 from natslab.room.membership import JoinError
 from natslab.room.names import JOIN_USER, event_subject, inbox_prefix, join_subject, stream_name
 from natslab.room.uplink import Uplink
-from tests.test_class import violations_of
+from tests.test_class import natslab_in, violations_of
 from tests.test_watch import free_port
 
 
@@ -335,3 +335,36 @@ async def test_jetstreams_acks_are_no_deputy_either(room):
     # eve's own: the 8 that fit and the last (the 4 oversize ones refused), nothing else
     assert info.state.messages == before + 2 * len(targets) + 1
     assert not host.config.locked and host.config.code == code
+
+
+async def test_a_record_nested_thousands_deep_is_counted_not_a_hang(room, state_dir):
+    """JSON nested 4,000 deep on eve's own subject: the roster and the export read past it
+    (the reader's callback raised RecursionError, lost the last record, and both waited
+    60 s to die with a traceback)."""
+    host, _feed = room
+    eve = await membership.join(host.join_line(), "eve")
+    nc = await membership.connect(eve)
+    try:
+        deep = b"[" * 4000 + b"]" * 4000
+        await nc.jetstream().publish(event_subject("demo", "eve", "StepStarted"), deep)
+    finally:
+        await nc.close()
+    roster = await asyncio.to_thread(natslab_in, state_dir, "class", "roster", "demo")
+    assert roster.returncode == 0, roster.stderr
+    assert "1 records refused" in roster.stdout and "eve" in roster.stdout  # her Joined
+    exported = await asyncio.to_thread(natslab_in, state_dir, "class", "export", "demo")
+    assert exported.returncode == 0 and len(exported.stdout.splitlines()) == 2
+
+
+async def test_a_full_room_admits_nobody_new(room, monkeypatch):
+    """Anyone with the code can join under a new name, each with a share of the room's
+    limits: past the most members the room is full, and says so."""
+    from natslab.room import host as room_host
+
+    host, _feed = room
+    monkeypatch.setattr(room_host, "MOST_MEMBERS", 2)
+    for name in ("ana", "ben"):
+        await membership.join(host.join_line(), name)
+    with pytest.raises(JoinError, match="is full"):
+        await membership.join(host.join_line(), "cy")
+    assert (await membership.join(host.join_line(), "ben")).name == "ben"  # a rejoin

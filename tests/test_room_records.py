@@ -221,3 +221,57 @@ def test_the_spreadsheet_export_names_the_subjects_author_and_defuses_formulas(t
     rows = list(csv.reader(io.StringIO(out.getvalue())))
     assert len(rows) == 2  # the heading, and alice's own record: the forged one has no row
     assert rows[1][2] == "alice" and rows[1][-1] == '\'=HYPERLINK("x")'
+
+
+def test_what_a_participant_writes_cannot_escape_to_a_terminal_or_overflow_a_spread():
+    """An escape sequence in a title arrives without its ESC (it rewrote the instructor's
+    screen, and through a reveal every participant's); a figure beyond any real one is
+    refused (two of 1.7e308 overflowed the median, and every board then died on start)."""
+    from natslab.room.board_rows import figure_rows
+
+    state = RoomState()
+    state.take(*rec("eve", "StepStarted", 1, index=0, title="\x1b[1A\x1b[2Kdone\u202e"))
+    assert state.participants["eve"].step_title == "?[1A?[2Kdone?"
+    for who in ("eve", "eva"):
+        state.take(*rec(who, "LessonStarted", 2, lesson_id="x"))
+        state.take(*rec(who, "CheckResult", 3, index=0, description="gap", ok=True, final=True,
+                        figure=1.7e308))  # fmt: skip
+        state.take(*rec(who, "CheckResult", 4, index=0, description="big", ok=True, final=True,
+                        figure=1e12))  # fmt: skip
+    assert state.refused == {"does not fit the schema": 2}
+    assert [row[1][2:6] for row in figure_rows(state)] == [["2", *["1000000000000"] * 3]]
+
+
+def test_one_voice_each_for_the_rooms_median_and_a_questions_wording():
+    """eve sends a thousand 0-second finishes of a step, and words a question her own way
+    last: the room's median is the participants' (ana is not made 'stuck'), and the question
+    reads as most participants sent it."""
+    state = RoomState()
+    for who in ("ana", "ben", "cy", "eve"):
+        state.take(*rec(who, "LessonStarted", 0, lesson_id="upgrade"))
+    state.take(*rec("ana", "StepStarted", 1, index=2, title="C"))
+    for who in ("ben", "cy"):
+        state.take(*rec(who, "StepFinished", 60, index=2, ok=True, duration=50.0))
+        state.take(*rec(who, "PredictionJudged", 61, index=2, question="How many?",
+                        answers=["some", "all"], answer=0, measured="3", matched=True))  # fmt: skip
+    for n in range(1000):
+        body = {"type": "StepFinished", "index": 2, "ok": True, "duration": 0.0, "id": f"f{n}"}
+        state.take(subject("eve", "StepFinished"), body)
+    state.take(*rec("eve", "PredictionJudged", 62, index=2, question="Did you copy?",
+                    answers=["yes", "no"], answer=0, measured="3", matched=True))  # fmt: skip
+    assert state.stuck_because(state.participants["ana"], 101.0) == ""  # 100 s of a 50 s step
+    question = state.questions[("upgrade", 2)]
+    assert (question.text, question.answers) == ("How many?", ("some", "all"))
+
+
+def test_the_class_reports_markdown_keeps_each_participants_text_in_its_cell(state_dir):
+    from natslab.present import class_report
+
+    forged = "x |\n| alice | herd | failed (cheated) |\n<img src=x onerror=alert(1)>"
+    stored = [rec("eve", "LessonStarted", 1, lesson_id="herd"),
+              rec("eve", "StepStarted", 2, index=0, title="t"),
+              rec("eve", "HelpRequested", 3, index=0, servers=forged, versions=forged)]  # fmt: skip
+    _, md_path = class_report.write(class_report.build("demo", stored))
+    markdown = md_path.read_text()
+    assert "<img" not in markdown
+    assert not [line for line in markdown.splitlines() if line.startswith("| alice")]

@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from natslab.words import printable
+
 
 @dataclass(frozen=True)
 class RoutePeer:
@@ -122,7 +124,9 @@ def route_peers(routez: dict[str, Any]) -> tuple[RoutePeer, ...]:
         grouped.setdefault(route.get("remote_id", ""), []).append(route)
     peers = [
         RoutePeer(
-            name=conns[0].get("remote_name") or rid[:8], server_id=rid, connections=len(conns)
+            name=printable(str(conns[0].get("remote_name") or rid[:8])),
+            server_id=rid,
+            connections=len(conns),
         )
         for rid, conns in grouped.items()
         if rid
@@ -134,11 +138,11 @@ def connections(connz: dict[str, Any]) -> tuple[Connection, ...]:
     return tuple(
         Connection(
             cid=int(c.get("cid", 0)),
-            name=c.get("name", ""),
+            name=printable(str(c.get("name") or "")),  # an application's own word
             ip=c.get("ip", ""),
             port=int(c.get("port", 0)),
-            lang=c.get("lang", ""),
-            version=c.get("version", ""),
+            lang=printable(str(c.get("lang") or "")),
+            version=printable(str(c.get("version") or "")),
         )
         for c in connz.get("connections") or []
     )

@@ -84,6 +84,13 @@ def _natslab_version() -> str:
         return "(not installed)"
 
 
+def md(text: object) -> str:
+    """A value as one Markdown line or table cell: text from outside natslab (a client's or
+    a participant's words) cannot end the cell, start a line, or carry raw HTML."""
+    said = " ".join(str(text).splitlines())
+    return said.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def escaped(name: str | None) -> bool:
     """Every HTML and SVG template escapes what it is given: `report.html.j2` ends in .j2,
     which jinja2's select_autoescape never matched, so a client's name ran as script."""
@@ -103,6 +110,7 @@ def environment() -> Environment:
     )
     env.filters["inline"] = inline
     env.filters["paragraphs"] = paragraphs
+    env.filters["md"] = md
     env.globals.update(
         seconds=seconds,
         versions=versions_text,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import time
 from typing import Any
 
@@ -18,6 +19,7 @@ from natslab.room.names import ROOM_SELF, announce_subjects, event_subject, stre
 from natslab.room.roster import RoomState
 from natslab.room.stream import connect_instructor
 from natslab.room.stream_config import API_TIMEOUT, follow
+from natslab.words import printable
 
 
 class RoomFeed:
@@ -84,8 +86,12 @@ class RoomFeed:
         try:
             pulse = json.loads(msg.data)
             at = float(pulse["at"])
-            crashed = {str(k): float(v) for k, v in dict(pulse.get("crashed") or {}).items()}
-        except (ValueError, KeyError, TypeError, AttributeError):
+            crashed = {printable(str(k))[:64]: float(v)
+                       for k, v in list(dict(pulse.get("crashed") or {}).items())[:20]
+                       if math.isfinite(float(v))}  # fmt: skip
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError, OverflowError):
+            return
+        if not math.isfinite(at):
             return
         name = msg.subject.rsplit(".", 1)[-1]
         self.state.heard(f"{self.room}/{name}" if self.track else name, at, crashed)

@@ -48,6 +48,9 @@ from natslab.room.stream_config import API_TIMEOUT, ensure_stream, follow
 READY_SECONDS = 15.0
 JOIN_BURST = 60  # joins at once: a full workshop room
 JOIN_RATE = 2.0  # joins a second after that
+# Members at most: anyone with the code can join under a new name, each with a share of the
+# room's limits; past this the room is full (the instructor locks it once everyone is in).
+MOST_MEMBERS = 300
 RELOADED = "Reloaded server configuration"
 
 
@@ -248,6 +251,9 @@ class RoomHost:
         members = self.config.members
         if (refused := refusal(self.config.room, members, name, public_key)) is not None:
             return refused
+        if name not in members and len(members) >= MOST_MEMBERS:
+            return {"error": f"Room {self.config.room} is full ({MOST_MEMBERS} participants): "
+                    "ask the instructor."}  # fmt: skip
         if self.config.locked and members.get(name) != public_key:
             return {"error": f"Room {self.config.room} is locked: the instructor admits nobody "
                     "new now. Ask them to unlock it."}  # fmt: skip

@@ -7,10 +7,11 @@ import json
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from natslab.lessons import events as lev
 from natslab.room.names import PARTICIPANT_NAME, ROOM_SELF
+from natslab.words import printable
 
 # What a participant's natslab sends: every lesson event, a help request, and the first
 # record of a participant on a deployment. Their subjects' last token is the kind.
@@ -21,11 +22,16 @@ PARTICIPANT_KINDS: tuple[str, ...] = tuple(
 # What only the instructor's login can store: subjects under natslab.ROOM.p._room.
 INSTRUCTOR_KINDS = ("Held", "Released", "Said", "Revealed", "HelpResolved")
 
-# Bounds: a record far beyond what natslab sends is an abuse, not a lesson.
-Short = Annotated[str, Field(max_length=200)]
-Line = Annotated[str, Field(max_length=4000)]
+# Bounds: a record far beyond what natslab sends is an abuse, not a lesson. Text loses its
+# control characters at the edge (an escape sequence would rewrite the instructor's screen,
+# or, through a reveal, every participant's); a name or a title stays on one line.
+Short = Annotated[str, Field(max_length=200), AfterValidator(printable)]
+Line = Annotated[str, Field(max_length=4000), AfterValidator(lambda t: printable(t, lines=True))]
+Title = Annotated[str, Field(max_length=4000), AfterValidator(printable)]
 Step = Annotated[int, Field(ge=0, le=10_000)]
-Finite = Annotated[float, Field(allow_inf_nan=False)]
+# A figure is a loss, a gap in seconds, a count: far inside these; beyond, the room's spread
+# of them would overflow.
+Finite = Annotated[float, Field(ge=-1e12, le=1e12, allow_inf_nan=False)]
 Moment = Annotated[float, Field(ge=0, le=1e11, allow_inf_nan=False)]
 
 
@@ -42,24 +48,24 @@ class Record(BaseModel):
     lesson_id: Short = ""
     lesson: Short = ""  # a hold's, a release's or a reveal's lesson
     step: Step = 0  # a hold's or a reveal's step (0-based)
-    title: Line = ""
+    title: Title = ""
     index: Step = 0
     retry: bool = False
     ok: bool | None = None
     final: bool = False
-    duration: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
+    duration: Annotated[float, Field(ge=0, le=1e7, allow_inf_nan=False)] = 0.0
     hands_on: Short = ""
-    description: Line = ""
+    description: Title = ""
     observation: Line = ""
     figure: Finite | None = None
     answer: Annotated[int, Field(ge=0, le=99)] | None = None
-    question: Line = ""
-    answers: Annotated[tuple[Line, ...], Field(max_length=20)] = ()
+    question: Title = ""
+    answers: Annotated[tuple[Title, ...], Field(max_length=20)] = ()
     matched: bool | None = None
-    measured: Line = ""
+    measured: Title = ""
     value: Finite | None = None
     versions: Short = ""
-    checks: Annotated[tuple[Line, ...], Field(max_length=50)] = ()
+    checks: Annotated[tuple[Title, ...], Field(max_length=50)] = ()
     servers: Line = ""
     clients: Line = ""
     text: Line = ""  # the instructor's message

@@ -77,6 +77,15 @@ class QuestionView:
     measured: dict[str, str] = field(default_factory=dict)
     values: dict[str, float] = field(default_factory=dict)  # each run's figure, when a number
     revealed: bool = False
+    # Each participant's wording of the question (text, answers): the room's is the one most
+    # of them sent, so one participant cannot reword it under everyone's answers.
+    wordings: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+
+    def reword(self, name: str, text: str, answers: tuple[str, ...]) -> None:
+        self.wordings[name] = (text, answers)
+        counts = Counter(self.wordings.values())
+        first = list(dict.fromkeys(self.wordings.values()))  # ties: the earliest wording
+        self.text, self.answers = max(first, key=lambda w: counts[w])
 
     def split(self) -> Counter[int]:
         return Counter(self.locked.values())
@@ -126,7 +135,9 @@ class RoomState:
         self.track = track
         self.participants: dict[str, ParticipantView] = {}
         self.questions: dict[tuple[str, int], QuestionView] = {}
-        self.step_times: dict[tuple[str, int], list[float]] = defaultdict(list)
+        # (lesson, step) -> each participant's latest time for it: one voice each, so one
+        # participant sending the same step a thousand times cannot move the room's median
+        self.step_times: dict[tuple[str, int], dict[str, float]] = defaultdict(dict)
         # (lesson, step, the check's description) -> each participant's figure
         self.figures: dict[tuple[str, int, str], dict[str, float]] = defaultdict(dict)
         self.events = 0  # the participants' (the room's own reveals are not counted)
@@ -216,7 +227,7 @@ class RoomState:
         if who.step == record.index:
             who.step_ok = bool(record.ok)
         if record.ok:
-            self.step_times[(who.lesson, record.index)].append(record.duration)
+            self.step_times[(who.lesson, record.index)][who.name] = record.duration
             if who.help is not None and who.help.index == record.index:
                 who.help = None  # the step they asked about passed: the request is answered
 
@@ -232,7 +243,7 @@ class RoomState:
 
     def _judged(self, who: ParticipantView, record: Record) -> None:
         question = self._question(who.lesson, record.index)
-        question.text, question.answers = record.question, record.answers
+        question.reword(who.name, record.question, record.answers)
         if record.matched is not None:
             question.matched[who.name] = record.matched
         question.measured[who.name] = record.measured
@@ -283,7 +294,7 @@ class RoomState:
         if down:
             since, name = min(down)
             return f"server {name} crashed {now - since:.0f} s ago"
-        others = self.step_times.get((who.lesson, who.step), [])
+        others = list(self.step_times.get((who.lesson, who.step), {}).values())
         usual = statistics.median(others) if others else 0.0
         spent = now - who.step_since
         if others and spent > max(STUCK_LEAST, STUCK_FACTOR * usual):

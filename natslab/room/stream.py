@@ -49,7 +49,7 @@ def parse_record(data: bytes) -> Any:
     """A participant's record, or None for a message that is not JSON (counted, ignored)."""
     try:
         return json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[" nested thousands deep
         return None
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from natslab.cluster.monitoring_http import MonitoringHttp, PollError
 from natslab.cluster.snapshot import Connection, ServerStatus, all_connections, serving
+from natslab.words import printable
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def watched(
     key: str = "",
 ) -> Watched:
     """One server's answers, over HTTP or through the system account, as one Watched."""
-    name = varz.get("server_name") or varz["server_id"][:8]
+    name = printable(str(varz.get("server_name") or varz["server_id"][:8]))
     has_jetstream = jsz and (jsz.get("meta_cluster") or jsz.get("account_details"))
     status = serving(name, at, varz, routez, health[0], conns[0], jsz if has_jetstream else None,
                      (varz.get("cpu"), varz.get("mem")))  # fmt: skip
