@@ -368,3 +368,21 @@ async def test_a_full_room_admits_nobody_new(room, monkeypatch):
     with pytest.raises(JoinError, match="is full"):
         await membership.join(host.join_line(), "cy")
     assert (await membership.join(host.join_line(), "ben")).name == "ben"  # a rejoin
+
+
+async def test_an_instructors_record_the_stream_refuses_is_a_sentence(room, state_dir):
+    """The room's stream full for the instructor's messages (30 here, the fixture's
+    per-subject limit): `class say` says so in a sentence and exits 1 (a traceback, and a
+    board whose `w` hit it died)."""
+    from natslab.room.control import send_control
+
+    host, _feed = room
+    nc = await instructor(host)
+    try:
+        for n in range(stream_config.PER_SUBJECT):
+            await send_control(nc, "demo", "Said", text=f"{n}")
+    finally:
+        await nc.close()
+    said = await asyncio.to_thread(natslab_in, state_dir, "class", "say", "demo", "one more")
+    assert said.returncode == 1 and "Traceback" not in said.stderr
+    assert "Room demo did not keep the said record" in said.stderr, said.stderr

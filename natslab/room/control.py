@@ -15,6 +15,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from nats.errors import Error as NatsError
+
+from natslab.errors import NatslabError
 from natslab.room.names import ROOM_SELF, announce_subjects, event_subject
 from natslab.room.stream_config import API_TIMEOUT
 
@@ -57,6 +60,10 @@ class Control:
         return f"The instructor holds the room at step {step + 1}: wait for the release."
 
 
+class ControlRefused(NatslabError):
+    """The room's stream would not keep an instructor's record."""
+
+
 def control_subject(room: str) -> str:
     return announce_subjects(room).replace(">", "control")
 
@@ -69,8 +76,13 @@ async def send_control(nc: Any, room: str, kind: str, **fields: Any) -> dict[str
     record = {"participant": ROOM_SELF, "type": kind, "at": at,
               "id": f"{ROOM_SELF}:{kind}:{secrets.token_hex(16)}", **fields}  # fmt: skip
     payload = json.dumps(record).encode()
-    await nc.jetstream(timeout=API_TIMEOUT).publish(event_subject(room, ROOM_SELF, kind), payload,
-                                 headers={"Nats-Msg-Id": record["id"]})  # fmt: skip
+    try:
+        await nc.jetstream(timeout=API_TIMEOUT).publish(
+            event_subject(room, ROOM_SELF, kind), payload, headers={"Nats-Msg-Id": record["id"]}
+        )
+    except (NatsError, TimeoutError) as exc:  # the stream refused it, or did not answer
+        raise ControlRefused(f"Room {room} did not keep the {kind.lower()} record ({exc}): "
+                             "nothing was announced; try again.") from exc  # fmt: skip
     await nc.publish(control_subject(room), payload)
     return record
 

@@ -12,8 +12,9 @@ from typing import Any
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.errors import Error as NatsError
 
-from natslab.room.control import announce_forever, send_control
+from natslab.room.control import ControlRefused, announce_forever, send_control
 from natslab.room.host import instructor_id, instructor_login
 from natslab.room.names import ROOM_SELF, announce_subjects, event_subject, stream_name
 from natslab.room.roster import RoomState
@@ -119,10 +120,16 @@ class RoomFeed:
         key = instructor_id(self.room, f"reveal:{lesson}:{step}")
         record = {"participant": ROOM_SELF, "type": "Revealed", "at": time.time(), "id": key,
                   "lesson": lesson, "step": step}  # fmt: skip
-        await self.nc.jetstream(timeout=API_TIMEOUT).publish(
-            event_subject(self.room, ROOM_SELF, "Revealed"), json.dumps(record).encode(),
-            headers={"Nats-Msg-Id": record["id"]},
-        )  # fmt: skip
+        try:
+            await self.nc.jetstream(timeout=API_TIMEOUT).publish(
+                event_subject(self.room, ROOM_SELF, "Revealed"), json.dumps(record).encode(),
+                headers={"Nats-Msg-Id": record["id"]},
+            )  # fmt: skip
+        except (NatsError, TimeoutError) as exc:
+            kept = f"Room {self.room} did not keep the reveal ({exc})"
+            raise ControlRefused(
+                f"{kept}: the room heard it, but a board started later will not know."
+            ) from exc
         question.revealed = True
         self.revision += 1
         return aggregate

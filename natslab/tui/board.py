@@ -13,6 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
+from natslab.errors import NatslabError
 from natslab.room.board_rows import (
     FEW,
     FEWEST,
@@ -237,7 +238,7 @@ class BoardApp(PlainNotify):
     async def _control(self, kind: str, said: str, **fields: object) -> None:
         try:
             await self.feed.control(kind, **fields)
-        except ReadOnlyBoard as exc:
+        except (ReadOnlyBoard, NatslabError) as exc:  # read-only, or the room refused it
             said = str(exc)
         self.notify(said, markup=False)
 
@@ -253,7 +254,7 @@ class BoardApp(PlainNotify):
     async def _reveal(self, lesson: str, step: int) -> None:
         try:
             aggregate = await self.feed.reveal(lesson, step)
-        except ReadOnlyBoard as exc:
+        except (ReadOnlyBoard, NatslabError) as exc:
             self.notify(str(exc), markup=False)
             return
         self.redraw(force=True)
