@@ -240,3 +240,27 @@ def test_the_comparison_in_a_real_browser(herd_runs, browser):
     assert page.locator("svg.chart g.mark-step").count() == 10
     assert page.evaluate(INSIDE, "text") == []
     page.close()
+
+
+def test_what_was_done_says_who_did_a_hands_on_action(tmp_path):
+    """A stop the learner made at their own shell is theirs in the report, and one natslab
+    made after `s` says so; the report credited natslab with both."""
+    import json
+
+    from natslab.lab.recorder import EVENTS_FILE, to_record
+    from natslab.lessons import events as lev
+    from natslab.present.report_model import build
+
+    actions = [
+        lev.ActionDone(at=1.0, index=0, action="stop_server", title="Stop server A (Ctrl+C)",
+                       ok=True, detail="A stopped", command="kill -INT 1", hands_on="learner"),
+        lev.ActionDone(at=2.0, index=1, action="stop_server", title="Stop server B (Ctrl+C)",
+                       ok=True, detail="B stopped", command="kill -INT 2", hands_on="natslab"),
+        lev.ActionDone(at=3.0, index=2, action="start_server", title="Start server C",
+                       ok=True, detail="C started", command="nats-server …"),
+    ]  # fmt: skip
+    (tmp_path / EVENTS_FILE).write_text("".join(json.dumps(to_record(a)) + "\n" for a in actions))
+    titles = [title for _, title, _, _, _ in build(tmp_path, with_logs=False).actions]
+    assert titles == ["Stop server A (Ctrl+C) (done by you)",
+                      "Stop server B (Ctrl+C) (done by natslab: s was pressed)",
+                      "Start server C"]  # fmt: skip

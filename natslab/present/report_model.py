@@ -24,6 +24,10 @@ from natslab.state import ActionTaken, ClientState, LabState
 NOTABLE_ENTRIES = 120  # folded log entries kept per server: the last ones, where runs end
 LANES = 200  # clients drawn as lanes; a bigger crowd is summed up in the bill alone
 
+# Who did a hands-on action (ActionDone.hands_on): the learner at their own shell, or
+# natslab once they pressed s. Other actions are natslab's, as the lesson runs them.
+BY = {"learner": " (done by you)", "natslab": " (done by natslab: s was pressed)"}
+
 
 @dataclass(frozen=True)
 class Mark:
@@ -161,6 +165,7 @@ def build(run_dir: Path, with_logs: bool = True) -> RunReport:
                 marks.append(Mark(at, "step", str(event.index + 1), event.title))
             case lev.ActionDone() if event.command:
                 said = event.title or event.action  # a run recorded before titles: its type
+                said += BY.get(event.hands_on, "")  # the learner's own doing is not natslab's
                 actions.append((at, said, event.ok, event.detail, event.command))
             case ActionTaken():
                 actions.append((at, event.title, event.ok, event.detail, event.command))
