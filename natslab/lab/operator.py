@@ -240,6 +240,11 @@ async def _start_server(op: StartServer, lab: Operator) -> Done:
 @performs(StopServer)
 async def _stop_server(op: StopServer, lab: Operator) -> Done:
     command = lab.by_hand(op)
+    process = lab.supervisor.process(op.server)
+    if not process.running:  # no signal of ours stops it now: say how it ended before
+        how = "been stopped" if process.stop_requested else "exited on its own"
+        said = f"{op.server} was not running: it had {how} earlier (exit code "
+        return Done(f"{said}{process.returncode}), so there was nothing to stop", command=command)
     code = await lab.supervisor.stop(op.server, timeout=op.timeout)
     how = "with Ctrl+C (SIGINT)" if code >= 0 else f"by SIGKILL after {op.timeout:g} s"
     return Done(f"stopped {op.server} {how}; exit code {code}", command=command)

@@ -10,12 +10,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
+from natslab.cluster import events as sev
 from natslab.lab.local import LabSession
 from natslab.lessons import events as ev
 from natslab.lessons.model import Lesson
 from natslab.lessons.record import LessonRecord, score_sentence
 from natslab.lessons.runner import LessonRunner
 from natslab.present.notices import InternalErrors
+from natslab.words import printable
 
 PASS: tuple[str, str] = ("✓", "green")
 FAIL: tuple[str, str] = ("✗", "red")
@@ -63,6 +65,12 @@ class LessonPrinter:
                 self._step_finished(event)
             case ev.LessonFinished():
                 self._finished(event)
+            case sev.ServerExited(expected=False):
+                # Nothing of the lesson's asked for it: a crash, or the learner's own signal
+                # (a hands-on step says which). Either way the reader hears of it now.
+                last = f": {printable(event.last_lines[-1])}" if event.last_lines else ""
+                self.say(("  ! ", "bold red"), (f"{event.server} exited without natslab "
+                         f"stopping it (exit code {event.returncode}){last}", "red"))  # fmt: skip
 
     def _step_started(self, event: ev.StepStarted | ev.StepPreviewed) -> None:
         self.console.print()

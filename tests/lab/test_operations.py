@@ -58,6 +58,33 @@ async def test_stop_and_lame_duck_name_the_real_pid_once_a_server_runs(session):
         await session.close()
 
 
+async def test_stopping_a_server_that_died_unasked_says_so(session):
+    """A crashed before the lesson's stop: the stop says it was not running and how it had
+    ended, where it read 'stopped by SIGKILL after 5 s'; a second stop of a server stopped
+    before says it had been stopped."""
+    import os
+    import signal
+
+    from tests.helpers import async_wait_until
+
+    try:
+        await session.source.perform(ops.StartServer(server="A", routes=()))
+        os.kill(session.state.servers["A"].pid, signal.SIGKILL)
+        process = session.source.supervisor.process("A")
+        await async_wait_until(lambda: not process.running, 10, what="A gone")
+        done = await session.source.perform(ops.StopServer(server="A"))
+        assert done.detail == (
+            "A was not running: it had exited on its own earlier (exit code -9), so there "
+            "was nothing to stop"
+        )
+        await session.source.perform(ops.StartServer(server="B", routes=()))
+        await session.source.perform(ops.StopServer(server="B"))
+        again = await session.source.perform(ops.StopServer(server="B"))
+        assert again.detail.startswith("B was not running: it had been stopped earlier")
+    finally:
+        await session.close()
+
+
 async def test_an_operation_on_a_server_that_is_not_running_is_a_named_error(session):
     from natslab.errors import ServerStateError, UnknownServerError
 
