@@ -122,7 +122,7 @@ def test_taken_port_is_one_sentence_and_leaves_nothing(offset, state_dir):
     message = result.stderr.strip()
     assert message.count("\n") == 0, message
     assert f"Port {port} (client port of server B) is already in use by" in message
-    assert "--port-offset" in message
+    assert "--port-offset auto (natslab picks an offset whose ports are all free)" in message
     assert not list(state_dir.glob("runs/*"))
 
 

@@ -28,6 +28,11 @@ LINUX_EPHEMERAL_RANGE = (32768, 60999)
 # "i/n": `auto` offsets come only from lane i of n, so n processes choosing at once (the test
 # suite's workers) never pick overlapping blocks. n must divide 200, see _lane.
 LANE_ENV_VAR = "NATSLAB_PORT_LANE"
+# What to suggest when a port is taken. Not a number: client, cluster and monitoring ports
+# are 2,000 apart, so an offset of 2,000 puts a run's client ports on another's cluster ports,
+# and a fixed suggestion may be the offset of the run that holds the port. `auto` tries the
+# ports themselves.
+SHIFT = "--port-offset auto (natslab picks an offset whose ports are all free)"
 
 
 @dataclass(frozen=True)
@@ -82,12 +87,12 @@ def port_taken_message(port: int, what: str) -> str:
     if holder is None:
         return (
             f"Port {port} ({what}) is already in use (natslab cannot see by what); shift "
-            "every port with --port-offset, e.g. --port-offset 1000."
+            f"every port with {SHIFT}."
         )
     if holder.listening:
         return (
             f"Port {port} ({what}) is already in use by {holder.name}; stop that process "
-            "or shift every port with --port-offset, e.g. --port-offset 1000."
+            f"or shift every port with {SHIFT}."
         )
     low, high = ephemeral_range()
     message = (
