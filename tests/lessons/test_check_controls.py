@@ -25,7 +25,9 @@ def check(kind: str, **fields) -> dict:
 CONTROLS = [
     ("server_ready", check("server_ready", server="A"), check("server_ready", server="D")),
     ("server_stopped", check("server_stopped", server="D"), check("server_stopped", server="A")),
-    ("healthz", check("healthz", server="A"), check("healthz", server="D")),
+    # Running but wrong: E is up and answers, its JetStream without a meta leader (its only
+    # peer, F, never starts), so /healthz says no (a server never started proved nothing).
+    ("healthz", check("healthz", server="A"), check("healthz", server="E", timeout=5)),
     (
         "server_version",
         check("server_version", server="A", binary="default"),
@@ -39,7 +41,7 @@ CONTROLS = [
     (
         "route_mesh",
         check("route_mesh", servers=["A", "B", "C"]),
-        check("route_mesh", servers=["A", "D"]),
+        check("route_mesh", servers=["A", "E"]),  # both running, never routed
     ),
     (
         "route_peers",
@@ -101,6 +103,13 @@ SETUP = {
         {"type": "start_server", "server": "A", "cluster_name": "lab"},
         {"type": "start_server", "server": "B", "cluster_name": "lab"},
         {"type": "start_server", "server": "C", "cluster_name": "lab", "config": AUTH},
+        {
+            "type": "start_server",
+            "server": "E",
+            "cluster_name": "alone",
+            "jetstream": True,
+            "routes": ["E", "F"],
+        },
         {"type": "start_clients", "count": 2, "seeds": ["A"]},
         {
             "type": "start_clients",
@@ -138,7 +147,7 @@ LESSON = Lesson.model_validate(
     {
         "id": "controls",
         "title": "Negative controls",
-        "servers": ["A", "B", "C", "D"],
+        "servers": ["A", "B", "C", "D", "E", "F"],
         "steps": [SETUP, *steps(CONTROLS), FAILOVER, *steps(AFTER_FAILOVER)],
     }
 )
