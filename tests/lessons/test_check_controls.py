@@ -65,6 +65,12 @@ CONTROLS = [
         check("client_knows", clients="sub-*", servers=["A", "D"]),
     ),
     ("drained", check("drained", server="C"), check("drained", server="A")),
+    # Running but wrong: drained, and too fast (C held nobody: drained in 0 s, not 5).
+    (
+        "drained, too fast",
+        check("drained", server="C"),
+        check("drained", server="C", min_seconds=5),
+    ),
     (
         "messages_lost",
         check("messages_lost", clients="sub-*", at_most=0, timeout=10),
@@ -160,7 +166,8 @@ def test_the_controls_cover_every_check_kind():
     }
     from tests.lab.test_jetstream import JETSTREAM_CHECK_KINDS
 
-    controlled = {kind for kind, _, _ in CONTROLS + AFTER_FAILOVER} | JETSTREAM_CHECK_KINDS
+    controlled = {kind.split(",")[0] for kind, _, _ in CONTROLS + AFTER_FAILOVER}
+    controlled |= JETSTREAM_CHECK_KINDS
     assert controlled == kinds
 
 
