@@ -175,3 +175,28 @@ async def test_lock_remove_and_rotate_are_the_rooms_door_keys(classroom, state_d
     with pytest.raises(JoinError, match="refused the join line"):
         await membership.join(line, "cy")
     assert (await membership.join(new_line, "cy")).name == "cy"
+
+
+async def test_one_who_filled_the_room_is_named_and_purged(classroom, state_dir):
+    """Records the room refuses are counted by whose subject they came on, so the board
+    names who to look at; `class remove --purge` takes them out and frees their share."""
+    host, feed = classroom
+    eve = await membership.join(host.join_line(), "eve")
+    nc = await membership.connect(eve)
+    try:
+        for n in range(5):
+            await nc.jetstream().publish(event_subject("demo", "eve", "StepStarted"),
+                                         b'{"type": "StepStarted", "title": ' + b"1" * 9 + b"}",
+                                         headers={"Nats-Msg-Id": f"junk{n}"})  # fmt: skip
+    finally:
+        await nc.close()
+    await feed.start()
+    await wait_for_async(lambda: feed.state.refused_total == 5, "the junk counted")
+    assert feed.state.refused_text() == "5 records refused (most from eve: 5)"
+    purged = await asyncio.to_thread(natslab_in, state_dir, "class", "remove", "demo", "eve",
+                                     "--purge")  # fmt: skip
+    assert purged.returncode == 0, purged.stderr
+    assert "their records are gone from the stream" in purged.stdout
+    from natslab.room.stream import read_room
+
+    assert not [s for s in await read_room("demo") if ".p.eve." in s.subject]

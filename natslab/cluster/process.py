@@ -49,8 +49,13 @@ class ServerProcess:
         log_path: Path,
         emit: Emit,
         buffer_lines: int = DEFAULT_BUFFER_LINES,
+        log_limit: int | None = None,
     ) -> None:
         self.name = name
+        # Bytes of the log file at most (None: all of it). A server that logs whatever its
+        # clients provoke (a permissions violation a line) must not fill the disk.
+        self.log_limit = log_limit
+        self._logged = 0
         self.argv = tuple(argv)
         self.log_path = log_path
         self.lines: deque[str] = deque(maxlen=buffer_lines)
@@ -146,6 +151,20 @@ class ServerProcess:
             )
         )
 
+    def _keep(self, data: bytes) -> None:
+        """Into the log file, until its limit: then one line says the rest was not kept."""
+        limit = self.log_limit
+        if limit is not None and self._logged >= limit:
+            return
+        if limit is not None and self._logged + len(data) >= limit:
+            data = (f"natslab: this log reached {limit >> 20} MiB; the rest of what the "
+                    "server said is not kept here\n").encode()  # fmt: skip
+            self._logged = limit
+        else:
+            self._logged += len(data)
+        self._log.write(data)  # type: ignore[union-attr]
+        self._log.flush()  # type: ignore[union-attr]
+
     async def _read(self, stream: asyncio.StreamReader) -> None:
         # Chunked reads keep up with -DV floods far better than readline().
         pending = b""
@@ -159,8 +178,7 @@ class ServerProcess:
 
     def _ingest(self, block: bytes) -> None:
         assert self._log is not None
-        self._log.write(block + b"\n")
-        self._log.flush()
+        self._keep(block + b"\n")
         lines = block.decode("utf-8", errors="replace").split("\n")
         self.lines.extend(lines)
         self._emit(ev.LogLines(server=self.name, lines=tuple(lines)))

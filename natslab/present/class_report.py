@@ -60,7 +60,7 @@ def build(room: str, stored: list[tuple[str, Any]]) -> ClassReport:
     for subject, data in stored:
         read = records.read(subject, data)
         if isinstance(read, records.Refused):
-            state.refused[read.why] += 1
+            state.refuse(read)
             continue
         state.apply(read)
         if read.record.at:

@@ -14,7 +14,7 @@ from natslab.errors import NatslabError
 from natslab.room.names import admin_subject
 from natslab.room.stream import connect_instructor
 
-VERBS = ("lock", "unlock", "remove", "rotate")
+VERBS = ("lock", "unlock", "remove", "purge", "rotate")
 ADMIN_TIMEOUT = 20.0  # a removal reloads the server before it answers
 
 

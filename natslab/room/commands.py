@@ -149,6 +149,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     remove = verbs.add_parser("remove", help="take a participant out: their key opens nothing")
     remove.add_argument("room", metavar="ROOM")
     remove.add_argument("name", metavar="NAME")
+    remove.add_argument(
+        "--purge", action="store_true", help="delete their records too (one who filled the room)"
+    )
     roster = verbs.add_parser("roster", help="who is where in a room, once (instructor)")
     roster.add_argument("room", nargs="?", default=DEFAULT_ROOM, metavar="ROOM")
 
@@ -176,7 +179,8 @@ def dispatch(args: argparse.Namespace, console: Console) -> int:
     if verb == "end":
         return _end(args.room, args.output, console)
     if verb in ("lock", "unlock", "remove", "rotate"):
-        return _administer(verb, args.room, getattr(args, "name", ""), console)
+        asked = "purge" if getattr(args, "purge", False) else verb
+        return _administer(asked, args.room, getattr(args, "name", ""), console)
     if verb == "export":
         return _export(args.room, args.format, args.output, console)
     return _roster(args.room, console)
@@ -411,8 +415,8 @@ def _roster(room: str, console: Console) -> int:
                  str(who.retries), str(who.skips), state.status(who, now))  # fmt: skip
         table.add_row(*(Text(cell) for cell in cells))  # a participant's text is never markup
     console.print(table)
-    refused = state.refused_total
-    note = f"; {refused} records refused (not natslab's, or not their sender's)" if refused else ""
+    refused = state.refused_text()
+    note = f"; {refused}: not natslab's, or not their sender's" if refused else ""
     people = counted(len(state.participants), "participant")
     console.print(f"{counted(state.events, 'event')} from {people}{note}.")
     return 0

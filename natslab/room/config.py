@@ -38,6 +38,7 @@ MAX_PAYLOAD = 64 * 1024  # bytes a message may carry on the room's server
 ACCOUNT_JETSTREAM = "{ max_file: 2G, max_mem: 0, max_streams: 4, max_consumers: 256 }"
 MAX_CONNECTIONS = 1000  # a workshop's laptops, each with a lesson and an uplink, many times
 MAX_SUBSCRIPTIONS = 200  # per connection: a participant's uplink needs two, a board a few
+PEOPLE_CONNECTIONS = 900  # everyone's but the instructor's
 
 
 @dataclass
@@ -79,6 +80,9 @@ class RoomConfig:
             },
             "PEOPLE": {
                 "users": people,
+                # Short of the server's own cap: however many connections participants (or
+                # one key) open, the instructor's login, in ROOM, always gets in.
+                "limits": {"max_connections": PEOPLE_CONNECTIONS},
                 "imports": [
                     {"service": {"account": "ROOM", "subject": records}},
                     {"service": {"account": "ROOM", "subject": join}},

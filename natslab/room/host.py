@@ -51,6 +51,9 @@ JOIN_RATE = 2.0  # joins a second after that
 # Members at most: anyone with the code can join under a new name, each with a share of the
 # room's limits; past this the room is full (the instructor locks it once everyone is in).
 MOST_MEMBERS = 300
+# The room server's log file at most: it logs a line per permissions violation a participant
+# provokes (one key made 21 MB a second of them).
+ROOM_LOG_LIMIT = 100 << 20
 RELOADED = "Reloaded server configuration"
 
 
@@ -128,6 +131,7 @@ class RoomHost:
             [str(self.binary.path), "-c", str(conf)],
             self.folder / "server.log",
             self._on_server_event,
+            log_limit=ROOM_LOG_LIMIT,
         )
         await self.process.spawn()
         ready = asyncio.ensure_future(self.process.ready.wait())
@@ -229,14 +233,21 @@ class RoomHost:
             config.locked = verb == "lock"
             config.write(self.folder)
             return {"ok": True, "said": f"Room {room} is {verb}ed."}
-        if verb == "remove":
+        if verb in ("remove", "purge"):
             held = next((m for m in config.members if m.casefold() == name.casefold()), None)
             if held is None:
                 return {"error": f"Nobody called {name!r} is in room {room}."}
             del config.members[held]
             await self._reload()  # the server closes their connection: their key is gone
+            kept = "their events so far stay in the stream"
+            if verb == "purge":  # a participant who filled the room: their share back
+                assert self.nc is not None
+                await self.nc.jetstream(timeout=API_TIMEOUT).purge_stream(
+                    stream_name(room), subject=event_subject(room, held, ">")
+                )
+                kept = "their records are gone from the stream"
             return {"ok": True, "said": f"{held} is removed from room {room}: their key no "
-                    "longer opens it (their events so far stay in the stream)."}  # fmt: skip
+                    f"longer opens it ({kept})."}  # fmt: skip
         if verb == "rotate":
             config.code = _code()
             await self._reload()

@@ -87,9 +87,11 @@ class Authored:
 
 @dataclass(frozen=True)
 class Refused:
-    """A message on the room's subjects that is not folded, and why, in a few words."""
+    """A message on the room's subjects that is not folded, why in a few words, and whose
+    subject it came on (None when the subject names nobody)."""
 
     why: str
+    author: str | None = None
 
 
 def author_of(subject: str) -> tuple[str, str, str] | None:
@@ -115,18 +117,18 @@ def read(subject: str, data: bytes | Any) -> Authored | Refused:
         try:
             body = json.loads(data)
         except (ValueError, RecursionError):
-            return Refused("not JSON")
+            return Refused("not JSON", author)
     if not isinstance(body, dict):
-        return Refused("not a record")
+        return Refused("not a record", author)
     try:
         record = Record.model_validate(body)
     except (ValidationError, RecursionError):
-        return Refused("does not fit the schema")
+        return Refused("does not fit the schema", author)
     if record.type != kind:
-        return Refused("its type is not its subject's")
+        return Refused("its type is not its subject's", author)
     if record.participant is not None and record.participant != author:
-        return Refused("it claims another author")
+        return Refused("it claims another author", author)
     allowed = INSTRUCTOR_KINDS if author == ROOM_SELF else PARTICIPANT_KINDS
     if kind not in allowed:
-        return Refused("a kind its author may not send")
+        return Refused("a kind its author may not send", author)
     return Authored(author, room, record)

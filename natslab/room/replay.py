@@ -54,7 +54,7 @@ class ReplayFeed:
             previous = at if at else previous
             self._clock = max(self._clock, at)
             if isinstance(read, records.Refused):
-                self.state.refused[read.why] += 1
+                self.state.refuse(read)
             else:
                 self.state.apply(read)
             self.replayed += 1

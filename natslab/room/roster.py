@@ -144,17 +144,34 @@ class RoomState:
         self.helps: list[tuple[str, Record]] = []  # (who, request): every one, answered or not
         self.control = Control()  # the instructor's holds and message, as the room has them
         self.refused: Counter[str] = Counter()  # messages not folded, by why
+        self.refused_from: Counter[str] = Counter()  # and by whose subject they came on
         self._seen: set[tuple[str, str]] = set()
 
     @property
     def refused_total(self) -> int:
         return self.refused.total()
 
+    def refuse(self, refused: records.Refused) -> None:
+        self.refused[refused.why] += 1
+        if refused.author is not None:
+            self.refused_from[refused.author] += 1
+
+    def refused_text(self) -> str:
+        """'12 records refused (most from eve: 10)', or "": what to look at, and whom."""
+        total = self.refused_total
+        if not total:
+            return ""
+        said = f"{total} record{'s' if total != 1 else ''} refused"
+        if self.refused_from:
+            who, many = self.refused_from.most_common(1)[0]
+            said += f" (most from {who}: {many})"
+        return said
+
     def take(self, subject: str, data: bytes | Any) -> None:
         """One stored message: read at the edge, then folded, or counted as refused."""
         read = records.read(subject, data)
         if isinstance(read, records.Refused):
-            self.refused[read.why] += 1
+            self.refuse(read)
             return
         self.apply(read)
 

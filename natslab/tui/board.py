@@ -133,8 +133,8 @@ class BoardApp(PlainNotify):
         self._draw_figures(state)
         self._show_pairs(self.query_one("#questions", DataTable).cursor_row)
         stuck = sum(1 for who in state.participants.values() if state.status(who, now) == "stuck")
-        refused = state.refused_total
-        ignored = f" · {counted(refused, 'record')} refused" if refused else ""
+        refused = state.refused_text()
+        ignored = f" · {refused}" if refused else ""
         people = counted(len(state.participants), "participant")
         if self.projector and len(state.participants) < FEWEST:
             people, stuck_text = f"{FEW} participants", ""

@@ -59,3 +59,21 @@ async def test_stop_escalates_to_sigkill_when_sigint_is_ignored(tmp_path):
     (exited,) = [e for e in seen if type(e).__name__ == "ServerExited"]
     assert exited.expected and exited.returncode == -9
     assert "Server is ready" in (tmp_path / "X.log").read_text()
+
+
+def test_a_log_with_a_limit_stops_growing_and_says_so(tmp_path):
+    """The room's server logs a line for each permissions violation a participant provokes:
+    its log file stops at its limit, with one line saying the rest was not kept."""
+    from natslab.cluster.process import ServerProcess
+
+    path = tmp_path / "server.log"
+    process = ServerProcess("room", ["nats-server"], path, lambda _: None, log_limit=1 << 20)
+    process._log = path.open("ab")
+    line = b'[1] 2026/12/06 [ERR] Publish Violation - User "UABC", Subject "x"\n'
+    for _ in range(40_000):  # about 2.6 MiB offered
+        process._keep(line)
+    process._log.close()
+    kept = path.read_bytes()
+    assert len(kept) <= (1 << 20) + 200
+    assert kept.endswith(b"natslab: this log reached 1 MiB; the rest of what the server said "
+                         b"is not kept here\n")  # fmt: skip
