@@ -41,12 +41,14 @@ async def bench_leaf(events: int) -> None:
             uplink.start()
             began = time.monotonic()
             for n in range(events):
-                uplink.send({"type": "Bench", "at": time.time(), "n": n})
+                uplink.send({"type": "StepStarted", "at": time.time(), "index": 0, "title": f"{n}"})
             first = await _drained(uplink, 30)
             hub.processes[0].terminate()  # the venue's uplink to the cluster drops
             hub.processes[0].wait(10)
             for n in range(events):
-                uplink.send({"type": "Bench", "at": time.time(), "n": events + n})
+                uplink.send(
+                    {"type": "StepStarted", "at": time.time(), "index": 0, "title": f"{events + n}"}
+                )  # a kind a participant may send
             await asyncio.sleep(2.0)  # a window to look at, not a synchronisation
             waiting, status = len(uplink.outbox.waiting), uplink.status()
             hub.restart(0)
