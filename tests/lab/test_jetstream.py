@@ -5,6 +5,8 @@ message deleted behind its back."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 from collections.abc import AsyncIterator, Callable
 
@@ -164,6 +166,15 @@ async def test_every_jetstream_check_passes_a_true_claim_and_fails_a_false_one(l
     assert not holds("leads_nothing", server="B") and not holds("leads_nothing", server="A")
     await until(lambda: holds("replicas_current"), 15, "every replica current")
     assert not holds("replicas_current", replicas=5)
+    # Running but behind (M4): C paused while the ledger publishes falls behind the leader,
+    # and the check says so; resumed, it catches up and the check holds again.
+    paused = state.servers["C"].pid
+    os.kill(paused, signal.SIGSTOP)
+    try:
+        await until(lambda: not holds("replicas_current"), 20, "C behind while paused")
+    finally:
+        os.kill(paused, signal.SIGCONT)
+    await until(lambda: holds("replicas_current"), 30, "C current again")
 
     new_step()
     assert not holds("acked_lost")  # no verification in this step yet
