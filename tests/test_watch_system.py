@@ -247,3 +247,36 @@ async def test_a_context_with_an_nkey_and_a_ca_logs_in_over_tls(
     context(config_home, "no-seed", url=url, nkey=str(seed) + ".gone", ca=str(cert))
     with pytest.raises(LoginError, match=r"nkey seed file .* is missing"):
         await SystemRounds(from_context("no-seed"), 0.5).open()
+
+
+async def test_the_system_account_watch_reads_every_page_of_connections(cluster, monkeypatch):
+    """25 named clients on X, pages of 10 (CONNZ_PAGE, 1,024 in real life): every client is
+    seen through the system account, each once. Asking for the first page only (M7), or the
+    same page again and again, misses or repeats them."""
+    import asyncio
+
+    import nats
+
+    from natslab.cluster import snapshot
+    from tests.watched import system_rounds
+
+    monkeypatch.setattr(snapshot, "CONNZ_PAGE", 10)
+    clients = [await nats.connect(cluster.client("X"), name=f"c-{n:02}") for n in range(25)]
+    rounds = system_rounds(cluster, on="X")
+    try:
+        await rounds.open()
+        wanted = {f"c-{n:02}" for n in range(25)}
+        deadline = time.monotonic() + 20
+        while True:
+            answers = await rounds.round()
+            (x,) = [a for a in answers if isinstance(a, Watched) and a.server == "X"] or [None]
+            names = [c.name for c in x.status.connections if c.name] if x else []
+            if wanted <= set(names) or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.1)
+        assert set(names) >= wanted and len(names) == len(set(names)), names
+        assert x.total_connections >= 25
+    finally:
+        await rounds.aclose()
+        for nc in clients:
+            await nc.close()
