@@ -13,6 +13,7 @@ import signal
 import statistics
 import subprocess
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -40,7 +41,15 @@ def bench_web(samples: int) -> None:
             pass
         address = f"127.0.0.1:{free_port()}"
         web = subprocess.Popen([NATSLAB, "class", "board", "demo", "--web", address], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               text=True)  # fmt: skip
+        assert web.stdout is not None
+        link = ""  # the instructor's link: the board opens only with its secret
+        while not link and (line := web.stdout.readline()):
+            if "the instructor's board: " in line:
+                link = line.split("the instructor's board: ")[1].strip()
+        # Read on, so that what the server logs never fills the pipe and stalls it.
+        threading.Thread(target=web.stdout.read, daemon=True).start()
         delays: list[float] = []
         try:
             with sync_playwright() as playwright:
@@ -61,7 +70,7 @@ def bench_web(samples: int) -> None:
                 page.on("websocket", on_socket)
                 for _ in range(300):  # textual-serve takes a moment to listen
                     try:
-                        page.goto(f"http://{address}/")
+                        page.goto(link)
                         break
                     except Exception:
                         time.sleep(0.1)
