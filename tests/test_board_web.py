@@ -1,10 +1,12 @@
 """`natslab class board --web`: the board served by textual-serve, opened in a real browser
 (Debian's Chromium through Playwright), following a live room, and revealing on a key."""
 
+import asyncio
 import json
 import re
 import signal
 import socket
+from concurrent.futures import ThreadPoolExecutor
 
 import psutil
 
@@ -28,6 +30,21 @@ def herd(home, answer: str) -> None:
     done = natslab_in(home, "tutorial", "herd", "--headless", "--port-offset", "auto",
                       "--answers", answer)  # fmt: skip
     assert done.returncode == 0 and "Class: room demo: live." in done.stdout, done.stdout
+
+
+async def step_titled(home, title: str) -> None:
+    """A step of `home`'s participant, as their natslab would report it, with this title."""
+    from natslab.room import membership
+    from natslab.room.names import event_subject
+
+    member = membership.Membership(**json.loads((home / "room-membership.json").read_text()))
+    nc = await membership.connect(member)
+    try:
+        record = {"type": "StepStarted", "at": 1e9, "index": 9, "title": title, "id": "t"}
+        await nc.jetstream().publish(event_subject("demo", member.name, "StepStarted"),
+                                     json.dumps(record).encode())  # fmt: skip
+    finally:
+        await nc.close()
 
 
 def test_the_board_in_a_browser_follows_the_room_and_reveals(browser, tmp_path, state_dir):
@@ -75,6 +92,10 @@ def test_the_board_in_a_browser_follows_the_room_and_reveals(browser, tmp_path, 
                    what=lambda: f"ana on the page: {drawn()[-300:]!r}")  # fmt: skip
         herd(tmp_path / "ben", "2")  # the page follows the room live
         wait_until(lambda: "2 of 2" in drawn(), 30, what="ben's answer on the page")
+        # ben's next step is named in markup: the board in the browser shows it as written.
+        with ThreadPoolExecutor(1) as other:  # Playwright's sync API holds this loop
+            other.submit(asyncio.run, step_titled(tmp_path / "ben", "[/]<b>")).result()
+        wait_until(lambda: "[/]<b>" in drawn(), 30, what="ben's step, as he named it")
         page.click(".textual-terminal")
         page.keyboard.press("r")
 
