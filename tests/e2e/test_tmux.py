@@ -298,9 +298,12 @@ def test_lab_subscribers_start_in_the_ui_too(tmp_path, state_dir):
     command = f"{NATSLAB} lab --servers A --subscribers 3 --port-offset auto"
     term = Terminal(f"natslab-subs-{os.getpid()}", command, pane_env(state_dir))
     try:
-        term.wait_for(re.compile(r"│ sub-3\s+A\s"), timeout=60)
-        screen = term.screen()
-        assert re.search(r"│ sub-1\s+A\s", screen) and re.search(r"│ sub-2\s+A\s", screen)
+        # All three on one screen: a capture taken while the panel redraws may show part of
+        # it, so the test waits for the whole of it rather than reading the next screen once.
+        term.wait_for(
+            lambda screen: all(re.search(rf"│ sub-{n}\s+A\s", screen) for n in (1, 2, 3)),
+            timeout=60,
+        )
     finally:
         term.close()
 
