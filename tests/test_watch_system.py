@@ -280,3 +280,72 @@ async def test_the_system_account_watch_reads_every_page_of_connections(cluster,
         await rounds.aclose()
         for nc in clients:
             await nc.close()
+
+
+async def test_lame_duck_is_the_servers_own_word_through_the_system_account(cluster, state_dir):
+    """Z enters lame duck mode and says so on $SYS.SERVER.<id>.LAMEDUCK: the watch marks Z
+    from that announcement, not from /healthz. Running but wrong first: Y shuts down with
+    SIGINT, which announces a shutdown, not lame duck, and X stays up; neither is marked."""
+    import nats
+
+    from natslab.present.watch_printer import describe
+    from natslab.watch.source import watch_session
+    from natslab.watch.system import PING
+    from tests.watched import system_rounds
+
+    session = watch_session(system_rounds(cluster, on="X"), 0.1)
+    watch = session.source.watch
+    seen: list[object] = []
+    session.bus.subscribe(seen.append)
+    # A client keeps lame duck going (with none, Z shuts down at once).
+    holder = await nats.connect(cluster.client("Z"), name="holder", max_reconnect_attempts=0)
+    try:
+        await rounds_until(watch, seen, lambda s: len(of(ev.WatchedServerUp, s)) == 3, 20, "3 up")
+        cluster.stop("Y")
+        await rounds_until(
+            watch, seen, lambda s: any(e.server == "Y" for e in of(ev.WatchedServerDown, s)), 20,
+            "Y down",
+        )  # fmt: skip
+        cluster.procs["Z"].send_signal(signal.SIGUSR2)
+        await rounds_until(watch, seen, lambda s: of(ev.LameDuckEntered, s), 20, "lame duck")
+    finally:
+        await holder.close()
+        await session.close()
+    (announced,) = of(ev.WatchedLameDuckAnnounced, seen)
+    assert announced.server == "Z" and announced.describe().startswith(
+        "Z announced lame duck mode ($SYS.SERVER."
+    ), announced
+    lines = [describe(e) for e in seen if describe(e)]
+    # Through the system account a server in lame duck mode stops answering the ping
+    # (nats-server 2.15.1): the announcement comes first, its silence after.
+    said = [line for line in lines if line.startswith("Z ")]
+    assert said[-2:] == [announced.describe(), f"Z is down: did not answer {PING}"], lines
+    (marked,) = of(ev.LameDuckEntered, seen)
+    assert marked.server == "Z" and marked.text.startswith("announced on $SYS.SERVER."), marked
+    assert getattr(watch.rounds_source, "violations", []) == []
+
+
+async def test_a_user_who_may_not_listen_still_watches_and_is_no_violation(
+    tls_nkey_server, config_home
+):
+    """A system user allowed only its inbox: the announcements are refused, the refusal is
+    kept apart from anything the watch sent, and the rounds go on."""
+    import asyncio
+
+    from natslab.watch.login import from_context
+    from natslab.watch.system import SystemRounds
+
+    url, seed, cert = tls_nkey_server
+    context(config_home, "tls-sys", url=url, nkey=str(seed), ca=str(cert))
+    rounds = SystemRounds(from_context("tls-sys"), 0.5)
+    try:
+        await rounds.open()
+        (answer,) = await rounds.round()
+        deadline = time.monotonic() + 10
+        while not rounds.unheard and time.monotonic() < deadline:
+            (answer,) = await rounds.round()
+            await asyncio.sleep(0.05)
+    finally:
+        await rounds.aclose()
+    assert "lameduck" in rounds.unheard.lower() and rounds.violations == [], rounds.unheard
+    assert isinstance(answer, Watched) and answer.server == "T" and not answer.lame_duck

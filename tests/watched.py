@@ -51,12 +51,13 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
 WATCHER = ("watcher", "watch-only")  # the system-account user a watch logs in as
 # Accounts as production clusters have them: applications in APP (a client without a login
 # lands there), and a system account whose watch user may only ask: a request to anything
-# but $SYS.REQ.SERVER.* and $SYS.REQ.USER.INFO is a permissions violation.
+# but $SYS.REQ.SERVER.* and $SYS.REQ.USER.INFO is a permissions violation. It may listen to
+# its inbox and to the servers' own lame-duck announcements.
 ACCOUNTS = """
 accounts {
   SYS { users = [ { user: watcher, password: watch-only, permissions: {
       publish: { allow: ["$SYS.REQ.SERVER.>", "$SYS.REQ.USER.INFO"] },
-      subscribe: { allow: ["_INBOX.>"] } } } ] }
+      subscribe: { allow: ["_INBOX.>", "$SYS.SERVER.*.LAMEDUCK"] } } } ] }
   APP { jetstream: enabled, users = [ { user: app, password: app-secret } ] }
 }
 system_account: SYS

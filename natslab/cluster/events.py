@@ -243,6 +243,22 @@ class WatchedVersionChanged(WatchChange, ClusterEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class WatchedLameDuckAnnounced(WatchChange, ClusterEvent):
+    """The server said itself that it entered lame duck mode: nats-server publishes
+    $SYS.SERVER.<id>.LAMEDUCK as it closes its client listener (server/server.go
+    `lameDuckMode` -> server/events.go `sendLDMShutdownEventLocked`, 2.10.0 on). Only a
+    watch through the system account hears it; over HTTP it is inferred from /healthz."""
+
+    server_id: str
+
+    def describe(self) -> str:
+        return (
+            f"{self.server} announced lame duck mode ($SYS.SERVER.{self.server_id[:8]}…"
+            ".LAMEDUCK): it takes no new clients and will close the ones it has"
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class WatchedHealthChanged(WatchChange, ClusterEvent):
     healthy: bool
     detail: str = ""

@@ -67,6 +67,7 @@ _HANDLERS: dict[type, Callable[[LabState, Any], object]] = {
     sev.WatchedServerUp: LabState._on_watched_up,
     sev.WatchedVersionChanged: LabState._on_watched,
     sev.WatchedHealthChanged: LabState._on_watched,
+    sev.WatchedLameDuckAnnounced: LabState._on_watched,
     sev.WatchedClientMoved: LabState._on_watched,
     ActionTaken: LabState._on_action,
 }

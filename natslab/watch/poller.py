@@ -25,6 +25,7 @@ class Watched:
     health: str  # /healthz's own words: "ok", or why not
     total_connections: int  # all of them, even those a page limit or the watch left out
     key: str = ""  # what tells this server apart in the watch, when its URL does not
+    lame_duck: bool = False  # it announced lame duck mode itself (system account only)
 
     @property
     def ident(self) -> str:
@@ -47,6 +48,7 @@ class Unreachable:
     at: float
     error: str
     key: str = ""
+    lame_duck: str = ""  # the server id, if it announced lame duck mode before going quiet
 
     @property
     def ident(self) -> str:
@@ -62,13 +64,15 @@ def watched(
     conns: tuple[tuple[Connection, ...], int],
     jsz: dict[str, Any] | None,
     key: str = "",
+    lame_duck: bool = False,
 ) -> Watched:
     """One server's answers, over HTTP or through the system account, as one Watched."""
     name = printable(str(varz.get("server_name") or varz["server_id"][:8]))
     has_jetstream = jsz and (jsz.get("meta_cluster") or jsz.get("account_details"))
     status = serving(name, at, varz, routez, health[0], conns[0], jsz if has_jetstream else None,
                      (varz.get("cpu"), varz.get("mem")))  # fmt: skip
-    return Watched(url, status, str(varz.get("uptime", "")), health[1], conns[1], key)
+    uptime = str(varz.get("uptime", ""))
+    return Watched(url, status, uptime, health[1], conns[1], key, lame_duck)
 
 
 class Poller:

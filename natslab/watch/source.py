@@ -79,17 +79,20 @@ class WatchedServers:
                 self.bus.emit(ev.LogLines(server=result.server, at=result.at, lines=(line,)))
 
     def _lame_duck(self, event: object) -> None:
-        """A server that was serving and now has its client listener closed, while its
-        monitoring port still answers, is in lame duck mode (or on its way out)."""
-        if isinstance(event, ev.WatchedHealthChanged) and event.listener_closed:
-            view = self.state.servers.get(event.server)
-            if view is not None and view.up and view.lame_duck_at is None:
-                self.bus.emit(
-                    ev.LameDuckEntered(
-                        server=event.server, at=event.at, level="INF",
-                        text="inferred: /healthz says the client listener is closed",
-                    )
-                )  # fmt: skip
+        """A server that announced lame duck mode is in it; one that was serving and now has
+        its client listener closed, while its monitoring port still answers, is in lame duck
+        mode (or on its way out): over HTTP that inference is all there is."""
+        if isinstance(event, ev.WatchedLameDuckAnnounced):
+            said = f"announced on $SYS.SERVER.{event.server_id[:8]}….LAMEDUCK"
+        elif isinstance(event, ev.WatchedHealthChanged) and event.listener_closed:
+            said = "inferred: /healthz says the client listener is closed"
+        else:
+            return
+        view = self.state.servers.get(event.server)
+        if view is not None and view.up and view.lame_duck_at is None:
+            self.bus.emit(
+                ev.LameDuckEntered(server=event.server, at=event.at, level="INF", text=said)
+            )
 
     def _change_as_line(self, event: object) -> None:
         if isinstance(event, ev.WatchChange | ev.JetStreamChange):

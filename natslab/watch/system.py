@@ -1,7 +1,8 @@
 """A watch through the system account: one NATS connection finds every server of the cluster
 ($SYS.REQ.SERVER.PING) and asks each for VARZ, ROUTEZ, HEALTHZ, CONNZ and JSZ through
 $SYS.REQ.SERVER.<id>.<ENDPOINT> (nats-server events.go, initEventTracking). It only sends
-requests to $SYS.REQ subjects; `Requests.ask` is the one place that publishes."""
+requests to $SYS.REQ subjects; `Requests.ask` is the one place that publishes. It also
+listens for $SYS.SERVER.<id>.LAMEDUCK, each server's own word that it entered lame duck mode."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from urllib.parse import parse_qs, urlparse
 
 import nats
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
@@ -25,6 +27,7 @@ from natslab.watch.poller import Unreachable, Watched, watched
 
 PING = "$SYS.REQ.SERVER.PING"  # every server answers with its STATSZ (serverStatsPingReqSubj)
 USER_INFO = "$SYS.REQ.USER.INFO"  # any user: which account it is in (userInfoReq)
+LAME_DUCK = "$SYS.SERVER.*.LAMEDUCK"  # events.go lameDuckEventSubj, sent by lameDuckMode
 CONNECT_TIMEOUT = 10.0
 ConnList = tuple[tuple[Connection, ...], int]
 
@@ -126,6 +129,8 @@ class SystemRounds:
         self.known: dict[str, str] = {}  # server name -> its id, as last seen
         self.violations: list[str] = []  # the server refused something this sent
         self.problem = ""  # why the last try to log in failed, while it keeps trying
+        self.lame_ducks: set[str] = set()  # ids of servers that announced lame duck mode
+        self.unheard = ""  # why the announcements cannot be heard (a refused subscription)
 
     @property
     def where(self) -> str:
@@ -142,7 +147,9 @@ class SystemRounds:
 
         async def noted(exc: Exception) -> None:
             errors.append(str(exc) or type(exc).__name__)
-            if "permissions violation" in errors[-1].lower():
+            if "permissions violation for subscription" in errors[-1].lower():
+                self.unheard = errors[-1]  # only listening was refused: /healthz still tells
+            elif "permissions violation" in errors[-1].lower():
                 self.violations.append(errors[-1])
             if self.nc is None and (_refused_login(errors[-1]) or _untrusted(errors[-1])):
                 refused.set()
@@ -164,6 +171,7 @@ class SystemRounds:
             raise SystemAccountError(_connect_sentence(self.login, why))
         self.nc = connecting.result()
         self.requests = Requests(self.nc, self.timeout)
+        await self.nc.subscribe(LAME_DUCK, cb=self._lame_duck)
         try:
             first = await self.requests.everyone(set(), self.timeout)
         except NoAnswer:
@@ -173,6 +181,10 @@ class SystemRounds:
                 f"No server answered {PING} within {self.timeout:g} s at {self.login.url} "
                 f"({self.login.origin()})."
             )
+
+    async def _lame_duck(self, msg: Msg) -> None:
+        """$SYS.SERVER.<id>.LAMEDUCK: the id is the subject's, whatever the body says."""
+        self.lame_ducks.add(msg.subject.split(".")[2])
 
     async def _outside(self) -> str:
         """The sentence for a user that is not in the system account, in the server's words."""
@@ -211,9 +223,12 @@ class SystemRounds:
         )
         answered = {s.get("name") or s["id"] for s in found}
         for name in set(self.known) - answered:
-            results.append(Unreachable(url=self.where, at=at, key=name,
-                                       error=f"did not answer {PING}"))  # fmt: skip
-            del self.known[name]
+            sid = self.known.pop(name)
+            announced = sid if sid in self.lame_ducks else ""  # and went quiet since
+            why = f"did not answer {PING}"
+            results.append(
+                Unreachable(url=self.where, at=at, key=name, error=why, lame_duck=announced)
+            )
         return results
 
     def _lost(self, at: float, why: str) -> list[Watched | Unreachable]:
@@ -249,7 +264,7 @@ class SystemRounds:
         healthy = health.get("status") == "ok"
         detail = str(health.get("error") or health.get("status") or "")
         return watched(self.where, at, varz, routez, (healthy, detail), self._others(sid, conns),
-                       jsz, name)  # fmt: skip
+                       jsz, name, sid in self.lame_ducks)  # fmt: skip
 
     def _others(self, sid: str, conns: tuple[tuple[Connection, ...], int]) -> ConnList:
         """Every connection but the watch's own: it is no client of the cluster's."""

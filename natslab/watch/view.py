@@ -56,6 +56,13 @@ def fold(view: WatchView, round_: list[Watched | Unreachable], now: float) -> li
         before = view.servers.get(result.ident)
         name = view.names.get(result.ident, result.url)
         if isinstance(result, Unreachable):
+            if result.lame_duck and isinstance(before, Watched) and not before.lame_duck:
+                # It announced lame duck mode and went quiet before a poll saw it in it.
+                events.append(
+                    ev.WatchedLameDuckAnnounced(
+                        server=name, at=result.at, server_id=result.lame_duck
+                    )
+                )
             if not isinstance(before, Unreachable):
                 events.append(
                     ev.WatchedServerDown(
@@ -69,7 +76,8 @@ def fold(view: WatchView, round_: list[Watched | Unreachable], now: float) -> li
         # Its health is a start-up's, not a change of the process that was serving.
         now_id = result.status.server_id
         restarted = isinstance(before, Watched) and before.status.server_id != now_id
-        if not isinstance(before, Watched) or restarted:
+        same = before if isinstance(before, Watched) and not restarted else None
+        if same is None:
             down_for = result.at - before.at if before is not None else 0.0
             events.append(
                 ev.WatchedServerUp(
@@ -77,8 +85,14 @@ def fold(view: WatchView, round_: list[Watched | Unreachable], now: float) -> li
                     version=result.status.version, down_for=down_for,
                 )
             )  # fmt: skip
-        elif before.status.healthy != result.status.healthy or (
-            listener_closed(before) != listener_closed(result)
+        if result.lame_duck and not (same and same.lame_duck):
+            # Before its health: the server's own word says what a failing /healthz means.
+            events.append(
+                ev.WatchedLameDuckAnnounced(server=result.server, at=result.at, server_id=now_id)
+            )
+        if same and (
+            same.status.healthy != result.status.healthy
+            or listener_closed(same) != listener_closed(result)
         ):  # unhealthy already (a replica catching up), then its client port closed too
             events.append(_health(result))
         was = view.versions.get(result.ident)
