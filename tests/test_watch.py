@@ -91,7 +91,9 @@ async def test_watch_reports_a_stop_a_return_a_move_and_a_new_meta_leader(
                        for e in of(ev.WatchedHealthChanged, s[index:]))  # fmt: skip
 
         await rounds_until(watch, seen, healthy_again, 30, "X healthy again")
-        line = next(e for e in of(ev.WatchedHealthChanged, seen[index:]) if e.healthy)
+        line = next(
+            e for e in of(ev.WatchedHealthChanged, seen[index:]) if e.server == "X" and e.healthy
+        )  # Y or Z may turn healthy again meanwhile too, having lost X's replicas for a while
         assert line.describe() == "X /healthz: 200 ok: healthy and every replica current"
 
         leader = watch.view.meta_leader
@@ -114,6 +116,28 @@ async def test_watch_reports_a_stop_a_return_a_move_and_a_new_meta_leader(
     assert {"WatchedServerUp", "WatchedServerDown", "WatchedClientMoved"} <= kinds
     # The watch user may only ask: anything else it sent would be a permissions violation.
     assert getattr(watch.rounds_source, "violations", []) == []
+    _report_draws_the_watched_client(session.run_dir.path, moved)
+
+
+def _report_draws_the_watched_client(run_dir, moved) -> None:
+    """The run's report draws orders-api's lane (X, then where it moved) and the clients per
+    server, as a lab run's report does for its own clients; its loss is not billed."""
+    import re
+
+    from natslab.present.report import to_html, to_markdown
+    from natslab.present.report_model import build
+
+    report = build(run_dir)
+    (lane,) = [lane for lane in report.watched_lanes if lane.client == "orders-api"]
+    visited = [seg.server for seg in lane.segments if seg.server]
+    assert visited[:2] == ["X", moved.server] and lane.moves >= 1, lane
+    assert report.counts["X"][0][1] == 1 and report.lanes == [], report.counts
+    page = to_html(report)
+    assert "No client moved" not in page and "No client was seen" not in page
+    drawn = re.search(r'<g class="lane" data-client="orders-api">.*?</g>', page, re.S)
+    assert drawn and re.search(r">\d+ moves?</text>", drawn[0]), page
+    assert "lost</text>" not in drawn[0]  # a watch cannot count what a client lost
+    assert "follows the cluster's own clients by name: 1 seen" in to_markdown(report)
 
 
 async def test_a_violation_by_the_watch_user_would_be_seen(cluster):

@@ -286,6 +286,21 @@ class WatchedHealthChanged(WatchChange, ClusterEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class WatchedClientSeen(ClusterEvent):
+    """A named client the watch found on `server`, first or after it went missing there.
+    No line of its own (a big cluster has thousands): a report draws its lane from these."""
+
+    client: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WatchedClientMissing(ClusterEvent):
+    """A named client no server listed any more; `server` is where it was last seen."""
+
+    client: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class WatchedClientMoved(WatchChange, ClusterEvent):
     """A named client left `previous` and showed up on `server`; `gap` is the time between
     the last poll that saw it on one and the first that saw it on the other."""

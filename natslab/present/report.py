@@ -132,7 +132,7 @@ def to_html(report: RunReport) -> str:
             predictions=predictions(report),
             score=score_of(report),
             chart=chart(report.counts, report.marks, report.duration),
-            lanes=lanes(report.lanes, report.duration, LANES),
+            lanes=lanes(report.lanes or report.watched_lanes, report.duration, LANES),
         )
     )
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from natslab.present.report_model import Lane, Mark
+from natslab.present.lane import Lane
+from natslab.present.report_model import Mark
+from natslab.present.watched_lanes import WATCHED
+from natslab.words import counted
 
 COLOURS = ["#2f7ed8", "#d0503b", "#3aa55d", "#a35fc4", "#d9a400", "#3bb3c3", "#7a7a7a"]
 GAP_COLOUR = "#e6e6e6"
@@ -122,6 +125,12 @@ class LaneRow:
     lost: int
     moves: int
     rects: list[tuple[float, float, str, str]] = field(default_factory=list)  # x, w, fill, tip
+    counted: bool = True  # its loss was counted (natslab's client), not only its moves
+
+    @property
+    def note(self) -> str:
+        """Beside the lane: what it lost, or for a watched client, how often it moved."""
+        return f"{self.lost} lost" if self.counted else counted(self.moves, "move")
 
 
 @dataclass
@@ -144,7 +153,8 @@ def lanes(runs_lanes: list[Lane], end: float, limit: int) -> Lanes | None:
     scale = Scale(end=max(end, 0.1), top=1, height=height, left=110, right=70, upper=8, lower=32)
     rows, servers = [], set()
     for i, lane in enumerate(shown):
-        row = LaneRow(lane.client, scale.upper + i * Lanes.ROW, lane.lost, lane.moves)
+        row = LaneRow(lane.client, scale.upper + i * Lanes.ROW, lane.lost, lane.moves,
+                      counted=lane.kind != WATCHED)  # fmt: skip
         for seg in lane.segments:
             x0, x1 = scale.x(seg.start), scale.x(min(seg.end, scale.end))
             if seg.server is None:

@@ -17,8 +17,10 @@ from natslab.lab.recorder import EVENTS_FILE, read_events, replay
 from natslab.lessons import catalog
 from natslab.lessons import events as lev
 from natslab.lessons.record import LessonRecord, StepRecord
+from natslab.present.lane import Lane, Segment, add_point
 from natslab.present.timeline_words import words
 from natslab.present.views import entry_plain
+from natslab.present.watched_lanes import WatchedLanes
 from natslab.state import ActionTaken, ClientState, LabState
 
 NOTABLE_ENTRIES = 120  # folded log entries kept per server: the last ones, where runs end
@@ -37,28 +39,6 @@ class Mark:
     kind: str  # "step", "action" or "stop"
     label: str  # short: "2", "A3", "■A"
     text: str  # what it was, in words
-
-
-@dataclass
-class Segment:
-    """A stretch of a client's lane: on a server, or away from all (a gap)."""
-
-    server: str | None
-    start: float
-    end: float
-
-
-@dataclass
-class Lane:
-    """One client over the run: where it was, when it moved, what it lost."""
-
-    client: str
-    kind: str
-    segments: list[Segment] = field(default_factory=list)
-    moves: int = 0
-    longest_gap: float = 0.0
-    lost: int = 0
-    received: int = 0
 
 
 @dataclass(frozen=True)
@@ -117,6 +97,7 @@ class RunReport:
     timeline: list[Folded]
     logs: list[ServerLog]
     score: tuple[int, int, int] = (0, 0, 0)  # matched, answered, asked (LessonRecord.score)
+    watched_lanes: list[Lane] = field(default_factory=list)  # a watch's clients, by name
 
     @property
     def name(self) -> str:
@@ -148,8 +129,10 @@ def build(run_dir: Path, with_logs: bool = True) -> RunReport:
     marks: list[Mark] = []
     actions: list[tuple[float, str, bool, str, str]] = []
     kind = "lab"
+    watched = WatchedLanes(start)
     for event in events:
         state.apply(event)
+        watched.take(event)
         at = getattr(event, "at", start) - start
         if isinstance(event, lev.LessonEvent):
             lesson.apply(event)
@@ -186,9 +169,12 @@ def build(run_dir: Path, with_logs: bool = True) -> RunReport:
             if where != before:
                 for server in sorted(set(before.values()) | set(where.values())):
                     n = sum(1 for s in where.values() if s == server)
-                    _add_point(counts[server], at, n)
+                    add_point(counts[server], at, n)
     duration = end - start
     lanes.finish(state, duration)
+    watched_lanes = watched.finish(duration)
+    if kind == "watch":  # no client of natslab's: the chart is the watched clients'
+        counts = watched.counts
     origin = state.started_at or start
     return RunReport(
         run_dir=run_dir,
@@ -211,6 +197,7 @@ def build(run_dir: Path, with_logs: bool = True) -> RunReport:
         timeline=fold_timeline([(e.at - origin, words(e)) for e in state.timeline]),
         logs=server_logs(run_dir) if with_logs else [],
         score=lesson.score(),
+        watched_lanes=watched_lanes,
     )
 
 
@@ -370,12 +357,6 @@ def server_logs(run_dir: Path) -> list[ServerLog]:
         kept = notable[-NOTABLE_ENTRIES:]
         logs.append(ServerLog(log.stem, kept, len(notable) - len(kept), dict(folder.hidden)))
     return logs
-
-
-def _add_point(series: list[tuple[float, int]], t: float, n: int) -> None:
-    """One point per change of the count."""
-    if not series or series[-1][1] != n:
-        series.append((t, n))
 
 
 def plateaus(

@@ -135,16 +135,20 @@ def _moves(view: WatchView, now: float) -> list[Event]:
                     located[(conn.name, conn.lang, conn.version)] = status.server
     events: list[Event] = []
     for key, server in located.items():
-        was = view.clients.get(key) or view.missing.pop(key, None)
+        present = view.clients.get(key)
+        was = present or view.missing.pop(key, None)
         if was is not None and was.server != server:
             events.append(
                 ev.WatchedClientMoved(
                     server=server, at=now, client=key[0], previous=was.server, gap=now - was.at
                 )
             )
+        elif present is None:
+            events.append(ev.WatchedClientSeen(server=server, at=now, client=key[0]))
         view.clients[key] = Seen(server, now)
     for key in [k for k in view.clients if k not in located]:
-        view.missing[key] = view.clients.pop(key)
+        view.missing[key] = gone = view.clients.pop(key)
+        events.append(ev.WatchedClientMissing(server=gone.server, at=now, client=key[0]))
     return events
 
 
