@@ -23,3 +23,40 @@ def test_a_server_that_dies_unasked_gets_a_line_and_a_stop_gets_none():
         "  ! A exited without natslab stopping it (exit code 2): panic: runtime error?[2J\n"
     )
     assert printed(sev.ServerExited(server="A", at=1.0, returncode=0, expected=True)) == ""
+
+
+def _narrative_with_emphasis() -> str:
+    """The upgrade lesson's first narrative, as the lesson file writes it (with **…**)."""
+    from natslab.lessons import catalog
+
+    narrative = catalog.load("upgrade").steps[0].narrative
+    assert "**A's own cluster port**" in narrative
+    return narrative
+
+
+def test_lesson_emphasis_is_styled_in_the_terminal_not_printed_as_stars():
+    from natslab.lessons import events as lev
+
+    narrative = _narrative_with_emphasis() + "\n\nA name like `[/]` or [bold]x stays as it is."
+    events = (
+        lev.StepStarted(at=0.0, index=0, title="t", narrative=narrative, commands=()),
+        lev.StepFinished(at=1.0, index=0, ok=True, duration=1.0),
+    )
+    plain = printed(*events)
+    assert "names A's own cluster port as well" in plain and "**" not in plain, plain
+    assert "A name like [/] or [bold]x stays as it is." in plain
+    out = io.StringIO()
+    printer = LessonPrinter(
+        Console(file=out, width=200, force_terminal=True, color_system="standard")
+    )
+    for event in events:
+        printer(event)
+    assert "\x1b[1;3mA's own cluster port" in out.getvalue()  # bold, within the italic prose
+
+
+def test_lesson_emphasis_is_html_in_the_report_and_text_is_escaped():
+    from natslab.present.report import paragraphs
+
+    page = str(paragraphs(_narrative_with_emphasis() + "\n\n<script>x</script> *a* `<b>`"))
+    assert "<strong>A's own cluster port</strong>" in page and "**" not in page
+    assert "&lt;script&gt;x&lt;/script&gt; <em>a</em> <code>&lt;b&gt;</code>" in page

@@ -17,6 +17,7 @@ from natslab.lessons.model import Lesson
 from natslab.lessons.record import LessonRecord, score_sentence
 from natslab.lessons.runner import LessonRunner
 from natslab.present.notices import InternalErrors
+from natslab.present.prose import as_text
 from natslab.words import printable
 
 PASS: tuple[str, str] = ("✓", "green")
@@ -25,7 +26,7 @@ DASH: tuple[str, str] = (" — ", "dim")
 
 # Lines are built as Text, never markup: a lesson file's words, a check's observation and
 # a server's name are data (a trailing backslash or a "[/]" must print as written).
-Part = str | tuple[str, str]
+Part = str | tuple[str, str] | Text
 
 
 class LessonPrinter:
@@ -115,7 +116,7 @@ class LessonPrinter:
         self.say(f"  step {event.index + 1} ", verdict, f" in {event.duration:.1f} s")
         if event.ok and self.narrative:  # the same explanation the UI shows after the step
             for paragraph in self.narrative.strip().split("\n\n"):
-                self.say(("  " + " ".join(paragraph.split()), "italic"))
+                self.say("  ", as_text(" ".join(paragraph.split()), "italic"))
 
     def _finished(self, event: ev.LessonFinished) -> None:
         self.console.print()

@@ -10,10 +10,11 @@ from importlib.resources import files
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from natslab.cluster.rundir import state_dir
 from natslab.lessons.record import score_sentence
+from natslab.present.prose import as_html
 from natslab.present.report_chart import chart, lanes
 from natslab.present.report_model import LANES, RunReport, build, story_of
 
@@ -63,12 +64,11 @@ def seconds(value: float) -> str:
     return f"{value:.2f} s" if value < 10 else f"{value:.1f} s"
 
 
-_CODE = re.compile(r"`([^`]+)`")
 
 
 def inline(text: str) -> Markup:
-    """Lesson prose as HTML: escaped, with its `code` spans kept as code."""
-    return Markup(_CODE.sub(lambda m: f"<code>{m[1]}</code>", str(escape(text))))
+    """Lesson prose as HTML: escaped, its `code`, **strong** and *emphasis* spans kept."""
+    return as_html(text)
 
 
 def paragraphs(text: str) -> Markup:
