@@ -4,14 +4,17 @@ A check that cannot fail teaches nothing: each kind here must pass on a true cla
 on a false one (its negative control), in one cluster whose state the steps move forward.
 """
 
+import re
 import typing
 
 import pytest
 
+from natslab.cluster.ports import find_free_offset
 from natslab.lab.local import open_lab
 from natslab.lab.settings import RunSettings
 from natslab.lessons import model as m
 from natslab.lessons.model import Lesson
+from tests.helpers import async_wait_until
 
 AUTH = 'authorization { users = [ { user: "carol", password: "s3cret" } ] }'
 QUICK = 1.5  # seconds a false claim is given to come true: none of these ever will
@@ -82,6 +85,17 @@ CONTROLS = [
         check("report", what="loss", clients="other-*"),
     ),
 ]
+# Running but wrong (M1): a loss that is real, counted and final, and too high. lossy-1 knows
+# only G, which advertises no other server to its clients (no_advertise: route.go, no
+# addConnectURLsAndSendINFOToClients), so it is away from the publisher's messages for as long
+# as G is down; the true claim waits for the loss to be final, then the false one judges it.
+AFTER_A_LOSS = [
+    (
+        "messages_lost, too many",
+        check("messages_lost", clients="lossy-*", at_most=1_000_000, timeout=30),
+        check("messages_lost", clients="lossy-*", at_most=0),
+    ),
+]
 # After A and B stop, every client can only reach C, whose users it does not have.
 AFTER_FAILOVER = [
     (
@@ -131,6 +145,34 @@ SETUP = {
         {"type": "client_knows", "servers": ["A", "B", "C"], "timeout": 15},
     ],
 }
+LOSSY_G = {
+    "type": "start_server",
+    "server": "G",
+    "cluster_name": "lab",
+    "routes": ["A"],
+    "config": "cluster { no_advertise: true }",
+}
+LOSS = [
+    {
+        "title": "G, advertising no other server, and lossy-1 on it with its first message",
+        "actions": [
+            LOSSY_G,
+            {"type": "start_clients", "prefix": "lossy", "seeds": ["G"], "until_receiving": True},
+        ],
+        "checks": [{"type": "client_on", "clients": "lossy-*", "servers": ["G"]}],
+    },
+    {
+        "title": "Stop G: lossy-1 can reach nothing",
+        "actions": [{"type": "stop_server", "server": "G"}],
+    },
+    {
+        "title": "Start G again: lossy-1 returns to it",
+        "actions": [LOSSY_G],
+        "checks": [{"type": "client_on", "clients": "lossy-*", "servers": ["G"], "timeout": 30}],
+    },
+]
+# Messages the publisher sends while G is down, none of which lossy-1 can ever receive.
+MISSED = 20
 FAILOVER = {
     "title": "Stop the publisher, then A and B",
     "actions": [
@@ -153,8 +195,15 @@ LESSON = Lesson.model_validate(
     {
         "id": "controls",
         "title": "Negative controls",
-        "servers": ["A", "B", "C", "D", "E", "F"],
-        "steps": [SETUP, *steps(CONTROLS), FAILOVER, *steps(AFTER_FAILOVER)],
+        "servers": ["A", "B", "C", "D", "E", "F", "G"],
+        "steps": [
+            SETUP,
+            *steps(CONTROLS),
+            *LOSS,
+            *steps(AFTER_A_LOSS),
+            FAILOVER,
+            *steps(AFTER_FAILOVER),
+        ],
     }
 )
 
@@ -166,9 +215,15 @@ def test_the_controls_cover_every_check_kind():
     }
     from tests.lab.test_jetstream import JETSTREAM_CHECK_KINDS
 
-    controlled = {kind.split(",")[0] for kind, _, _ in CONTROLS + AFTER_FAILOVER}
+    controlled = {kind.split(",")[0] for kind, _, _ in CONTROLS + AFTER_A_LOSS + AFTER_FAILOVER}
     controlled |= JETSTREAM_CHECK_KINDS
     assert controlled == kinds
+
+
+@pytest.fixture
+def offset() -> int:
+    """A port offset at which A..E and G are all free right now (F is never started)."""
+    return find_free_offset("ABCDEG")
 
 
 @pytest.fixture
@@ -191,6 +246,8 @@ async def test_every_check_kind_passes_a_true_claim_and_fails_a_false_one(offset
     try:
         for index, step in enumerate(LESSON.steps):
             result = await runner.run_step(index)
+            if step.title == LOSS[1]["title"]:
+                await publisher_sends(session.state, MISSED)
             if not step.checks or step.actions:
                 assert result.ok, f"{step.title}: {[c.observation for c in result.checks]}"
                 continue
@@ -203,4 +260,20 @@ async def test_every_check_kind_passes_a_true_claim_and_fails_a_false_one(offset
         if ok != title.endswith(" true")
     }
     assert wrong == {}
-    assert len(verdicts) == 2 * len(CONTROLS + AFTER_FAILOVER)
+    assert len(verdicts) == 2 * len(CONTROLS + AFTER_A_LOSS + AFTER_FAILOVER)
+    # The false claim failed on the figure: the loss was final, at least what G's absence
+    # cost, and over the limit (not "not final yet", which fails any claim).
+    within, over = (verdicts[f"messages_lost, too many {truth}"][1] for truth in ("true", "false"))
+    counted = [re.fullmatch(r"lossy-1 lost (\d+) of \d+", said) for said in (within, over)]
+    assert all(counted), (within, over)
+    assert int(counted[0][1]) == int(counted[1][1]) >= MISSED, (within, over)
+
+
+async def publisher_sends(state, count: int) -> None:
+    """Wait until pub has sent `count` more messages: with G down, lossy-1 misses them all."""
+    start = state.clients["pub"].published
+    await async_wait_until(
+        lambda: state.clients["pub"].published >= start + count,
+        30,
+        what=f"pub to send {count} messages while G is down",
+    )
