@@ -116,16 +116,65 @@ async def _verify_ledger(op: VerifyLedger, lab: Operator) -> Done:
 async def _move_leader(op: MoveLeader, lab: Operator) -> Done:
     """A stream's leader moves with its consumers': each consumer is a Raft group of its own,
     and one left behind on a server still makes that server a leader worth moving."""
-    body = json.dumps({"placement": {"preferred": op.to}} if op.to else {}).encode()
     async with _connection(lab.client_url(op.server), system=op.stream is None) as nc:
+        # A preferred server in a step-down came with nats-server 2.11 (Placement.Preferred);
+        # 2.10 refuses any body for a stream's or consumer's step-down, and its own pick is
+        # another current peer (raft.go StepDown): asked again until `to` leads.
+        old = _before_preferred(nc)
+        body = (
+            b""
+            if old
+            else json.dumps({"placement": {"preferred": op.to}} if op.to else {}).encode()
+        )
+        leader: Callable[[Client], Awaitable[str]]
         if not op.stream:
-            said = await _step_down(nc, "$JS.API.META.LEADER.STEPDOWN", body, "the meta leader")
-            return _moved("the meta leader", op, said, lab)
-        what = f"stream {op.stream}'s leader"
-        said = await _step_down(nc, f"$JS.API.STREAM.LEADER.STEPDOWN.{op.stream}", body, what)
-        moved = await _move_consumers(nc, op.stream, op.to, body)
+            what, subject = "the meta leader", "$JS.API.META.LEADER.STEPDOWN"
+            leader = _meta_leader
+        else:
+            what, subject = (
+                f"stream {op.stream}'s leader",
+                f"$JS.API.STREAM.LEADER.STEPDOWN.{op.stream}",
+            )
+            leader = _stream_leader(op.stream)
+        said = await _step_down(nc, subject, body, what)
+        if old and op.to:
+            said = await _again_until(nc, op.to, leader, subject, what) or said
+        moved = await _move_consumers(nc, op.stream, op.to, body) if op.stream else []
     also = f", and its consumers' ({', '.join(moved)})" if moved else ""
-    return _moved(what + also, op, said, lab)
+    return _moved(what + also, op, said, lab, old)
+
+
+def _before_preferred(nc: Client) -> bool:
+    """The server this asks runs nats-server 2.10 or older: no preferred leader."""
+    version = nc.connected_server_version
+    return (version.major, version.minor) < (2, 11)
+
+
+async def _meta_leader(nc: Client) -> str:
+    answer = await _request(nc, "$SYS.REQ.SERVER.PING.JSZ", b"{}", "the meta leader")
+    return str(((answer.get("data") or {}).get("meta_cluster") or {}).get("leader") or "")
+
+
+def _stream_leader(stream: str) -> Callable[[Client], Awaitable[str]]:
+    async def leader(nc: Client) -> str:
+        info = await _request(nc, f"$JS.API.STREAM.INFO.{stream}", b"", f"stream {stream}")
+        return str((info.get("cluster") or {}).get("leader") or "")
+
+    return leader
+
+
+async def _again_until(
+    nc: Client, to: str, leader: Callable[[Client], Awaitable[str]], subject: str, what: str
+) -> str:
+    """Step down again until `to` leads (2.10: each step-down elects another current peer)."""
+    deadline = asyncio.get_running_loop().time() + MOVE_TIMEOUT
+    while (now := await leader(nc)) != to:
+        if asyncio.get_running_loop().time() > deadline:
+            return f"{now or 'nobody'} leads after {MOVE_TIMEOUT:g} s of asking"
+        if now:  # between leaders: looked at again
+            await _step_down(nc, subject, b"", what)
+        await asyncio.sleep(0.3)
+    return ""
 
 
 async def _move_consumers(nc: Client, stream: str, to: str | None, body: bytes) -> list[str]:
@@ -200,7 +249,11 @@ async def _step_down(
     return str(error)
 
 
-def _moved(what: str, op: MoveLeader, error: str, lab: Operator) -> Done:
+def _moved(what: str, op: MoveLeader, error: str, lab: Operator, old: bool = False) -> Done:
     where = f" to {op.to}" if op.to else ""
     said = f" ({error})" if error else ""
-    return Done(f"asked {what} to step down{where}{said}", command=lab.by_hand(op))
+    command = lab.by_hand(op)
+    if old and op.to:  # natscli's --preferred and --host need 2.11: what works on 2.10
+        command = command.replace(f" --preferred {op.to}", "").replace(f" --host {op.to}", "")
+        command += f"   # 2.10 has no --preferred or --host: repeat until {op.to} leads"
+    return Done(f"asked {what} to step down{where}{said}", command=command)

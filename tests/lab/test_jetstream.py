@@ -202,3 +202,41 @@ async def test_every_jetstream_check_passes_a_true_claim_and_fails_a_false_one(l
     await session.source.perform(ops.KillServer(server="B"))  # the stream leader
     await until(lambda: not holds("publish_gap", at_most=0.25), 15, "a gap over 250 ms")
     assert checked == JETSTREAM_CHECK_KINDS
+
+
+async def test_on_2_10_leaders_move_by_stepping_down_again_and_the_command_says_so(cache, offset):
+    """nats-server 2.10 has no preferred leader in a step-down (Placement.Preferred came with
+    2.11) and refuses any body for a stream's: natslab steps down plainly until the server it
+    wants leads, and the command it shows is the one that works on 2.10."""
+    from natslab.cluster import versions
+
+    old = versions.install("2.10.26")
+    session = open_lab(settings=RunSettings(offset=offset, upgrade_binary=old.path))
+    state = session.state
+    session.start_polling(interval=0.2)
+    try:
+        for name in "ABC":
+            await session.source.perform(
+                ops.StartServer(server=name, routes=("A", "B", "C"), cluster_name="lab",
+                                jetstream=True, binary="upgrade")
+            )  # fmt: skip
+        await until(lambda: state.jetstream.meta_leader, 30, "a meta leader")
+        assert {state.servers[n].version for n in "ABC"} == {"2.10.26"}
+        await session.source.perform(ops.CreateStream(server="A"))
+        await until(lambda: stream_leader(session), 15, "the stream's leader")
+        for _ in range(2):  # twice: each time to a server that does not lead it
+            target = next(n for n in "ABC" if n != stream_leader(session))
+            done = await session.source.perform(
+                ops.MoveLeader(stream="LEDGER", to=target, server="A")
+            )
+            await until(lambda t=target: stream_leader(session) == t, 20, f"LEDGER led by {target}")
+        assert done.command == (
+            f"nats stream cluster step-down LEDGER   # 2.10 has no --preferred or --host:"
+            f" repeat until {target} leads"
+        ), done.command
+        meta = next(n for n in "ABC" if n != state.jetstream.meta_leader)
+        done = await session.source.perform(ops.MoveLeader(to=meta, server="A"))
+        await until(lambda: state.jetstream.meta_leader == meta, 20, f"the meta leader on {meta}")
+        assert done.command.startswith("nats server cluster step-down --user"), done.command
+    finally:
+        await session.close()
