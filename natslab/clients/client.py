@@ -22,7 +22,10 @@ BACKGROUND_STOP_TIMEOUT = 3.0
 
 @dataclass(frozen=True)
 class ClientOptions:
-    """How a lab client reconnects; the defaults are nats-py's own, as `nats sub` would run."""
+    """How a lab client reconnects. The defaults are nats-py's (a 2 s reconnect wait, a
+    shuffled pool) but for one: a lab client retries forever, where nats-py drops a server
+    after 61 failed tries (client.py `_select_next_server`, `> max_reconnect_attempts`, 60)
+    and closes once none is left. `nats sub` retries forever too, with its own backoff."""
 
     dont_randomize: bool = False
     reconnect_wait: float = 2.0

@@ -52,7 +52,7 @@ def test_bundled_lessons_validate():
 
 
 def test_every_action_and_check_type_has_an_implementation():
-    from natslab.lab import session  # noqa: F401  (the composition root registers them all)
+    from natslab.lab import local  # noqa: F401  (the local lab registers every performer)
     from natslab.lessons import predictions
 
     def members(annotated):
@@ -232,3 +232,12 @@ def test_the_readme_names_the_lessons_in_the_order_tutorial_list_shows():
     said = readme.split("`natslab tutorial list` shows the bundled lessons")[1].split(".\n")[0]
     names = [n for n in re.findall(r"`([a-z-]+)`", said) if n in bundled()]
     assert names == list(bundled())
+
+
+def test_every_bundled_lesson_ends_with_what_it_means_for_your_roll():
+    """Each lesson's last narrative turns what it showed into advice for a real roll."""
+    from natslab.lessons import catalog
+
+    for lesson_id in catalog.bundled():
+        last = catalog.load(lesson_id).steps[-1].narrative
+        assert "**What this means for your roll.**" in last, lesson_id
