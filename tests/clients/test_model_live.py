@@ -8,6 +8,10 @@ import pytest
 
 from natslab.clients.client import ClientOptions
 from natslab.errors import ClientSetupError
+from natslab.lab.operations import StartClients, StopServer
+from natslab.lab.operator import client_options
+from natslab.lessons import catalog
+from natslab.lessons import model as m
 from natslab.present.timeline_words import words
 from natslab.state import ClientState
 from tests.helpers import async_wait_until
@@ -60,7 +64,9 @@ async def test_gossip_a_client_on_a_learns_c_within_two_seconds(session, start_s
     assert any(words(e) == f"{sub.name} learned C by gossip" for e in state.timeline)
 
 
-async def _failover(session, start_servers, count, options):
+async def _failover(session, start_servers, count, options, pools=None):
+    """`count` clients on A, A stopped, every one moved; `pools` gets each client's pool, by
+    server, just before A stops (nats-py dials the first next, unless it shuffles)."""
     await start_servers("ABC")
     subs = await session.source.fleet.start_subscribers(
         count, [session.source.client_url("A")], options
@@ -74,6 +80,9 @@ async def _failover(session, start_servers, count, options):
         5,
         what="every client to know B and C",
     )
+    if pools is not None:
+        known = {s.name: session.state.clients[s.name].known for s in subs}
+        pools += [[known[s.name][address].server for address in s.pool] for s in subs]
     await session.source.supervisor.stop("A")
     await async_wait_until(
         lambda: connected_elsewhere(session.state, names, "A"),
@@ -101,25 +110,67 @@ async def test_failover_after_sigint_moves_the_client_and_connz_agrees(session, 
 # that long ago (client.py, _select_next_server). A gap shorter than the default 2 s wait
 # proves that sleep was not taken: a statement about the mechanism, not about speed.
 DEFAULT_WAIT_MS = 2000
+# A client seeded with A alone and told not to shuffle draws A first when A goes: its pool is
+# the seed, rotated to the back of a one-server pool by the connect, then what gossip appended
+# (client.py: _select_next_server pops and re-appends; _process_info appends connect_urls;
+# _attempt_reconnect shuffles only without dont_randomize). Every such client dials the
+# server it just lost before any other: the case the reconnect wait is about.
+DRAWS_THE_LOST_SERVER = {"dont_randomize": True}
+
+
+def refused_dials_of(view, port: int) -> int:
+    """How many dials of this port the client reported refused (nats-py's error_cb)."""
+    return sum(
+        n
+        for message, n in view.error_kinds.items()
+        if message.startswith("ConnectionRefusedError") and f", {port})" in message
+    )
+
+
+def sat_out_the_wait_if_default(views) -> bool:
+    """Whether some client had been on A under half the default wait when A went: nats-py's
+    own wait would have kept it away the full 2 s (its last dial of A was its connect)."""
+    return any(v.last_tenure is not None and v.last_tenure < DEFAULT_WAIT_MS / 2000 for v in views)
 
 
 async def test_with_a_50ms_reconnect_wait_no_client_sits_out_the_default_wait(
     session, start_servers
 ):
-    views = await _failover(session, start_servers, 10, ClientOptions(reconnect_wait=0.05))
+    pools: list[list[str]] = []
+    options = ClientOptions(reconnect_wait=0.05, **DRAWS_THE_LOST_SERVER)
+    views = await _failover(session, start_servers, 10, options, pools)
+    # Not vacuous: every client's next server was the lost one, each dialled it once, refused,
+    # and some had connected recently enough for the default wait to apply.
+    assert [pool[0] for pool in pools] == ["A"] * 10, pools
+    port = session.source.supervisor.specs["A"].ports.client
+    assert [refused_dials_of(v, port) for v in views] == [1] * 10
+    assert sat_out_the_wait_if_default(views), [v.last_tenure for v in views]
     gaps = [v.last_gap_ms for v in views]
     assert all(g is not None and g < DEFAULT_WAIT_MS for g in gaps), gaps
 
 
-async def test_avoiding_the_lost_server_no_client_stalls_even_with_the_default_wait(
+async def test_avoiding_the_lost_server_no_client_dials_it_or_stalls_with_the_default_wait(
     session, start_servers
 ):
-    # With nats-py's own choice, a client that connected under 2 s ago and draws A first
-    # sits out the 2 s wait; avoiding the lost server, none does.
-    views = await _failover(session, start_servers, 20, ClientOptions(avoid_lost_server=True))
+    # Every client draws A first (nats-py's own choice would dial it, and those that connected
+    # under 2 s ago would sit out the 2 s wait); avoiding the lost server, none dials A at all.
+    pools: list[list[str]] = []
+    options = ClientOptions(avoid_lost_server=True, **DRAWS_THE_LOST_SERVER)
+    views = await _failover(session, start_servers, 10, options, pools)
+    assert [pool[0] for pool in pools] == ["A"] * 10, pools
+    port = session.source.supervisor.specs["A"].ports.client
+    assert [refused_dials_of(v, port) for v in views] == [0] * 10
+    assert sat_out_the_wait_if_default(views), [v.last_tenure for v in views]
     gaps = [v.last_gap_ms for v in views]
     assert all(g is not None and g < DEFAULT_WAIT_MS for g in gaps), gaps
-    # The pool is still shuffled: the clients spread over B and C.
+    # Each went to the server after A in its own pool (B and C come in the order A's INFO
+    # listed them, read from a Go map: server.go, updateServerINFOAndSendINFOToClients).
+    assert [v.server for v in views] == [pool[1] for pool in pools], pools
+
+
+async def test_avoiding_the_lost_server_keeps_the_shuffle(session, start_servers):
+    # nats-py shuffles the pool before asking the handler: the clients spread over B and C.
+    views = await _failover(session, start_servers, 20, ClientOptions(avoid_lost_server=True))
     assert {v.server for v in views} == {"B", "C"}
 
 
@@ -132,21 +183,38 @@ async def test_spread_twenty_clients_leave_a_for_both_b_and_c(session, start_ser
     assert {v.server for v in views} == {"B", "C"}
 
 
-async def test_dont_randomize_with_the_same_seeds_piles_onto_one_server(session, start_servers):
-    await start_servers("ABC")
-    seeds = [session.source.client_url(n) for n in "ABC"]
-    subs = await session.source.fleet.start_subscribers(
-        12, seeds, ClientOptions(dont_randomize=True)
+def herd_pile_up() -> tuple[StartClients, str, list[str]]:
+    """The herd lesson's pinned clients, the server its next step stops, and where that
+    step's check says they all land."""
+    steps = catalog.load("herd").steps
+    pinned = next(
+        a for s in steps for a in s.actions if isinstance(a, StartClients) and a.prefix == "pinned"
     )
+    step, stop = next((s, a) for s in steps for a in s.actions if isinstance(a, StopServer))
+    (landed,) = [c.servers for c in step.checks if isinstance(c, m.ClientOn)]
+    return pinned, stop.server, landed
+
+
+async def test_dont_randomize_with_the_same_seeds_piles_onto_the_next_seed(session, start_servers):
+    # The herd lesson's facts: one seed list, not shuffled, its first server stopped. Each
+    # client's pool is the list rotated past the server it connected to (client.py,
+    # _select_next_server), so all of them dial the seed after the lost one, and get it.
+    pinned, lost, landed = herd_pile_up()
+    assert pinned.options.dont_randomize and pinned.seeds[0] == lost
+    following = pinned.seeds[pinned.seeds.index(lost) + 1]
+    assert landed == [following]  # what the lesson teaches is what the mechanism gives
+    await start_servers("".join(pinned.seeds))
+    seeds = [session.source.client_url(n) for n in pinned.seeds]
+    subs = await session.source.fleet.start_subscribers(12, seeds, client_options(pinned.options))
     names = [s.name for s in subs]
-    assert {session.state.clients[n].server for n in names} == {"A"}
-    await session.source.supervisor.stop("A")
+    assert {session.state.clients[n].server for n in names} == {lost}
+    await session.source.supervisor.stop(lost)
     await async_wait_until(
-        lambda: connected_elsewhere(session.state, names, "A"),
+        lambda: connected_elsewhere(session.state, names, lost),
         FAILOVER_TIMEOUT,
-        what="every client to leave A",
+        what=f"every client to leave {lost}",
     )
-    assert len({session.state.clients[n].server for n in names}) == 1
+    assert {session.state.clients[n].server for n in names} == {following}
 
 
 async def test_loss_equals_published_minus_received_through_a_hard_stop(session, start_servers):
