@@ -259,7 +259,9 @@ class SystemRounds:
             # Streams only, as over HTTP: a production server's consumer list can be long.
             jsz = await ask(subject("JSZ"), {"streams": True}) if server.get("jetstream") else None
         except RequestFailed as exc:
-            return Unreachable(url=self.where, at=at, key=name, error=str(exc))
+            # A server in lame duck mode may answer the ping, then not its endpoints.
+            announced = sid if sid in self.lame_ducks else ""
+            return Unreachable(url=self.where, at=at, key=name, error=str(exc), lame_duck=announced)
         self.known[name] = sid
         healthy = health.get("status") == "ok"
         detail = str(health.get("error") or health.get("status") or "")
