@@ -64,8 +64,6 @@ def seconds(value: float) -> str:
     return f"{value:.2f} s" if value < 10 else f"{value:.1f} s"
 
 
-
-
 def inline(text: str) -> Markup:
     """Lesson prose as HTML: escaped, its `code`, **strong** and *emphasis* spans kept."""
     return as_html(text)
