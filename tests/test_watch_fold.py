@@ -12,7 +12,7 @@ from natslab.watch.view import WatchView, fold
 
 URL = "http://127.0.0.1:18222"
 SERVING = Watched(
-    url=URL, uptime="1h", health="ok", total_connections=0,
+    url=URL, health="ok", total_connections=0,
     status=ServerStatus(server="n1", up=True, at=100.0, server_id="NID1", version="2.14.2",
                         healthy=True),
 )  # fmt: skip

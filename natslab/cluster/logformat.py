@@ -259,7 +259,6 @@ class FoldedEntry:
     parts: LogLine | None
     key: tuple[str, ...] | None
     count: int = 1
-    first_time: str = ""
     last_time: str = ""
     attempts: tuple[int, int] | None = None
     first_raw: str = ""  # the line the entry began with, when repeats folded into it
@@ -326,5 +325,5 @@ class LogFolder:
                 last.attempts = (min(last.attempts[0], number), max(last.attempts[1], number))
             return
         attempts = (number, number) if number is not None else None
-        self.entries.append(FoldedEntry(line, parts, key, 1, time, time, attempts, line))
+        self.entries.append(FoldedEntry(line, parts, key, 1, time, attempts, line))
         self.added += 1

@@ -55,7 +55,6 @@ class LessonRecord:
 
     lesson_id: str = ""
     title: str = ""
-    total_steps: int = 0
     steps: dict[int, StepRecord] = field(default_factory=dict)
     current: int | None = None
     ok: bool | None = None
@@ -69,7 +68,6 @@ class LessonRecord:
         match event:
             case ev.LessonStarted():
                 self.lesson_id, self.title = event.lesson_id, event.title
-                self.total_steps = event.steps
             case ev.StepPreviewed():
                 self.upcoming = event
             case ev.PredictionLocked():

@@ -52,7 +52,6 @@ class LessonRunner:
         self.interactive = interactive
         self.ctx = CheckContext(lab)
         self.record = LessonRecord(lesson_id=lesson.id, title=lesson.title)
-        self.record.total_steps = len(lesson.steps)
         self.progress = Progress()
         asked = [i for i, step in enumerate(lesson.steps) if step.predict is not None]
         self._given = {index: a for index, a in zip(asked, answers, strict=False) if a is not None}

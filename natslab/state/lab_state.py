@@ -40,7 +40,6 @@ _HANDLERS: dict[type, Callable[[LabState, Any], object]] = {
     sev.ServerReady: LabState._on_ready,
     sev.LameDuckEntered: LabState._on_lame_duck,
     sev.ServerExited: LabState._on_exited,
-    sev.RouteConnectError: LabState._on_route_error,
     sev.ClusterNameUpdated: LabState._on_name_updated,
     sev.ClusterNameConflict: LabState._on_name_conflict,
     sev.RouteClosed: LabState._on_route_closed,

@@ -23,7 +23,7 @@ class ServerFolds(CrossCheck):
         view.monitor_port = e.monitor_port
         view.exit_code, view.started_at, view.ready_at = None, e.at, None
         view.lame_duck_at = view.stopped_at = None
-        view.route_errors, view.healthy = 0, False
+        view.healthy = False
         view.name_conflicts, view.last_route_closed, view.warnings = 0, "", 0
         view.cluster_name_given = "--cluster_name" in e.argv
         view.shutting_down_at = None
@@ -83,9 +83,6 @@ class ServerFolds(CrossCheck):
             if client.external and client.server == view.name:
                 client.state = ClientState.CLOSED
 
-    def _on_route_error(self, e: sev.RouteConnectError) -> None:
-        self._server(e.server).route_errors += 1
-
     def _on_name_conflict(self, e: sev.ClusterNameConflict) -> None:
         view = self._server(e.server)
         view.name_conflicts += 1
@@ -112,7 +109,6 @@ class ServerFolds(CrossCheck):
     def _on_polled(self, e: sev.ServerPolled) -> object:
         view = self._server(e.server)
         status: ServerStatus = e.status
-        view.polled_at = e.at
         if not status.up or not view.up:
             return UNCHANGED  # a late answer from a server that has since stopped
         before = (self._polled_facts(view), self.noted, len(self.clients))

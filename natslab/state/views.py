@@ -49,7 +49,6 @@ class ServerView:
     monitor_port: int | None = None
     exit_code: int | None = None
     route_peers: frozenset[str] = frozenset()
-    route_errors: int = 0
     varz_version: str = ""  # what the running process says in /varz; "" until polled
     previous_version: str = ""  # the version of this server's previous process, if any
     routed_at: float | None = None  # when this process first had a route peer
@@ -70,7 +69,6 @@ class ServerView:
     ready_at: float | None = None
     lame_duck_at: float | None = None
     stopped_at: float | None = None
-    polled_at: float | None = None
 
     @property
     def up(self) -> bool:

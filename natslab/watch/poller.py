@@ -21,7 +21,6 @@ class Watched:
 
     url: str
     status: ServerStatus
-    uptime: str
     health: str  # /healthz's own words: "ok", or why not
     total_connections: int  # all of them, even those a page limit or the watch left out
     key: str = ""  # what tells this server apart in the watch, when its URL does not
@@ -71,8 +70,7 @@ def watched(
     has_jetstream = jsz and (jsz.get("meta_cluster") or jsz.get("account_details"))
     status = serving(name, at, varz, routez, health[0], conns[0], jsz if has_jetstream else None,
                      (varz.get("cpu"), varz.get("mem")))  # fmt: skip
-    uptime = str(varz.get("uptime", ""))
-    return Watched(url, status, uptime, health[1], conns[1], key, lame_duck)
+    return Watched(url, status, health[1], conns[1], key, lame_duck)
 
 
 class Poller:

@@ -13,7 +13,6 @@ from natslab.lab.jetstream_watch import JetStreamChanges
 from natslab.watch.poller import Unreachable, Watched
 
 ClientKey = tuple[str, str, str]  # name, language, version: what /connz tells of a client
-VANISHED_AFTER = 30.0  # seconds unseen before a named client counts as gone for good
 
 
 @dataclass
@@ -44,9 +43,6 @@ class WatchView:
             for s in self.servers.values()
             if isinstance(s, Watched)
         }
-
-    def vanished(self, now: float) -> int:
-        return sum(1 for seen in self.missing.values() if now - seen.at > VANISHED_AFTER)
 
 
 def fold(view: WatchView, round_: list[Watched | Unreachable], now: float) -> list[Event]:
