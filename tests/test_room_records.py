@@ -275,3 +275,32 @@ def test_the_class_reports_markdown_keeps_each_participants_text_in_its_cell(sta
     markdown = md_path.read_text()
     assert "<img" not in markdown
     assert not [line for line in markdown.splitlines() if line.startswith("| alice")]
+
+
+def test_the_board_the_roster_command_and_the_report_draw_one_roster(state_dir):
+    """One model, three drawings: the board's rows, `class roster`'s table and the room's
+    report show the same columns and cells for each participant (the report adds what each
+    ran with, and says how each one's lesson ended)."""
+    import re
+
+    from natslab.present import class_report
+    from natslab.room.board_rows import ROSTER_COLUMNS, roster_lines, roster_rows
+
+    stored = [*bob_lesson(), rec("cy", "Joined", 1.5)]
+    state = RoomState()
+    state.take_all(stored)
+    board = dict(roster_rows(state, now=10))
+    assert set(board) == {"bob", "cy"}
+    assert [line.cells() for line in roster_lines(state, 10)] == [board[n] for n in board]
+    report = class_report.build(ROOM, stored)
+    html_path, md_path = class_report.write(report)
+    page = html_path.read_text()
+    table = page.split('<table class="participants">')[1].split("</table>")[0]
+    assert re.findall(r"<th>(.*?)</th>", table) == [*ROSTER_COLUMNS, "Ran with"]
+    ended = {line.name: line for line in roster_lines(state, report.last, ended=True)}
+    assert ended["bob"].status == "done" and ended["cy"].status == "joined, no step run"
+    for name, line in ended.items():
+        row = table.split(f"<td>{name}</td>")[1].split("</tr>")[0]
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+        assert cells == [*line.cells()[1:], line.versions], (name, cells)
+    assert f"| {' | '.join(ROSTER_COLUMNS)} | Ran with |" in md_path.read_text()

@@ -234,22 +234,19 @@ def _check_step(room: str, lesson: str, step: int) -> None:
 
 
 def _roster(room: str, console: Console) -> int:
+    """The room once, as the board's roster draws it (the same columns and cells)."""
     from rich.table import Table
     from rich.text import Text
 
+    from natslab.room.board_rows import ROSTER_COLUMNS, roster_lines
     from natslab.room.roster import RoomState
     from natslab.room.stream import read_room
 
     state = RoomState()
     state.take_all((item.subject, item.record) for item in asyncio.run(read_room(room)))
-    table = Table("Participant", "Lesson", "Step", "Checks ✓/✗", "Retries", "Skips", "Status",
-                  box=None)  # fmt: skip
-    now = time.time()
-    for who in state.queue(now):
-        step = f"{who.step + 1}. {who.step_title}" if who.step is not None else "-"
-        cells = (who.name, who.lesson or "-", step, f"{who.passed}/{who.failed}",
-                 str(who.retries), str(who.skips), state.status(who, now))  # fmt: skip
-        table.add_row(*(Text(cell) for cell in cells))  # a participant's text is never markup
+    table = Table(*ROSTER_COLUMNS, box=None)
+    for line in roster_lines(state, time.time()):
+        table.add_row(*(Text(cell) for cell in line.cells()))  # a participant's text is data
     console.print(table)
     refused = state.refused_text()
     note = f"; {refused}: not natslab's, or not their sender's" if refused else ""

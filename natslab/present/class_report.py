@@ -11,9 +11,8 @@ from typing import Any
 from natslab.cluster.rundir import state_dir
 from natslab.present.report import environment
 from natslab.room import records
-from natslab.room.board_rows import outlier_text
+from natslab.room.board_rows import ROSTER_COLUMNS, RosterLine, outlier_text, roster_lines
 from natslab.room.roster import (
-    ParticipantView,
     QuestionView,
     RoomState,
     Spread,
@@ -68,16 +67,6 @@ def build(room: str, stored: list[tuple[str, Any]]) -> ClassReport:
     return ClassReport(room, state, min(times, default=0.0), max(times, default=0.0))
 
 
-def outcome(who: ParticipantView) -> str:
-    if who.finished is True:
-        return "done"
-    if who.finished is False:
-        return "failed"
-    if who.step is None:
-        return "joined, no step run"
-    return f"stopped in step {who.step + 1}"
-
-
 def answer_rows(question: QuestionView) -> list[tuple[str, str, str, str]]:
     """(participant, their answer, right/wrong for their own run, what their run measured)."""
     rows = []
@@ -106,6 +95,10 @@ def figure_rows(state: RoomState) -> list[tuple[str, int, str, Spread, str]]:
     return rows
 
 
+def by_name(line: RosterLine) -> str:
+    return line.name
+
+
 def write(report: ClassReport) -> tuple[Path, Path]:
     """reports/class-ROOM.html and .md under the state directory."""
     out = state_dir() / "reports"
@@ -113,8 +106,8 @@ def write(report: ClassReport) -> tuple[Path, Path]:
     state = report.state
     context = {
         "c": report,
-        "participants": sorted(state.participants.values(), key=lambda w: w.name),
-        "outcome": outcome,
+        "columns": ROSTER_COLUMNS,
+        "participants": sorted(roster_lines(state, report.last, ended=True), key=by_name),
         "questions": [state.questions[k] for k in sorted(state.questions)],
         "answer_rows": answer_rows,
         "figure": figure_text,

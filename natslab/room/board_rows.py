@@ -4,8 +4,9 @@ each participant) and the projector's (no names, and no aggregate over fewer tha
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
-from natslab.room.roster import QuestionView, RoomState, figure_text, spread
+from natslab.room.roster import ParticipantView, QuestionView, RoomState, figure_text, spread
 
 
 class ReadOnlyBoard(Exception):
@@ -55,21 +56,62 @@ def outlier_text(state: RoomState, names: tuple[str, ...], values: dict[str, flo
     )
 
 
-def roster_rows(state: RoomState, now: float) -> list[Row]:
-    """One row per participant, the help queue first."""
-    rows: list[Row] = []
+@dataclass(frozen=True)
+class RosterLine:
+    """One participant as every roster shows them: the board, `class roster` and the room's
+    report draw these cells under ROSTER_COLUMNS (the report adds what each ran with)."""
+
+    name: str
+    status: str
+    lesson: str
+    step: str
+    in_step: str
+    checks: str
+    retries: str
+    skips: str
+    hands_on: str
+    versions: str
+
+    def cells(self) -> list[str]:
+        return [self.name, self.status, self.lesson, self.step, self.in_step, self.checks,
+                self.retries, self.skips, self.hands_on]  # fmt: skip
+
+
+def roster_lines(state: RoomState, now: float, ended: bool = False) -> list[RosterLine]:
+    """One line per participant, the help queue first. `ended`: the room is over (a report),
+    so a status says how each one's lesson ended, not what they are doing now."""
+    lines: list[RosterLine] = []
     for who in state.queue(now):
         step = f"{who.step + 1}. {who.step_title}" if who.step is not None else "-"
-        running = who.step is not None and who.finished is None
-        since = f"{now - who.step_since:.0f} s" if running else "-"
-        status = state.status(who, now)
-        why = state.stuck_because(who, now)
-        rows.append((who.name, [
-            who.name, f"{status}: {why}" if why else status, who.lesson or "-", step, since,
+        running = who.step is not None and who.finished is None and not ended
+        if ended:
+            status = ended_as(who)
+        else:
+            status, why = state.status(who, now), state.stuck_because(who, now)
+            status = f"{status}: {why}" if why else status
+        lines.append(RosterLine(
+            who.name, status, who.lesson or "-", step,
+            f"{now - who.step_since:.0f} s" if running else "-",
             f"{who.passed}/{who.failed}", str(who.retries), str(who.skips),
-            f"{who.by_hand}/{who.handed}",
-        ]))  # fmt: skip
-    return rows
+            f"{who.by_hand}/{who.handed}", who.versions or "-",
+        ))  # fmt: skip
+    return lines
+
+
+def ended_as(who: ParticipantView) -> str:
+    """How a participant's lesson ended, once the room is over."""
+    if who.finished is True:
+        return "done"
+    if who.finished is False:
+        return "failed"
+    if who.step is None:
+        return "joined, no step run"
+    return f"stopped in step {who.step + 1}"
+
+
+def roster_rows(state: RoomState, now: float) -> list[Row]:
+    """The board's roster: one row per participant, keyed by name, the help queue first."""
+    return [(line.name, line.cells()) for line in roster_lines(state, now)]
 
 
 def step_rows(state: RoomState, now: float) -> list[Row]:
