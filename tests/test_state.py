@@ -237,7 +237,7 @@ def test_external_clients_come_from_connz_and_lab_clients_are_cross_checked():
     assert ext.external and ext.server == "B" and ext.state == ClientState.CONNECTED
     assert state.client_counts() == {"A": 1, "B": 1, "C": 0}
     # Its own library shows under Kind; "Srv ver" is B's, and is labelled so.
-    from natslab.present.views import CLIENT_COLUMNS, client_row
+    from natslab.present.renderings import CLIENT_COLUMNS, client_row
 
     row = dict(zip(CLIENT_COLUMNS, (c.plain for c in client_row(state, ext, 3.0)), strict=True))
     assert (row["Kind"], row["Srv ver"]) == ("nats.js 2.29.3", "2.15.1")

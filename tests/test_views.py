@@ -2,7 +2,7 @@
 
 from rich.text import Text
 
-from natslab.present.views import LogSearch, MatchHighlighter
+from natslab.present.renderings import LogSearch, MatchHighlighter
 
 LOG = [
     "[1] 2026/11/26 06:00:00.000000 [INF] Server is ready",
@@ -44,7 +44,7 @@ def test_matches_are_marked_on_top_of_the_log_colours():
 
 
 def test_the_client_chart_scales_to_the_busiest_server_and_keeps_the_most_per_slice():
-    from natslab.present.views import CHART_LABEL_WIDTH, CountHistory, count_chart
+    from natslab.present.renderings import CHART_LABEL_WIDTH, CountHistory, count_chart
     from natslab.state import LabState
     from tests.test_state import connected, started
 
@@ -62,7 +62,7 @@ def test_the_client_chart_scales_to_the_busiest_server_and_keeps_the_most_per_sl
 
 
 def test_the_mesh_label_says_no_servers_only_when_none_runs():
-    from natslab.present.views import mesh_text
+    from natslab.present.renderings import mesh_text
     from natslab.state import LabState
     from tests.test_state import started
 

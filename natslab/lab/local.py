@@ -71,7 +71,7 @@ class LocalServers:
         finally:
             self.supervisor.kill_all_now()
 
-    # --- what a lesson sees (lessons.port.Lab) ------------------------------------------
+    # --- what a lesson sees (lessons.lab_protocol.Lab) ------------------------------------------
 
     async def perform(self, op: Operation) -> Done:
         """Run one operation of the shared vocabulary (palette and lessons alike)."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from natslab.cluster.logformat import message_of
 from natslab.lessons import model as m
-from natslab.lessons.port import CheckContext
+from natslab.lessons.lab_protocol import CheckContext
 from natslab.lessons.wording import pattern_words, who
 from natslab.state import ClientState, ClientView, LabState, ServerState
 from natslab.words import both, counted, either

@@ -9,7 +9,7 @@ from typing import Any
 
 from natslab.lessons import model as m
 from natslab.lessons.checks import longest_publish_gap, select
-from natslab.lessons.port import CheckContext
+from natslab.lessons.lab_protocol import CheckContext
 from natslab.state import ClientState
 from natslab.words import counted
 

@@ -11,8 +11,8 @@ from natslab.lab.operations import Done
 from natslab.lab.titles import title
 from natslab.lessons import checks, hands_on, predictions
 from natslab.lessons import events as ev
+from natslab.lessons.lab_protocol import CheckContext, Lab
 from natslab.lessons.model import NEVER, Lesson, Prediction, Step
-from natslab.lessons.port import CheckContext, Lab
 from natslab.lessons.record import CheckRecord, LessonRecord, StepRecord
 from natslab.lessons.wording import with_ports
 

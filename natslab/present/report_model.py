@@ -18,8 +18,8 @@ from natslab.lessons import catalog
 from natslab.lessons import events as lev
 from natslab.lessons.record import LessonRecord, StepRecord
 from natslab.present.lane import Lane, Segment, add_point
+from natslab.present.renderings import entry_plain
 from natslab.present.timeline_words import words
-from natslab.present.views import entry_plain
 from natslab.present.watched_lanes import WatchedLanes
 from natslab.state import ActionTaken, ClientState, LabState
 

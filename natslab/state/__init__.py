@@ -11,7 +11,7 @@ client it was; those two kinds are recorded in events.jsonl but not folded.
 """
 
 from natslab.state.lab_state import LabState
-from natslab.state.views import (
+from natslab.state.tracked import (
     TIMELINE_LENGTH,
     UNCHANGED,
     ActionTaken,

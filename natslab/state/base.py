@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from natslab.cluster.jetstream import JetStreamView, cluster_view
 from natslab.state.notes import Note
-from natslab.state.views import (
+from natslab.state.tracked import (
     TIMELINE_LENGTH,
     ClientState,
     ClientView,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from natslab.clients import events as cev
 from natslab.state import notes as n
 from natslab.state.base import StateBase
-from natslab.state.views import ClientState, ClientView, KnownServer
+from natslab.state.tracked import ClientState, ClientView, KnownServer
 
 NOTED_GAP = 0.25  # publish gaps this long, or with failures, go on the timeline too
 

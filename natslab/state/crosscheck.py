@@ -5,7 +5,7 @@ from __future__ import annotations
 from natslab.cluster.snapshot import Connection
 from natslab.state import notes as n
 from natslab.state.base import StateBase
-from natslab.state.views import ClientState, ClientView
+from natslab.state.tracked import ClientState, ClientView
 
 
 class CrossCheck(StateBase):

@@ -10,7 +10,7 @@ from natslab.cluster import events as sev
 from natslab.state import notes as n
 from natslab.state.clients import ClientFolds
 from natslab.state.jetstream import JetStreamFolds
-from natslab.state.views import UNCHANGED, ActionTaken
+from natslab.state.tracked import UNCHANGED, ActionTaken
 from natslab.state.watched import WatchFolds
 
 

@@ -7,7 +7,7 @@ from natslab.cluster.logformat import exit_reason
 from natslab.cluster.snapshot import ServerStatus
 from natslab.state import notes as n
 from natslab.state.crosscheck import CrossCheck
-from natslab.state.views import UNCHANGED, ClientState, ServerState, ServerView
+from natslab.state.tracked import UNCHANGED, ClientState, ServerState, ServerView
 
 
 class ServerFolds(CrossCheck):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from natslab.cluster import events as sev
 from natslab.state import notes as n
 from natslab.state.servers import ServerFolds
-from natslab.state.views import ServerState
+from natslab.state.tracked import ServerState
 
 
 class WatchFolds(ServerFolds):

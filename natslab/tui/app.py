@@ -17,12 +17,12 @@ from natslab.lessons.checks import describe as describe_check
 from natslab.lessons.events import LessonEvent
 from natslab.lessons.model import Lesson
 from natslab.lessons.runner import LessonRunner
-from natslab.present.views import recent_move
+from natslab.present.renderings import recent_move
 from natslab.room.uplink import Uplink
 from natslab.tui.commands import LabCommands
 from natslab.tui.lesson_keys import LESSON_ACTIONS, LessonChanged
 from natslab.tui.pane_keys import PaneKeys
-from natslab.tui.port import ScreenSession
+from natslab.tui.run_protocol import ScreenSession
 from natslab.tui.screens import ConfirmQuit, HelpScreen
 from natslab.tui.widgets.action_line import ActionLine
 from natslab.tui.widgets.client_panel import ClientPanel

@@ -8,8 +8,8 @@ from textual import work
 from natslab.errors import NatslabError
 from natslab.lab.operations import PaletteEntry
 from natslab.lab.operator import start_plan
-from natslab.tui.port import ScreenSession
 from natslab.tui.room_keys import RoomKeys
+from natslab.tui.run_protocol import ScreenSession
 
 
 class FreeForm(RoomKeys):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual.binding import Binding
 
 from natslab.tui.free_form import FreeForm
-from natslab.tui.port import ScreenSession
+from natslab.tui.run_protocol import ScreenSession
 from natslab.tui.screens import SearchScreen
 from natslab.tui.widgets.pane_grid import PaneGrid
 

@@ -12,7 +12,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Log, Markdown
 
-from natslab.present.views import LogSearch, MatchHighlighter
+from natslab.present.renderings import LogSearch, MatchHighlighter
 from natslab.words import both
 
 LESSON_KEYS = """\

@@ -163,7 +163,7 @@ def test_a_pane_folds_repeats_and_hides_noise_behind_counts():
 
 def test_a_pane_line_is_compact_and_tags_the_connection():
     from natslab.cluster.logformat import LogFolder
-    from natslab.present.views import entry_text
+    from natslab.present.renderings import entry_text
 
     folder = LogFolder(10)
     folder.add(

@@ -21,7 +21,7 @@ from natslab.lab.local import LabSession, open_lab
 from natslab.lab.settings import RunSettings
 from natslab.lessons import checks
 from natslab.lessons import model as m
-from natslab.lessons.port import CheckContext
+from natslab.lessons.lab_protocol import CheckContext
 from natslab.present.timeline_words import words
 
 

@@ -15,8 +15,8 @@ from natslab.cluster import events as sev
 from natslab.errors import LessonFileError, UsageError
 from natslab.lessons import model as m
 from natslab.lessons import predictions
+from natslab.lessons.lab_protocol import CheckContext
 from natslab.lessons.model import Prediction, load_lesson, parse_answers
-from natslab.lessons.port import CheckContext
 from natslab.state import LabState
 from tests.test_state import cluster, connected
 

@@ -286,7 +286,7 @@ async def test_at_80_columns_one_log_shows_at_a_time_and_brackets_switch(session
 async def test_the_line_a_check_quoted_is_marked_in_its_pane(session):
     from rich.style import Style
 
-    from natslab.present.views import CITED_STYLE
+    from natslab.present.renderings import CITED_STYLE
 
     lesson = Lesson.model_validate(
         {
@@ -325,7 +325,7 @@ async def test_the_line_a_check_quoted_is_marked_in_its_pane(session):
 
 async def test_a_narrow_client_panel_keeps_the_columns_a_move_is_judged_by(session):
     from natslab.lessons import catalog
-    from natslab.present.views import CLIENT_COLUMNS, COMPACT_CLIENT_COLUMNS
+    from natslab.present.renderings import CLIENT_COLUMNS, COMPACT_CLIENT_COLUMNS
     from natslab.tui.widgets.client_panel import ClientPanel
 
     lesson = catalog.load("upgrade")
@@ -417,7 +417,7 @@ async def test_the_help_scrolls_to_its_last_lines_on_a_laptop_screen(session):
 
 async def test_at_80x24_the_client_panel_shows_its_clients_rows(session):
     """The per-server chart gives way so that the table's header and its three rows show."""
-    from natslab.present.views import CLIENT_COLUMNS
+    from natslab.present.renderings import CLIENT_COLUMNS
 
     app = NatsLabApp(session, ["A", "B", "C"], start_servers=True, subscribers=3)
     async with app.run_test(size=(80, 24)) as pilot:

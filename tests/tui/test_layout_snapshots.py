@@ -11,7 +11,7 @@ from natslab.lab.local import LabSession, open_lab
 from natslab.lab.settings import RunSettings
 from natslab.lessons import catalog
 from natslab.lessons import events as lev
-from natslab.present.views import CountHistory
+from natslab.present.renderings import CountHistory
 from natslab.tui.app import NatsLabApp
 from tests.tui.pilot import first_block_text, server_log, wait_for
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from natslab.present.views import CountHistory, count_chart
+from natslab.present.renderings import CountHistory, count_chart
 from natslab.tui.widgets.steady import SteadyStatic
 
 

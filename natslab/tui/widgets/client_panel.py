@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 
-from natslab.present.views import (
+from natslab.present.renderings import (
     CLIENT_COLUMNS,
     COMPACT_CLIENT_COLUMNS,
     MEDIUM_CLIENT_COLUMNS,

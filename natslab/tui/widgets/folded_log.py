@@ -17,7 +17,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from natslab.cluster.logformat import LogFolder
-from natslab.present.views import entry_plain, entry_text
+from natslab.present.renderings import entry_plain, entry_text
 
 
 class FoldedLog(ScrollView, can_focus=True):

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 
 from natslab.cluster.jetstream import JetStreamView
-from natslab.present.views import server_title, unstarted_title
+from natslab.present.renderings import server_title, unstarted_title
 from natslab.state import ServerView
 from natslab.tui.widgets.folded_log import FoldedLog
 from natslab.tui.widgets.steady import SteadyStatic

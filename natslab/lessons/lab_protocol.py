@@ -1,4 +1,4 @@
-"""The narrow port a lesson sees of the lab: state, logs, settings, and the shared operations."""
+"""What a lesson sees of the lab (its protocol): state, logs, settings, the shared operations."""
 
 from __future__ import annotations
 

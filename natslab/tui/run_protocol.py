@@ -10,7 +10,7 @@ from natslab.cluster.leftovers import Leftover
 from natslab.lab.logs import LogStore
 from natslab.lab.operations import Done, Operation, PaletteEntry
 from natslab.lab.operator import Operator
-from natslab.lessons.port import Lab
+from natslab.lessons.lab_protocol import Lab
 from natslab.state import LabState
 
 
