@@ -9,6 +9,7 @@ import socket
 from concurrent.futures import ThreadPoolExecutor
 
 import psutil
+import pytest
 
 from tests.cli_process import NatslabProcess
 from tests.helpers import wait_until
@@ -47,6 +48,7 @@ async def step_titled(home, title: str) -> None:
         await nc.close()
 
 
+@pytest.mark.slow
 def test_the_board_in_a_browser_follows_the_room_and_reveals(browser, tmp_path, state_dir):
     room = NatslabProcess("class", "start", "demo", "--listen", f"127.0.0.1:{free_port()}")
     web = None

@@ -200,6 +200,7 @@ def test_a_room_away_loses_nothing_and_doubles_nothing(tmp_path, state_dir):
         room.wait()
 
 
+@pytest.mark.slow
 def test_class_mistakes_are_sentences(state_dir):
     listen = natslab_in(state_dir, "class", "start", "demo", "--listen", "everywhere")
     assert listen.returncode == 1
@@ -301,6 +302,7 @@ async def test_class_on_the_tutorial_joins_then_reports(room, tmp_path):
     assert "--name goes with --class JOIN-LINE" in lone.stderr
 
 
+@pytest.mark.slow
 def test_a_room_keeps_its_events_as_long_as_told_and_ends_with_an_export(tmp_path, state_dir):
     port = free_port()
     room = NatslabProcess("class", "start", "demo", "--listen", f"127.0.0.1:{port}",

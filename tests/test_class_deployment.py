@@ -29,6 +29,7 @@ def scoped(company: Deployment, room: str, name: str):
     return company.creds(name, rights["publish"]["allow"], rights["subscribe"]["allow"])
 
 
+@pytest.mark.slow
 def test_a_room_on_an_existing_deployment(deployment, tmp_path, state_dir):
     instructor = deployment.creds("instructor")
     started = natslab_in(state_dir, "class", "start", "demo", "--server", deployment.url,
@@ -95,6 +96,7 @@ async def test_on_a_deployment_a_participant_reads_nobody_elses_answers(deployme
     await asyncio.gather(ana.close(), ben.close())
 
 
+@pytest.mark.slow
 def test_deployment_mistakes_are_sentences(deployment, tmp_path, state_dir):
     alone = natslab_in(state_dir, "class", "start", "demo", "--server", deployment.url)
     assert alone.returncode == 1 and "--server URL and --creds FILE go together" in alone.stderr

@@ -6,6 +6,7 @@ import copy
 import json
 import math
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -178,6 +179,7 @@ def hostile(draw):
     return where, body
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(hostile(), max_size=25))
 def test_hostile_records_never_raise_and_never_touch_another_row(messages):

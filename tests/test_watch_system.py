@@ -282,6 +282,7 @@ async def test_the_system_account_watch_reads_every_page_of_connections(cluster,
             await nc.close()
 
 
+@pytest.mark.slow
 async def test_lame_duck_is_the_servers_own_word_through_the_system_account(cluster, state_dir):
     """Z enters lame duck mode and says so on $SYS.SERVER.<id>.LAMEDUCK: the watch marks Z
     from that announcement, not from /healthz. Running but wrong first: Y shuts down with

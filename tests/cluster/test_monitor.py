@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from natslab.cluster.snapshot import connections, route_peers
 
 DATA = Path(__file__).parent.parent / "data"
@@ -98,6 +100,7 @@ async def test_the_lab_reads_every_page_of_connz(supervisor, offset):
         await asyncio.gather(*(c.close() for c in clients))
 
 
+@pytest.mark.slow
 async def test_the_lab_reads_through_the_watch_s_guarded_reader():
     """One monitoring reader for both (issue 27): a redirect or an answer over 32 MiB is
     refused in a sentence by the lab's monitor too, not followed or parsed."""

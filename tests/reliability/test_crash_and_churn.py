@@ -6,6 +6,7 @@ import os
 import signal
 
 import psutil
+import pytest
 
 from natslab.cluster.spec import walkthrough_spec
 from natslab.lab.local import open_lab
@@ -65,6 +66,7 @@ def resources() -> tuple[int, int, int]:
     return me.num_fds(), len(asyncio.all_tasks()), me.memory_info().rss
 
 
+@pytest.mark.slow
 async def test_churn_leaves_descriptors_tasks_and_memory_flat(offset):
     session = open_lab()
     try:

@@ -8,6 +8,8 @@ import pathlib
 import signal
 import time
 
+import pytest
+
 from natslab.cluster.binary import find_binary
 from natslab.room import membership
 from natslab.room.feed import RoomFeed
@@ -41,6 +43,7 @@ def cells(app, table_id: str) -> list[dict[str, str]]:
             for i in range(table.row_count)]  # fmt: skip
 
 
+@pytest.mark.slow
 async def test_three_participants_run_upgrade_and_the_board_follows_the_room(
     classroom, tmp_path, state_dir
 ):
