@@ -9,9 +9,8 @@ from natslab.cluster.leftovers import find_leftovers, reap
 from natslab.cluster.ports import (
     ephemeral_warning,
     find_free_offset,
-    is_free,
-    port_taken_message,
     ports_for,
+    taken_ports,
 )
 from natslab.cluster.rundir import runs_dir
 from natslab.cluster.versions import find
@@ -71,13 +70,8 @@ def _check_binary(console: Console, nats_server: str | None) -> bool:
 
 
 def _check_ports(console: Console, offset: int, servers: tuple[str, ...]) -> bool:
-    taken = []
-    ports = []
-    for name in servers:
-        for port, purpose in ports_for(name, offset).labelled():
-            ports.append(port)
-            if not is_free(port):
-                taken.append(port_taken_message(port, f"{purpose} port of server {name}"))
+    taken = taken_ports(servers, offset)  # the same test lab and tutorial make, each port
+    ports = [port for name in servers for port, _ in ports_for(name, offset).labelled()]
     shifted = f" (offset {offset})" if offset else ""
     warning = ephemeral_warning(servers, offset)
     if warning:

@@ -73,6 +73,16 @@ def check_free(names: Iterable[str], offset: int = 0, host: str = "127.0.0.1") -
         ensure_free(name, ports_for(name, offset), host)
 
 
+def taken_ports(names: Iterable[str], offset: int = 0, host: str = "127.0.0.1") -> list[str]:
+    """The sentence for every taken port of these servers (doctor lists them all)."""
+    return [
+        port_taken_message(port, f"{purpose} port of server {name}")
+        for name in names
+        for port, purpose in ports_for(name, offset).labelled()
+        if not is_free(port, host)
+    ]
+
+
 def ensure_free(name: str, ports: ServerPorts, host: str = "127.0.0.1") -> None:
     """The same pre-flight for one server's ports."""
     for port, purpose in ports.labelled():
