@@ -3,7 +3,6 @@
 import asyncio
 import re
 
-from natslab.clock import ManualClock
 from natslab.cluster import events as sev
 from natslab.cluster.ports import ServerPorts, ports_for
 from natslab.lab import operations as ops
@@ -13,6 +12,7 @@ from natslab.lessons import events as ev
 from natslab.lessons.model import Lesson
 from natslab.lessons.runner import LessonRunner
 from natslab.state import LabState
+from tests.manual_clock import ManualClock
 
 LESSON = Lesson.model_validate(
     {
