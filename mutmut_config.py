@@ -55,7 +55,7 @@ TARGETS: dict[str, dict[str, list[str]]] = {
         "_replicas_current": JETSTREAM_CONTROLS,
         "_mesh": CHECK_CONTROLS,
     },
-    "natslab/watch/view.py": {  # a server down, back, restarted; health; lame duck; moves
+    "natslab/watch/fold.py": {  # a server down, back, restarted; health; lame duck; moves
         "fold": [FOLD, *HTTP_WATCH, *SYSTEM_WATCH[1:]],
         "listener_closed": [FOLD, *LAME_DUCK_WATCH],
         "_health": [FOLD, *HTTP_WATCH],

@@ -7,8 +7,8 @@ import dataclasses
 
 from natslab.cluster import events as ev
 from natslab.cluster.snapshot import ServerStatus
+from natslab.watch.fold import WatchView, fold
 from natslab.watch.poller import Unreachable, Watched
-from natslab.watch.view import WatchView, fold
 
 URL = "http://127.0.0.1:18222"
 SERVING = Watched(

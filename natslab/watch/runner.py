@@ -11,8 +11,8 @@ from typing import Protocol
 
 from natslab.bus import EventBus, InternalError
 from natslab.cancels import raise_if_cancelled
+from natslab.watch.fold import WatchView, fold
 from natslab.watch.poller import Poller, Unreachable, Watched
-from natslab.watch.view import WatchView, fold
 from natslab.words import counted
 
 log = logging.getLogger(__name__)
