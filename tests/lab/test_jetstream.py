@@ -166,6 +166,10 @@ async def test_every_jetstream_check_passes_a_true_claim_and_fails_a_false_one(l
     assert not holds("leads_nothing", server="B") and not holds("leads_nothing", server="A")
     await until(lambda: holds("replicas_current"), 15, "every replica current")
     assert not holds("replicas_current", replicas=5)
+    # A stream nobody created has no leader: the claim fails with a sentence, never raises.
+    item = TypeAdapter(m.Check).validate_python({"type": "replicas_current", "stream": "NOPE"})
+    verdict = checks.evaluate(item, ctx, time.time())
+    assert not verdict.ok and verdict.observation == "NOPE has no leader right now", verdict
     # Running but behind (M4): C paused while the ledger publishes falls behind the leader,
     # and the check says so; resumed, it catches up and the check holds again.
     paused = state.servers["C"].pid

@@ -191,6 +191,13 @@ def test_lame_duck_passes_end_to_end(tmp_path, state_dir, pace):
     drained = steps[4]["checks"][0]
     assert drained["check"].startswith("A is drained of clients")
     assert "clients over time: 5@0s" in drained["observation"]
+    # The drain is timed from A's lame duck to its last client's move, the curve's last
+    # point; no client is closed before the grace period (10 s, nats-server's
+    # DEFAULT_LAME_DUCK_GRACE_PERIOD), and all five then leave within the 20 s left.
+    took = float(re.search(r"drained in (\d+\.\d) s", drained["observation"])[1])
+    curve = re.findall(r"(\d+)@(\d+\.?\d*)s", drained["observation"])
+    assert [int(n) for n, _ in curve] == [5, 4, 3, 2, 1, 0], drained["observation"]
+    assert float(curve[-1][1]) == took and 10.0 <= took <= 30.0, drained["observation"]
     # The same right answers at any pace: the fresh subscribers, which joined A just before
     # the Ctrl+C, sit out nats-py's two seconds; A waits its grace period before closing.
     assert steps[2]["prediction"]["right"] == [2], steps[2]["prediction"]
