@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gc
 import time
-from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -25,6 +24,7 @@ from natslab.lessons.checks import describe as describe_check
 from natslab.lessons.events import LessonEvent
 from natslab.present.renderings import recent_move
 from natslab.room.reveal import help_request, reveal_text
+from natslab.tui.run_protocol import ShownRun
 from natslab.tui.screens import ConfirmQuit, HelpScreen, SearchScreen
 from natslab.tui.widgets.action_line import ActionLine
 from natslab.tui.widgets.client_panel import ClientPanel
@@ -32,9 +32,6 @@ from natslab.tui.widgets.footer import SteadyFooter
 from natslab.tui.widgets.lesson_panel import LessonPanel
 from natslab.tui.widgets.pane_grid import PaneGrid
 from natslab.tui.widgets.timeline import TimelineView
-
-if TYPE_CHECKING:
-    from natslab.tui.app import NatsLabApp
 
 REFRESH_SECONDS = 0.1
 # Polls slow to this while nothing changes in the lab; any event speeds them up again.
@@ -57,7 +54,6 @@ class InternalErrorSeen(Message):
 class LabScreen(Screen[None]):
     """A thin skin: everything drawn comes from LabState, the log store and the runner."""
 
-    app: NatsLabApp
     BINDINGS = [
         Binding("n", "next_step", "Next step"),
         Binding("r", "retry", "Retry"),
@@ -80,9 +76,9 @@ class LabScreen(Screen[None]):
         Binding("ctrl+c", "quit_lab", "Quit", show=False, priority=True),
     ]
 
-    def __init__(self, app: NatsLabApp) -> None:
+    def __init__(self, run: ShownRun) -> None:
         super().__init__()
-        run = self.run = app  # what is shown: the session, the lesson and its runner, the room
+        self.run = run  # what is shown: the session, the lesson and its runner, the room
         self._dirty = True
         self._drawn_revision = -1
         self.panes = PaneGrid(run.servers, stacked=run.lesson is not None)

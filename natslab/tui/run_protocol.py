@@ -11,6 +11,9 @@ from natslab.lab.logs import LogStore
 from natslab.lab.operations import Done, Operation, PaletteEntry
 from natslab.lab.operator import Operator
 from natslab.lessons.lab_protocol import Lab
+from natslab.lessons.model import Lesson
+from natslab.lessons.runner import LessonRunner
+from natslab.room.uplink import Uplink
 from natslab.state import LabState
 
 
@@ -49,3 +52,19 @@ class ScreenSession(Protocol):
     def by_hand(self, op: Operation) -> str: ...
 
     async def take(self, entry: PaletteEntry) -> Done: ...
+
+
+class ShownRun(Protocol):
+    """What the lab's screen shows, as the app holds it: the run, the lesson and its runner,
+    the class room, and how the run was asked for."""
+
+    session: ScreenSession
+    servers: list[str]
+    lesson: Lesson | None
+    runner: LessonRunner | None
+    room: Uplink | None
+    auto: bool
+    auto_pause: float
+    subscribers: int
+    start_servers_on_mount: bool
+    read_only: bool
