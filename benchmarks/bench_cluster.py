@@ -29,10 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 async def bench_cluster(participants: int, pace: float) -> None:
-    from natslab.room.config import participant_permissions
-    from natslab.room.feed import RoomFeed
-    from natslab.room.membership import Membership, connect
-    from natslab.room.stream import open_on_deployment
+    from natslab.room.instructor.config import participant_permissions
+    from natslab.room.instructor.feed import RoomFeed
+    from natslab.room.instructor.stream import open_on_deployment
+    from natslab.room.participant.membership import Membership, connect
     from natslab.tui.board import BoardApp
     from tests.deployment import Deployment
 

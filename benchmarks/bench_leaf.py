@@ -18,11 +18,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/deploym
 
 
 async def bench_leaf(events: int) -> None:
-    from natslab.room.config import participant_permissions
-    from natslab.room.membership import Membership
+    from natslab.room.instructor.config import participant_permissions
+    from natslab.room.instructor.stream import open_on_deployment
     from natslab.room.names import stream_name
-    from natslab.room.stream import open_on_deployment
-    from natslab.room.uplink import Uplink
+    from natslab.room.participant.membership import Membership
+    from natslab.room.participant.uplink import Uplink
     from tests.deployment import Deployment
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -98,9 +98,9 @@ async def bench_room(participants: int, pace: float) -> None:
     the instructor's feed (p95), the board's full redraw with every participant on it, the
     board idle, and the room server's CPU and memory."""
     from natslab.cluster.binary import find_binary
-    from natslab.room import membership
-    from natslab.room.feed import RoomFeed
-    from natslab.room.host import RoomHost
+    from natslab.room.instructor.feed import RoomFeed
+    from natslab.room.instructor.host import RoomHost
+    from natslab.room.participant import membership
     from natslab.tui.board import BoardApp
 
     lesson = recorded_lesson()

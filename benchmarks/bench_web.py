@@ -106,7 +106,7 @@ def bench_web(samples: int) -> None:
 async def _publish(env: dict[str, str], name: str) -> None:
     """A participant's first event, written with the instructor's login (full rights)."""
     os.environ["NATSLAB_STATE_DIR"] = env["NATSLAB_STATE_DIR"]
-    from natslab.room.stream import connect_instructor
+    from natslab.room.instructor.stream import connect_instructor
 
     nc = await connect_instructor("demo", allow_reconnect=False)
     record = {"participant": name, "type": "LessonStarted", "at": time.time(),

@@ -167,8 +167,8 @@ def browser():
 @pytest.fixture
 async def classroom(state_dir):
     """A room started as `class start` does, and the instructor's feed of it (not started)."""
-    from natslab.room.feed import RoomFeed
-    from natslab.room.host import RoomHost
+    from natslab.room.instructor.feed import RoomFeed
+    from natslab.room.instructor.host import RoomHost
     from tests.test_watch import free_port
 
     host = RoomHost.create("demo", "127.0.0.1", free_port(), find_binary())

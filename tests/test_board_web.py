@@ -35,8 +35,8 @@ def herd(home, answer: str) -> None:
 
 async def step_titled(home, title: str) -> None:
     """A step of `home`'s participant, as their natslab would report it, with this title."""
-    from natslab.room import membership
     from natslab.room.names import event_subject
+    from natslab.room.participant import membership
 
     member = membership.Membership(**json.loads((home / "room-membership.json").read_text()))
     nc = await membership.connect(member)

@@ -14,7 +14,7 @@ async def test_the_web_boards_doors_take_only_its_links_from_its_own_page(monkey
     import aiohttp
     from aiohttp.test_utils import TestServer
 
-    from natslab.room import web_board
+    from natslab.room.instructor import web_board
 
     monkeypatch.setattr(web_board, "MOST_BOARDS", 1)
     # A stand-in for a board process: the doors are the point here, not the board.

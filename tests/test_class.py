@@ -13,10 +13,10 @@ import nats
 import pytest
 
 from natslab.cluster.binary import find_binary
-from natslab.room import membership
-from natslab.room.host import RoomHost
-from natslab.room.membership import JoinError
+from natslab.room.instructor.host import RoomHost
 from natslab.room.names import JOIN_USER, JoinLine, event_subject, stream_name
+from natslab.room.participant import membership
+from natslab.room.participant.membership import JoinError
 from tests.cli_process import NATSLAB, NatslabProcess
 from tests.test_watch import free_port
 
@@ -317,7 +317,7 @@ def test_a_room_keeps_its_events_as_long_as_told_and_ends_with_an_export(tmp_pat
         assert "Class: room demo: live." in done.stdout, done.stdout
 
         async def retention() -> float:
-            from natslab.room.stream import connect_instructor
+            from natslab.room.instructor.stream import connect_instructor
 
             nc = await connect_instructor("demo", allow_reconnect=False)
             try:

@@ -8,9 +8,9 @@ import json
 import nats
 import pytest
 
-from natslab.room.feed import RoomFeed
+from natslab.room.instructor.feed import RoomFeed
+from natslab.room.instructor.stream import read_room
 from natslab.room.names import stream_name
-from natslab.room.stream import read_room
 from tests.deployment import Deployment
 from tests.helpers import offsets_apart
 from tests.test_class import lesson_events_sent, natslab_in

@@ -8,7 +8,7 @@ import json
 import nats
 import pytest
 
-from natslab.room.config import participant_permissions
+from natslab.room.instructor.config import participant_permissions
 from tests.deployment import Deployment
 from tests.test_class import natslab_in
 

@@ -10,12 +10,13 @@ import nats
 import pytest
 
 from natslab.cluster.binary import find_binary
-from natslab.room import membership, stream_config
-from natslab.room.feed import RoomFeed
-from natslab.room.host import JoinGate, RoomHost
-from natslab.room.membership import JoinError
+from natslab.room import stream_config
+from natslab.room.instructor.feed import RoomFeed
+from natslab.room.instructor.host import JoinGate, RoomHost
 from natslab.room.names import JOIN_USER, event_subject, inbox_prefix, join_subject, stream_name
-from natslab.room.uplink import Uplink
+from natslab.room.participant import membership
+from natslab.room.participant.membership import JoinError
+from natslab.room.participant.uplink import Uplink
 from tests.test_class import natslab_in, violations_of
 from tests.test_watch import free_port
 
@@ -359,7 +360,7 @@ async def test_a_record_nested_thousands_deep_is_counted_not_a_hang(room, state_
 async def test_a_full_room_admits_nobody_new(room, monkeypatch):
     """Anyone with the code can join under a new name, each with a share of the room's
     limits: past the most members the room is full, and says so."""
-    from natslab.room import host as room_host
+    from natslab.room.instructor import host as room_host
 
     host, _feed = room
     monkeypatch.setattr(room_host, "MOST_MEMBERS", 2)

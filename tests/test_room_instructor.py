@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from natslab.room import membership
 from natslab.room.names import event_subject, parse_join_line
+from natslab.room.participant import membership
+from natslab.room.participant.uplink import Uplink
 from natslab.room.roster import RoomState
-from natslab.room.uplink import Uplink
 from natslab.tui.board import BoardApp
 from tests.test_class import natslab_in
 from tests.tui.pilot import wait_for
@@ -128,7 +128,7 @@ async def test_lock_remove_and_rotate_are_the_rooms_door_keys(classroom, state_d
     the new line does. A participant cannot turn these keys."""
     import nats
 
-    from natslab.room.membership import JoinError
+    from natslab.room.participant.membership import JoinError
 
     host, _feed = classroom
     line = host.join_line()
@@ -197,6 +197,6 @@ async def test_one_who_filled_the_room_is_named_and_purged(classroom, state_dir)
                                      "--purge")  # fmt: skip
     assert purged.returncode == 0, purged.stderr
     assert "their records are gone from the stream" in purged.stdout
-    from natslab.room.stream import read_room
+    from natslab.room.instructor.stream import read_room
 
     assert not [s for s in await read_room("demo") if ".p.eve." in s.subject]

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from natslab.room import records
-from natslab.room.exported import write_export
+from natslab.room.instructor.exported import write_export
+from natslab.room.instructor.stream import Stored
 from natslab.room.roster import RoomState
-from natslab.room.stream import Stored
 
 ROOM = "demo"
 
@@ -229,7 +229,7 @@ def test_what_a_participant_writes_cannot_escape_to_a_terminal_or_overflow_a_spr
     """An escape sequence in a title arrives without its ESC (it rewrote the instructor's
     screen, and through a reveal every participant's); a figure beyond any real one is
     refused (two of 1.7e308 overflowed the median, and every board then died on start)."""
-    from natslab.room.board_rows import figure_rows
+    from natslab.room.instructor.board_rows import figure_rows
 
     state = RoomState()
     state.take(*rec("eve", "StepStarted", 1, index=0, title="\x1b[1A\x1b[2Kdone\u202e"))
@@ -286,7 +286,7 @@ def test_the_board_the_roster_command_and_the_report_draw_one_roster(state_dir):
     import re
 
     from natslab.present import class_report
-    from natslab.room.board_rows import ROSTER_COLUMNS, roster_lines, roster_rows
+    from natslab.room.instructor.board_rows import ROSTER_COLUMNS, roster_lines, roster_rows
 
     stored = [*bob_lesson(), rec("cy", "Joined", 1.5)]
     state = RoomState()

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from natslab.room.membership import Membership
-from natslab.room.uplink import Uplink
+from natslab.room.participant.membership import Membership
+from natslab.room.participant.uplink import Uplink
 from natslab.watch.runner import Watch
 
 
@@ -53,7 +53,7 @@ async def test_the_uplink_stops_though_connect_swallowed_the_cancel(tmp_path: Pa
         await swallower.wait()
         raise ConnectionError("nats: no servers available for connection")
 
-    monkeypatch.setattr("natslab.room.uplink.connect", connect)
+    monkeypatch.setattr("natslab.room.participant.uplink.connect", connect)
     member = Membership(url="nats://127.0.0.1:1", room="demo", name="bob", seed="")
     uplink = Uplink(member, "run-1", tmp_path / "outbox.jsonl")
     uplink.start()

@@ -37,7 +37,7 @@ def _start(
     room: str, listen: str, console: Console, binary_flag: str | None, keep: float = 30.0
 ) -> int:
     from natslab.cluster.binary import find_binary
-    from natslab.room.host import RoomHost, reachable_host
+    from natslab.room.instructor.host import RoomHost, reachable_host
     from natslab.room.names import check_room
 
     host, port = listen_address(listen)
@@ -76,11 +76,11 @@ def _start(
 def _start_on_deployment(args: argparse.Namespace, console: Console) -> int:
     """No server of ours: the room's stream in the instructor's account, and what each
     participant's credentials must allow (the deployment enforces it, not natslab)."""
-    from natslab.room.config import participant_permissions
+    from natslab.room.instructor.config import participant_permissions
+    from natslab.room.instructor.stream import open_on_deployment
     from natslab.room.jwt import load_signing_key
-    from natslab.room.membership import check_creds
     from natslab.room.names import JoinLine, check_room
-    from natslab.room.stream import open_on_deployment
+    from natslab.room.participant.membership import check_creds
 
     room = check_room(args.room)
     if not (args.server and args.creds):
@@ -127,7 +127,7 @@ def _door(
     console: Console,
 ) -> int:
     """natslab issues the users: print the join line, answer joins until Ctrl+C."""
-    from natslab.room.door import Door
+    from natslab.room.instructor.door import Door
 
     door = Door(room, {"url": url, "creds": str(creds)}, signing_key)
     door.on_join = lambda name: console.print(f"{name} joined.")

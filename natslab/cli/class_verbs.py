@@ -35,7 +35,7 @@ def join(args: argparse.Namespace, console: Console) -> int:
 
 
 def leave(args: argparse.Namespace, console: Console) -> int:
-    from natslab.room.membership import leave as leave_room
+    from natslab.room.participant.membership import leave as leave_room
 
     left = leave_room()
     console.print(f"Left room {left.room}." if left else "This natslab was in no room.")
@@ -72,7 +72,7 @@ def control(args: argparse.Namespace, console: Console) -> int:
 
 
 def _end(room: str, output: Path | None, console: Console) -> int:
-    from natslab.room.ending import end_room
+    from natslab.room.instructor.ending import end_room
 
     written, count = asyncio.run(end_room(room, output))
     console.print(f"{counted(count, 'event')} of room {room} exported to {written}; the room's "
@@ -84,7 +84,7 @@ def join_room(
     parsed: JoinLine, name: str | None, console: Console, creds: Path | None = None
 ) -> None:
     """Join, asking for a name on a terminal when none was given."""
-    from natslab.room.membership import join
+    from natslab.room.participant.membership import join
 
     if name is None:
         if not sys.stdin.isatty():
@@ -99,8 +99,8 @@ def join_room(
 
 
 def _show(console: Console) -> int:
-    from natslab.room.membership import current
-    from natslab.room.uplink import Outbox, outbox_file
+    from natslab.room.participant.membership import current
+    from natslab.room.participant.uplink import Outbox, outbox_file
 
     member = current()
     box = Outbox.load(outbox_file())
@@ -122,8 +122,8 @@ SEND_WAIT = 30.0  # seconds `class send` keeps trying
 
 def _send(console: Console) -> int:
     """Empty the outbox into the room, trying for a while; what cannot go stays."""
-    from natslab.room.membership import current
-    from natslab.room.uplink import Uplink
+    from natslab.room.participant.membership import current
+    from natslab.room.participant.uplink import Uplink
 
     member = current()
     if member is None:
@@ -148,8 +148,8 @@ def _send(console: Console) -> int:
 
 
 def _export(room: str, fmt: str, output: Path | None, console: Console) -> int:
-    from natslab.room.exported import write_export
-    from natslab.room.stream import read_room
+    from natslab.room.instructor.exported import write_export
+    from natslab.room.instructor.stream import read_room
 
     stored = asyncio.run(read_room(room))
     out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
@@ -169,8 +169,8 @@ def _control(args: argparse.Namespace, console: Console) -> int:
     """Hold, release or say, with the instructor's login: stored in the room's stream and
     announced (and announced again by the room and every board)."""
     from natslab.room.control import send_control
+    from natslab.room.instructor.stream import connect_instructor
     from natslab.room.names import check_room
-    from natslab.room.stream import connect_instructor
 
     room = check_room(args.room)
     if args.class_command == "hold":
@@ -203,7 +203,7 @@ def _control(args: argparse.Namespace, console: Console) -> int:
 
 def _administer(verb: str, room: str, name: str, console: Console) -> int:
     """The room's host does it and says what it did."""
-    from natslab.room.admin import ask
+    from natslab.room.instructor.admin import ask
     from natslab.room.names import check_room
 
     answer = asyncio.run(ask(check_room(room), verb, name=name))
@@ -215,8 +215,8 @@ def _check_step(room: str, lesson: str, step: int) -> None:
     """A hold names a lesson natslab has (or one the room has run) and a step it has: a
     typo would hold nobody, and nobody would know."""
     from natslab.lessons.catalog import bundled, load
+    from natslab.room.instructor.stream import read_room
     from natslab.room.roster import RoomState
-    from natslab.room.stream import read_room
 
     if lesson in bundled():
         steps = len(load(lesson).steps)
@@ -238,9 +238,9 @@ def _roster(room: str, console: Console) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    from natslab.room.board_rows import ROSTER_COLUMNS, roster_lines
+    from natslab.room.instructor.board_rows import ROSTER_COLUMNS, roster_lines
+    from natslab.room.instructor.stream import read_room
     from natslab.room.roster import RoomState
-    from natslab.room.stream import read_room
 
     state = RoomState()
     state.take_all((item.subject, item.record) for item in asyncio.run(read_room(room)))

@@ -183,7 +183,7 @@ def run_replay(export: Path, speed: float) -> int:
     """An exported room on the board, at its pace or `speed` times faster."""
     import asyncio
 
-    from natslab.room.replay import ReplayFeed
+    from natslab.room.instructor.replay import ReplayFeed
 
     if not speed > 0:
         raise UsageError(f"--speed {speed:g}: give a number above 0, e.g. 10 for ten times.")
@@ -210,9 +210,9 @@ def _board(room: str, projector: bool = False) -> int:
     """The instructor's board: the room's stream folded live, in the terminal UI."""
     import asyncio
 
-    from natslab.room.feed import RoomFeed
+    from natslab.room.instructor.feed import RoomFeed
+    from natslab.room.instructor.track import TrackFeed
     from natslab.room.names import check_room
-    from natslab.room.track import TrackFeed
 
     in_browser = bool(os.environ.get("TEXTUAL_DRIVER"))  # textual-serve's tab: no tty
     if not in_browser and not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -242,9 +242,9 @@ def serve_board(room: str, address: str, projector: bool, console: Console) -> i
     import shlex
 
     from natslab.cli.class_start import listen_address
-    from natslab.room.host import instructor_login
+    from natslab.room.instructor.host import instructor_login
+    from natslab.room.instructor.web_board import BoardServer, new_link
     from natslab.room.names import check_room
-    from natslab.room.web_board import BoardServer, new_link
 
     host, port = listen_address(address, "--web")
     for one in room.split(","):
@@ -272,7 +272,7 @@ def serve_board(room: str, address: str, projector: bool, console: Console) -> i
 
 def _browsable(host: str) -> str:
     """The address a browser uses for a board listening on `host`."""
-    from natslab.room.host import reachable_host
+    from natslab.room.instructor.host import reachable_host
 
     shown = reachable_host(host)
     return f"[{shown}]" if ":" in shown else shown

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from natslab.lab.local import LabSession
-    from natslab.room.uplink import Uplink
+    from natslab.room.participant.uplink import Uplink
     from natslab.tui.app import NatsLabApp
 
 Main = Callable[["LabSession"], Coroutine[Any, Any, int]]
@@ -27,8 +27,8 @@ def join_first(args: argparse.Namespace, console: Console) -> None:
             raise UsageError("--name goes with --class JOIN-LINE (your name in that room).")
         return
     from natslab.cli.class_verbs import join_room
-    from natslab.room.membership import current
     from natslab.room.names import parse_join_line
+    from natslab.room.participant.membership import current
 
     line = parse_join_line(args.class_line)
     member = current()
@@ -40,13 +40,13 @@ def join_first(args: argparse.Namespace, console: Console) -> None:
 
 def uplink_of(session: LabSession) -> Uplink | None:
     """The uplink to the class room this natslab joined (`natslab class join`), if any."""
-    from natslab.room.membership import current
+    from natslab.room.participant.membership import current
 
     member = current()
     if member is None:
         return None
-    from natslab.room.reveal import crashed_servers, running_versions
-    from natslab.room.uplink import Uplink
+    from natslab.room.participant.reveal import crashed_servers, running_versions
+    from natslab.room.participant.uplink import Uplink
 
     uplink = Uplink(
         member,

@@ -69,9 +69,9 @@ def _class_report(source: str, runs: Sequence[str], console: Console) -> int:
     from pathlib import Path
 
     from natslab.present import class_report
-    from natslab.room.exported import read_export
+    from natslab.room.instructor.exported import read_export
+    from natslab.room.instructor.stream import read_room
     from natslab.room.names import check_room
-    from natslab.room.stream import read_room
 
     if runs:
         raise UsageError("natslab report --class takes a room or an export, not runs as well.")

@@ -11,7 +11,12 @@ from typing import Any
 from natslab.cluster.rundir import state_dir
 from natslab.present.report import environment
 from natslab.room import records
-from natslab.room.board_rows import ROSTER_COLUMNS, RosterLine, outlier_text, roster_lines
+from natslab.room.instructor.board_rows import (
+    ROSTER_COLUMNS,
+    RosterLine,
+    outlier_text,
+    roster_lines,
+)
 from natslab.room.roster import (
     QuestionView,
     RoomState,

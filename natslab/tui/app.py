@@ -11,7 +11,7 @@ from textual.screen import Screen
 from natslab.lab.operations import PaletteEntry
 from natslab.lessons.model import Lesson
 from natslab.lessons.runner import LessonRunner
-from natslab.room.uplink import Uplink
+from natslab.room.participant.uplink import Uplink
 from natslab.tui.commands import LabCommands
 from natslab.tui.lab_screen import LabScreen
 from natslab.tui.plain import PlainNotify

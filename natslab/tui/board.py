@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from natslab.errors import NatslabError
-from natslab.room.board_rows import (
+from natslab.room.instructor.board_rows import (
     FEW,
     FEWEST,
     FIGURE_COLUMNS,
@@ -27,10 +27,10 @@ from natslab.room.board_rows import (
     roster_rows,
     step_rows,
 )
-from natslab.room.feed import RoomFeed
-from natslab.room.replay import ReplayFeed
+from natslab.room.instructor.feed import RoomFeed
+from natslab.room.instructor.replay import ReplayFeed
+from natslab.room.instructor.track import TrackFeed
 from natslab.room.roster import ParticipantView, QuestionView, RoomState, pairs
-from natslab.room.track import TrackFeed
 from natslab.tui.plain import PlainNotify
 from natslab.words import counted
 

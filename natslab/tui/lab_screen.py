@@ -23,7 +23,7 @@ from natslab.lab.operator import start_plan
 from natslab.lessons.checks import describe as describe_check
 from natslab.lessons.events import LessonEvent
 from natslab.present.renderings import recent_move
-from natslab.room.reveal import help_request, reveal_text
+from natslab.room.participant.reveal import help_request, reveal_text
 from natslab.tui.run_protocol import ShownRun
 from natslab.tui.screens import ConfirmQuit, HelpScreen, SearchScreen
 from natslab.tui.widgets.action_line import ActionLine

@@ -13,7 +13,7 @@ from natslab.lab.operator import Operator
 from natslab.lessons.lab_protocol import Lab
 from natslab.lessons.model import Lesson
 from natslab.lessons.runner import LessonRunner
-from natslab.room.uplink import Uplink
+from natslab.room.participant.uplink import Uplink
 from natslab.state import LabState
 
 

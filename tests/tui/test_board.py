@@ -11,9 +11,9 @@ import time
 import pytest
 
 from natslab.cluster.binary import find_binary
-from natslab.room import membership
-from natslab.room.feed import RoomFeed
-from natslab.room.host import RoomHost
+from natslab.room.instructor.feed import RoomFeed
+from natslab.room.instructor.host import RoomHost
+from natslab.room.participant import membership
 from natslab.room.roster import RoomState
 from natslab.tui.board import BoardApp
 from tests.helpers import offsets_apart
@@ -24,8 +24,8 @@ from tests.tui.pilot import wait_for
 
 async def reporting(session, host, name: str, state_dir):
     """A participant joined to the room, their lab's events going up through an uplink."""
-    from natslab.room.reveal import crashed_servers
-    from natslab.room.uplink import Uplink
+    from natslab.room.participant.reveal import crashed_servers
+    from natslab.room.participant.uplink import Uplink
 
     member = await membership.join(host.join_line(), name)
     uplink = Uplink(member, session.run_dir.path.name, state_dir / "outbox.jsonl",
@@ -327,8 +327,8 @@ def test_figures_spread_across_the_room_and_name_outliers_with_their_versions():
 
 
 def test_a_full_outbox_drops_the_oldest_and_counts_them(tmp_path, monkeypatch):
-    from natslab.room import uplink
-    from natslab.room.uplink import Outbox
+    from natslab.room.participant import uplink
+    from natslab.room.participant.uplink import Outbox
 
     monkeypatch.setattr(uplink, "OUTBOX_LIMIT", 3)
     box = Outbox.load(tmp_path / "outbox.jsonl")
@@ -565,7 +565,7 @@ async def test_the_instructor_holds_releases_and_speaks_to_the_room(session, cla
 async def test_a_replay_plays_an_exported_room_back_on_the_board(tmp_path):
     """At ten times the pace, the board fills as the room did, a reveal recorded in class is
     shown as revealed, and the instructor's keys that would reach a room say they cannot."""
-    from natslab.room.replay import ReplayFeed
+    from natslab.room.instructor.replay import ReplayFeed
 
     lines = []
     for n, who in enumerate(("ana", "ben", "cy")):
@@ -605,8 +605,8 @@ async def test_a_tracks_board_shows_every_room_and_only_reads(state_dir):
     """Two rooms on one board: each participant as room/name (the same pseudonym in both
     rooms stays two people), the questions across the track; reveal and hold stay with each
     room's own board."""
-    from natslab.room.stream import connect_instructor
-    from natslab.room.track import TrackFeed
+    from natslab.room.instructor.stream import connect_instructor
+    from natslab.room.instructor.track import TrackFeed
 
     hosts = [RoomHost.create(room, "127.0.0.1", free_port(), find_binary())
              for room in ("demo", "other")]  # fmt: skip
@@ -647,7 +647,7 @@ async def test_a_tracks_board_shows_every_room_and_only_reads(state_dir):
 async def test_two_boards_revealing_at_once_reveal_once(classroom, state_dir):
     """Two instructors press r on the same question together: the room's stream keeps one
     reveal, both boards show it revealed, and the room hears the same aggregate."""
-    from natslab.room.stream import connect_instructor, read_room
+    from natslab.room.instructor.stream import connect_instructor, read_room
 
     _host, feed = classroom
     nc = await connect_instructor("demo", allow_reconnect=False)

@@ -24,8 +24,8 @@ from natslab.cluster.rundir import state_dir
 from natslab.lab.recorder import to_record
 from natslab.lessons import events as lev
 from natslab.room.control import Control, control_subject
-from natslab.room.membership import Membership, connect
 from natslab.room.names import announce_subjects, event_subject, heartbeat_subject
+from natslab.room.participant.membership import Membership, connect
 
 HEARTBEAT = 5.0  # seconds between "still here" messages while connected
 OUTBOX_LIMIT = 5000  # events waiting at most; beyond, the oldest go (counted), the newest stay

@@ -11,11 +11,11 @@ from nats.js.errors import NotFoundError
 
 from natslab.cluster.rundir import state_dir
 from natslab.errors import UsageError
-from natslab.room.closed import is_open, readable
-from natslab.room.exported import write_export
-from natslab.room.host import instructor_login, room_folder
+from natslab.room.instructor.closed import is_open, readable
+from natslab.room.instructor.exported import write_export
+from natslab.room.instructor.host import instructor_login, room_folder
+from natslab.room.instructor.stream import Stored, connect_instructor, read_room
 from natslab.room.names import stream_name
-from natslab.room.stream import Stored, connect_instructor, read_room
 from natslab.room.stream_config import API_TIMEOUT
 
 

@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from natslab.cluster.binary import find_binary
-from natslab.room.config import RoomConfig, write_private
-from natslab.room.host import RoomHost, instructor_login, room_folder
-from natslab.room.membership import reachable
+from natslab.room.files import write_private
+from natslab.room.instructor.config import RoomConfig
+from natslab.room.instructor.host import RoomHost, instructor_login, room_folder
+from natslab.room.reach import reachable
 
 
 async def is_open(url: str) -> bool:

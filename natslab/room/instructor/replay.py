@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from natslab.room import records
-from natslab.room.board_rows import ReadOnlyBoard
-from natslab.room.exported import read_export
+from natslab.room.instructor.board_rows import ReadOnlyBoard
+from natslab.room.instructor.exported import read_export
 from natslab.room.roster import RoomState
 
 LONGEST_WAIT = 5.0  # seconds of real time at most between two records: a lunch break is skipped

@@ -8,8 +8,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from natslab.room.board_rows import ReadOnlyBoard
-from natslab.room.feed import RoomFeed
+from natslab.room.instructor.board_rows import ReadOnlyBoard
+from natslab.room.instructor.feed import RoomFeed
 from natslab.room.roster import RoomState
 
 

@@ -23,7 +23,7 @@ from nats.errors import TimeoutError as NatsTimeout
 from natslab.cluster.rundir import state_dir
 from natslab.credentials import creds_problem
 from natslab.errors import NatslabError
-from natslab.room.config import write_private
+from natslab.room.files import write_private
 from natslab.room.names import (
     JOIN_USER,
     JoinLine,
@@ -32,6 +32,7 @@ from natslab.room.names import (
     inbox_prefix,
     join_subject,
 )
+from natslab.room.reach import reachable, reachable_any
 
 JOIN_TIMEOUT = 10.0
 CONNECT_TIMEOUT = 5.0
@@ -295,29 +296,8 @@ async def join_deployment(line: JoinLine, name: str, creds: Path) -> Membership:
     return _keep(member)
 
 
-async def reachable(host: str, port: int, timeout: float = 3.0) -> None:
-    """A plain TCP connect first: a refused port says so at once, where nats-py retries."""
-    _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
-    writer.close()
-    with contextlib.suppress(OSError):
-        await writer.wait_closed()
-
-
 async def _quiet(exc: Exception) -> None:
     """Errors reach the caller as exceptions, or its status line; never as a traceback."""
-
-
-async def reachable_any(urls: list[str]) -> str:
-    """The first of `urls` that takes a TCP connection, or the last one's error."""
-    error: OSError | TimeoutError = OSError("no server given")
-    for url in urls:
-        host, _, port = url.removeprefix("nats://").rpartition(":")
-        try:
-            await reachable(host, int(port))
-            return url
-        except (OSError, TimeoutError) as exc:
-            error = exc
-    raise error
 
 
 async def connect(member: Membership, servers: list[str] | None = None, **options: Any) -> Client:

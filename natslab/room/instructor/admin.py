@@ -11,8 +11,8 @@ from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 
 from natslab.errors import NatslabError
+from natslab.room.instructor.stream import connect_instructor
 from natslab.room.names import admin_subject
-from natslab.room.stream import connect_instructor
 
 VERBS = ("lock", "unlock", "remove", "purge", "rotate")
 ADMIN_TIMEOUT = 20.0  # a removal reloads the server before it answers

@@ -30,8 +30,9 @@ from natslab.cluster.process import ServerProcess
 from natslab.cluster.rundir import state_dir
 from natslab.errors import NatslabError, UsageError
 from natslab.room import records
-from natslab.room.config import INSTRUCTOR_USER, RoomConfig, write_private
 from natslab.room.control import Control, announce_closed, announce_forever
+from natslab.room.files import write_private
+from natslab.room.instructor.config import INSTRUCTOR_USER, RoomConfig
 from natslab.room.names import (
     JOIN_USER,
     PARTICIPANT_NAME,

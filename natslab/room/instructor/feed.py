@@ -15,10 +15,10 @@ from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 
 from natslab.room.control import ControlRefused, announce_forever, send_control
-from natslab.room.host import instructor_id, instructor_login
+from natslab.room.instructor.host import instructor_id, instructor_login
+from natslab.room.instructor.stream import connect_instructor
 from natslab.room.names import ROOM_SELF, announce_subjects, event_subject, stream_name
 from natslab.room.roster import RoomState
-from natslab.room.stream import connect_instructor
 from natslab.room.stream_config import API_TIMEOUT, follow
 from natslab.words import printable
 

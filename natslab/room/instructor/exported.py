@@ -12,7 +12,7 @@ from natslab.errors import NatslabError
 from natslab.room import records
 
 if TYPE_CHECKING:
-    from natslab.room.stream import Stored
+    from natslab.room.instructor.stream import Stored
 
 
 class NotAnExport(NatslabError):

@@ -17,10 +17,10 @@ The server enforces every permission here; natslab's screens only show what it a
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from natslab.room.files import write_private
 from natslab.room.names import (
     JOIN_USER,
     announce_subjects,
@@ -131,12 +131,3 @@ def participant_permissions(room: str, name: str) -> dict[str, dict[str, list[st
         "publish": {"allow": [*own, heartbeat_subject(room, name)]},
         "subscribe": {"allow": [announce_subjects(room), f"{inbox_prefix(name)}.>"]},
     }
-
-
-def write_private(path: Path, text: str) -> None:
-    """Written readable by its owner alone, from the first byte (no window of 0644)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text)
-    path.with_suffix(".tmp").replace(path)

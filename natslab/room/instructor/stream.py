@@ -16,11 +16,11 @@ from nats.errors import Error as NatsError
 from nats.js.errors import NotFoundError
 
 from natslab.errors import NatslabError
-from natslab.room.closed import readable
-from natslab.room.config import write_private
-from natslab.room.host import instructor_login, room_folder
-from natslab.room.membership import reachable_any
+from natslab.room.files import write_private
+from natslab.room.instructor.closed import readable
+from natslab.room.instructor.host import instructor_login, room_folder
 from natslab.room.names import stream_name
+from natslab.room.reach import reachable_any
 from natslab.room.stream_config import API_TIMEOUT, KEEP_DAYS, ensure_stream, follow
 from natslab.words import counted
 

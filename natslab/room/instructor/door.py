@@ -17,10 +17,11 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 
 from natslab.room import jwt
-from natslab.room.config import participant_permissions, write_private
-from natslab.room.host import JoinGate, answer_join, refusal, room_folder
+from natslab.room.files import write_private
+from natslab.room.instructor.config import participant_permissions
+from natslab.room.instructor.host import JoinGate, answer_join, refusal, room_folder
+from natslab.room.instructor.stream import connect_with
 from natslab.room.names import JOIN_USER, JoinLine, inbox_prefix, join_subject
-from natslab.room.stream import connect_with
 
 
 class Door:
