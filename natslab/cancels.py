@@ -5,6 +5,8 @@ so a loop around nats-py calls asks again after each pass whether it was cancell
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from typing import Any
 
 
 def raise_if_cancelled() -> None:
@@ -13,3 +15,12 @@ def raise_if_cancelled() -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError
+
+
+async def cancel_and_wait(task: asyncio.Task[Any] | None) -> None:
+    """Cancel a background task of ours and wait until it has stopped (its CancelledError
+    is the expected end, not an error)."""
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -215,6 +215,17 @@ def tls_nkey_server(binary, tmp_path):
         proc.wait(10)
 
 
+def tls_context_rounds(tls_nkey_server, config_home: Path):
+    """System-account rounds through a natscli context holding the TLS server's URL, the
+    watch user's nkey seed and the CA: the login a context may carry besides a password."""
+    from natslab.watch.login import from_context
+    from natslab.watch.system import SystemRounds
+
+    url, seed, cert = tls_nkey_server
+    context(config_home, "tls-sys", url=url, nkey=str(seed), ca=str(cert))
+    return SystemRounds(from_context("tls-sys"), 0.5)
+
+
 async def test_a_context_with_an_nkey_and_a_ca_logs_in_over_tls(
     tls_nkey_server, config_home, state_dir
 ):
@@ -223,8 +234,7 @@ async def test_a_context_with_an_nkey_and_a_ca_logs_in_over_tls(
     from natslab.watch.system import CONNECT_TIMEOUT, SystemRounds
 
     url, seed, cert = tls_nkey_server
-    context(config_home, "tls-sys", url=url, nkey=str(seed), ca=str(cert))
-    rounds = SystemRounds(from_context("tls-sys"), 0.5)
+    rounds = tls_context_rounds(tls_nkey_server, config_home)
     try:
         await rounds.open()
         (answer,) = await rounds.round()
@@ -334,12 +344,7 @@ async def test_a_user_who_may_not_listen_still_watches_and_is_no_violation(
     kept apart from anything the watch sent, and the rounds go on."""
     import asyncio
 
-    from natslab.watch.login import from_context
-    from natslab.watch.system import SystemRounds
-
-    url, seed, cert = tls_nkey_server
-    context(config_home, "tls-sys", url=url, nkey=str(seed), ca=str(cert))
-    rounds = SystemRounds(from_context("tls-sys"), 0.5)
+    rounds = tls_context_rounds(tls_nkey_server, config_home)
     try:
         await rounds.open()
         (answer,) = await rounds.round()

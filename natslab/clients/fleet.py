@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 from collections.abc import Iterable, Sequence
 
 from natslab.bus import EventBus
+from natslab.cancels import cancel_and_wait
 from natslab.clients.client import ClientOptions, LabClient, Publisher, Subscriber
 from natslab.clients.ledger import LedgerPublisher, LedgerReader
 from natslab.errors import ClientSetupError
@@ -118,10 +118,7 @@ class Fleet:
             del self.clients[name]
 
     async def aclose(self) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
+        await cancel_and_wait(self._ticker)
         await self.stop()
 
     def send_counts(self) -> None:

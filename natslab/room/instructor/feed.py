@@ -4,7 +4,6 @@ and the reveal of a question (an aggregate published on the room's announcements
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import math
 import time
@@ -14,6 +13,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 
+from natslab.cancels import cancel_and_wait
 from natslab.room.control import ControlRefused, announce_forever, send_control
 from natslab.room.instructor.host import instructor_id, instructor_login
 from natslab.room.instructor.stream import connect_instructor
@@ -135,11 +135,8 @@ class RoomFeed:
         return aggregate
 
     async def close(self) -> None:
-        if self._beacon is not None:
-            self._beacon.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._beacon
-            self._beacon = None
+        await cancel_and_wait(self._beacon)
+        self._beacon = None
         if self.nc is not None:
             await self.nc.close()
             self.nc = None

@@ -24,6 +24,7 @@ import nkeys
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
+from natslab.cancels import cancel_and_wait
 from natslab.cluster import events as ev
 from natslab.cluster.binary import ServerBinary
 from natslab.cluster.process import ServerProcess
@@ -175,11 +176,8 @@ class RoomHost:
     async def stop(self) -> None:
         """Close the room, whatever state its server is in (a killed server's connection
         only fails to close cleanly)."""
-        if self._beacon is not None:
-            self._beacon.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._beacon
-            self._beacon = None
+        await cancel_and_wait(self._beacon)
+        self._beacon = None
         if self.nc is not None:
             await announce_closed(self.nc, self.config.room)
             with contextlib.suppress(Exception):

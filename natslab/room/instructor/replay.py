@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from pathlib import Path
 from typing import Any
 
+from natslab.cancels import cancel_and_wait
 from natslab.room import records
 from natslab.room.instructor.board_rows import ReadOnlyBoard
 from natslab.room.instructor.exported import read_export
@@ -78,7 +78,4 @@ class ReplayFeed:
         raise ReadOnlyBoard(self.read_only)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)

@@ -19,7 +19,7 @@ from typing import Any
 
 from nats.js.errors import APIError
 
-from natslab.cancels import raise_if_cancelled
+from natslab.cancels import cancel_and_wait, raise_if_cancelled
 from natslab.cluster.rundir import state_dir
 from natslab.lab.recorder import to_record
 from natslab.lessons import events as lev
@@ -288,10 +288,7 @@ class Uplink:
         deadline = time.monotonic() + drain
         while self.outbox.waiting and self.reached and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def _send_forever(self) -> None:
         delay = 0.5
