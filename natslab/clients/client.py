@@ -8,6 +8,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import nats.errors
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 
@@ -184,6 +185,11 @@ class LabClient:
 
     async def _on_closed(self) -> None:
         reason = "stopped by the lab" if self._closing else "gave up reconnecting"
+        if not self._closing and isinstance(self.nc.last_error, nats.errors.AuthorizationError):
+            # nats-py closes on an open connection's Authorization Violation without telling
+            # error_cb (client.py _process_err); say it here, where it ends the client.
+            self._emit(ev.ClientError(client=self.name, message=_describe(self.nc.last_error)))
+            reason = "closed for good by nats-py after the server's Authorization Violation"
         self._emit(ev.ClientClosed(client=self.name, reason=reason))
 
     def counts(self) -> ev.ClientEvent | None:

@@ -59,6 +59,7 @@ class ServerProcess:
         self.argv = tuple(argv)
         self.log_path = log_path
         self.lines: deque[str] = deque(maxlen=buffer_lines)
+        self.line_count = 0  # every line read so far: where "the lines since" begin
         self.ready = asyncio.Event()
         self.exited = asyncio.Event()
         self.returncode: int | None = None
@@ -181,6 +182,7 @@ class ServerProcess:
         self._keep(block + b"\n")
         lines = block.decode("utf-8", errors="replace").split("\n")
         self.lines.extend(lines)
+        self.line_count += len(lines)
         self._emit(ev.LogLines(server=self.name, lines=tuple(lines)))
         for line in lines:
             event = parse_line(self.name, line)

@@ -53,9 +53,17 @@ class ServerSpec:
             args += ["--cluster_name", self.cluster_name]
         return args + list(self.extra_flags)
 
+    def config_text(self) -> str:
+        """The config file natslab writes: the server's name, then the fragment. The name
+        goes in the file, not `-n`: a reload takes the file's options and only some flags
+        (opts.go MergeOptions carries no server name), so `-n A -c FILE` refuses every
+        reload with "config reload not supported for ServerName: old=A, new="."""
+        return f'server_name: "{self.name}"\n{self.config_fragment or ""}'
+
     def added_args(self, config_path: Path | None = None) -> list[str]:
-        """The flags natslab adds: a name for the logs, a safe bind address, a monitoring port."""
-        args = ["-n", self.name]
+        """The flags natslab adds: a name for the logs (in the config file when there is
+        one), a safe bind address, a monitoring port."""
+        args = [] if self.config_fragment else ["-n", self.name]
         if self.bind:
             args += ["-a", self.bind]
         args += ["-m", str(self.ports.monitor)]

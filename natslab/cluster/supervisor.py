@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import re
 import signal
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -24,6 +26,10 @@ from natslab.errors import ServerStartError, ServerStateError, TimedOutError, Un
 
 READY_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
+VALIDATE_TIMEOUT = 10.0
+# nats-server's two answers to SIGHUP: reload.go Reload ("Reloaded server configuration
+# (digest)") and signal.go handleSignals ("Failed to reload server configuration: why").
+RELOAD_VERDICT = re.compile(r"Reloaded server configuration|Failed to reload server configuration")
 # How a server process is made; tests may hand in another factory (as honcho's manager does).
 ProcessFactory = Callable[[str, Sequence[str], Path, Emit], ServerProcess]
 
@@ -95,7 +101,7 @@ class Supervisor:
         config_path = None
         if spec.config_fragment:
             config_path = self.run.config_path(spec.name)
-            config_path.write_text(spec.config_fragment)
+            config_path.write_text(spec.config_text())
         argv = spec.argv(binary.path, config_path)
         proc = self._new_process(spec.name, argv, self.run.log_path(spec.name), self._emit)
         # The fork happens inside spawn(), but a busy event loop (a TUI drawing under load)
@@ -176,6 +182,63 @@ class Supervisor:
             raise ServerStateError(
                 f"Server {name} is not running, so it cannot enter lame duck mode."
             )
+
+    def rewrite_config(self, name: str, fragment: str) -> Path:
+        """Write `name`'s config file anew; the server reads it at its next reload or start."""
+        spec = self.specs.get(name)
+        if spec is None:
+            raise UnknownServerError(f"Server {name} was never started, so it has no config file.")
+        if not spec.config_fragment:
+            raise ServerStateError(
+                f"Server {name} was started without a config file (-c), so a reload would "
+                "have nothing to read; start it with a config."
+            )
+        self.specs[name] = spec = dataclasses.replace(spec, config_fragment=fragment)
+        path = self.run.config_path(name)
+        path.write_text(spec.config_text())
+        return path
+
+    async def validate_config(self, name: str) -> tuple[bool, str]:
+        """`nats-server -t -c FILE` with the binary `name` runs: (valid, what it said)."""
+        self.process(name)
+        path = self.run.config_path(name)
+        if not path.exists():
+            raise ServerStateError(f"Server {name} has no config file to validate.")
+        binary = self.binaries.get(name, self.default_binary).path
+        proc = await asyncio.create_subprocess_exec(
+            str(binary), "-t", "-c", str(path),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            out, _ = await asyncio.wait_for(proc.communicate(), VALIDATE_TIMEOUT)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise TimedOutError(
+                f"nats-server -t did not finish within {VALIDATE_TIMEOUT:g} s."
+            ) from None
+        return proc.returncode == 0, out.decode("utf-8", errors="replace").strip()
+
+    async def reload(self, name: str, timeout: float = VALIDATE_TIMEOUT) -> str:
+        """SIGHUP, then the server's verdict from its log: the line that says it reloaded,
+        or the one that says why it would not (the old configuration then runs on)."""
+        proc = self.process(name)
+        seen = proc.line_count
+        if not proc.signal(signal.SIGHUP):
+            raise ServerStateError(f"Server {name} is not running, so it cannot reload.")
+
+        async def verdict() -> str | None:
+            fresh = list(proc.lines)[-(proc.line_count - seen) :] if proc.line_count > seen else []
+            return next((line for line in fresh if RELOAD_VERDICT.search(line)), None)
+
+        said = await wait_until(verdict, timeout, 0.05, self.clock)
+        if said is None:
+            raise TimedOutError(
+                f"Server {name} said nothing about the reload within {timeout:g} s."
+            )
+        return said
 
     async def restart(
         self, name: str, binary: Path | None = None, timeout: float = READY_TIMEOUT

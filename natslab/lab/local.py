@@ -15,7 +15,10 @@ from natslab.cluster.ports import ServerPorts, ports_for
 from natslab.cluster.rundir import RunDir
 from natslab.cluster.supervisor import Supervisor
 from natslab.cluster.versions import find
-from natslab.lab import jetstream_ops  # noqa: F401  (registers the JetStream performers)
+from natslab.lab import (
+    config_ops,  # noqa: F401  (registers the config performers)
+    jetstream_ops,  # noqa: F401  (registers the JetStream performers)
+)
 from natslab.lab.jetstream_watch import JetStreamWatch
 from natslab.lab.operations import Done, Operation
 from natslab.lab.operator import Operator

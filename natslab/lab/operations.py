@@ -195,6 +195,36 @@ class ToggleClientSwitch:
     switch: ClientSwitch
 
 
+@validated(frozen=True, kw_only=True, config=_STRICT)
+class EditConfig:
+    """Write a new config file for a server started with one; it takes effect at the next
+    reload or restart, as an edit in an editor does."""
+
+    type: Literal["edit_config"] = "edit_config"
+    server: ServerName
+    config: str = Field(min_length=1)
+
+
+@validated(frozen=True, kw_only=True, config=_STRICT)
+class ValidateConfig:
+    """`nats-server -t -c FILE`: does the server's config file parse? `expect` says which
+    verdict the lesson wants (a broken file shown refused is a lesson too)."""
+
+    type: Literal["validate_config"] = "validate_config"
+    server: ServerName
+    expect: Literal["valid", "invalid"] = "valid"
+
+
+@validated(frozen=True, kw_only=True, config=_STRICT)
+class ReloadConfig:
+    """SIGHUP: the server rereads its config file and applies what it can; a change it cannot
+    apply refuses the whole reload, and the old configuration runs on."""
+
+    type: Literal["reload_config"] = "reload_config"
+    server: ServerName
+    timeout: float = Field(default=10, gt=0, le=60)
+
+
 StreamName = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_-]*$", max_length=32)]
 
 
@@ -256,6 +286,9 @@ LessonOperation = (
     | WaitHealthz
     | WaitStopped
     | Pause
+    | EditConfig
+    | ValidateConfig
+    | ReloadConfig
     | CreateStream
     | StartLedger
     | VerifyLedger

@@ -21,12 +21,14 @@ from natslab.lab.operations import (
     ClientSettings,
     CreateStream,
     Done,
+    EditConfig,
     KillServer,
     LameDuck,
     MoveLeader,
     Operation,
     PaletteEntry,
     Pause,
+    ReloadConfig,
     RestartServer,
     StartClients,
     StartLedger,
@@ -36,6 +38,7 @@ from natslab.lab.operations import (
     StopPublisher,
     StopServer,
     ToggleClientSwitch,
+    ValidateConfig,
     VerifyLedger,
     WaitHealthz,
     WaitMesh,
@@ -97,6 +100,12 @@ class Operator:
                 return f"kill -KILL {self._pid(op.server)}"
             case LameDuck():
                 return f"nats-server --signal ldm={self._pid(op.server)}"
+            case EditConfig():
+                return f"$EDITOR {self.supervisor.run.config_path(op.server)}"
+            case ValidateConfig():
+                return f"nats-server -t -c {self.supervisor.run.config_path(op.server)}"
+            case ReloadConfig():
+                return f"nats-server --signal reload={self._pid(op.server)}"
             case StartClients():
                 seeds = ",".join(self.client_url(s, op.host) for s in op.seeds)
                 return f'nats sub -s {seeds} "{op.subject}"'
@@ -187,6 +196,7 @@ class Operator:
                 entry(KillServer(server=name)),
                 entry(LameDuck(server=name)),
                 entry(RestartServer(server=name)),
+                *self._config_entries(name),
                 entry(StartClients(count=5, seeds=(name,), options=options)),
                 entry(StartPublisher(name=None, seeds=(name,), rate=100, options=options)),
             ]
@@ -196,6 +206,15 @@ class Operator:
             now = "on" if getattr(self.palette_clients, switch) else "off"
             entries.append(entry(ToggleClientSwitch(switch=switch), f"now {now}"))
         return entries
+
+    def _config_entries(self, name: str) -> list[PaletteEntry]:
+        """Validate and reload, for a server started with a config file (edit it yourself:
+        the palette shows where it is)."""
+        spec = self.supervisor.specs.get(name)
+        if spec is None or not spec.config_fragment:
+            return []
+        where = str(self.supervisor.run.config_path(name))
+        return [entry(ValidateConfig(server=name), where), entry(ReloadConfig(server=name))]
 
 
 def client_options(settings: ClientSettings) -> ClientOptions:

@@ -21,6 +21,12 @@ def title(op: ops.Operation) -> str:
             return f"Kill server {op.server}"
         case ops.LameDuck():
             return f"Lame duck server {op.server}"
+        case ops.EditConfig():
+            return f"Edit server {op.server}'s config file"
+        case ops.ValidateConfig():
+            return f"Validate server {op.server}'s config (nats-server -t)"
+        case ops.ReloadConfig():
+            return f"Reload server {op.server}'s config (SIGHUP)"
         case ops.RestartServer(binary="upgrade"):
             return f"Upgrade server {op.server}"
         case ops.RestartServer():

@@ -9,9 +9,11 @@ from natslab.lessons.model import Lesson, load_lesson
 from natslab.resources import bundled_labs_dir
 
 # The order to learn them in: the walkthrough, then seeds, then what goes wrong at scale, then
-# the procedure recommended today, then JetStream. A lesson not listed here comes last.
+# the procedure recommended today, then JetStream, then the day's operator track. A lesson not
+# listed here comes last.
 LEARNING_ORDER = (
     "upgrade", "seed", "seed-failure", "herd", "auth", "lame-duck", "jetstream-upgrade",
+    "config-reload",
 )  # fmt: skip
 
 

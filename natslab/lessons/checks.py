@@ -360,6 +360,40 @@ def _lost(c: m.MessagesLost, ctx: CheckContext, now: float) -> Verdict:
 
 
 @check(
+    m.Reconnects,
+    lambda c, _: f"{who(c.clients)} lost its server at most {counted(c.at_most, 'time')}",
+)
+def _reconnects(c: m.Reconnects, ctx: CheckContext, now: float) -> Verdict:
+    drops = dropped_in_step(ctx.state, c.clients, ctx.step_started_at)
+    if not drops:
+        return Verdict(False, f"no lab client matches {c.clients!r}")
+    total = sum(n for _, n in drops)
+    over = [
+        f"{v.name} {n}" + (" (then closed for good)" if v.state == ClientState.CLOSED else "")
+        for v, n in drops
+        if n > c.at_most
+    ]
+    if over:
+        return Verdict(False, "lost their server: " + _summarise(over), figure=float(total))
+    said = f"{counted(len(drops), 'client')}, {counted(total, 'lost connection')} in this step"
+    return Verdict(True, said, figure=float(total))
+
+
+def dropped_in_step(state: LabState, pattern: str, since: float) -> list[tuple[ClientView, int]]:
+    """Each matching lab client and how often it lost its server since `since`. A client
+    closed for good counts when that happened now: a server that throws a client out has
+    cost it more than a reconnect; one the lab stopped earlier is left out."""
+    views = [
+        v
+        for v in state.lab_clients()
+        if fnmatch.fnmatchcase(v.name, pattern)
+        and (v.state != ClientState.CLOSED or any(at >= since for at in v.dropped_at))
+    ]
+    views.sort(key=lambda v: (len(v.name), v.name))
+    return [(v, sum(at >= since for at in v.dropped_at)) for v in views]
+
+
+@check(
     m.Drained,
     lambda c, _: (
         f"{c.server} is drained of clients"

@@ -145,6 +145,15 @@ class MessagesLost(_Check):
     at_most: int = Field(ge=0)
 
 
+class Reconnects(_Check):
+    """Each selected client lost its server at most `at_most` times in this step (a client
+    closed for good counts; one the lab stopped does not)."""
+
+    type: Literal["reconnects"]
+    clients: str = "*"
+    at_most: int = Field(default=0, ge=0)
+
+
 class Drained(_Check):
     """No lab client is left on the server; the drain took at least min_seconds."""
 
@@ -226,6 +235,7 @@ Check = Annotated[
     | ServerVersion
     | ClientReportedError
     | MessagesLost
+    | Reconnects
     | Drained
     | MetaLeader
     | StreamLeader
@@ -289,6 +299,14 @@ class JudgeDrainTime(_Judge):
     server: ServerName
 
 
+class JudgeDropped(_Judge):
+    """How many of `clients` lost their server in this step (one closed for good counts),
+    once none of them is still reconnecting."""
+
+    type: Literal["dropped"]
+    clients: str = "*"
+
+
 class JudgePublishGap(_Judge):
     """Seconds of the ledger's longest stretch without an acknowledged publish in this step,
     once publishing has resumed."""
@@ -304,6 +322,7 @@ Judgement = Annotated[
     | JudgeMostLost
     | JudgeLongestGap
     | JudgeDrainTime
+    | JudgeDropped
     | JudgePublishGap,
     Field(discriminator="type"),
 ]
@@ -313,6 +332,7 @@ NUMERIC_JUDGEMENTS = (
     JudgeMostLost,
     JudgeLongestGap,
     JudgeDrainTime,
+    JudgeDropped,
     JudgePublishGap,
 )
 NO_SERVER = "none"  # what client_server measures for a client that is on no server

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from natslab.lessons import model as m
-from natslab.lessons.checks import longest_publish_gap, select
+from natslab.lessons.checks import dropped_in_step, longest_publish_gap, select
 from natslab.lessons.lab_protocol import CheckContext
 from natslab.state import ClientState
 from natslab.words import counted
@@ -66,6 +66,8 @@ def _client_server(j: m.JudgeClientServer, ctx: CheckContext, now: float) -> Mea
     if view.state == ClientState.CONNECTED and view.server:
         came = f", from {view.previous_server}" if view.previous_server else ""
         return Measured(view.server, f"{j.client} is on {view.server}{came}")
+    if view.state == ClientState.CLOSED:  # closed for good: on no server, and final
+        return Measured(m.NO_SERVER, f"{j.client} is closed ({view.last_error or 'no error'})")
     return _waiting(f"{j.client} is {view.state}", m.NO_SERVER)
 
 
@@ -140,6 +142,16 @@ def _drain_time(j: m.JudgeDrainTime, ctx: CheckContext, now: float) -> Measured:
     ]
     took = max(moves) - start if moves else 0.0
     return Measured(took, f"{seconds(took)} from lame duck to the last client leaving")
+
+
+@judgement(m.JudgeDropped)
+def _dropped(j: m.JudgeDropped, ctx: CheckContext, now: float) -> Measured:
+    drops = dropped_in_step(ctx.state, j.clients, ctx.step_started_at)
+    lost = [v.name for v, n in drops if n]
+    text = f"{len(lost)} of {counted(len(drops), 'client')} lost their server"
+    if not drops or any(v.state == ClientState.RECONNECTING for v, _ in drops):
+        return _waiting(f"{text} so far", len(lost))
+    return Measured(len(lost), text + (f" ({', '.join(lost[:6])})" if lost else ""))
 
 
 @judgement(m.JudgePublishGap)

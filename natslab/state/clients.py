@@ -45,6 +45,7 @@ class ClientFolds(StateBase):
     def _on_client_disconnected(self, e: cev.ClientDisconnected) -> None:
         view = self._client(e.client)
         view.state = ClientState.RECONNECTING
+        view.dropped_at.append(e.at)
         view.last_tenure = e.at - view.placed_at if view.placed_at is not None else None
         self._note(e.at, "client", n.DisconnectedNote(e.client, view.server))
 

@@ -102,6 +102,7 @@ class ClientView:
     known: dict[str, KnownServer] = field(default_factory=dict)
     connected_at: float | None = None
     reconnects: int = 0
+    dropped_at: list[float] = field(default_factory=list)  # each loss of its server, when
     last_gap_ms: float | None = None
     previous_server: str | None = None
     moved_at: float | None = None

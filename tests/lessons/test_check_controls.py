@@ -213,10 +213,11 @@ def test_the_controls_cover_every_check_kind():
         model.model_fields["type"].annotation.__args__[0]
         for model in typing.get_args(typing.get_args(m.Check)[0])
     }
+    from tests.lab.test_config_ops import CONFIG_CHECK_KINDS
     from tests.lab.test_jetstream import JETSTREAM_CHECK_KINDS
 
     controlled = {kind.split(",")[0] for kind, _, _ in CONTROLS + AFTER_A_LOSS + AFTER_FAILOVER}
-    controlled |= JETSTREAM_CHECK_KINDS
+    controlled |= JETSTREAM_CHECK_KINDS | CONFIG_CHECK_KINDS
     assert controlled == kinds
 
 

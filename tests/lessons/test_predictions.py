@@ -174,6 +174,31 @@ def test_drain_time_runs_from_lame_duck_to_the_last_client_leaving():
     assert right == (1,) and measured.text == "11.0 s from lame duck to the last client leaving"
 
 
+def test_dropped_counts_this_steps_losses_and_waits_for_the_reconnecting():
+    q = ask({"type": "dropped", "clients": "sub-*"}, {"text": "none", "below": 1},
+            {"text": "some", "at_least": 1})  # fmt: skip
+    state = lab(3)
+    move(state, "sub-1", "B", at=3.0)  # before the step: not this step's loss
+    assert judged(q, state, step_started=4.0)[1] == (0,)
+    state.apply(cev.ClientDisconnected(client="sub-2", at=5.0, url=URL["A"]))
+    assert not judged(q, state, step_started=4.0)[0].final  # sub-2 is still reconnecting
+    # Closed for good after losing its server (a removed user's client): dropped, and final.
+    state.apply(cev.ClientClosed(client="sub-2", at=5.1, reason="gave up reconnecting"))
+    measured, right = judged(q, state, step_started=4.0)
+    assert right == (1,) and measured.text == "1 of 3 clients lost their server (sub-2)"
+
+
+def test_client_server_of_a_closed_client_is_none_and_final():
+    q = ask({"type": "client_server", "client": "sub-1"}, {"text": "B", "is": "B"},
+            {"text": "nowhere", "is": "none"})  # fmt: skip
+    state = lab(1)
+    state.apply(cev.ClientDisconnected(client="sub-1", at=5.0, url=URL["A"]))
+    assert not judged(q, state)[0].final  # reconnecting: not yet anywhere, and not final
+    state.apply(cev.ClientClosed(client="sub-1", at=6.0, reason="gave up reconnecting"))
+    measured, right = judged(q, state)
+    assert measured.final and right == (1,), measured
+
+
 def test_publish_gap_waits_for_publishing_to_resume():
     q = ask({"type": "publish_gap"}, {"text": "short", "below": 0.25},
             {"text": "long", "at_least": 0.25})  # fmt: skip
