@@ -127,3 +127,15 @@ class LedgerVerified(ClientEvent):
     longest_gap_ms: float
     failed: int
     redeliveries: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JetStreamProbed(Event):
+    """One JetStream request through `server` and how it was answered: `answer` is "ok",
+    "no_response", "timeout", or the API's error code (e.g. "10008"); `detail` in words."""
+
+    server: str
+    request: str
+    answer: str
+    detail: str
+    at: float = field(default_factory=time.time)

@@ -28,11 +28,15 @@ class Monitor:
 
     async def healthz(self, base_url: str) -> bool:
         """True when /healthz answers 200."""
+        return (await self.health(base_url))[0]
+
+    async def health(self, base_url: str) -> tuple[bool, str]:
+        """/healthz: 200 or not, and what it said (e.g. "JetStream has not established
+        contact with a meta leader")."""
         try:
-            healthy, _ = await self._http.health(base_url)
-        except PollError:
-            return False
-        return healthy
+            return await self._http.health(base_url)
+        except PollError as exc:
+            return False, str(exc)
 
     async def poll(
         self, server: str, base_url: str, pid: int | None, js: bool = False
@@ -40,10 +44,10 @@ class Monitor:
         """One snapshot; a server that does not answer is reported down with the reason.
         With `js`, /jsz too (its plain /healthz then also waits for streams to be current)."""
         try:
-            varz, routez, healthy, jsz = await asyncio.gather(
+            varz, routez, (healthy, said), jsz = await asyncio.gather(
                 self._http.read_json(base_url, "/varz"),
                 self._http.read_json(base_url, "/routez"),
-                self.healthz(base_url),
+                self.health(base_url),
                 self._http.read_json(base_url, "/jsz?streams=true&consumers=true")
                 if js
                 else _nothing(),
@@ -52,7 +56,7 @@ class Monitor:
         except PollError as exc:
             return ServerStatus(server=server, up=False, error=str(exc))
         return serving(server, time.time(), varz, routez, healthy, conns, jsz if js else None,
-                       self._usage(pid))  # fmt: skip
+                       self._usage(pid), said)  # fmt: skip
 
     async def _connections(self, base_url: str, varz: dict[str, Any]) -> tuple[Connection, ...]:
         """/connz, unless /varz shows the same connections as last time: its count of open

@@ -79,6 +79,7 @@ class ServerStatus:
     route_peers: tuple[RoutePeer, ...] = ()
     connections: tuple[Connection, ...] = ()
     healthy: bool = False
+    health_error: str = ""  # what /healthz said when it did not answer 200
     cpu_percent: float | None = None
     rss_bytes: int | None = None
     error: str = ""
@@ -98,6 +99,7 @@ def serving(
     conns: tuple[Connection, ...],
     jsz: dict[str, Any] | None,
     usage: tuple[float | None, int | None] = (None, None),
+    health_error: str = "",
 ) -> ServerStatus:
     """A server that answered, from its monitoring answers (over HTTP or through the
     system account alike); `usage` is its CPU percent and resident bytes, if known."""
@@ -111,6 +113,7 @@ def serving(
         route_peers=route_peers(routez),
         connections=conns,
         healthy=healthy,
+        health_error="" if healthy else health_error,
         cpu_percent=usage[0],
         rss_bytes=usage[1],
         jetstream=jetstream(jsz) if jsz is not None else None,

@@ -12,7 +12,7 @@ import nats
 import nats.errors
 from nats.aio.client import Client
 from nats.errors import NoRespondersError
-from nats.js.api import StorageType, StreamConfig
+from nats.js.api import Placement, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, ServiceUnavailableError
 
 from natslab.clients.ledger import LedgerPublisher, LedgerReader
@@ -59,7 +59,11 @@ async def _retrying(call: Callable[[], Awaitable[T]], timeout: float) -> T:
 async def _create_stream(op: CreateStream, lab: Operator) -> Done:
     storage = StorageType.FILE if op.storage == "file" else StorageType.MEMORY
     config = StreamConfig(
-        name=op.name, subjects=list(op.subjects), num_replicas=op.replicas, storage=storage
+        name=op.name,
+        subjects=list(op.subjects),
+        num_replicas=op.replicas,
+        storage=storage,
+        placement=Placement(tags=list(op.tags)) if op.tags else None,
     )
     async with _connection(lab.client_url(op.server)) as nc:
         try:

@@ -18,6 +18,7 @@ from natslab.cluster.versions import find
 from natslab.lab import (
     config_ops,  # noqa: F401  (registers the config performers)
     jetstream_ops,  # noqa: F401  (registers the JetStream performers)
+    jetstream_probe,  # noqa: F401  (registers the probe)
 )
 from natslab.lab.jetstream_watch import JetStreamWatch
 from natslab.lab.operations import Done, Operation

@@ -238,6 +238,8 @@ class CreateStream:
     replicas: int = Field(default=3, ge=1, le=5)
     storage: Literal["file", "memory"] = "file"
     server: ServerName
+    # Placement tags: only servers whose `server_tags` have every one may hold it.
+    tags: tuple[str, ...] = ()
 
 
 @validated(frozen=True, kw_only=True, config=_STRICT)
@@ -272,6 +274,26 @@ class MoveLeader:
     server: ServerName
 
 
+ProbeAnswer = Literal["ok", "no_response", "timeout"] | Annotated[int, Field(ge=10000, le=99999)]
+
+
+@validated(frozen=True, kw_only=True, config=_STRICT)
+class ProbeJetStream:
+    """One JetStream request through `server`, as an application would make it: publish to
+    `subject`, create stream `stream` (R`replicas`), or ask for the account's info. With
+    `until`, asked again until that is the answer ("ok", "no_response", "timeout", or an API
+    error code such as 10008), or `timeout` runs out."""
+
+    type: Literal["probe_jetstream"] = "probe_jetstream"
+    server: ServerName
+    request: Literal["publish", "create_stream", "account_info"]
+    subject: str = "ledger.probe"
+    stream: StreamName = "PROBE"
+    replicas: int = Field(default=3, ge=1, le=5)
+    until: ProbeAnswer | None = None
+    timeout: float = Field(default=30, gt=0, le=120)
+
+
 # What a lesson file may ask for; the palette has every one of these and the switches too.
 LessonOperation = (
     StartServer
@@ -293,6 +315,7 @@ LessonOperation = (
     | StartLedger
     | VerifyLedger
     | MoveLeader
+    | ProbeJetStream
 )
 
 

@@ -28,6 +28,7 @@ from natslab.lab.operations import (
     Operation,
     PaletteEntry,
     Pause,
+    ProbeJetStream,
     ReloadConfig,
     RestartServer,
     StartClients,
@@ -123,9 +124,10 @@ class Operator:
                 return CLIENT_SWITCHES[op.switch]
             case CreateStream():
                 subjects = ",".join(op.subjects)
+                tags = "".join(f" --tag {tag}" for tag in op.tags)
                 return (
                     f'nats stream add {op.name} --subjects "{subjects}" --replicas {op.replicas} '
-                    f"--storage {op.storage} --defaults"
+                    f"--storage {op.storage}{tags} --defaults"
                 )
             case StartLedger():
                 sleep, body = f"{1000 / op.rate:g}ms", "'{{.Count}}'"
@@ -135,6 +137,15 @@ class Operator:
                 )
             case VerifyLedger():
                 return f"nats stream info {op.stream}"
+            case ProbeJetStream(request="publish"):
+                return f"nats pub --jetstream {op.subject} probe -s {self.client_url(op.server)}"
+            case ProbeJetStream(request="create_stream"):
+                return (
+                    f'nats stream add {op.stream} --subjects "{op.stream.lower()}.>" '
+                    f"--replicas {op.replicas} --defaults -s {self.client_url(op.server)}"
+                )
+            case ProbeJetStream():
+                return f"nats account info -s {self.client_url(op.server)}"
             case MoveLeader():
                 # natscli: a bare step-down elects at random (possibly the server about to
                 # stop); --preferred / --host ask for the server natslab asks for.

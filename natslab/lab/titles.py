@@ -58,6 +58,8 @@ def title(op: ops.Operation) -> str:
         case ops.MoveLeader():
             whose = f"stream {op.stream}'s leader" if op.stream else "the meta leader"
             return f"Move {whose}" + (f" to {op.to}" if op.to else "")
+        case ops.ProbeJetStream():
+            return f"Probe JetStream through {op.server}: {op.request.replace('_', ' ')}"
         case ops.WaitMesh():
             return f"Wait for the route mesh of {', '.join(op.servers)}"
     raise AssertionError(f"no title for {op!r}")  # a new operation must be worded here

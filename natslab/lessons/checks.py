@@ -430,6 +430,65 @@ def _is(on: bool) -> str:
     return "is" if on else "is not"
 
 
+@check(m.HealthzError, lambda c, ctx: f"/healthz of {c.server} says {_quoted(c.pattern, ctx)}")
+def _healthz_error(c: m.HealthzError, ctx: CheckContext, now: float) -> Verdict:
+    view = ctx.state.servers.get(c.server)
+    if view is None or not view.up:
+        return Verdict(False, f"{c.server} is not running (a stopped server proves nothing)")
+    if view.healthy:
+        return Verdict(False, f"/healthz of {c.server}: 200 ok")
+    said = view.health_error or "not answered yet"
+    return Verdict(bool(ctx.compile(c.pattern).search(said)), f"/healthz of {c.server}: {said}")
+
+
+def _meta_claim(c: m.MetaPeers) -> str:
+    offline = f"{both(c.offline)} offline" if c.offline else "no peer offline"
+    leader = (
+        ""
+        if c.leader is None
+        else (", and no meta leader" if c.leader == "none" else f", and {c.leader} leads")
+    )
+    return f"{c.server} sees the meta group with {offline}{leader}"
+
+
+@check(m.MetaPeers, lambda c, _: _meta_claim(c))
+def _meta_peers(c: m.MetaPeers, ctx: CheckContext, now: float) -> Verdict:
+    view = ctx.state.servers.get(c.server)
+    js = view.jetstream if view is not None and view.up else None
+    if js is None:
+        return Verdict(False, f"{c.server} has not answered /jsz (is it running with JetStream?)")
+    offline = sorted(r.name for r in js.meta_replicas if r.offline)
+    leader = js.meta_leader or "none"
+    said = f"{c.server}'s /jsz: leader {leader}; offline: {', '.join(offline) or 'none'}"
+    led = c.leader in (None, leader) or (c.leader == "any" and leader != "none")
+    ok = offline == sorted(c.offline) and led
+    return Verdict(ok, said)
+
+
+@check(
+    m.JetStreamAnswer,
+    lambda c, _: (
+        f"a {c.request.replace('_', ' ')} through {c.server or 'the lab'} is answered {c.answer}"
+    ),
+)
+def _jetstream_answer(c: m.JetStreamAnswer, ctx: CheckContext, now: float) -> Verdict:
+    latest = latest_probe(ctx, c.request, c.server)
+    if latest is None:
+        return Verdict(False, f"no {c.request} was probed in this step")
+    ok = latest.answer == str(c.answer)
+    return Verdict(ok, f"through {latest.server}: {latest.detail}")
+
+
+def latest_probe(ctx: CheckContext, request: str, server: str | None = None) -> Any:
+    """The last JetStream probe of `request` in this step (through `server`, if given)."""
+    found = [
+        p
+        for p in ctx.state.probes
+        if p.request == request and p.at >= ctx.step_started_at and server in (None, p.server)
+    ]
+    return found[-1] if found else None
+
+
 @check(m.MetaLeader, lambda c, _: f"the JetStream meta leader {_is(c.on)} {c.server}")
 def _meta_leader(c: m.MetaLeader, ctx: CheckContext, now: float) -> Verdict:
     leader = ctx.state.jetstream.meta_leader

@@ -162,6 +162,34 @@ class Drained(_Check):
     min_seconds: float = Field(default=0, ge=0)
 
 
+class HealthzError(_Check):
+    """`server` is up and its /healthz answers other than 200, saying something like `pattern`."""
+
+    type: Literal["healthz_error"]
+    server: ServerName
+    pattern: Regex
+
+
+class MetaPeers(_Check):
+    """As `server`'s /jsz tells it: exactly `offline` of the meta group's peers are offline,
+    and (when given) its meta leader is `leader`: a server, "none", or "any" (some server)."""
+
+    type: Literal["meta_peers"]
+    server: ServerName
+    offline: list[ServerName] = Field(default_factory=list)
+    leader: ServerName | Literal["none", "any"] | None = None
+
+
+class JetStreamAnswer(_Check):
+    """The latest `probe_jetstream` of `request` in this step (through `server`, when given)
+    was answered `answer`: "ok", "no_response", "timeout", or an API error code."""
+
+    type: Literal["jetstream_answer"]
+    request: Literal["publish", "create_stream", "account_info"]
+    answer: Literal["ok", "no_response", "timeout"] | Annotated[int, Field(ge=10000, le=99999)]
+    server: ServerName | None = None
+
+
 class MetaLeader(_Check):
     """The JetStream meta leader is (or, with on = false, is not) `server`."""
 
@@ -237,6 +265,9 @@ Check = Annotated[
     | MessagesLost
     | Reconnects
     | Drained
+    | HealthzError
+    | MetaPeers
+    | JetStreamAnswer
     | MetaLeader
     | StreamLeader
     | LeadsNothing
@@ -307,6 +338,14 @@ class JudgeDropped(_Judge):
     clients: str = "*"
 
 
+class JudgeJetStreamAnswer(_Judge):
+    """How the latest `probe_jetstream` of `request` in this step was answered: "ok",
+    "no_response", "timeout", or an API error code such as "10008"."""
+
+    type: Literal["jetstream_answer"]
+    request: Literal["publish", "create_stream", "account_info"]
+
+
 class JudgePublishGap(_Judge):
     """Seconds of the ledger's longest stretch without an acknowledged publish in this step,
     once publishing has resumed."""
@@ -323,6 +362,7 @@ Judgement = Annotated[
     | JudgeLongestGap
     | JudgeDrainTime
     | JudgeDropped
+    | JudgeJetStreamAnswer
     | JudgePublishGap,
     Field(discriminator="type"),
 ]
@@ -385,8 +425,12 @@ class Prediction(_Strict):
                 )
             if not numeric and answer.equals is None:
                 raise ValueError(
-                    f"@answers.{position}: a {self.judge.type} judgement measures a server: "
-                    'give is = "A" (or "none")'
+                    f"@answers.{position}: a {self.judge.type} judgement measures "
+                    + (
+                        'an answer: give is = "ok", "no_response", "timeout" or an error code'
+                        if isinstance(self.judge, JudgeJetStreamAnswer)
+                        else 'a server: give is = "A" (or "none")'
+                    )
                 )
         said = [a.equals for a in self.answers if a.equals is not None]
         for position, answer in enumerate(self.answers):

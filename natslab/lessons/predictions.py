@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from natslab.lessons import model as m
-from natslab.lessons.checks import dropped_in_step, longest_publish_gap, select
+from natslab.lessons.checks import dropped_in_step, latest_probe, longest_publish_gap, select
 from natslab.lessons.lab_protocol import CheckContext
 from natslab.state import ClientState
 from natslab.words import counted
@@ -152,6 +152,14 @@ def _dropped(j: m.JudgeDropped, ctx: CheckContext, now: float) -> Measured:
     if not drops or any(v.state == ClientState.RECONNECTING for v, _ in drops):
         return _waiting(f"{text} so far", len(lost))
     return Measured(len(lost), text + (f" ({', '.join(lost[:6])})" if lost else ""))
+
+
+@judgement(m.JudgeJetStreamAnswer)
+def _jetstream_answer(j: m.JudgeJetStreamAnswer, ctx: CheckContext, now: float) -> Measured:
+    latest = latest_probe(ctx, j.request)
+    if latest is None:
+        return _waiting(f"no {j.request} was probed in this step", m.NEVER)
+    return Measured(latest.answer, f"through {latest.server}: {latest.detail}")
 
 
 @judgement(m.JudgePublishGap)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
+from natslab.clients import events as cev
 from natslab.cluster.jetstream import JetStreamView, cluster_view
 from natslab.state.notes import Note
 from natslab.state.tracked import (
@@ -31,6 +32,7 @@ class StateBase:
         # CPU and memory does not), so a screen can skip redrawing 2,000 unchanged rows.
         self.revision = 0
         self.last_move_at: float | None = None  # the latest client move, for the highlight
+        self.probes: list[cev.JetStreamProbed] = []  # JetStream requests and their answers
         self._mesh: set[frozenset[str]] = set()
         self._nameless: dict[str, set[int]] = {}
 

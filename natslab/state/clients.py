@@ -105,6 +105,9 @@ class ClientFolds(StateBase):
             return
         self._note(e.at, "ledger", n.PublishGapNote(e.client, e.at - e.start, e.failed))
 
+    def _on_probed(self, e: cev.JetStreamProbed) -> None:
+        self.probes.append(e)
+
     def _on_verified(self, e: cev.LedgerVerified) -> None:
         self._client(e.client).verified = e
         self._note(e.at, "ledger", n.VerifiedNote(e))

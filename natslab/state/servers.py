@@ -116,7 +116,7 @@ class ServerFolds(CrossCheck):
         view.varz_version = status.version or view.varz_version
         view.route_peers = status.peer_names
         view.connections = status.connections
-        view.healthy = status.healthy
+        view.healthy, view.health_error = status.healthy, status.health_error
         view.jetstream = status.jetstream
         view.cpu_percent, view.rss_bytes = status.cpu_percent, status.rss_bytes
         view.cluster_name = status.cluster_name or view.cluster_name
@@ -135,6 +135,7 @@ class ServerFolds(CrossCheck):
             view.route_peers,
             view.connections,
             view.healthy,
+            view.health_error,
             view.jetstream,
             view.cluster_name,
             view.state,

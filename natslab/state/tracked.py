@@ -61,6 +61,7 @@ class ServerView:
     connections: tuple[Connection, ...] = ()
     jetstream: JetStreamStatus | None = None  # the latest /jsz, for servers with JetStream
     healthy: bool = False
+    health_error: str = ""  # what /healthz said when it did not answer 200
     cpu_percent: float | None = None
     rss_bytes: int | None = None
     cluster_name: str = ""

@@ -32,6 +32,7 @@ LEAST: dict[type, dict[str, object]] = {  # what each operation needs, at the le
     ops.VerifyLedger: {},
     ops.MoveLeader: {"server": "A", "stream": "LEDGER", "to": "C"},
     ops.WaitMesh: {"servers": ("A", "B", "C")},
+    ops.ProbeJetStream: {"server": "A", "request": "publish"},
 }
 
 

@@ -186,6 +186,20 @@ def test_config_reload_passes_and_each_answer_comes_from_the_run(tmp_path, state
     assert no_server_left(state_dir)
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(400)
+def test_quorum_loss_stops_jetstream_and_loses_nothing_acknowledged(tmp_path, state_dir):
+    out = tmp_path / "ql.json"
+    done = run_lesson("quorum-loss", "--json", str(out), timeout=360)
+    assert done.returncode == 0, done.stdout + done.stderr
+    steps = {s["step"]: s for s in json.loads(out.read_text())["steps"]}
+    assert steps[2]["prediction"]["right"] == [2], steps[2]["prediction"]  # no response
+    said = {c["check"]: c["observation"] for c in steps[2]["checks"]}
+    assert any("not established contact with a meta leader" in o for o in said.values()), said
+    assert "0 of" in steps[5]["checks"][1]["observation"], steps[5]["checks"]
+    assert no_server_left(state_dir)
+
+
 def test_herd_shows_the_pile_up_and_the_spread(tmp_path):
     done = run_lesson("herd", "--json", str(tmp_path / "herd.json"))
     assert done.returncode == 0, done.stdout + done.stderr

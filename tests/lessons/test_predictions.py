@@ -199,6 +199,21 @@ def test_client_server_of_a_closed_client_is_none_and_final():
     assert measured.final and right == (1,), measured
 
 
+def test_jetstream_answer_is_this_steps_latest_probe():
+    q = ask({"type": "jetstream_answer", "request": "publish"}, {"text": "ack", "is": "ok"},
+            {"text": "nothing", "is": "no_response"})  # fmt: skip
+    state = lab(0)
+    assert not judged(q, state, step_started=4.0)[0].final  # nothing probed yet
+    probe = cev.JetStreamProbed
+    state.apply(probe(server="A", request="publish", answer="ok", detail="acked", at=3.0))
+    assert not judged(q, state, step_started=4.0)[0].final  # an earlier step's answer
+    state.apply(probe(server="A", request="publish", answer="timeout", detail="late", at=5.0))
+    state.apply(probe(server="A", request="create_stream", answer="10008", detail="no", at=5.5))
+    state.apply(probe(server="A", request="publish", answer="no_response", detail="none", at=6.0))
+    measured, right = judged(q, state, step_started=4.0)
+    assert right == (1,) and measured.text == "through A: none"
+
+
 def test_publish_gap_waits_for_publishing_to_resume():
     q = ask({"type": "publish_gap"}, {"text": "short", "below": 0.25},
             {"text": "long", "at_least": 0.25})  # fmt: skip

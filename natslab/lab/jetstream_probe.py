@@ -1,0 +1,75 @@
+"""Probing JetStream as an application would: one request through one server, and what came
+back, in the words a check can hold it to ("ok", "no_response", "timeout", an error code)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import nats
+import nats.errors
+import nats.js.errors
+from nats.aio.client import Client
+from nats.js.api import StreamConfig
+
+from natslab.clients.events import JetStreamProbed
+from natslab.errors import TimedOutError
+from natslab.lab.operations import Done, ProbeJetStream
+from natslab.lab.operator import Operator, performs
+
+PROBE_TIMEOUT = 2.0  # each request's own wait; nats-py's default for a JetStream call is 5 s
+AGAIN_AFTER = 0.5  # between tries while waiting for `until`
+
+
+async def ask(nc: Client, op: ProbeJetStream) -> tuple[str, str]:
+    """One request; (answer, in words)."""
+    js = nc.jetstream(timeout=PROBE_TIMEOUT)
+    try:
+        if op.request == "publish":
+            ack = await js.publish(op.subject, b"probe", timeout=PROBE_TIMEOUT)
+            return "ok", f"acknowledged by stream {ack.stream} as message {ack.seq}"
+        if op.request == "create_stream":
+            config = StreamConfig(name=op.stream, subjects=[f"{op.stream.lower()}.>"],
+                                  num_replicas=op.replicas)  # fmt: skip
+            info = await js.add_stream(config)
+            leader = info.cluster.leader if info.cluster else "?"
+            return "ok", f"stream {op.stream} created, R{op.replicas}, leader {leader}"
+        account = await js.account_info()
+        return "ok", f"the account has {account.streams} streams"
+    except nats.js.errors.NoStreamResponseError:
+        return "no_response", "no response from stream: nobody answers for that subject now"
+    except nats.js.errors.APIError as exc:
+        return str(exc.err_code), f"error {exc.err_code} (HTTP {exc.code}): {exc.description}"
+    except (nats.errors.TimeoutError, TimeoutError):
+        return "timeout", f"no answer within {PROBE_TIMEOUT:g} s"
+    except nats.errors.NoRespondersError:
+        return "no_response", "no responders: nobody answers the JetStream API"
+
+
+@performs(ProbeJetStream)
+async def _probe(op: ProbeJetStream, lab: Operator) -> Done:
+    url = lab.client_url(op.server)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    wanted = None if op.until is None else str(op.until)
+    tries = 0
+    nc = await nats.connect(url, connect_timeout=2, max_reconnect_attempts=0)
+    try:
+        while True:
+            tries += 1
+            answer, said = await ask(nc, op)
+            lab.fleet.bus.emit(
+                JetStreamProbed(server=op.server, request=op.request, answer=answer, detail=said)
+            )
+            took = loop.time() - started
+            if wanted is None or answer == wanted:
+                after = f" (after {tries} tries, {took:.1f} s)" if tries > 1 else ""
+                return Done(f"{op.request} through {op.server}: {said}{after}",
+                            command=lab.by_hand(op))  # fmt: skip
+            if took > op.timeout:
+                raise TimedOutError(
+                    f"{op.request} through {op.server} still did not answer {wanted} after "
+                    f"{op.timeout:g} s ({tries} tries); the last answer: {said}."
+                )
+            await asyncio.sleep(AGAIN_AFTER)
+    finally:
+        await nc.close()
