@@ -111,6 +111,7 @@ class ServerProcess:
         """Stop as Ctrl+C does (SIGINT); escalate to SIGKILL after `timeout` seconds."""
         self.stop_requested = True
         self.signal(signal.SIGINT)
+        self.signal(signal.SIGCONT)  # a paused (SIGSTOPped) server must run to see the SIGINT
         try:
             await asyncio.wait_for(self.exited.wait(), timeout)
         except TimeoutError:
@@ -128,6 +129,7 @@ class ServerProcess:
         """Synchronous Ctrl+C (SIGINT), without waiting: safe to call from a signal handler."""
         self.stop_requested = True
         self.signal(signal.SIGINT)
+        self.signal(signal.SIGCONT)
 
     def kill_now(self) -> None:
         """Last-resort synchronous SIGKILL, for when the event loop itself is going away."""

@@ -29,7 +29,7 @@ T = TypeVar("T")
 
 
 @asynccontextmanager
-async def _connection(url: str, system: bool = False) -> AsyncIterator[Client]:
+async def api_connection(url: str, system: bool = False) -> AsyncIterator[Client]:
     """A short-lived connection for one API call; the system account's user if asked."""
     creds = {"user": SYSTEM_USER, "password": SYSTEM_PASSWORD} if system else {}
     try:
@@ -65,7 +65,7 @@ async def _create_stream(op: CreateStream, lab: Operator) -> Done:
         storage=storage,
         placement=Placement(tags=list(op.tags)) if op.tags else None,
     )
-    async with _connection(lab.client_url(op.server)) as nc:
+    async with api_connection(lab.client_url(op.server)) as nc:
         try:
             info = await _retrying(
                 lambda: nc.jetstream(timeout=API_TIMEOUT).add_stream(config), READY_TIMEOUT
@@ -120,7 +120,7 @@ async def _verify_ledger(op: VerifyLedger, lab: Operator) -> Done:
 async def _move_leader(op: MoveLeader, lab: Operator) -> Done:
     """A stream's leader moves with its consumers': each consumer is a Raft group of its own,
     and one left behind on a server still makes that server a leader worth moving."""
-    async with _connection(lab.client_url(op.server), system=op.stream is None) as nc:
+    async with api_connection(lab.client_url(op.server), system=op.stream is None) as nc:
         # A preferred server in a step-down came with nats-server 2.11 (Placement.Preferred);
         # 2.10 refuses any body for a stream's or consumer's step-down, and its own pick is
         # another current peer (raft.go StepDown): asked again until `to` leads.

@@ -274,6 +274,58 @@ class MoveLeader:
     server: ServerName
 
 
+@validated(frozen=True, kw_only=True, config=_STRICT)
+class RemoveServer:
+    """Peer-remove `server` from the JetStream meta group (`$JS.API.SERVER.REMOVE`, in the
+    system account), asked through `through`: for a server gone for good."""
+
+    type: Literal["remove_server"] = "remove_server"
+    server: ServerName
+    through: ServerName
+    # Only the meta leader answers; just after a server is lost there may be none for a
+    # while (a new one is elected within seconds), so it is asked again until `timeout`.
+    timeout: float = Field(default=30, gt=0, le=120)
+
+
+@validated(frozen=True, kw_only=True, config=_STRICT)
+class RemoveStreamPeer:
+    """Remove `server`'s replica from `stream` (`$JS.API.STREAM.PEER.REMOVE.<stream>`), asked
+    through `through`; the meta leader places a new replica where it can."""
+
+    type: Literal["remove_stream_peer"] = "remove_stream_peer"
+    stream: StreamName = "LEDGER"
+    server: ServerName
+    through: ServerName
+    # Only the meta leader answers; just after a server is lost there may be none for a
+    # while (a new one is elected within seconds), so it is asked again until `timeout`.
+    timeout: float = Field(default=30, gt=0, le=120)
+
+
+@validated(frozen=True, kw_only=True, config=_STRICT)
+class WipeStore:
+    """Delete a stopped server's JetStream store, as a lost disk or a fresh machine would."""
+
+    type: Literal["wipe_store"] = "wipe_store"
+    server: ServerName
+
+
+@validated(frozen=True, kw_only=True, config=_STRICT)
+class PauseServer:
+    """SIGSTOP: the process is frozen with every socket open, as a long GC pause or a stuck
+    VM looks from outside; `resume_server` (SIGCONT) lets it go on."""
+
+    type: Literal["pause_server"] = "pause_server"
+    server: ServerName
+
+
+@validated(frozen=True, kw_only=True, config=_STRICT)
+class ResumeServer:
+    """SIGCONT: a paused server runs on from where it stopped."""
+
+    type: Literal["resume_server"] = "resume_server"
+    server: ServerName
+
+
 ProbeAnswer = Literal["ok", "no_response", "timeout"] | Annotated[int, Field(ge=10000, le=99999)]
 
 
@@ -316,6 +368,11 @@ LessonOperation = (
     | VerifyLedger
     | MoveLeader
     | ProbeJetStream
+    | RemoveServer
+    | RemoveStreamPeer
+    | WipeStore
+    | PauseServer
+    | ResumeServer
 )
 
 

@@ -28,9 +28,13 @@ from natslab.lab.operations import (
     Operation,
     PaletteEntry,
     Pause,
+    PauseServer,
     ProbeJetStream,
     ReloadConfig,
+    RemoveServer,
+    RemoveStreamPeer,
     RestartServer,
+    ResumeServer,
     StartClients,
     StartLedger,
     StartPublisher,
@@ -44,6 +48,7 @@ from natslab.lab.operations import (
     WaitHealthz,
     WaitMesh,
     WaitStopped,
+    WipeStore,
 )
 from natslab.lab.settings import RunSettings
 from natslab.lab.titles import entry
@@ -137,6 +142,16 @@ class Operator:
                 )
             case VerifyLedger():
                 return f"nats stream info {op.stream}"
+            case RemoveServer():
+                return f"nats server cluster peer-remove {op.server} -f --user sys --password sys"
+            case RemoveStreamPeer():
+                return f"nats stream cluster peer-remove {op.stream} {op.server}"
+            case WipeStore():
+                return f"rm -rf {self.supervisor.run.path / 'jetstream' / op.server}"
+            case PauseServer():
+                return f"kill -STOP {self._pid(op.server)}"
+            case ResumeServer():
+                return f"kill -CONT {self._pid(op.server)}"
             case ProbeJetStream(request="publish"):
                 return f"nats pub --jetstream {op.subject} probe -s {self.client_url(op.server)}"
             case ProbeJetStream(request="create_stream"):

@@ -60,6 +60,16 @@ def title(op: ops.Operation) -> str:
             return f"Move {whose}" + (f" to {op.to}" if op.to else "")
         case ops.ProbeJetStream():
             return f"Probe JetStream through {op.server}: {op.request.replace('_', ' ')}"
+        case ops.RemoveServer():
+            return f"Peer-remove server {op.server} from the meta group"
+        case ops.RemoveStreamPeer():
+            return f"Peer-remove {op.server}'s replica of stream {op.stream}"
+        case ops.WipeStore():
+            return f"Wipe server {op.server}'s JetStream store"
+        case ops.PauseServer():
+            return f"Pause server {op.server} (SIGSTOP)"
+        case ops.ResumeServer():
+            return f"Resume server {op.server} (SIGCONT)"
         case ops.WaitMesh():
             return f"Wait for the route mesh of {', '.join(op.servers)}"
     raise AssertionError(f"no title for {op!r}")  # a new operation must be worded here

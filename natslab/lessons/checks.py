@@ -489,6 +489,30 @@ def latest_probe(ctx: CheckContext, request: str, server: str | None = None) -> 
     return found[-1] if found else None
 
 
+@check(
+    m.StreamPeers,
+    lambda c, _: (
+        f"stream {c.stream}'s replicas are on {both(c.peers)}"
+        + (", every one current" if c.current else "")
+    ),
+)
+def _stream_peers(c: m.StreamPeers, ctx: CheckContext, now: float) -> Verdict:
+    found = ctx.state.jetstream.streams.get(c.stream)
+    if found is None or not found.leader:
+        return Verdict(False, f"{c.stream} has no leader right now")
+    others = {r.name: r for r in found.replicas if r.name != found.leader}
+    placed = sorted([found.leader, *others])
+    behind = [
+        f"{r.name} {'offline' if r.offline else f'{r.lag} behind' if r.lag else 'not current'}"
+        for r in others.values()
+        if not r.current
+    ]
+    said = f"{c.stream}: leader {found.leader}; replicas on {', '.join(placed)}"
+    said += f"; {', '.join(behind)}" if behind else "; all current"
+    ok = placed == sorted(c.peers) and not (c.current and behind)
+    return Verdict(ok, said)
+
+
 @check(m.MetaLeader, lambda c, _: f"the JetStream meta leader {_is(c.on)} {c.server}")
 def _meta_leader(c: m.MetaLeader, ctx: CheckContext, now: float) -> Verdict:
     leader = ctx.state.jetstream.meta_leader

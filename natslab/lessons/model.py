@@ -20,7 +20,7 @@ from pydantic import (
 
 from natslab.errors import LessonFileError, UsageError
 from natslab.lab import operations as ops
-from natslab.lab.operations import ServerName
+from natslab.lab.operations import ServerName, StreamName
 
 PORT_PLACEHOLDER = re.compile(r"\{(client|cluster|monitor):([A-Z])\}")
 
@@ -190,6 +190,16 @@ class JetStreamAnswer(_Check):
     server: ServerName | None = None
 
 
+class StreamPeers(_Check):
+    """`stream`'s replicas, as its leader reports them, are on exactly `peers` (the leader
+    included), and with `current` (the default) every one is current."""
+
+    type: Literal["stream_peers"]
+    stream: StreamName = "LEDGER"
+    peers: list[ServerName] = Field(min_length=1)
+    current: bool = True
+
+
 class MetaLeader(_Check):
     """The JetStream meta leader is (or, with on = false, is not) `server`."""
 
@@ -268,6 +278,7 @@ Check = Annotated[
     | HealthzError
     | MetaPeers
     | JetStreamAnswer
+    | StreamPeers
     | MetaLeader
     | StreamLeader
     | LeadsNothing
@@ -346,6 +357,14 @@ class JudgeJetStreamAnswer(_Judge):
     request: Literal["publish", "create_stream", "account_info"]
 
 
+class JudgeStreamPeers(_Judge):
+    """Where `stream`'s replicas are, as its leader reports them: the servers in order,
+    joined by commas ("A,B,C")."""
+
+    type: Literal["stream_peers"]
+    stream: StreamName = "LEDGER"
+
+
 class JudgePublishGap(_Judge):
     """Seconds of the ledger's longest stretch without an acknowledged publish in this step,
     once publishing has resumed."""
@@ -363,6 +382,7 @@ Judgement = Annotated[
     | JudgeDrainTime
     | JudgeDropped
     | JudgeJetStreamAnswer
+    | JudgeStreamPeers
     | JudgePublishGap,
     Field(discriminator="type"),
 ]
@@ -429,6 +449,8 @@ class Prediction(_Strict):
                     + (
                         'an answer: give is = "ok", "no_response", "timeout" or an error code'
                         if isinstance(self.judge, JudgeJetStreamAnswer)
+                        else 'servers: give is = "A,B,C" (in order, comma-separated)'
+                        if isinstance(self.judge, JudgeStreamPeers)
                         else 'a server: give is = "A" (or "none")'
                     )
                 )

@@ -162,6 +162,15 @@ def _jetstream_answer(j: m.JudgeJetStreamAnswer, ctx: CheckContext, now: float) 
     return Measured(latest.answer, f"through {latest.server}: {latest.detail}")
 
 
+@judgement(m.JudgeStreamPeers)
+def _stream_peers(j: m.JudgeStreamPeers, ctx: CheckContext, now: float) -> Measured:
+    found = ctx.state.jetstream.streams.get(j.stream)
+    if found is None or not found.leader:
+        return _waiting(f"{j.stream} has no leader right now", m.NEVER)
+    placed = ",".join(sorted({found.leader, *(r.name for r in found.replicas)}))
+    return Measured(placed, f"{j.stream}'s replicas are on {placed.replace(',', ', ')}")
+
+
 @judgement(m.JudgePublishGap)
 def _publish_gap(j: m.JudgePublishGap, ctx: CheckContext, now: float) -> Measured:
     view = ctx.state.clients.get(j.client)

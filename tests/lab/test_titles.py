@@ -33,6 +33,11 @@ LEAST: dict[type, dict[str, object]] = {  # what each operation needs, at the le
     ops.MoveLeader: {"server": "A", "stream": "LEDGER", "to": "C"},
     ops.WaitMesh: {"servers": ("A", "B", "C")},
     ops.ProbeJetStream: {"server": "A", "request": "publish"},
+    ops.RemoveServer: {"server": "C", "through": "A"},
+    ops.RemoveStreamPeer: {"server": "C", "through": "A"},
+    ops.WipeStore: {"server": "C"},
+    ops.PauseServer: {"server": "A"},
+    ops.ResumeServer: {"server": "A"},
 }
 
 

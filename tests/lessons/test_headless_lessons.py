@@ -200,6 +200,18 @@ def test_quorum_loss_stops_jetstream_and_loses_nothing_acknowledged(tmp_path, st
     assert no_server_left(state_dir)
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(400)
+def test_replace_node_places_the_replica_only_after_the_peer_remove(tmp_path, state_dir):
+    out = tmp_path / "rn.json"
+    done = run_lesson("replace-node", "--json", str(out), timeout=360)
+    assert done.returncode == 0, done.stdout + done.stderr
+    steps = {s["step"]: s for s in json.loads(out.read_text())["steps"]}
+    assert steps[3]["prediction"]["right"] == [2], steps[3]["prediction"]  # still A, B, C
+    assert "replicas on A, B, D; all current" in steps[4]["checks"][0]["observation"]
+    assert no_server_left(state_dir)
+
+
 def test_herd_shows_the_pile_up_and_the_spread(tmp_path):
     done = run_lesson("herd", "--json", str(tmp_path / "herd.json"))
     assert done.returncode == 0, done.stdout + done.stderr

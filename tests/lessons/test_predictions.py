@@ -214,6 +214,24 @@ def test_jetstream_answer_is_this_steps_latest_probe():
     assert right == (1,) and measured.text == "through A: none"
 
 
+def test_stream_peers_is_where_the_leader_says_the_replicas_are():
+    q = ask({"type": "stream_peers"}, {"text": "still C", "is": "A,B,C"},
+            {"text": "D now", "is": "A,B,D"})  # fmt: skip
+    state = lab(0)
+    assert not judged(q, state)[0].final  # no stream yet
+    for server, replicas in (("A", ("B", "C")), ("A", ("B", "D"))):
+        state.servers["A"].jetstream = sev_jsz(server, replicas)
+        measured, right = judged(q, state)
+        assert right == ((0,) if "C" in replicas else (1,)), measured
+
+
+def sev_jsz(leader: str, replicas: tuple[str, ...]):
+    from natslab.cluster.snapshot import JetStreamStatus, ReplicaStatus, StreamStatus
+
+    stream = StreamStatus("LEDGER", leader, tuple(ReplicaStatus(r, True) for r in replicas))
+    return JetStreamStatus(meta_leader=leader, streams=(stream,))
+
+
 def test_publish_gap_waits_for_publishing_to_resume():
     q = ask({"type": "publish_gap"}, {"text": "short", "below": 0.25},
             {"text": "long", "at_least": 0.25})  # fmt: skip

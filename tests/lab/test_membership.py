@@ -1,0 +1,109 @@
+"""JetStream membership on real servers: a server gone for good (killed, its store wiped), a
+replacement that does not get its replica until the dead one is peer-removed, and a paused
+server. stream_peers fails on the running cluster before the removal (its control)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+import nats
+import pytest
+from pydantic import TypeAdapter
+
+from natslab.errors import ServerStateError
+from natslab.lab import operations as ops
+from natslab.lab.local import LabSession, open_lab
+from natslab.lab.settings import RunSettings
+from natslab.lessons import checks
+from natslab.lessons import model as m
+from natslab.lessons.lab_protocol import CheckContext
+from tests.helpers import async_wait_until
+
+MEMBERSHIP_CHECK_KINDS = {"stream_peers"}
+ROUTES = ("A", "B", "C")
+
+
+@pytest.fixture
+async def lab(offset: int) -> AsyncIterator[LabSession]:
+    session = open_lab(settings=RunSettings(offset=offset))
+    session.start_polling(interval=0.2)
+    try:
+        for name in ROUTES:
+            await session.source.perform(
+                ops.StartServer(server=name, routes=ROUTES, cluster_name="lab", jetstream=True)
+            )
+        await session.source.perform(ops.CreateStream(server="A"))
+        await session.source.perform(ops.StartLedger(seeds=("A",), rate=50))
+        yield session
+    finally:
+        await session.close()
+
+
+def verdict(ctx: CheckContext, kind: str, **fields) -> checks.Verdict:
+    item = TypeAdapter(m.Check).validate_python({"type": kind, **fields})
+    return checks.evaluate(item, ctx, time.time())
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+async def test_a_replacement_gets_the_replica_only_once_the_dead_server_is_removed(lab, offset):
+    ctx = CheckContext(lab.source, [(1, time.time())])
+    perform = lab.source.perform
+    await async_wait_until(
+        lambda: verdict(ctx, "stream_peers", peers=["A", "B", "C"]).ok, 60,
+        what="LEDGER on A, B and C, all current",
+    )  # fmt: skip
+    with pytest.raises(ServerStateError, match="Server C is running; stop it before wiping"):
+        await perform(ops.WipeStore(server="C"))
+    await perform(ops.KillServer(server="C"))
+    done = await perform(ops.WipeStore(server="C"))
+    assert done.detail.startswith("deleted C's JetStream store (") and "rm -rf" in done.command
+    await perform(ops.StartServer(server="D", routes=ROUTES, cluster_name="lab", jetstream=True))
+    await async_wait_until(
+        lambda: lab.state.servers["D"].jetstream is not None, 30, what="D polled with JetStream"
+    )
+    # Running but wrong: D is up and in the cluster, and LEDGER still names C, behind.
+    wrong = verdict(ctx, "stream_peers", peers=["A", "B", "D"])
+    assert not wrong.ok and "replicas on A, B, C" in wrong.observation, wrong
+    assert not verdict(ctx, "stream_peers", peers=["A", "B", "C"]).ok  # C is not current
+    assert verdict(ctx, "stream_peers", peers=["A", "B", "C"], current=False).ok
+
+    done = await perform(ops.RemoveServer(server="C", through="A"))
+    assert done.detail == "C is no longer a member of the JetStream meta group"
+    assert done.command == "nats server cluster peer-remove C -f --user sys --password sys"
+    await async_wait_until(
+        lambda: verdict(ctx, "stream_peers", peers=["A", "B", "D"]).ok, 60,
+        what="LEDGER's third replica placed on D and current",
+    )  # fmt: skip
+    with pytest.raises(
+        ServerStateError, match=r"server is not a member of the cluster \(error 10044\)"
+    ):
+        await perform(ops.RemoveServer(server="C", through="A"))
+    await perform(ops.VerifyLedger())
+    assert verdict(ctx, "acked_lost", at_most=0).ok
+
+
+async def test_a_paused_server_keeps_its_sockets_and_answers_nothing_until_resumed(offset):
+    session = open_lab(settings=RunSettings(offset=offset))
+    try:
+        await session.source.perform(ops.StartServer(server="A", routes=()))
+        url = session.source.operator.client_url("A")
+        nc = await nats.connect(url, max_reconnect_attempts=-1, ping_interval=60)
+        try:
+            done = await session.source.perform(ops.PauseServer(server="A"))
+            assert done.command.startswith("kill -STOP ")
+            # The kernel still accepts the TCP connection; the frozen server never sends INFO.
+            with pytest.raises((nats.errors.NoServersError, TimeoutError)):
+                await nats.connect(url, connect_timeout=0.5, max_reconnect_attempts=0,
+                                   allow_reconnect=False)  # fmt: skip
+            assert nc.is_connected  # and nothing was closed
+            await session.source.perform(ops.ResumeServer(server="A"))
+            await nc.flush(timeout=5)
+        finally:
+            await nc.close()
+        await session.source.perform(ops.PauseServer(server="A"))
+        done = await session.source.perform(ops.StopServer(server="A"))  # a stop still works
+        assert "with Ctrl+C (SIGINT); exit code 0" in done.detail, done.detail
+    finally:
+        await session.close()
