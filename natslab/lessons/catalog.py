@@ -13,7 +13,7 @@ from natslab.resources import bundled_labs_dir
 # listed here comes last.
 LEARNING_ORDER = (
     "upgrade", "seed", "seed-failure", "herd", "auth", "lame-duck", "jetstream-upgrade",
-    "config-reload", "quorum-loss", "replace-node",
+    "cluster-name", "config-reload", "quorum-loss", "replace-node",
 )  # fmt: skip
 
 

@@ -235,6 +235,25 @@ def _route_peers(c: m.RoutePeers, ctx: CheckContext, now: float) -> Verdict:
     return Verdict(ok, _peers(state, [c.server]))
 
 
+@check(
+    m.ClusterName,
+    lambda c, _: (
+        f"{both(c.servers)} report "
+        + (f"the cluster name {c.name!r}" if c.name else "one cluster name")
+    ),
+)
+def _cluster_name(c: m.ClusterName, ctx: CheckContext, now: float) -> Verdict:
+    views = [ctx.state.servers.get(name) for name in c.servers]
+    said = "; ".join(
+        f"{name}: {view.cluster_name or '?'}" if view is not None and view.up else f"{name}: down"
+        for name, view in zip(c.servers, views, strict=True)
+    )
+    names = {view.cluster_name for view in views if view is not None and view.up}
+    up = all(view is not None and view.up for view in views)
+    ok = up and len(names) == 1 and "" not in names and (c.name is None or names == {c.name})
+    return Verdict(ok, said)
+
+
 # --- clients -------------------------------------------------------------------------
 
 
@@ -354,9 +373,15 @@ def _lost(c: m.MessagesLost, ctx: CheckContext, now: float) -> Verdict:
     unsettled = _unsettled(views)
     if unsettled:
         return Verdict(False, "not final yet: " + _summarise(unsettled))
-    ok = all(v.lost <= c.at_most for v in views)
-    said = _summarise([f"{v.name} lost {v.lost} of {v.received + v.lost}" for v in views])
-    return Verdict(ok, said, figure=float(sum(v.lost for v in views)))
+    if c.since_step:
+        since = ctx.step_started_at
+        lost = {v.name: v.lost_between(since) for v in views}
+        said = _summarise([f"{v.name} lost {lost[v.name]} in this step" for v in views])
+    else:
+        lost = {v.name: v.lost for v in views}
+        said = _summarise([f"{v.name} lost {v.lost} of {v.received + v.lost}" for v in views])
+    ok = all(n <= c.at_most for n in lost.values())
+    return Verdict(ok, said, figure=float(sum(lost.values())))
 
 
 @check(

@@ -85,6 +85,14 @@ class RouteMesh(_Check):
     servers: list[ServerName] = Field(min_length=2)
 
 
+class ClusterName(_Check):
+    """Every one of `servers` is up and reports one cluster name in /varz: `name`, when given."""
+
+    type: Literal["cluster_name"]
+    servers: list[ServerName] = Field(min_length=1)
+    name: str | None = None
+
+
 class RoutePeers(_Check):
     type: Literal["route_peers"]
     server: ServerName
@@ -143,6 +151,7 @@ class MessagesLost(_Check):
     type: Literal["messages_lost"]
     clients: str = "*"
     at_most: int = Field(ge=0)
+    since_step: bool = False  # count only what was lost in this step
 
 
 class Reconnects(_Check):
@@ -265,6 +274,7 @@ Check = Annotated[
     | LogAbsent
     | RouteMesh
     | RoutePeers
+    | ClusterName
     | ClientOn
     | ClientsSpread
     | NoClientsOn

@@ -26,6 +26,7 @@ class ServerFolds(CrossCheck):
         view.healthy = False
         view.name_conflicts, view.last_route_closed, view.warnings = 0, "", 0
         view.cluster_name_given = "--cluster_name" in e.argv
+        view.renamed_to = ""
         view.shutting_down_at = None
         view.trapped_signal = view.stopped_from_outside = ""
         self._note(e.at, "server", n.StartedNote(e.server, e.pid, e.version))
@@ -103,7 +104,8 @@ class ServerFolds(CrossCheck):
         self._server(e.server).warnings += 1
 
     def _on_name_updated(self, e: sev.ClusterNameUpdated) -> None:
-        self._server(e.server).cluster_name = e.cluster_name
+        view = self._server(e.server)
+        view.cluster_name = view.renamed_to = e.cluster_name
         self._note(e.at, "cluster", n.NameTakenNote(e.server, e.cluster_name))
 
     def _on_polled(self, e: sev.ServerPolled) -> object:
@@ -119,7 +121,7 @@ class ServerFolds(CrossCheck):
         view.healthy, view.health_error = status.healthy, status.health_error
         view.jetstream = status.jetstream
         view.cpu_percent, view.rss_bytes = status.cpu_percent, status.rss_bytes
-        view.cluster_name = status.cluster_name or view.cluster_name
+        view.cluster_name = view.renamed_to or status.cluster_name or view.cluster_name
         if view.state == ServerState.STARTING and status.healthy:
             view.state = ServerState.RUNNING
         self._set_mesh(e.at)

@@ -66,6 +66,10 @@ class ServerView:
     rss_bytes: int | None = None
     cluster_name: str = ""
     cluster_name_given: bool = False  # started with --cluster_name (else it made one up)
+    # The name it took from another server, as its log said. /varz keeps the name it had when
+    # /varz was first asked (monitor.go caches the Varz from createVarz, and
+    # updateVarzConfigReloadableFields never refreshes Cluster.Name), so the log wins.
+    renamed_to: str = ""
     started_at: float | None = None
     ready_at: float | None = None
     lame_duck_at: float | None = None

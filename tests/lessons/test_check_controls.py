@@ -213,6 +213,7 @@ def test_the_controls_cover_every_check_kind():
         model.model_fields["type"].annotation.__args__[0]
         for model in typing.get_args(typing.get_args(m.Check)[0])
     }
+    from tests.lab.test_cluster_name import NAME_CHECK_KINDS
     from tests.lab.test_config_ops import CONFIG_CHECK_KINDS
     from tests.lab.test_jetstream import JETSTREAM_CHECK_KINDS
     from tests.lab.test_membership import MEMBERSHIP_CHECK_KINDS
@@ -220,7 +221,7 @@ def test_the_controls_cover_every_check_kind():
 
     controlled = {kind.split(",")[0] for kind, _, _ in CONTROLS + AFTER_A_LOSS + AFTER_FAILOVER}
     controlled |= JETSTREAM_CHECK_KINDS | CONFIG_CHECK_KINDS | QUORUM_CHECK_KINDS
-    controlled |= MEMBERSHIP_CHECK_KINDS
+    controlled |= MEMBERSHIP_CHECK_KINDS | NAME_CHECK_KINDS
     assert controlled == kinds
 
 

@@ -212,6 +212,18 @@ def test_replace_node_places_the_replica_only_after_the_peer_remove(tmp_path, st
     assert no_server_left(state_dir)
 
 
+@pytest.mark.parametrize("pace", ["0", LEARNER_PACE])
+def test_cluster_name_renames_a_running_cluster_at_a_cost(tmp_path, state_dir, pace):
+    out = tmp_path / "cn.json"
+    done = run_lesson("cluster-name", "--json", str(out), "--pace", pace, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    steps = {s["step"]: s for s in json.loads(out.read_text())["steps"]}
+    assert "Cluster name updated to lab" in steps[2]["checks"][0]["observation"]
+    assert steps[3]["prediction"]["right"] == [2], steps[3]["prediction"]  # some were lost
+    assert "A: lab; B: lab; C: lab" in steps[3]["checks"][0]["observation"]
+    assert no_server_left(state_dir)
+
+
 def test_herd_shows_the_pile_up_and_the_spread(tmp_path):
     done = run_lesson("herd", "--json", str(tmp_path / "herd.json"))
     assert done.returncode == 0, done.stdout + done.stderr
