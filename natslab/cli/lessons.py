@@ -26,7 +26,7 @@ def add_tutorial(commands: options.Commands) -> None:
     tutorial.add_argument(
         "--course",
         metavar="NAME",
-        help="with list: only this course's lessons, in order (upgrades, operations)",
+        help="with list: only this course's lessons, in order (e.g. operations)",
     )
     options.add_run_options(tutorial)
     tutorial.add_argument(

@@ -113,3 +113,15 @@ def test_the_listing_fits_the_terminal(monkeypatch, columns):
     said = " ".join(out.split())
     assert "needs first: lame-duck" in said and "needs first: auth (in course upgrades)" in said
     assert said.count("needs first:") == sum(bool(catalog.load(n).needs) for n in catalog.bundled())
+
+
+def test_a_participant_keeps_a_rooms_course_only_if_it_reads_as_a_course_id():
+    """The room's answer is data from elsewhere: markup, or anything but an id, is dropped."""
+    from natslab.lessons.courses import COURSE_ID
+    from natslab.room.participant.membership import COURSE_NAME, course_in
+
+    assert f"^{COURSE_NAME.pattern}$" == COURSE_ID
+    assert course_in({"ok": True, "course": "operations"}) == "operations"
+    for said in ("[red]x[/]", "Upgrades", "a" * 33, 3, None):
+        assert course_in({"course": said}) == "", said
+    assert course_in({"ok": True}) == ""
