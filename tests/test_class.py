@@ -5,6 +5,7 @@ import asyncio
 import json
 import os
 import re
+import signal
 import stat
 import subprocess
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 
 from natslab.cluster.binary import find_binary
 from natslab.room.instructor.host import RoomHost
-from natslab.room.names import JOIN_USER, JoinLine, event_subject, stream_name
+from natslab.room.names import JOIN_USER, JoinLine, event_subject, parse_join_line, stream_name
 from natslab.room.participant import membership
 from natslab.room.participant.membership import JoinError
 from tests.cli_process import NATSLAB, NatslabProcess
@@ -350,3 +351,59 @@ def test_a_room_keeps_its_events_as_long_as_told_and_ends_with_an_export(tmp_pat
     assert not (state_dir / "rooms" / "demo").exists()  # config, credentials, stream: gone
     gone = natslab_in(state_dir, "class", "export", "demo")
     assert gone.returncode == 1 and "There is no room 'demo' here" in gone.stderr
+
+
+async def passed_or_not(member, lesson: str, ok: bool, at: float) -> None:
+    """A lesson started and finished, as a participant's natslab reports it (their own key,
+    their own subjects: the room's server holds them to it)."""
+    nc = await membership.connect(member)
+    try:
+        for kind, fields in (("LessonStarted", {"lesson_id": lesson, "title": lesson}),
+                             ("LessonFinished", {"lesson_id": lesson, "ok": ok})):  # fmt: skip
+            record = {"participant": member.name, "type": kind, "at": at,
+                      "id": f"{member.name}:{kind}:{at}", **fields}  # fmt: skip
+            await nc.jetstream().publish(
+                event_subject("demo", member.name, kind), json.dumps(record).encode()
+            )
+    finally:
+        await nc.close()
+
+
+def test_a_room_with_a_course_tells_who_joins_and_counts_their_lessons(tmp_path, state_dir):
+    """`class start --course`: a course natslab does not have is refused before any server;
+    one it has is printed, told to each participant who joins (in order), and the roster
+    says how many of its lessons each participant passed."""
+    unknown = natslab_in(state_dir, "class", "start", "demo", "--course", "operation")
+    assert unknown.returncode == 1
+    assert unknown.stderr.strip() == ("natslab: There is no course called 'operation'; "
+                                      "natslab's courses are upgrades and operations.")  # fmt: skip
+    assert not (state_dir / "rooms").exists()
+    room = NatslabProcess("class", "start", "demo", "--listen", f"127.0.0.1:{free_port()}",
+                          "--course", "operations")  # fmt: skip
+    try:
+        room.wait_for("natslab class join nats://join:")
+        told = "The room follows course operations (A day of operations): "
+        listed = "cluster-name, config-reload, quorum-loss, replace-node"
+        assert f"{told}{listed}, in that order." in room.output
+        line = re.search(r"natslab class join (\S+)", room.output)[1]
+        joined = natslab_in(tmp_path / "ana", "class", "join", line, "--name", "ana")
+        assert joined.returncode == 0, joined.stderr
+        assert f"{told}take {listed}, in that order" in joined.stdout
+        assert told in natslab_in(tmp_path / "ana", "class", "show").stdout
+        ana = membership.Membership(
+            **json.loads((tmp_path / "ana" / "room-membership.json").read_text())
+        )
+        bo = asyncio.run(membership.join(parse_join_line(line), "bo"))
+        assert (ana.course, bo.course) == ("operations", "operations")
+        asyncio.run(passed_or_not(ana, "config-reload", True, 1.0))
+        asyncio.run(passed_or_not(bo, "config-reload", False, 2.0))
+        roster = natslab_in(state_dir, "class", "roster", "demo")
+        assert roster.returncode == 0, roster.stderr
+        assert ("Room demo follows course operations (A day of operations, 4 lessons): "
+                "cluster-name, config-reload, quorum-loss, replace-node;") in roster.stdout  # fmt: skip
+        rows = {row.split()[0]: row for row in roster.stdout.splitlines() if row.strip()}
+        assert "config-reload · course 1/4" in rows["ana"]
+        assert "config-reload · course 0/4" in rows["bo"]
+    finally:
+        room.proc.send_signal(signal.SIGINT)
+        room.wait()

@@ -124,7 +124,7 @@ def test_deployment_mistakes_are_sentences(deployment, tmp_path, state_dir):
 def test_a_room_that_issues_its_own_users_from_a_signing_key(deployment, tmp_path, state_dir):
     """With the account's signing key, natslab issues each participant a user scoped to their
     name: one join line for the room, a name taken refused, and the line's bearer user able to
-    ask to join and nothing else."""
+    ask to join and nothing else. The room's course goes into its stream and each answer."""
     import re
     import signal
 
@@ -133,12 +133,16 @@ def test_a_room_that_issues_its_own_users_from_a_signing_key(deployment, tmp_pat
     instructor = deployment.creds("instructor")
     key = deployment.signing_key_file()
     room = NatslabProcess("class", "start", "demo", "--server", deployment.url, "--creds",
-                          str(instructor), "--signing-key", str(key))  # fmt: skip
+                          str(instructor), "--signing-key", str(key), "--course",
+                          "upgrades")  # fmt: skip
     try:
         room.wait_for("Ctrl+C stops answering joins")
+        told = "The room follows course upgrades (Upgrading a cluster): "
+        assert told in room.output
         line = re.search(r"natslab class join (\S+) --name", room.output)[1]
         joined = natslab_in(tmp_path / "ana", "class", "join", line, "--name", "ana")
         assert joined.returncode == 0, joined.stderr
+        assert f"{told}take upgrade, seed," in joined.stdout
         room.wait_for("ana joined.")
         taken = natslab_in(tmp_path / "ben", "class", "join", line, "--name", "ana")
         assert taken.returncode == 1 and "The name 'ana' is taken in room demo" in taken.stderr
@@ -147,6 +151,7 @@ def test_a_room_that_issues_its_own_users_from_a_signing_key(deployment, tmp_pat
         assert ran.returncode == 0 and "Class: room demo: live." in ran.stdout, ran.stdout
         roster = natslab_in(state_dir, "class", "roster", "demo")
         assert "ana" in roster.stdout and "done" in roster.stdout, roster.stdout
+        assert "herd · course 1/7" in roster.stdout, roster.stdout
         token = line.removeprefix("nats://").split("@")[0]
         refused = [e.lower() for e in asyncio.run(bearer_refused(deployment.url, token))]
         assert refused == [

@@ -30,6 +30,7 @@ def test_wheel_ships_labs_inside_the_package(tmp_path):
         names = archive.namelist()
         archive.extractall(tmp_path / "site")
     assert "natslab/labs/README.md" in names
+    assert "natslab/labs/courses.toml" in names  # the courses ship beside the lessons
     assert "natslab/cli/__init__.py" in names
     # The report's templates and style are package data: a report written from the wheel
     # needs them (the Chromium test reads a page made by the installed package).

@@ -159,7 +159,8 @@ JSONISH = st.recursive(
 KINDS = st.sampled_from([*records.PARTICIPANT_KINDS, *records.INSTRUCTOR_KINDS, "State", "x"])
 FIELDS = st.sampled_from(["participant", "type", "at", "id", "index", "step", "title", "ok",
                           "answer", "answers", "lesson", "lesson_id", "figure", "value",
-                          "matched", "final", "retry", "text", "checks", "duration"])  # fmt: skip
+                          "matched", "final", "retry", "text", "checks", "duration",
+                          "course", "lessons"])  # fmt: skip
 
 
 @st.composite
@@ -306,3 +307,26 @@ def test_the_board_the_roster_command_and_the_report_draw_one_roster(state_dir):
         cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
         assert cells == [*line.cells()[1:], line.versions], (name, cells)
     assert f"| {' | '.join(ROSTER_COLUMNS)} | Ran with |" in md_path.read_text()
+
+
+def test_only_the_instructor_gives_the_room_a_course_and_the_latest_one_counts(state_dir):
+    from natslab.room.instructor.board_rows import roster_lines
+
+    stored = [
+        rec("_room", "Course", 0.5, course="upgrades", title="Up", lessons=["upgrade"]),
+        rec("_room", "Course", 0.6, course="operations", title="Ops",
+            lessons=["upgrade", "config-reload"]),
+        rec("bob", "Course", 0.7, course="mine", title="Mine", lessons=["herd"]),
+        *bob_lesson(),
+    ]  # fmt: skip
+    state = RoomState()
+    state.take_all(stored)
+    assert state.refused == {"a kind its author may not send": 1}
+    assert state.courses_text() == "course operations (Ops, 2 lessons)"
+    (bob,) = roster_lines(state, 10)
+    assert bob.lesson == "upgrade · course 1/2"
+    from natslab.present import class_report
+
+    html_path, md_path = class_report.write(class_report.build(ROOM, stored))
+    said = "The room followed course operations (Ops, 2 lessons)."
+    assert said in md_path.read_text() and said in html_path.read_text()

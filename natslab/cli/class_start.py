@@ -28,13 +28,32 @@ def listen_address(value: str, flag: str = "--listen") -> tuple[str, int]:
 
 def start(args: argparse.Namespace, console: Console) -> int:
     """On a deployment (--server, --creds, --signing-key), or a nats-server of natslab's."""
+    if args.course is not None:
+        from natslab.lessons.courses import find_course
+
+        find_course(args.course)  # a course natslab does not have is a sentence, at once
     if args.server or args.creds or args.signing_key:
         return _start_on_deployment(args, console)
-    return _start(args.room, args.listen, console, getattr(args, "nats_server", None), args.keep)
+    return _start(args.room, args.listen, console, getattr(args, "nats_server", None), args.keep,
+                  args.course or "")  # fmt: skip
+
+
+def say_course(course_id: str, console: Console) -> None:
+    """What the room follows, as `class start` says it: the course and its lessons in order."""
+    from natslab.lessons.courses import find_course
+
+    course = find_course(course_id)
+    console.print(f"The room follows course {course.id} ({course.title}): "
+                  f"{', '.join(course.lessons)}, in that order.", markup=False)  # fmt: skip
 
 
 def _start(
-    room: str, listen: str, console: Console, binary_flag: str | None, keep: float = 30.0
+    room: str,
+    listen: str,
+    console: Console,
+    binary_flag: str | None,
+    keep: float = 30.0,
+    course: str = "",
 ) -> int:
     from natslab.cluster.binary import find_binary
     from natslab.room.instructor.host import RoomHost, reachable_host
@@ -45,12 +64,14 @@ def _start(
     binary = find_binary(binary_flag)
 
     async def main() -> int:
-        hosted = RoomHost.create(room, host, port, binary)
+        hosted = RoomHost.create(room, host, port, binary, course)
         hosted.keep_days = _keep(keep)
         hosted.on_join = lambda name: console.print(f"{name} joined.")
         await hosted.start()
         shown = reachable_host(host)
         console.print(f"Room {room!r} is open on {host}:{port} (nats-server {binary.version}).")
+        if hosted.config.course:
+            say_course(hosted.config.course, console)
         console.print("Participants join with:\n")
         console.print(f"  natslab class join {hosted.join_line(shown)} --name PSEUDONYM\n")
         if host in ("127.0.0.1", "localhost", "::1"):
@@ -93,11 +114,16 @@ def _start_on_deployment(args: argparse.Namespace, console: Console) -> int:
     url = ",".join(f"nats://{host}:{port}" for host, port in servers)
     creds = check_creds(args.creds)
     signing = load_signing_key(args.signing_key) if args.signing_key is not None else None
-    held = asyncio.run(open_on_deployment(room, url, creds, _keep(args.keep)))
+    course = args.course or ""
+    held = asyncio.run(open_on_deployment(room, url, creds, _keep(args.keep), course))
     if signing is not None:
-        return _door(room, url, creds, servers, signing, args.keep, console)
+        return _door(room, url, creds, servers, signing, args.keep, console, course)
     console.print(f"Room {room!r} is on the deployment at {url}; its stream holds {held}. "
                   "natslab started no server.")  # fmt: skip
+    if course:
+        say_course(course, console)
+        console.print("Participants who join with their own credentials are not told it: "
+                      "tell them.")  # fmt: skip
     console.print("Participants join with their own credentials from the deployment:\n")
     for host, port in servers:
         console.print(f"  natslab class join {JoinLine(host, port, room)} --name PSEUDONYM "
@@ -125,18 +151,22 @@ def _door(
     signing_key: nkeys.KeyPair,
     keep: float,
     console: Console,
+    course: str = "",
 ) -> int:
     """natslab issues the users: print the join line, answer joins until Ctrl+C."""
     from natslab.room.instructor.door import Door
 
-    door = Door(room, {"url": url, "creds": str(creds)}, signing_key)
+    door = Door(room, {"url": url, "creds": str(creds)}, signing_key, course)
     door.on_join = lambda name: console.print(f"{name} joined.")
 
     async def main() -> int:
         await door.start()
         host, port = servers[0]
         console.print(f"Room {room!r} is on the deployment at {url}; natslab issues its users "
-                      "from your account's signing key. Participants join with:\n")  # fmt: skip
+                      "from your account's signing key.")  # fmt: skip
+        if course:
+            say_course(course, console)
+        console.print("Participants join with:\n")
         console.print(f"  natslab class join {door.join_line(host, port, keep)} --name "
                       "PSEUDONYM\n", markup=False, soft_wrap=True)  # fmt: skip
         console.print("The line lets a laptop ask to join this room and nothing else; it "

@@ -96,6 +96,22 @@ def join_room(
         "steps, checks and predictions there, until `natslab class leave`; "
         "`natslab class show` lists what waits to be sent."
     )
+    if member.course:
+        console.print(course_words(member.course), markup=False)
+
+
+def course_words(course_id: str) -> str:
+    """The room's course as a participant reads it: its lessons in the order to take them."""
+    from natslab.lessons.courses import find_course
+
+    try:
+        course = find_course(course_id)
+    except UsageError:
+        return (f"The room follows course {course_id!r}, which this natslab does not have: "
+                "ask the instructor which lessons to take.")  # fmt: skip
+    return (f"The room follows course {course.id} ({course.title}): take "
+            f"{', '.join(course.lessons)}, in that order (`natslab tutorial list --course "
+            f"{course.id}` says what each one teaches).")  # fmt: skip
 
 
 def _show(console: Console) -> int:
@@ -108,6 +124,8 @@ def _show(console: Console) -> int:
         console.print("This natslab is in no room (`natslab class join JOIN-LINE` joins one).")
     else:
         console.print(f"Room {member.room} at {member.url}, as {member.name}.")
+        if member.course:
+            console.print(course_words(member.course), markup=False)
     for title, entries in (("Last sent", box.recent), ("Waiting to be sent", box.waiting)):
         shown = list(entries)[-10:]
         console.print(f"{title}: {counted(len(entries), 'event')}" + (":" if shown else "."))
@@ -244,6 +262,10 @@ def _roster(room: str, console: Console) -> int:
 
     state = RoomState()
     state.take_all((item.subject, item.record) for item in asyncio.run(read_room(room)))
+    for course in state.courses.values():
+        console.print(f"Room {room} follows {course.text()}: {', '.join(course.lessons)}; "
+                      "'course 2/7' beside a participant's lesson: 2 of them passed.",
+                      markup=False)  # fmt: skip
     table = Table(*ROSTER_COLUMNS, box=None)
     for line in roster_lines(state, time.time()):
         table.add_row(*(Text(cell) for cell in line.cells()))  # a participant's text is data

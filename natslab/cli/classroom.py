@@ -71,6 +71,14 @@ def add_class(commands: options.Commands) -> None:
         "which natslab issues each participant a user scoped to their name; the room then "
         "has a join line, and answers joins until Ctrl+C",
     )
+    start.add_argument(
+        "--course",
+        metavar="NAME",
+        help="the course the room follows (e.g. upgrades; `natslab tutorial list` shows them): "
+        "each participant who joins is told its lessons in order, and the board and roster "
+        "show how many of them each one has passed; a room natslab runs keeps its course when "
+        "started again",
+    )
     start.set_defaults(run=verbs_of.start)
     join = verbs.add_parser("join", help="join a room with the line the instructor gave")
     join.add_argument("line", metavar="JOIN-LINE")

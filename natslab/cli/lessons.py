@@ -17,10 +17,16 @@ if TYPE_CHECKING:
 
 def add_tutorial(commands: options.Commands) -> None:
     tutorial = commands.add_parser(
-        "tutorial", help="walk through a lesson against real servers ('list' shows them)"
+        "tutorial",
+        help="walk through a lesson against real servers ('list' shows them, course by course)",
     )
     tutorial.add_argument(
         "lesson", metavar="LESSON", help="a bundled lesson (e.g. upgrade), a .toml file, or list"
+    )
+    tutorial.add_argument(
+        "--course",
+        metavar="NAME",
+        help="with list: only this course's lessons, in order (e.g. operations)",
     )
     options.add_run_options(tutorial)
     tutorial.add_argument(
@@ -117,7 +123,12 @@ def run_tutorial(args: argparse.Namespace, console: Console) -> int:
     from natslab.lessons import catalog
 
     if args.lesson == "list":
-        return list_lessons(console)
+        return list_lessons(console, args.course)
+    if args.course is not None:
+        raise UsageError(
+            f"--course is for `natslab tutorial list --course {args.course}`: a lesson runs "
+            "the same in any course."
+        )
     lesson = catalog.load(args.lesson)
     from natslab.lessons.model import parse_answers
 
@@ -168,39 +179,11 @@ def run_tutorial(args: argparse.Namespace, console: Console) -> int:
     return run_tui(session, app, uplink)
 
 
-def list_lessons(console: Console) -> int:
-    from rich.table import Table
+def list_lessons(console: Console, only: str | None = None) -> int:
+    from natslab.present.lesson_list import print_lessons
 
-    from natslab.lessons import catalog
-    from natslab.present.runs import last_finished
-
-    finished = last_finished()
-    table = Table("Lesson", "Steps", "What it teaches", box=None, pad_edge=False)
-    for name, path in catalog.bundled().items():
-        lesson = catalog.load(str(path))
-        asked = sum(1 for step in lesson.steps if step.predict)
-        steps = f"{len(lesson.steps)}" + (f", {asked} ?" if asked else "")
-        about = f"[bold]{lesson.title}[/]\n{' '.join(lesson.summary.split())}"
-        last = finished.get(lesson.id)
-        if last is not None:  # measured here, at whatever pace that run went
-            how = "passed" if last.ok else "did not pass"
-            about += f"\n[dim]Your last run took {_took(last.duration)} and {how}.[/]"
-        table.add_row(name, steps, about)
-        table.add_row()
-    console.print("The bundled lessons, in the order to take them (? = questions to predict):")
-    console.print(table)
-    if not finished:
-        console.print(
-            "How long each takes depends on your pace; once you have run one, its time shows here."
-        )
-    console.print("Run one with `natslab tutorial NAME`, or give a path to your own .toml file.")
+    print_lessons(console, only)
     return 0
-
-
-def _took(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    return f"{seconds // 60:.0f} min {seconds % 60:.0f} s"
 
 
 def run_validate(path: Path, console: Console) -> int:

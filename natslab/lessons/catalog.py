@@ -5,25 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from natslab.errors import LessonFileError
+from natslab.lessons.courses import learning_order
 from natslab.lessons.model import Lesson, load_lesson
-from natslab.resources import bundled_labs_dir
-
-# The order to learn them in: the walkthrough, then seeds, then what goes wrong at scale, then
-# the procedure recommended today, then JetStream, then the day's operator track. A lesson not
-# listed here comes last.
-LEARNING_ORDER = (
-    "upgrade", "seed", "seed-failure", "herd", "auth", "lame-duck", "jetstream-upgrade",
-    "cluster-name", "config-reload", "quorum-loss", "replace-node",
-)  # fmt: skip
+from natslab.resources import bundled_lesson_files
 
 
 def bundled() -> dict[str, Path]:
     """Lesson id (the file's stem) -> file, for every lesson shipped with natslab, in the
-    order to learn them in."""
-    found = {path.stem: path for path in bundled_labs_dir().glob("*.toml")}
+    order to learn them in: the courses' (labs/courses.toml), course after course; a lesson
+    in no course comes last."""
+    found = bundled_lesson_files()
+    order = learning_order()
 
     def place(name: str) -> tuple[int, str]:
-        return (LEARNING_ORDER.index(name) if name in LEARNING_ORDER else len(LEARNING_ORDER), name)
+        return (order.index(name) if name in order else len(order), name)
 
     return {name: found[name] for name in sorted(found, key=place)}
 

@@ -3,6 +3,8 @@ the file, step and field."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import re
 import tomllib
 from itertools import pairwise
@@ -21,6 +23,8 @@ from pydantic import (
 from natslab.errors import LessonFileError, UsageError
 from natslab.lab import operations as ops
 from natslab.lab.operations import ServerName, StreamName
+from natslab.resources import bundled_lesson_files
+from natslab.words import both
 
 PORT_PLACEHOLDER = re.compile(r"\{(client|cluster|monitor):([A-Z])\}")
 
@@ -512,12 +516,38 @@ class Step(_Strict):
         return self
 
 
+def _bundled_lesson(lesson_id: str) -> str:
+    known = bundled_lesson_files()
+    if lesson_id not in known:
+        raise ValueError(
+            f"{lesson_id!r} is not a bundled lesson (natslab has {both(sorted(known))})"
+        )
+    return lesson_id
+
+
+LessonId = Annotated[str, AfterValidator(_bundled_lesson)]
+
+
 class Lesson(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
     title: str = Field(min_length=1)
     summary: str = ""
+    needs: list[LessonId] = []  # the bundled lessons to take first
     servers: list[ServerName] = Field(min_length=1)
     steps: list[Step] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _needs_lead_nowhere_back(self) -> Lesson:
+        """A lesson that needs itself, through any chain of needs, could never be taken."""
+        circle = needs_circle(self.id, self.needs)
+        if len(circle) == 2:
+            raise ValueError(f"@needs: {self.id} needs itself, and no lesson comes before itself")
+        if circle:
+            chain = ", which needs ".join(circle[1:])
+            few = "neither" if len(circle) == 3 else "none of them"
+            raise ValueError(f"@needs: {self.id} needs {chain}: a circle, so {few} can be "
+                             "taken first")  # fmt: skip
+        return self
 
     @model_validator(mode="after")
     def _servers_are_declared(self) -> Lesson:
@@ -557,6 +587,50 @@ class Lesson(_Strict):
         if problems:
             raise ValueError("\n".join(dict.fromkeys(problems)))
         return self
+
+
+def needs_circle(lesson_id: str, needs: list[str]) -> list[str]:
+    """[lesson_id, …, lesson_id] when following `needs`, and the bundled lessons' needs from
+    there, leads back to this lesson; [] when it does not."""
+    if not needs:
+        return []
+    graph = {**_bundled_needs(), lesson_id: needs}
+    seen: set[str] = set()
+
+    def walk(path: list[str]) -> list[str]:
+        for need in graph.get(path[-1], []):
+            if need == lesson_id:
+                return [*path, need]
+            if need not in seen:
+                seen.add(need)
+                if found := walk([*path, need]):
+                    return found
+        return []
+
+    return walk([lesson_id])
+
+
+def _bundled_needs() -> dict[str, list[str]]:
+    """Each bundled lesson's `needs` as written, read again only when a file changed."""
+    stamps: list[tuple[str, str, int]] = []
+    for lesson_id, path in sorted(bundled_lesson_files().items()):
+        with contextlib.suppress(OSError):
+            stamps.append((lesson_id, str(path), path.stat().st_mtime_ns))
+    return _needs_as_written(tuple(stamps))
+
+
+@functools.lru_cache(maxsize=8)
+def _needs_as_written(files: tuple[tuple[str, str, int], ...]) -> dict[str, list[str]]:
+    """A file that does not read is left out: its own load says why."""
+    graph: dict[str, list[str]] = {}
+    for lesson_id, path, _ in files:
+        try:
+            needs = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("needs", [])
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue
+        if isinstance(needs, list):
+            graph[lesson_id] = [need for need in needs if isinstance(need, str)]
+    return graph
 
 
 def _written(item: object) -> set[str]:

@@ -20,7 +20,7 @@ PARTICIPANT_KINDS: tuple[str, ...] = tuple(
                                                                           "Joined"})
 )  # fmt: skip
 # What only the instructor's login can store: subjects under natslab.ROOM.p._room.
-INSTRUCTOR_KINDS = ("Held", "Released", "Said", "Revealed", "HelpResolved")
+INSTRUCTOR_KINDS = ("Held", "Released", "Said", "Revealed", "HelpResolved", "Course")
 
 # Bounds: a record far beyond what natslab sends is an abuse, not a lesson. Text loses its
 # control characters at the edge (an escape sequence would rewrite the instructor's screen,
@@ -70,6 +70,8 @@ class Record(BaseModel):
     clients: Line = ""
     text: Line = ""  # the instructor's message
     who: Short = ""  # the participant an instructor's record is about (a help resolved)
+    course: Short = ""  # the room's course (`class start --course`), with its title
+    lessons: Annotated[tuple[Short, ...], Field(max_length=100)] = ()  # and lessons, in order
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ class ParticipantView:
     versions: str = ""  # what their latest figure was measured with
     crashed: dict[str, float] = field(default_factory=dict)  # their lab's crashed servers
     step_ok: bool | None = None  # how the step they are on went (None: still running)
+    passed_lessons: set[str] = field(default_factory=set)  # every lesson they finished well
 
     @property
     def next_step(self) -> int:
@@ -60,6 +61,24 @@ class ParticipantView:
         if self.step is None:
             return 0
         return self.step + 1 if self.step_ok else self.step
+
+
+@dataclass(frozen=True)
+class CourseView:
+    """The course the instructor gave the room: its id, its title and its lessons in order."""
+
+    id: str
+    title: str
+    lessons: tuple[str, ...]
+
+    def progress(self, who: ParticipantView) -> str:
+        """'2/7': how many of the course's lessons the participant has passed, of how many."""
+        return f"{len(who.passed_lessons & set(self.lessons))}/{len(self.lessons)}"
+
+    def text(self) -> str:
+        """'course upgrades (Upgrading a cluster, 7 lessons)'."""
+        count = f"{len(self.lessons)} lesson" + ("s" if len(self.lessons) != 1 else "")
+        return f"course {self.id} ({self.title}, {count})"
 
 
 @dataclass
@@ -143,6 +162,7 @@ class RoomState:
         self.events = 0  # the participants' (the room's own reveals are not counted)
         self.helps: list[tuple[str, Record]] = []  # (who, request): every one, answered or not
         self.control = Control()  # the instructor's holds and message, as the room has them
+        self.courses: dict[str, CourseView] = {}  # each room's course, the latest one given
         self.refused: Counter[str] = Counter()  # messages not folded, by why
         self.refused_from: Counter[str] = Counter()  # and by whose subject they came on
         self._seen: set[tuple[str, str]] = set()
@@ -188,6 +208,10 @@ class RoomState:
             self._seen.add(key)
             if record.type == "Revealed":
                 self._question(record.lesson, record.step).revealed = True
+            elif record.type == "Course" and record.course:
+                self.courses[authored.room] = CourseView(
+                    record.course, record.title, tuple(record.lessons)
+                )
             elif record.type == "HelpResolved":
                 name = f"{authored.room}/{record.who}" if self.track else record.who
                 if (asking := self.participants.get(name)) is not None:
@@ -234,6 +258,8 @@ class RoomState:
             self._check(who, record)
         elif kind == "LessonFinished":
             who.finished = bool(record.ok)
+            if record.ok and who.lesson:
+                who.passed_lessons.add(who.lesson)
         elif kind == "PredictionLocked" and record.answer is not None:
             who.answers[record.index] = record.answer
             self._question(who.lesson, record.index).locked[who.name] = record.answer
@@ -275,6 +301,20 @@ class RoomState:
         who = self.participants.setdefault(name, ParticipantView(name))
         if at >= who.heard_at:
             who.heard_at, who.crashed = at, dict(crashed or {})
+
+    def course_of(self, who: ParticipantView) -> CourseView | None:
+        """The course of the participant's room (on a track's board, named room/name)."""
+        if self.track:
+            return self.courses.get(who.name.partition("/")[0])
+        return next(iter(self.courses.values()), None)
+
+    def courses_text(self) -> str:
+        """'course upgrades (Upgrading a cluster, 7 lessons)'; on a track's board, each
+        room's; "" when no room has one."""
+        if not self.track:
+            return " ".join(course.text() for course in self.courses.values())
+        rooms = sorted(self.courses.items())
+        return "; ".join(f"{room}: {course.text()}" for room, course in rooms)
 
     def _question(self, lesson: str, step: int) -> QuestionView:
         return self.questions.setdefault((lesson, step), QuestionView(lesson, step))

@@ -141,6 +141,8 @@ class BoardApp(PlainNotify):
         else:
             stuck_text = f" · {stuck} stuck"
         summary = Text(f"{people}{stuck_text} · {counted(state.events, 'event')}{ignored}")
+        if courses := state.courses_text():  # the instructor's words: Text, never markup
+            summary.append(f" · {courses}")
         if away := self.feed.unreachable():
             summary.append(f" · {away} (it comes back by itself)", style="bold red")
         for lesson, step in sorted(state.control.holds.items()):

@@ -52,3 +52,15 @@ def test_every_action_and_check_field_is_documented():
 def test_the_fields_every_check_has_are_documented():
     for field in ("timeout", "holds_for"):
         assert f"`{field}`" in README
+
+
+def test_every_lesson_and_course_field_is_documented():
+    """A lesson file's top-level fields in the format's example, a course's in its own."""
+    from natslab.lessons.courses import Course
+
+    example, courses = README.split("## Format")[1].split("### Courses")
+    for field in m.Lesson.model_fields:
+        assert re.search(rf"^({field} = |\[\[{field}\]\])", example, re.MULTILINE), field
+    for field in Course.model_fields:
+        assert re.search(rf"^{field} = ", courses.split("## ")[0], re.MULTILINE), field
+    assert "`needs`" in example

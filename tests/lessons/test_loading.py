@@ -192,13 +192,88 @@ def test_a_port_in_a_sentence_is_this_runs_or_said_to_be_the_walkthroughs():
 
 
 def test_lessons_are_listed_in_the_order_to_learn_them():
+    """The catalog's order is the courses', course after course, and `tutorial list` shows
+    each lesson under its own course's heading, in that order."""
+    from natslab.lessons.courses import learning_order, load_courses
     from tests.cli_process import run_natslab
 
-    assert list(catalog.bundled()) == list(catalog.LEARNING_ORDER)
+    courses = load_courses()
+    assert [c.id for c in courses] == ["upgrades", "operations"]
+    assert (
+        list(catalog.bundled())
+        == learning_order()
+        == [lesson for course in courses for lesson in course.lessons]
+    )
     listing = run_natslab("tutorial", "list").stdout
-    positions = [listing.index(f"\n{name} ") for name in catalog.LEARNING_ORDER]
-    assert positions == sorted(positions)
+    headings = [listing.index(f"\n{c.title} (course {c.id})\n") for c in courses]
+    assert headings == sorted(headings)
+    for course, start, end in zip(courses, headings, [*headings[1:], len(listing)], strict=True):
+        assert course.about in " ".join(listing[start:end].split())
+        positions = [listing.index(f"\n{name} ", start, end) for name in course.lessons]
+        assert positions == sorted(positions), course.id
     assert "Upgrading a cluster, one server at a time" in listing
+
+
+def test_each_lesson_needs_only_lessons_taken_before_it():
+    order = list(catalog.bundled())
+    for name in order:
+        for need in catalog.load(name).needs:
+            assert order.index(need) < order.index(name), f"{name} needs {need}, taught later"
+    assert catalog.load("jetstream-upgrade").needs == ["lame-duck"]
+
+
+@pytest.fixture
+def labs(tmp_path, monkeypatch):
+    """A folder of bundled lessons of the test's own, holding only what each one needs."""
+    folder = tmp_path / "labs"
+    folder.mkdir()
+    monkeypatch.setattr("natslab.resources.bundled_labs_dir", lambda: folder)
+
+    def write(**needs: list[str]) -> None:
+        for name, needed in needs.items():
+            (folder / f"{name}.toml").write_text(f"needs = {needed!r}\n".replace("'", '"'))
+
+    return write
+
+
+def needing(tmp_path, lesson_id: str, needs: str) -> Path:
+    path = tmp_path / "mine.toml"
+    path.write_text(GOOD.replace('id = "tiny"', f'id = "{lesson_id}"\nneeds = {needs}'))
+    return path
+
+
+def test_a_need_must_be_a_bundled_lesson(tmp_path, labs):
+    labs(a=[], b=[])
+    with pytest.raises(LessonFileError) as failed:
+        load_lesson(needing(tmp_path, "tiny", '["a", "c"]'))
+    assert str(failed.value) == (
+        "mine.toml, field needs[1]: 'c' is not a bundled lesson (natslab has a and b)."
+    )
+    assert load_lesson(needing(tmp_path, "tiny", '["b", "a"]')).needs == ["b", "a"]
+
+
+def test_needs_that_lead_back_to_the_lesson_are_refused(tmp_path, labs):
+    labs(a=["c"], b=["a"], c=["b"], d=["b"])
+    with pytest.raises(LessonFileError) as failed:
+        load_lesson(needing(tmp_path, "a", '["c"]'))
+    assert str(failed.value) == (
+        "mine.toml, field needs: a needs c, which needs b, which needs a: a circle, so none of "
+        "them can be taken first."
+    )
+    with pytest.raises(LessonFileError) as failed:
+        load_lesson(needing(tmp_path, "b", '["d"]'))
+    assert str(failed.value) == (
+        "mine.toml, field needs: b needs d, which needs b: a circle, so neither can be taken first."
+    )
+    with pytest.raises(LessonFileError) as failed:
+        load_lesson(needing(tmp_path, "d", '["d"]'))
+    assert str(failed.value) == (
+        "mine.toml, field needs: d needs itself, and no lesson comes before itself."
+    )
+    # The same lessons with the circle broken where this file stands: d needs b, b needs a,
+    # and a (this file) needs nothing.
+    assert load_lesson(needing(tmp_path, "a", "[]")).needs == []
+    assert load_lesson(needing(tmp_path, "e", '["d"]')).needs == ["d"]
 
 
 def test_every_problem_of_a_file_is_reported_each_where_the_author_wrote_it(tmp_path):

@@ -847,3 +847,27 @@ async def test_the_board_says_when_the_room_is_unreachable_and_comes_back(classr
     finally:
         if again is not None:
             await again.stop()
+
+
+async def test_the_board_names_the_rooms_course_and_how_far_along_each_one_is():
+    """The course's title is the instructor's text, shown as written (never markup); each
+    participant's lesson shows how many of the course's lessons they have passed."""
+    from types import SimpleNamespace
+
+    room = RoomState()
+    room.take(*record("_room", "Course", 0, course="operations", title="[b]Ops[/b] day",
+                      lessons=["auth", "config-reload"]))  # fmt: skip
+    for who, ok in (("ana", True), ("ben", False)):
+        room.take(*record(who, "LessonStarted", 1, lesson_id="auth", title="Auth"))
+        room.take(*record(who, "LessonFinished", 2, lesson_id="auth", ok=ok))
+    room.take(*record("ana", "LessonStarted", 3, lesson_id="herd", title="Herd"))
+    room.take(*record("ana", "LessonFinished", 4, lesson_id="herd", ok=True))  # not the course's
+    feed = SimpleNamespace(room="demo", state=room, revision=1, now=time.time,
+                           unreachable=lambda: "", read_only="")  # fmt: skip
+    app = BoardApp(feed)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: len(cells(app, "roster")) == 2, 5, "two rows")
+        lessons = {row["Participant"]: row["Lesson"] for row in cells(app, "roster")}
+        assert lessons == {"ana": "herd · course 1/2", "ben": "auth · course 0/2"}
+        summary = str(app.query_one("#summary").render())
+        assert "course operations ([b]Ops[/b] day, 2 lessons)" in summary

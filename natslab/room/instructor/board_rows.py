@@ -89,8 +89,11 @@ def roster_lines(state: RoomState, now: float, ended: bool = False) -> list[Rost
         else:
             status, why = state.status(who, now), state.stuck_because(who, now)
             status = f"{status}: {why}" if why else status
+        lesson = who.lesson or "-"
+        if (course := state.course_of(who)) is not None:  # how far along the room's course
+            lesson += f" · course {course.progress(who)}"
         lines.append(RosterLine(
-            who.name, status, who.lesson or "-", step,
+            who.name, status, lesson, step,
             f"{now - who.step_since:.0f} s" if running else "-",
             f"{who.passed}/{who.failed}", str(who.retries), str(who.skips),
             f"{who.by_hand}/{who.handed}", who.versions or "-",

@@ -52,6 +52,7 @@ class RoomConfig:
     instructor_password: str
     members: dict[str, str] = field(default_factory=dict)  # participant -> public nkey
     locked: bool = False  # admits nobody new (`class lock`); members may still rejoin
+    course: str = ""  # the course the room follows (`class start --course`), kept across starts
 
     def render(self, store_dir: Path) -> str:
         room = self.room

@@ -27,8 +27,11 @@ from natslab.room.names import JOIN_USER, JoinLine, inbox_prefix, join_subject
 class Door:
     """Answers joins for one room; its members are kept beside the instructor's login."""
 
-    def __init__(self, room: str, login: dict[str, str], signing_key: nkeys.KeyPair) -> None:
+    def __init__(
+        self, room: str, login: dict[str, str], signing_key: nkeys.KeyPair, course: str = ""
+    ) -> None:
         self.room = room
+        self.course = course  # told to each participant who joins
         self.login = login
         self.signing_key = signing_key
         self.account = account_of(Path(login["creds"]))
@@ -69,7 +72,8 @@ class Door:
         rights = participant_permissions(self.room, name)
         token = jwt.user(self.signing_key, self.account, public_key, name,
                          rights["publish"]["allow"], rights["subscribe"]["allow"])  # fmt: skip
-        return {"ok": True, "room": self.room, "jwt": token}
+        answer = {"ok": True, "room": self.room, "jwt": token}
+        return answer | ({"course": self.course} if self.course else {})
 
     async def close(self) -> None:
         if self.nc is not None:

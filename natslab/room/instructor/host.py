@@ -31,7 +31,7 @@ from natslab.cluster.process import ServerProcess
 from natslab.cluster.rundir import state_dir
 from natslab.errors import NatslabError, UsageError
 from natslab.room import records
-from natslab.room.control import Control, announce_closed, announce_forever
+from natslab.room.control import Control, announce_closed, announce_forever, send_control
 from natslab.room.files import write_private
 from natslab.room.instructor.config import INSTRUCTOR_USER, RoomConfig
 from natslab.room.names import (
@@ -87,14 +87,18 @@ class RoomHost:
         self._lock: IO[str] | None = None  # held while this room's server runs
 
     @classmethod
-    def create(cls, room: str, host: str, port: int, binary: ServerBinary) -> RoomHost:
-        """A new room, or the same room again (its members and code kept) on a new address."""
+    def create(
+        cls, room: str, host: str, port: int, binary: ServerBinary, course: str = ""
+    ) -> RoomHost:
+        """A new room, or the same room again (its members, code and course kept) on a new
+        address; `course` gives it a course, or another one."""
         folder = room_folder(room)
         if (folder / "room.json").exists():
             config = RoomConfig.load(folder)
             config.host, config.port = host, port
         else:
             config = RoomConfig(room, host, port, _code(), secrets.token_urlsafe(18))
+        config.course = course or config.course
         return cls(config, binary, folder)
 
     @property
@@ -167,6 +171,8 @@ class RoomHost:
         self._beacon = asyncio.create_task(
             announce_forever(self.nc, room, self.control), name="natslab room beacon"
         )
+        if self.config.course:
+            await record_course(self.nc, room, self.config.course)
 
     async def _on_control(self, msg: Msg) -> None:
         read = records.read(msg.subject, msg.data)
@@ -272,7 +278,8 @@ class RoomHost:
             await self._reload()
             if self.on_join is not None:
                 self.on_join(name)
-        return {"ok": True, "room": self.config.room, "stream": stream_name(self.config.room)}
+        answer = {"ok": True, "room": self.config.room, "stream": stream_name(self.config.room)}
+        return answer | ({"course": self.config.course} if self.config.course else {})
 
     async def _reload(self) -> None:
         """Write the config and have the server read it again; answer only once it has."""
@@ -288,6 +295,16 @@ class RoomHost:
 
 async def _quiet(exc: Exception) -> None:
     """nats-py's default prints a traceback for each failed reconnect."""
+
+
+async def record_course(nc: Client, room: str, course_id: str) -> None:
+    """The room's course in its stream, with its title and lessons, for every board, roster
+    and report (the latest one stored is the room's)."""
+    from natslab.lessons.courses import find_course
+
+    course = find_course(course_id)
+    await send_control(nc, room, "Course", course=course.id, title=course.title,
+                       lessons=list(course.lessons))  # fmt: skip
 
 
 def hold_room(folder: Path, room: str, where: str) -> IO[str]:

@@ -18,7 +18,7 @@ from nats.js.errors import NotFoundError
 from natslab.errors import NatslabError
 from natslab.room.files import write_private
 from natslab.room.instructor.closed import readable
-from natslab.room.instructor.host import instructor_login, room_folder
+from natslab.room.instructor.host import instructor_login, record_course, room_folder
 from natslab.room.names import stream_name
 from natslab.room.reach import reachable_any
 from natslab.room.stream_config import API_TIMEOUT, KEEP_DAYS, ensure_stream, follow
@@ -131,9 +131,12 @@ async def _read_open_room(room: str) -> list[Stored]:
         await nc.close()
 
 
-async def open_on_deployment(room: str, url: str, creds: Path, keep_days: float = KEEP_DAYS) -> str:
+async def open_on_deployment(
+    room: str, url: str, creds: Path, keep_days: float = KEEP_DAYS, course: str = ""
+) -> str:
     """`class start --server URL --creds FILE`: no server of ours. Make the room's stream in
-    the instructor's account there and remember the login; returns the stream's state."""
+    the instructor's account there (with the room's `course`, if given) and remember the
+    login; returns the stream's state."""
     login = {"url": url, "creds": str(creds)}
     nc = await connect_with(room, login, allow_reconnect=False)
     try:
@@ -142,6 +145,8 @@ async def open_on_deployment(room: str, url: str, creds: Path, keep_days: float 
             # Every server the cluster told of counts: R3 where there are three or more.
             replicas = min(3, len({u.netloc for u in nc.servers}))
             info = await ensure_stream(js, room, keep_days, replicas)
+            if course:
+                await record_course(nc, room, course)
         except (NatsError, TimeoutError) as exc:
             raise _refused(url, room, exc) from exc
     finally:

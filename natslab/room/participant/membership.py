@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import secrets
 import time
 from dataclasses import asdict, dataclass
@@ -35,6 +36,7 @@ from natslab.room.names import (
 from natslab.room.reach import reachable, reachable_any
 
 JOIN_TIMEOUT = 10.0
+COURSE_NAME = re.compile(r"[a-z][a-z0-9-]{0,31}")  # a course's id (natslab/lessons/courses.py)
 CONNECT_TIMEOUT = 5.0
 
 
@@ -51,6 +53,7 @@ class Membership:
     name: str
     seed: str  # "" on a deployment, where the credentials file speaks for us
     creds: str = ""  # that file's path
+    course: str = ""  # the course the room follows, as its host said when we joined
 
     @property
     def inbox(self) -> str:
@@ -155,8 +158,8 @@ async def join(line: JoinLine, name: str, creds: Path | None = None) -> Membersh
         raise JoinError(f"The room at {where} did not answer the join in time.") from exc
     finally:
         await nc.close()
-    _admitted(reply.data)
-    member = _keep(Membership(line.url, line.room, name, seed.decode()))
+    course = course_in(_admitted(reply.data))
+    member = _keep(Membership(line.url, line.room, name, seed.decode(), course=course))
     await say_joined(member)
     return member
 
@@ -205,7 +208,8 @@ async def join_with_token(line: JoinLine, name: str) -> Membership:
     answer = _admitted(reply.data)
     path = state_dir() / "room-user.creds"
     write_private(path, creds_text(str(answer["jwt"]), seed.decode()))
-    member = _keep(Membership(line.url, line.room, name, seed.decode(), str(path)))
+    member = _keep(Membership(line.url, line.room, name, seed.decode(), str(path),
+                              course_in(answer)))  # fmt: skip
     await say_joined(member)
     return member
 
@@ -248,6 +252,12 @@ def _admitted(data: bytes) -> dict[str, Any]:
     if "error" in answer:
         raise JoinError(str(answer["error"]))
     return answer
+
+
+def course_in(answer: dict[str, Any]) -> str:
+    """The room's course from its answer to a join: an id as natslab writes one, or ""."""
+    course = answer.get("course")
+    return course if isinstance(course, str) and COURSE_NAME.fullmatch(course) else ""
 
 
 def _keep(member: Membership) -> Membership:
