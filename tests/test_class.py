@@ -399,8 +399,10 @@ def test_a_room_with_a_course_tells_who_joins_and_counts_their_lessons(tmp_path,
         asyncio.run(passed_or_not(bo, "config-reload", False, 2.0))
         roster = natslab_in(state_dir, "class", "roster", "demo")
         assert roster.returncode == 0, roster.stderr
-        assert ("Room demo follows course operations (A day of operations, 4 lessons): "
-                "cluster-name, config-reload, quorum-loss, replace-node;") in roster.stdout  # fmt: skip
+        assert (
+            "Room demo follows course operations (A day of operations, 4 lessons): "
+            "cluster-name, config-reload, quorum-loss, replace-node;"
+        ) in roster.stdout
         rows = {row.split()[0]: row for row in roster.stdout.splitlines() if row.strip()}
         assert "config-reload · course 1/4" in rows["ana"]
         assert "config-reload · course 0/4" in rows["bo"]
