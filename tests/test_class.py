@@ -406,6 +406,17 @@ def test_a_room_with_a_course_tells_who_joins_and_counts_their_lessons(tmp_path,
         rows = {row.split()[0]: row for row in roster.stdout.splitlines() if row.strip()}
         assert "config-reload · course 1/4" in rows["ana"]
         assert "config-reload · course 0/4" in rows["bo"]
+        # `class course` moves the room to another course: the roster and whoever joins
+        # next follow it (a course natslab does not have is one sentence, and changes nothing).
+        wrong = natslab_in(state_dir, "class", "course", "demo", "upgrade")
+        assert wrong.returncode == 1 and "no course called 'upgrade'" in wrong.stderr
+        moved = natslab_in(state_dir, "class", "course", "demo", "upgrades")
+        assert moved.returncode == 0, moved.stderr
+        assert moved.stdout.startswith("Room demo now follows course upgrades: upgrade, seed,")
+        cy = natslab_in(tmp_path / "cy", "class", "join", line, "--name", "cy")
+        assert "The room follows course upgrades (Upgrading a cluster): take upgrade," in cy.stdout
+        roster = natslab_in(state_dir, "class", "roster", "demo")
+        assert "Room demo follows course upgrades (Upgrading a cluster, 7 lessons)" in roster.stdout
     finally:
         room.proc.send_signal(signal.SIGINT)
         room.wait()

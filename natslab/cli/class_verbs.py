@@ -184,8 +184,8 @@ def _export(room: str, fmt: str, output: Path | None, console: Console) -> int:
 
 
 def _control(args: argparse.Namespace, console: Console) -> int:
-    """Hold, release or say, with the instructor's login: stored in the room's stream and
-    announced (and announced again by the room and every board)."""
+    """Hold, release, say or course, with the instructor's login: stored in the room's
+    stream and announced (and announced again by the room and every board)."""
     from natslab.room.control import send_control
     from natslab.room.instructor.stream import connect_instructor
     from natslab.room.names import check_room
@@ -200,6 +200,13 @@ def _control(args: argparse.Namespace, console: Console) -> int:
     elif args.class_command == "release":
         kind, fields = "Released", {"lesson": args.lesson}
         said = f"Room {room} may go on with {args.lesson}."
+    elif args.class_command == "course":
+        from natslab.lessons.courses import find_course
+
+        course = find_course(args.course)  # one sentence for a course natslab does not have
+        kind = "Course"
+        fields = {"course": course.id, "title": course.title, "lessons": list(course.lessons)}
+        said = f"Room {room} now follows course {course.id}: {', '.join(course.lessons)}."
     else:
         if not args.text.strip():
             raise UsageError("Say what? The message is empty.")

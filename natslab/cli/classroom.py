@@ -143,6 +143,12 @@ def add_class(commands: options.Commands) -> None:
     say.add_argument("room", metavar="ROOM")
     say.add_argument("text", metavar="TEXT")
     say.set_defaults(run=verbs_of.control)
+    course = verbs.add_parser(
+        "course", help="switch the room to another course; who joins from now on is told it"
+    )
+    course.add_argument("room", metavar="ROOM")
+    course.add_argument("course", metavar="COURSE", help="a course id (natslab tutorial list)")
+    course.set_defaults(run=verbs_of.control)
     replay = verbs.add_parser(
         "replay", help="play an exported room back on the board, for a debrief or a rehearsal"
     )

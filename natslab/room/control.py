@@ -33,6 +33,7 @@ class Control:
     message: str = ""
     said_at: float = 0.0
     closed_at: float = 0.0  # when the instructor closed the room (0: open, as far as we know)
+    course: str = ""  # the course the instructor last named for the room
 
     def apply(self, record: dict[str, Any]) -> None:
         kind = record.get("type")
@@ -46,6 +47,8 @@ class Control:
             self.holds = {str(k): int(v) for k, v in dict(record.get("holds", {})).items()}
             self.message, self.said_at = str(record.get("text", "")), float(record.get("at", 0))
             self.closed_at = 0.0  # announced: the room is open
+        elif kind == "Course":
+            self.course = str(record.get("course", ""))
         elif kind == "Closed":
             self.closed_at = float(record.get("at", 0)) or time.time()
 

@@ -279,7 +279,8 @@ class RoomHost:
             if self.on_join is not None:
                 self.on_join(name)
         answer = {"ok": True, "room": self.config.room, "stream": stream_name(self.config.room)}
-        return answer | ({"course": self.config.course} if self.config.course else {})
+        course = self.control.course or self.config.course  # `class course` may have moved it
+        return answer | ({"course": course} if course else {})
 
     async def _reload(self) -> None:
         """Write the config and have the server read it again; answer only once it has."""
