@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from typing import Any
 
 import psutil
 
 from natslab.cluster.monitoring_http import MonitoringHttp, PollError
-from natslab.cluster.snapshot import Connection, ServerStatus, all_connections, serving
+from natslab.cluster.snapshot import Connection, ServerStatus, all_connections, leaf_peers, serving
 
 
 class Monitor:
@@ -39,7 +40,7 @@ class Monitor:
             return False, str(exc)
 
     async def poll(
-        self, server: str, base_url: str, pid: int | None, js: bool = False
+        self, server: str, base_url: str, pid: int | None, js: bool = False, leaf: bool = False
     ) -> ServerStatus:
         """One snapshot; a server that does not answer is reported down with the reason.
         With `js`, /jsz too (its plain /healthz then also waits for streams to be current)."""
@@ -53,10 +54,12 @@ class Monitor:
                 else _nothing(),
             )
             conns = await self._connections(base_url, varz)
+            leafz = await self._http.read_json(base_url, "/leafz") if leaf else {}
         except PollError as exc:
             return ServerStatus(server=server, up=False, error=str(exc))
-        return serving(server, time.time(), varz, routez, healthy, conns, jsz if js else None,
-                       self._usage(pid), said)  # fmt: skip
+        status = serving(server, time.time(), varz, routez, healthy, conns,
+                         jsz if js else None, self._usage(pid), said)  # fmt: skip
+        return dataclasses.replace(status, leaf_peers=leaf_peers(leafz)) if leaf else status
 
     async def _connections(self, base_url: str, varz: dict[str, Any]) -> tuple[Connection, ...]:
         """/connz, unless /varz shows the same connections as last time: its count of open

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import random
+import re
 import socket
 import string
 from collections.abc import Iterable
@@ -19,7 +20,13 @@ from natslab.errors import PortInUseError
 CLIENT_BASE = 4222
 CLUSTER_BASE = 6222
 MONITOR_BASE = 8222
+# nats-server's own default leafnode port. A server listens on it only when its config asks
+# (`leafnodes { port: {leafnode:A} }`), so pre-flight checks leave it out; a taken one fails
+# the server's start with the server's own words.
+LEAFNODE_BASE = 7422
 STEP = 111
+# `{client:B}`-style placeholders, in lesson regexes, narratives and config fragments alike.
+PORT_PLACEHOLDER = re.compile(r"\{(client|cluster|monitor|leafnode):([A-Z])\}")
 SERVER_NAMES = string.ascii_uppercase[:9]
 # Where the kernel takes the source ports of outgoing connections; Linux's default when it
 # cannot be read. A server port in that range can be taken by any connection for a while.
@@ -42,6 +49,7 @@ class ServerPorts:
     client: int
     cluster: int
     monitor: int
+    leafnode: int = 0  # listened on only when the server's config asks for leaf nodes
 
     def labelled(self) -> list[tuple[int, str]]:
         """Each port with what it is for, for error messages."""
@@ -58,13 +66,20 @@ def server_index(name: str) -> int:
 def ports_for(name: str, offset: int = 0) -> ServerPorts:
     """The walkthrough's ports for a server (A: 4222/6222/8222, B: 4333/...), shifted by offset."""
     shift = STEP * server_index(name) + offset
-    ports = ServerPorts(CLIENT_BASE + shift, CLUSTER_BASE + shift, MONITOR_BASE + shift)
+    ports = ServerPorts(
+        CLIENT_BASE + shift, CLUSTER_BASE + shift, MONITOR_BASE + shift, LEAFNODE_BASE + shift
+    )
     if min(ports.client, ports.cluster, ports.monitor) < 1 or ports.monitor > 65535:
         raise PortInUseError(
             f"--port-offset {offset} puts server {name}'s ports outside 1-65535; "
             "choose a smaller offset."
         )
     return ports
+
+
+def with_ports(text: str, offset: int = 0) -> str:
+    """`text` with every `{kind:X}` placeholder replaced by server X's port of that kind."""
+    return PORT_PLACEHOLDER.sub(lambda m: str(getattr(ports_for(m[2], offset), m[1])), text)
 
 
 def check_free(names: Iterable[str], offset: int = 0, host: str = "127.0.0.1") -> None:

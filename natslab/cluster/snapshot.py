@@ -84,6 +84,7 @@ class ServerStatus:
     rss_bytes: int | None = None
     error: str = ""
     jetstream: JetStreamStatus | None = None  # only for servers started with JetStream
+    leaf_peers: tuple[str, ...] = ()  # servers at the far end of its leaf node connections
 
     @property
     def peer_names(self) -> frozenset[str]:
@@ -118,6 +119,12 @@ def serving(
         rss_bytes=usage[1],
         jetstream=jetstream(jsz) if jsz is not None else None,
     )
+
+
+def leaf_peers(leafz: dict[str, Any]) -> tuple[str, ...]:
+    """/leafz: the names of the servers at the other end of each leaf node connection
+    (monitor.go LeafInfo.Name), sorted, once each."""
+    return tuple(sorted({str(leaf.get("name", "")) for leaf in leafz.get("leafs") or []} - {""}))
 
 
 def route_peers(routez: dict[str, Any]) -> tuple[RoutePeer, ...]:

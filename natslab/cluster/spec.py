@@ -32,6 +32,11 @@ class ServerSpec:
     labels: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
+    def leafnodes(self) -> bool:
+        """Its config sets up leaf nodes (either end), so /leafz is worth polling."""
+        return "leafnodes" in (self.config_fragment or "")
+
+    @property
     def cluster_url(self) -> str:
         return f"nats://{self.url_host}:{self.ports.cluster}"
 

@@ -278,7 +278,9 @@ class Supervisor:
         if not proc.running:
             return ServerStatus(server=name, up=False, error="not running")
         spec = self.specs[name]
-        return await self.monitor.poll(name, spec.monitor_url, proc.pid, js=spec.jetstream)
+        return await self.monitor.poll(
+            name, spec.monitor_url, proc.pid, js=spec.jetstream, leaf=spec.leafnodes
+        )
 
     async def statuses(self, names: Iterable[str] | None = None) -> dict[str, ServerStatus]:
         names = list(names if names is not None else self.processes)

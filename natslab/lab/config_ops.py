@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from natslab.cluster import jetstream
 from natslab.cluster.logformat import message_of
+from natslab.cluster.ports import with_ports
 from natslab.errors import ServerStateError
 from natslab.lab.operations import Done, EditConfig, ReloadConfig, ValidateConfig
 from natslab.lab.operator import Operator, performs
@@ -13,11 +14,11 @@ from natslab.lab.operator import Operator, performs
 async def _edit_config(op: EditConfig, lab: Operator) -> Done:
     supervisor = lab.supervisor
     spec = supervisor.specs.get(op.server)
-    config = op.config
+    config = with_ports(op.config, lab.settings.offset)
     if spec is not None and spec.jetstream:
         # The lab's own JetStream lines stay: the lesson's part is what it edits.
         store = supervisor.run.path / "jetstream" / op.server
-        config = jetstream.config_fragment(store) + op.config
+        config = jetstream.config_fragment(store) + config
     supervisor.rewrite_config(op.server, config)
     lines = op.config.strip().count("\n") + 1
     return Done(

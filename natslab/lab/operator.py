@@ -12,7 +12,7 @@ from natslab.clients.client import SEQ_SUBJECT_PREFIX, ClientOptions
 from natslab.clients.fleet import Fleet
 from natslab.clock import wait_until
 from natslab.cluster import jetstream
-from natslab.cluster.ports import SERVER_NAMES
+from natslab.cluster.ports import SERVER_NAMES, with_ports
 from natslab.cluster.spec import ServerSpec, walkthrough_spec
 from natslab.cluster.supervisor import Supervisor
 from natslab.errors import ClientSetupError, ServerStateError, TimedOutError
@@ -175,11 +175,11 @@ class Operator:
 
     def spec_for(self, op: StartServer) -> ServerSpec:
         binary = self.settings.upgrade_binary if op.binary == "upgrade" else None
-        config = op.config
+        config = with_ports(op.config, self.settings.offset) if op.config else op.config
         if op.jetstream:
             # Each server keeps its own store in the run directory, across restarts.
             store = self.supervisor.run.path / "jetstream" / op.server
-            config = jetstream.config_fragment(store) + (op.config or "")
+            config = jetstream.config_fragment(store) + (config or "")
         return walkthrough_spec(
             op.server,
             self.settings.offset,

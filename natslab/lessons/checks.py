@@ -254,6 +254,23 @@ def _cluster_name(c: m.ClusterName, ctx: CheckContext, now: float) -> Verdict:
     return Verdict(ok, said)
 
 
+@check(
+    m.LeafConnected,
+    lambda c, _: (
+        f"{c.server}'s leaf node connections reach exactly {both(c.peers)}"
+        if c.peers
+        else f"{c.server} has no leaf node connection"
+    ),
+)
+def _leaf_connected(c: m.LeafConnected, ctx: CheckContext, now: float) -> Verdict:
+    view = ctx.state.servers.get(c.server)
+    if view is None or not view.up:
+        return Verdict(False, f"{c.server} is not running")
+    leafs = sorted(view.leaf_peers)
+    said = f"{c.server}'s leaf connections: {', '.join(leafs) or 'none'}"
+    return Verdict(leafs == sorted(c.peers), said)
+
+
 # --- clients -------------------------------------------------------------------------
 
 

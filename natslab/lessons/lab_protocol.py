@@ -6,11 +6,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from natslab.cluster.ports import ServerPorts
+from natslab.cluster.ports import PORT_PLACEHOLDER, ServerPorts
 from natslab.lab.logs import LogStore
 from natslab.lab.operations import Done, Operation
 from natslab.lab.settings import RunSettings
-from natslab.lessons.model import PORT_PLACEHOLDER
 from natslab.state import LabState
 
 

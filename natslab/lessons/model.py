@@ -20,13 +20,12 @@ from pydantic import (
     model_validator,
 )
 
+from natslab.cluster.ports import PORT_PLACEHOLDER
 from natslab.errors import LessonFileError, UsageError
 from natslab.lab import operations as ops
 from natslab.lab.operations import ServerName, StreamName
 from natslab.resources import bundled_lesson_files
 from natslab.words import both
-
-PORT_PLACEHOLDER = re.compile(r"\{(client|cluster|monitor):([A-Z])\}")
 
 
 def _valid_regex(pattern: str) -> str:
@@ -87,6 +86,15 @@ class LogAbsent(_Check):
 class RouteMesh(_Check):
     type: Literal["route_mesh"]
     servers: list[ServerName] = Field(min_length=2)
+
+
+class LeafConnected(_Check):
+    """`server`'s leaf node connections (its /leafz) reach exactly `peers`: servers at the
+    other end, hub or spoke; `peers = []` claims it has none."""
+
+    type: Literal["leaf_connected"]
+    server: ServerName
+    peers: list[ServerName] = Field(default_factory=list)
 
 
 class ClusterName(_Check):
@@ -279,6 +287,7 @@ Check = Annotated[
     | RouteMesh
     | RoutePeers
     | ClusterName
+    | LeafConnected
     | ClientOn
     | ClientsSpread
     | NoClientsOn

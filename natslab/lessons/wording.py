@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from natslab.lessons.model import PORT_PLACEHOLDER
+from natslab.cluster.ports import PORT_PLACEHOLDER
 
 # Regex pieces a learner need not read: "any text" becomes an ellipsis, escapes their letter.
 _ANY_TEXT = re.compile(r"(?:\[\^ ?\]|\\S|\.)[*+]\??")

@@ -49,6 +49,7 @@ class ServerView:
     monitor_port: int | None = None
     exit_code: int | None = None
     route_peers: frozenset[str] = frozenset()
+    leaf_peers: frozenset[str] = frozenset()  # the far ends of its leaf node connections
     varz_version: str = ""  # what the running process says in /varz; "" until polled
     previous_version: str = ""  # the version of this server's previous process, if any
     routed_at: float | None = None  # when this process first had a route peer

@@ -224,6 +224,19 @@ def test_cluster_name_renames_a_running_cluster_at_a_cost(tmp_path, state_dir, p
     assert no_server_left(state_dir)
 
 
+@pytest.mark.slow
+def test_leaf_nodes_keep_the_edge_working_and_lose_the_hubs_messages(tmp_path, state_dir):
+    out = tmp_path / "ln.json"
+    done = run_lesson("leaf-nodes", "--json", str(out), timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    steps = {s["step"]: s for s in json.loads(out.read_text())["steps"]}
+    assert steps[3]["prediction"]["right"] == [1], steps[3]["prediction"]  # nothing lost locally
+    assert steps[4]["prediction"]["right"] == [2], steps[4]["prediction"]  # the hub's, lost
+    local, far = lost_by_client(steps[4], "local-"), lost_by_client(steps[4], "far-")
+    assert set(local.values()) == {0} and min(far.values()) > 0, (local, far)
+    assert no_server_left(state_dir)
+
+
 def test_herd_shows_the_pile_up_and_the_spread(tmp_path):
     done = run_lesson("herd", "--json", str(tmp_path / "herd.json"))
     assert done.returncode == 0, done.stdout + done.stderr
