@@ -64,3 +64,33 @@ def test_every_lesson_and_course_field_is_documented():
     for field in Course.model_fields:
         assert re.search(rf"^{field} = ", courses.split("## ")[0], re.MULTILINE), field
     assert "`needs`" in example
+
+
+def test_the_operations_coverage_table_counts_itself_and_names_real_things():
+    """labs/README.md's table of the docs' procedures: its "N of M" is its own rows, and
+    every lesson, action or check it names exists."""
+    from natslab.lessons import catalog
+
+    text = Path(__file__).resolve().parents[2].joinpath("labs", "README.md").read_text()
+    section = text.split("## What the operations course rehearses", 1)[1]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "---" not in line]
+    rows = rows[1:]  # the header
+    covered = [row for row in rows if not row.rstrip(" |").endswith("not yet")]
+    said = re.search(r"(\d+) of (\d+) procedures are covered", section)
+    assert said and (int(said[1]), int(said[2])) == (len(covered), len(rows))
+    named = {name for row in covered for name in re.findall(r"`([a-z_-]+)`", row.split("|")[3])}
+    known = set(catalog.bundled()) | set(documented_tags()) | {"tags", "account_info"}
+    assert named - known == set(), named - known
+
+
+def documented_tags() -> set[str]:
+    tags = set()
+    for union in (m.Action, m.Check):
+        for model in typing.get_args(typing.get_args(union)[0]):
+            field = (
+                model.__pydantic_fields__["type"]
+                if dataclasses.is_dataclass(model)
+                else model.model_fields["type"]
+            )
+            tags.add(field.annotation.__args__[0])
+    return tags
