@@ -14,7 +14,7 @@ import psutil
 import pytest
 from pydantic import TypeAdapter
 
-from natslab.cluster.ports import find_free_offset
+from natslab.cluster.ports import find_free_offset, is_free, run_ports
 from natslab.errors import ServerStateError
 from natslab.lab import operations as ops
 from natslab.lab.local import LabSession, LocalServers, open_lab
@@ -320,6 +320,25 @@ async def test_a_heal_before_the_pings_give_up_delivers_what_the_hole_held(lab):
     finally:
         await a.close()
         await b.close()
+
+
+async def test_the_links_stop_with_the_run(link_offset):
+    """Nothing of a link outlives its run: no listener, no connection, no task."""
+    session = open_lab(settings=RunSettings(offset=link_offset, links=True))
+    try:
+        await start_linked(session)
+        links = session.source.supervisor.links
+        assert links is not None
+        await async_wait_until(
+            lambda: sum(p.connections for p in links.proxies.values()) == 12, 10, what="12"
+        )
+        await session.source.perform(ops.BlackholeLink(servers=("B", "C")))  # held ones too
+    finally:
+        await session.close()
+    assert not any(p.listening or p.connections for p in links.proxies.values())
+    assert [t.get_name() for t in asyncio.all_tasks() if t.get_name().startswith("link ")] == []
+    taken = [what for port, what in run_ports("ABC", link_offset, links=True) if not is_free(port)]
+    assert taken == []
 
 
 async def test_link_operations_need_a_linked_run(offset):
