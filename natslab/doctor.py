@@ -9,7 +9,7 @@ from natslab.cluster.leftovers import find_leftovers, reap
 from natslab.cluster.ports import (
     ephemeral_warning,
     find_free_offset,
-    ports_for,
+    run_ports,
     taken_ports,
 )
 from natslab.cluster.rundir import runs_dir
@@ -33,19 +33,20 @@ def run_doctor(
     --port-offset auto: a free block is picked, as lab and tutorial would."""
     console.print(f"natslab {__version__}")
     servers: tuple[str, ...] = WALKTHROUGH_SERVERS
+    links = False  # a lesson with links needs its link proxies' ports too
     if lesson is not None:
         loaded = catalog.load(lesson)
-        servers = tuple(loaded.servers)
+        servers, links = tuple(loaded.servers), loaded.links
         console.print(
             f"{OK} lesson {loaded.id!r} is valid: {len(loaded.steps)} steps, "
             f"servers {', '.join(servers)}"
         )
     if offset is None:
-        offset = find_free_offset(servers)
+        offset = find_free_offset(servers, links=links)
         console.print(f"{OK} --port-offset auto picks {offset} here")
     checks = [
         _check_binary(console, nats_server),
-        _check_ports(console, offset, servers),
+        _check_ports(console, offset, servers, links),
         _check_leftovers(console, cleanup),
     ]
     if lesson is not None:
@@ -69,16 +70,19 @@ def _check_binary(console: Console, nats_server: str | None) -> bool:
     return True
 
 
-def _check_ports(console: Console, offset: int, servers: tuple[str, ...]) -> bool:
-    taken = taken_ports(servers, offset)  # the same test lab and tutorial make, each port
-    ports = [port for name in servers for port, _ in ports_for(name, offset).labelled()]
+def _check_ports(
+    console: Console, offset: int, servers: tuple[str, ...], links: bool = False
+) -> bool:
+    taken = taken_ports(servers, offset, links=links)  # the test lab and tutorial make
+    ports = [port for port, _ in run_ports(servers, offset, links)]
     shifted = f" (offset {offset})" if offset else ""
-    warning = ephemeral_warning(servers, offset)
+    warning = ephemeral_warning(servers, offset, links)
     if warning:
         console.print(f"[yellow]![/] {warning}")
     if not taken:
         listed = " ".join(str(p) for p in sorted(ports))
-        console.print(f"{OK} The ports of servers {', '.join(servers)} are free{shifted}: {listed}")
+        whose = f"servers {', '.join(servers)}" + (" and their link proxies" if links else "")
+        console.print(f"{OK} The ports of {whose} are free{shifted}: {listed}")
         return True
     for message in taken:
         console.print(f"{BAD} {message}")

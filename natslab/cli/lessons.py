@@ -88,6 +88,12 @@ def add_lab(commands: options.Commands) -> None:
         help="comma-separated servers to start, each a letter A-I (default: A,B,C)",
     )
     lab.add_argument(
+        "--links",
+        action="store_true",
+        help="route every pair of servers through a link proxy of natslab's, which the "
+        "palette can cut, black-hole, delay and heal (A, B and at most one more server)",
+    )
+    lab.add_argument(
         "--subscribers",
         type=options.count,
         default=0,
@@ -103,8 +109,10 @@ def run_lab(args: argparse.Namespace, console: Console) -> int:
 
     options.require_terminal(args)
     join_first(args, console)
-    offset = options.resolve_offset(args.port_offset, args.servers, args.expose)
-    settings = RunSettings(offset=offset, expose=args.expose)
+    if args.links:
+        options.links_mesh(args.servers)
+    offset = options.resolve_offset(args.port_offset, args.servers, args.expose, args.links)
+    settings = RunSettings(offset=offset, expose=args.expose, links=args.links)
     session = open_lab(args.nats_server, settings=settings)
     if args.headless:
         from natslab.present.lab_printer import run_headless_lab
@@ -148,8 +156,10 @@ def run_tutorial(args: argparse.Namespace, console: Console) -> int:
     if args.upgrade_binary is not None:
         with console.status(f"Preparing nats-server {args.upgrade_binary}…"):
             upgrade = resolve(args.upgrade_binary, "--to").path
-    offset = options.resolve_offset(args.port_offset, lesson.servers, args.expose)
-    settings = RunSettings(offset=offset, expose=args.expose, upgrade_binary=upgrade)
+    offset = options.resolve_offset(args.port_offset, lesson.servers, args.expose, lesson.links)
+    settings = RunSettings(
+        offset=offset, expose=args.expose, upgrade_binary=upgrade, links=lesson.links
+    )
     start_with = args.from_binary or args.nats_server
     with console.status(f"Preparing nats-server {start_with or ''}…"):
         session = open_lab(start_with, settings=settings)

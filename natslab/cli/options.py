@@ -112,7 +112,9 @@ def server_names(value: str) -> list[str]:
     return names
 
 
-def resolve_offset(given: int | None, names: Sequence[str], expose: bool) -> int:
+def resolve_offset(
+    given: int | None, names: Sequence[str], expose: bool, links: bool = False
+) -> int:
     """Pre-flight before anything is created: a taken port must leave no trace."""
     from rich.console import Console
 
@@ -120,14 +122,27 @@ def resolve_offset(given: int | None, names: Sequence[str], expose: bool) -> int
 
     host = "0.0.0.0" if expose else "127.0.0.1"
     if given is AUTO:
-        return find_free_offset(names, host)
-    warning = ephemeral_warning(names, given)
+        return find_free_offset(names, host, links=links)
+    warning = ephemeral_warning(names, given, links)
     if warning:  # a warning, not a refusal: the ports may well be free right now
         Console(stderr=True, highlight=False, soft_wrap=True).print(
             f"[yellow]natslab: warning:[/] {warning}"
         )
-    check_free(names, given, host)
+    check_free(names, given, host, links)
     return given
+
+
+def links_mesh(names: Sequence[str]) -> None:
+    """With links, gossip completes no mesh (cluster/link.py), and the lab starts each server
+    routing to A and B: at most one server besides those two makes every pair routed."""
+    others = [name for name in names if name not in ("A", "B")]
+    if len(others) > 1:
+        raise UsageError(
+            f"--links joins only servers that route to each other, and each one the lab "
+            f"starts routes to A and B, so {' and '.join(others)} would have no route between "
+            "them (gossip is kept from going around the link proxies): name A, B and at most "
+            "one more server."
+        )
 
 
 def require_terminal(args: argparse.Namespace, what: str = "The terminal UI") -> None:

@@ -28,6 +28,12 @@ STEP = 111
 # `{client:B}`-style placeholders, in lesson regexes, narratives and config fragments alike.
 PORT_PLACEHOLDER = re.compile(r"\{(client|cluster|monitor|leafnode):([A-Z])\}")
 SERVER_NAMES = string.ascii_uppercase[:9]
+# Link proxies (cluster/link.py): the one server X dials to reach server Y listens in Y's
+# block of 2,000 ports above the monitoring ports, at X's walkthrough place (A->B 12222,
+# B->A 10333, C->B 12444). Every port keeps its place's last digit and sits a multiple of
+# 2,000 from the others with that digit, so two lanes' blocks still never meet (see _lane).
+LINK_BASE = MONITOR_BASE + 2000
+LINK_BLOCK = 2000
 # Where the kernel takes the source ports of outgoing connections; Linux's default when it
 # cannot be read. A server port in that range can be taken by any connection for a while.
 EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
@@ -82,18 +88,61 @@ def with_ports(text: str, offset: int = 0) -> str:
     return PORT_PLACEHOLDER.sub(lambda m: str(getattr(ports_for(m[2], offset), m[1])), text)
 
 
-def check_free(names: Iterable[str], offset: int = 0, host: str = "127.0.0.1") -> None:
-    """Fail with one sentence naming the first taken port, its holder, and the way out."""
-    for name in names:
-        ensure_free(name, ports_for(name, offset), host)
+def link_port(source: str, target: str, offset: int = 0) -> int:
+    """Where the link proxy that `source` dials to reach `target` listens."""
+    if source == target:
+        raise ValueError(f"a link joins two servers, not {source} to itself")
+    port = LINK_BASE + LINK_BLOCK * server_index(target) + STEP * server_index(source) + offset
+    if not 1 <= port <= 65535:
+        raise PortInUseError(
+            f"--port-offset {offset} puts the link port {source}->{target} outside 1-65535; "
+            "choose a smaller offset."
+        )
+    return port
 
 
-def taken_ports(names: Iterable[str], offset: int = 0, host: str = "127.0.0.1") -> list[str]:
-    """The sentence for every taken port of these servers (doctor lists them all)."""
-    return [
-        port_taken_message(port, f"{purpose} port of server {name}")
+def gossip_sink_port(offset: int = 0) -> int:
+    """The port every linked server advertises as its own (A->A's place, never a link), so
+    gossip never dials around a link proxy (cluster/link.py says why)."""
+    return LINK_BASE + offset
+
+
+def run_ports(names: Iterable[str], offset: int = 0, links: bool = False) -> list[tuple[int, str]]:
+    """Every port a run of these servers listens on, each with what it is for; with links,
+    the link proxies between every two of them and the gossip sink too."""
+    names = list(names)
+    labelled = [
+        (port, f"{purpose} port of server {name}")
         for name in names
         for port, purpose in ports_for(name, offset).labelled()
+    ]
+    if links:
+        labelled += [
+            (link_port(source, target, offset), f"link port {source}->{target}")
+            for source in names
+            for target in names
+            if source != target
+        ]
+        labelled.append((gossip_sink_port(offset), "gossip sink of the link proxies"))
+    return labelled
+
+
+def check_free(
+    names: Iterable[str], offset: int = 0, host: str = "127.0.0.1", links: bool = False
+) -> None:
+    """Fail with one sentence naming the first taken port, its holder, and the way out."""
+    for port, what in run_ports(names, offset, links):
+        if not is_free(port, host):
+            raise PortInUseError(port_taken_message(port, what))
+
+
+def taken_ports(
+    names: Iterable[str], offset: int = 0, host: str = "127.0.0.1", links: bool = False
+) -> list[str]:
+    """The sentence for every taken port of these servers (doctor lists them all)."""
+    return [
+        port_taken_message(port, what)
+        for port, what in run_ports(names, offset, links)
         if not is_free(port, host)
     ]
 
@@ -145,21 +194,26 @@ def ephemeral_range(source: Path = EPHEMERAL_RANGE_FILE) -> tuple[int, int]:
     return (low, high) if 0 < low <= high <= 65535 else LINUX_EPHEMERAL_RANGE
 
 
-def offset_below(names: Iterable[str], low: int) -> int | None:
+def highest_port(names: Iterable[str], links: bool = False) -> int:
+    """The highest port of a run of these servers at offset 0."""
+    return max(port for port, _ in run_ports(names, 0, links))
+
+
+def offset_below(names: Iterable[str], low: int, links: bool = False) -> int | None:
     """The largest offset, a multiple of 1,000, that keeps these servers' ports below `low`."""
-    room = low - 1 - (MONITOR_BASE + STEP * max(server_index(n) for n in names))
+    room = low - 1 - highest_port(names, links)
     return room // 1000 * 1000 if room >= 0 else None
 
 
-def ephemeral_warning(names: Iterable[str], offset: int) -> str | None:
+def ephemeral_warning(names: Iterable[str], offset: int, links: bool = False) -> str | None:
     """One line when an explicit offset puts ports in the kernel's ephemeral range."""
     names = list(names)
     low, high = ephemeral_range()
-    ports = [p for n in names for p, _ in ports_for(n, offset).labelled()]
+    ports = [p for p, _ in run_ports(names, offset, links)]
     inside = sorted(p for p in ports if low <= p <= high)
     if not inside:
         return None
-    below = offset_below(names, low)
+    below = offset_below(names, low, links)
     advice = f"--port-offset {below} stays below it" if below is not None else "no offset avoids it"
     span = str(inside[0]) if len(inside) == 1 else f"{inside[0]}-{inside[-1]}"
     return (
@@ -223,10 +277,13 @@ def _process_name(pid: int | None) -> str | None:
         return f"pid {pid}"
 
 
-def find_free_offset(names: Iterable[str], host: str = "127.0.0.1", attempts: int = 200) -> int:
-    """An offset at which every port of these servers is free now (tests, workshops)."""
+def find_free_offset(
+    names: Iterable[str], host: str = "127.0.0.1", attempts: int = 200, links: bool = False
+) -> int:
+    """An offset at which every port of these servers (and, with links, of their link
+    proxies) is free now (tests, workshops)."""
     names = list(names)
-    highest = MONITOR_BASE + STEP * max(server_index(n) for n in names)
+    highest = highest_port(names, links)
     lane, lanes = _lane()
     # Below the ephemeral range, where outgoing connections could take a port meanwhile.
     ceiling = ephemeral_range()[0] - 1
@@ -239,8 +296,7 @@ def find_free_offset(names: Iterable[str], host: str = "127.0.0.1", attempts: in
     rng = random.Random()
     for _ in range(attempts):
         offset = rng.choice(tens) * 10
-        ports = [p for n in names for p, _ in ports_for(n, offset).labelled()]
-        if all(is_free(p, host) for p in ports):
+        if all(is_free(p, host) for p, _ in run_ports(names, offset, links)):
             return offset
     raise PortInUseError(f"No free block of ports was found for servers {','.join(names)}.")
 

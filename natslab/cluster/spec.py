@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from natslab.cluster.ports import ServerPorts, ports_for
+from natslab.cluster.ports import ServerPorts, gossip_sink_port, link_port, ports_for
 
 LOOPBACK = "127.0.0.1"
 # The walkthrough's permanent pair: every server it starts routes to these two.
@@ -29,6 +29,10 @@ class ServerSpec:
     bind: str | None = LOOPBACK
     cluster_name: str | None = None
     jetstream: bool = False  # its config fragment enables JetStream (see cluster/jetstream.py)
+    # Routed through link proxies (cluster/link.py): the servers whose proxies its routes
+    # name, and the address it advertises so that gossip never dials around them.
+    link_targets: tuple[str, ...] = ()
+    advertise: str | None = None
     labels: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -72,6 +76,8 @@ class ServerSpec:
         if self.bind:
             args += ["-a", self.bind]
         args += ["-m", str(self.ports.monitor)]
+        if self.advertise:
+            args += ["--cluster_advertise", self.advertise]
         if config_path is not None:
             args += ["-c", str(config_path)]
         return args
@@ -97,20 +103,41 @@ def route_url(name: str, offset: int = 0, url_host: str = "localhost") -> str:
     return f"nats://{url_host}:{ports_for(name, offset).cluster}"
 
 
+def link_url(source: str, target: str, offset: int = 0) -> str:
+    """The route URL `source` uses for `target` through their link proxy (an IP, so no
+    name lookup may pick an address the proxy does not listen on)."""
+    return f"nats://{LOOPBACK}:{link_port(source, target, offset)}"
+
+
+def gossip_advertise(offset: int = 0) -> str:
+    """What every linked server advertises: a hostname, since nats-server checks only a
+    name's addresses against its own (server.go getRandomIP; cluster/link.py says why)."""
+    return f"localhost:{gossip_sink_port(offset)}"
+
+
 def walkthrough_spec(
     name: str,
     offset: int = 0,
     route_to: Iterable[str] = WALKTHROUGH_ROUTE_TARGETS,
     expose: bool = False,
+    links: bool = False,
     **options: object,
 ) -> ServerSpec:
-    """Server `name` as the walkthrough starts it: `-D`, its ports, and routes to A and B."""
-    routes = tuple(route_url(peer, offset) for peer in route_to)
+    """Server `name` as the walkthrough starts it: `-D`, its ports, and routes to A and B;
+    with links, each route to another server through their link proxy (a route to itself
+    stays as it is: it joins no two servers)."""
+    route_to = tuple(route_to)
+    routes = tuple(
+        link_url(name, peer, offset) if links and peer != name else route_url(peer, offset)
+        for peer in route_to
+    )
     bind = None if expose else LOOPBACK
     return ServerSpec(
         name=name,
         ports=ports_for(name, offset),
         routes=routes,
         bind=bind,
+        link_targets=tuple(peer for peer in route_to if peer != name) if links else (),
+        advertise=gossip_advertise(offset) if links else None,
         **options,  # type: ignore[arg-type]
     )

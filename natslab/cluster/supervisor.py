@@ -15,6 +15,7 @@ from natslab.bus import EventBus
 from natslab.clock import SYSTEM_CLOCK, Clock, Deadline, wait_until
 from natslab.cluster import events as ev
 from natslab.cluster.binary import ServerBinary, inspect_binary
+from natslab.cluster.link import LinkSet
 from natslab.cluster.logformat import exit_reason
 from natslab.cluster.monitor import Monitor
 from natslab.cluster.ports import ensure_free
@@ -45,6 +46,7 @@ class Supervisor:
         monitor: Monitor | None = None,
         process_factory: ProcessFactory = ServerProcess,
         clock: Clock = SYSTEM_CLOCK,
+        links: LinkSet | None = None,
     ) -> None:
         self.default_binary = binary
         self.run = run
@@ -56,6 +58,7 @@ class Supervisor:
         self._inspected: dict[Path, ServerBinary] = {binary.path: binary}
         self._new_process = process_factory
         self.clock = clock
+        self.links = links  # the run's link proxies, when its routes go through them
 
     # --- events ------------------------------------------------------------------------
 
@@ -65,6 +68,8 @@ class Supervisor:
     def _emit(self, event: ev.ClusterEvent) -> None:
         if isinstance(event, ev.ServerExited):
             self.run.forget(event.server)
+            if self.links is not None:
+                self.links.target_exited(event.server)
         self.bus.emit(event)
 
     # --- queries -----------------------------------------------------------------------
@@ -98,6 +103,12 @@ class Supervisor:
             )
         binary = self.binary_at(spec.binary) if spec.binary else self.default_binary
         ensure_free(spec.name, spec.ports, spec.bind or "0.0.0.0")
+        if spec.advertise is not None:
+            if self.links is None:
+                raise ServerStateError(
+                    f"Server {spec.name} routes through link proxies, and this run has none."
+                )
+            await self.links.prepare(spec.name, spec.link_targets)
         config_path = None
         if spec.config_fragment:
             config_path = self.run.config_path(spec.name)
@@ -144,6 +155,8 @@ class Supervisor:
         except BaseException:
             await proc.kill()
             raise
+        if self.links is not None:
+            await self.links.target_started(spec.name)
         return proc
 
     async def wait_ready(self, name: str, timeout: float = READY_TIMEOUT) -> None:
@@ -268,7 +281,11 @@ class Supervisor:
             proc.kill_now()
 
     async def aclose(self) -> None:
-        await self.stop_all()
+        try:
+            await self.stop_all()
+        finally:
+            if self.links is not None:
+                await self.links.aclose()
         await self.monitor.aclose()
 
     # --- monitoring --------------------------------------------------------------------

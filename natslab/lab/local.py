@@ -11,6 +11,7 @@ from typing import Literal, TypeAlias
 from natslab.clients.fleet import Fleet
 from natslab.cluster.binary import ServerBinary
 from natslab.cluster.leftovers import find_leftovers
+from natslab.cluster.link import LinkSet
 from natslab.cluster.ports import ServerPorts, ports_for
 from natslab.cluster.rundir import RunDir
 from natslab.cluster.supervisor import Supervisor
@@ -20,6 +21,7 @@ from natslab.lab import (
     jetstream_admin,  # noqa: F401  (registers the membership performers)
     jetstream_ops,  # noqa: F401  (registers the JetStream performers)
     jetstream_probe,  # noqa: F401  (registers the probe)
+    link_ops,  # noqa: F401  (registers the link performers)
 )
 from natslab.lab.jetstream_watch import JetStreamWatch
 from natslab.lab.operations import Done, Operation
@@ -36,7 +38,8 @@ class LocalServers:
         self.bus, self.state, self.logs = core.bus, core.state, core.logs
         self.binary, self.settings = binary, settings
         self.bus.subscribe(JetStreamWatch(self.state, self.bus))  # after LabState: it reads it
-        self.supervisor = Supervisor(binary, core.run_dir, self.bus)
+        links = LinkSet(settings.offset) if settings.links else None
+        self.supervisor = Supervisor(binary, core.run_dir, self.bus, links=links)
         self.fleet = Fleet(self.bus)
         self.operator = Operator(self.supervisor, self.fleet, settings)
         self._poller: asyncio.Task[None] | None = None

@@ -25,6 +25,16 @@ def _server_name(value: str) -> str:
 
 
 ServerName = Annotated[str, AfterValidator(_server_name)]
+
+
+def _two_servers(pair: tuple[str, str]) -> tuple[str, str]:
+    if pair[0] == pair[1]:
+        raise ValueError(f"a link joins two servers, not {pair[0]} to itself")
+    return pair
+
+
+# The two ends of a link; an operation on it acts on both directions.
+ServerPair = Annotated[tuple[ServerName, ServerName], AfterValidator(_two_servers)]
 # Flags an operation may pass to nats-server: logging only, never files or auth.
 ALLOWED_LOG_FLAGS = frozenset({"-D", "-V", "-DV", "-VV", "-DVV"})
 ClientSwitch = Literal["dont_randomize", "honor_lame_duck", "avoid_lost_server"]
@@ -346,6 +356,45 @@ class ProbeJetStream:
     timeout: float = Field(default=30, gt=0, le=120)
 
 
+@validated(frozen=True, kw_only=True, config=_STRICT)
+class CutLink:
+    """Cut the link between two servers: their route connections close, in both directions,
+    and the link refuses new ones until healed."""
+
+    type: Literal["cut_link"] = "cut_link"
+    servers: ServerPair
+
+
+@validated(frozen=True, kw_only=True, config=_STRICT)
+class BlackholeLink:
+    """Make the link between two servers a black hole: connections stay open and nothing
+    crosses, until the servers' pings declare them stale."""
+
+    type: Literal["blackhole_link"] = "blackhole_link"
+    servers: ServerPair
+
+
+@validated(frozen=True, kw_only=True, config=_STRICT)
+class DelayLink:
+    """Delay everything crossing the link between two servers, each way: `ms`, plus up to
+    `jitter_ms` drawn uniformly (order is kept, as TCP keeps it)."""
+
+    type: Literal["delay_link"] = "delay_link"
+    servers: ServerPair
+    ms: float = Field(gt=0, le=10_000)
+    jitter_ms: float = Field(default=0, ge=0, le=10_000)
+
+
+@validated(frozen=True, kw_only=True, config=_STRICT)
+class HealLink:
+    """Let the link between two servers pass everything again, at once."""
+
+    type: Literal["heal_link"] = "heal_link"
+    servers: ServerPair
+
+
+LinkOperation = CutLink | BlackholeLink | DelayLink | HealLink
+
 # What a lesson file may ask for; the palette has every one of these and the switches too.
 LessonOperation = (
     StartServer
@@ -373,6 +422,10 @@ LessonOperation = (
     | WipeStore
     | PauseServer
     | ResumeServer
+    | CutLink
+    | BlackholeLink
+    | DelayLink
+    | HealLink
 )
 
 

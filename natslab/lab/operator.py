@@ -12,16 +12,20 @@ from natslab.clients.client import SEQ_SUBJECT_PREFIX, ClientOptions
 from natslab.clients.fleet import Fleet
 from natslab.clock import wait_until
 from natslab.cluster import jetstream
-from natslab.cluster.ports import SERVER_NAMES, with_ports
+from natslab.cluster.ports import SERVER_NAMES, link_port, with_ports
 from natslab.cluster.spec import ServerSpec, walkthrough_spec
 from natslab.cluster.supervisor import Supervisor
 from natslab.errors import ClientSetupError, ServerStateError, TimedOutError
 from natslab.lab.operations import (
     CLIENT_SWITCHES,
+    BlackholeLink,
     ClientSettings,
     CreateStream,
+    CutLink,
+    DelayLink,
     Done,
     EditConfig,
+    HealLink,
     KillServer,
     LameDuck,
     MoveLeader,
@@ -56,6 +60,8 @@ from natslab.state import LabState
 from natslab.words import counted
 
 # --- performing them ---------------------------------------------------------------------
+
+PALETTE_DELAY_MS = 250  # a link delay the palette offers: plain to see in a round trip
 
 Op = TypeVar("Op")
 _Perform = Callable[[Any, "Operator"], Awaitable[Done]]
@@ -169,7 +175,25 @@ class Operator:
                     return f"nats stream cluster step-down {op.stream}{preferred}"
                 host = f" --host {op.to}" if op.to else ""
                 return f"nats server cluster step-down{host} --user sys --password sys"
+            case CutLink():
+                return self._by_proxy(op.servers, "close their connections and refuse new ones")
+            case BlackholeLink():
+                return self._by_proxy(op.servers, "keep their connections and pass nothing")
+            case DelayLink():
+                late = f"{op.ms:g} ms" + (f" + up to {op.jitter_ms:g} ms" if op.jitter_ms else "")
+                return self._by_proxy(op.servers, f"pass everything {late} late")
+            case HealLink():
+                return self._by_proxy(op.servers, "pass everything again")
         return ""
+
+    def _by_proxy(self, servers: tuple[str, str], what: str) -> str:
+        """A link has no nats command: say which of natslab's proxies do what."""
+        a, b = servers
+        there, back = (link_port(x, y, self.settings.offset) for x, y in ((a, b), (b, a)))
+        return (
+            f"# no nats command: natslab's link proxies {a}->{b} (127.0.0.1:{there}) and "
+            f"{b}->{a} (127.0.0.1:{back}) {what}"
+        )
 
     # --- what the operations share -----------------------------------------------------
 
@@ -185,6 +209,7 @@ class Operator:
             self.settings.offset,
             route_to=op.routes,
             expose=self.settings.expose,
+            links=self.settings.links,
             log_flags=op.log_flags,
             config_fragment=config,
             cluster_name=op.cluster_name,
@@ -228,9 +253,32 @@ class Operator:
             ]
             if self.settings.upgrade_binary is not None:
                 entries.append(entry(RestartServer(server=name, binary="upgrade")))
+        entries += self._link_entries(state)
         for switch in CLIENT_SWITCHES:
             now = "on" if getattr(self.palette_clients, switch) else "off"
             entries.append(entry(ToggleClientSwitch(switch=switch), f"now {now}"))
+        return entries
+
+    def _link_entries(self, state: LabState) -> list[PaletteEntry]:
+        """For a run whose routes go through link proxies: each link between two running
+        servers can be cut, black-holed or delayed while it passes, and healed when not."""
+        links = self.supervisor.links
+        if links is None:
+            return []
+        up = [n for n in SERVER_NAMES[:5] if (view := state.servers.get(n)) and view.up]
+        entries: list[PaletteEntry] = []
+        for i, a in enumerate(up):
+            for b in up[i + 1 :]:
+                pair = (a, b)
+                mode = links.mode(a, b)
+                if mode.kind == "pass":
+                    entries += [
+                        entry(CutLink(servers=pair)),
+                        entry(BlackholeLink(servers=pair)),
+                        entry(DelayLink(servers=pair, ms=PALETTE_DELAY_MS, jitter_ms=50)),
+                    ]
+                else:
+                    entries.append(entry(HealLink(servers=pair), f"now {mode.words()}"))
         return entries
 
     def _config_entries(self, name: str) -> list[PaletteEntry]:

@@ -1,4 +1,5 @@
-"""Choices made on the command line, not in a lesson file: where ports are, what to upgrade to."""
+"""Choices made for a whole run, on the command line or by a lesson: where ports are, what to
+upgrade to, whether routes go through link proxies."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class RunSettings:
-    """The run's port offset, whether servers bind every interface, and the upgrade binary."""
+    """The run's port offset, whether servers bind every interface, the upgrade binary, and
+    whether every route runs through a link proxy (cluster/link.py), which a whole run must
+    agree on: linked servers share one advertised address that unlinked ones would dial."""
 
     offset: int = 0
     expose: bool = False
     upgrade_binary: Path | None = None
+    links: bool = False

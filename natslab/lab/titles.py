@@ -70,9 +70,23 @@ def title(op: ops.Operation) -> str:
             return f"Pause server {op.server} (SIGSTOP)"
         case ops.ResumeServer():
             return f"Resume server {op.server} (SIGCONT)"
+        case ops.CutLink():
+            return f"Cut the link {_pair(op.servers)}"
+        case ops.BlackholeLink():
+            return f"Black-hole the link {_pair(op.servers)}"
+        case ops.DelayLink(jitter_ms=0):
+            return f"Delay the link {_pair(op.servers)} by {op.ms:g} ms"
+        case ops.DelayLink():
+            return f"Delay the link {_pair(op.servers)} by {op.ms:g} ms + up to {op.jitter_ms:g} ms"
+        case ops.HealLink():
+            return f"Heal the link {_pair(op.servers)}"
         case ops.WaitMesh():
             return f"Wait for the route mesh of {', '.join(op.servers)}"
     raise AssertionError(f"no title for {op!r}")  # a new operation must be worded here
+
+
+def _pair(servers: tuple[str, str]) -> str:
+    return f"{servers[0]}↔{servers[1]}"
 
 
 def entry(op: ops.Operation, note: str = "") -> ops.PaletteEntry:

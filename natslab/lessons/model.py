@@ -544,6 +544,21 @@ class Lesson(_Strict):
     needs: list[LessonId] = []  # the bundled lessons to take first
     servers: list[ServerName] = Field(min_length=1)
     steps: list[Step] = Field(min_length=1)
+    # Every route of the run through natslab's link proxies, which link actions act on.
+    links: bool = False
+
+    @model_validator(mode="after")
+    def _link_actions_have_links(self) -> Lesson:
+        problems = [
+            f"@steps.{index}.actions.{position}.type: {action.type} acts on a link proxy, "
+            "and this lesson's routes go through none; add `links = true` at its top"
+            for index, step in enumerate(self.steps)
+            for position, action in enumerate(step.actions)
+            if isinstance(action, ops.LinkOperation) and not self.links
+        ]
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _needs_lead_nowhere_back(self) -> Lesson:

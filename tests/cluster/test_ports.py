@@ -179,3 +179,40 @@ def test_the_ephemeral_range_is_read_from_the_kernel_or_linux_default(tmp_path):
     assert ephemeral_range(source) == LINUX_EPHEMERAL_RANGE
     assert ephemeral_range(tmp_path / "missing") == LINUX_EPHEMERAL_RANGE
     assert offset_below("A", 9000) == 0 and offset_below("C", 8000) is None
+
+
+def test_a_link_port_sits_in_its_targets_block_at_the_dialers_place():
+    from natslab.cluster.ports import gossip_sink_port, link_port
+
+    assert [link_port("A", "B"), link_port("B", "A"), link_port("C", "B")] == [12222, 10333, 12444]
+    assert link_port("B", "C", 1000) == 15333
+    assert gossip_sink_port(1000) == 11222  # A->A's place: no link has it
+    with pytest.raises(ValueError, match="not A to itself"):
+        link_port("A", "A")
+
+
+@pytest.mark.parametrize("lanes", [2, 4, 8])
+def test_blocks_with_link_ports_from_two_lanes_never_share_a_port(monkeypatch, lanes):
+    """Link ports keep their place's last digit, 2,000 from every other port with it, so
+    blocks still overlap only a multiple of 2,000 apart: one lane."""
+    from natslab.cluster.ports import LANE_ENV_VAR, run_ports
+
+    def ports(offset):
+        return {port for port, _ in run_ports("ABCDE", offset, links=True)}
+
+    base = ports(25_000)
+    overlapping = [d for d in range(-20_000, 20_001, 10) if base & ports(25_000 + d)]
+    assert 0 in overlapping and all(d % 2000 == 0 for d in overlapping), overlapping
+    for lane in range(lanes):
+        monkeypatch.setenv(LANE_ENV_VAR, f"{lane}/{lanes}")
+        assert all(find_free_offset("ABC", links=True) // 10 % lanes == lane for _ in range(5))
+
+
+def test_a_taken_link_port_is_named_before_anything_starts():
+    from natslab.cluster.ports import link_port
+
+    offset = find_free_offset("AB", links=True)
+    with listening_on(link_port("B", "A", offset)):
+        check_free("AB", offset)  # without links the lab does not need it
+        with pytest.raises(PortInUseError, match=r"\(link port B->A\) is already in use by"):
+            check_free("AB", offset, links=True)

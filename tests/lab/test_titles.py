@@ -38,6 +38,10 @@ LEAST: dict[type, dict[str, object]] = {  # what each operation needs, at the le
     ops.WipeStore: {"server": "C"},
     ops.PauseServer: {"server": "A"},
     ops.ResumeServer: {"server": "A"},
+    ops.CutLink: {"servers": ("A", "B")},
+    ops.BlackholeLink: {"servers": ("A", "B")},
+    ops.DelayLink: {"servers": ("A", "B"), "ms": 200},
+    ops.HealLink: {"servers": ("A", "B")},
 }
 
 
@@ -51,6 +55,8 @@ def test_every_operation_has_a_title_of_its_own():
     assert titles[ops.MoveLeader] == "Move stream LEDGER's leader to C"
     assert title(ops.StartServer(server="D", routes=())) == "Start server D as a seed (no routes)"
     assert title(ops.RestartServer(server="B", binary="upgrade")) == "Upgrade server B"
+    jittery = ops.DelayLink(servers=("B", "C"), ms=250, jitter_ms=50)
+    assert title(jittery) == "Delay the link B↔C by 250 ms + up to 50 ms"
 
 
 def test_something_that_is_no_operation_has_no_title():

@@ -128,6 +128,23 @@ BREAKAGES = [
     ),
     ("missing title", ('title = "Tiny"\n', ""), "field title: this field is required"),
     (
+        "a link action in a lesson without links",
+        (
+            'type = "start_clients"\ncount = 3\nseeds = ["A"]',
+            'type = "cut_link"\nservers = ["A", "B"]',
+        ),
+        "step 2 'Clients', field actions[0].type: cut_link acts on a link proxy, and this "
+        "lesson's routes go through none; add `links = true` at its top",
+    ),
+    (
+        "a link from a server to itself",
+        (
+            'type = "start_clients"\ncount = 3\nseeds = ["A"]',
+            'type = "heal_link"\nservers = ["B", "B"]',
+        ),
+        "step 2 'Clients', field actions[0].servers: a link joins two servers, not B to itself",
+    ),
+    (
         "negative timeout",
         ('servers = ["A"]\n', 'servers = ["A"]\ntimeout = -1\n'),
         "step 2 'Clients', field checks[0].timeout: Input should be greater than 0",
