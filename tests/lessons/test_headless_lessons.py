@@ -237,6 +237,19 @@ def test_leaf_nodes_keep_the_edge_working_and_lose_the_hubs_messages(tmp_path, s
     assert no_server_left(state_dir)
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(400)
+def test_partition_elects_on_the_majority_side_and_loses_nothing(tmp_path, state_dir):
+    out = tmp_path / "pt.json"
+    done = run_lesson("partition", "--json", str(out), timeout=360)
+    assert done.returncode == 0, done.stdout + done.stderr
+    steps = {s["step"]: s for s in json.loads(out.read_text())["steps"]}
+    assert steps[2]["prediction"]["right"] == [2], steps[2]["prediction"]  # seconds
+    assert "A peers: none" in steps[2]["checks"][0]["observation"]
+    assert "0 of" in steps[5]["checks"][1]["observation"], steps[5]["checks"]
+    assert no_server_left(state_dir)
+
+
 def test_herd_shows_the_pile_up_and_the_spread(tmp_path):
     done = run_lesson("herd", "--json", str(tmp_path / "herd.json"))
     assert done.returncode == 0, done.stdout + done.stderr
