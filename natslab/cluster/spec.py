@@ -90,9 +90,10 @@ class ServerSpec:
         """The command as a learner would type it from the walkthrough."""
         return shlex.join(["nats-server", *self.walkthrough_args()])
 
-    def added_command(self) -> str:
-        """natslab's additions, shown beside the walkthrough's command."""
-        return shlex.join(self.added_args())
+    def added_command(self, config_path: Path | None = None) -> str:
+        """natslab's additions, shown beside the walkthrough's command: with the config
+        file, when it has one, since that is where JetStream, users and leaf nodes are."""
+        return shlex.join(self.added_args(config_path if self.config_fragment else None))
 
     def with_binary(self, binary: Path | None) -> ServerSpec:
         return replace(self, binary=binary)

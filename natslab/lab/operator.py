@@ -326,7 +326,7 @@ async def _start_server(op: StartServer, lab: Operator) -> Done:
     return Done(
         f"started {op.server} (pid {proc.pid}, nats-server {version})",
         command=spec.walkthrough_command(),
-        added=spec.added_command(),
+        added=spec.added_command(lab.supervisor.run.config_path(spec.name)),
     )
 
 
@@ -374,7 +374,7 @@ async def _restart_server(op: RestartServer, lab: Operator) -> Done:
     return Done(
         f"restarted {op.server} with {what}",
         command=spec.walkthrough_command(),
-        added=spec.added_command(),
+        added=spec.added_command(lab.supervisor.run.config_path(spec.name)),
     )
 
 

@@ -92,6 +92,14 @@ class LessonRunner:
             return "This step failed: r retries it, s skips it."
         if self.finished:
             return "The lesson is complete. q quits."
+        # A hands-on step skipped before it starts would leave the lab as the next steps do
+        # not expect, and the panel promises that s does the action: that needs it started.
+        step = self.lesson.steps[self.progress.next_index]
+        if request == "skip" and self.interactive and not self.progress.failed and step.hands_on:
+            return (
+                "This step is yours to do: n starts it, then do it yourself, or press s and "
+                "natslab does it for you."
+            )
         if request == "next" and self.interactive and self.question is not None:
             return f"Predict first: press 1-{len(self.question.answers)} (s skips the step)."
         return None

@@ -86,7 +86,10 @@ async def test_a_good_reload_drops_nobody_and_a_restart_drops_everyone(lab):
     # Running but wrong: the same change by restart. The clients are back on A, connected
     # and well, and the claim that nobody lost a connection fails, naming each one.
     ctx.step_starts.append((2, time.time()))
-    await lab.source.perform(ops.RestartServer(server="A"))
+    restarted = await lab.source.perform(ops.RestartServer(server="A"))
+    # What natslab adds names the file: typed without it, A would start with no users.
+    conf = lab.source.supervisor.run.config_path("A")
+    assert restarted.added.endswith(f"-c {conf}") and "-n" not in restarted.added.split()
     await async_wait_until(
         lambda: dropped(lab, ctx).final and dropped(lab, ctx).value == 3,
         30,

@@ -273,6 +273,13 @@ async def test_a_quick_learner_gets_no_hint_and_s_has_natslab_do_it():
     assert not any(isinstance(e, ev.HandsOnHint) for e in lab.emitted)
 
     runner, lab, _ = await hands_on_run(after=None)  # a learner who never acts
+    # s before the step has started skips nothing: the step is the learner's, and s does it
+    # for them only once n has made it their turn (a skip would leave A running for good).
+    turn = runner.refusal("skip")
+    assert turn is not None and turn.startswith("This step is yours to do: n starts it")
+    performed = list(lab.performed)
+    assert runner.skip() is None and runner.progress.next_index == 1  # step 2 is still next
+    assert lab.performed == performed
     task = asyncio.ensure_future(runner.next())
     await asyncio.wait_for(until_waiting(runner), 10)
     assert runner.refusal("skip") is None and runner.refusal("next") == "A step is still running."
