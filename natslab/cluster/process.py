@@ -64,6 +64,7 @@ class ServerProcess:
         self.exited = asyncio.Event()
         self.returncode: int | None = None
         self.stop_requested = False
+        self.paused = False  # SIGSTOPped by natslab, and not yet resumed
         self._emit = emit
         self._proc: asyncio.subprocess.Process | None = None
         self._log: IO[bytes] | None = None
@@ -107,11 +108,29 @@ class ServerProcess:
             return True
         return False
 
+    def pause(self) -> bool:
+        """SIGSTOP: frozen, every socket open; True when it was sent."""
+        self.paused = self.signal(signal.SIGSTOP)
+        return self.paused
+
+    def resume(self) -> bool:
+        """SIGCONT: running on from where it stopped; True when it was sent."""
+        sent = self.signal(signal.SIGCONT)
+        self.paused = False
+        return sent
+
+    def _unfreeze(self) -> None:
+        # A paused server must run to act on a SIGINT. Only then: asyncio's send_signal
+        # polls the process first (subprocess.Popen.send_signal), and a poll that reaps a
+        # server which has just exited leaves asyncio's watcher an exit code of 255.
+        if self.paused:
+            self.resume()
+
     async def stop(self, timeout: float = 5.0) -> int:
         """Stop as Ctrl+C does (SIGINT); escalate to SIGKILL after `timeout` seconds."""
         self.stop_requested = True
         self.signal(signal.SIGINT)
-        self.signal(signal.SIGCONT)  # a paused (SIGSTOPped) server must run to see the SIGINT
+        self._unfreeze()
         try:
             await asyncio.wait_for(self.exited.wait(), timeout)
         except TimeoutError:
@@ -129,7 +148,7 @@ class ServerProcess:
         """Synchronous Ctrl+C (SIGINT), without waiting: safe to call from a signal handler."""
         self.stop_requested = True
         self.signal(signal.SIGINT)
-        self.signal(signal.SIGCONT)
+        self._unfreeze()
 
     def kill_now(self) -> None:
         """Last-resort synchronous SIGKILL, for when the event loop itself is going away."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import signal
 from typing import Any
 
 import nats.errors
@@ -98,7 +97,7 @@ async def _wipe_store(op: WipeStore, lab: Operator) -> Done:
 
 @performs(PauseServer)
 async def _pause_server(op: PauseServer, lab: Operator) -> Done:
-    if not lab.supervisor.process(op.server).signal(signal.SIGSTOP):
+    if not lab.supervisor.process(op.server).pause():
         raise ServerStateError(f"Server {op.server} is not running, so it cannot be paused.")
     return Done(f"paused {op.server} (SIGSTOP): every socket open, nothing answered",
                 command=lab.by_hand(op))  # fmt: skip
@@ -106,6 +105,6 @@ async def _pause_server(op: PauseServer, lab: Operator) -> Done:
 
 @performs(ResumeServer)
 async def _resume_server(op: ResumeServer, lab: Operator) -> Done:
-    if not lab.supervisor.process(op.server).signal(signal.SIGCONT):
+    if not lab.supervisor.process(op.server).resume():
         raise ServerStateError(f"Server {op.server} is not running, so it cannot be resumed.")
     return Done(f"resumed {op.server} (SIGCONT)", command=lab.by_hand(op))

@@ -63,6 +63,11 @@ async def test_a_replacement_gets_the_replica_only_once_the_dead_server_is_remov
     await async_wait_until(
         lambda: lab.state.servers["D"].jetstream is not None, 30, what="D polled with JetStream"
     )
+    # If C led LEDGER, A and B elect a leader first (4-9 s): wait for one, on A, B and C.
+    await async_wait_until(
+        lambda: verdict(ctx, "stream_peers", peers=["A", "B", "C"], current=False).ok, 60,
+        what="LEDGER led again, still placed on A, B and C",
+    )  # fmt: skip
     # Running but wrong: D is up and in the cluster, and LEDGER still names C, behind.
     wrong = verdict(ctx, "stream_peers", peers=["A", "B", "D"])
     assert not wrong.ok and "replicas on A, B, C" in wrong.observation, wrong
