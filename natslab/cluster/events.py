@@ -33,6 +33,13 @@ class ServerStarted(ClusterEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ServerPaused(ClusterEvent):
+    """natslab froze the process (SIGSTOP, `paused`) or let it run on (SIGCONT)."""
+
+    paused: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ServerExited(ClusterEvent):
     """The process ended; `expected` is False when natslab did not ask it to."""
 

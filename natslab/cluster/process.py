@@ -111,12 +111,16 @@ class ServerProcess:
     def pause(self) -> bool:
         """SIGSTOP: frozen, every socket open; True when it was sent."""
         self.paused = self.signal(signal.SIGSTOP)
+        if self.paused:
+            self._emit(ev.ServerPaused(server=self.name, paused=True))
         return self.paused
 
     def resume(self) -> bool:
         """SIGCONT: running on from where it stopped; True when it was sent."""
         sent = self.signal(signal.SIGCONT)
         self.paused = False
+        if sent:
+            self._emit(ev.ServerPaused(server=self.name, paused=False))
         return sent
 
     def _unfreeze(self) -> None:

@@ -56,7 +56,7 @@ from natslab.lab.operations import (
 )
 from natslab.lab.settings import RunSettings
 from natslab.lab.titles import entry
-from natslab.state import LabState
+from natslab.state import LabState, ServerState
 from natslab.words import counted
 
 # --- performing them ---------------------------------------------------------------------
@@ -246,6 +246,9 @@ class Operator:
                 entry(StopServer(server=name)),
                 entry(KillServer(server=name)),
                 entry(LameDuck(server=name)),
+                entry(ResumeServer(server=name))
+                if view.state == ServerState.PAUSED
+                else entry(PauseServer(server=name)),
                 entry(RestartServer(server=name)),
                 *self._config_entries(name),
                 entry(StartClients(count=5, seeds=(name,), options=options)),

@@ -29,6 +29,7 @@ _STATE_STYLE = {
     ServerState.STARTING: "yellow",
     ServerState.RUNNING: "green",
     ServerState.LAME_DUCK: "bold yellow",
+    ServerState.PAUSED: "bold magenta",
     ServerState.STOPPED: "dim",
     ServerState.CRASHED: "bold red",
 }

@@ -59,6 +59,13 @@ class ServerFolds(CrossCheck):
         view.state, view.lame_duck_at = ServerState.LAME_DUCK, e.at
         self._note(e.at, "lame duck", n.EnteredLameDuckNote(e.server))
 
+    def _on_paused(self, e: sev.ServerPaused) -> None:
+        view = self._server(e.server)
+        if e.paused and view.up:
+            view.state = ServerState.PAUSED
+        elif not e.paused and view.state == ServerState.PAUSED:
+            view.state = ServerState.RUNNING
+
     def _on_exited(self, e: sev.ServerExited) -> None:
         view = self._server(e.server)
         outside = "" if e.expected else _outside_stop(view.trapped_signal, e.returncode)

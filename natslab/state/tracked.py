@@ -22,6 +22,7 @@ class ServerState(StrEnum):
     STARTING = "starting"
     RUNNING = "running"
     LAME_DUCK = "lame duck"
+    PAUSED = "paused"  # SIGSTOPped by natslab: alive, sockets open, answering nothing
     STOPPED = "stopped"
     CRASHED = "crashed"
 
@@ -78,7 +79,12 @@ class ServerView:
 
     @property
     def up(self) -> bool:
-        return self.state in (ServerState.STARTING, ServerState.RUNNING, ServerState.LAME_DUCK)
+        return self.state in (
+            ServerState.STARTING,
+            ServerState.RUNNING,
+            ServerState.LAME_DUCK,
+            ServerState.PAUSED,
+        )
 
 
 @dataclass

@@ -103,7 +103,16 @@ async def test_a_paused_server_keeps_its_sockets_and_answers_nothing_until_resum
                 await nats.connect(url, connect_timeout=0.5, max_reconnect_attempts=0,
                                    allow_reconnect=False)  # fmt: skip
             assert nc.is_connected  # and nothing was closed
+            # The panes say so, and the palette offers the way back (not a start: it is alive).
+            assert session.state.servers["A"].state == "paused"
+            titles = [e.title for e in session.palette()]
+            assert (
+                "Resume server A (SIGCONT)" in titles and "Pause server A (SIGSTOP)" not in titles
+            )
+            assert not any(t.startswith("Start server A") for t in titles)
             await session.source.perform(ops.ResumeServer(server="A"))
+            assert session.state.servers["A"].state == "running"
+            assert "Pause server A (SIGSTOP)" in [e.title for e in session.palette()]
             await nc.flush(timeout=5)
         finally:
             await nc.close()
