@@ -127,6 +127,13 @@ class ClusterNameConflict(LogEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ConfigReloaded(LogEvent):
+    """The server's verdict on a reload (reload.go applyOptions, or signal.go's refusal)."""
+
+    refused: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ClusterNameUpdated(LogEvent):
     cluster_name: str
 

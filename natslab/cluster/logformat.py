@@ -183,6 +183,10 @@ def _simple(kind: type[ev.LogEvent]) -> _Builder:
     return build
 
 
+def _reload_refused(server: str, level: str, text: str, _m: re.Match[str] | None) -> ev.LogEvent:
+    return ev.ConfigReloaded(server=server, level=level, text=text, refused=True)
+
+
 # A cheap substring test guards each regex: most lines at -D/-V match none of these.
 _RULES: list[tuple[str, re.Pattern[str] | None, _Builder]] = [
     ("Server is ready", None, _simple(ev.ServerReady)),
@@ -194,6 +198,8 @@ _RULES: list[tuple[str, re.Pattern[str] | None, _Builder]] = [
     ("Cluster name updated to", _NAME_UPDATED, _name_updated),
     ("Rejecting connection, cluster name", None, _simple(ev.ClusterNameConflict)),
     ("Entering lame duck mode", None, _simple(ev.LameDuckEntered)),
+    ("Reloaded server configuration", None, _simple(ev.ConfigReloaded)),
+    ("Failed to reload server configuration", None, _reload_refused),
     ("Initiating Shutdown", None, _simple(ev.ShutdownStarted)),
     # server/signal.go, handleSignal: logged for every signal the server handles.
     ("Trapped", _TRAPPED, _trapped),

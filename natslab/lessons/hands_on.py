@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import signal
 
-from natslab.lab.operations import KillServer, LameDuck, StopServer
+from natslab.lab.operations import KillServer, LameDuck, ReloadConfig, StopServer
 from natslab.state import LabState, ServerState
 
-HandsOn = StopServer | KillServer | LameDuck
+HandsOn = StopServer | KillServer | LameDuck | ReloadConfig
 
-_SIGNAL = {StopServer: signal.SIGINT, KillServer: signal.SIGKILL, LameDuck: signal.SIGUSR2}
-_VERB = {StopServer: "Stop", KillServer: "Kill", LameDuck: "Lame duck"}
+_SIGNAL = {
+    StopServer: signal.SIGINT, KillServer: signal.SIGKILL, LameDuck: signal.SIGUSR2,
+    ReloadConfig: signal.SIGHUP,
+}  # fmt: skip
+_VERB = {StopServer: "Stop", KillServer: "Kill", LameDuck: "Lame duck", ReloadConfig: "Reload"}
 
 
 def task(op: HandsOn) -> str:
@@ -20,6 +23,7 @@ def task(op: HandsOn) -> str:
         StopServer: f"stop server {op.server} as Ctrl+C would (SIGINT)",
         KillServer: f"kill server {op.server} outright (SIGKILL)",
         LameDuck: f"put server {op.server} in lame duck mode (SIGUSR2)",
+        ReloadConfig: f"have server {op.server} reload its config file (SIGHUP)",
     }[type(op)]
 
 
@@ -31,10 +35,15 @@ def ways(op: HandsOn, by_hand: str, pid: int | None) -> tuple[str, ...]:
     """The shell command (as the lab would say it by hand), a plain `kill` that needs no
     nats-server on the PATH, and the palette entry that does the same."""
     commands = [by_hand]
-    if pid is not None and isinstance(op, LameDuck):
+    if pid is not None and isinstance(op, LameDuck | ReloadConfig):
         commands.append(f"kill -{_SIGNAL[type(op)].name.removeprefix('SIG')} {pid}")
     suffix = " (Ctrl+C)" if isinstance(op, StopServer) else ""
-    commands.append(f"ctrl+p, then: {_VERB[type(op)]} server {op.server}{suffix}")
+    entry = (
+        f"Reload server {op.server}'s config (SIGHUP)"
+        if isinstance(op, ReloadConfig)
+        else f"{_VERB[type(op)]} server {op.server}{suffix}"
+    )
+    commands.append(f"ctrl+p, then: {entry}")
     return tuple(commands)
 
 
@@ -44,6 +53,12 @@ def done(op: HandsOn, state: LabState, since: float) -> str | None:
     if view is None:
         return None
     stopped = view.state in (ServerState.STOPPED, ServerState.CRASHED)
+    if isinstance(op, ReloadConfig):
+        # Whoever sent the SIGHUP (a shell, the palette, natslab), the server's verdict in
+        # its log is the effect.
+        if view.reloaded_at is None or view.reloaded_at < since:
+            return None
+        return f"{op.server} read its config file again: {view.reload_said}"
     if isinstance(op, LameDuck):
         entered = view.lame_duck_at is not None and view.lame_duck_at >= since
         if not entered and not (stopped and (view.stopped_at or 0.0) >= since):

@@ -501,7 +501,7 @@ class Prediction(_Strict):
 
 # --- lessons -------------------------------------------------------------------------
 
-HANDS_ON_ACTIONS = ("stop_server", "kill_server", "lame_duck")
+HANDS_ON_ACTIONS = ("stop_server", "kill_server", "lame_duck", "reload_config")
 
 
 class Step(_Strict):

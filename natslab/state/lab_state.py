@@ -41,6 +41,7 @@ _HANDLERS: dict[type, Callable[[LabState, Any], object]] = {
     sev.LameDuckEntered: LabState._on_lame_duck,
     sev.ServerExited: LabState._on_exited,
     sev.ServerPaused: LabState._on_paused,
+    sev.ConfigReloaded: LabState._on_reloaded,
     sev.ClusterNameUpdated: LabState._on_name_updated,
     sev.ClusterNameConflict: LabState._on_name_conflict,
     sev.RouteClosed: LabState._on_route_closed,

@@ -59,6 +59,10 @@ class ServerFolds(CrossCheck):
         view.state, view.lame_duck_at = ServerState.LAME_DUCK, e.at
         self._note(e.at, "lame duck", n.EnteredLameDuckNote(e.server))
 
+    def _on_reloaded(self, e: sev.ConfigReloaded) -> None:
+        view = self._server(e.server)
+        view.reloaded_at, view.reload_said = e.at, f"[{e.level}] {e.text}"
+
     def _on_paused(self, e: sev.ServerPaused) -> None:
         view = self._server(e.server)
         if e.paused and view.up:

@@ -72,6 +72,8 @@ class ServerView:
     # /varz was first asked (monitor.go caches the Varz from createVarz, and
     # updateVarzConfigReloadableFields never refreshes Cluster.Name), so the log wins.
     renamed_to: str = ""
+    reloaded_at: float | None = None  # the server's latest verdict on a reload, and when
+    reload_said: str = ""
     started_at: float | None = None
     ready_at: float | None = None
     lame_duck_at: float | None = None

@@ -174,15 +174,15 @@ def test_config_reload_passes_and_each_answer_comes_from_the_run(tmp_path, state
     assert done.returncode == 0, done.stdout + done.stderr
     steps = {s["step"]: s for s in json.loads(out.read_text())["steps"]}
     # A good reload drops nobody; a user removed from A only moves its clients to B.
-    assert steps[2]["prediction"]["right"] == [1], steps[2]["prediction"]
-    assert steps[4]["prediction"]["right"] == [1], steps[4]["prediction"]
-    reloaded, refused = steps[2]["checks"][0], steps[5]["checks"][0]
+    assert steps[3]["prediction"]["right"] == [1], steps[3]["prediction"]
+    assert steps[5]["prediction"]["right"] == [1], steps[5]["prediction"]
+    reloaded, refused = steps[3]["checks"][0], steps[6]["checks"][0]
     assert "Reloaded server configuration (sha256:" in reloaded["observation"]
     assert "old=2m0s, new=45s" in refused["observation"], refused
     # bob's subscribers paid, in step 4, for the time step 3 had left them without a
     # subscription: the numbering shows it once B subscribes them again.
-    lost = lost_by_client(steps[6], "bob-")
-    assert len(lost) == 3 and min(lost.values()) > 0, steps[6]
+    lost = lost_by_client(steps[7], "bob-")
+    assert len(lost) == 3 and min(lost.values()) > 0, steps[7]
     assert no_server_left(state_dir)
 
 
