@@ -155,6 +155,9 @@ def connections(connz: dict[str, Any]) -> tuple[Connection, ...]:
             version=printable(str(c.get("version") or "")),
         )
         for c in connz.get("connections") or []
+        # /connz lists leaf node connections too (kind "Leafnode"): a leaf is a server, not
+        # a client, and /leafz reports it. Older servers give no kind: all are clients.
+        if c.get("kind", "Client") == "Client"
     )
 
 

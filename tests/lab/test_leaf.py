@@ -51,6 +51,11 @@ async def test_an_edge_server_joins_a_hub_and_loses_the_link_with_it(offset):
             30,
             what="E linked to A, seen from both ends",
         )
+        # /connz lists the link too (kind "Leafnode"): a server, never counted as a client.
+        await session.source.supervisor.poll()
+        assert not session.state.servers["A"].connections, session.state.servers["A"].connections
+        assert not session.state.servers["E"].connections
+        assert not session.state.clients, session.state.clients
         # Running but wrong: both up, the link up; claims of no link, or of another peer, fail.
         wrong = verdict(ctx, "leaf_connected", server="E", peers=[])
         assert not wrong.ok and wrong.observation == "E's leaf connections: A", wrong
