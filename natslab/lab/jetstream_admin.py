@@ -23,6 +23,9 @@ from natslab.lab.operations import (
 from natslab.lab.operator import Operator, performs
 
 NOT_A_MEMBER = 10044  # JSClusterServerNotMemberErr, nats-server errors.json
+# JSClusterServerMemberChangeInflightErr: one membership change at a time (jetstream_api.go
+# jsLeaderServerRemoveRequest); it passes once the one in flight has committed.
+MEMBER_CHANGE_IN_PROGRESS = 10202
 
 
 async def _request(
@@ -38,7 +41,10 @@ async def _request(
             tries += 1
             try:
                 msg = await nc.request(subject, json.dumps(body).encode(), timeout=API_TIMEOUT)
-                break
+                code = (json.loads(msg.data or b"{}").get("error") or {}).get("err_code")
+                if code != MEMBER_CHANGE_IN_PROGRESS or loop.time() + 0.5 > deadline:
+                    break
+                await asyncio.sleep(0.5)  # another membership change is committing: again
             except (nats.errors.TimeoutError, nats.errors.NoRespondersError):
                 if loop.time() + API_TIMEOUT > deadline:
                     raise TimedOutError(
