@@ -102,3 +102,16 @@ def offsets_apart(count: int, names: str = "ABCDE") -> list[int]:
         if all(abs(offset - other) not in (0, 2000, 4000) for other in chosen):
             chosen.append(offset)
     return chosen
+
+
+def check_verdict(ctx, kind: str, **fields):
+    """One lesson check of `kind`, validated as a lesson file would give it, judged now."""
+    import time
+
+    from pydantic import TypeAdapter
+
+    from natslab.lessons import checks
+    from natslab.lessons import model as m
+
+    item = TypeAdapter(m.Check).validate_python({"type": kind, **fields})
+    return checks.evaluate(item, ctx, time.time())

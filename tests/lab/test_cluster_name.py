@@ -7,22 +7,15 @@ from __future__ import annotations
 
 import time
 
-from pydantic import TypeAdapter
-
 from natslab.lab import operations as ops
 from natslab.lab.local import open_lab
 from natslab.lab.settings import RunSettings
 from natslab.lessons import checks
-from natslab.lessons import model as m
 from natslab.lessons.lab_protocol import CheckContext
 from tests.helpers import async_wait_until
+from tests.helpers import check_verdict as verdict
 
 NAME_CHECK_KINDS = {"cluster_name"}
-
-
-def verdict(ctx: CheckContext, kind: str, **fields) -> checks.Verdict:
-    item = TypeAdapter(m.Check).validate_python({"type": kind, **fields})
-    return checks.evaluate(item, ctx, time.time())
 
 
 async def test_a_configured_name_renames_a_running_cluster_and_a_different_one_is_refused(offset):

@@ -6,23 +6,15 @@ from __future__ import annotations
 
 import time
 
-from pydantic import TypeAdapter
-
 from natslab.cluster.ports import ports_for, with_ports
 from natslab.lab import operations as ops
 from natslab.lab.local import open_lab
 from natslab.lab.settings import RunSettings
-from natslab.lessons import checks
-from natslab.lessons import model as m
 from natslab.lessons.lab_protocol import CheckContext
 from tests.helpers import async_wait_until
+from tests.helpers import check_verdict as verdict
 
 LEAF_CHECK_KINDS = {"leaf_connected"}
-
-
-def verdict(ctx: CheckContext, kind: str, **fields) -> checks.Verdict:
-    item = TypeAdapter(m.Check).validate_python({"type": kind, **fields})
-    return checks.evaluate(item, ctx, time.time())
 
 
 def test_the_leafnode_port_follows_the_walkthrough_pattern_and_fills_placeholders():

@@ -9,16 +9,14 @@ from collections.abc import AsyncIterator
 
 import nats
 import pytest
-from pydantic import TypeAdapter
 
 from natslab.errors import ServerStateError
 from natslab.lab import operations as ops
 from natslab.lab.local import LabSession, open_lab
 from natslab.lab.settings import RunSettings
-from natslab.lessons import checks
-from natslab.lessons import model as m
 from natslab.lessons.lab_protocol import CheckContext
 from tests.helpers import async_wait_until
+from tests.helpers import check_verdict as verdict
 
 MEMBERSHIP_CHECK_KINDS = {"stream_peers"}
 ROUTES = ("A", "B", "C")
@@ -38,11 +36,6 @@ async def lab(offset: int) -> AsyncIterator[LabSession]:
         yield session
     finally:
         await session.close()
-
-
-def verdict(ctx: CheckContext, kind: str, **fields) -> checks.Verdict:
-    item = TypeAdapter(m.Check).validate_python({"type": kind, **fields})
-    return checks.evaluate(item, ctx, time.time())
 
 
 @pytest.mark.slow
