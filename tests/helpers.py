@@ -1,10 +1,14 @@
-"""Waiting on conditions with a deadline: the only way tests here synchronise."""
+"""Waiting on conditions with a deadline (the only way tests here synchronise), and the
+other helpers the tests share."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import json
+import os
+import shutil
 import socket
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -115,3 +119,26 @@ def check_verdict(ctx, kind: str, **fields):
 
     item = TypeAdapter(m.Check).validate_python({"type": kind, **fields})
     return checks.evaluate(item, ctx, time.time())
+
+
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
+    """A worker's own copy of a folder that `build` fills once for the whole xdist session.
+
+    The first worker to ask builds it under a file lock; the others wait on the lock, then
+    copy it, so an expensive fixture (two recorded lessons) is made once, not once a worker.
+    Without xdist the basetemp has no session folder above it, so it is built in place."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        here = tmp_path_factory.mktemp(name)
+        build(here)
+        return here
+    shared = tmp_path_factory.getbasetemp().parent / f"shared-{name}"
+    with shared.with_suffix(".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / ".built").exists():
+            shutil.rmtree(shared, ignore_errors=True)
+            shared.mkdir()
+            build(shared)
+            (shared / ".built").touch()
+    copy = tmp_path_factory.mktemp(name)
+    shutil.copytree(shared, copy, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".built"))
+    return copy

@@ -48,7 +48,7 @@ async def step_titled(home, title: str) -> None:
         await nc.close()
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=20)
 def test_the_board_in_a_browser_follows_the_room_and_reveals(browser, tmp_path, state_dir):
     room = NatslabProcess("class", "start", "demo", "--listen", f"127.0.0.1:{free_port()}")
     web = None

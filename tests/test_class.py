@@ -22,6 +22,8 @@ from natslab.room.participant.membership import JoinError
 from tests.cli_process import NATSLAB, NatslabProcess
 from tests.test_watch import free_port
 
+pytestmark = pytest.mark.slow  # rooms of real participant processes: left out of the quick loop
+
 
 @pytest.fixture
 async def room(state_dir):
@@ -139,7 +141,7 @@ def lesson_events_sent(state: Path) -> int:
     return count
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=25)
 def test_a_room_away_loses_nothing_and_doubles_nothing(tmp_path, state_dir):
     """Two participants run a lesson; one of them while the room is closed. Every lesson
     passes regardless, and once the room is back the stream holds each event exactly once."""
@@ -243,7 +245,7 @@ def test_class_mistakes_are_sentences(state_dir):
     assert left.returncode == 0 and "This natslab was in no room." in left.stdout
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=20)
 def test_the_room_killed_and_restarted_mid_lesson(tmp_path, state_dir):
     """The room's natslab (and so its server) is killed while a participant's `upgrade` runs,
     then started again: the lesson passes regardless, and the room ends up with every event

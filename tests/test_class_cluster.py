@@ -39,6 +39,7 @@ async def until(predicate, timeout: float, what: str) -> None:
 
 
 @pytest.mark.timeout(400)  # three lessons and a cluster's elections, on a loaded machine
+@pytest.mark.slow(seconds=30)
 async def test_a_room_on_a_cluster_loses_nothing_when_a_server_dies(cluster, tmp_path, state_dir):
     instructor = cluster.creds("instructor")
     await cluster.jetstream_ready(instructor)

@@ -12,6 +12,8 @@ from natslab.room.instructor.config import participant_permissions
 from tests.deployment import Deployment
 from tests.test_class import natslab_in
 
+pytestmark = pytest.mark.slow  # rooms on a real deployment: left out of the quick loop
+
 
 @pytest.fixture
 def deployment(tmp_path):

@@ -113,7 +113,7 @@ def test_versions_by_number_go_through_the_resolver_end_to_end(
 
 
 @pytest.mark.network
-@pytest.mark.slow
+@pytest.mark.slow(seconds=20)
 def test_a_real_version_upgrade_shows_old_and_new(tmp_path, cache):
     """--from an older release --to the bundled one: every upgrade step reports both."""
     bundled = versions.find_binary(None).version

@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 
 from tests.cli_process import NATSLAB, run_natslab
+from tests.helpers import built_once
+
+# Two lessons recorded end to end, and a real browser: left out of the quick loop.
+pytestmark = pytest.mark.slow
 
 HERD_TITLE = "The thundering herd: why clients shuffle their server list"
 
@@ -68,11 +72,14 @@ def natslab(state: Path, *args: str, timeout: float = 120) -> subprocess.Complet
 @pytest.fixture(scope="module")
 def herd_runs(tmp_path_factory) -> tuple[Path, list[Path]]:
     """Two real herd runs: one whose prediction was wrong (2), one right (1)."""
-    state = tmp_path_factory.mktemp("report-state")
-    for answer in ("2", "1"):
-        done = natslab(state, "tutorial", "herd", "--headless", "--port-offset", "auto",
-                       "--answers", answer)  # fmt: skip
-        assert done.returncode == 0, done.stdout + done.stderr
+
+    def record(state: Path) -> None:
+        for answer in ("2", "1"):
+            done = natslab(state, "tutorial", "herd", "--headless", "--port-offset", "auto",
+                           "--answers", answer)  # fmt: skip
+            assert done.returncode == 0, done.stdout + done.stderr
+
+    state = built_once(tmp_path_factory, "report-state", record)
     runs = sorted((state / "runs").iterdir())
     assert len(runs) == 2
     return state, runs

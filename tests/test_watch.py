@@ -337,7 +337,7 @@ def _serving(answer: Watched | Unreachable | None) -> bool:
 
 class Impostor:
     """A local HTTP server answering /varz the way a wrong URL might: a redirect, a web page,
-    or far too much."""
+    or far too much (said up front, or only by sending it)."""
 
     def __init__(self) -> None:
         import http.server
@@ -352,7 +352,8 @@ class Impostor:
                     return
                 body = b"<html>hello</html>" if self.path.startswith("/page") else b"x" * (33 << 20)
                 self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
+                if not self.path.startswith("/endless"):  # else its end is the connection's
+                    self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
 
@@ -374,6 +375,7 @@ class Impostor:
         ("http://127.0.0.1:{port}/moved", "redirects to http://127.0.0.1:1/elsewhere"),
         ("http://127.0.0.1:{port}/page", "is not JSON: not a NATS monitoring endpoint"),
         ("http://127.0.0.1:{port}/huge", "sent more than 32 MiB"),
+        ("http://127.0.0.1:{port}/endless", "sent more than 32 MiB"),
         ("https://127.0.0.1:{port}", "TLS with https://127.0.0.1:"),
     ],
 )

@@ -6,11 +6,14 @@ or dropping the server's reason, passed every test, since no test watched a serv
 the system account while it was running but unhealthy.
 """
 
+import pytest
+
 from natslab.watch.poller import Watched
 from tests.helpers import async_wait_until
 from tests.watched import Cluster, system_rounds
 
 
+@pytest.mark.slow(seconds=20)  # the meta leader's loss is found by election timeouts
 async def test_a_server_is_healthy_on_ok_and_otherwise_unhealthy_in_its_own_words(binary, tmp_path):
     """X, Y and Z up: X's JetStream has a meta leader and X says "ok". Then running but
     wrong: Y and Z stop, X is still up and answers, but its JetStream has lost its meta

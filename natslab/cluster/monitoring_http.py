@@ -55,12 +55,18 @@ class MonitoringHttp:
                     raise PollError(
                         f"{base}{path} redirects to {where}: give the monitoring URL itself"
                     )
-                body = b""
+                too_big = PollError(f"{base}{path} sent more than {MAX_BYTES >> 20} MiB")
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > MAX_BYTES:
+                    raise too_big  # said so up front: nothing to read
+                # A bytearray grows in place; `bytes +=` copied the whole body for every
+                # chunk, quadratic in its size (seconds for 32 MiB).
+                body = bytearray()
                 async for chunk in response.aiter_bytes():
                     body += chunk
                     if len(body) > MAX_BYTES:
-                        raise PollError(f"{base}{path} sent more than {MAX_BYTES >> 20} MiB")
-                response._content = body  # read once, with a size limit
+                        raise too_big
+                response._content = bytes(body)  # read once, with a size limit
                 return response
         except httpx.ConnectError as exc:
             raise PollError(_connect_sentence(base, exc)) from None

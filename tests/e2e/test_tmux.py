@@ -17,7 +17,11 @@ from natslab.cluster.ports import LANE_ENV_VAR
 from tests.cli_process import NATSLAB
 from tests.helpers import run_server_pids
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason=".ci/run installs tmux")
+# A real terminal: left out of the quick loop.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason=".ci/run installs tmux"),
+]
 SUB_1_ROW = re.compile(r"│ sub-1\s+(\S+)")
 CHECK_LINE = re.compile(r"✓ A is ready — A is running")
 
@@ -92,7 +96,7 @@ class Terminal:
 ANSWERS = {4: "2", 5: "2", 6: "1"}
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=20)
 def test_upgrade_in_a_real_terminal(tmp_path, state_dir):
     marker = tmp_path / "exit-status"
     command = f"{NATSLAB} tutorial upgrade --port-offset auto; echo $? > {marker}; sleep 60"

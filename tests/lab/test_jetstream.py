@@ -62,6 +62,7 @@ def stream_leader(session: LabSession) -> str:
     return found.leader if found else ""
 
 
+@pytest.mark.slow(seconds=15)
 async def test_a_leader_killed_mid_publish_costs_publishes_but_no_acked_message(lab):
     session, seen = lab
     state = session.state
@@ -208,6 +209,7 @@ async def test_every_jetstream_check_passes_a_true_claim_and_fails_a_false_one(l
     assert checked == JETSTREAM_CHECK_KINDS
 
 
+@pytest.mark.slow(seconds=15)  # fetches and runs a second release
 async def test_on_2_10_leaders_move_by_stepping_down_again_and_the_command_says_so(cache, offset):
     """nats-server 2.10 has no preferred leader in a step-down (Placement.Preferred came with
     2.11) and refuses any body for a stream's: natslab steps down plainly until the server it

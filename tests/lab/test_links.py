@@ -146,6 +146,14 @@ async def test_a_cut_partitions_the_pair_and_a_heal_restores_it(lab):
         await async_wait_until(reaches_b, 10, 0.1, what="A's message on B before the cut")
         palette = [e.title for e in src.operator.palette(lab.state)]
         assert {"Cut the link A↔B", "Black-hole the link B↔C"} <= set(palette)
+        # The first route carries messages before the pool's other three are up.
+        links = src.supervisor.links
+        assert links is not None
+        await async_wait_until(
+            lambda: sum(p.connections for p in links.between("A", "B")) == 4,
+            10,
+            what="the pool of A and B complete: 4 route connections",
+        )
 
         done = await src.perform(ops.CutLink(servers=("A", "B")))
         assert "4 route connections closed" in done.detail

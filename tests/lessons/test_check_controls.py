@@ -241,7 +241,7 @@ def impostor(tmp_path):
     return path
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=40)
 async def test_every_check_kind_passes_a_true_claim_and_fails_a_false_one(offset, impostor):
     from natslab.lessons.runner import LessonRunner
 

@@ -76,7 +76,7 @@ def started_server_pids(state_dir) -> set[int]:
 LEARNER_PACE = str(DEFAULT_RECONNECT_TIME_WAIT + 1)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=35)
 @pytest.mark.timeout(400)
 @pytest.mark.parametrize("pace", ["0", LEARNER_PACE])
 def test_upgrade_passes_end_to_end_with_a_real_binary_swap(tmp_path, binary, state_dir, pace):
@@ -168,6 +168,7 @@ def test_short_lessons_pass_end_to_end(tmp_path, state_dir, lesson, steps):
 
 
 @pytest.mark.parametrize("pace", ["0", LEARNER_PACE])
+@pytest.mark.slow(seconds=30)
 def test_config_reload_passes_and_each_answer_comes_from_the_run(tmp_path, state_dir, pace):
     out = tmp_path / "cr.json"
     done = run_lesson("config-reload", "--json", str(out), "--pace", pace, timeout=300)
@@ -186,7 +187,7 @@ def test_config_reload_passes_and_each_answer_comes_from_the_run(tmp_path, state
     assert no_server_left(state_dir)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=35)
 @pytest.mark.timeout(400)
 def test_quorum_loss_stops_jetstream_and_loses_nothing_acknowledged(tmp_path, state_dir):
     out = tmp_path / "ql.json"
@@ -200,7 +201,7 @@ def test_quorum_loss_stops_jetstream_and_loses_nothing_acknowledged(tmp_path, st
     assert no_server_left(state_dir)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=20)
 @pytest.mark.timeout(400)
 def test_replace_node_places_the_replica_only_after_the_peer_remove(tmp_path, state_dir):
     out = tmp_path / "rn.json"
@@ -213,6 +214,7 @@ def test_replace_node_places_the_replica_only_after_the_peer_remove(tmp_path, st
 
 
 @pytest.mark.parametrize("pace", ["0", LEARNER_PACE])
+@pytest.mark.slow(seconds=25)
 def test_cluster_name_renames_a_running_cluster_at_a_cost(tmp_path, state_dir, pace):
     out = tmp_path / "cn.json"
     done = run_lesson("cluster-name", "--json", str(out), "--pace", pace, timeout=300)
@@ -237,7 +239,7 @@ def test_leaf_nodes_keep_the_edge_working_and_lose_the_hubs_messages(tmp_path, s
     assert no_server_left(state_dir)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=30)
 @pytest.mark.timeout(400)
 def test_partition_elects_on_the_majority_side_and_loses_nothing(tmp_path, state_dir):
     out = tmp_path / "pt.json"
@@ -261,7 +263,7 @@ def test_herd_shows_the_pile_up_and_the_spread(tmp_path):
     assert set(counts) == {"B", "C"} and min(int(n) for n in counts.values()) >= 15
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=100)
 @pytest.mark.timeout(660)  # the lesson's own deadline is 600 s; the global 120 s would cut it
 @pytest.mark.parametrize("pace", ["0", LEARNER_PACE])
 def test_lame_duck_passes_end_to_end(tmp_path, state_dir, pace):
@@ -353,7 +355,7 @@ def test_answers_that_do_not_fit_the_lesson_stop_before_any_server(state_dir):
     assert not list(state_dir.glob("runs/*"))
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=35)
 def test_jetstream_upgrade_careless_then_careful_loses_nothing_acknowledged(tmp_path, state_dir):
     done = run_lesson("jetstream-upgrade", "--json", str(tmp_path / "js.json"), "--answers", "3")
     assert done.returncode == 0, done.stdout + done.stderr

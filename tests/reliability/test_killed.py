@@ -17,7 +17,7 @@ SERVERS_GONE_TIMEOUT = 20.0
 
 
 @pytest.mark.timeout(600)  # five upgrade runs, each killed within 4 s of its first server
-@pytest.mark.slow
+@pytest.mark.slow(seconds=25)
 @pytest.mark.parametrize("round_", range(ROUNDS))
 def test_sigkill_at_twenty_random_moments(state_dir, monkeypatch, round_):
     rng = random.Random(20261126 + round_)

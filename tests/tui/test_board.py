@@ -43,7 +43,7 @@ def cells(app, table_id: str) -> list[dict[str, str]]:
             for i in range(table.row_count)]  # fmt: skip
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=25)
 async def test_three_participants_run_upgrade_and_the_board_follows_the_room(
     classroom, tmp_path, state_dir
 ):
