@@ -1,6 +1,7 @@
 """Small helpers for the sentences natslab writes."""
 
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 
 
@@ -44,3 +45,12 @@ def _unsafe(ch: str) -> bool:
     """A control character, a line or paragraph separator, or a bidirectional override;
     not a joiner or a no-break space, which real names use."""
     return unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI
+
+
+def tally(answered_by: Sequence[str]) -> str:
+    """Who answered a round of requests, most first ("" is a request nobody answered):
+    "svc-1 answered 12, svc-2 answered 8, 0 unanswered"."""
+    counts = Counter(answered_by)
+    unanswered = counts.pop("", 0)
+    said = [f"{name} answered {n}" for name, n in counts.most_common()]
+    return ", ".join([*said, f"{unanswered} unanswered"])

@@ -121,6 +121,19 @@ def check_verdict(ctx, kind: str, **fields):
     return checks.evaluate(item, ctx, time.time())
 
 
+def judged(ctx, kind: str, **fields):
+    """What a prediction's judge of `kind` (as a lesson file would give it) measures now."""
+    import time
+
+    from pydantic import TypeAdapter
+
+    from natslab.lessons import model as m
+    from natslab.lessons.predictions import measure
+
+    judge = TypeAdapter(m.Judgement).validate_python({"type": kind, **fields})
+    return measure(judge, ctx, time.time())
+
+
 def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
     """A worker's own copy of a folder that `build` fills once for the whole xdist session.
 

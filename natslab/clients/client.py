@@ -259,6 +259,46 @@ class Subscriber(LabClient):
         return (self.received, self.lost, self.since_reconnect)
 
 
+class Responder(LabClient):
+    """`nats reply SUBJECT NAME --queue GROUP`: a member of a queue group that answers every
+    request with its own name, so a requester can tell which member the server chose."""
+
+    kind = "responder"
+
+    def __init__(
+        self,
+        name: str,
+        seeds: Sequence[str],
+        emit: Emit,
+        options: ClientOptions | None = None,
+        subject: str = "natslab.svc",
+        queue: str = "natslab",
+    ) -> None:
+        super().__init__(name, seeds, emit, options)
+        self.subject, self.queue = subject, queue
+        self.answered = 0
+
+    async def start(self) -> None:
+        await super().start()
+        await self.nc.subscribe(self.subject, queue=self.queue, cb=self._on_request)
+        await self.nc.flush()
+
+    async def _on_request(self, msg: Msg) -> None:
+        if not msg.reply:
+            return
+        try:
+            await msg.respond(self.name.encode())
+            self.answered += 1
+        except Exception as exc:  # a reply lost to a reconnect is the requester's timeout
+            await self._on_error(exc)
+
+    def counts(self) -> ev.MessageCounts:
+        return ev.MessageCounts(client=self.name, received=self.answered)
+
+    def count_key(self) -> tuple[object, ...]:
+        return (self.answered,)
+
+
 class Publisher(LabClient):
     """Publishes sequence-numbered messages at a steady rate on natslab.seq.<name>."""
 

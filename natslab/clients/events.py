@@ -139,3 +139,14 @@ class JetStreamProbed(Event):
     answer: str
     detail: str
     at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestsAnswered(Event):
+    """A round of requests through `server` to `subject`: `answered_by` holds, per request,
+    the name the responder replied with ("" when nobody answered in time), in order."""
+
+    server: str
+    subject: str
+    answered_by: tuple[str, ...]
+    at: float = field(default_factory=time.time)

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 
 from natslab.bus import EventBus
 from natslab.cancels import cancel_and_wait
-from natslab.clients.client import ClientOptions, LabClient, Publisher, Subscriber
+from natslab.clients.client import ClientOptions, LabClient, Publisher, Responder, Subscriber
 from natslab.clients.ledger import LedgerPublisher, LedgerReader
 from natslab.errors import ClientSetupError
 from natslab.words import counted
@@ -59,6 +59,24 @@ class Fleet:
         ]
         await self._start(subs)
         return subs
+
+    async def start_responders(
+        self,
+        count: int,
+        seeds: Sequence[str],
+        options: ClientOptions | None = None,
+        subject: str = "natslab.svc",
+        queue: str = "natslab",
+        prefix: str = "svc",
+    ) -> list[Responder]:
+        """Start `count` responders in queue group `queue`, named prefix-1, prefix-2, ..."""
+        emit = self.bus.emit
+        members = [
+            Responder(name, seeds, emit, options, subject, queue)
+            for name in self._next_names(prefix, count)
+        ]
+        await self._start(members)
+        return members
 
     async def until_receiving(
         self, subs: Sequence[Subscriber], timeout: float = FIRST_MESSAGE_TIMEOUT

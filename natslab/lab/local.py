@@ -22,6 +22,7 @@ from natslab.lab import (
     jetstream_ops,  # noqa: F401  (registers the JetStream performers)
     jetstream_probe,  # noqa: F401  (registers the probe)
     link_ops,  # noqa: F401  (registers the link performers)
+    request_ops,  # noqa: F401  (registers the responders and requests)
 )
 from natslab.lab.jetstream_watch import JetStreamWatch
 from natslab.lab.operations import Done, Operation

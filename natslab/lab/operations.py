@@ -144,6 +144,36 @@ class StartClients:
     until_receiving: bool = False
 
 
+# A subject a request can be sent to: tokens of letters, digits, - and _, no wildcards.
+Subject = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$", max_length=64)]
+
+
+@validated(frozen=True, kw_only=True, config=_STRICT)
+class StartResponders:
+    """Start `count` responders named prefix-1..n in queue group `queue` on `subject`, each
+    answering a request with its own name (`nats reply`)."""
+
+    type: Literal["start_responders"] = "start_responders"
+    count: int = Field(default=1, ge=1, le=50)
+    prefix: str = Field(default="svc", pattern=r"^[a-z][a-z0-9]*$")
+    seeds: tuple[ServerName, ...] = Field(min_length=1)
+    subject: Subject = "natslab.svc"
+    queue: str = Field(default="natslab", pattern=r"^[A-Za-z0-9_-]+$", max_length=32)
+    options: ClientSettings = Field(default_factory=ClientSettings)
+
+
+@validated(frozen=True, kw_only=True, config=_STRICT)
+class SendRequests:
+    """Send `count` requests to `subject` through `server`, one after another, each waiting
+    up to `timeout` s; which responder answered each one is recorded."""
+
+    type: Literal["send_requests"] = "send_requests"
+    server: ServerName
+    subject: Subject = "natslab.svc"
+    count: int = Field(default=20, ge=1, le=1000)
+    timeout: float = Field(default=1.0, gt=0, le=10)
+
+
 @validated(frozen=True, kw_only=True, config=_STRICT)
 class StopClients:
     """Close the lab clients whose names start with `prefix-` (all of them without one)."""
@@ -406,6 +436,8 @@ LessonOperation = (
     | StopClients
     | StartPublisher
     | StopPublisher
+    | StartResponders
+    | SendRequests
     | WaitHealthz
     | WaitStopped
     | Pause

@@ -39,9 +39,11 @@ from natslab.lab.operations import (
     RemoveStreamPeer,
     RestartServer,
     ResumeServer,
+    SendRequests,
     StartClients,
     StartLedger,
     StartPublisher,
+    StartResponders,
     StartServer,
     StopClients,
     StopPublisher,
@@ -121,6 +123,15 @@ class Operator:
             case StartClients():
                 seeds = ",".join(self.client_url(s, op.host) for s in op.seeds)
                 return f'nats sub -s {seeds} "{op.subject}"'
+            case StartResponders():
+                seeds = ",".join(self.client_url(s) for s in op.seeds)
+                each = f"   # one each for {op.prefix}-1..{op.count}" if op.count > 1 else ""
+                return f"nats reply -s {seeds} {op.subject} {op.prefix}-1 --queue {op.queue}{each}"
+            case SendRequests():
+                return (
+                    f"nats request -s {self.client_url(op.server)} {op.subject} ping "
+                    f"--count {op.count}"
+                )
             case StartPublisher():
                 seeds = ",".join(self.client_url(s) for s in op.seeds)
                 subject = f"{SEQ_SUBJECT_PREFIX}{op.name or 'pub-N'}"
@@ -253,6 +264,8 @@ class Operator:
                 *self._config_entries(name),
                 entry(StartClients(count=5, seeds=(name,), options=options)),
                 entry(StartPublisher(name=None, seeds=(name,), rate=100, options=options)),
+                entry(StartResponders(seeds=(name,), options=options)),
+                entry(SendRequests(server=name)),
             ]
             if self.settings.upgrade_binary is not None:
                 entries.append(entry(RestartServer(server=name, binary="upgrade")))

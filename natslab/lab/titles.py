@@ -39,6 +39,10 @@ def title(op: ops.Operation) -> str:
             return f"Stop the {op.prefix}-… clients"
         case ops.StartPublisher():
             return f"Start a publisher on {either(op.seeds)}"
+        case ops.StartResponders():
+            return f"Add {counted(op.count, 'responder')} ({op.subject}) to {either(op.seeds)}"
+        case ops.SendRequests():
+            return f"Send {counted(op.count, 'request')} to {op.subject} through {op.server}"
         case ops.StopPublisher():
             return f"Stop publisher {op.name}"
         case ops.WaitHealthz():

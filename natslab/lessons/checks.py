@@ -12,7 +12,7 @@ from natslab.lessons import model as m
 from natslab.lessons.lab_protocol import CheckContext
 from natslab.lessons.wording import pattern_words, who
 from natslab.state import ClientState, ClientView, LabState, ServerState
-from natslab.words import both, counted, either
+from natslab.words import both, counted, either, tally
 
 
 @dataclass(frozen=True)
@@ -528,6 +528,29 @@ def latest_probe(ctx: CheckContext, request: str, server: str | None = None) -> 
         for p in ctx.state.probes
         if p.request == request and p.at >= ctx.step_started_at and server in (None, p.server)
     ]
+    return found[-1] if found else None
+
+
+@check(
+    m.AnsweredBy,
+    lambda c, _: f"every request through {c.server or 'the lab'} is answered by {c.clients}",
+)
+def _answered_by(c: m.AnsweredBy, ctx: CheckContext, now: float) -> Verdict:
+    latest = latest_requests(ctx, c.server)
+    if latest is None:
+        return Verdict(False, f"no requests were sent through {c.server or 'any server'} yet")
+    ok = all(fnmatch.fnmatchcase(name, c.clients) for name in latest.answered_by if name)
+    ok = ok and "" not in latest.answered_by
+    said = f"{len(latest.answered_by)} through {latest.server}: {tally(latest.answered_by)}"
+    return Verdict(ok, said)
+
+
+def latest_requests(ctx: CheckContext, server: str | None = None) -> Any:
+    """The last round of requests in this step (through `server`, if given)."""
+    found = [
+        r for r in ctx.state.requests
+        if r.at >= ctx.step_started_at and server in (None, r.server)
+    ]  # fmt: skip
     return found[-1] if found else None
 
 

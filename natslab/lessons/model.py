@@ -211,6 +211,15 @@ class JetStreamAnswer(_Check):
     server: ServerName | None = None
 
 
+class AnsweredBy(_Check):
+    """Every request of the latest `send_requests` round in this step (through `server`, when
+    given) was answered by a client whose name matches `clients` (`svc-*`, `svc-1`)."""
+
+    type: Literal["answered_by"]
+    clients: str
+    server: ServerName | None = None
+
+
 class StreamPeers(_Check):
     """`stream`'s replicas, as its leader reports them, are on exactly `peers` (the leader
     included), and with `current` (the default) every one is current."""
@@ -301,6 +310,7 @@ Check = Annotated[
     | HealthzError
     | MetaPeers
     | JetStreamAnswer
+    | AnsweredBy
     | StreamPeers
     | MetaLeader
     | StreamLeader
@@ -380,6 +390,15 @@ class JudgeJetStreamAnswer(_Judge):
     request: Literal["publish", "create_stream", "account_info"]
 
 
+class JudgeAnsweredBy(_Judge):
+    """How many requests of the latest `send_requests` round in this step (through `server`,
+    when given) a client matching `clients` answered."""
+
+    type: Literal["answered_by"]
+    clients: str
+    server: ServerName | None = None
+
+
 class JudgeStreamPeers(_Judge):
     """Where `stream`'s replicas are, as its leader reports them: the servers in order,
     joined by commas ("A,B,C")."""
@@ -405,6 +424,7 @@ Judgement = Annotated[
     | JudgeDrainTime
     | JudgeDropped
     | JudgeJetStreamAnswer
+    | JudgeAnsweredBy
     | JudgeStreamPeers
     | JudgePublishGap,
     Field(discriminator="type"),
@@ -417,6 +437,7 @@ NUMERIC_JUDGEMENTS = (
     JudgeDrainTime,
     JudgeDropped,
     JudgePublishGap,
+    JudgeAnsweredBy,
 )
 NO_SERVER = "none"  # what client_server measures for a client that is on no server
 NEVER = "never"  # the one word a numeric judgement may measure instead of a number

@@ -3,15 +3,22 @@ right. Each kind reads LabState the way the checks do; none holds an answer of i
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from natslab.lessons import model as m
-from natslab.lessons.checks import dropped_in_step, latest_probe, longest_publish_gap, select
+from natslab.lessons.checks import (
+    dropped_in_step,
+    latest_probe,
+    latest_requests,
+    longest_publish_gap,
+    select,
+)
 from natslab.lessons.lab_protocol import CheckContext
 from natslab.state import ClientState
-from natslab.words import counted
+from natslab.words import counted, tally
 
 
 @dataclass(frozen=True)
@@ -160,6 +167,16 @@ def _jetstream_answer(j: m.JudgeJetStreamAnswer, ctx: CheckContext, now: float) 
     if latest is None:
         return _waiting(f"no {j.request} was probed in this step", m.NEVER)
     return Measured(latest.answer, f"through {latest.server}: {latest.detail}")
+
+
+@judgement(m.JudgeAnsweredBy)
+def _answered_by(j: m.JudgeAnsweredBy, ctx: CheckContext, now: float) -> Measured:
+    latest = latest_requests(ctx, j.server)
+    if latest is None:
+        return _waiting(f"no requests were sent through {j.server or 'any server'} yet", 0)
+    by = sum(1 for name in latest.answered_by if name and fnmatch.fnmatchcase(name, j.clients))
+    return Measured(by, f"{by} of {len(latest.answered_by)} answered by {j.clients}: "
+                        f"{tally(latest.answered_by)}")  # fmt: skip
 
 
 @judgement(m.JudgeStreamPeers)

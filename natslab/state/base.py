@@ -33,6 +33,7 @@ class StateBase:
         self.revision = 0
         self.last_move_at: float | None = None  # the latest client move, for the highlight
         self.probes: list[cev.JetStreamProbed] = []  # JetStream requests and their answers
+        self.requests: list[cev.RequestsAnswered] = []  # request rounds: who answered each
         self._mesh: set[frozenset[str]] = set()
         self._nameless: dict[str, set[int]] = {}
 

@@ -108,6 +108,9 @@ class ClientFolds(StateBase):
     def _on_probed(self, e: cev.JetStreamProbed) -> None:
         self.probes.append(e)
 
+    def _on_requests(self, e: cev.RequestsAnswered) -> None:
+        self.requests.append(e)
+
     def _on_verified(self, e: cev.LedgerVerified) -> None:
         self._client(e.client).verified = e
         self._note(e.at, "ledger", n.VerifiedNote(e))

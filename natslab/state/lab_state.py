@@ -65,6 +65,7 @@ _HANDLERS: dict[type, Callable[[LabState, Any], object]] = {
     cev.PublishGap: LabState._on_publish_gap,
     cev.LedgerVerified: LabState._on_verified,
     cev.JetStreamProbed: LabState._on_probed,
+    cev.RequestsAnswered: LabState._on_requests,
     sev.WatchedServerDown: LabState._on_watched_down,
     sev.WatchedServerUp: LabState._on_watched_up,
     sev.WatchedVersionChanged: LabState._on_watched,

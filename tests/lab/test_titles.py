@@ -20,6 +20,8 @@ LEAST: dict[type, dict[str, object]] = {  # what each operation needs, at the le
     ops.StopClients: {},
     ops.StartPublisher: {"seeds": ("B",)},
     ops.StopPublisher: {},
+    ops.StartResponders: {"seeds": ("E",)},
+    ops.SendRequests: {"server": "E"},
     ops.WaitHealthz: {"server": "A"},
     ops.WaitStopped: {"server": "A"},
     ops.Pause: {"seconds": 2},

@@ -232,10 +232,16 @@ def test_leaf_nodes_keep_the_edge_working_and_lose_the_hubs_messages(tmp_path, s
     done = run_lesson("leaf-nodes", "--json", str(out), timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     steps = {s["step"]: s for s in json.loads(out.read_text())["steps"]}
-    assert steps[3]["prediction"]["right"] == [1], steps[3]["prediction"]  # nothing lost locally
-    assert steps[4]["prediction"]["right"] == [2], steps[4]["prediction"]  # the hub's, lost
-    local, far = lost_by_client(steps[4], "local-"), lost_by_client(steps[4], "far-")
+    # E's own member of the queue group answers E's requests, B's answers B's.
+    assert steps[3]["prediction"]["right"] == [1], steps[3]["prediction"]
+    assert "edgesvc-1 answered 20, 0 unanswered" in steps[3]["checks"][0]["observation"]
+    assert "hubsvc-1 answered 20, 0 unanswered" in steps[3]["checks"][1]["observation"]
+    assert steps[4]["prediction"]["right"] == [1], steps[4]["prediction"]  # nothing lost locally
+    assert steps[5]["prediction"]["right"] == [2], steps[5]["prediction"]  # the hub's, lost
+    local, far = lost_by_client(steps[5], "local-"), lost_by_client(steps[5], "far-")
     assert set(local.values()) == {0} and min(far.values()) > 0, (local, far)
+    # Without a member of its own, E's requests cross the link to the hub's.
+    assert steps[6]["prediction"]["right"] == [1], steps[6]["prediction"]
     assert no_server_left(state_dir)
 
 

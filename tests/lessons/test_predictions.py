@@ -214,6 +214,24 @@ def test_jetstream_answer_is_this_steps_latest_probe():
     assert right == (1,) and measured.text == "through A: none"
 
 
+def test_answered_by_counts_this_steps_latest_round_through_the_server():
+    q = ask({"type": "answered_by", "server": "E", "clients": "edge-*"},
+            {"text": "all", "at_least": 3}, {"text": "not all", "below": 3})  # fmt: skip
+    state = lab(0)
+    assert not judged(q, state, step_started=4.0)[0].final  # no round yet
+    rounds = cev.RequestsAnswered
+    state.apply(rounds(server="E", subject="s", answered_by=("edge-1",) * 3, at=3.0))
+    assert not judged(q, state, step_started=4.0)[0].final  # an earlier step's round
+    state.apply(rounds(server="E", subject="s", answered_by=("edge-1", "hub-1", ""), at=5.0))
+    state.apply(rounds(server="B", subject="s", answered_by=("edge-1",) * 3, at=6.0))  # B's
+    measured, right = judged(q, state, step_started=4.0)
+    assert right == (1,) and measured.value == 1, measured
+    assert measured.text == "1 of 3 answered by edge-*: edge-1 answered 1, hub-1 answered 1, " \
+        "1 unanswered"  # fmt: skip
+    state.apply(rounds(server="E", subject="s", answered_by=("edge-2",) * 3, at=7.0))
+    assert judged(q, state, step_started=4.0)[1] == (0,)
+
+
 def test_stream_peers_is_where_the_leader_says_the_replicas_are():
     q = ask({"type": "stream_peers"}, {"text": "still C", "is": "A,B,C"},
             {"text": "D now", "is": "A,B,D"})  # fmt: skip
