@@ -233,6 +233,10 @@ def test_external_clients_come_from_connz_and_lab_clients_are_cross_checked():
     state.apply(polled("A", 3.0, peers="BC", conns=[lab]))
     state.apply(polled("B", 3.0, peers="AC", conns=[app]))
     assert state.clients["sub-1"].seen_in_connz_on == "A"
+    # natslab's own short-lived connections (an API call, a round of requests) are no clients.
+    own = Connection(cid=13, name=cev.OWN_CONNECTION, ip="127.0.0.1", port=50002)
+    state.apply(polled("B", 3.0, peers="AC", conns=[app, own]))
+    assert cev.OWN_CONNECTION not in state.clients
     ext = state.clients["my-app"]
     assert ext.external and ext.server == "B" and ext.state == ClientState.CONNECTED
     assert state.client_counts() == {"A": 1, "B": 1, "C": 0}

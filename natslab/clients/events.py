@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 
 from natslab.bus import Event
 
+# The name of natslab's own short-lived connections (a JetStream API call, a probe, a round
+# of requests): /connz lists them too, and they are not clients for the panel to show.
+OWN_CONNECTION = "natslab (its own request)"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClientEvent(Event):

@@ -15,6 +15,7 @@ from nats.errors import NoRespondersError
 from nats.js.api import Placement, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, ServiceUnavailableError
 
+from natslab.clients.events import OWN_CONNECTION
 from natslab.clients.ledger import LedgerPublisher, LedgerReader
 from natslab.cluster.jetstream import SYSTEM_PASSWORD, SYSTEM_USER
 from natslab.errors import ClientSetupError, ServerStateError
@@ -33,7 +34,9 @@ async def api_connection(url: str, system: bool = False) -> AsyncIterator[Client
     """A short-lived connection for one API call; the system account's user if asked."""
     creds = {"user": SYSTEM_USER, "password": SYSTEM_PASSWORD} if system else {}
     try:
-        nc = await nats.connect(url, connect_timeout=2, max_reconnect_attempts=0, **creds)
+        nc = await nats.connect(
+            url, name=OWN_CONNECTION, connect_timeout=2, max_reconnect_attempts=0, **creds
+        )
     except Exception as exc:
         raise ServerStateError(f"Cannot reach {url} for the JetStream API: {exc}.") from exc
     try:

@@ -11,7 +11,7 @@ import nats.js.errors
 from nats.aio.client import Client
 from nats.js.api import StreamConfig
 
-from natslab.clients.events import JetStreamProbed
+from natslab.clients.events import OWN_CONNECTION, JetStreamProbed
 from natslab.errors import TimedOutError
 from natslab.lab.operations import Done, ProbeJetStream
 from natslab.lab.operator import Operator, performs
@@ -52,7 +52,7 @@ async def _probe(op: ProbeJetStream, lab: Operator) -> Done:
     started = loop.time()
     wanted = None if op.until is None else str(op.until)
     tries = 0
-    nc = await nats.connect(url, connect_timeout=2, max_reconnect_attempts=0)
+    nc = await nats.connect(url, name=OWN_CONNECTION, connect_timeout=2, max_reconnect_attempts=0)
     try:
         while True:
             tries += 1

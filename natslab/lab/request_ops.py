@@ -6,7 +6,7 @@ from __future__ import annotations
 import nats
 import nats.errors
 
-from natslab.clients.events import RequestsAnswered
+from natslab.clients.events import OWN_CONNECTION, RequestsAnswered
 from natslab.lab.operations import Done, SendRequests, StartResponders
 from natslab.lab.operator import Operator, client_options, performs
 from natslab.words import counted, tally
@@ -30,7 +30,8 @@ async def _start_responders(op: StartResponders, lab: Operator) -> Done:
 
 @performs(SendRequests)
 async def _send_requests(op: SendRequests, lab: Operator) -> Done:
-    nc = await nats.connect(lab.client_url(op.server), connect_timeout=2, max_reconnect_attempts=0)
+    url = lab.client_url(op.server)
+    nc = await nats.connect(url, name=OWN_CONNECTION, connect_timeout=2, max_reconnect_attempts=0)
     answered_by: list[str] = []
     why: set[str] = set()  # what the unanswered ones met
     try:

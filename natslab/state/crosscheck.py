@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from natslab.clients import events as cev
 from natslab.cluster.snapshot import Connection
 from natslab.state import notes as n
 from natslab.state.base import StateBase
@@ -17,6 +18,8 @@ class CrossCheck(StateBase):
         nameless_before = self._nameless.get(server, set())
         self._nameless[server] = {c.cid for c in conns if not c.name}
         for conn in conns:
+            if conn.name == cev.OWN_CONNECTION:
+                continue
             lab = self.clients.get(conn.name)
             if lab is not None and not lab.external:
                 lab.seen_in_connz_on = server
