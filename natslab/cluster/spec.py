@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -66,8 +67,15 @@ class ServerSpec:
         """The config file natslab writes: the server's name, then the fragment. The name
         goes in the file, not `-n`: a reload takes the file's options and only some flags
         (opts.go MergeOptions carries no server name), so `-n A -c FILE` refuses every
-        reload with "config reload not supported for ServerName: old=A, new="."""
-        return f'server_name: "{self.name}"\n{self.config_fragment or ""}'
+        reload with "config reload not supported for ServerName: old=A, new=". The cluster
+        name is not carried either, and a JetStream server reloaded without one refuses
+        ("jetstream cluster requires `cluster.name` to be set"), so it goes in the file too,
+        unless the fragment has a `cluster` block of its own (a second would replace it)."""
+        name = f'server_name: "{self.name}"\n'
+        fragment = self.config_fragment or ""
+        if self.cluster_name and not re.search(r"^\s*cluster\s*[:=]?\s*{", fragment, re.M):
+            name += f'cluster {{ name: "{self.cluster_name}" }}\n'
+        return name + fragment
 
     def added_args(self, config_path: Path | None = None) -> list[str]:
         """The flags natslab adds: a name for the logs (in the config file when there is

@@ -241,6 +241,11 @@ class Supervisor:
         seen = proc.line_count
         if not proc.signal(signal.SIGHUP):
             raise ServerStateError(f"Server {name} is not running, so it cannot reload.")
+        return await self.reload_verdict(name, seen, timeout)
+
+    async def reload_verdict(self, name: str, seen: int, timeout: float) -> str:
+        """The first reload verdict in `name`'s log after its first `seen` lines."""
+        proc = self.process(name)
 
         async def verdict() -> str | None:
             fresh = list(proc.lines)[-(proc.line_count - seen) :] if proc.line_count > seen else []

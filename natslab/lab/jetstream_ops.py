@@ -35,10 +35,11 @@ async def api_connection(url: str, system: bool = False) -> AsyncIterator[Client
     creds = {"user": SYSTEM_USER, "password": SYSTEM_PASSWORD} if system else {}
     try:
         nc = await nats.connect(
-            url, name=OWN_CONNECTION, connect_timeout=2, max_reconnect_attempts=0, **creds
+            url, name=OWN_CONNECTION, connect_timeout=2, allow_reconnect=False, **creds
         )
     except Exception as exc:
-        raise ServerStateError(f"Cannot reach {url} for the JetStream API: {exc}.") from exc
+        who = "the system account's user" if system else "the lab's user"
+        raise ServerStateError(f"Cannot reach {url} as {who}: {exc}.") from exc
     try:
         yield nc
     finally:

@@ -52,7 +52,7 @@ async def _probe(op: ProbeJetStream, lab: Operator) -> Done:
     started = loop.time()
     wanted = None if op.until is None else str(op.until)
     tries = 0
-    nc = await nats.connect(url, name=OWN_CONNECTION, connect_timeout=2, max_reconnect_attempts=0)
+    nc = await nats.connect(url, name=OWN_CONNECTION, connect_timeout=2, allow_reconnect=False)
     try:
         while True:
             tries += 1

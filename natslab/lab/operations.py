@@ -257,11 +257,13 @@ class ValidateConfig:
 
 @validated(frozen=True, kw_only=True, config=_STRICT)
 class ReloadConfig:
-    """SIGHUP: the server rereads its config file and applies what it can; a change it cannot
-    apply refuses the whole reload, and the old configuration runs on."""
+    """SIGHUP (or, `via = "system"`, a request to $SYS.REQ.SERVER.<id>.RELOAD as the system
+    account's user): the server rereads its config file and applies what it can; a change it
+    cannot apply refuses the whole reload, and the old configuration runs on."""
 
     type: Literal["reload_config"] = "reload_config"
     server: ServerName
+    via: Literal["signal", "system"] = "signal"
     timeout: float = Field(default=10, gt=0, le=60)
 
 

@@ -118,6 +118,13 @@ class Operator:
                 return f"$EDITOR {self.supervisor.run.config_path(op.server)}"
             case ValidateConfig():
                 return f"nats-server -t -c {self.supervisor.run.config_path(op.server)}"
+            case ReloadConfig(via="system"):
+                return (
+                    f"nats server config reload <{op.server}'s server id> -f --user "
+                    f"{jetstream.SYSTEM_USER} --password {jetstream.SYSTEM_PASSWORD} "
+                    f"-s {self.client_url(op.server)}"
+                    f"   # the id: curl -s {self._monitor_url(op.server)}/varz"
+                )
             case ReloadConfig():
                 return f"nats-server --signal reload={self._pid(op.server)}"
             case StartClients():

@@ -31,7 +31,7 @@ async def _start_responders(op: StartResponders, lab: Operator) -> Done:
 @performs(SendRequests)
 async def _send_requests(op: SendRequests, lab: Operator) -> Done:
     url = lab.client_url(op.server)
-    nc = await nats.connect(url, name=OWN_CONNECTION, connect_timeout=2, max_reconnect_attempts=0)
+    nc = await nats.connect(url, name=OWN_CONNECTION, connect_timeout=2, allow_reconnect=False)
     answered_by: list[str] = []
     why: set[str] = set()  # what the unanswered ones met
     try:

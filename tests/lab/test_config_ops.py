@@ -4,6 +4,7 @@ running-but-wrong control (a restart where a reload was meant)."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import AsyncIterator
 
@@ -169,3 +170,33 @@ async def test_the_palette_validates_and_reloads_a_server_with_a_file(lab):
                            what="B up")  # fmt: skip
     titles = [e.title for e in lab.palette()]
     assert not any("server B's config" in t for t in titles), titles
+
+
+async def test_a_reload_through_the_system_account_says_what_the_server_said(offset):
+    """$SYS.REQ.SERVER.<id>.RELOAD: the reload logged as a signal's is; a refusal comes back
+    in the reply, not in the log. Running but wrong: A runs, with a file, and without the
+    system account natslab sets up only for JetStream, nobody can answer the request."""
+    session = open_lab(settings=RunSettings(offset=offset))
+    perform = session.source.perform
+    try:
+        await perform(
+            ops.StartServer(
+                server="A", routes=("A",), jetstream=True, cluster_name="lab", config="debug: false"
+            )
+        )
+        await perform(ops.EditConfig(server="A", config="debug: true"))
+        done = await perform(ops.ReloadConfig(server="A", via="system"))
+        assert done.detail.startswith("A reloaded its config: [INF] Reloaded server configuration")
+        # The command a learner can type: the server's own id (56 characters, from N).
+        assert re.match(r"nats server config reload N[A-Z0-9]{55} -f --user sys", done.command)
+        await perform(ops.EditConfig(server="A", config='lame_duck_duration: "45s"'))
+        done = await perform(ops.ReloadConfig(server="A", via="system"))
+        assert done.detail.startswith("A refused the reload, and runs on as before: Failed to")
+        assert "config reload not supported for LameDuckDuration" in done.detail
+        assert session.source.supervisor.is_running("A")
+
+        await perform(ops.StartServer(server="B", routes=(), config=USERS))
+        with pytest.raises(ServerStateError, match=r"Cannot reach|Nobody answered"):
+            await perform(ops.ReloadConfig(server="B", via="system"))
+    finally:
+        await session.close()
