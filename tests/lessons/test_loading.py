@@ -333,3 +333,30 @@ def test_every_bundled_lesson_ends_with_what_it_means_for_your_roll():
     for lesson_id in catalog.bundled():
         last = catalog.load(lesson_id).steps[-1].narrative
         assert "**What this means for your roll.**" in last, lesson_id
+
+
+def test_a_walkthrough_command_names_a_port_its_server_has():
+    """A command shown as the walkthrough's (offset 0) dials a client port one of the lesson's
+    servers has there, and a server started with `-p` gets its own: leaf-nodes said 4777 for
+    E, whose port is 4666, so `nats sub -s nats://localhost:4777` reached nothing."""
+    import re
+
+    from natslab.cluster.ports import ports_for
+
+    wrong = []
+    for name, path in catalog.bundled().items():
+        lesson = catalog.load(str(path))
+        clients = {ports_for(s).client: s for s in lesson.servers}
+        for number, step in enumerate(lesson.steps, 1):
+            for command in step.commands:
+                for port in re.findall(r"-s nats://localhost:(\d+)", command):
+                    if int(port) not in clients:
+                        wrong.append(f"{name} step {number}: -s …:{port}")
+                started = re.search(
+                    r"nats-server .*?-p (\d+) -cluster nats://localhost:(\d+)", command
+                )
+                if started and int(started[1]) not in clients:
+                    wrong.append(f"{name} step {number}: -p {started[1]}")
+                elif started and ports_for(clients[int(started[1])]).cluster != int(started[2]):
+                    wrong.append(f"{name} step {number}: -cluster …:{started[2]}")
+    assert wrong == []
