@@ -73,6 +73,8 @@ class ServerSpec:
         unless the fragment has a `cluster` block of its own (a second would replace it)."""
         name = f'server_name: "{self.name}"\n'
         fragment = self.config_fragment or ""
+        if self.bind:
+            fragment = bound_listeners(fragment, self.bind)
         if self.cluster_name and not re.search(r"^\s*cluster\s*[:=]?\s*{", fragment, re.M):
             name += f'cluster {{ name: "{self.cluster_name}" }}\n'
         return name + fragment
@@ -150,3 +152,40 @@ def walkthrough_spec(
         advertise=gossip_advertise(offset) if links else None,
         **options,  # type: ignore[arg-type]
     )
+
+
+# Blocks whose listener binds every interface unless given a host (opts.go: each defaults to
+# DEFAULT_HOST, "0.0.0.0"); `-a` binds only the client port.
+_LISTENER_BLOCK = re.compile(r"^(\s*(leafnodes|gateway|websocket|mqtt)\s*[:=]?\s*)\{", re.M)
+_HOST_KEY = re.compile(r"(^|[\s{,])(host|net|listen)\s*[:=]")
+
+
+def bound_listeners(fragment: str, bind: str) -> str:
+    """The fragment with `host: "<bind>"` added to each listener block that names no host
+    or listen address of its own: a lab server's leafnode port listened on every interface
+    (measured: `*:7422` beside `127.0.0.1` for the rest)."""
+    out, at = [], 0
+    for block in _LISTENER_BLOCK.finditer(fragment):
+        start = block.end()  # just after the block's "{"
+        depth, end = 1, start
+        while end < len(fragment) and depth:
+            depth += {"{": 1, "}": -1}.get(fragment[end], 0)
+            end += 1
+        body = _top_level(fragment[start : end - 1])
+        if not _HOST_KEY.search(body):
+            out += [fragment[at:start], f' host: "{bind}",']
+            at = start
+    return "".join(out) + fragment[at:]
+
+
+def _top_level(body: str) -> str:
+    """A block's text without its nested blocks and lists (a remote's `url` is no host)."""
+    kept, depth = [], 0
+    for char in body:
+        if char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+        elif depth == 0:
+            kept.append(char)
+    return "".join(kept)

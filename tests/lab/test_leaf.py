@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import time
 
+import psutil
+
 from natslab.cluster.ports import ports_for, with_ports
 from natslab.lab import operations as ops
 from natslab.lab.local import open_lab
@@ -35,6 +37,21 @@ async def test_an_edge_server_joins_a_hub_and_loses_the_link_with_it(offset):
         await perform(ops.StartServer(server="E", routes=(), config=remote))
         written = session.source.supervisor.run.config_path("A").read_text()
         assert f"port: {ports_for('A', offset).leafnode}" in written  # the placeholder, filled
+        # Every port of the lab's servers, the leafnode port too, is on loopback alone
+        # (nats-server binds a leafnodes block without a host on every interface).
+        for name in "AE":
+            pid = session.source.supervisor.processes[name].pid
+            listening = {
+                c.laddr for c in psutil.Process(pid).net_connections("inet")
+                if c.status == psutil.CONN_LISTEN
+            }  # fmt: skip
+            assert listening and {a.ip for a in listening} == {"127.0.0.1"}, (name, listening)
+        assert ports_for("A", offset).leafnode in {
+            c.laddr.port
+            for c in psutil.Process(session.source.supervisor.processes["A"].pid).net_connections(
+                "inet"
+            )
+        }
         await async_wait_until(
             lambda: (
                 verdict(ctx, "leaf_connected", server="E", peers=["A"]).ok
