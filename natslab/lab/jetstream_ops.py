@@ -1,4 +1,5 @@
-"""The JetStream operations: create a stream, run and verify the ledger, move a leader."""
+"""The JetStream operations: create and edit a stream, run and verify the ledger, move a
+leader."""
 
 from __future__ import annotations
 
@@ -13,13 +14,20 @@ import nats.errors
 from nats.aio.client import Client
 from nats.errors import NoRespondersError
 from nats.js.api import Placement, StorageType, StreamConfig
-from nats.js.errors import BadRequestError, ServiceUnavailableError
+from nats.js.errors import APIError, BadRequestError, ServiceUnavailableError
 
 from natslab.clients.events import OWN_CONNECTION
 from natslab.clients.ledger import LedgerPublisher, LedgerReader
 from natslab.cluster.jetstream import SYSTEM_PASSWORD, SYSTEM_USER
 from natslab.errors import ClientSetupError, ServerStateError
-from natslab.lab.operations import CreateStream, Done, MoveLeader, StartLedger, VerifyLedger
+from natslab.lab.operations import (
+    CreateStream,
+    Done,
+    EditStream,
+    MoveLeader,
+    StartLedger,
+    VerifyLedger,
+)
 from natslab.lab.operator import Operator, performs
 
 API_TIMEOUT = 5.0
@@ -85,6 +93,37 @@ async def _create_stream(op: CreateStream, lab: Operator) -> Done:
         f"stream {op.name}: R{op.replicas} {op.storage}, leader {leader}",
         command=lab.by_hand(op),
     )
+
+
+@performs(EditStream)
+async def _edit_stream(op: EditStream, lab: Operator) -> Done:
+    async with api_connection(lab.client_url(op.server)) as nc:
+        js = nc.jetstream(timeout=API_TIMEOUT)
+        try:
+            config = (await js.stream_info(op.name)).config
+            before = _placed(config)
+            if op.replicas is not None:
+                config.num_replicas = op.replicas
+            if op.tags is not None:
+                config.placement = Placement(tags=list(op.tags)) if op.tags else None
+            await js.update_stream(config)
+        except APIError as exc:  # the server's words: "no suitable peers for placement", …
+            raise ServerStateError(
+                f"Stream {op.name} was not changed: {exc.description} (error {exc.err_code})."
+            ) from exc
+        except Exception as exc:
+            raise ServerStateError(f"Stream {op.name} was not changed: {exc}.") from exc
+    return Done(
+        f"stream {op.name}: {before} -> {_placed(config)}; the servers move its data to fit",
+        command=lab.by_hand(op),
+    )
+
+
+def _placed(config: StreamConfig) -> str:
+    """A stream's replicas and placement in words: R3, tags zone:b (or no placement tags)."""
+    tags = config.placement.tags if config.placement and config.placement.tags else []
+    where = f"tags {', '.join(tags)}" if tags else "no placement tags"
+    return f"R{config.num_replicas}, {where}"
 
 
 @performs(StartLedger)

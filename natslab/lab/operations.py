@@ -285,6 +285,24 @@ class CreateStream:
 
 
 @validated(frozen=True, kw_only=True, config=_STRICT)
+class EditStream:
+    """Change a stream's replicas and/or its placement tags (through `server`): the servers
+    move its data to fit, or refuse in their own words (no suitable peers for placement)."""
+
+    type: Literal["edit_stream"] = "edit_stream"
+    name: StreamName = "LEDGER"
+    server: ServerName
+    replicas: int | None = Field(default=None, ge=1, le=5)
+    tags: tuple[str, ...] | None = None  # () lifts the placement
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> EditStream:
+        if self.replicas is None and self.tags is None:
+            raise ValueError("edit_stream needs replicas, tags, or both")
+        return self
+
+
+@validated(frozen=True, kw_only=True, config=_STRICT)
 class StartLedger:
     """A ledger publisher that records every acknowledged message, and its durable reader."""
 
@@ -447,6 +465,7 @@ LessonOperation = (
     | ValidateConfig
     | ReloadConfig
     | CreateStream
+    | EditStream
     | StartLedger
     | VerifyLedger
     | MoveLeader

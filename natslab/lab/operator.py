@@ -25,6 +25,7 @@ from natslab.lab.operations import (
     DelayLink,
     Done,
     EditConfig,
+    EditStream,
     HealLink,
     KillServer,
     LameDuck,
@@ -158,6 +159,13 @@ class Operator:
                     f'nats stream add {op.name} --subjects "{subjects}" --replicas {op.replicas} '
                     f"--storage {op.storage}{tags} --defaults"
                 )
+            case EditStream():
+                replicas = f" --replicas {op.replicas}" if op.replicas is not None else ""
+                if op.tags is None:
+                    tags = ""
+                else:  # natscli's --tag, once per tag; no tag at all: an empty one
+                    tags = "".join(f" --tag {t}" for t in op.tags) or ' --tag ""'
+                return f"nats stream edit {op.name}{replicas}{tags} -f"
             case StartLedger():
                 sleep, body = f"{1000 / op.rate:g}ms", "'{{.Count}}'"
                 return (

@@ -55,6 +55,11 @@ def title(op: ops.Operation) -> str:
             return f"Toggle {op.switch} for new clients"
         case ops.CreateStream():
             return f"Create stream {op.name} ({counted(op.replicas, 'replica')})"
+        case ops.EditStream():
+            changes = [] if op.replicas is None else [counted(op.replicas, "replica")]
+            if op.tags is not None:
+                changes.append(f"tags {', '.join(op.tags)}" if op.tags else "no placement tags")
+            return f"Edit stream {op.name}: {', '.join(changes)}"
         case ops.StartLedger():
             return f"Start ledger {op.name} on stream {op.stream}"
         case ops.VerifyLedger():

@@ -30,6 +30,7 @@ LEAST: dict[type, dict[str, object]] = {  # what each operation needs, at the le
     ops.ReloadConfig: {"server": "A"},
     ops.ToggleClientSwitch: {"switch": "dont_randomize"},
     ops.CreateStream: {"server": "A"},
+    ops.EditStream: {"server": "A", "tags": ("zone:b",)},
     ops.StartLedger: {"seeds": ("A",)},
     ops.VerifyLedger: {},
     ops.MoveLeader: {"server": "A", "stream": "LEDGER", "to": "C"},

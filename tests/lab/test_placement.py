@@ -1,0 +1,68 @@
+"""Editing a stream on real servers: its placement tags moved, so its replica moves to the
+server that has them; a tag no server has, or more replicas than tagged servers, refused in
+the server's own words, and the stream left where it was (running but wrong)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from natslab.errors import ServerStateError
+from natslab.lab import operations as ops
+from natslab.lab.local import open_lab
+from natslab.lab.settings import RunSettings
+from natslab.lessons.lab_protocol import CheckContext
+from tests.helpers import async_wait_until
+from tests.helpers import check_verdict as verdict
+
+ROUTES = ("A", "B", "C")
+
+
+@pytest.mark.slow(seconds=20)
+async def test_a_stream_moves_to_the_servers_its_new_tags_name(offset):
+    session = open_lab(settings=RunSettings(offset=offset))
+    session.start_polling(interval=0.2)
+    perform = session.source.perform
+    ctx = CheckContext(session.source, [(1, time.time())])
+    try:
+        for name in ROUTES:
+            await perform(
+                ops.StartServer(
+                    server=name, routes=ROUTES, cluster_name="lab", jetstream=True,
+                    config=f'server_tags: ["zone:{name.lower()}"]',
+                )
+            )  # fmt: skip
+        await perform(ops.CreateStream(server="A", replicas=1, tags=("zone:a",)))
+        await async_wait_until(
+            lambda: verdict(ctx, "stream_peers", peers=["A"]).ok, 60, what="LEDGER on A"
+        )
+        done = await perform(ops.EditStream(server="B", tags=("zone:b",)))
+        assert done.detail.startswith("stream LEDGER: R1, tags zone:a -> R1, tags zone:b;")
+        assert done.command == "nats stream edit LEDGER --tag zone:b -f"
+        await async_wait_until(
+            lambda: verdict(ctx, "stream_peers", peers=["B"]).ok, 60,
+            what=lambda: verdict(ctx, "stream_peers", peers=["B"]).observation,
+        )  # fmt: skip
+
+        # Running but wrong: a typo, and three replicas where one server has the tag.
+        with pytest.raises(
+            ServerStateError,
+            match=r"placement, tags not matched \['zone:bb'\] \(error 10005\)",
+        ):
+            await perform(ops.EditStream(server="A", tags=("zone:bb",)))
+        # nats-server says the same for R3 on one tagged server: the tags cannot be matched
+        # three times over.
+        with pytest.raises(ServerStateError, match=r"tags not matched \['zone:b'\] \(error 10005"):
+            await perform(ops.EditStream(server="A", replicas=3))
+        assert verdict(ctx, "stream_peers", peers=["B"]).ok  # left where it was
+        # Lifting the tags as well: three replicas, one on each server.
+        done = await perform(ops.EditStream(server="A", replicas=3, tags=()))
+        assert done.detail.startswith("stream LEDGER: R1, tags zone:b -> R3, no placement tags")
+        await async_wait_until(
+            lambda: verdict(ctx, "stream_peers", peers=["A", "B", "C"]).ok, 60,
+            what=lambda: verdict(ctx, "stream_peers", peers=["A", "B", "C"]).observation,
+        )  # fmt: skip
+        assert verdict(ctx, "stream_peers", peers=["B"]).ok is False
+    finally:
+        await session.close()
