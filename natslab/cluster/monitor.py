@@ -12,7 +12,14 @@ from typing import Any
 import psutil
 
 from natslab.cluster.monitoring_http import MonitoringHttp, PollError
-from natslab.cluster.snapshot import Connection, ServerStatus, all_connections, leaf_peers, serving
+from natslab.cluster.snapshot import (
+    Connection,
+    ServerStatus,
+    all_connections,
+    gateway_peers,
+    leaf_peers,
+    serving,
+)
 
 
 class Monitor:
@@ -40,7 +47,13 @@ class Monitor:
             return False, str(exc)
 
     async def poll(
-        self, server: str, base_url: str, pid: int | None, js: bool = False, leaf: bool = False
+        self,
+        server: str,
+        base_url: str,
+        pid: int | None,
+        js: bool = False,
+        leaf: bool = False,
+        gateway: bool = False,
     ) -> ServerStatus:
         """One snapshot; a server that does not answer is reported down with the reason.
         With `js`, /jsz too (its plain /healthz then also waits for streams to be current)."""
@@ -55,11 +68,14 @@ class Monitor:
             )
             conns = await self._connections(base_url, varz)
             leafz = await self._http.read_json(base_url, "/leafz") if leaf else {}
+            gatewayz = await self._http.read_json(base_url, "/gatewayz") if gateway else {}
         except PollError as exc:
             return ServerStatus(server=server, up=False, error=str(exc))
         status = serving(server, time.time(), varz, routez, healthy, conns,
                          jsz if js else None, self._usage(pid), said)  # fmt: skip
-        return dataclasses.replace(status, leaf_peers=leaf_peers(leafz)) if leaf else status
+        return dataclasses.replace(
+            status, leaf_peers=leaf_peers(leafz), gateway_peers=gateway_peers(gatewayz)
+        )
 
     async def _connections(self, base_url: str, varz: dict[str, Any]) -> tuple[Connection, ...]:
         """/connz, unless /varz shows the same connections as last time: its count of open

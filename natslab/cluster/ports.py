@@ -24,9 +24,13 @@ MONITOR_BASE = 8222
 # (`leafnodes { port: {leafnode:A} }`), so pre-flight checks leave it out; a taken one fails
 # the server's start with the server's own words.
 LEAFNODE_BASE = 7422
+# The gateway port the NATS docs' examples use; like the leafnode port, listened on only when
+# the server's config asks (`gateway { port: {gateway:A} }`). 7222 + 111n never meets another
+# kind's 111-step row: the rows' bases differ by 200, 1,000 or 1,200, none a multiple of 111.
+GATEWAY_BASE = 7222
 STEP = 111
 # `{client:B}`-style placeholders, in lesson regexes, narratives and config fragments alike.
-PORT_PLACEHOLDER = re.compile(r"\{(client|cluster|monitor|leafnode):([A-Z])\}")
+PORT_PLACEHOLDER = re.compile(r"\{(client|cluster|monitor|leafnode|gateway):([A-Z])\}")
 SERVER_NAMES = string.ascii_uppercase[:9]
 # Link proxies (cluster/link.py): the one server X dials to reach server Y listens in Y's
 # block of 2,000 ports above the monitoring ports, at X's walkthrough place (A->B 12222,
@@ -56,6 +60,7 @@ class ServerPorts:
     cluster: int
     monitor: int
     leafnode: int = 0  # listened on only when the server's config asks for leaf nodes
+    gateway: int = 0  # likewise, for a gateway to other clusters
 
     def labelled(self) -> list[tuple[int, str]]:
         """Each port with what it is for, for error messages."""
@@ -73,8 +78,9 @@ def ports_for(name: str, offset: int = 0) -> ServerPorts:
     """The walkthrough's ports for a server (A: 4222/6222/8222, B: 4333/...), shifted by offset."""
     shift = STEP * server_index(name) + offset
     ports = ServerPorts(
-        CLIENT_BASE + shift, CLUSTER_BASE + shift, MONITOR_BASE + shift, LEAFNODE_BASE + shift
-    )
+        CLIENT_BASE + shift, CLUSTER_BASE + shift, MONITOR_BASE + shift, LEAFNODE_BASE + shift,
+        GATEWAY_BASE + shift,
+    )  # fmt: skip
     if min(ports.client, ports.cluster, ports.monitor) < 1 or ports.monitor > 65535:
         raise PortInUseError(
             f"--port-offset {offset} puts server {name}'s ports outside 1-65535; "
@@ -296,7 +302,11 @@ def find_free_offset(
     rng = random.Random()
     for _ in range(attempts):
         offset = rng.choice(tens) * 10
-        if all(is_free(p, host) for p, _ in run_ports(names, offset, links)):
+        # The leafnode and gateway ports too: unchecked before a start (a server listens on
+        # them only when its config asks), but a block chosen here should hold them free.
+        kinds = [(p.leafnode, p.gateway) for p in (ports_for(n, offset) for n in names)]
+        ports = [p for p, _ in run_ports(names, offset, links)] + [p for k in kinds for p in k]
+        if all(is_free(p, host) for p in ports):
             return offset
     raise PortInUseError(f"No free block of ports was found for servers {','.join(names)}.")
 

@@ -85,6 +85,7 @@ class ServerStatus:
     error: str = ""
     jetstream: JetStreamStatus | None = None  # only for servers started with JetStream
     leaf_peers: tuple[str, ...] = ()  # servers at the far end of its leaf node connections
+    gateway_peers: tuple[str, ...] = ()  # the clusters its outbound gateways reach
 
     @property
     def peer_names(self) -> frozenset[str]:
@@ -125,6 +126,16 @@ def leaf_peers(leafz: dict[str, Any]) -> tuple[str, ...]:
     """/leafz: the names of the servers at the other end of each leaf node connection
     (monitor.go LeafInfo.Name), sorted, once each."""
     return tuple(sorted({str(leaf.get("name", "")) for leaf in leafz.get("leafs") or []} - {""}))
+
+
+def gateway_peers(gatewayz: dict[str, Any]) -> tuple[str, ...]:
+    """/gatewayz: the names of the other clusters this server has an outbound gateway
+    connection to (monitor.go Gatewayz.OutboundGateways, keyed by gateway name), sorted."""
+    outbound = gatewayz.get("outbound_gateways") or {}
+    if not isinstance(outbound, dict):
+        return ()
+    return tuple(sorted(str(name) for name, gw in outbound.items()
+                        if isinstance(gw, dict) and gw.get("connection")))  # fmt: skip
 
 
 def route_peers(routez: dict[str, Any]) -> tuple[RoutePeer, ...]:

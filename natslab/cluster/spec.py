@@ -42,6 +42,11 @@ class ServerSpec:
         return "leafnodes" in (self.config_fragment or "")
 
     @property
+    def gateways(self) -> bool:
+        """Its config joins it to other clusters by a gateway, so /gatewayz is worth polling."""
+        return bool(re.search(r"^\s*gateway\b", self.config_fragment or "", re.M))
+
+    @property
     def cluster_url(self) -> str:
         return f"nats://{self.url_host}:{self.ports.cluster}"
 

@@ -301,7 +301,12 @@ class Supervisor:
             return ServerStatus(server=name, up=False, error="not running")
         spec = self.specs[name]
         return await self.monitor.poll(
-            name, spec.monitor_url, proc.pid, js=spec.jetstream, leaf=spec.leafnodes
+            name,
+            spec.monitor_url,
+            proc.pid,
+            js=spec.jetstream,
+            leaf=spec.leafnodes,
+            gateway=spec.gateways,
         )
 
     async def statuses(self, names: Iterable[str] | None = None) -> dict[str, ServerStatus]:

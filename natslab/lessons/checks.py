@@ -255,6 +255,23 @@ def _cluster_name(c: m.ClusterName, ctx: CheckContext, now: float) -> Verdict:
 
 
 @check(
+    m.GatewayConnected,
+    lambda c, _: (
+        f"{c.server}'s gateways reach exactly cluster {both(c.clusters)}"
+        if c.clusters
+        else f"{c.server} has no gateway connection"
+    ),
+)
+def _gateway_connected(c: m.GatewayConnected, ctx: CheckContext, now: float) -> Verdict:
+    view = ctx.state.servers.get(c.server)
+    if view is None or not view.up:
+        return Verdict(False, f"{c.server} is not running")
+    reached = sorted(view.gateway_peers)
+    said = f"{c.server}'s gateways reach: {', '.join(reached) or 'no cluster'}"
+    return Verdict(reached == sorted(c.clusters), said)
+
+
+@check(
     m.LeafConnected,
     lambda c, _: (
         f"{c.server}'s leaf node connections reach exactly {both(c.peers)}"

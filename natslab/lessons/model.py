@@ -97,6 +97,15 @@ class LeafConnected(_Check):
     peers: list[ServerName] = Field(default_factory=list)
 
 
+class GatewayConnected(_Check):
+    """`server`'s outbound gateways (its /gatewayz) reach exactly the clusters `clusters`,
+    by their gateway names; `clusters = []` claims none."""
+
+    type: Literal["gateway_connected"]
+    server: ServerName
+    clusters: list[str] = Field(default_factory=list)
+
+
 class ClusterName(_Check):
     """Every one of `servers` is up and reports one cluster name in /varz: `name`, when given."""
 
@@ -297,6 +306,7 @@ Check = Annotated[
     | RoutePeers
     | ClusterName
     | LeafConnected
+    | GatewayConnected
     | ClientOn
     | ClientsSpread
     | NoClientsOn

@@ -86,7 +86,7 @@ class ServerFolds(CrossCheck):
         """A server no longer serving: it has no peers, clients or gauges, and is no one's
         peer; the clients natslab only saw there are gone with it."""
         view.route_peers, view.connections, view.healthy = frozenset(), (), False
-        view.leaf_peers = frozenset()
+        view.leaf_peers = view.gateway_peers = frozenset()
         view.jetstream = None
         view.cpu_percent = view.rss_bytes = None
         for other in self.servers.values():
@@ -130,6 +130,7 @@ class ServerFolds(CrossCheck):
         view.varz_version = status.version or view.varz_version
         view.route_peers = status.peer_names
         view.leaf_peers = frozenset(status.leaf_peers)
+        view.gateway_peers = frozenset(status.gateway_peers)
         view.connections = status.connections
         view.healthy, view.health_error = status.healthy, status.health_error
         view.jetstream = status.jetstream
@@ -149,6 +150,7 @@ class ServerFolds(CrossCheck):
             view.varz_version,
             view.route_peers,
             view.leaf_peers,
+            view.gateway_peers,
             view.connections,
             view.healthy,
             view.health_error,

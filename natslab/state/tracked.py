@@ -51,6 +51,7 @@ class ServerView:
     exit_code: int | None = None
     route_peers: frozenset[str] = frozenset()
     leaf_peers: frozenset[str] = frozenset()  # the far ends of its leaf node connections
+    gateway_peers: frozenset[str] = frozenset()  # the clusters its gateways reach
     varz_version: str = ""  # what the running process says in /varz; "" until polled
     previous_version: str = ""  # the version of this server's previous process, if any
     routed_at: float | None = None  # when this process first had a route peer

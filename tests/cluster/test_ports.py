@@ -15,14 +15,14 @@ from tests.helpers import listening_on
 
 def test_walkthrough_ports():
     assert [tuple(vars(ports_for(n)).values()) for n in "ABC"] == [
-        (4222, 6222, 8222, 7422),
-        (4333, 6333, 8333, 7533),
-        (4444, 6444, 8444, 7644),
+        (4222, 6222, 8222, 7422, 7222),
+        (4333, 6333, 8333, 7533, 7333),
+        (4444, 6444, 8444, 7644, 7444),
     ]
 
 
 def test_offset_shifts_every_port():
-    assert ports_for("B", 1000) == ports_for("B").__class__(5333, 7333, 9333, 8533)
+    assert ports_for("B", 1000) == ports_for("B").__class__(5333, 7333, 9333, 8533, 8333)
 
 
 def test_offset_out_of_range_is_a_sentence():

@@ -215,6 +215,7 @@ def test_the_controls_cover_every_check_kind():
     }
     from tests.lab.test_cluster_name import NAME_CHECK_KINDS
     from tests.lab.test_config_ops import CONFIG_CHECK_KINDS
+    from tests.lab.test_gateway import GATEWAY_CHECK_KINDS
     from tests.lab.test_jetstream import JETSTREAM_CHECK_KINDS
     from tests.lab.test_leaf import LEAF_CHECK_KINDS
     from tests.lab.test_membership import MEMBERSHIP_CHECK_KINDS
@@ -223,6 +224,7 @@ def test_the_controls_cover_every_check_kind():
     controlled = {kind.split(",")[0] for kind, _, _ in CONTROLS + AFTER_A_LOSS + AFTER_FAILOVER}
     controlled |= JETSTREAM_CHECK_KINDS | CONFIG_CHECK_KINDS | QUORUM_CHECK_KINDS
     controlled |= MEMBERSHIP_CHECK_KINDS | NAME_CHECK_KINDS | LEAF_CHECK_KINDS
+    controlled |= GATEWAY_CHECK_KINDS
     assert controlled == kinds
 
 
