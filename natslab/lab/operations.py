@@ -165,13 +165,17 @@ class StartResponders:
 @validated(frozen=True, kw_only=True, config=_STRICT)
 class SendRequests:
     """Send `count` requests to `subject` through `server`, one after another, each waiting
-    up to `timeout` s; which responder answered each one is recorded."""
+    up to `timeout` s; which responder answered each one is recorded. With `until_answered`,
+    a new round follows every half second until one has every request answered, for up to
+    `within` s (a service coming back)."""
 
     type: Literal["send_requests"] = "send_requests"
     server: ServerName
     subject: Subject = "natslab.svc"
     count: int = Field(default=20, ge=1, le=1000)
     timeout: float = Field(default=1.0, gt=0, le=10)
+    until_answered: bool = False
+    within: float = Field(default=30, gt=0, le=120)
 
 
 @validated(frozen=True, kw_only=True, config=_STRICT)

@@ -10,8 +10,10 @@ import time
 
 import nats
 import psutil
+import pytest
 
 from natslab.cluster.ports import ports_for, with_ports
+from natslab.errors import TimedOutError
 from natslab.lab import operations as ops
 from natslab.lab.local import open_lab
 from natslab.lab.settings import RunSettings
@@ -103,5 +105,14 @@ async def test_two_clusters_joined_by_a_gateway_carry_a_message_across(offset):
             lambda: verdict(ctx, "gateway_connected", server="A", clusters=[]).ok, 30,
             what="A without its gateway to east",
         )  # fmt: skip
+        # Requests through A to a service only east has: none while east is down (rounds
+        # until one is answered in full give up); once C is back, east's member answers.
+        with pytest.raises(TimedOutError, match=r"within 1 s \(\d+ rounds\); the last: 3 re"):
+            await perform(ops.SendRequests(server="A", count=3, until_answered=True, within=1))
+        await perform(ops.RestartServer(server="C"))
+        await perform(ops.StartResponders(prefix="eastsvc", seeds=("C",)))
+        done = await perform(ops.SendRequests(server="A", until_answered=True))
+        assert "eastsvc-1 answered 20, 0 unanswered" in done.detail, done
+        assert verdict(ctx, "answered_by", server="A", clients="eastsvc-*").ok
     finally:
         await session.close()
