@@ -245,6 +245,25 @@ def test_leaf_nodes_keep_the_edge_working_and_lose_the_hubs_messages(tmp_path, s
     assert no_server_left(state_dir)
 
 
+@pytest.mark.slow
+def test_super_cluster_keeps_each_clusters_own_and_joins_up_again(tmp_path, state_dir):
+    out = tmp_path / "sc.json"
+    done = run_lesson("super-cluster", "--json", str(out), timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    steps = {s["step"]: s for s in json.loads(out.read_text())["steps"]}
+    # Each cluster's own member answers its requests; west loses nothing while east is down.
+    assert steps[3]["prediction"]["right"] == [1], steps[3]["prediction"]
+    assert "westsvc-1 answered 20, 0 unanswered" in steps[3]["checks"][0]["observation"]
+    assert "eastsvc-1 answered 20, 0 unanswered" in steps[3]["checks"][1]["observation"]
+    assert steps[4]["prediction"]["right"] == [1], steps[4]["prediction"]
+    # No member reachable: nobody answers; east back: its member does, over the gateway.
+    assert steps[5]["prediction"]["right"] == [2], steps[5]["prediction"]
+    assert "eastsvc-1 answered 20" in steps[6]["checks"][1]["observation"]
+    away, home = lost_by_client(steps[6], "away-"), lost_by_client(steps[6], "home-")
+    assert set(home.values()) == {0} and min(away.values()) > 0, (home, away)
+    assert no_server_left(state_dir)
+
+
 @pytest.mark.slow(seconds=30)
 @pytest.mark.timeout(400)
 def test_partition_elects_on_the_majority_side_and_loses_nothing(tmp_path, state_dir):
