@@ -72,3 +72,10 @@ def test_the_mesh_label_says_no_servers_only_when_none_runs():
     assert mesh_text(state).plain == "A runs alone: no routes"
     state.apply(started("B", 2.0))
     assert mesh_text(state).plain.strip() == "A╌B"
+    # Two clusters (joined by a gateway, say) never route to each other: each is shown by
+    # its name with its own pairs, not as a broken pair A╌C; one not polled yet joins one.
+    state.apply(started("C", 3.0))
+    state.servers["A"].cluster_name = state.servers["B"].cluster_name = "west"
+    assert mesh_text(state).plain.strip() == "A╌B A╌C B╌C"  # C not polled yet: west's
+    state.servers["C"].cluster_name = "east"
+    assert mesh_text(state).plain.strip() == "west: A╌B east: C"

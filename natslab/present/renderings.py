@@ -179,14 +179,27 @@ def count_bars(state: LabState, width: int = 20) -> Text:
 
 
 def mesh_text(state: LabState) -> Text:
-    """Every pair of running servers, routed or not."""
+    """Every pair of running servers in one cluster, routed or not. Servers of different
+    clusters never route (a leaf node or a gateway joins them), so with more than one cluster
+    each is shown by its name, with its own pairs."""
     names = sorted(n for n, v in state.servers.items() if v.up)
+    clusters: dict[str, list[str]] = {}
+    for name in names:
+        clusters.setdefault(state.servers[name].cluster_name, []).append(name)
+    if "" in clusters and len(clusters) > 1:  # not polled yet: not another cluster
+        first = next(c for c in clusters if c)
+        clusters[first] = sorted(clusters[first] + clusters.pop(""))
     pairs = state.route_pairs()
     text = Text()
-    for i, a in enumerate(names):
-        for b in names[i + 1 :]:
-            linked = frozenset((a, b)) in pairs
-            text.append(f"{a}━{b} " if linked else f"{a}╌{b} ", "green" if linked else "red")
+    for cluster, members in clusters.items():
+        if len(clusters) > 1:
+            text.append(f"{cluster}: ", "bold")
+            if len(members) == 1:
+                text.append(f"{members[0]} ")
+        for i, a in enumerate(members):
+            for b in members[i + 1 :]:
+                linked = frozenset((a, b)) in pairs
+                text.append(f"{a}━{b} " if linked else f"{a}╌{b} ", "green" if linked else "red")
     if not names:
         text = Text("no servers running", "dim")
     elif len(names) == 1:
