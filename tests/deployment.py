@@ -4,6 +4,7 @@ mode (JWT accounts, as company clusters and cloud accounts run), on loopback, wi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -38,9 +39,18 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> No
 
 
 def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return _free_ports(1)[0]
+
+
+def _free_ports(count: int) -> list[int]:
+    """`count` distinct free ports: each probe stays bound until all are chosen, since the
+    kernel may hand a port just released to the next probe (a CI run met two servers given
+    the same route port: "Duplicate route entry detected")."""
+    with contextlib.ExitStack() as held:
+        probes = [held.enter_context(socket.socket()) for _ in range(count)]
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
 
 
 UNLIMITED = {"subs": -1, "data": -1, "payload": -1, "imports": -1, "exports": -1,
@@ -92,9 +102,10 @@ class Deployment:
         """One server, or a cluster of `size` routed to each other (JetStream clustered);
         with `leafnodes`, the first also takes leaf node connections (see `leaf`)."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.ports = [_free_port() for _ in range(size)]
+        chosen = _free_ports(2 * size + 1)  # clients, routes, and one for leaf nodes
+        self.ports = chosen[:size]
         self.port = self.ports[0]
-        routes = [_free_port() for _ in range(size)] if size > 1 else []
+        routes = chosen[size : 2 * size] if size > 1 else []
         op = self.operator.public_key.decode()
         sys_pub, acc_pub = self.system.public_key.decode(), self.account.public_key.decode()
         operator_jwt = jwt(self.operator, op, "test-operator",
@@ -116,7 +127,7 @@ class Deployment:
                 f"jetstream {{ store_dir: {json.dumps(str(self.folder / f'js{i}'))} }}",
             ]
             if leafnodes and i == 0:
-                self.leaf_port = _free_port()
+                self.leaf_port = chosen[-1]
                 lines.append(f"leafnodes {{ listen: 127.0.0.1:{self.leaf_port} }}")
             if routes:
                 peers = ", ".join(f"nats://127.0.0.1:{r}" for r in routes)

@@ -15,6 +15,16 @@ from natslab.lessons.lab_protocol import CheckContext, Lab
 from natslab.lessons.model import NEVER, Lesson, Prediction, Step
 from natslab.lessons.record import CheckRecord, LessonRecord, StepRecord
 from natslab.lessons.wording import with_ports
+from natslab.state import LessonActionNoted
+
+# A lesson's actions that change the lab without a note of their own in the timeline (a
+# server's start or a client's move has one): the timeline shows them as the palette's would.
+NOTED_ON_THE_TIMELINE = frozenset({
+    "edit_config", "validate_config", "reload_config", "create_stream", "edit_stream",
+    "move_leader", "remove_server", "remove_stream_peer", "wipe_store", "pause_server",
+    "resume_server", "cut_link", "blackhole_link", "delay_link", "heal_link", "probe_jetstream",
+    "send_requests", "verify_ledger",
+})  # fmt: skip
 
 CHECK_INTERVAL = 0.1
 
@@ -331,6 +341,8 @@ class LessonRunner:
                     hands_on=by,
                 )
             )
+            if item.type in NOTED_ON_THE_TIMELINE:
+                self.lab.emit(LessonActionNoted(title=title(item), ok=ok, detail=done.detail))
             if not ok:
                 return False
         return True

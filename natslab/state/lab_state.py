@@ -10,7 +10,7 @@ from natslab.cluster import events as sev
 from natslab.state import notes as n
 from natslab.state.clients import ClientFolds
 from natslab.state.jetstream import JetStreamFolds
-from natslab.state.tracked import UNCHANGED, ActionTaken
+from natslab.state.tracked import UNCHANGED, ActionTaken, LessonActionNoted
 from natslab.state.watched import WatchFolds
 
 
@@ -31,7 +31,7 @@ class LabState(WatchFolds, ClientFolds, JetStreamFolds):
         for event in events:
             self.apply(event)
 
-    def _on_action(self, e: ActionTaken) -> None:
+    def _on_action(self, e: ActionTaken | LessonActionNoted) -> None:
         self._note(e.at, "action", n.ActionNote(e.title, e.ok, e.detail))
 
 
@@ -73,4 +73,5 @@ _HANDLERS: dict[type, Callable[[LabState, Any], object]] = {
     sev.WatchedLameDuckAnnounced: LabState._on_watched,
     sev.WatchedClientMoved: LabState._on_watched,
     ActionTaken: LabState._on_action,
+    LessonActionNoted: LabState._on_action,
 }

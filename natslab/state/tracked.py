@@ -197,6 +197,17 @@ class ActionTaken(Event):
     at: float = field(default_factory=time.time)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LessonActionNoted(Event):
+    """A lesson's own action that no other note shows (a peer-remove, a reload, a cut link):
+    for the timeline only; the lesson's record and the report have it as ActionDone."""
+
+    title: str
+    ok: bool
+    detail: str
+    at: float = field(default_factory=time.time)
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     """One line of the timeline: what happened, as a typed note (present/ words it), and

@@ -94,3 +94,10 @@ def test_a_run_recorded_before_titles_reports_its_actions_by_type(tmp_path):
     run.finish()
     said = [title for _, title, _, _, _ in build(run.path, with_logs=False).actions]
     assert said == ["start_server", "Stop server A (Ctrl+C)"]
+
+
+def test_the_lesson_actions_noted_on_the_timeline_are_operations():
+    from natslab.lessons.runner import NOTED_ON_THE_TIMELINE
+
+    kinds = {k.__dataclass_fields__["type"].default for k in typing.get_args(ops.LessonOperation)}
+    assert kinds >= NOTED_ON_THE_TIMELINE, NOTED_ON_THE_TIMELINE - kinds

@@ -242,6 +242,12 @@ def test_leaf_nodes_keep_the_edge_working_and_lose_the_hubs_messages(tmp_path, s
     assert set(local.values()) == {0} and min(far.values()) > 0, (local, far)
     # Without a member of its own, E's requests cross the link to the hub's.
     assert steps[6]["prediction"]["right"] == [1], steps[6]["prediction"]
+    # The rounds of requests are on the timeline too (nothing else notes them); a server's
+    # start is not (its own note says it).
+    noted = [r["title"] for events in state_dir.glob("runs/*/events.jsonl")
+             for r in read_events(events) if r["type"] == "LessonActionNoted"]  # fmt: skip
+    assert noted.count("Send 20 requests to natslab.svc through E") == 3, noted
+    assert not any(t.startswith("Start server") for t in noted), noted
     assert no_server_left(state_dir)
 
 
