@@ -92,3 +92,23 @@ async def test_a_watch_stops_though_a_round_swallowed_the_cancel():
     running = asyncio.create_task(watch.run())
     assert await ends_when_cancelled(running, swallower), "the watch went on asking"
     assert watch.rounds == 1  # it ended after the round the cancel landed in
+
+
+async def test_a_ledger_stops_publishing_though_a_publish_swallowed_the_cancel():
+    """The ledger paused (stop_publisher) in the middle of a publish: nats-py turned the
+    cancel into its own timeout, the loop counted a failed publish and published on, and
+    a test counting what came after the pause found two more acknowledged."""
+    from natslab.clients.ledger import LedgerPublisher
+
+    swallower = Swallower()
+
+    class SwallowingJetStream:
+        async def publish(self, *args: object, **kwargs: object) -> object:
+            await swallower.wait()
+            raise TimeoutError("nats: timeout")
+
+    ledger = LedgerPublisher("ledger", ["nats://127.0.0.1:1"], emit=lambda event: None)
+    ledger.js = SwallowingJetStream()  # type: ignore[assignment]
+    ledger._in_background(ledger._publish_steadily(), "ledger")
+    assert ledger._task is not None
+    assert await ends_when_cancelled(ledger._task, swallower), "the ledger published on"

@@ -12,6 +12,7 @@ import nats.errors
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 
+from natslab.cancels import raise_if_cancelled
 from natslab.clients import events as ev
 from natslab.clients.reconnect import avoid_lost_server
 from natslab.errors import ClientSetupError
@@ -342,6 +343,7 @@ class Publisher(LabClient):
                 self.published += 1
             except Exception as exc:
                 await self._on_error(exc)
+            raise_if_cancelled()  # paused while nats-py's flush swallowed the cancel
             due += interval
             await asyncio.sleep(max(0.0, due - loop.time()))
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import nats.errors
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
+from natslab.cancels import raise_if_cancelled
 from natslab.clients import events as ev
 from natslab.clients.client import ClientOptions, Emit, LabClient
 from natslab.errors import ClientSetupError
@@ -57,8 +58,12 @@ class LedgerPublisher(LabClient):
         self.js = self.nc.jetstream(timeout=PUBLISH_TIMEOUT)
         self._in_background(self._publish_steadily(), "ledger")
 
-    async def stop(self) -> None:
+    async def pause(self) -> None:
+        """Stop publishing and stay connected: what was acknowledged can still be verified."""
         await self._stop_background()
+
+    async def stop(self) -> None:
+        await self.pause()
         await super().stop()
 
     async def _move_away(self) -> None:
@@ -100,6 +105,7 @@ class LedgerPublisher(LabClient):
                         )
                     )
                 self.last_ack_at, failed_since_ack, number = now, 0, number + 1
+            raise_if_cancelled()  # paused while nats-py turned the cancel into its timeout
             due = max(due + 1.0 / self.rate, loop.time() - 1.0)  # never a burst to catch up
             await asyncio.sleep(max(0.0, due - loop.time()))
 

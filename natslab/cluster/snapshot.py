@@ -55,6 +55,11 @@ class StreamStatus:
     last_seq: int = 0
     # (consumer, its leader) as this server reports them; a consumer has a Raft group of its own
     consumers: tuple[tuple[str, str], ...] = ()
+    # A mirror's origin, and what its leader says of the copying: messages it knows it has
+    # not copied yet (stream.go sourceInfo: lag, error), as of the last batch it received.
+    mirror: str = ""
+    mirror_lag: int = 0
+    mirror_error: str = ""
 
 
 @dataclass(frozen=True)
@@ -184,6 +189,18 @@ def _replicas(items: list[dict[str, Any]] | None) -> tuple[ReplicaStatus, ...]:
     )
 
 
+def _mirror(info: dict[str, Any] | None) -> dict[str, Any]:
+    """A StreamDetail's mirror (monitor.go; stream.go StreamSourceInfo), if it is one."""
+    if not info:
+        return {}
+    error = (info.get("error") or {}).get("description", "")
+    return {
+        "mirror": printable(str(info.get("name") or "")),
+        "mirror_lag": int(info.get("lag") or 0),
+        "mirror_error": printable(str(error)),
+    }
+
+
 def jetstream(jsz: dict[str, Any]) -> JetStreamStatus:
     """/jsz?streams=true&consumers=true: nats-server's monitor.go JSInfo, MetaClusterInfo,
     StreamDetail and its consumer_detail (ConsumerInfo with its ClusterInfo)."""
@@ -199,6 +216,7 @@ def jetstream(jsz: dict[str, Any]) -> JetStreamStatus:
                 (c.get("name", ""), (c.get("cluster") or {}).get("leader", ""))
                 for c in detail.get("consumer_detail") or []
             ),
+            **_mirror(detail.get("mirror")),
         )
         for account in jsz.get("account_details") or []
         for detail in account.get("stream_detail") or []

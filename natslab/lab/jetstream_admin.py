@@ -57,7 +57,7 @@ async def _request(
     return answer
 
 
-def _refused(what: str, answer: dict[str, Any]) -> ServerStateError:
+def refused(what: str, answer: dict[str, Any]) -> ServerStateError:
     error = answer.get("error") or {}
     return ServerStateError(
         f"{what} was refused: {error.get('description', 'no reason given')} "
@@ -75,7 +75,7 @@ async def _remove_server(op: RemoveServer, lab: Operator) -> Done:
     # the next one: the removal did happen.
     late = answer.get("retried") and (answer.get("error") or {}).get("err_code") == NOT_A_MEMBER
     if not answer.get("success") and not late:
-        raise _refused(f"Removing {op.server} from the meta group", answer)
+        raise refused(f"Removing {op.server} from the meta group", answer)
     return Done(f"{op.server} is no longer a member of the JetStream meta group",
                 command=lab.by_hand(op))  # fmt: skip
 
@@ -85,7 +85,7 @@ async def _remove_stream_peer(op: RemoveStreamPeer, lab: Operator) -> Done:
     subject = f"$JS.API.STREAM.PEER.REMOVE.{op.stream}"
     answer = await _request(lab, op.through, subject, {"peer": op.server}, False, op.timeout)
     if not answer.get("success"):
-        raise _refused(f"Removing {op.server}'s replica of {op.stream}", answer)
+        raise refused(f"Removing {op.server}'s replica of {op.stream}", answer)
     return Done(f"{op.server}'s replica of {op.stream} removed; the meta leader places another",
                 command=lab.by_hand(op))  # fmt: skip
 

@@ -1,5 +1,5 @@
-"""The JetStream operations: create and edit a stream, run and verify the ledger, move a
-leader."""
+"""The JetStream operations: create, mirror, edit and promote a stream, run and verify the
+ledger, move a leader."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import nats
 import nats.errors
 from nats.aio.client import Client
 from nats.errors import NoRespondersError
-from nats.js.api import Placement, StorageType, StreamConfig
+from nats.js.api import Placement, StorageType, StreamConfig, StreamSource
 from nats.js.errors import APIError, BadRequestError, ServiceUnavailableError
 
 from natslab.clients.events import OWN_CONNECTION
@@ -25,6 +25,7 @@ from natslab.lab.operations import (
     Done,
     EditStream,
     MoveLeader,
+    PromoteMirror,
     StartLedger,
     VerifyLedger,
 )
@@ -72,7 +73,8 @@ async def _create_stream(op: CreateStream, lab: Operator) -> Done:
     storage = StorageType.FILE if op.storage == "file" else StorageType.MEMORY
     config = StreamConfig(
         name=op.name,
-        subjects=list(op.subjects),
+        subjects=None if op.mirror else list(op.subjects),
+        mirror=StreamSource(name=op.mirror) if op.mirror else None,
         num_replicas=op.replicas,
         storage=storage,
         placement=Placement(tags=list(op.tags)) if op.tags else None,
@@ -89,8 +91,9 @@ async def _create_stream(op: CreateStream, lab: Operator) -> Done:
         except Exception as exc:
             raise ServerStateError(f"Stream {op.name} could not be created: {exc}.") from exc
     leader = info.cluster.leader if info.cluster else op.server
+    mirroring = f", a mirror of {op.mirror}" if op.mirror else ""
     return Done(
-        f"stream {op.name}: R{op.replicas} {op.storage}, leader {leader}",
+        f"stream {op.name}: R{op.replicas} {op.storage}{mirroring}, leader {leader}",
         command=lab.by_hand(op),
     )
 
@@ -115,6 +118,37 @@ async def _edit_stream(op: EditStream, lab: Operator) -> Done:
             raise ServerStateError(f"Stream {op.name} was not changed: {exc}.") from exc
     return Done(
         f"stream {op.name}: {before} -> {_placed(config)}; the servers move its data to fit",
+        command=lab.by_hand(op),
+    )
+
+
+@performs(PromoteMirror)
+async def _promote_mirror(op: PromoteMirror, lab: Operator) -> Done:
+    # stream.go configUpdateCheck: from 2.12.0 an update may drop the mirror (nothing else
+    # about it may change); before, "stream mirror configuration can not be updated".
+    async with api_connection(lab.client_url(op.server)) as nc:
+        js = nc.jetstream(timeout=API_TIMEOUT)
+        try:
+            config = (await js.stream_info(op.name)).config
+            origin = config.mirror.name if config.mirror else ""
+            if not origin:
+                raise ServerStateError(f"Stream {op.name} is not a mirror: nothing to promote.")
+            config.mirror = None
+            if op.subjects:
+                config.subjects = list(op.subjects)
+            state = (await js.update_stream(config)).state
+        except ServerStateError:
+            raise
+        except APIError as exc:
+            raise ServerStateError(
+                f"Mirror {op.name} was not promoted: {exc.description} (error {exc.err_code})."
+            ) from exc
+        except Exception as exc:
+            raise ServerStateError(f"Mirror {op.name} was not promoted: {exc}.") from exc
+    taking = f", taking {', '.join(op.subjects)}" if op.subjects else ""
+    return Done(
+        f"{op.name} no longer mirrors {origin}: a stream of its own, {state.messages} messages "
+        f"up to {state.last_seq}{taking}",
         command=lab.by_hand(op),
     )
 

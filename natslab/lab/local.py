@@ -17,6 +17,7 @@ from natslab.cluster.rundir import RunDir
 from natslab.cluster.supervisor import Supervisor
 from natslab.cluster.versions import find
 from natslab.lab import (
+    backup_ops,  # noqa: F401  (registers backup, delete and restore)
     config_ops,  # noqa: F401  (registers the config performers)
     jetstream_admin,  # noqa: F401  (registers the membership performers)
     jetstream_ops,  # noqa: F401  (registers the JetStream performers)

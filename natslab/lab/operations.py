@@ -7,6 +7,7 @@ builds the same ones; `lab/operator.py` performs them and says how to do each by
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
@@ -271,7 +272,9 @@ class ReloadConfig:
     timeout: float = Field(default=10, gt=0, le=60)
 
 
-StreamName = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_-]*$", max_length=32)]
+STREAM_NAME = re.compile(r"^[A-Z][A-Z0-9_-]{0,31}$")
+StreamName = Annotated[str, Field(pattern=STREAM_NAME.pattern)]
+DEFAULT_SUBJECTS = ("ledger.>",)
 
 
 @validated(frozen=True, kw_only=True, config=_STRICT)
@@ -280,12 +283,23 @@ class CreateStream:
 
     type: Literal["create_stream"] = "create_stream"
     name: StreamName = "LEDGER"
-    subjects: tuple[str, ...] = ("ledger.>",)
+    subjects: tuple[str, ...] = DEFAULT_SUBJECTS
     replicas: int = Field(default=3, ge=1, le=5)
     storage: Literal["file", "memory"] = "file"
     server: ServerName
     # Placement tags: only servers whose `server_tags` have every one may hold it.
     tags: tuple[str, ...] = ()
+    # A mirror of this stream: it copies every message, in order and with the origin's
+    # sequence numbers, and takes no subjects of its own.
+    mirror: StreamName | None = None
+
+    @model_validator(mode="after")
+    def _a_mirror_has_no_subjects(self) -> CreateStream:
+        if self.mirror is not None and self.subjects != DEFAULT_SUBJECTS:
+            raise ValueError("a mirror takes no subjects: it copies its origin's messages")
+        if self.mirror == self.name:
+            raise ValueError("a stream cannot mirror itself")
+        return self
 
 
 @validated(frozen=True, kw_only=True, config=_STRICT)
@@ -304,6 +318,48 @@ class EditStream:
         if self.replicas is None and self.tags is None:
             raise ValueError("edit_stream needs replicas, tags, or both")
         return self
+
+
+@validated(frozen=True, kw_only=True, config=_STRICT)
+class PromoteMirror:
+    """Make a mirror a stream of its own (nats-server 2.12 and later): it stops copying,
+    keeps what it has, and takes `subjects` if given (no other stream may have them)."""
+
+    type: Literal["promote_mirror"] = "promote_mirror"
+    name: StreamName
+    server: ServerName
+    subjects: tuple[str, ...] = ()
+
+
+@validated(frozen=True, kw_only=True, config=_STRICT)
+class BackupStream:
+    """Back up a stream (its messages, state and durable consumers) into the run directory,
+    replacing the run's last backup of it."""
+
+    type: Literal["backup_stream"] = "backup_stream"
+    name: StreamName = "LEDGER"
+    server: ServerName
+    timeout: float = Field(default=60, gt=0, le=600)
+
+
+@validated(frozen=True, kw_only=True, config=_STRICT)
+class DeleteStream:
+    """Delete a stream and every message in it."""
+
+    type: Literal["delete_stream"] = "delete_stream"
+    name: StreamName = "LEDGER"
+    server: ServerName
+
+
+@validated(frozen=True, kw_only=True, config=_STRICT)
+class RestoreStream:
+    """Restore a stream from the run's last backup of it: as it was when backed up. The
+    servers refuse while a stream of that name exists."""
+
+    type: Literal["restore_stream"] = "restore_stream"
+    name: StreamName = "LEDGER"
+    server: ServerName
+    timeout: float = Field(default=60, gt=0, le=600)
 
 
 @validated(frozen=True, kw_only=True, config=_STRICT)
@@ -470,6 +526,10 @@ LessonOperation = (
     | ReloadConfig
     | CreateStream
     | EditStream
+    | PromoteMirror
+    | BackupStream
+    | DeleteStream
+    | RestoreStream
     | StartLedger
     | VerifyLedger
     | MoveLeader

@@ -6,23 +6,28 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
-from natslab.clients.client import SEQ_SUBJECT_PREFIX, ClientOptions
+from natslab.clients.client import SEQ_SUBJECT_PREFIX, ClientOptions, Publisher
 from natslab.clients.fleet import Fleet
+from natslab.clients.ledger import LedgerPublisher
 from natslab.clock import wait_until
 from natslab.cluster import jetstream
 from natslab.cluster.ports import SERVER_NAMES, link_port, with_ports
 from natslab.cluster.spec import ServerSpec, walkthrough_spec
 from natslab.cluster.supervisor import Supervisor
 from natslab.errors import ClientSetupError, ServerStateError, TimedOutError
+from natslab.lab.jetstream_palette import jetstream_entries
 from natslab.lab.operations import (
     CLIENT_SWITCHES,
+    BackupStream,
     BlackholeLink,
     ClientSettings,
     CreateStream,
     CutLink,
     DelayLink,
+    DeleteStream,
     Done,
     EditConfig,
     EditStream,
@@ -35,10 +40,12 @@ from natslab.lab.operations import (
     Pause,
     PauseServer,
     ProbeJetStream,
+    PromoteMirror,
     ReloadConfig,
     RemoveServer,
     RemoveStreamPeer,
     RestartServer,
+    RestoreStream,
     ResumeServer,
     SendRequests,
     StartClients,
@@ -153,12 +160,25 @@ class Operator:
             case ToggleClientSwitch():
                 return CLIENT_SWITCHES[op.switch]
             case CreateStream():
-                subjects = ",".join(op.subjects)
+                source = (
+                    f"--mirror {op.mirror}"
+                    if op.mirror
+                    else f'--subjects "{",".join(op.subjects)}"'
+                )
                 tags = "".join(f" --tag {tag}" for tag in op.tags)
                 return (
-                    f'nats stream add {op.name} --subjects "{subjects}" --replicas {op.replicas} '
+                    f"nats stream add {op.name} {source} --replicas {op.replicas} "
                     f"--storage {op.storage}{tags} --defaults"
                 )
+            case BackupStream():
+                return f"nats stream backup {op.name} {self.backup_dir(op.name)}"
+            case DeleteStream():
+                return f"nats stream rm {op.name} -f"
+            case RestoreStream():
+                return f"nats stream restore {self.backup_dir(op.name)}"
+            case PromoteMirror():
+                subjects = f' --subjects "{",".join(op.subjects)}"' if op.subjects else ""
+                return f"nats stream edit {op.name} --no-mirror{subjects} -f"
             case EditStream():
                 replicas = f" --replicas {op.replicas}" if op.replicas is not None else ""
                 if op.tags is None:
@@ -252,6 +272,10 @@ class Operator:
         spec = self.supervisor.specs.get(server) or walkthrough_spec(server, self.settings.offset)
         return spec.monitor_url
 
+    def backup_dir(self, stream: str) -> Path:
+        """Where this run keeps its latest backup of `stream`."""
+        return self.supervisor.run.path / "backups" / stream
+
     def _pid(self, server: str) -> str:
         proc = self.supervisor.processes.get(server)
         return str(proc.pid) if proc is not None and proc.running else "<pid>"
@@ -285,10 +309,34 @@ class Operator:
             if self.settings.upgrade_binary is not None:
                 entries.append(entry(RestartServer(server=name, binary="upgrade")))
         entries += self._link_entries(state)
+        entries += jetstream_entries(
+            state, self._ledger(), self._stopped_stores(), self._backed_up()
+        )
         for switch in CLIENT_SWITCHES:
             now = "on" if getattr(self.palette_clients, switch) else "off"
             entries.append(entry(ToggleClientSwitch(switch=switch), f"now {now}"))
         return entries
+
+    def _ledger(self) -> str | None:
+        """The running ledger's name, if there is one."""
+        found = (n for n, c in self.fleet.clients.items() if isinstance(c, LedgerPublisher))
+        return next(found, None)
+
+    def _stopped_stores(self) -> list[str]:
+        """Stopped servers that keep a JetStream store in this run."""
+        supervisor = self.supervisor
+        return [
+            name
+            for name, spec in sorted(supervisor.specs.items())
+            if spec.jetstream
+            and not supervisor.is_running(name)
+            and (supervisor.run.path / "jetstream" / name).exists()
+        ]
+
+    def _backed_up(self) -> list[str]:
+        """The streams this run holds a backup of."""
+        found = self.backup_dir("LEDGER").parent
+        return sorted(p.name for p in found.iterdir() if p.is_dir()) if found.is_dir() else []
 
     def _link_entries(self, state: LabState) -> list[PaletteEntry]:
         """For a run whose routes go through link proxies: each link between two running
@@ -447,12 +495,16 @@ async def _start_publisher(op: StartPublisher, lab: Operator) -> Done:
 
 @performs(StopPublisher)
 async def _stop_publisher(op: StopPublisher, lab: Operator) -> Done:
-    publisher = next((p for p in lab.fleet.publishers() if p.name == op.name), None)
-    if publisher is None:
+    publisher = lab.fleet.clients.get(op.name)
+    if isinstance(publisher, Publisher):
+        sent = f"{publisher.published} messages"
+    elif isinstance(publisher, LedgerPublisher):  # a ledger too: its acks stay for verifying
+        sent = f"{len(publisher.acked)} acknowledged messages"
+    else:
         raise ClientSetupError(f"There is no publisher named {op.name}.")
     await publisher.pause()
     lab.fleet.send_counts()
-    return Done(f"{op.name} stopped publishing after {publisher.published} messages")
+    return Done(f"{op.name} stopped publishing after {sent}")
 
 
 @performs(WaitHealthz)

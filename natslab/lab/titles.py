@@ -54,7 +54,16 @@ def title(op: ops.Operation) -> str:
         case ops.ToggleClientSwitch():
             return f"Toggle {op.switch} for new clients"
         case ops.CreateStream():
-            return f"Create stream {op.name} ({counted(op.replicas, 'replica')})"
+            mirroring = f", a mirror of {op.mirror}" if op.mirror else ""
+            return f"Create stream {op.name} ({counted(op.replicas, 'replica')}{mirroring})"
+        case ops.BackupStream():
+            return f"Back up stream {op.name}"
+        case ops.DeleteStream():
+            return f"Delete stream {op.name}"
+        case ops.RestoreStream():
+            return f"Restore stream {op.name} from its last backup"
+        case ops.PromoteMirror():
+            return f"Promote mirror {op.name} to a stream of its own"
         case ops.EditStream():
             changes = [] if op.replicas is None else [counted(op.replicas, "replica")]
             if op.tags is not None:

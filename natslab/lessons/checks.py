@@ -595,6 +595,30 @@ def _stream_peers(c: m.StreamPeers, ctx: CheckContext, now: float) -> Verdict:
     return Verdict(ok, said)
 
 
+@check(
+    m.MirrorLag,
+    lambda c, _: f"mirror {c.stream} is at most {counted(c.at_most, 'message')} behind its origin",
+)
+def _mirror_lag(c: m.MirrorLag, ctx: CheckContext, now: float) -> Verdict:
+    streams = ctx.state.jetstream.streams
+    found = streams.get(c.stream)
+    if found is None or not found.leader:
+        return Verdict(False, f"{c.stream} has no leader right now")
+    if not found.mirror:
+        return Verdict(False, f"{c.stream} is not a mirror")
+    origin = streams.get(found.mirror)
+    if origin is None or not origin.leader:
+        return Verdict(False, f"{found.mirror}, {c.stream}'s origin, has no leader right now")
+    behind = max(0, origin.last_seq - found.last_seq)
+    said = (
+        f"{c.stream} is {behind} behind {found.mirror} ({found.mirror} at {origin.last_seq}, "
+        f"{c.stream} at {found.last_seq}; the mirror's own lag figure: {found.mirror_lag})"
+    )
+    if found.mirror_error:
+        said += f"; the mirror reports: {found.mirror_error}"
+    return Verdict(behind <= c.at_most, said)
+
+
 @check(m.MetaLeader, lambda c, _: f"the JetStream meta leader {_is(c.on)} {c.server}")
 def _meta_leader(c: m.MetaLeader, ctx: CheckContext, now: float) -> Verdict:
     leader = ctx.state.jetstream.meta_leader

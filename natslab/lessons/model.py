@@ -239,6 +239,15 @@ class StreamPeers(_Check):
     current: bool = True
 
 
+class MirrorLag(_Check):
+    """`stream` is a mirror and at most `at_most` of its origin's messages are not in it yet:
+    the origin's last sequence against the mirror's (a mirror keeps its origin's numbers)."""
+
+    type: Literal["mirror_lag"]
+    stream: StreamName
+    at_most: int = Field(default=0, ge=0)
+
+
 class MetaLeader(_Check):
     """The JetStream meta leader is (or, with on = false, is not) `server`."""
 
@@ -322,6 +331,7 @@ Check = Annotated[
     | JetStreamAnswer
     | AnsweredBy
     | StreamPeers
+    | MirrorLag
     | MetaLeader
     | StreamLeader
     | LeadsNothing

@@ -50,7 +50,9 @@ async def test_a_replacement_gets_the_replica_only_once_the_dead_server_is_remov
     with pytest.raises(ServerStateError, match="Server C is running; stop it before wiping"):
         await perform(ops.WipeStore(server="C"))
     await perform(ops.KillServer(server="C"))
+    assert "Wipe server C's JetStream store" in [e.title for e in lab.palette()]
     done = await perform(ops.WipeStore(server="C"))
+    assert "Wipe server C's JetStream store" not in [e.title for e in lab.palette()]
     assert done.detail.startswith("deleted C's JetStream store (") and "rm -rf" in done.command
     await perform(ops.StartServer(server="D", routes=ROUTES, cluster_name="lab", jetstream=True))
     await async_wait_until(
@@ -67,7 +69,12 @@ async def test_a_replacement_gets_the_replica_only_once_the_dead_server_is_remov
     assert not verdict(ctx, "stream_peers", peers=["A", "B", "C"]).ok  # C is not current
     assert verdict(ctx, "stream_peers", peers=["A", "B", "C"], current=False).ok
 
-    done = await perform(ops.RemoveServer(server="C", through="A"))
+    # The palette offers the removals of the dead server, asked through a running one.
+    offered = {e.title: e for e in lab.palette()}
+    assert "Peer-remove C's replica of stream LEDGER" in offered, sorted(offered)
+    removal = offered["Peer-remove server C from the meta group"].operation
+    assert isinstance(removal, ops.RemoveServer) and removal.through in ("A", "B", "D")
+    done = await perform(removal)
     assert done.detail == "C is no longer a member of the JetStream meta group"
     assert done.command == "nats server cluster peer-remove C -f --user sys --password sys"
     await async_wait_until(

@@ -219,12 +219,13 @@ def test_the_controls_cover_every_check_kind():
     from tests.lab.test_jetstream import JETSTREAM_CHECK_KINDS
     from tests.lab.test_leaf import LEAF_CHECK_KINDS
     from tests.lab.test_membership import MEMBERSHIP_CHECK_KINDS
+    from tests.lab.test_mirror import MIRROR_CHECK_KINDS
     from tests.lab.test_quorum import QUORUM_CHECK_KINDS
 
     controlled = {kind.split(",")[0] for kind, _, _ in CONTROLS + AFTER_A_LOSS + AFTER_FAILOVER}
     controlled |= JETSTREAM_CHECK_KINDS | CONFIG_CHECK_KINDS | QUORUM_CHECK_KINDS
     controlled |= MEMBERSHIP_CHECK_KINDS | NAME_CHECK_KINDS | LEAF_CHECK_KINDS
-    controlled |= GATEWAY_CHECK_KINDS
+    controlled |= GATEWAY_CHECK_KINDS | MIRROR_CHECK_KINDS
     assert controlled == kinds
 
 
