@@ -157,6 +157,20 @@ def test_missing_binary_is_one_sentence(tmp_path, offset):
     assert f"does not exist: {tmp_path / 'nope'}" in result.stderr
 
 
+@pytest.mark.slow(seconds=8)
+def test_a_jetstream_lab_runs_every_server_with_jetstream_in_one_cluster(lab, offset, state_dir):
+    natslab = lab("lab", "--headless", "--jetstream", "--port-offset", str(offset))
+    natslab.wait_for("JetStream meta leader:", timeout=60)
+    assert "--cluster_name lab" in natslab.output
+    (config,) = state_dir.glob("runs/*/A.conf")
+    assert f"natslab adds: -a 127.0.0.1 -m {ports_for('A', offset).monitor} -c {config}" in (
+        " ".join(natslab.output.split())
+    )
+    assert "jetstream {" in config.read_text()
+    natslab.proc.send_signal(signal.SIGINT)
+    assert natslab.wait(30) == 0
+
+
 def test_bad_server_list_is_rejected_by_the_parser():
     result = run_natslab("lab", "--headless", "--servers", "A,A")
     assert result.returncode == 2

@@ -94,6 +94,12 @@ def add_lab(commands: options.Commands) -> None:
         "palette can cut, black-hole, delay and heal (A, B and at most one more server)",
     )
     lab.add_argument(
+        "--jetstream",
+        action="store_true",
+        help="run every server with JetStream, in one cluster named lab; the palette then "
+        "offers streams, a ledger, mirrors, backups and peer-removal",
+    )
+    lab.add_argument(
         "--subscribers",
         type=options.count,
         default=0,
@@ -112,7 +118,9 @@ def run_lab(args: argparse.Namespace, console: Console) -> int:
     if args.links:
         options.links_mesh(args.servers)
     offset = options.resolve_offset(args.port_offset, args.servers, args.expose, args.links)
-    settings = RunSettings(offset=offset, expose=args.expose, links=args.links)
+    settings = RunSettings(
+        offset=offset, expose=args.expose, links=args.links, jetstream=args.jetstream
+    )
     session = open_lab(args.nats_server, settings=settings)
     if args.headless:
         from natslab.present.lab_printer import run_headless_lab

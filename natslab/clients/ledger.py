@@ -144,6 +144,7 @@ class LedgerPublisher(LabClient):
         if info.state.messages:
             sub = await js.subscribe(
                 self.subject,
+                stream=stream,  # the one asked for: a mirror holds the subject too, unbound
                 ordered_consumer=True,
                 config=ConsumerConfig(headers_only=True, deliver_policy=DeliverPolicy.ALL),
             )

@@ -22,6 +22,7 @@ from natslab.words import counted
 CHUNK = 128 * 1024  # what the server sends per message (jsm.go's default)
 RESTORE_CHUNK = 64 * 1024  # what natscli sends per request when restoring
 DATA, META = "stream.tar.s2", "backup.json"
+NO_CONSUMER_STATE = "failed to get consumer state"
 
 
 async def _ask(nc: Client, subject: str, data: bytes, what: str, timeout: float) -> dict[str, Any]:
@@ -39,44 +40,20 @@ async def _ask(nc: Client, subject: str, data: bytes, what: str, timeout: float)
 
 @performs(BackupStream)
 async def _backup_stream(op: BackupStream, lab: Operator) -> Done:
-    where = lab.backup_dir(op.name)
-    where.mkdir(parents=True, exist_ok=True)
-    data = bytearray()
-    finished: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-
-    async def chunk(msg: Msg) -> None:
-        if not msg.data:  # the end: a bare 204, or a status saying what went wrong
-            status = (msg.headers or {}).get("Status", "")
-            said = (
-                ""
-                if status in ("", "204")
-                else f"{status} {(msg.headers or {}).get('Description', '')}"
-            )
-            if not finished.done():
-                finished.set_result(said.strip())
-            return
-        if msg.reply:  # flow control: the server waits for these within its window
-            await msg.respond(b"")
-        data.extend(msg.data)
-
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + op.timeout
     async with api_connection(lab.client_url(op.server)) as nc:
-        inbox = nc.new_inbox()
-        sub = await nc.subscribe(inbox, cb=chunk, pending_msgs_limit=-1, pending_bytes_limit=-1)
-        try:
-            body = json.dumps({"deliver_subject": inbox, "chunk_size": CHUNK}).encode()
-            subject = f"$JS.API.STREAM.SNAPSHOT.{op.name}"
-            meta = await _ask(nc, subject, body, f"A backup of {op.name}", API_TIMEOUT)
-            try:
-                failed = await asyncio.wait_for(finished, op.timeout)
-            except TimeoutError:
-                raise ServerStateError(
-                    f"The backup of {op.name} did not finish within {op.timeout:g} s "
-                    f"({counted(len(data), 'byte')} received)."
-                ) from None
-        finally:
-            await sub.unsubscribe()
+        while True:
+            meta, data, failed = await _snapshot(nc, op.name, deadline - loop.time())
+            # nats-server 2.15 (stream_backup.go) asks each clustered consumer for its state
+            # first; a consumer just created may have no leader to answer yet. Again, then.
+            if not (NO_CONSUMER_STATE in failed and loop.time() + 0.5 < deadline):
+                break
+            await asyncio.sleep(0.5)
     if failed:
         raise ServerStateError(f"The backup of {op.name} failed: {failed}.")
+    where = lab.backup_dir(op.name)
+    where.mkdir(parents=True, exist_ok=True)
     (where / DATA).write_bytes(bytes(data))
     (where / META).write_text(
         json.dumps({"config": meta.get("config"), "state": meta.get("state")}, indent=2)
@@ -87,6 +64,43 @@ async def _backup_stream(op: BackupStream, lab: Operator) -> Done:
         f"{state.get('last_seq', 0)}, {counted(len(data), 'byte')} compressed, in {where}",
         command=lab.by_hand(op),
     )
+
+
+async def _snapshot(
+    nc: Client, stream: str, timeout: float
+) -> tuple[dict[str, Any], bytearray, str]:
+    """One snapshot of `stream`: the API's answer (config and state), the data, and what the
+    server said went wrong at the end ("" when nothing did)."""
+    data = bytearray()
+    finished: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    async def chunk(msg: Msg) -> None:
+        if not msg.data:  # the end: a bare 204, or a status saying what went wrong
+            headers = msg.headers or {}
+            status, why = headers.get("Status", ""), headers.get("Description", "")
+            if not finished.done():
+                finished.set_result("" if status in ("", "204") else f"{status} {why}".strip())
+            return
+        if msg.reply:  # flow control: the server waits for these within its window
+            await msg.respond(b"")
+        data.extend(msg.data)
+
+    inbox = nc.new_inbox()
+    sub = await nc.subscribe(inbox, cb=chunk, pending_msgs_limit=-1, pending_bytes_limit=-1)
+    try:
+        body = json.dumps({"deliver_subject": inbox, "chunk_size": CHUNK}).encode()
+        subject = f"$JS.API.STREAM.SNAPSHOT.{stream}"
+        meta = await _ask(nc, subject, body, f"A backup of {stream}", API_TIMEOUT)
+        try:
+            failed = await asyncio.wait_for(finished, max(timeout, API_TIMEOUT))
+        except TimeoutError:
+            raise ServerStateError(
+                f"The backup of {stream} did not finish within {timeout:g} s "
+                f"({counted(len(data), 'byte')} received)."
+            ) from None
+    finally:
+        await sub.unsubscribe()
+    return meta, data, failed
 
 
 @performs(DeleteStream)

@@ -71,6 +71,7 @@ from natslab.words import counted
 
 # --- performing them ---------------------------------------------------------------------
 
+LAB_CLUSTER = "lab"  # the cluster name of a free-form lab run with --jetstream
 PALETTE_DELAY_MS = 250  # a link delay the palette offers: plain to see in a round trip
 
 Op = TypeVar("Op")
@@ -244,6 +245,10 @@ class Operator:
     # --- what the operations share -----------------------------------------------------
 
     def spec_for(self, op: StartServer) -> ServerSpec:
+        if self.settings.jetstream and not op.jetstream:
+            op = dataclasses.replace(
+                op, jetstream=True, cluster_name=op.cluster_name or LAB_CLUSTER
+            )
         binary = self.settings.upgrade_binary if op.binary == "upgrade" else None
         config = with_ports(op.config, self.settings.offset) if op.config else op.config
         if op.jetstream:

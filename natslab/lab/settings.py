@@ -17,3 +17,6 @@ class RunSettings:
     expose: bool = False
     upgrade_binary: Path | None = None
     links: bool = False
+    # A free-form lab whose every server runs JetStream, in one cluster named "lab" (the
+    # name JetStream needs; the lessons name their own clusters and ask per server).
+    jetstream: bool = False

@@ -427,6 +427,14 @@ class JudgeStreamPeers(_Judge):
     stream: StreamName = "LEDGER"
 
 
+class JudgeAckedLost(_Judge):
+    """How many of the ledger's acknowledged messages its latest verification in this step
+    found missing from the stream it read."""
+
+    type: Literal["acked_lost"]
+    client: str = "ledger"
+
+
 class JudgePublishGap(_Judge):
     """Seconds of the ledger's longest stretch without an acknowledged publish in this step,
     once publishing has resumed."""
@@ -446,6 +454,7 @@ Judgement = Annotated[
     | JudgeJetStreamAnswer
     | JudgeAnsweredBy
     | JudgeStreamPeers
+    | JudgeAckedLost
     | JudgePublishGap,
     Field(discriminator="type"),
 ]
@@ -458,6 +467,7 @@ NUMERIC_JUDGEMENTS = (
     JudgeDropped,
     JudgePublishGap,
     JudgeAnsweredBy,
+    JudgeAckedLost,
 )
 NO_SERVER = "none"  # what client_server measures for a client that is on no server
 NEVER = "never"  # the one word a numeric judgement may measure instead of a number

@@ -188,6 +188,16 @@ def _stream_peers(j: m.JudgeStreamPeers, ctx: CheckContext, now: float) -> Measu
     return Measured(placed, f"{j.stream}'s replicas are on {placed.replace(',', ', ')}")
 
 
+@judgement(m.JudgeAckedLost)
+def _acked_lost(j: m.JudgeAckedLost, ctx: CheckContext, now: float) -> Measured:
+    view = ctx.state.clients.get(j.client)
+    verified = view.verified if view is not None else None
+    if verified is None or verified.at < ctx.step_started_at:
+        return _waiting(f"{j.client} has not been verified in this step")
+    said = f"{verified.missing} of {verified.acked} acknowledged missing from {verified.stream}"
+    return Measured(verified.missing, said)
+
+
 @judgement(m.JudgePublishGap)
 def _publish_gap(j: m.JudgePublishGap, ctx: CheckContext, now: float) -> Measured:
     view = ctx.state.clients.get(j.client)

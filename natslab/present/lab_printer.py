@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from pathlib import Path
 
 from rich import box
 from rich.console import Console
@@ -24,11 +25,12 @@ EXPOSE_WARNING = (
 )
 
 
-def describe_spec(console: Console, spec: ServerSpec) -> None:
-    """Show the walkthrough's command and, apart from it, what natslab adds."""
+def describe_spec(console: Console, spec: ServerSpec, config: Path | None = None) -> None:
+    """Show the walkthrough's command and, apart from it, what natslab adds (with the
+    config file, where JetStream and the rest of a fragment are)."""
     console.print(Text(f"Server {spec.name}", style="bold"))
     console.print(Text.assemble("  walkthrough:  ", (spec.walkthrough_command(), "cyan")))
-    console.print(Text.assemble("  natslab adds: ", (spec.added_command(), "magenta")))
+    console.print(Text.assemble("  natslab adds: ", (spec.added_command(config), "magenta")))
 
 
 def status_table(state: LabState, names: Sequence[str]) -> Table:
@@ -124,7 +126,8 @@ async def run_headless_lab(
         )
     for entry in start_plan(names, subscribers):
         if isinstance(entry.operation, StartServer):
-            describe_spec(console, session.source.operator.spec_for(entry.operation))
+            spec = session.source.operator.spec_for(entry.operation)
+            describe_spec(console, spec, session.run_dir.config_path(spec.name))
         with console.status(f"{entry.title}…"):
             await session.take(entry)
     session.start_polling(idle_interval=2.0)  # a headless lab mostly sits idle

@@ -2,10 +2,21 @@
 the servers' word, so a name the lab's operations could not carry is left out, not a crash;
 a mirror is offered its promotion, any other stream a mirror of its own."""
 
+import time
+
+import pytest
+
 from natslab.cluster import events as sev
 from natslab.cluster.snapshot import JetStreamStatus, ReplicaStatus, ServerStatus, StreamStatus
 from natslab.lab.jetstream_palette import jetstream_entries
+from natslab.lab.local import open_lab
+from natslab.lab.operations import Done
+from natslab.lab.operator import start_plan
+from natslab.lab.settings import RunSettings
+from natslab.lessons.lab_protocol import CheckContext
 from natslab.state import LabState
+from tests.helpers import async_wait_until
+from tests.helpers import check_verdict as verdict
 
 LONGEST = "X" * 32  # a stream name at the limit: its mirror's name would be over it
 
@@ -49,3 +60,43 @@ def test_streams_by_other_names_are_left_out_and_mirrors_are_offered_their_promo
 def test_without_a_ledger_stream_the_first_offer_is_to_create_it():
     offered = titles(reported())
     assert offered[0] == "Create stream LEDGER (2 replicas)", offered
+
+
+@pytest.mark.slow(seconds=10)
+async def test_a_jetstream_lab_is_run_from_the_palette_alone(offset):
+    """`natslab lab --jetstream`: the lab starts its servers the walkthrough's way, with
+    JetStream, and the palette alone creates the stream, runs the ledger, backs it up and
+    mirrors it; each entry does what it says on real servers."""
+    session = open_lab(settings=RunSettings(offset=offset, jetstream=True))
+    session.start_polling(interval=0.2)
+    ctx = CheckContext(session.source, [(1, time.time())])
+
+    async def choose(title: str) -> Done:
+        offered = {e.title: e for e in session.palette()}
+        assert title in offered, sorted(offered)
+        return await session.take(offered[title])
+
+    try:
+        for step in start_plan(["A", "B", "C"]):
+            await session.take(step)
+        spec = session.source.supervisor.specs["A"]
+        assert spec.jetstream and spec.cluster_name == "lab"
+        await async_wait_until(
+            lambda: "Create stream LEDGER (3 replicas)" in [e.title for e in session.palette()],
+            30, what="the three servers polled with JetStream",
+        )  # fmt: skip
+        await choose("Create stream LEDGER (3 replicas)")
+        await async_wait_until(
+            lambda: "Start ledger ledger on stream LEDGER" in [e.title for e in session.palette()],
+            30, what="LEDGER seen with a leader",
+        )  # fmt: skip
+        await choose("Start ledger ledger on stream LEDGER")
+        done = await choose("Back up stream LEDGER")
+        assert done.detail.startswith("backed up LEDGER: "), done
+        await choose("Create stream LEDGER-BACKUP (3 replicas, a mirror of LEDGER)")
+        await async_wait_until(
+            lambda: verdict(ctx, "mirror_lag", stream="LEDGER-BACKUP", at_most=100).ok, 60,
+            what=lambda: verdict(ctx, "mirror_lag", stream="LEDGER-BACKUP").observation,
+        )  # fmt: skip
+    finally:
+        await session.close()

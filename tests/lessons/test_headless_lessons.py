@@ -213,6 +213,26 @@ def test_replace_node_places_the_replica_only_after_the_peer_remove(tmp_path, st
     assert no_server_left(state_dir)
 
 
+@pytest.mark.slow(seconds=15)
+def test_backup_restore_keeps_the_mirror_whole_and_the_backup_a_moment(tmp_path, state_dir):
+    out = tmp_path / "br.json"
+    done = run_lesson("backup-restore", "--json", str(out), timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    steps = {s["step"]: s for s in json.loads(out.read_text())["steps"]}
+    assert steps[4]["prediction"]["right"] == [2], steps[4]["prediction"]  # the mirror: none
+    assert steps[5]["prediction"]["right"] == [2], steps[5]["prediction"]  # after the backup
+    backed_up = re.search(r"up to (\d+),", steps[2]["actions"][0]["detail"])
+    restored = re.search(r"up to (\d+),", steps[5]["actions"][0]["detail"])
+    assert backed_up and restored and backed_up[1] == restored[1], steps[5]["actions"]
+    # What the restore misses is every acknowledged message after the backup's last one.
+    counted = re.search(
+        r"(\d+) acknowledged, (\d+) of them missing", steps[5]["actions"][1]["detail"]
+    )
+    assert counted and int(counted[2]) == int(counted[1]) - int(backed_up[1]) > 0, counted
+    assert "0 of them missing from BACKUP" in steps[6]["actions"][2]["detail"]
+    assert no_server_left(state_dir)
+
+
 @pytest.mark.parametrize("pace", ["0", LEARNER_PACE])
 @pytest.mark.slow(seconds=25)
 def test_cluster_name_renames_a_running_cluster_at_a_cost(tmp_path, state_dir, pace):
@@ -240,8 +260,12 @@ def test_leaf_nodes_keep_the_edge_working_and_lose_the_hubs_messages(tmp_path, s
     assert steps[5]["prediction"]["right"] == [2], steps[5]["prediction"]  # the hub's, lost
     local, far = lost_by_client(steps[5], "local-"), lost_by_client(steps[5], "far-")
     assert set(local.values()) == {0} and min(far.values()) > 0, (local, far)
+    # A frozen hub server closes nothing: E's pings find the link stale, and E dials again.
+    assert "Leafnode connection closed: Stale Connection" in steps[6]["checks"][0]["observation"]
+    assert "E's leaf connections: none" in steps[6]["checks"][1]["observation"]
+    assert "E's leaf connections: A" in steps[7]["checks"][0]["observation"]
     # Without a member of its own, E's requests cross the link to the hub's.
-    assert steps[6]["prediction"]["right"] == [1], steps[6]["prediction"]
+    assert steps[8]["prediction"]["right"] == [1], steps[8]["prediction"]
     # The rounds of requests are on the timeline too (nothing else notes them); a server's
     # start is not (its own note says it).
     noted = [r["title"] for events in state_dir.glob("runs/*/events.jsonl")

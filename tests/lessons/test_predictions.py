@@ -274,6 +274,33 @@ def test_publish_gap_waits_for_publishing_to_resume():
     assert right == (1,) and measured.text == "5.0 s without an ack (900 failed publishes)"
 
 
+def test_acked_lost_counts_what_this_steps_verification_found_missing():
+    q = ask({"type": "acked_lost"}, {"text": "none", "below": 1},
+            {"text": "what came after the backup", "at_least": 1})  # fmt: skip
+    state = lab(0)
+    state.apply(
+        cev.ClientStarting(client="ledger", at=1.0, kind="ledger", seeds=(URL["A"],), options={})
+    )
+
+    def verified(at: float, missing: int) -> None:
+        state.apply(
+            cev.LedgerVerified(
+                client="ledger", at=at, stream="LEDGER", acked=900, stored=900 - missing,
+                missing=missing, missing_ids=(), duplicates=0, longest_gap_ms=20.0,
+                failed=0, redeliveries=0,
+            )
+        )  # fmt: skip
+
+    verified(3.0, 0)  # an earlier step's verification does not answer this one
+    measured, _ = judged(q, state, step_started=5.0)
+    assert not measured.final and "not been verified in this step" in measured.text
+    verified(6.0, 0)
+    assert judged(q, state, step_started=5.0)[1] == (0,)
+    verified(7.0, 412)  # running but wrong: the stream answers, and lacks some
+    measured, right = judged(q, state, step_started=5.0)
+    assert right == (1,) and measured.text == "412 of 900 acknowledged missing from LEDGER"
+
+
 def test_every_judgement_kind_is_registered_and_tested():
     kinds = set(m.Judgement.__args__[0].__args__)  # type: ignore[attr-defined]
     assert predictions.registered() == kinds
