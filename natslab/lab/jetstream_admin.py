@@ -1,5 +1,6 @@
 """JetStream membership, as an operator changes it: peer-remove a server or a stream's
-replica, wipe a stopped server's store; and freezing a server (SIGSTOP) and letting it go."""
+replica, wipe or damage a stopped server's store; and freezing a server (SIGSTOP) and
+letting it go."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import nats.errors
 from natslab.errors import ServerStateError, TimedOutError
 from natslab.lab.jetstream_ops import API_TIMEOUT, api_connection
 from natslab.lab.operations import (
+    DamageStore,
     Done,
     PauseServer,
     RemoveServer,
@@ -99,6 +101,29 @@ async def _wipe_store(op: WipeStore, lab: Operator) -> Done:
     files = sum(1 for p in store.rglob("*") if p.is_file()) if store.exists() else 0
     shutil.rmtree(store, ignore_errors=True)
     return Done(f"deleted {op.server}'s JetStream store ({files} files)", command=lab.by_hand(op))
+
+
+@performs(DamageStore)
+async def _damage_store(op: DamageStore, lab: Operator) -> Done:
+    supervisor = lab.supervisor
+    if supervisor.is_running(op.server):
+        raise ServerStateError(f"Server {op.server} is running; stop it before damaging its store.")
+    block, at = lab.damage_target(op)
+    if block is None:
+        store = supervisor.run.path / "jetstream" / op.server
+        raise ServerStateError(
+            f"{op.server} holds no message block of {op.stream} larger than {op.size} bytes "
+            f"(looked in {store})."
+        )
+    command = lab.by_hand(op)
+    with block.open("r+b") as f:
+        f.seek(at)
+        f.write(b"\xff" * op.size)
+    return Done(
+        f"overwrote {op.size} bytes at offset {at} of {block.name}, {op.server}'s newest block "
+        f"of {op.stream}",
+        command=command,
+    )
 
 
 @performs(PauseServer)

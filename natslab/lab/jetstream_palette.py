@@ -67,11 +67,15 @@ def jetstream_entries(
             entries.append(
                 entry(CreateStream(name=backup, mirror=name, server=through, replicas=size))
             )
-        entries += [
-            entry(RemoveStreamPeer(stream=name, server=r.name, through=through))
-            for r in stream.replicas
-            if _down(state, r.name)
-        ]
+        # A replica is removed only to be placed again: with no running server outside the
+        # stream's peers, nats-server refuses it ("peer remap failed", 10075).
+        placed = {stream.leader, *(r.name for r in stream.replicas)}
+        if any(n not in placed for n in up):
+            entries += [
+                entry(RemoveStreamPeer(stream=name, server=r.name, through=through))
+                for r in stream.replicas
+                if _down(state, r.name)
+            ]
     entries += [
         entry(RestoreStream(name=name, server=through))
         for name in backups

@@ -430,6 +430,17 @@ class WipeStore:
 
 
 @validated(frozen=True, kw_only=True, config=_STRICT)
+class DamageStore:
+    """Overwrite a stretch in the middle of the newest message block of a stopped server's
+    replica of `stream`, as a bad disk or a torn write would."""
+
+    type: Literal["damage_store"] = "damage_store"
+    server: ServerName
+    stream: StreamName = "LEDGER"
+    size: int = Field(default=64, ge=1, le=4096)  # bytes overwritten
+
+
+@validated(frozen=True, kw_only=True, config=_STRICT)
 class PauseServer:
     """SIGSTOP: the process is frozen with every socket open, as a long GC pause or a stuck
     VM looks from outside; `resume_server` (SIGCONT) lets it go on."""
@@ -537,6 +548,7 @@ LessonOperation = (
     | RemoveServer
     | RemoveStreamPeer
     | WipeStore
+    | DamageStore
     | PauseServer
     | ResumeServer
     | CutLink

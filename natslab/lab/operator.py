@@ -26,6 +26,7 @@ from natslab.lab.operations import (
     ClientSettings,
     CreateStream,
     CutLink,
+    DamageStore,
     DelayLink,
     DeleteStream,
     Done,
@@ -110,7 +111,34 @@ class Operator:
     # --- by hand -----------------------------------------------------------------------
 
     def by_hand(self, op: Operation) -> str:
-        """The one command a learner would type to do the same (empty where none exists)."""
+        """The one command a learner would type to do the same (empty where none exists);
+        a natscli command names the server it goes through, which under a port offset is
+        not natscli's default of localhost:4222."""
+        command = self._command(op)
+        through = self._through(op)
+        if not command.startswith("nats ") or through is None or " -s " in command:
+            return command
+        said, hash_, why = command.partition("   #")
+        return f"{said} -s {through}{hash_}{why}"
+
+    def _through(self, op: Operation) -> str | None:
+        """The client URL a natscli command for `op` goes through, if it has one."""
+        match op:
+            case RemoveServer() | RemoveStreamPeer():
+                return self.client_url(op.through)
+            case StartLedger():
+                return self.client_url(op.seeds[0])
+            case VerifyLedger():
+                ledger = self.fleet.clients.get(op.name)
+                return ledger.seeds[0] if ledger is not None and ledger.seeds else None
+            case (
+                CreateStream() | EditStream() | PromoteMirror() | BackupStream() | DeleteStream()
+                | RestoreStream() | MoveLeader()
+            ):  # fmt: skip
+                return self.client_url(op.server)
+        return None
+
+    def _command(self, op: Operation) -> str:
         match op:
             case StartServer():
                 return self.spec_for(op).walkthrough_command()
@@ -198,7 +226,13 @@ class Operator:
             case RemoveServer():
                 return f"nats server cluster peer-remove {op.server} -f --user sys --password sys"
             case RemoveStreamPeer():
-                return f"nats stream cluster peer-remove {op.stream} {op.server}"
+                return f"nats stream cluster peer-remove {op.stream} {op.server} -f"
+            case DamageStore():
+                block, at = self.damage_target(op)
+                return (
+                    f"head -c {op.size} /dev/zero | tr '\\0' '\\377' | "
+                    f"dd of={block or '<newest .blk>'} bs=1 seek={at} conv=notrunc"
+                )
             case WipeStore():
                 return f"rm -rf {self.supervisor.run.path / 'jetstream' / op.server}"
             case PauseServer():
@@ -276,6 +310,19 @@ class Operator:
     def _monitor_url(self, server: str) -> str:
         spec = self.supervisor.specs.get(server) or walkthrough_spec(server, self.settings.offset)
         return spec.monitor_url
+
+    def damage_target(self, op: DamageStore) -> tuple[Path | None, int]:
+        """The newest message block of the server's replica of the stream, and the offset a
+        damage of `op.size` bytes starts at (its middle); (None, 0) if there is none that
+        large. filestore.go keeps them as <store>/jetstream/<account>/streams/<name>/msgs/N.blk."""
+        store = self.supervisor.run.path / "jetstream" / op.server
+        blocks = sorted(
+            store.glob(f"jetstream/*/streams/{op.stream}/msgs/*.blk"),
+            key=lambda p: int(p.stem) if p.stem.isdigit() else -1,
+        )
+        if not blocks or blocks[-1].stat().st_size <= op.size:
+            return None, 0
+        return blocks[-1], (blocks[-1].stat().st_size - op.size) // 2
 
     def backup_dir(self, stream: str) -> Path:
         """Where this run keeps its latest backup of `stream`."""

@@ -82,6 +82,8 @@ def title(op: ops.Operation) -> str:
             return f"Peer-remove server {op.server} from the meta group"
         case ops.RemoveStreamPeer():
             return f"Peer-remove {op.server}'s replica of stream {op.stream}"
+        case ops.DamageStore():
+            return f"Damage server {op.server}'s newest block of stream {op.stream}"
         case ops.WipeStore():
             return f"Wipe server {op.server}'s JetStream store"
         case ops.PauseServer():

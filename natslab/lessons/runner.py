@@ -19,11 +19,13 @@ from natslab.state import LessonActionNoted
 
 # A lesson's actions that change the lab without a note of their own in the timeline (a
 # server's start or a client's move has one): the timeline shows them as the palette's would.
+# verify_ledger is not among them: a verification has its own line (LedgerVerified).
 NOTED_ON_THE_TIMELINE = frozenset({
     "edit_config", "validate_config", "reload_config", "create_stream", "edit_stream",
-    "move_leader", "remove_server", "remove_stream_peer", "wipe_store", "pause_server",
+    "promote_mirror", "backup_stream", "delete_stream", "restore_stream", "move_leader",
+    "remove_server", "remove_stream_peer", "wipe_store", "damage_store", "pause_server",
     "resume_server", "cut_link", "blackhole_link", "delay_link", "heal_link", "probe_jetstream",
-    "send_requests", "verify_ledger",
+    "send_requests",
 })  # fmt: skip
 
 CHECK_INTERVAL = 0.1

@@ -35,7 +35,8 @@ async def test_a_restore_brings_back_the_stream_as_it_was_at_the_backup(offset):
 
         done = await perform(ops.BackupStream(server="A"))
         where = session.source.operator.backup_dir("LEDGER")
-        assert done.command == f"nats stream backup LEDGER {where}"
+        url = session.source.operator.client_url("A")
+        assert done.command == f"nats stream backup LEDGER {where} -s {url}"
         backed_up = json.loads((where / "backup.json").read_text())["state"]["last_seq"]
         assert backed_up >= 50 and f"up to {backed_up}, " in done.detail, done.detail
         assert (where / "stream.tar.s2").stat().st_size > 0
@@ -51,15 +52,18 @@ async def test_a_restore_brings_back_the_stream_as_it_was_at_the_backup(offset):
             await perform(ops.RestoreStream(server="A"))
         offered = {e.title: e.operation for e in session.palette()}
         assert "Restore stream LEDGER from its last backup" not in offered  # it is there
-        done = await perform(offered["Delete stream LEDGER"])
-        assert done.command == "nats stream rm LEDGER -f"
+        delete = offered["Delete stream LEDGER"]
+        assert isinstance(delete, ops.DeleteStream)
+        done = await perform(delete)
+        through = session.source.operator.client_url(delete.server)
+        assert done.command == f"nats stream rm LEDGER -f -s {through}"
         await async_wait_until(
             lambda: "Restore stream LEDGER from its last backup" in [
                 e.title for e in session.palette()
             ], 10, what="the restore offered once LEDGER is gone",
         )  # fmt: skip
         done = await perform(ops.RestoreStream(server="A"))
-        assert done.command == f"nats stream restore {where}"
+        assert done.command == f"nats stream restore {where} -s {url}"
         assert f"up to {backed_up}, from " in done.detail, done.detail
 
         # Running but wrong: the stream is back and answers, and what came after is gone.

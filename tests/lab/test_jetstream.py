@@ -236,9 +236,10 @@ async def test_on_2_10_leaders_move_by_stepping_down_again_and_the_command_says_
                 ops.MoveLeader(stream="LEDGER", to=target, server="A")
             )
             await until(lambda t=target: stream_leader(session) == t, 20, f"LEDGER led by {target}")
+        url = session.source.operator.client_url("A")
         assert done.command == (
-            f"nats stream cluster step-down LEDGER   # 2.10 has no --preferred or --host:"
-            f" repeat until {target} leads"
+            f"nats stream cluster step-down LEDGER -s {url}   # 2.10 has no --preferred or "
+            f"--host: repeat until {target} leads"
         ), done.command
         meta = next(n for n in "ABC" if n != state.jetstream.meta_leader)
         done = await session.source.perform(ops.MoveLeader(to=meta, server="A"))

@@ -100,3 +100,17 @@ async def test_a_jetstream_lab_is_run_from_the_palette_alone(offset):
         )  # fmt: skip
     finally:
         await session.close()
+
+
+def test_a_down_replica_is_offered_for_removal_only_where_it_can_be_placed_again():
+    """With every running server already holding the stream, nats-server refuses the
+    removal ("peer remap failed", 10075): the palette offers it once there is a spare."""
+    ledger = StreamStatus("LEDGER", "A", (ReplicaStatus("B", True), ReplicaStatus("C", False)))
+    state = reported(ledger)
+    state.apply(sev.ServerExited(server="C", at=1.0, returncode=0, expected=True))
+    assert not state.servers["C"].up
+    assert not any(t.startswith("Peer-remove C's replica") for t in titles(state))
+    js = JetStreamStatus(meta_leader="B", streams=(ledger,))
+    spare = ServerStatus(server="D", up=True, at=1.0, healthy=True, jetstream=js)
+    state.apply(sev.ServerPolled(server="D", at=1.0, status=spare))
+    assert "Peer-remove C's replica of stream LEDGER" in titles(state)

@@ -76,7 +76,10 @@ async def test_a_replacement_gets_the_replica_only_once_the_dead_server_is_remov
     assert isinstance(removal, ops.RemoveServer) and removal.through in ("A", "B", "D")
     done = await perform(removal)
     assert done.detail == "C is no longer a member of the JetStream meta group"
-    assert done.command == "nats server cluster peer-remove C -f --user sys --password sys"
+    assert done.command == (
+        "nats server cluster peer-remove C -f --user sys --password sys "
+        f"-s {lab.source.operator.client_url(removal.through)}"
+    )
     await async_wait_until(
         lambda: verdict(ctx, "stream_peers", peers=["A", "B", "D"]).ok, 60,
         what="LEDGER's third replica placed on D and current",

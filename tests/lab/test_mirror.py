@@ -49,7 +49,7 @@ async def test_a_mirror_keeps_up_falls_behind_across_a_cut_link_and_is_promoted(
         assert ", a mirror of LEDGER, leader B" in done.detail, done
         assert done.command == (
             "nats stream add BACKUP --mirror LEDGER --replicas 1 --storage file "
-            "--tag zone:b --defaults"
+            f"--tag zone:b --defaults -s {session.source.operator.client_url('B')}"
         )
         await perform(ops.StartLedger(seeds=("A",), rate=50))
         await async_wait_until(
@@ -83,7 +83,10 @@ async def test_a_mirror_keeps_up_falls_behind_across_a_cut_link_and_is_promoted(
         assert lag(0).ok, lag(0).observation  # still a mirror
         done = await perform(ops.PromoteMirror(name="BACKUP", server="C", subjects=("backup.>",)))
         assert done.detail.startswith("BACKUP no longer mirrors LEDGER: a stream of its own, ")
-        assert done.command == 'nats stream edit BACKUP --no-mirror --subjects "backup.>" -f'
+        assert done.command == (
+            'nats stream edit BACKUP --no-mirror --subjects "backup.>" -f '
+            f"-s {session.source.operator.client_url('C')}"
+        )
         await async_wait_until(
             lambda: lag().observation == "BACKUP is not a mirror", 30,
             what=lambda: lag().observation,

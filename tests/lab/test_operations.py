@@ -101,15 +101,15 @@ async def test_an_operation_on_a_server_that_is_not_running_is_a_named_error(ses
 def test_a_leader_move_to_a_server_is_shown_as_the_natscli_command_that_asks_for_it(session):
     """A bare natscli step-down elects a random peer; the shown command asks for the one
     natslab asks for (natscli: stream --preferred, server cluster --host)."""
-    said = session.operator.by_hand
+    said, url = session.operator.by_hand, session.operator.client_url
     assert said(ops.MoveLeader(stream="LEDGER", to="A", server="A")) == (
-        "nats stream cluster step-down LEDGER --preferred A"
+        f"nats stream cluster step-down LEDGER --preferred A -s {url('A')}"
     )
     assert said(ops.MoveLeader(to="B", server="B")) == (
-        "nats server cluster step-down --host B --user sys --password sys"
+        f"nats server cluster step-down --host B --user sys --password sys -s {url('B')}"
     )
     assert said(ops.MoveLeader(stream="LEDGER", server="A")) == (
-        "nats stream cluster step-down LEDGER"
+        f"nats stream cluster step-down LEDGER -s {url('A')}"
     )
 
 

@@ -39,7 +39,8 @@ async def test_a_stream_moves_to_the_servers_its_new_tags_name(offset):
         )
         done = await perform(ops.EditStream(server="B", tags=("zone:b",)))
         assert done.detail.startswith("stream LEDGER: R1, tags zone:a -> R1, tags zone:b;")
-        assert done.command == "nats stream edit LEDGER --tag zone:b -f"
+        url = session.source.operator.client_url("B")
+        assert done.command == f"nats stream edit LEDGER --tag zone:b -f -s {url}"
         await async_wait_until(
             lambda: verdict(ctx, "stream_peers", peers=["B"]).ok, 60,
             what=lambda: verdict(ctx, "stream_peers", peers=["B"]).observation,

@@ -35,6 +35,7 @@ LEAST: dict[type, dict[str, object]] = {  # what each operation needs, at the le
     ops.BackupStream: {"server": "A"},
     ops.DeleteStream: {"server": "A"},
     ops.RestoreStream: {"server": "A"},
+    ops.DamageStore: {"server": "A"},
     ops.StartLedger: {"seeds": ("A",)},
     ops.VerifyLedger: {},
     ops.MoveLeader: {"server": "A", "stream": "LEDGER", "to": "C"},

@@ -3,9 +3,18 @@ stream, the client panel shows each replica, and a killed leader leaves both."""
 
 import pytest
 
+from natslab.cluster import events as sev
+from natslab.cluster.snapshot import (
+    JetStreamStatus,
+    ReplicaStatus,
+    RoutePeer,
+    ServerStatus,
+    StreamStatus,
+)
 from natslab.lab import operations as ops
 from natslab.tui.app import NatsLabApp
 from tests.tui.pilot import pane_title, wait_for
+from tests.tui.test_layout_snapshots import PORTS, recorded_cluster
 
 
 def title(app, server: str) -> str:
@@ -41,3 +50,29 @@ async def test_leaders_and_replicas_on_screen(session):
             30,
             "a new stream leader in a header",
         )
+
+
+async def test_a_long_jetstream_line_leaves_the_bars_and_the_table_their_room(session):
+    """Two streams and a lagging replica made the JetStream line as wide as the panel: the
+    per-server bars wrapped into a column and the table lost its last columns (from the
+    learner's walk at 120x40). The line now wraps within its share."""
+    lagging = (ReplicaStatus("B", True), ReplicaStatus("C", False, lag=123456))
+    js = JetStreamStatus(
+        meta_leader="A",
+        streams=tuple(StreamStatus(n, "A", lagging) for n in ("LEDGER", "LEDGER-BACKUP", "ORDERS")),
+    )
+    recorded_cluster(session)
+    app = NatsLabApp(session, list(PORTS))
+    async with app.run_test(size=(120, 40)) as pilot:
+        for name in PORTS:
+            peers = tuple(RoutePeer(p, f"id{p}", 4) for p in PORTS if p != name)
+            status = ServerStatus(server=name, up=True, at=104.0, version="2.15.1",
+                                  healthy=True, route_peers=peers, jetstream=js)  # fmt: skip
+            session.bus.emit(sev.ServerPolled(server=name, at=104.0, status=status))
+        await wait_for(pilot, lambda: "ORDERS" in mesh(app), 10, "the three streams drawn")
+        await pilot.pause()
+        panel = app.query_one("#client-panel")
+        bars, drawn = panel.query_one(".bars"), panel.query_one(".mesh")
+        assert bars.size.width >= 16, (bars.size, drawn.size)
+        assert drawn.size.width <= panel.size.width * 0.7, (drawn.size, panel.size)
+        assert "C lag 123456" in mesh(app).replace("\n", " ")
