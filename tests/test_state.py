@@ -434,3 +434,26 @@ def test_the_timeline_holds_facts_and_present_words_them():
     note = state.timeline[-1].note
     assert note == notes.ReconnectedNote("sub-1", "B", "A", 41.6)
     assert words(state.timeline[-1]) == "sub-1 moved A -> B after 42 ms"
+
+
+def test_a_stalled_ledger_shows_its_gap_while_it_lasts_and_a_stopped_one_does_not():
+    """A ledger publishing into a deleted stream failed two hundred times a second, and the
+    panel said "Last gap -" until the restore ended it (from the learner's walk)."""
+    from natslab.present.renderings import CLIENT_COLUMNS, client_row
+
+    state = LabState()
+    cluster(state, names="AB")
+    state.apply(cev.ClientStarting(client="ledger", at=1.0, kind="ledger", seeds=(), options={}))
+    state.apply(connected("ledger", "A", "nats://127.0.0.1:4222", pool=(), at=1.5))
+
+    def gap(now: float) -> tuple[str, str]:
+        cells = client_row(state, state.clients["ledger"], now)
+        row = dict(zip(CLIENT_COLUMNS, cells, strict=True))
+        return row["Last gap"].plain, str(row["Last gap"].style)
+
+    state.apply(cev.LedgerCounts(client="ledger", at=5.0, acked=200, failed=3, last_ack_at=5.0))
+    assert gap(7.0) == ("-", "")  # acknowledged, or stopped: nothing going on
+    state.apply(cev.LedgerCounts(client="ledger", at=8.0, acked=200, failed=400, last_ack_at=5.0))
+    assert gap(9.5) == ("4.5 s…", "bold red")  # failing since its last ack
+    state.apply(cev.LedgerCounts(client="ledger", at=10.0, acked=201, failed=400, last_ack_at=10.0))
+    assert gap(12.0) == ("-", "")  # acknowledged again: the gap ended

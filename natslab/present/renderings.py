@@ -118,6 +118,8 @@ def client_row(state: LabState, view: ClientView, now: float) -> tuple[Text, ...
         on = _cell(view.state.value, "red" if view.state == ClientState.RECONNECTING else "dim")
     gap = f"{view.last_gap_ms:.0f} ms" if view.last_gap_ms is not None else "-"
     gap_style = "red" if view.last_gap_ms is not None and view.last_gap_ms >= 1000 else ""
+    if (stall := ledger_stall(view, now)) is not None:  # still going: how long so far
+        gap, gap_style = f"{stall:.1f} s…", "bold red"
     server = state.servers.get(view.server or "")
     version = server.version if server is not None and view.state == ClientState.CONNECTED else ""
     return (
@@ -133,6 +135,16 @@ def client_row(state: LabState, view: ClientView, now: float) -> tuple[Text, ...
     )
 
 
+def ledger_stall(view: ClientView, now: float) -> float | None:
+    """Seconds a ledger has gone without an ack while its publishes fail (a stream deleted,
+    a lost quorum); None while it is acknowledged, or not publishing at all. Its gap is
+    otherwise known only once an ack ends it."""
+    if view.kind != "ledger" or view.publish_failures <= view.failed_at_last_ack:
+        return None
+    since = view.last_ack_at if view.last_ack_at is not None else view.placed_at
+    return max(0.0, now - since) if since is not None else None
+
+
 def row_inputs(view: ClientView, now: float) -> tuple[object, ...]:
     """Everything of the client itself that client_row draws from, cheap to compare: an
     unchanged tuple (with the servers unchanged) means an unchanged row."""
@@ -142,6 +154,7 @@ def row_inputs(view: ClientView, now: float) -> tuple[object, ...]:
         view.server,
         view.previous_server if highlighted else None,
         view.last_gap_ms,
+        round(stall, 1) if (stall := ledger_stall(view, now)) is not None else None,
         view.reconnects,
         view.received,
         view.published,

@@ -97,6 +97,8 @@ class ClientFolds(StateBase):
 
     def _on_ledger_counts(self, e: cev.LedgerCounts) -> None:
         view = self._client(e.client)
+        if e.last_ack_at != view.last_ack_at:
+            view.failed_at_last_ack = e.failed
         view.acked, view.publish_failures, view.last_ack_at = e.acked, e.failed, e.last_ack_at
 
     def _on_publish_gap(self, e: cev.PublishGap) -> None:

@@ -136,6 +136,7 @@ class ClientView:
     # A JetStream ledger publisher: acknowledged and failed publishes, and its ack gaps.
     acked: int = 0
     publish_failures: int = 0
+    failed_at_last_ack: int = 0  # more failures than this since the last ack: it is stalled
     last_ack_at: float | None = None
     publish_gaps: list[tuple[float, float, int]] = field(default_factory=list)  # start, end, failed
     verified: cev.LedgerVerified | None = None
