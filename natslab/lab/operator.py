@@ -1,5 +1,6 @@
-"""Performs the lab's operations on one run's servers and clients, and says how to do each
-by hand: one performer and one by-hand command per operation, for the palette and lessons."""
+"""Performs the lab's operations on one run's servers and clients: one performer per
+operation, for the palette and lessons alike (the by-hand commands are in by_hand.py, the
+palette's entries in palette.py)."""
 
 from __future__ import annotations
 
@@ -9,71 +10,46 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from natslab.clients.client import SEQ_SUBJECT_PREFIX, ClientOptions, Publisher
+from natslab.clients.client import ClientOptions, Publisher
 from natslab.clients.fleet import Fleet
 from natslab.clients.ledger import LedgerPublisher
 from natslab.clock import wait_until
 from natslab.cluster import jetstream
-from natslab.cluster.ports import SERVER_NAMES, link_port, with_ports
+from natslab.cluster.ports import with_ports
 from natslab.cluster.spec import ServerSpec, walkthrough_spec
 from natslab.cluster.supervisor import Supervisor
 from natslab.errors import ClientSetupError, ServerStateError, TimedOutError
-from natslab.lab.jetstream_palette import jetstream_entries
+from natslab.lab.by_hand import by_hand_command
 from natslab.lab.operations import (
-    CLIENT_SWITCHES,
-    BackupStream,
-    BlackholeLink,
     ClientSettings,
-    CreateStream,
-    CutLink,
     DamageStore,
-    DelayLink,
-    DeleteStream,
     Done,
-    EditConfig,
-    EditStream,
-    HealLink,
     KillServer,
     LameDuck,
-    MoveLeader,
     Operation,
     PaletteEntry,
     Pause,
-    PauseServer,
-    ProbeJetStream,
-    PromoteMirror,
-    ReloadConfig,
-    RemoveServer,
-    RemoveStreamPeer,
     RestartServer,
-    RestoreStream,
-    ResumeServer,
-    SendRequests,
     StartClients,
-    StartLedger,
     StartPublisher,
-    StartResponders,
     StartServer,
     StopClients,
     StopPublisher,
     StopServer,
     ToggleClientSwitch,
-    ValidateConfig,
-    VerifyLedger,
     WaitHealthz,
     WaitMesh,
     WaitStopped,
-    WipeStore,
 )
+from natslab.lab.palette import palette_entries, start_entry
 from natslab.lab.settings import RunSettings
 from natslab.lab.titles import entry
-from natslab.state import LabState, ServerState
+from natslab.state import LabState
 from natslab.words import counted
 
 # --- performing them ---------------------------------------------------------------------
 
 LAB_CLUSTER = "lab"  # the cluster name of a free-form lab run with --jetstream
-PALETTE_DELAY_MS = 250  # a link delay the palette offers: plain to see in a round trip
 
 Op = TypeVar("Op")
 _Perform = Callable[[Any, "Operator"], Awaitable[Done]]
@@ -111,170 +87,8 @@ class Operator:
     # --- by hand -----------------------------------------------------------------------
 
     def by_hand(self, op: Operation) -> str:
-        """The one command a learner would type to do the same (empty where none exists);
-        a natscli command names the server it goes through, which under a port offset is
-        not natscli's default of localhost:4222."""
-        command = self._command(op)
-        through = self._through(op)
-        if not command.startswith("nats ") or through is None or " -s " in command:
-            return command
-        said, hash_, why = command.partition("   #")
-        return f"{said} -s {through}{hash_}{why}"
-
-    def _through(self, op: Operation) -> str | None:
-        """The client URL a natscli command for `op` goes through, if it has one."""
-        match op:
-            case RemoveServer() | RemoveStreamPeer():
-                return self.client_url(op.through)
-            case StartLedger():
-                return self.client_url(op.seeds[0])
-            case VerifyLedger():
-                ledger = self.fleet.clients.get(op.name)
-                return ledger.seeds[0] if ledger is not None and ledger.seeds else None
-            case (
-                CreateStream() | EditStream() | PromoteMirror() | BackupStream() | DeleteStream()
-                | RestoreStream() | MoveLeader()
-            ):  # fmt: skip
-                return self.client_url(op.server)
-        return None
-
-    def _command(self, op: Operation) -> str:
-        match op:
-            case StartServer():
-                return self.spec_for(op).walkthrough_command()
-            case RestartServer():
-                spec = self.supervisor.specs.get(op.server)
-                return spec.walkthrough_command() if spec else ""
-            case StopServer():
-                return f"kill -INT {self._pid(op.server)}    # Ctrl+C in {op.server}'s terminal"
-            case KillServer():
-                return f"kill -KILL {self._pid(op.server)}"
-            case LameDuck():
-                return f"nats-server --signal ldm={self._pid(op.server)}"
-            case EditConfig():
-                return f"$EDITOR {self.supervisor.run.config_path(op.server)}"
-            case ValidateConfig():
-                return f"nats-server -t -c {self.supervisor.run.config_path(op.server)}"
-            case ReloadConfig(via="system"):
-                return (
-                    f"nats server config reload <{op.server}'s server id> -f --user "
-                    f"{jetstream.SYSTEM_USER} --password {jetstream.SYSTEM_PASSWORD} "
-                    f"-s {self.client_url(op.server)}"
-                    f"   # the id: curl -s {self._monitor_url(op.server)}/varz"
-                )
-            case ReloadConfig():
-                return f"nats-server --signal reload={self._pid(op.server)}"
-            case StartClients():
-                seeds = ",".join(self.client_url(s, op.host) for s in op.seeds)
-                return f'nats sub -s {seeds} "{op.subject}"'
-            case StartResponders():
-                seeds = ",".join(self.client_url(s) for s in op.seeds)
-                each = f"   # one each for {op.prefix}-1..{op.count}" if op.count > 1 else ""
-                return f"nats reply -s {seeds} {op.subject} {op.prefix}-1 --queue {op.queue}{each}"
-            case SendRequests():
-                return (
-                    f"nats request -s {self.client_url(op.server)} {op.subject} ping "
-                    f"--count {op.count}"
-                )
-            case StartPublisher():
-                seeds = ",".join(self.client_url(s) for s in op.seeds)
-                subject = f"{SEQ_SUBJECT_PREFIX}{op.name or 'pub-N'}"
-                sleep = f"{1000 / op.rate:g}ms"
-                body = "'{{.Count}}'"
-                return f"nats pub -s {seeds} {subject} --count 1000000 --sleep {sleep} {body}"
-            case WaitHealthz():
-                return f"curl {self._monitor_url(op.server)}/healthz"
-            case WaitMesh():
-                return f"curl {self._monitor_url(op.servers[0])}/routez"
-            case ToggleClientSwitch():
-                return CLIENT_SWITCHES[op.switch]
-            case CreateStream():
-                source = (
-                    f"--mirror {op.mirror}"
-                    if op.mirror
-                    else f'--subjects "{",".join(op.subjects)}"'
-                )
-                tags = "".join(f" --tag {tag}" for tag in op.tags)
-                return (
-                    f"nats stream add {op.name} {source} --replicas {op.replicas} "
-                    f"--storage {op.storage}{tags} --defaults"
-                )
-            case BackupStream():
-                return f"nats stream backup {op.name} {self.backup_dir(op.name)}"
-            case DeleteStream():
-                return f"nats stream rm {op.name} -f"
-            case RestoreStream():
-                return f"nats stream restore {self.backup_dir(op.name)}"
-            case PromoteMirror():
-                subjects = f' --subjects "{",".join(op.subjects)}"' if op.subjects else ""
-                return f"nats stream edit {op.name} --no-mirror{subjects} -f"
-            case EditStream():
-                replicas = f" --replicas {op.replicas}" if op.replicas is not None else ""
-                if op.tags is None:
-                    tags = ""
-                else:  # natscli's --tag, once per tag; no tag at all: an empty one
-                    tags = "".join(f" --tag {t}" for t in op.tags) or ' --tag ""'
-                return f"nats stream edit {op.name}{replicas}{tags} -f"
-            case StartLedger():
-                sleep, body = f"{1000 / op.rate:g}ms", "'{{.Count}}'"
-                return (
-                    f"nats pub --jetstream {op.subject} --count 1000000 --sleep {sleep} {body}"
-                    "   # unlike the ledger: no Nats-Msg-Id, the default ack timeout, no retry"
-                )
-            case VerifyLedger():
-                return f"nats stream info {op.stream}"
-            case RemoveServer():
-                return f"nats server cluster peer-remove {op.server} -f --user sys --password sys"
-            case RemoveStreamPeer():
-                return f"nats stream cluster peer-remove {op.stream} {op.server} -f"
-            case DamageStore():
-                block, at = self.damage_target(op)
-                return (
-                    f"head -c {op.size} /dev/zero | tr '\\0' '\\377' | "
-                    f"dd of={block or '<newest .blk>'} bs=1 seek={at} conv=notrunc"
-                )
-            case WipeStore():
-                return f"rm -rf {self.supervisor.run.path / 'jetstream' / op.server}"
-            case PauseServer():
-                return f"kill -STOP {self._pid(op.server)}"
-            case ResumeServer():
-                return f"kill -CONT {self._pid(op.server)}"
-            case ProbeJetStream(request="publish"):
-                return f"nats pub --jetstream {op.subject} probe -s {self.client_url(op.server)}"
-            case ProbeJetStream(request="create_stream"):
-                return (
-                    f'nats stream add {op.stream} --subjects "{op.stream.lower()}.>" '
-                    f"--replicas {op.replicas} --defaults -s {self.client_url(op.server)}"
-                )
-            case ProbeJetStream():
-                return f"nats account info -s {self.client_url(op.server)}"
-            case MoveLeader():
-                # natscli: a bare step-down elects at random (possibly the server about to
-                # stop); --preferred / --host ask for the server natslab asks for.
-                if op.stream:
-                    preferred = f" --preferred {op.to}" if op.to else ""
-                    return f"nats stream cluster step-down {op.stream}{preferred}"
-                host = f" --host {op.to}" if op.to else ""
-                return f"nats server cluster step-down{host} --user sys --password sys"
-            case CutLink():
-                return self._by_proxy(op.servers, "close their connections and refuse new ones")
-            case BlackholeLink():
-                return self._by_proxy(op.servers, "keep their connections and pass nothing")
-            case DelayLink():
-                late = f"{op.ms:g} ms" + (f" + up to {op.jitter_ms:g} ms" if op.jitter_ms else "")
-                return self._by_proxy(op.servers, f"pass everything {late} late")
-            case HealLink():
-                return self._by_proxy(op.servers, "pass everything again")
-        return ""
-
-    def _by_proxy(self, servers: tuple[str, str], what: str) -> str:
-        """A link has no nats command: say which of natslab's proxies do what."""
-        a, b = servers
-        there, back = (link_port(x, y, self.settings.offset) for x, y in ((a, b), (b, a)))
-        return (
-            f"# no nats command: natslab's link proxies {a}->{b} (127.0.0.1:{there}) and "
-            f"{b}->{a} (127.0.0.1:{back}) {what}"
-        )
+        """The one command a learner would type to do the same (empty where none exists)."""
+        return by_hand_command(self, op)
 
     # --- what the operations share -----------------------------------------------------
 
@@ -307,7 +121,7 @@ class Operator:
         spec = self.supervisor.specs.get(server) or walkthrough_spec(server, self.settings.offset)
         return f"nats://{host}:{spec.ports.client}" if host else spec.client_url
 
-    def _monitor_url(self, server: str) -> str:
+    def monitor_url(self, server: str) -> str:
         spec = self.supervisor.specs.get(server) or walkthrough_spec(server, self.settings.offset)
         return spec.monitor_url
 
@@ -328,109 +142,19 @@ class Operator:
         """Where this run keeps its latest backup of `stream`."""
         return self.supervisor.run.path / "backups" / stream
 
-    def _pid(self, server: str) -> str:
+    def pid_text(self, server: str) -> str:
         proc = self.supervisor.processes.get(server)
         return str(proc.pid) if proc is not None and proc.running else "<pid>"
 
-    # --- the palette -------------------------------------------------------------------
-
     def palette(self, state: LabState) -> list[PaletteEntry]:
-        """What can be done right now, as LabState knows the lab: running servers can be
-        stopped, others started."""
-        entries: list[PaletteEntry] = []
-        for name in SERVER_NAMES[:5]:
-            view = state.servers.get(name)
-            if view is None or not view.up:
-                entries += [start_entry(name), entry(StartServer(server=name, routes=()))]
-                continue
-            options = self.palette_clients
-            entries += [
-                entry(StopServer(server=name)),
-                entry(KillServer(server=name)),
-                entry(LameDuck(server=name)),
-                entry(ResumeServer(server=name))
-                if view.state == ServerState.PAUSED
-                else entry(PauseServer(server=name)),
-                entry(RestartServer(server=name)),
-                *self._config_entries(name),
-                entry(StartClients(count=5, seeds=(name,), options=options)),
-                entry(StartPublisher(name=None, seeds=(name,), rate=100, options=options)),
-                entry(StartResponders(seeds=(name,), options=options)),
-                entry(SendRequests(server=name)),
-            ]
-            if self.settings.upgrade_binary is not None:
-                entries.append(entry(RestartServer(server=name, binary="upgrade")))
-        entries += self._link_entries(state)
-        entries += jetstream_entries(
-            state, self._ledger(), self._stopped_stores(), self._backed_up()
-        )
-        for switch in CLIENT_SWITCHES:
-            now = "on" if getattr(self.palette_clients, switch) else "off"
-            entries.append(entry(ToggleClientSwitch(switch=switch), f"now {now}"))
-        return entries
-
-    def _ledger(self) -> str | None:
-        """The running ledger's name, if there is one."""
-        found = (n for n, c in self.fleet.clients.items() if isinstance(c, LedgerPublisher))
-        return next(found, None)
-
-    def _stopped_stores(self) -> list[str]:
-        """Stopped servers that keep a JetStream store in this run."""
-        supervisor = self.supervisor
-        return [
-            name
-            for name, spec in sorted(supervisor.specs.items())
-            if spec.jetstream
-            and not supervisor.is_running(name)
-            and (supervisor.run.path / "jetstream" / name).exists()
-        ]
-
-    def _backed_up(self) -> list[str]:
-        """The streams this run holds a backup of."""
-        found = self.backup_dir("LEDGER").parent
-        return sorted(p.name for p in found.iterdir() if p.is_dir()) if found.is_dir() else []
-
-    def _link_entries(self, state: LabState) -> list[PaletteEntry]:
-        """For a run whose routes go through link proxies: each link between two running
-        servers can be cut, black-holed or delayed while it passes, and healed when not."""
-        links = self.supervisor.links
-        if links is None:
-            return []
-        up = [n for n in SERVER_NAMES[:5] if (view := state.servers.get(n)) and view.up]
-        entries: list[PaletteEntry] = []
-        for i, a in enumerate(up):
-            for b in up[i + 1 :]:
-                pair = (a, b)
-                mode = links.mode(a, b)
-                if mode.kind == "pass":
-                    entries += [
-                        entry(CutLink(servers=pair)),
-                        entry(BlackholeLink(servers=pair)),
-                        entry(DelayLink(servers=pair, ms=PALETTE_DELAY_MS, jitter_ms=50)),
-                    ]
-                else:
-                    entries.append(entry(HealLink(servers=pair), f"now {mode.words()}"))
-        return entries
-
-    def _config_entries(self, name: str) -> list[PaletteEntry]:
-        """Validate and reload, for a server started with a config file (edit it yourself:
-        the palette shows where it is)."""
-        spec = self.supervisor.specs.get(name)
-        if spec is None or not spec.config_fragment:
-            return []
-        where = str(self.supervisor.run.config_path(name))
-        return [entry(ValidateConfig(server=name), where), entry(ReloadConfig(server=name))]
+        """What the command palette offers right now, as LabState knows the lab."""
+        return palette_entries(self, state)
 
 
 def client_options(settings: ClientSettings) -> ClientOptions:
     """A lesson's or the palette's client settings as the lab's clients take them (one for
     one: the names are nats-py's)."""
     return ClientOptions(**dataclasses.asdict(settings))
-
-
-def start_entry(name: str) -> PaletteEntry:
-    """Starting a server the walkthrough's way: in the palette and at a lab's start alike."""
-    return entry(StartServer(server=name))
 
 
 def start_plan(servers: Sequence[str], subscribers: int = 0) -> list[PaletteEntry]:
