@@ -7,29 +7,9 @@ from typing import TYPE_CHECKING
 
 from natslab.clients.ledger import LedgerPublisher
 from natslab.cluster.ports import SERVER_NAMES
+from natslab.lab import operations as ops
 from natslab.lab.jetstream_palette import jetstream_entries
-from natslab.lab.operations import (
-    CLIENT_SWITCHES,
-    BlackholeLink,
-    CutLink,
-    DelayLink,
-    HealLink,
-    KillServer,
-    LameDuck,
-    PaletteEntry,
-    PauseServer,
-    ReloadConfig,
-    RestartServer,
-    ResumeServer,
-    SendRequests,
-    StartClients,
-    StartPublisher,
-    StartResponders,
-    StartServer,
-    StopServer,
-    ToggleClientSwitch,
-    ValidateConfig,
-)
+from natslab.lab.operations import CLIENT_SWITCHES, PaletteEntry
 from natslab.lab.titles import entry
 from natslab.state import LabState, ServerState
 
@@ -46,30 +26,30 @@ def palette_entries(lab: Operator, state: LabState) -> list[PaletteEntry]:
     for name in SERVER_NAMES[:5]:
         view = state.servers.get(name)
         if view is None or not view.up:
-            entries += [start_entry(name), entry(StartServer(server=name, routes=()))]
+            entries += [start_entry(name), entry(ops.StartServer(server=name, routes=()))]
             continue
         options = lab.palette_clients
         entries += [
-            entry(StopServer(server=name)),
-            entry(KillServer(server=name)),
-            entry(LameDuck(server=name)),
-            entry(ResumeServer(server=name))
+            entry(ops.StopServer(server=name)),
+            entry(ops.KillServer(server=name)),
+            entry(ops.LameDuck(server=name)),
+            entry(ops.ResumeServer(server=name))
             if view.state == ServerState.PAUSED
-            else entry(PauseServer(server=name)),
-            entry(RestartServer(server=name)),
+            else entry(ops.PauseServer(server=name)),
+            entry(ops.RestartServer(server=name)),
             *_config_entries(lab, name),
-            entry(StartClients(count=5, seeds=(name,), options=options)),
-            entry(StartPublisher(name=None, seeds=(name,), rate=100, options=options)),
-            entry(StartResponders(seeds=(name,), options=options)),
-            entry(SendRequests(server=name)),
+            entry(ops.StartClients(count=5, seeds=(name,), options=options)),
+            entry(ops.StartPublisher(name=None, seeds=(name,), rate=100, options=options)),
+            entry(ops.StartResponders(seeds=(name,), options=options)),
+            entry(ops.SendRequests(server=name)),
         ]
         if lab.settings.upgrade_binary is not None:
-            entries.append(entry(RestartServer(server=name, binary="upgrade")))
+            entries.append(entry(ops.RestartServer(server=name, binary="upgrade")))
     entries += _link_entries(lab, state)
     entries += jetstream_entries(state, _ledger(lab), _stopped_stores(lab), _backed_up(lab))
     for switch in CLIENT_SWITCHES:
         now = "on" if getattr(lab.palette_clients, switch) else "off"
-        entries.append(entry(ToggleClientSwitch(switch=switch), f"now {now}"))
+        entries.append(entry(ops.ToggleClientSwitch(switch=switch), f"now {now}"))
     return entries
 
 
@@ -111,12 +91,12 @@ def _link_entries(lab: Operator, state: LabState) -> list[PaletteEntry]:
             mode = links.mode(a, b)
             if mode.kind == "pass":
                 entries += [
-                    entry(CutLink(servers=pair)),
-                    entry(BlackholeLink(servers=pair)),
-                    entry(DelayLink(servers=pair, ms=PALETTE_DELAY_MS, jitter_ms=50)),
+                    entry(ops.CutLink(servers=pair)),
+                    entry(ops.BlackholeLink(servers=pair)),
+                    entry(ops.DelayLink(servers=pair, ms=PALETTE_DELAY_MS, jitter_ms=50)),
                 ]
             else:
-                entries.append(entry(HealLink(servers=pair), f"now {mode.words()}"))
+                entries.append(entry(ops.HealLink(servers=pair), f"now {mode.words()}"))
     return entries
 
 
@@ -127,9 +107,9 @@ def _config_entries(lab: Operator, name: str) -> list[PaletteEntry]:
     if spec is None or not spec.config_fragment:
         return []
     where = str(lab.supervisor.run.config_path(name))
-    return [entry(ValidateConfig(server=name), where), entry(ReloadConfig(server=name))]
+    return [entry(ops.ValidateConfig(server=name), where), entry(ops.ReloadConfig(server=name))]
 
 
 def start_entry(name: str) -> PaletteEntry:
     """Starting a server the walkthrough's way: in the palette and at a lab's start alike."""
-    return entry(StartServer(server=name))
+    return entry(ops.StartServer(server=name))
