@@ -19,6 +19,7 @@ from natslab.lab.operations import (
     DeleteStream,
     EditConfig,
     EditStream,
+    ExpectRefusal,
     HealLink,
     KillServer,
     LameDuck,
@@ -84,6 +85,8 @@ def _through(lab: Operator, op: Operation) -> str | None:
 
 def _command(lab: Operator, op: Operation) -> str:
     match op:
+        case ExpectRefusal():
+            return by_hand_command(lab, op.action)
         case StartServer():
             return lab.spec_for(op).walkthrough_command()
         case RestartServer():

@@ -516,8 +516,9 @@ class HealLink:
 
 LinkOperation = CutLink | BlackholeLink | DelayLink | HealLink
 
-# What a lesson file may ask for; the palette has every one of these and the switches too.
-LessonOperation = (
+# What a lesson file may ask for; the palette has these and the switches too (and, from
+# what the servers report, JetStream's: lab/jetstream_palette.py).
+PlainOperation = (
     StartServer
     | StopServer
     | KillServer
@@ -556,6 +557,28 @@ LessonOperation = (
     | DelayLink
     | HealLink
 )
+
+
+def _pattern(text: str) -> str:
+    try:
+        re.compile(text)
+    except re.error as exc:
+        raise ValueError(f"not a regular expression ({exc})") from None
+    return text
+
+
+@validated(frozen=True, kw_only=True, config=_STRICT)
+class ExpectRefusal:
+    """Do `action` and expect it refused, in words matching `says` (a regular expression):
+    how a lesson shows a refusal (a typo's placement, a restore over a live stream) and goes
+    on. Done instead, or refused in other words, it fails the step."""
+
+    type: Literal["expect_refusal"] = "expect_refusal"
+    action: Annotated[PlainOperation, Field(discriminator="type")]
+    says: Annotated[str, AfterValidator(_pattern)]
+
+
+LessonOperation = PlainOperation | ExpectRefusal
 
 
 @validated(frozen=True, kw_only=True, config=_STRICT)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,12 +19,13 @@ from natslab.cluster import jetstream
 from natslab.cluster.ports import with_ports
 from natslab.cluster.spec import ServerSpec, walkthrough_spec
 from natslab.cluster.supervisor import Supervisor
-from natslab.errors import ClientSetupError, ServerStateError, TimedOutError
+from natslab.errors import ClientSetupError, NatslabError, ServerStateError, TimedOutError
 from natslab.lab.by_hand import by_hand_command
 from natslab.lab.operations import (
     ClientSettings,
     DamageStore,
     Done,
+    ExpectRefusal,
     KillServer,
     LameDuck,
     Operation,
@@ -43,7 +45,7 @@ from natslab.lab.operations import (
 )
 from natslab.lab.palette import palette_entries, start_entry
 from natslab.lab.settings import RunSettings
-from natslab.lab.titles import entry
+from natslab.lab.titles import entry, title
 from natslab.state import LabState
 from natslab.words import counted
 
@@ -334,6 +336,23 @@ async def _wait_mesh(op: WaitMesh, lab: Operator) -> Done:
 async def _pause(op: Pause, lab: Operator) -> Done:
     await lab.supervisor.clock.sleep(op.seconds)
     return Done(f"paused {op.seconds:g} s")
+
+
+@performs(ExpectRefusal)
+async def _expect_refusal(op: ExpectRefusal, lab: Operator) -> Done:
+    what = title(op.action)
+    try:
+        done = await lab.perform(op.action)
+    except NatslabError as exc:
+        said = str(exc)
+        if not re.search(op.says, said):
+            raise ServerStateError(
+                f"{what} was refused, but not in the words expected ({op.says!r}): {said}"
+            ) from exc
+        return Done(f"refused, as expected: {said}", command=lab.by_hand(op))
+    raise ServerStateError(
+        f"{what} was expected to be refused ({op.says!r}), and was done: {done.detail}."
+    )
 
 
 @performs(ToggleClientSwitch)

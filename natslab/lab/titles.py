@@ -49,6 +49,8 @@ def title(op: ops.Operation) -> str:
             return f"Wait for {op.server}'s /healthz"
         case ops.WaitStopped():
             return f"Wait for server {op.server} to exit"
+        case ops.ExpectRefusal():
+            return f"{title(op.action)}, expected to be refused"
         case ops.Pause():
             return f"Pause {op.seconds:g} s"
         case ops.ToggleClientSwitch():

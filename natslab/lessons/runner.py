@@ -25,7 +25,7 @@ NOTED_ON_THE_TIMELINE = frozenset({
     "promote_mirror", "backup_stream", "delete_stream", "restore_stream", "move_leader",
     "remove_server", "remove_stream_peer", "wipe_store", "damage_store", "pause_server",
     "resume_server", "cut_link", "blackhole_link", "delay_link", "heal_link", "probe_jetstream",
-    "send_requests",
+    "send_requests", "expect_refusal",
 })  # fmt: skip
 
 CHECK_INTERVAL = 0.1

@@ -57,6 +57,20 @@ async def test_a_stream_moves_to_the_servers_its_new_tags_name(offset):
         with pytest.raises(ServerStateError, match=r"tags not matched \['zone:b'\] \(error 10005"):
             await perform(ops.EditStream(server="A", replicas=3))
         assert verdict(ctx, "stream_peers", peers=["B"]).ok  # left where it was
+
+        # A lesson shows such a refusal and goes on; done instead, or refused in other
+        # words, it is an error sentence.
+        typo = ops.EditStream(server="A", tags=("zone:bb",))
+        done = await perform(ops.ExpectRefusal(action=typo, says="tags not matched"))
+        assert done.detail.startswith(
+            "refused, as expected: Stream LEDGER was not changed: no suitable peers"
+        ), done
+        assert done.command == session.source.operator.by_hand(typo)
+        with pytest.raises(ServerStateError, match="refused, but not in the words expected"):
+            await perform(ops.ExpectRefusal(action=typo, says="quorum"))
+        where_it_is = ops.EditStream(server="A", tags=("zone:b",))
+        with pytest.raises(ServerStateError, match=r"expected to be refused .* and was done"):
+            await perform(ops.ExpectRefusal(action=where_it_is, says="tags not matched"))
         # Lifting the tags as well: three replicas, one on each server.
         done = await perform(ops.EditStream(server="A", replicas=3, tags=()))
         assert done.detail.startswith("stream LEDGER: R1, tags zone:b -> R3, no placement tags")

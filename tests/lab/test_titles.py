@@ -36,6 +36,7 @@ LEAST: dict[type, dict[str, object]] = {  # what each operation needs, at the le
     ops.DeleteStream: {"server": "A"},
     ops.RestoreStream: {"server": "A"},
     ops.DamageStore: {"server": "A"},
+    ops.ExpectRefusal: {"action": ops.DeleteStream(server="A"), "says": "not found"},
     ops.StartLedger: {"seeds": ("A",)},
     ops.VerifyLedger: {},
     ops.MoveLeader: {"server": "A", "stream": "LEDGER", "to": "C"},
