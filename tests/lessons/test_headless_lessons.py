@@ -214,6 +214,20 @@ def test_replace_node_places_the_replica_only_after_the_peer_remove(tmp_path, st
 
 
 @pytest.mark.slow(seconds=15)
+def test_placement_refuses_a_typo_and_moves_a_stream_by_its_tag(tmp_path, state_dir):
+    out = tmp_path / "pl.json"
+    done = run_lesson("placement", "--json", str(out), timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    steps = {s["step"]: s for s in json.loads(out.read_text())["steps"]}
+    typo, move = steps[2]["actions"][0]["detail"], steps[3]
+    assert "tags not matched ['zone:aa'] (error 10005)" in typo, typo
+    assert move["prediction"]["right"] == [2], move["prediction"]  # it moves to B
+    assert "tags not matched ['zone:b']" in steps[4]["actions"][0]["detail"]
+    assert "0 of" in steps[6]["checks"][0]["observation"], steps[6]["checks"]
+    assert no_server_left(state_dir)
+
+
+@pytest.mark.slow(seconds=15)
 def test_backup_restore_keeps_the_mirror_whole_and_the_backup_a_moment(tmp_path, state_dir):
     out = tmp_path / "br.json"
     done = run_lesson("backup-restore", "--json", str(out), timeout=300)
