@@ -457,3 +457,33 @@ def test_a_stalled_ledger_shows_its_gap_while_it_lasts_and_a_stopped_one_does_no
     assert gap(9.5) == ("4.5 s…", "bold red")  # failing since its last ack
     state.apply(cev.LedgerCounts(client="ledger", at=10.0, acked=201, failed=400, last_ack_at=10.0))
     assert gap(12.0) == ("-", "")  # acknowledged again: the gap ended
+
+
+def test_the_timeline_says_who_acted_the_learner_from_the_palette_or_the_lesson():
+    """A lesson's own actions were labelled "you:" (from the learner's walk)."""
+    from natslab.state import ActionTaken, LessonActionNoted
+
+    state = LabState()
+    state.apply(ActionTaken(title="Delete stream LEDGER", ok=True, detail="deleted", at=1.0))
+    state.apply(LessonActionNoted(title="Back up stream LEDGER", ok=True, detail="8 kB", at=2.0))
+    assert [words(e) for e in state.timeline if e.kind == "action"] == [
+        "you: Delete stream LEDGER — deleted",
+        "lesson: Back up stream LEDGER — 8 kB",
+    ]
+
+
+def test_a_replica_on_a_stopped_server_reads_down_not_a_lag():
+    """The leader reports a stopped server's replica as merely behind (and only later as
+    offline): the panel said "C lag 310" for a server the lab had stopped."""
+    from natslab.cluster.snapshot import JetStreamStatus, ReplicaStatus, StreamStatus
+    from natslab.present.renderings import mesh_text
+
+    state = LabState()
+    cluster(state, names="ABC")
+    replicas = (ReplicaStatus("B", True), ReplicaStatus("C", False, lag=310))
+    js = JetStreamStatus(meta_leader="A", streams=(StreamStatus("LEDGER", "A", replicas),))
+    status = ServerStatus(server="A", up=True, at=3.0, healthy=True, jetstream=js)
+    state.apply(sev.ServerPolled(server="A", at=3.0, status=status))
+    assert "LEDGER ★A B✓ C lag 310" in mesh_text(state).plain  # C is up: only behind
+    state.apply(sev.ServerExited(server="C", at=4.0, returncode=0, expected=True))
+    assert "LEDGER ★A B✓ C down" in mesh_text(state).plain

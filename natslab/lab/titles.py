@@ -72,9 +72,9 @@ def title(op: ops.Operation) -> str:
                 changes.append(f"tags {', '.join(op.tags)}" if op.tags else "no placement tags")
             return f"Edit stream {op.name}: {', '.join(changes)}"
         case ops.StartLedger():
-            return f"Start ledger {op.name} on stream {op.stream}"
+            return f"Start {_ledger(op.name)} on stream {op.stream}"
         case ops.VerifyLedger():
-            return f"Verify ledger {op.name} against stream {op.stream}"
+            return f"Verify {_ledger(op.name)} against stream {op.stream}"
         case ops.MoveLeader():
             whose = f"stream {op.stream}'s leader" if op.stream else "the meta leader"
             return f"Move {whose}" + (f" to {op.to}" if op.to else "")
@@ -114,3 +114,8 @@ def _pair(servers: tuple[str, str]) -> str:
 def entry(op: ops.Operation, note: str = "") -> ops.PaletteEntry:
     """A palette line for `op`, titled the one way; `note` adds what holds right now."""
     return ops.PaletteEntry(f"{title(op)} ({note})" if note else title(op), op)
+
+
+def _ledger(name: str) -> str:
+    """The ledger's name in a title: "the ledger", or "ledger NAME" for another one."""
+    return "the ledger" if name == "ledger" else f"ledger {name}"

@@ -220,12 +220,15 @@ def mesh_text(state: LabState) -> Text:
     js = state.jetstream
     if js.enabled:
         text.append("\n")
-        text.append_text(jetstream_text(js))
+        down = {name for name, view in state.servers.items() if not view.up}
+        text.append_text(jetstream_text(js, down))
     return text
 
 
-def jetstream_text(js: JetStreamView) -> Text:
-    """JetStream at a glance: the meta leader, and each stream's leader and replicas."""
+def jetstream_text(js: JetStreamView, down: set[str] | frozenset[str] = frozenset()) -> Text:
+    """JetStream at a glance: the meta leader, and each stream's leader and replicas; a
+    replica on a server the lab knows is `down` says so (its leader reports only a lag,
+    and for a while not even that it is offline)."""
     text = Text("JS ", "bold")
     text.append(
         f"meta {js.meta_leader}" if js.meta_leader else "meta: no leader",
@@ -240,6 +243,8 @@ def jetstream_text(js: JetStreamView) -> Text:
         for replica in stream.replicas:
             if replica.current:
                 text.append(f" {replica.name}✓", "green")
+            elif replica.offline or replica.name in down:
+                text.append(f" {replica.name} down", "bold red")
             else:
                 text.append(f" {replica.name} lag {replica.lag}", "yellow")
     return text

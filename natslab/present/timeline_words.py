@@ -66,7 +66,7 @@ def said(note: n.Note) -> str:
                 f"{e.client} verified: {e.acked} acked, {e.missing} missing from {e.stream}, "
                 f"{e.duplicates} duplicates"
             )
-        case n.ActionNote(title, ok, detail):
-            return f"you: {title} — {detail if ok else f'failed: {detail}'}"
+        case n.ActionNote(title, ok, detail, by):
+            return f"{by}: {title} — {detail if ok else f'failed: {detail}'}"
         case n.DescribedNote(event):
             return event.describe()

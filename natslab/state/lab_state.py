@@ -32,7 +32,8 @@ class LabState(WatchFolds, ClientFolds, JetStreamFolds):
             self.apply(event)
 
     def _on_action(self, e: ActionTaken | LessonActionNoted) -> None:
-        self._note(e.at, "action", n.ActionNote(e.title, e.ok, e.detail))
+        by = "lesson" if isinstance(e, LessonActionNoted) else "you"
+        self._note(e.at, "action", n.ActionNote(e.title, e.ok, e.detail, by))
 
 
 _HANDLERS: dict[type, Callable[[LabState, Any], object]] = {

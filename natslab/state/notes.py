@@ -125,6 +125,7 @@ class ActionNote:
     title: str
     ok: bool
     detail: str
+    by: str = "you"  # the palette's: the learner's; a lesson's own: "lesson"
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,8 +50,8 @@ def test_streams_by_other_names_are_left_out_and_mirrors_are_offered_their_promo
     assert not any("orders" in t or "[red]" in t for t in offered), offered
     assert f"Edit stream {LONGEST}: 1 replica" in offered
     assert not any(f"{LONGEST}-" in t for t in offered)
-    assert "Start ledger ledger on stream LEDGER" in offered
-    assert "Verify ledger ledger against stream LEDGER" in titles(state, ledger="ledger")
+    assert "Start the ledger on stream LEDGER" in offered
+    assert "Verify the ledger against stream LEDGER" in titles(state, ledger="ledger")
     # A backup is offered for restoring once its stream is gone, and not while it is there.
     restores = [t for t in titles(state, backups=("LEDGER", "GONE", "lower")) if "Restore" in t]
     assert restores == ["Restore stream GONE from its last backup"], restores
@@ -87,7 +87,7 @@ async def test_a_jetstream_lab_is_run_from_the_palette_alone(offset):
         spec = session.source.supervisor.specs["A"]
         assert spec.jetstream and spec.cluster_name == "lab"
         await choose("Create stream LEDGER (3 replicas)")
-        await choose("Start ledger ledger on stream LEDGER")
+        await choose("Start the ledger on stream LEDGER")
         done = await choose("Back up stream LEDGER")
         assert done.detail.startswith("backed up LEDGER: "), done
         await choose("Create stream LEDGER-BACKUP (3 replicas, a mirror of LEDGER)")

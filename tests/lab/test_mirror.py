@@ -61,7 +61,7 @@ async def test_a_mirror_keeps_up_falls_behind_across_a_cut_link_and_is_promoted(
         assert "Promote mirror BACKUP to a stream of its own" in offered, offered
         assert "Create stream LEDGER-BACKUP (1 replica, a mirror of LEDGER)" in offered
         assert not any(t.startswith("Create stream BACKUP-BACKUP") for t in offered)
-        assert "Verify ledger ledger against stream LEDGER" in offered
+        assert "Verify the ledger against stream LEDGER" in offered
 
         # Running but wrong: both streams up and led, the copying cut off.
         await perform(ops.CutLink(servers=("A", "B")))
