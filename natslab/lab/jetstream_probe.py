@@ -65,6 +65,12 @@ async def _probe(op: ProbeJetStream, lab: Operator) -> Done:
                 after = f" (after {tries} tries, {took:.1f} s)" if tries > 1 else ""
                 return Done(f"{op.request} through {op.server}: {said}{after}",
                             command=lab.by_hand(op))  # fmt: skip
+            if took > op.timeout and op.or_give_up:
+                return Done(
+                    f"{op.request} through {op.server}: still not {wanted} after "
+                    f"{op.timeout:g} s ({tries} tries); the last answer: {said}",
+                    command=lab.by_hand(op),
+                )
             if took > op.timeout:
                 raise TimedOutError(
                     f"{op.request} through {op.server} still did not answer {wanted} after "

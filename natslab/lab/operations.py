@@ -465,7 +465,8 @@ class ProbeJetStream:
     """One JetStream request through `server`, as an application would make it: publish to
     `subject`, create stream `stream` (R`replicas`), or ask for the account's info. With
     `until`, asked again until that is the answer ("ok", "no_response", "timeout", or an API
-    error code such as 10008), or `timeout` runs out."""
+    error code such as 10008), or `timeout` runs out: a failure, unless `or_give_up`, when
+    the last answer stands (a lesson whose right answer is the version's to decide)."""
 
     type: Literal["probe_jetstream"] = "probe_jetstream"
     server: ServerName
@@ -475,6 +476,7 @@ class ProbeJetStream:
     replicas: int = Field(default=3, ge=1, le=5)
     until: ProbeAnswer | None = None
     timeout: float = Field(default=30, gt=0, le=120)
+    or_give_up: bool = False
 
 
 @validated(frozen=True, kw_only=True, config=_STRICT)

@@ -501,13 +501,16 @@ def _healthz_error(c: m.HealthzError, ctx: CheckContext, now: float) -> Verdict:
 
 
 def _meta_claim(c: m.MetaPeers) -> str:
-    offline = f"{both(c.offline)} offline" if c.offline else "no peer offline"
+    if c.offline is None:
+        offline = ""
+    else:
+        offline = f" with {both(c.offline)} offline" if c.offline else " with no peer offline"
     leader = (
         ""
         if c.leader is None
         else (", and no meta leader" if c.leader == "none" else f", and {c.leader} leads")
     )
-    return f"{c.server} sees the meta group with {offline}{leader}"
+    return f"{c.server} sees the meta group{offline}{leader}"
 
 
 @check(m.MetaPeers, lambda c, _: _meta_claim(c))
@@ -520,7 +523,7 @@ def _meta_peers(c: m.MetaPeers, ctx: CheckContext, now: float) -> Verdict:
     leader = js.meta_leader or "none"
     said = f"{c.server}'s /jsz: leader {leader}; offline: {', '.join(offline) or 'none'}"
     led = c.leader in (None, leader) or (c.leader == "any" and leader != "none")
-    ok = offline == sorted(c.offline) and led
+    ok = (c.offline is None or offline == sorted(c.offline)) and led
     return Verdict(ok, said)
 
 

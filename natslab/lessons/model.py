@@ -201,12 +201,13 @@ class HealthzError(_Check):
 
 
 class MetaPeers(_Check):
-    """As `server`'s /jsz tells it: exactly `offline` of the meta group's peers are offline,
-    and (when given) its meta leader is `leader`: a server, "none", or "any" (some server)."""
+    """As `server`'s /jsz tells it: (when given) exactly `offline` of the meta group's peers
+    are offline, and (when given) its meta leader is `leader`: a server, "none", or "any"
+    (some server). Without a leader, nats-server 2.14 and older list no peers at all."""
 
     type: Literal["meta_peers"]
     server: ServerName
-    offline: list[ServerName] = Field(default_factory=list)
+    offline: list[ServerName] | None = None
     leader: ServerName | Literal["none", "any"] | None = None
 
 

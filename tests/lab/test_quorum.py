@@ -57,6 +57,8 @@ async def test_two_of_three_down_stops_jetstream_and_the_checks_say_so(lab):
     assert not wrong.ok and "offline: none" in wrong.observation, wrong
     assert not verdict(ctx, "meta_peers", server="A", offline=["B"], leader="any").ok
     assert not verdict(ctx, "meta_peers", server="A", offline=[], leader="none").ok
+    # Without `offline`, only the leader is claimed: wrong while one leads.
+    assert not verdict(ctx, "meta_peers", server="A", leader="none").ok
     done = await lab.source.perform(ops.ProbeJetStream(server="A", request="publish"))
     assert "acknowledged by stream LEDGER" in done.detail, done
     answered = verdict(ctx, "jetstream_answer", request="publish", answer="no_response")
@@ -80,6 +82,7 @@ async def test_two_of_three_down_stops_jetstream_and_the_checks_say_so(lab):
         60,
         what="A's /healthz and /jsz to show the lost quorum",
     )
+    assert verdict(ctx, "meta_peers", server="A", leader="none").ok
     done = await lab.source.perform(
         ops.ProbeJetStream(server="A", request="create_stream", replicas=1, until=10008)
     )
