@@ -176,7 +176,10 @@ def ordered_clients(state: LabState) -> list[ClientView]:
     return sorted(state.clients.values(), key=lambda c: (c.external, c.state == ClientState.CLOSED))
 
 
-def count_bars(state: LabState, width: int = 20) -> Text:
+BAR_WIDTH = 20  # a full bar, where there is room for it
+
+
+def count_bars(state: LabState, width: int = BAR_WIDTH) -> Text:
     """Connected clients per server as bars."""
     counts = state.client_counts()
     most = max(counts.values(), default=0) or 1

@@ -12,6 +12,7 @@ from natslab.cluster.snapshot import (
     StreamStatus,
 )
 from natslab.lab import operations as ops
+from natslab.lessons import catalog
 from natslab.tui.app import NatsLabApp
 from tests.tui.pilot import pane_title, wait_for
 from tests.tui.test_layout_snapshots import PORTS, recorded_cluster
@@ -62,7 +63,8 @@ async def test_a_long_jetstream_line_leaves_the_bars_and_the_table_their_room(se
         streams=tuple(StreamStatus(n, "A", lagging) for n in ("LEDGER", "LEDGER-BACKUP", "ORDERS")),
     )
     recorded_cluster(session)
-    app = NatsLabApp(session, list(PORTS))
+    lesson = catalog.load("backup-restore")  # the lesson panel beside: the narrowest share
+    app = NatsLabApp(session, lesson.servers, lesson)
     async with app.run_test(size=(120, 40)) as pilot:
         for name in PORTS:
             peers = tuple(RoutePeer(p, f"id{p}", 4) for p in PORTS if p != name)
@@ -76,3 +78,10 @@ async def test_a_long_jetstream_line_leaves_the_bars_and_the_table_their_room(se
         assert bars.size.width >= 16, (bars.size, drawn.size)
         assert drawn.size.width <= panel.size.width * 0.7, (drawn.size, panel.size)
         assert "C lag 123456" in mesh(app).replace("\n", " ")
+        # Each server's bar on one line of its own, however narrow the share.
+
+        def fitted() -> bool:
+            lines = str(bars.render()).splitlines()
+            return len(lines) == 3 and all(len(b) <= bars.content_size.width for b in lines)
+
+        await wait_for(pilot, fitted, 5, "each bar on one line within its share")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 
 from natslab.present.renderings import (
+    BAR_WIDTH,
     CLIENT_COLUMNS,
     COMPACT_CLIENT_COLUMNS,
     MEDIUM_CLIENT_COLUMNS,
@@ -24,6 +26,18 @@ from natslab.state import LabState
 from natslab.tui.widgets.client_chart import ClientChart
 from natslab.tui.widgets.client_table import ClientTable
 from natslab.tui.widgets.steady import SteadyStatic
+
+
+class FittedBars(SteadyStatic):
+    """The clients-per-server bars, drawn again whenever their share of the row changes (the
+    JetStream line beside them grows and shrinks)."""
+
+    def __init__(self, redraw: Callable[[], None], classes: str) -> None:
+        super().__init__(classes=classes)
+        self._redraw = redraw
+
+    def on_resize(self) -> None:
+        self._redraw()
 
 
 class ClientPanel(Vertical):
@@ -52,7 +66,7 @@ class ClientPanel(Vertical):
         self.columns: tuple[str, ...] = CLIENT_COLUMNS
         # Held, not queried: the app redraws on a timer that can fire before these mount or
         # while they are torn down at exit, and a query would then fail.
-        self._bars = SteadyStatic(classes="bars")
+        self._bars = FittedBars(self._redraw_bars, classes="bars")
         self._mesh = SteadyStatic(classes="mesh")
         self._chart = ClientChart()
         self._table = ClientTable(id="clients", cursor_type="row", zebra_stripes=True)
@@ -110,11 +124,22 @@ class ClientPanel(Vertical):
         self._order = []
         self.show(state)
 
+    def _redraw_bars(self) -> None:
+        if self._state is not None:
+            self._bars.update(count_bars(self._state, self._bar_width(self._state)))
+
+    def _bar_width(self, state: LabState) -> int:
+        """As long as the bars' share allows beside the name and count: a bar wider than
+        its column wrapped every server onto three lines (from the learner's walk)."""
+        room = self._bars.content_size.width
+        widest = max((len(str(n)) for n in state.client_counts().values()), default=1)
+        return max(3, min(BAR_WIDTH, room - 3 - widest)) if room else BAR_WIDTH
+
     def show(self, state: LabState) -> None:
         """Redraw what changed: only the rows whose client (or whose servers) changed are
         rebuilt, so an idle panel of 2,000 clients costs one cheap comparison per row."""
         self._state = state
-        self._bars.update(count_bars(state))
+        self._bars.update(count_bars(state, self._bar_width(state)))
         self._mesh.update(mesh_text(state))
         now = time.time()
         servers = servers_inputs(state)
