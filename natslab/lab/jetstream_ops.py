@@ -33,7 +33,8 @@ from natslab.lab.operator import Operator, performs
 
 API_TIMEOUT = 5.0
 READY_TIMEOUT = 20.0  # for the cluster to elect its first meta leader
-MOVE_TIMEOUT = 15.0  # for a group between leaders to answer again
+MOVE_TIMEOUT = 15.0  # for a group between leaders to answer again, or a move to finish
+MOVE_IN_PROGRESS = 10124  # JSStreamMoveInProgressErr, nats-server errors.json
 STEADY_LOOKS = 3  # consumers seen on their new leader this many looks in a row: moved
 T = TypeVar("T")
 
@@ -109,7 +110,7 @@ async def _edit_stream(op: EditStream, lab: Operator) -> Done:
                 config.num_replicas = op.replicas
             if op.tags is not None:
                 config.placement = Placement(tags=list(op.tags)) if op.tags else None
-            await js.update_stream(config)
+            await _after_any_move(lambda: js.update_stream(config))
         except APIError as exc:  # the server's words: "no suitable peers for placement", …
             raise ServerStateError(
                 f"Stream {op.name} was not changed: {exc.description} (error {exc.err_code})."
@@ -151,6 +152,21 @@ async def _promote_mirror(op: PromoteMirror, lab: Operator) -> Done:
         f"up to {state.last_seq}{taking}",
         command=lab.by_hand(op),
     )
+
+
+async def _after_any_move(call: Callable[[], Awaitable[T]]) -> T:
+    """A stream change, asked again while the stream's last move is still finishing: its
+    replicas may already be where they were sent while the old ones are being let go, and
+    nats-server refuses any change meanwhile ("stream move already in progress", 10124; met
+    under load right after a move that stream_peers already showed done)."""
+    deadline = asyncio.get_running_loop().time() + MOVE_TIMEOUT
+    while True:
+        try:
+            return await call()
+        except APIError as exc:
+            if exc.err_code != MOVE_IN_PROGRESS or asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.5)
 
 
 def _placed(config: StreamConfig) -> str:

@@ -81,3 +81,29 @@ async def test_a_stream_moves_to_the_servers_its_new_tags_name(offset):
         assert verdict(ctx, "stream_peers", peers=["B"]).ok is False
     finally:
         await session.close()
+
+
+async def test_a_change_waits_for_the_last_move_to_finish_and_no_other_refusal():
+    """Under load, a change right after a move that stream_peers showed done met "stream
+    move already in progress" (10124): it is asked again; any other refusal is not."""
+    from nats.js.errors import APIError
+
+    from natslab.lab.jetstream_ops import _after_any_move
+
+    answers = [APIError(code=400, err_code=10124, description="stream move already in progress")]
+    answers.append(answers[0])
+
+    async def update() -> str:
+        if answers:
+            raise answers.pop()
+        return "updated"
+
+    assert await _after_any_move(update) == "updated" and not answers
+    typo = APIError(code=400, err_code=10005, description="no suitable peers for placement")
+
+    async def refused() -> str:
+        raise typo
+
+    with pytest.raises(APIError) as raised:
+        await _after_any_move(refused)
+    assert raised.value is typo
