@@ -3,8 +3,6 @@ or the shell line, with this run's pids, ports and paths."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from natslab.clients.client import SEQ_SUBJECT_PREFIX
 from natslab.cluster import jetstream
 from natslab.cluster.ports import link_port
@@ -48,12 +46,10 @@ from natslab.lab.operations import (
     WaitMesh,
     WipeStore,
 )
-
-if TYPE_CHECKING:
-    from natslab.lab.operator import Operator
+from natslab.lab.operator_face import OperatorFace
 
 
-def by_hand_command(lab: Operator, op: Operation) -> str:
+def by_hand_command(lab: OperatorFace, op: Operation) -> str:
     """The one command a learner would type to do the same (empty where none exists);
     a natscli command names the server it goes through, which under a port offset is
     not natscli's default of localhost:4222."""
@@ -65,7 +61,7 @@ def by_hand_command(lab: Operator, op: Operation) -> str:
     return f"{said} -s {through}{hash_}{why}"
 
 
-def _through(lab: Operator, op: Operation) -> str | None:
+def _through(lab: OperatorFace, op: Operation) -> str | None:
     """The client URL a natscli command for `op` goes through, if it has one."""
     match op:
         case RemoveServer() | RemoveStreamPeer():
@@ -83,7 +79,7 @@ def _through(lab: Operator, op: Operation) -> str | None:
     return None
 
 
-def _command(lab: Operator, op: Operation) -> str:
+def _command(lab: OperatorFace, op: Operation) -> str:
     match op:
         case ExpectRefusal():
             return by_hand_command(lab, op.action)
@@ -210,7 +206,7 @@ def _command(lab: Operator, op: Operation) -> str:
     return ""
 
 
-def _by_proxy(lab: Operator, servers: tuple[str, str], what: str) -> str:
+def _by_proxy(lab: OperatorFace, servers: tuple[str, str], what: str) -> str:
     """A link has no nats command: say which of natslab's proxies do what."""
     a, b = servers
     there, back = (link_port(x, y, lab.settings.offset) for x, y in ((a, b), (b, a)))

@@ -3,23 +3,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from natslab.clients.ledger import LedgerPublisher
 from natslab.cluster.ports import SERVER_NAMES
 from natslab.lab import operations as ops
 from natslab.lab.jetstream_palette import jetstream_entries
 from natslab.lab.operations import CLIENT_SWITCHES, PaletteEntry
+from natslab.lab.operator_face import OperatorFace
 from natslab.lab.titles import entry
 from natslab.state import LabState, ServerState
-
-if TYPE_CHECKING:
-    from natslab.lab.operator import Operator
 
 PALETTE_DELAY_MS = 250  # a link delay the palette offers: plain to see in a round trip
 
 
-def palette_entries(lab: Operator, state: LabState) -> list[PaletteEntry]:
+def palette_entries(lab: OperatorFace, state: LabState) -> list[PaletteEntry]:
     """What can be done right now, as LabState knows the lab: running servers can be
     stopped, others started."""
     entries: list[PaletteEntry] = []
@@ -53,13 +49,13 @@ def palette_entries(lab: Operator, state: LabState) -> list[PaletteEntry]:
     return entries
 
 
-def _ledger(lab: Operator) -> str | None:
+def _ledger(lab: OperatorFace) -> str | None:
     """The running ledger's name, if there is one."""
     found = (n for n, c in lab.fleet.clients.items() if isinstance(c, LedgerPublisher))
     return next(found, None)
 
 
-def _stopped_stores(lab: Operator) -> list[str]:
+def _stopped_stores(lab: OperatorFace) -> list[str]:
     """Stopped servers that keep a JetStream store in this run."""
     supervisor = lab.supervisor
     return [
@@ -71,13 +67,13 @@ def _stopped_stores(lab: Operator) -> list[str]:
     ]
 
 
-def _backed_up(lab: Operator) -> list[str]:
+def _backed_up(lab: OperatorFace) -> list[str]:
     """The streams this run holds a backup of."""
     found = lab.backup_dir("LEDGER").parent
     return sorted(p.name for p in found.iterdir() if p.is_dir()) if found.is_dir() else []
 
 
-def _link_entries(lab: Operator, state: LabState) -> list[PaletteEntry]:
+def _link_entries(lab: OperatorFace, state: LabState) -> list[PaletteEntry]:
     """For a run whose routes go through link proxies: each link between two running
     servers can be cut, black-holed or delayed while it passes, and healed when not."""
     links = lab.supervisor.links
@@ -100,7 +96,7 @@ def _link_entries(lab: Operator, state: LabState) -> list[PaletteEntry]:
     return entries
 
 
-def _config_entries(lab: Operator, name: str) -> list[PaletteEntry]:
+def _config_entries(lab: OperatorFace, name: str) -> list[PaletteEntry]:
     """Validate and reload, for a server started with a config file (edit it yourself:
     the palette shows where it is)."""
     spec = lab.supervisor.specs.get(name)
