@@ -265,6 +265,11 @@ async def test_a_black_hole_keeps_connections_and_carries_nothing_until_stale(la
 
         await async_wait_until(reaches_b, 10, 0.1, what="A's message on B before the hole")
 
+        # The route pool (4 connections each way) may still be filling: count it whole.
+        await async_wait_until(
+            lambda: sum(p.connections for p in links.between("A", "B")) == 4, 30,
+            what="A and B's route pool complete",
+        )  # fmt: skip
         opened = time.monotonic()
         done = await src.perform(ops.BlackholeLink(servers=("A", "B")))
         assert "holds 4 route connections open" in done.detail

@@ -107,3 +107,23 @@ async def test_a_change_waits_for_the_last_move_to_finish_and_no_other_refusal()
     with pytest.raises(APIError) as raised:
         await _after_any_move(refused)
     assert raised.value is typo
+
+
+async def test_a_creation_refused_while_a_peer_is_still_joining_is_asked_again():
+    """Under load a full run met "no suitable peers for placement, peer offline" for a
+    stream created the moment its servers were up: that one is retried (as an unanswered
+    API is); a placement that cannot be met is not."""
+    from nats.js.errors import BadRequestError, ServiceUnavailableError
+
+    from natslab.lab.jetstream_ops import _while_peers_join
+
+    async def joining() -> None:
+        raise BadRequestError(description="no suitable peers for placement, peer offline")
+
+    async def typo() -> None:
+        raise BadRequestError(description="no suitable peers for placement, tags not matched")
+
+    with pytest.raises(ServiceUnavailableError):
+        await _while_peers_join(joining())
+    with pytest.raises(BadRequestError):
+        await _while_peers_join(typo())
