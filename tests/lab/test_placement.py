@@ -123,7 +123,14 @@ async def test_a_creation_refused_while_a_peer_is_still_joining_is_asked_again()
     async def typo() -> None:
         raise BadRequestError(description="no suitable peers for placement, tags not matched")
 
+    async def joining_on_2_10() -> None:
+        raise BadRequestError(description="no suitable peers for placement")
+
     with pytest.raises(ServiceUnavailableError):
-        await _while_peers_join(joining())
+        await _while_peers_join(joining(), tagged=True)
+    with pytest.raises(ServiceUnavailableError):
+        await _while_peers_join(joining_on_2_10(), tagged=False)
+    with pytest.raises(BadRequestError):  # with tags, 2.10's words may be the tags'
+        await _while_peers_join(joining_on_2_10(), tagged=True)
     with pytest.raises(BadRequestError):
-        await _while_peers_join(typo())
+        await _while_peers_join(typo(), tagged=True)
