@@ -487,3 +487,25 @@ def test_a_replica_on_a_stopped_server_reads_down_not_a_lag():
     assert "LEDGER ★A B✓ C lag 310" in mesh_text(state).plain  # C is up: only behind
     state.apply(sev.ServerExited(server="C", at=4.0, returncode=0, expected=True))
     assert "LEDGER ★A B✓ C down" in mesh_text(state).plain
+
+
+def test_the_ledger_report_bills_an_outage_to_the_step_that_began_it():
+    """quorum-loss's outage began when B and C stopped (step 2) and ended when B came back
+    (step 4): the report said "step 4: 26198 ms" (from the learner's walk)."""
+    from types import SimpleNamespace
+
+    from natslab.lessons.checks import _ledger_bill
+    from natslab.lessons.lab_protocol import CheckContext
+
+    state = LabState()
+    cluster(state, names="A")
+    state.apply(cev.ClientStarting(client="ledger", at=0.9, kind="ledger", seeds=(), options={}))
+    state.apply(connected("ledger", "A", "nats://127.0.0.1:4222", pool=(), at=1.0))
+    state.apply(cev.PublishGap(client="ledger", at=35.0, start=12.0, failed=900))
+    state.apply(cev.PublishGap(client="ledger", at=31.2, start=31.0, failed=0))
+    ctx = CheckContext(SimpleNamespace(state=state))  # type: ignore[arg-type]
+    ctx.step_starts.extend([(1, 0.5), (2, 10.0), (3, 20.0), (4, 30.0)])
+    assert _ledger_bill(ctx, 40.0) == (
+        "ledger: step 1: under 20 ms, step 2: 23000 ms (900 failed, until step 4), "
+        "step 3: under 20 ms, step 4: 200 ms"
+    )

@@ -769,25 +769,34 @@ def _bill(views: list[ClientView], ctx: CheckContext) -> str:
 
 
 def _ledger_bill(ctx: CheckContext, now: float) -> str:
-    """Each step's longest stretch without an acknowledged publish (a stretch belongs to the
-    step it ended in), for every ledger, from the step it started in."""
+    """Each step's longest stretch without an acknowledged publish, for every ledger, from
+    the step it started in. A stretch belongs to the step it began in, and names the later
+    step it ended in: an outage is billed to the step that caused it, not to the one that
+    ended it (quorum-loss's showed under "B comes back", from the learner's walk)."""
     starts = ctx.step_starts
+    spans = list(zip(starts, [*starts[1:], (0, now)], strict=True))
+
+    def step_of(moment: float) -> int:
+        return next((n for (n, s), (_, e) in spans if s <= moment < e), spans[-1][0][0])
+
     parts = []
     for view in ctx.state.lab_clients():
         if view.kind != "ledger" or view.connected_at is None:
             continue
         steps = []
-        for (number, start), following in zip(starts, [*starts[1:], (0, now)], strict=True):
+        for (number, start), following in spans:
             if following[1] < view.connected_at:
                 continue  # before the ledger started
             gaps = [
-                (end - begin, failed)
+                (end - begin, failed, step_of(end))
                 for begin, end, failed in view.publish_gaps
-                if start <= end < following[1]
+                if start <= begin < following[1]
             ]
-            longest, failed = max(gaps) if gaps else (0.0, 0)
+            longest, failed, ended = max(gaps) if gaps else (0.0, 0, number)
             shown = f"{longest * 1000:.0f} ms" if gaps else "under 20 ms"
-            steps.append(f"step {number}: {shown}" + (f" ({failed} failed)" if failed else ""))
+            notes = [f"{failed} failed"] if failed else []
+            notes += [f"until step {ended}"] if ended != number else []
+            steps.append(f"step {number}: {shown}" + (f" ({', '.join(notes)})" if notes else ""))
         verdict = view.verified
         lost = f"; {verdict.missing} acknowledged lost" if verdict else ""
         parts.append(f"{view.name}: " + ", ".join(steps) + lost)
