@@ -3,13 +3,14 @@
 import json
 import re
 import signal
+import urllib.request
 
 import psutil
 import pytest
 
 from natslab.cluster.ports import ports_for
 from tests.cli_process import NatslabProcess, run_natslab
-from tests.helpers import listening_on, server_alive
+from tests.helpers import listening_on, server_alive, wait_until
 
 
 @pytest.fixture
@@ -160,7 +161,16 @@ def test_missing_binary_is_one_sentence(tmp_path, offset):
 @pytest.mark.slow(seconds=8)
 def test_a_jetstream_lab_runs_every_server_with_jetstream_in_one_cluster(lab, offset, state_dir):
     natslab = lab("lab", "--headless", "--jetstream", "--port-offset", str(offset))
-    natslab.wait_for("JetStream meta leader:", timeout=60)
+    natslab.wait_for("Full mesh", timeout=60)
+    jsz = f"http://127.0.0.1:{ports_for('A', offset).monitor}/jsz"
+
+    def meta_leader() -> str:
+        with urllib.request.urlopen(jsz, timeout=5) as answer:
+            return str((json.load(answer).get("meta_cluster") or {}).get("leader") or "")
+
+    # Asked of A itself: the headless lab's own line for it comes with a poll, and a run
+    # under load once went 60 s without one (the output was not kept to say why).
+    wait_until(meta_leader, 60, 0.5, what=lambda: f"a meta leader in {jsz}:\n{natslab.output}")
     assert "--cluster_name lab" in natslab.output
     (config,) = state_dir.glob("runs/*/A.conf")
     assert f"natslab adds: -a 127.0.0.1 -m {ports_for('A', offset).monitor} -c {config}" in (
