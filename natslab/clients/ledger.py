@@ -20,6 +20,7 @@ from natslab.errors import ClientSetupError
 # lost while a leadership moves then costs this long, not a default timeout of seconds.
 PUBLISH_TIMEOUT = 0.2
 VERIFY_TIMEOUT = 5.0
+STALE_ANSWER_WAIT = 5.0  # for a stale leader to learn it no longer leads
 GAP_REPORTED = 0.02  # stretches without an ack at least this long become PublishGap events
 MSG_ID = "Nats-Msg-Id"
 
@@ -140,6 +141,14 @@ class LedgerPublisher(LabClient):
         # message at or below that sequence; later acks are for the next verification.
         acked = dict(self.acked)
         info = await js.stream_info(stream)
+        # A leader just resumed from a pause still answers for the stream, with what it had
+        # when it froze, until it hears of the newer term (a CI run read 546 of 686 so): an
+        # acknowledged sequence above the answer's last is asked about again, for a while.
+        highest = max(acked.values(), default=0)
+        settle = asyncio.get_running_loop().time() + STALE_ANSWER_WAIT
+        while info.state.last_seq < highest and asyncio.get_running_loop().time() < settle:
+            await asyncio.sleep(0.5)
+            info = await js.stream_info(stream)
         last, stored = info.state.last_seq, Counter[str]()
         if info.state.messages:
             sub = await js.subscribe(
