@@ -121,7 +121,7 @@ async def _create_stream(op: CreateStream, lab: Operator) -> Done:
 async def _edit_stream(op: EditStream, lab: Operator) -> Done:
     async with api_connection(lab.client_url(op.server)) as nc:
         js = nc.jetstream(timeout=API_TIMEOUT)
-        try:
+        async with _refused_as(f"Stream {op.name} was not changed"):
             config = (await js.stream_info(op.name)).config
             before = _placed(config)
             if op.replicas is not None:
@@ -129,12 +129,6 @@ async def _edit_stream(op: EditStream, lab: Operator) -> Done:
             if op.tags is not None:
                 config.placement = Placement(tags=list(op.tags)) if op.tags else None
             await _after_any_move(lambda: js.update_stream(config))
-        except APIError as exc:  # the server's words: "no suitable peers for placement", …
-            raise ServerStateError(
-                f"Stream {op.name} was not changed: {exc.description} (error {exc.err_code})."
-            ) from exc
-        except Exception as exc:
-            raise ServerStateError(f"Stream {op.name} was not changed: {exc}.") from exc
     return Done(
         f"stream {op.name}: {before} -> {_placed(config)}; the servers move its data to fit",
         command=lab.by_hand(op),
@@ -147,7 +141,7 @@ async def _promote_mirror(op: PromoteMirror, lab: Operator) -> Done:
     # about it may change); before, "stream mirror configuration can not be updated".
     async with api_connection(lab.client_url(op.server)) as nc:
         js = nc.jetstream(timeout=API_TIMEOUT)
-        try:
+        async with _refused_as(f"Mirror {op.name} was not promoted"):
             config = (await js.stream_info(op.name)).config
             origin = config.mirror.name if config.mirror else ""
             if not origin:
@@ -156,20 +150,26 @@ async def _promote_mirror(op: PromoteMirror, lab: Operator) -> Done:
             if op.subjects:
                 config.subjects = list(op.subjects)
             state = (await js.update_stream(config)).state
-        except ServerStateError:
-            raise
-        except APIError as exc:
-            raise ServerStateError(
-                f"Mirror {op.name} was not promoted: {exc.description} (error {exc.err_code})."
-            ) from exc
-        except Exception as exc:
-            raise ServerStateError(f"Mirror {op.name} was not promoted: {exc}.") from exc
     taking = f", taking {', '.join(op.subjects)}" if op.subjects else ""
     return Done(
         f"{op.name} no longer mirrors {origin}: a stream of its own, {state.messages} messages "
         f"up to {state.last_seq}{taking}",
         command=lab.by_hand(op),
     )
+
+
+@asynccontextmanager
+async def _refused_as(what: str) -> AsyncIterator[None]:
+    """A stream change refused, as one sentence: `what`, then the server's own words and
+    code ("no suitable peers for placement", …); natslab's own sentences pass as they are."""
+    try:
+        yield
+    except ServerStateError:
+        raise
+    except APIError as exc:
+        raise ServerStateError(f"{what}: {exc.description} (error {exc.err_code}).") from exc
+    except Exception as exc:
+        raise ServerStateError(f"{what}: {exc}.") from exc
 
 
 async def _after_any_move(call: Callable[[], Awaitable[T]]) -> T:
