@@ -21,6 +21,7 @@ LESSON_KEYS = """\
 | `1`-`4` | answer the next step's question: the answer locks and the step runs |
 | `s` | skip to the next step without running this one; on your turn, natslab does it |
 | `p` | show the previous step's notes again |
+| `↑` `↓` / `pgup` `pgdn` | scroll the lesson (it has the keyboard when the lesson starts) |
 """
 ROOM_KEYS = """\
 | `h` | ask the instructor for help; your step's checks, versions and cluster go along |
@@ -33,7 +34,7 @@ Real `nats-server` processes, one log pane each, and a live view of where every 
 | key | does |
 |---|---|
 {lesson_keys}| `tab` / `shift+tab` | move between panes |
-| `m` | maximise the focused pane (again to restore) |
+| `m` | maximise the focused pane or the lesson (again to restore) |
 | `/` | search the focused log: `enter` marks matches and holds the place, `n`/`N`, `escape` ends |
 | `f` / `v` | in a log: every line (noise unfolded) / the raw lines as the server wrote them |
 | `[` / `]` | on a narrow screen, show the previous / next server's log |

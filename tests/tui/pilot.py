@@ -84,3 +84,9 @@ def first_block_text(markdown) -> str:
     the widget has rendered it (the source itself changes before that)."""
     blocks = markdown.query("MarkdownBlock")
     return blocks.first()._content.plain if blocks else ""
+
+
+def lesson_story(app) -> str:
+    """The lesson panel's reading, top to bottom: this step's narrative, then the next step's
+    preview (the finished step's commands and action lines are drawn between them)."""
+    return app.query_one("#narrative").source + "\n\n" + app.query_one("#upcoming").source

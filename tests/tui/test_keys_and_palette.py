@@ -138,7 +138,7 @@ async def test_auto_runs_every_step_without_a_key(session):
         assert not app.runner.progress.running
         await wait_for(
             pilot,
-            lambda: "not answered: the run says 2. some" in str(app.query_one("#prompt").render()),
+            lambda: "not answered: the run says 2. some" in str(app.query_one("#reveal").render()),
             30, "the reveal, during the next pause",
         )  # fmt: skip
         await wait_for(pilot, lambda: "Lesson complete" in status(app), 30, "the lesson to finish")

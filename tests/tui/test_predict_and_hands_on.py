@@ -8,7 +8,7 @@ import signal
 from natslab.lessons.model import Lesson
 from natslab.state import ServerState
 from natslab.tui.app import NatsLabApp
-from tests.tui.pilot import wait_for
+from tests.tui.pilot import lesson_story, wait_for
 
 LESSON = {
     "id": "predict-and-act",
@@ -78,7 +78,7 @@ async def test_predict_then_stop_a_from_outside_then_skip_with_s(session):
         await wait_for(pilot, lambda: "Where does sub-1 go?" in text(app, "#prompt"), 5, "question")
         assert "1. It waits for A" in text(app, "#prompt")
         assert "you will stop server A" in text(app, "#prompt")
-        story = app.query_one("#narrative").source
+        story = lesson_story(app)
         assert "A is about to go away." in story
         assert "only server left" not in story
         await pilot.press("n")  # a learner who only presses n is asked to predict first
@@ -106,8 +106,8 @@ async def test_predict_then_stop_a_from_outside_then_skip_with_s(session):
         assert prediction is not None and prediction.answer == 0
         assert prediction.measured == "sub-1 is on B, from A"
         assert prediction.right == (1,) and prediction.matched is False
-        await wait_for(pilot, lambda: "this run measured" in text(app, "#prompt"), 5, "reveal")
-        prompt = text(app, "#prompt")
+        await wait_for(pilot, lambda: "this run measured" in text(app, "#reveal"), 5, "reveal")
+        prompt = text(app, "#reveal")
         assert "you said 1. It waits for A" in prompt
         assert "this run measured sub-1 is on B, from A" in prompt
         assert "the run says 2. B" in prompt

@@ -7,7 +7,7 @@ import pytest
 
 from natslab.lessons import catalog
 from natslab.tui.app import NatsLabApp
-from tests.tui.pilot import client_cell, pane_text, pane_title, wait_for
+from tests.tui.pilot import client_cell, lesson_story, pane_text, pane_title, wait_for
 
 STEP_TIMEOUT = 60
 
@@ -36,7 +36,7 @@ async def test_upgrade_lesson_through_its_questions_on_screen(session, offset):
     async with app.run_test(size=(120, 40)) as pilot:
         # Before step 1: the walkthrough's command, labelled so, and the one this run uses.
         a = session.source.ports("A")
-        story = app.query_one("#narrative").source
+        story = lesson_story(app)
         assert "walkthrough: `nats-server -D -p 4222 " in story
         assert f"this run: `nats-server -D -p {a.client} " in story
         for number in (1, 2):

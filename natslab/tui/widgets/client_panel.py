@@ -47,7 +47,7 @@ class ClientPanel(Vertical):
     ClientPanel { border: round $secondary; height: 1fr; }
     ClientPanel > Horizontal { height: auto; max-height: 8; }
     ClientPanel .bars { width: 1fr; min-width: 16; padding: 0 1; }
-    ClientPanel .mesh { width: auto; max-width: 65%; padding: 0 1; }
+    ClientPanel .mesh { width: auto; max-width: 60%; padding: 0 1; }
     ClientPanel DataTable { height: 1fr; }
     ClientPanel.-short ClientChart { display: none; }
     """

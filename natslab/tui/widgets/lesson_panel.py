@@ -16,18 +16,32 @@ from natslab.lessons.record import LessonRecord, StepRecord
 PENDING, PASSED, FAILED = "…", "✓", "✗"
 
 
+class LessonStory(VerticalScroll):
+    """The step's narrative, its commands and the next step's preview: the lesson panel's
+    reading, which takes the keyboard in a tutorial and `m` makes the whole screen."""
+
+    ALLOW_MAXIMIZE = True
+
+
 class LessonPanel(Vertical):
-    """Draws the runner's lesson record; holds no verdicts or lesson logic of its own."""
+    """Draws the runner's lesson record; holds no verdicts or lesson logic of its own.
+
+    Read from the top down: what the step found, why, what comes next; and at the bottom,
+    always in view, what the lab is waiting for from the learner (a question, their turn)."""
+
+    ALLOW_MAXIMIZE = True  # `m` on the story maximises the panel, verdicts and question too
 
     DEFAULT_CSS = """
     LessonPanel { border: round $accent; width: 1fr; }
     LessonPanel > .status { height: auto; padding: 0 1; }
     LessonPanel > ProgressBar { padding: 0 1; }
-    LessonPanel > VerticalScroll { height: 1fr; }
-    LessonPanel > VerticalScroll.verdicts { height: auto; max-height: 45%; }
+    LessonPanel > LessonStory { height: 1fr; min-height: 4; }
+    LessonPanel > VerticalScroll.verdicts { height: auto; max-height: 40%; }
+    LessonPanel > VerticalScroll.asks { height: auto; max-height: 45%; }
     LessonPanel .commands { padding: 0 1; color: $text-muted; }
     LessonPanel .checks { padding: 0 1; }
-    LessonPanel .prompt { padding: 0 1; }
+    LessonPanel .reveal { padding: 0 1; }
+    LessonPanel .prompt { padding: 0 1; border-top: hkey $accent; }
     LessonPanel .room { padding: 0 1; color: $warning; }
     LessonPanel Markdown { margin: 0; padding: 0 1; }
     """
@@ -44,18 +58,23 @@ class LessonPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(classes="status", id="lesson-status")
         yield ProgressBar(total=len(self.lesson.steps), show_eta=False, id="progress")
-        # The question, the learner's turn and the verdicts come first, so that on a small
-        # screen they are never below the fold.
+        # The verdicts at the top and the learner's turn at the bottom, each in a box of its
+        # own, so that on a small screen neither is below the fold; the story scrolls between.
         with VerticalScroll(classes="verdicts"):
-            yield Static(classes="prompt", id="prompt").set_styles("display: none;")
+            yield Static(classes="reveal", id="reveal").set_styles("display: none;")
             yield Static(classes="checks", id="checks")
             yield Static(classes="room", id="room-reveal").set_styles("display: none;")
-        with VerticalScroll():
+        with LessonStory(id="lesson-story"):
             yield Markdown(self.lesson.summary, id="narrative")
             yield Static(classes="commands", id="commands")
+            yield Markdown(id="upcoming")
+        with VerticalScroll(classes="asks"):
+            yield Static(classes="prompt", id="prompt").set_styles("display: none;")
 
     def on_mount(self) -> None:
         self.border_title = self.lesson.title
+        # The keyboard reads the lesson first (arrows, PageUp/PageDown); Tab moves to the logs.
+        self.query_one(LessonStory).focus()
         self.set_status(f"{len(self.lesson.steps)} steps. Press n to run step 1.")
 
     def show_room(self, text: str) -> None:
@@ -78,10 +97,16 @@ class LessonPanel(Vertical):
         if key != self._drawn:
             self._drawn = key
             self.notes_index = (step.index + 1) if step else 0
-            self.query_one("#narrative", Markdown).update(self._story(record, step, upcoming))
-        asking = prompt(self.lesson, record, step, upcoming)
+            self.query_one("#narrative", Markdown).update(self._story(step))
+            self.query_one("#upcoming", Markdown).update(self._next(upcoming))
+            if step is None:
+                self.query_one("#commands", Static).update("")
+        asking = prompt(record, step, upcoming)
         self.query_one("#prompt", Static).update(asking)
         self.query_one("#prompt", Static).display = bool(asking.plain)
+        found = verdict(self.lesson, record, step, upcoming)
+        self.query_one("#reveal", Static).update(found)
+        self.query_one("#reveal", Static).display = bool(found.plain)
         self.query_one(ProgressBar).update(progress=record.passed_through())
         if step is None:
             if upcoming is not None and upcoming.question:
@@ -108,25 +133,27 @@ class LessonPanel(Vertical):
                 "bold red",
             )
 
-    def _story(
-        self, record: LessonRecord, step: StepRecord | None, upcoming: ev.StepPreviewed | None
-    ) -> str:
+    def _story(self, step: StepRecord | None) -> str:
         """The narrative: a step's explanation only once it has run; before that, its preview."""
-        parts = [] if step is not None else [self.lesson.summary]
-        if step is not None:
-            parts.append(f"**{step.title}**")
-            lesson_step = self.lesson.steps[step.index]
-            if step.ok is None:
-                parts.append(lesson_step.preview or "")
-                parts.append("*What happened, and why, appears here once the step has run.*")
-            else:
-                parts.append(step.narrative)
-        if upcoming is not None:
-            # Bold, not a heading: a heading is one line and is cut on a narrow panel.
-            parts.append(f"**Next: step {upcoming.index + 1}, {upcoming.title}**")
-            parts.append(upcoming.preview)
-            parts += [f"walkthrough: `{command}`" for command in upcoming.commands]
-            parts += [f"this run: `{command}`" for command in upcoming.here]
+        if step is None:
+            return self.lesson.summary
+        parts = [f"**{step.title}**"]
+        if step.ok is None:
+            parts.append(self.lesson.steps[step.index].preview or "")
+            parts.append("*What happened, and why, appears here once the step has run.*")
+        else:
+            parts.append(step.narrative)
+        return "\n\n".join(p for p in parts if p)
+
+    @staticmethod
+    def _next(upcoming: ev.StepPreviewed | None) -> str:
+        """The next step's preview, below this step's commands and action lines."""
+        if upcoming is None:
+            return ""
+        # Bold, not a heading: a heading is one line and is cut on a narrow panel.
+        parts = [f"**Next: step {upcoming.index + 1}, {upcoming.title}**", upcoming.preview]
+        parts += [f"walkthrough: `{command}`" for command in upcoming.commands]
+        parts += [f"this run: `{command}`" for command in upcoming.here]
         return "\n\n".join(p for p in parts if p)
 
     def previous_notes(self) -> None:
@@ -169,19 +196,15 @@ class LessonPanel(Vertical):
 
 
 def prompt(
-    lesson: Lesson,
-    record: LessonRecord,
-    step: StepRecord | None,
-    upcoming: ev.StepPreviewed | None,
+    record: LessonRecord, step: StepRecord | None, upcoming: ev.StepPreviewed | None
 ) -> Text:
-    """What asks for the learner, first: the next question or their turn to act; then the
-    reveal of the step that has just run."""
+    """What the lab waits for from the learner: their turn to act, or the next question."""
     lines: list[Text] = []
     if step is not None and step.waiting is not None:
         lines.append(Text(step.waiting.instruction, "bold reverse"))
         for way in step.waiting.commands:
             lines.append(Text("  " if way.startswith("ctrl+p") else "  $ ", "dim") + Text(way))
-        lines.append(Text("  s: natslab does it for you", "dim"))
+        lines.append(Text("  s: skip it, and natslab does it for you", "dim"))
         if step.hint:
             lines.append(Text(step.hint, "yellow"))
     if upcoming is not None and upcoming.question:
@@ -201,15 +224,26 @@ def prompt(
             )
     if upcoming is not None and upcoming.hands_on:
         lines.append(Text("Hands-on: ", "bold magenta") + Text(f"you will {upcoming.hands_on}."))
+    return Text("\n").join(lines)
+
+
+def verdict(
+    lesson: Lesson,
+    record: LessonRecord,
+    step: StepRecord | None,
+    upcoming: ev.StepPreviewed | None,
+) -> Text:
+    """Above the step's checks: the learner's prediction, locked or beside what the run
+    measured."""
     if step is not None and step.prediction is not None:
         asking = upcoming is not None and bool(upcoming.question)
-        lines += reveal(step.prediction, with_question=not asking)
-    elif step is not None and step.index in record.locked:
+        return Text("\n").join(reveal(step.prediction, with_question=not asking))
+    if step is not None and step.index in record.locked:
         predict = lesson.steps[step.index].predict
         choice = record.locked[step.index]
         said = f"{choice + 1}. {predict.answers[choice].text}" if predict else str(choice + 1)
-        lines.append(Text("Your prediction is locked: ", "dim") + Text(said, "bold"))
-    return Text("\n").join(lines)
+        return Text("Your prediction is locked: ", "dim") + Text(said, "bold")
+    return Text()
 
 
 def reveal(p: ev.PredictionJudged, with_question: bool = True) -> list[Text]:
