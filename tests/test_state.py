@@ -509,3 +509,26 @@ def test_the_ledger_report_bills_an_outage_to_the_step_that_began_it():
         "ledger: step 1: under 20 ms, step 2: 23000 ms (900 failed, until step 4), "
         "step 3: under 20 ms, step 4: 200 ms"
     )
+
+
+def test_the_loss_report_bills_a_loss_to_the_step_it_began_in():
+    """A link lost in step 4 shows its gap when messages cross again in step 5: the report
+    says step 4 (leaf-nodes said "step 5: 3057" for a loss of step 4, from the walk)."""
+    from types import SimpleNamespace
+
+    from natslab.lessons.checks import _bill
+    from natslab.lessons.lab_protocol import CheckContext
+
+    state = LabState()
+    cluster(state, names="A")
+    state.apply(cev.ClientStarting(client="far-1", at=0.9, kind="subscriber", seeds=(), options={}))
+    state.apply(connected("far-1", "A", "nats://127.0.0.1:4222", pool=(), at=1.0))
+    state.apply(cev.MessageCounts(client="far-1", at=12.0, received=50, lost=2, loss_began=11.5))
+    state.apply(cev.MessageCounts(client="far-1", at=41.0, received=90, lost=30, loss_began=33.0))
+    ctx = CheckContext(SimpleNamespace(state=state))  # type: ignore[arg-type]
+    ctx.step_starts.extend([(3, 10.0), (4, 30.0), (5, 40.0)])
+    assert _bill([state.clients["far-1"]], ctx) == (
+        "30 messages lost in all (step 3: 2, step 4: 28); far-1 30"
+    )
+    # A step's own check still counts what it found: step 5's next message showed 28.
+    assert state.clients["far-1"].lost_between(40.0) == 28

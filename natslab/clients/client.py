@@ -222,6 +222,8 @@ class Subscriber(LabClient):
         self.lost = 0
         self.since_reconnect = 0
         self._last_seq: dict[str, int] = {}
+        self._arrivals: dict[str, tuple[float, float]] = {}  # the last two messages' times
+        self._loss_began: float | None = None  # of the first loss found since the last counts
 
     async def start(self) -> None:
         await super().start()
@@ -240,20 +242,33 @@ class Subscriber(LabClient):
         self.received += 1
         self.since_reconnect += 1
         # Loss is counted between messages received: from the first one seen onwards.
+        now = time.time()
         if last is not None and seq > last + 1:
             self.lost += seq - last - 1
+            if self._loss_began is None:
+                self._loss_began = self._first_missing_due(publisher, now)
         self._last_seq[publisher] = max(seq, last or 0)
+        self._arrivals[publisher] = (self._arrivals.get(publisher, (now, now))[1], now)
+
+    def _first_missing_due(self, publisher: str, now: float) -> float:
+        """When the first missing message would have arrived: one interval after the last
+        message before the gap. A gap shows only at the next message, after an outage often a
+        step later; reports bill the loss to when it began."""
+        before, last = self._arrivals.get(publisher, (now, now))
+        return min(last + (last - before), now)
 
     async def _on_reconnected(self) -> None:
         self.since_reconnect = 0
         await super()._on_reconnected()
 
     def counts(self) -> ev.MessageCounts:
+        began, self._loss_began = self._loss_began, None
         return ev.MessageCounts(
             client=self.name,
             received=self.received,
             lost=self.lost,
             since_reconnect=self.since_reconnect,
+            loss_began=began,
         )
 
     def count_key(self) -> tuple[object, ...]:

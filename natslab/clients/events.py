@@ -97,6 +97,7 @@ class MessageCounts(ClientEvent):
     lost: int = 0
     published: int = 0
     since_reconnect: int = 0
+    loss_began: float | None = None  # a new loss: when its first missing message was due
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -755,12 +755,14 @@ def _gaps(views: list[ClientView]) -> str:
 
 
 def _bill(views: list[ClientView], ctx: CheckContext) -> str:
-    """Each subscriber's loss in all, and the group's loss step by step."""
+    """Each subscriber's loss in all, and the group's loss step by step: a loss belongs to the
+    step it began in (the last message before its gap), not the one whose next message showed
+    it (leaf-nodes billed a lost link's messages to the step that healed it)."""
     total = sum(v.lost for v in views)
     starts = ctx.step_starts
     by_step = []
     for (number, start), following in zip(starts, [*starts[1:], (0, None)], strict=True):
-        lost = sum(v.lost_between(start, following[1]) for v in views)
+        lost = sum(v.lost_between(start, following[1], began=True) for v in views)
         if lost:
             by_step.append(f"step {number}: {lost}")
     where = f" ({', '.join(by_step)})" if by_step else ""

@@ -91,7 +91,7 @@ class ClientFolds(StateBase):
     def _on_counts(self, e: cev.MessageCounts) -> None:
         view = self._client(e.client)
         if e.lost != view.lost:
-            view.loss_history.append((e.at, e.lost))
+            view.loss_history.append((e.at, e.lost, e.loss_began or e.at))
         view.received, view.lost, view.published = e.received, e.lost, e.published
         view.since_reconnect = e.since_reconnect
 

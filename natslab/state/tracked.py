@@ -132,7 +132,8 @@ class ClientView:
     seen_in_connz_on: str | None = None
     placed_at: float | None = None  # when it last connected or reconnected
     last_tenure: float | None = None  # how long it had been on the server it last lost
-    loss_history: list[tuple[float, int]] = field(default_factory=list)  # (at, lost so far)
+    # (found at, lost so far, when that loss began): found at the next message after a gap.
+    loss_history: list[tuple[float, int, float]] = field(default_factory=list)
     # A JetStream ledger publisher: acknowledged and failed publishes, and its ack gaps.
     acked: int = 0
     publish_failures: int = 0
@@ -141,10 +142,12 @@ class ClientView:
     publish_gaps: list[tuple[float, float, int]] = field(default_factory=list)  # start, end, failed
     verified: cev.LedgerVerified | None = None
 
-    def lost_between(self, start: float, end: float | None = None) -> int:
-        """Messages this subscriber found missing between two moments."""
+    def lost_between(self, start: float, end: float | None = None, began: bool = False) -> int:
+        """Messages this subscriber found missing between two moments; or, with `began`,
+        the losses that began between them (wherever they were found)."""
         before = after = 0
-        for at, lost in self.loss_history:
+        for found, lost, started in self.loss_history:
+            at = started if began else found
             if at < start:
                 before = lost
             if end is None or at < end:
