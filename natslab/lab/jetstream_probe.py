@@ -16,6 +16,9 @@ from natslab.errors import TimedOutError
 from natslab.lab.operations import Done, ProbeJetStream
 from natslab.lab.operator import Operator, performs
 
+# The answer a probe waited for, as a sentence ends with it ("... never succeeded").
+ANSWERS = {"ok": "succeeded", "no_response": "went unanswered", "timeout": "timed out"}
+
 PROBE_TIMEOUT = 2.0  # each request's own wait; nats-py's default for a JetStream call is 5 s
 AGAIN_AFTER = 0.5  # between tries while waiting for `until`
 
@@ -66,9 +69,11 @@ async def _probe(op: ProbeJetStream, lab: Operator) -> Done:
                 return Done(f"{op.request} through {op.server}: {said}{after}",
                             command=lab.by_hand(op))  # fmt: skip
             if took > op.timeout and op.or_give_up:
+                never = ANSWERS.get(str(wanted), f"refused with {wanted}")
                 return Done(
-                    f"{op.request} through {op.server}: still not {wanted} after "
-                    f"{op.timeout:g} s ({tries} tries); the last answer: {said}",
+                    f"{op.request.replace('_', ' ')} through {op.server}, asked for "
+                    f"{op.timeout:g} s ({tries} tries), never {never}; "
+                    f"the last answer: {said}",
                     command=lab.by_hand(op),
                 )
             if took > op.timeout:

@@ -527,10 +527,14 @@ def _meta_peers(c: m.MetaPeers, ctx: CheckContext, now: float) -> Verdict:
     return Verdict(ok, said)
 
 
+ANSWER_WORDS = {"ok": "succeeds", "no_response": "gets no response", "timeout": "times out"}
+
+
 @check(
     m.JetStreamAnswer,
     lambda c, _: (
-        f"a {c.request.replace('_', ' ')} through {c.server or 'the lab'} is answered {c.answer}"
+        f"a {c.request.replace('_', ' ')} through {c.server or 'the lab'} "
+        + ANSWER_WORDS.get(str(c.answer), f"is refused with error {c.answer}")
     ),
 )
 def _jetstream_answer(c: m.JetStreamAnswer, ctx: CheckContext, now: float) -> Verdict:

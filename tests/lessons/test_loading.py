@@ -360,3 +360,24 @@ def test_a_walkthrough_command_names_a_port_its_server_has():
                 elif started and ports_for(clients[int(started[1])]).cluster != int(started[2]):
                     wrong.append(f"{name} step {number}: -cluster …:{started[2]}")
     assert wrong == []
+
+
+def test_a_jetstream_answer_is_claimed_in_words_not_in_its_toml_value():
+    """'answered no_response' leaked the lesson format's value into a learner's line."""
+    from types import SimpleNamespace
+
+    from natslab.lessons.checks import describe
+    from natslab.lessons.lab_protocol import CheckContext
+
+    ctx = CheckContext(SimpleNamespace())  # type: ignore[arg-type]
+
+    def claim(answer) -> str:
+        check = m.JetStreamAnswer(
+            type="jetstream_answer", request="publish", server="A", answer=answer
+        )
+        return describe(check, ctx)
+
+    assert claim("no_response") == "a publish through A gets no response"
+    assert claim("ok") == "a publish through A succeeds"
+    assert claim("timeout") == "a publish through A times out"
+    assert claim(10008) == "a publish through A is refused with error 10008"
