@@ -46,31 +46,41 @@ def unstarted_title(name: str) -> Text:
     return Text.assemble((f"{name} ", "bold"), ("○ not started", "dim"))
 
 
-def server_title(view: ServerView, js: JetStreamView | None = None) -> Text:
+def server_title(
+    view: ServerView, js: JetStreamView | None = None, width: int | None = None
+) -> Text:
     """One line: name, state (with exit code), version, pid, ports, peers, CPU and memory,
-    and what it leads in JetStream."""
+    and what it leads in JetStream. Given a `width`, the parts least needed in a lesson go
+    first (memory, CPU, ports, pid, version), so that peers and leaderships stay in view."""
     state = view.state.value
     if view.state in (ServerState.STOPPED, ServerState.CRASHED) and view.exit_code is not None:
         state += f" ({view.exit_code})"
     if view.watched and view.state == ServerState.STOPPED:
         state = "unreachable"  # not ours: all natslab knows is that it stopped answering
-    text = Text.assemble((f"{view.name} ", "bold"), (f"● {state}", _STATE_STYLE[view.state]))
+    # (part, how soon it is dropped for room: 0 never, higher sooner)
+    parts: list[tuple[Text, int]] = [
+        (Text.assemble((f"{view.name} ", "bold"), (f"● {state}", _STATE_STYLE[view.state])), 0)
+    ]
     if view.version:
-        text.append(f"  v{view.version}")
+        parts.append((Text(f"  v{view.version}"), 1))
     if view.pid is not None and view.up:
-        text.append(f"  pid {view.pid}")
+        parts.append((Text(f"  pid {view.pid}"), 2))
     if view.client_port:
-        text.append(f"  :{view.client_port}/{view.cluster_port}/{view.monitor_port}", "dim")
+        ports = f"  :{view.client_port}/{view.cluster_port}/{view.monitor_port}"
+        parts.append((Text(ports, "dim"), 3))
     if view.up:
-        peers = " ".join(sorted(view.route_peers)) or "none"
-        text.append(f"  peers {peers}")
+        parts.append((Text(f"  peers {' '.join(sorted(view.route_peers)) or 'none'}"), 0))
         if view.cpu_percent is not None:
-            text.append(f"  cpu {view.cpu_percent:.0f}%")
+            parts.append((Text(f"  cpu {view.cpu_percent:.0f}%"), 4))
         if view.rss_bytes:
-            text.append(f"  {view.rss_bytes / 2**20:.0f}M")
+            parts.append((Text(f"  {view.rss_bytes / 2**20:.0f}M"), 5))
         if js is not None:
-            text.append_text(jetstream_badge(view.name, js))
-    return text
+            parts.append((jetstream_badge(view.name, js), 0))
+    for level in (5, 4, 3, 2, 1):
+        if width is None or sum(t.cell_len for t, _ in parts) <= width:
+            break
+        parts = [(t, lv) for t, lv in parts if lv != level]
+    return Text().join(t for t, _ in parts)
 
 
 def knows_text(state: LabState, view: ClientView) -> Text:

@@ -14,7 +14,7 @@ from natslab.cluster.snapshot import (
 from natslab.lab import operations as ops
 from natslab.lessons import catalog
 from natslab.tui.app import NatsLabApp
-from tests.tui.pilot import pane_title, wait_for
+from tests.tui.pilot import pane_title, server_pane, wait_for
 from tests.tui.test_layout_snapshots import PORTS, recorded_cluster
 
 
@@ -85,3 +85,34 @@ async def test_a_long_jetstream_line_leaves_the_bars_and_the_table_their_room(se
             return len(lines) == 3 and all(len(b) <= bars.content_size.width for b in lines)
 
         await wait_for(pilot, fitted, 5, "each bar on one line within its share")
+
+
+async def test_a_crowded_header_drops_cpu_and_ports_before_peers_and_leaderships(session):
+    """At 120x40 beside a lesson, a header with a leader's badges ran past its pane and the
+    badges, last on the line, were cut (from the learners' walk). It now gives up memory,
+    CPU, ports, pid and version, in that order, to keep peers and leaderships in view."""
+    js = JetStreamStatus(
+        meta_leader="A",
+        streams=tuple(
+            StreamStatus(n, "A", (ReplicaStatus("B", True), ReplicaStatus("C", True)))
+            for n in ("LEDGER", "BACKUP")
+        ),
+    )
+    recorded_cluster(session)
+    lesson = catalog.load("backup-restore")
+    app = NatsLabApp(session, lesson.servers, lesson)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for name in PORTS:
+            peers = tuple(RoutePeer(p, f"id{p}", 4) for p in PORTS if p != name)
+            status = ServerStatus(server=name, up=True, at=104.0, version="2.15.1",
+                                  healthy=True, route_peers=peers, jetstream=js)  # fmt: skip
+            session.bus.emit(sev.ServerPolled(server=name, at=104.0, status=status))
+        await wait_for(pilot, lambda: "★BACKUP" in title(app, "A"), 10, "A's badges")
+        header = server_pane(app, "A").query_one(".title")
+        shown = title(app, "A")
+        assert len(shown) <= header.content_size.width, (shown, header.content_size)
+        assert "peers B C" in shown and "★meta" in shown and "★LEDGER" in shown, shown
+        assert f":{PORTS['A']}" not in shown  # the ports gave way first
+        # With room to spare, everything is back.
+        await pilot.resize_terminal(200, 50)
+        await wait_for(pilot, lambda: f":{PORTS['A']}" in title(app, "A"), 10, "the ports back")

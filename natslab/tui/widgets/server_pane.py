@@ -138,6 +138,8 @@ class ServerPane(Vertical):
     def on_resize(self) -> None:
         if self._ready:
             self._describe_folding()
+            if self._view is not None:  # the title fits the new width
+                self.show(self._view, self._js)
 
     def action_toggle_fold(self) -> None:
         log = self.log_view
@@ -158,6 +160,7 @@ class ServerPane(Vertical):
         self._view, self._js = view, js
         if not self._ready:
             return
-        self._title.update(server_title(view, js), layout=False)
+        width = self._title.content_size.width or None  # none before the first layout
+        self._title.update(server_title(view, js, width), layout=False)
         self.set_class(view.state.value == "stopped", "stopped")
         self.set_class(view.state.value == "crashed", "crashed")
