@@ -510,7 +510,8 @@ def _meta_claim(c: m.MetaPeers) -> str:
         if c.leader is None
         else (", and no meta leader" if c.leader == "none" else f", and {c.leader} leads")
     )
-    return f"{c.server} sees the meta group{offline}{leader}"
+    members = "" if c.members is None else f" of exactly {both(sorted(c.members))}"
+    return f"{c.server} sees the meta group{members}{offline}{leader}"
 
 
 @check(m.MetaPeers, lambda c, _: _meta_claim(c))
@@ -522,8 +523,13 @@ def _meta_peers(c: m.MetaPeers, ctx: CheckContext, now: float) -> Verdict:
     offline = sorted(r.name for r in js.meta_replicas if r.offline)
     leader = js.meta_leader or "none"
     said = f"{c.server}'s /jsz: leader {leader}; offline: {', '.join(offline) or 'none'}"
+    # The replicas /jsz lists are the other members, as this server counts them.
+    members = sorted({c.server, *(r.name for r in js.meta_replicas)})
+    if c.members is not None:
+        said += f"; members: {', '.join(members)}"
     led = c.leader in (None, leader) or (c.leader == "any" and leader != "none")
-    ok = (c.offline is None or offline == sorted(c.offline)) and led
+    counted_as = c.members is None or members == sorted(c.members)
+    ok = (c.offline is None or offline == sorted(c.offline)) and led and counted_as
     return Verdict(ok, said)
 
 

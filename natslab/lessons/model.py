@@ -202,13 +202,15 @@ class HealthzError(_Check):
 
 class MetaPeers(_Check):
     """As `server`'s /jsz tells it: (when given) exactly `offline` of the meta group's peers
-    are offline, and (when given) its meta leader is `leader`: a server, "none", or "any"
-    (some server). Without a leader, nats-server 2.14 and older list no peers at all."""
+    are offline, (when given) its meta leader is `leader`: a server, "none", or "any" (some
+    server), and (when given) the group's members, `server` and the peers it lists, are
+    exactly `members`. Without a leader, nats-server 2.14 and older list no peers at all."""
 
     type: Literal["meta_peers"]
     server: ServerName
     offline: list[ServerName] | None = None
     leader: ServerName | Literal["none", "any"] | None = None
+    members: list[ServerName] | None = None
 
 
 class JetStreamAnswer(_Check):
@@ -428,6 +430,14 @@ class JudgeStreamPeers(_Judge):
     stream: StreamName = "LEDGER"
 
 
+class JudgeMetaMembers(_Judge):
+    """The JetStream meta group's members as `server` counts them (itself and the peers its
+    /jsz lists): the servers in order, joined by commas ("A,B,D")."""
+
+    type: Literal["meta_members"]
+    server: ServerName
+
+
 class JudgeAckedLost(_Judge):
     """How many of the ledger's acknowledged messages its latest verification in this step
     found missing from the stream it read."""
@@ -455,6 +465,7 @@ Judgement = Annotated[
     | JudgeJetStreamAnswer
     | JudgeAnsweredBy
     | JudgeStreamPeers
+    | JudgeMetaMembers
     | JudgeAckedLost
     | JudgePublishGap,
     Field(discriminator="type"),
@@ -525,7 +536,7 @@ class Prediction(_Strict):
                         'an answer: give is = "ok", "no_response", "timeout" or an error code'
                         if isinstance(self.judge, JudgeJetStreamAnswer)
                         else 'servers: give is = "A,B,C" (in order, comma-separated)'
-                        if isinstance(self.judge, JudgeStreamPeers)
+                        if isinstance(self.judge, JudgeStreamPeers | JudgeMetaMembers)
                         else 'a server: give is = "A" (or "none")'
                     )
                 )

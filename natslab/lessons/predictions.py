@@ -188,6 +188,16 @@ def _stream_peers(j: m.JudgeStreamPeers, ctx: CheckContext, now: float) -> Measu
     return Measured(placed, f"{j.stream}'s replicas are on {placed.replace(',', ', ')}")
 
 
+@judgement(m.JudgeMetaMembers)
+def _meta_members(j: m.JudgeMetaMembers, ctx: CheckContext, now: float) -> Measured:
+    view = ctx.state.servers.get(j.server)
+    js = view.jetstream if view is not None and view.up else None
+    if js is None or not js.meta_leader:
+        return _waiting(f"{j.server} knows no meta leader right now", m.NEVER)
+    members = ",".join(sorted({j.server, *(r.name for r in js.meta_replicas)}))
+    return Measured(members, f"{j.server} counts the meta group as {members.replace(',', ', ')}")
+
+
 @judgement(m.JudgeAckedLost)
 def _acked_lost(j: m.JudgeAckedLost, ctx: CheckContext, now: float) -> Measured:
     view = ctx.state.clients.get(j.client)

@@ -88,6 +88,19 @@ async def test_a_replacement_gets_the_replica_only_once_the_dead_server_is_remov
         ServerStateError, match=r"server is not a member of the cluster \(error 10044\)"
     ):
         await perform(ops.RemoveServer(server="C", through="A"))
+
+    # C back under its old name, empty, within 5 minutes of its removal: it runs, follows
+    # the meta leader and answers /healthz 200, yet no member counts it (raft.go trackPeer,
+    # peerRemoveTimeoutDefault).
+    await perform(ops.RestartServer(server="C"))
+    await async_wait_until(
+        lambda: lab.state.servers["C"].healthy, 60, what="C back, answering /healthz 200"
+    )
+    assert verdict(ctx, "meta_peers", server="A", members=["A", "B", "D"]).ok
+    # Running but wrong: C is up and healthy, and still not a member.
+    wrong = verdict(ctx, "meta_peers", server="A", members=["A", "B", "C", "D"])
+    assert not wrong.ok and "members: A, B, D" in wrong.observation, wrong
+    assert verdict(ctx, "stream_peers", peers=["A", "B", "D"]).ok
     await perform(ops.VerifyLedger())
     assert verdict(ctx, "acked_lost", at_most=0).ok
 

@@ -53,6 +53,9 @@ async def test_two_of_three_down_stops_jetstream_and_the_checks_say_so(lab):
     said = verdict(ctx, "healthz_error", server="A", pattern="meta leader")
     assert not said.ok and said.observation == "/healthz of A: 200 ok", said
     assert verdict(ctx, "meta_peers", server="A", offline=[], leader="any").ok
+    assert verdict(ctx, "meta_peers", server="A", members=["A", "B", "C"]).ok
+    short = verdict(ctx, "meta_peers", server="A", members=["A", "B"])
+    assert not short.ok and "members: A, B, C" in short.observation, short
     wrong = verdict(ctx, "meta_peers", server="A", offline=["B", "C"], leader="none")
     assert not wrong.ok and "offline: none" in wrong.observation, wrong
     assert not verdict(ctx, "meta_peers", server="A", offline=["B"], leader="any").ok

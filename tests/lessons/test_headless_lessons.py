@@ -218,6 +218,11 @@ def test_replace_node_places_the_replica_only_after_the_peer_remove(tmp_path, st
     steps = {s["step"]: s for s in json.loads(out.read_text())["steps"]}
     assert steps[3]["prediction"]["right"] == [2], steps[3]["prediction"]  # still A, B, C
     assert "replicas on A, B, D; all current" in steps[4]["checks"][0]["observation"]
+    # C back under its old name, minutes after its peer-remove: up and healthy, not counted
+    # (raft.go trackPeer keeps a removed peer out for peerRemoveTimeoutDefault, 5 minutes).
+    assert steps[5]["prediction"]["right"] == [2], steps[5]["prediction"]  # A, B and D
+    said = [c["observation"] for c in steps[5]["checks"]]
+    assert said[0] == "/healthz of C: 200 ok" and "members: A, B, D" in said[2], said
     assert no_server_left(state_dir)
 
 

@@ -243,6 +243,20 @@ def test_stream_peers_is_where_the_leader_says_the_replicas_are():
         assert right == ((0,) if "C" in replicas else (1,)), measured
 
 
+def test_meta_members_is_the_meta_group_as_a_server_counts_it():
+    from natslab.cluster.snapshot import JetStreamStatus, ReplicaStatus
+
+    q = ask({"type": "meta_members", "server": "A"}, {"text": "C is back", "is": "A,B,C,D"},
+            {"text": "C is not", "is": "A,B,D"})  # fmt: skip
+    state = lab(0)
+    assert not judged(q, state)[0].final  # A has not answered /jsz yet
+    for listed in (("B", "C", "D"), ("B", "D")):
+        peers = tuple(ReplicaStatus(r, True) for r in listed)
+        state.servers["A"].jetstream = JetStreamStatus(meta_leader="B", meta_replicas=peers)
+        measured, right = judged(q, state)
+        assert right == ((0,) if "C" in listed else (1,)), measured
+
+
 def sev_jsz(leader: str, replicas: tuple[str, ...]):
     from natslab.cluster.snapshot import JetStreamStatus, ReplicaStatus, StreamStatus
 
