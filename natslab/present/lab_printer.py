@@ -130,13 +130,17 @@ async def run_headless_lab(
             describe_spec(console, spec, session.run_dir.config_path(spec.name))
         with console.status(f"{entry.title}…"):
             await session.take(entry)
+    # Listening before the first poll: what it finds (a meta leader elected while the
+    # servers started) is printed too, after the table below.
+    session.bus.subscribe(TimelinePrinter(session.state, console))
     session.start_polling(idle_interval=2.0)  # a headless lab mostly sits idle
     console.print()
     console.print(status_table(session.state, names))
     console.print(f"Full mesh: {', '.join(names)}.")
+    if leader := session.state.jetstream.meta_leader:  # found by start-up's own polls
+        console.print(f"JetStream meta leader: {leader}")
     if subscribers:
         console.print(client_table(session.state))
     console.print("Press Ctrl+C to stop every server.")
-    session.bus.subscribe(TimelinePrinter(session.state, console))
     await asyncio.Event().wait()
     return 0
