@@ -60,6 +60,10 @@ class StreamStatus:
     mirror: str = ""
     mirror_lag: int = 0
     mirror_error: str = ""
+    # The streams it gathers (sourcesInfo, the same StreamSourceInfo per source), and the
+    # first error one of them reports.
+    sources: tuple[str, ...] = ()
+    sources_error: str = ""
 
 
 @dataclass(frozen=True)
@@ -201,6 +205,17 @@ def _mirror(info: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
+def _sources(items: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """A StreamDetail's sources (monitor.go; stream.go sourcesInfo), if it gathers any."""
+    if not items:
+        return {}
+    errors = [(i.get("error") or {}).get("description", "") for i in items]
+    return {
+        "sources": tuple(printable(str(i.get("name") or "")) for i in items),
+        "sources_error": printable(str(next((e for e in errors if e), ""))),
+    }
+
+
 def jetstream(jsz: dict[str, Any]) -> JetStreamStatus:
     """/jsz?streams=true&consumers=true: nats-server's monitor.go JSInfo, MetaClusterInfo,
     StreamDetail and its consumer_detail (ConsumerInfo with its ClusterInfo)."""
@@ -217,6 +232,7 @@ def jetstream(jsz: dict[str, Any]) -> JetStreamStatus:
                 for c in detail.get("consumer_detail") or []
             ),
             **_mirror(detail.get("mirror")),
+            **_sources(detail.get("sources")),
         )
         for account in jsz.get("account_details") or []
         for detail in account.get("stream_detail") or []

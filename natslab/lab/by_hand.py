@@ -131,9 +131,11 @@ def _command(lab: OperatorFace, op: Operation) -> str:
         case ToggleClientSwitch():
             return CLIENT_SWITCHES[op.switch]
         case CreateStream():
-            source = (
-                f"--mirror {op.mirror}" if op.mirror else f'--subjects "{",".join(op.subjects)}"'
-            )
+            source = "".join(f" --source {name}" for name in op.sources).strip()
+            if op.own_subjects:
+                source = f'--subjects "{",".join(op.own_subjects)}" {source}'.strip()
+            if op.mirror:
+                source = f"--mirror {op.mirror}"
             tags = "".join(f" --tag {tag}" for tag in op.tags)
             return (
                 f"nats stream add {op.name} {source} --replicas {op.replicas} "

@@ -89,8 +89,9 @@ async def _create_stream(op: CreateStream, lab: Operator) -> Done:
     storage = StorageType.FILE if op.storage == "file" else StorageType.MEMORY
     config = StreamConfig(
         name=op.name,
-        subjects=None if op.mirror else list(op.subjects),
+        subjects=list(op.own_subjects) or None,
         mirror=StreamSource(name=op.mirror) if op.mirror else None,
+        sources=[StreamSource(name=name) for name in op.sources] or None,
         num_replicas=op.replicas,
         storage=storage,
         placement=Placement(tags=list(op.tags)) if op.tags else None,
@@ -111,6 +112,7 @@ async def _create_stream(op: CreateStream, lab: Operator) -> Done:
             raise ServerStateError(f"Stream {op.name} could not be created: {exc}.") from exc
     leader = info.cluster.leader if info.cluster else op.server
     mirroring = f", a mirror of {op.mirror}" if op.mirror else ""
+    mirroring += f", gathering {', '.join(op.sources)}" if op.sources else ""
     return Done(
         f"stream {op.name}: R{op.replicas} {op.storage}{mirroring}, leader {leader}",
         command=lab.by_hand(op),

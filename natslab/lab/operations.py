@@ -292,14 +292,25 @@ class CreateStream:
     # A mirror of this stream: it copies every message, in order and with the origin's
     # sequence numbers, and takes no subjects of its own.
     mirror: StreamName | None = None
+    # Streams whose messages this one gathers (each keeps its own subjects); without
+    # subjects given, the gathering stream takes none of its own.
+    sources: tuple[StreamName, ...] = ()
 
     @model_validator(mode="after")
     def _a_mirror_has_no_subjects(self) -> CreateStream:
         if self.mirror is not None and self.subjects != DEFAULT_SUBJECTS:
             raise ValueError("a mirror takes no subjects: it copies its origin's messages")
-        if self.mirror == self.name:
-            raise ValueError("a stream cannot mirror itself")
+        if self.mirror == self.name or self.name in self.sources:
+            raise ValueError("a stream cannot mirror or source itself")
+        if self.mirror is not None and self.sources:
+            raise ValueError("a stream is a mirror or gathers sources, not both")
         return self
+
+    @property
+    def own_subjects(self) -> tuple[str, ...]:
+        """The subjects it takes itself: none for a mirror, or for sources without subjects."""
+        gathers = self.mirror is not None or (self.sources and self.subjects == DEFAULT_SUBJECTS)
+        return () if gathers else self.subjects
 
 
 @validated(frozen=True, kw_only=True, config=_STRICT)

@@ -57,6 +57,7 @@ def title(op: ops.Operation) -> str:
             return f"Toggle {op.switch} for new clients"
         case ops.CreateStream():
             mirroring = f", a mirror of {op.mirror}" if op.mirror else ""
+            mirroring += f", gathering {', '.join(op.sources)}" if op.sources else ""
             return f"Create stream {op.name} ({counted(op.replicas, 'replica')}{mirroring})"
         case ops.BackupStream():
             return f"Back up stream {op.name}"

@@ -632,6 +632,29 @@ def _mirror_lag(c: m.MirrorLag, ctx: CheckContext, now: float) -> Verdict:
     return Verdict(behind <= c.at_most, said)
 
 
+@check(
+    m.SourcesLag,
+    lambda c, _: f"{c.stream} is at most {counted(c.at_most, 'message')} behind its sources",
+)
+def _sources_lag(c: m.SourcesLag, ctx: CheckContext, now: float) -> Verdict:
+    streams = ctx.state.jetstream.streams
+    found = streams.get(c.stream)
+    if found is None or not found.leader:
+        return Verdict(False, f"{c.stream} has no leader right now")
+    if not found.sources:
+        return Verdict(False, f"{c.stream} gathers no sources")
+    origins = [streams.get(name) for name in found.sources]
+    if any(o is None or not o.leader for o in origins):
+        return Verdict(False, f"not every source of {c.stream} has a leader right now")
+    held = {name: o.messages for name, o in zip(found.sources, origins, strict=True) if o}
+    behind = max(0, sum(held.values()) - found.messages)
+    each = ", ".join(f"{name} {count}" for name, count in held.items())
+    said = f"{c.stream} is {behind} behind ({found.messages} messages; its sources: {each})"
+    if found.sources_error:
+        said += f"; a source reports: {found.sources_error}"
+    return Verdict(behind <= c.at_most, said)
+
+
 @check(m.MetaLeader, lambda c, _: f"the JetStream meta leader {_is(c.on)} {c.server}")
 def _meta_leader(c: m.MetaLeader, ctx: CheckContext, now: float) -> Verdict:
     leader = ctx.state.jetstream.meta_leader

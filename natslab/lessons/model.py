@@ -251,6 +251,15 @@ class MirrorLag(_Check):
     at_most: int = Field(default=0, ge=0)
 
 
+class SourcesLag(_Check):
+    """`stream` gathers sources and at most `at_most` of their messages are not in it yet:
+    the sum of the sources' message counts against its own (it takes none of its own)."""
+
+    type: Literal["sources_lag"]
+    stream: StreamName
+    at_most: int = Field(default=0, ge=0)
+
+
 class MetaLeader(_Check):
     """The JetStream meta leader is (or, with on = false, is not) `server`."""
 
@@ -335,6 +344,7 @@ Check = Annotated[
     | AnsweredBy
     | StreamPeers
     | MirrorLag
+    | SourcesLag
     | MetaLeader
     | StreamLeader
     | LeadsNothing

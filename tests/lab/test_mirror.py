@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+import nats
 import pytest
 
 from natslab.cluster.ports import find_free_offset
@@ -18,7 +19,7 @@ from natslab.lessons.lab_protocol import CheckContext
 from tests.helpers import async_wait_until
 from tests.helpers import check_verdict as verdict
 
-MIRROR_CHECK_KINDS = {"mirror_lag"}
+MIRROR_CHECK_KINDS = {"mirror_lag", "sources_lag"}
 CLOSE = 25  # messages: the two streams are polled a moment apart, at 50 msg/s
 
 
@@ -105,3 +106,53 @@ def test_a_mirror_takes_no_subjects_and_is_not_its_own():
         ops.CreateStream(name="BACKUP", server="A", mirror="LEDGER", subjects=("x.>",))
     with pytest.raises(ValueError, match="cannot mirror itself"):
         ops.CreateStream(name="LEDGER", server="A", mirror="LEDGER")
+
+
+@pytest.mark.slow(seconds=8)
+async def test_a_stream_gathers_its_sources_and_a_purged_one_is_found_behind():
+    """`nats stream add ALL --source EU --source US`: every message of both, counted; then
+    ALL purged, up and led and still gathering, is as far behind as its sources hold."""
+    session = open_lab(settings=RunSettings(offset=find_free_offset("ABC")))
+    session.start_polling(interval=0.2)
+    perform = session.source.perform
+    ctx = CheckContext(session.source, [(1, time.time())])
+
+    def lag(stream: str = "ALL"):
+        return verdict(ctx, "sources_lag", stream=stream)
+
+    try:
+        for name in "ABC":
+            await perform(ops.StartServer(server=name, cluster_name="lab", jetstream=True))
+        for name in ("EU", "US"):
+            subjects = (f"{name.lower()}.>",)
+            await perform(ops.CreateStream(name=name, subjects=subjects, replicas=1, server="A"))
+        nc = await nats.connect(session.source.operator.client_url("A"))
+        try:
+            js = nc.jetstream()
+            for n in range(30):
+                await js.publish("eu.order" if n % 3 else "us.order", str(n).encode())
+            done = await perform(
+                ops.CreateStream(name="ALL", sources=("EU", "US"), replicas=1, server="A")
+            )
+            assert "gathering EU, US" in done.detail, done
+            assert done.command == (
+                "nats stream add ALL --source EU --source US --replicas 1 --storage file "
+                f"--defaults -s {session.source.operator.client_url('A')}"
+            )
+            await async_wait_until(
+                lambda: lag().ok and "(30 messages" in lag().observation, 30,
+                what=lambda: lag().observation,
+            )  # fmt: skip
+            assert "its sources: EU 20, US 10" in lag().observation, lag()
+            assert not lag("EU").ok and lag("EU").observation == "EU gathers no sources"
+            # Running but wrong: ALL up, led and gathering, with its messages purged.
+            await js.purge_stream("ALL")
+            await async_wait_until(
+                lambda: "ALL is 30 behind (0 messages" in lag().observation, 30,
+                what=lambda: lag().observation,
+            )  # fmt: skip
+            assert not lag().ok
+        finally:
+            await nc.close()
+    finally:
+        await session.close()
