@@ -300,8 +300,10 @@ class CreateStream:
     def _a_mirror_has_no_subjects(self) -> CreateStream:
         if self.mirror is not None and self.subjects != DEFAULT_SUBJECTS:
             raise ValueError("a mirror takes no subjects: it copies its origin's messages")
-        if self.mirror == self.name or self.name in self.sources:
-            raise ValueError("a stream cannot mirror or source itself")
+        if self.mirror == self.name:
+            raise ValueError("a stream cannot mirror itself")
+        if self.name in self.sources:
+            raise ValueError("a stream cannot gather itself as a source")
         if self.mirror is not None and self.sources:
             raise ValueError("a stream is a mirror or gathers sources, not both")
         return self
