@@ -501,13 +501,16 @@ def test_the_ledger_report_bills_an_outage_to_the_step_that_began_it():
     cluster(state, names="A")
     state.apply(cev.ClientStarting(client="ledger", at=0.9, kind="ledger", seeds=(), options={}))
     state.apply(connected("ledger", "A", "nats://127.0.0.1:4222", pool=(), at=1.0))
+    state.apply(cev.PublishGap(client="ledger", at=11.3, start=11.0, failed=2))
     state.apply(cev.PublishGap(client="ledger", at=35.0, start=12.0, failed=900))
-    state.apply(cev.PublishGap(client="ledger", at=31.2, start=31.0, failed=0))
+    state.apply(cev.PublishGap(client="ledger", at=36.2, start=36.0, failed=0))
     ctx = CheckContext(SimpleNamespace(state=state))  # type: ignore[arg-type]
     ctx.step_starts.extend([(1, 0.5), (2, 10.0), (3, 20.0), (4, 30.0)])
+    # Step 3 had no ack at all, and says so; step 2's failures are both its stretches'
+    # (the steps add up to the total; the walk found 2 shown against 3 in all).
     assert _ledger_bill(ctx, 40.0) == (
-        "ledger: step 1: under 20 ms, step 2: 23000 ms (900 failed, until step 4), "
-        "step 3: under 20 ms, step 4: 200 ms"
+        "ledger: step 1: under 20 ms, step 2: 23000 ms (902 failed, until step 4), "
+        "step 3: within step 2's stretch, step 4: 200 ms"
     )
 
 

@@ -49,11 +49,16 @@ from natslab.lab.operations import (
 from natslab.lab.operator_face import OperatorFace
 
 
-def by_hand_command(lab: OperatorFace, op: Operation) -> str:
+def by_hand_command(lab: OperatorFace, op: Operation, whole: bool = False) -> str:
     """The one command a learner would type to do the same (empty where none exists);
     a natscli command names the server it goes through, which under a port offset is
-    not natscli's default of localhost:4222."""
+    not natscli's default of localhost:4222. `whole`: a server's command with what natslab
+    adds to it (its config file holds JetStream, the name and the tags), to type as shown;
+    without, the walkthrough's part alone, shown beside the added part."""
     command = _command(lab, op)
+    if whole and command and isinstance(op, StartServer | RestartServer):
+        spec = lab.spec_for(op) if isinstance(op, StartServer) else lab.supervisor.specs[op.server]
+        return f"{command} {spec.added_command(lab.supervisor.run.config_path(spec.name))}"
     through = _through(lab, op)
     if not command.startswith("nats ") or through is None or " -s " in command:
         return command

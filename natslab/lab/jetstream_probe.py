@@ -65,7 +65,9 @@ async def _probe(op: ProbeJetStream, lab: Operator) -> Done:
             )
             took = loop.time() - started
             if wanted is None or answer == wanted:
-                after = f" (after {tries} tries, {took:.1f} s)" if tries > 1 else ""
+                # How long it took to get there, even at once: a lesson points at this line.
+                times = "1 try" if tries == 1 else f"{tries} tries"
+                after = "" if wanted is None else f" (after {times}, {took:.1f} s)"
                 return Done(f"{op.request} through {op.server}: {said}{after}",
                             command=lab.by_hand(op))  # fmt: skip
             if took > op.timeout and op.or_give_up:

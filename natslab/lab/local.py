@@ -87,8 +87,8 @@ class LocalServers:
         """Run one operation of the shared vocabulary (palette and lessons alike)."""
         return await self.operator.perform(op)
 
-    def by_hand(self, op: Operation) -> str:
-        return self.operator.by_hand(op)
+    def by_hand(self, op: Operation, whole: bool = False) -> str:
+        return self.operator.by_hand(op, whole)
 
     def emit(self, event: object) -> None:
         self.bus.emit(event)

@@ -88,9 +88,9 @@ class Operator:
 
     # --- by hand -----------------------------------------------------------------------
 
-    def by_hand(self, op: Operation) -> str:
+    def by_hand(self, op: Operation, whole: bool = False) -> str:
         """The one command a learner would type to do the same (empty where none exists)."""
-        return by_hand_command(self, op)
+        return by_hand_command(self, op, whole)
 
     # --- what the operations share -----------------------------------------------------
 

@@ -827,8 +827,15 @@ def _ledger_bill(ctx: CheckContext, now: float) -> str:
                 for begin, end, failed in view.publish_gaps
                 if start <= begin < following[1]
             ]
-            longest, failed, ended = max(gaps) if gaps else (0.0, 0, number)
+            longest, _, ended = max(gaps) if gaps else (0.0, 0, number)
             shown = f"{longest * 1000:.0f} ms" if gaps else "under 20 ms"
+            # No stretch of its own, inside one from an earlier step: "under 20 ms" would say
+            # the opposite of a step without a single ack (quorum-loss's, from the walk).
+            within = next((b for b, e, _ in view.publish_gaps if b < start < e), None)
+            if within is not None and not gaps:
+                shown = f"within step {step_of(within)}'s stretch"
+            # Every failure of the step's own stretches, so that the steps add up to the total.
+            failed = sum(f for _, f, _ in gaps)
             notes = [f"{failed} failed"] if failed else []
             notes += [f"until step {ended}"] if ended != number else []
             steps.append(f"step {number}: {shown}" + (f" ({', '.join(notes)})" if notes else ""))

@@ -34,8 +34,9 @@ class Lab(Protocol):
 
     async def perform(self, op: Operation) -> Done: ...
 
-    def by_hand(self, op: Operation) -> str:
-        """The command a learner would type to do the same."""
+    def by_hand(self, op: Operation, whole: bool = False) -> str:
+        """The command a learner would type to do the same (`whole`: with what natslab
+        adds to a server's command, to type as shown)."""
         ...
 
     def emit(self, event: object) -> None: ...

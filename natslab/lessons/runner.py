@@ -170,7 +170,7 @@ class LessonRunner:
                 hands_on=hands_on.task(first)
                 if step.hands_on and isinstance(first, hands_on.HandsOn)
                 else "",
-                here=tuple(c for a in step.actions if (c := self.lab.by_hand(a))),
+                here=tuple(c for a in step.actions if (c := self.lab.by_hand(a, whole=True))),
             )
         )
         if index in self._given and index not in self.record.locked:

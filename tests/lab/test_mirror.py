@@ -123,6 +123,11 @@ async def test_a_stream_gathers_its_sources_and_a_purged_one_is_found_behind():
     try:
         for name in "ABC":
             await perform(ops.StartServer(server=name, cluster_name="lab", jetstream=True))
+        # A server's command to type as shown (a lesson's "this run:") carries its config
+        # file, which holds JetStream: without it the server would run without.
+        typed = session.source.by_hand(ops.RestartServer(server="A"), whole=True)
+        config = session.run_dir.config_path("A")
+        assert typed.endswith(f" -c {config}") and "jetstream {" in config.read_text(), typed
         for name in ("EU", "US"):
             subjects = (f"{name.lower()}.>",)
             await perform(ops.CreateStream(name=name, subjects=subjects, replicas=1, server="A"))

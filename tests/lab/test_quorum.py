@@ -4,6 +4,7 @@ well (their running-but-wrong controls) and pass once the quorum is really gone.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import AsyncIterator
 
@@ -90,6 +91,8 @@ async def test_two_of_three_down_stops_jetstream_and_the_checks_say_so(lab):
         ops.ProbeJetStream(server="A", request="create_stream", replicas=1, until=10008)
     )
     assert "error 10008 (HTTP 503): JetStream system temporarily unavailable" in done.detail
+    # How long the answer took to come, even at the first try (quorum-loss points at it).
+    assert re.search(r"\(after (1 try|\d+ tries), \d+\.\d s\)$", done.detail), done.detail
     # A probe that never gets its answer ends in one sentence with the last answer.
     with pytest.raises(TimedOutError, match=r"still did not answer ok after 1 s .*10008"):
         await lab.source.perform(

@@ -50,7 +50,7 @@ class FakeLab:
     def ports(self, server: str) -> ServerPorts:
         return ports_for(server)
 
-    def by_hand(self, op: ops.Operation) -> str:
+    def by_hand(self, op: ops.Operation, whole: bool = False) -> str:
         return f"kill -INT 100  # {type(op).__name__}"
 
     async def perform(self, op: ops.Operation) -> ops.Done:

@@ -106,8 +106,17 @@ async def test_the_keyboard_reads_the_lesson_and_m_gives_it_the_screen(quorum_ap
         await pilot.press("pagedown")
         await wait_for(pilot, lambda: story.scroll_y > 0, 5, "the story to scroll")
         await pilot.press("m")
+        panel = app.query_one(LessonPanel)
+        # The whole screen, not the 48 columns the lesson has beside the logs at 120.
         await wait_for(
-            pilot, lambda: app.screen.maximized is app.query_one(LessonPanel), 5, "maximised"
+            pilot,
+            lambda: app.screen.maximized is panel and panel.outer_size.width == app.size.width,
+            5,
+            "the lesson maximised across the screen",
         )
         await pilot.press("m")
         await wait_for(pilot, lambda: app.screen.maximized is None, 5, "restored")
+        # Tab leaves the story for the logs: the verdicts and the question show all they
+        # hold, so the keyboard has nothing to scroll there and does not stop at them.
+        await pilot.press("tab")
+        await wait_for(pilot, lambda: type(app.focused).__name__ == "FoldedLog", 5, "a log")

@@ -39,6 +39,8 @@ async def test_upgrade_lesson_through_its_questions_on_screen(session, offset):
         story = lesson_story(app)
         assert "walkthrough: `nats-server -D -p 4222 " in story
         assert f"this run: `nats-server -D -p {a.client} " in story
+        # Whole, to type as shown: with what natslab adds (the name, the bound address).
+        assert f" -n A -a 127.0.0.1 -m {a.monitor}`" in story, story
         for number in (1, 2):
             await run_step(pilot, app, number)
         await wait_for(

@@ -16,6 +16,14 @@ from natslab.lessons.record import LessonRecord, StepRecord
 PENDING, PASSED, FAILED = "…", "✓", "✗"
 
 
+class LessonBox(VerticalScroll):
+    """The verdicts' box, or the question's: Tab stops at it only while it has more than it
+    shows, so that the keyboard never lands on an empty or a whole box."""
+
+    def allow_focus(self) -> bool:
+        return self.max_scroll_y > 0
+
+
 class LessonStory(VerticalScroll):
     """The step's narrative, its commands and the next step's preview: the lesson panel's
     reading, which takes the keyboard in a tutorial and `m` makes the whole screen."""
@@ -36,8 +44,10 @@ class LessonPanel(Vertical):
     LessonPanel > .status { height: auto; padding: 0 1; }
     LessonPanel > ProgressBar { padding: 0 1; }
     LessonPanel > LessonStory { height: 1fr; min-height: 4; }
-    LessonPanel > VerticalScroll.verdicts { height: auto; max-height: 40%; }
-    LessonPanel > VerticalScroll.asks { height: auto; max-height: 45%; }
+    LessonPanel > LessonBox.verdicts { height: auto; max-height: 60%; }
+    LessonPanel.-asking > LessonBox.verdicts { max-height: 40%; }
+    LessonPanel > LessonBox.asks { height: auto; max-height: 45%; }
+    LessonPanel > LessonBox:focus { background: $boost; }
     LessonPanel .commands { padding: 0 1; color: $text-muted; }
     LessonPanel .checks { padding: 0 1; }
     LessonPanel .reveal { padding: 0 1; }
@@ -60,7 +70,7 @@ class LessonPanel(Vertical):
         yield ProgressBar(total=len(self.lesson.steps), show_eta=False, id="progress")
         # The verdicts at the top and the learner's turn at the bottom, each in a box of its
         # own, so that on a small screen neither is below the fold; the story scrolls between.
-        with VerticalScroll(classes="verdicts"):
+        with LessonBox(classes="verdicts"):
             yield Static(classes="reveal", id="reveal").set_styles("display: none;")
             yield Static(classes="checks", id="checks")
             yield Static(classes="room", id="room-reveal").set_styles("display: none;")
@@ -68,7 +78,7 @@ class LessonPanel(Vertical):
             yield Markdown(self.lesson.summary, id="narrative")
             yield Static(classes="commands", id="commands")
             yield Markdown(id="upcoming")
-        with VerticalScroll(classes="asks"):
+        with LessonBox(classes="asks"):
             yield Static(classes="prompt", id="prompt").set_styles("display: none;")
 
     def on_mount(self) -> None:
@@ -104,6 +114,8 @@ class LessonPanel(Vertical):
         asking = prompt(record, step, upcoming)
         self.query_one("#prompt", Static).update(asking)
         self.query_one("#prompt", Static).display = bool(asking.plain)
+        # Nothing asked: the verdicts may take more of the panel (a last step's four checks).
+        self.set_class(bool(asking.plain), "-asking")
         found = verdict(self.lesson, record, step, upcoming)
         self.query_one("#reveal", Static).update(found)
         self.query_one("#reveal", Static).display = bool(found.plain)
