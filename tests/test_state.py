@@ -9,7 +9,7 @@ from natslab.cluster.snapshot import Connection, RoutePeer, ServerStatus
 from natslab.present.timeline_words import words
 from natslab.state import ClientState, LabState, ServerState
 
-PORTS = {"A": 4222, "B": 4333, "C": 4444}
+PORTS = {"A": 4222, "B": 4333, "C": 4444, "D": 4555, "E": 4666}
 
 
 def started(name, at):

@@ -24,7 +24,10 @@ CLIENT_COLUMNS = (
 # At 80 columns the version goes first (the pane titles show it), then what a narrower
 # panel cannot hold: a table wider than its panel loses a row to its scrollbar.
 MEDIUM_CLIENT_COLUMNS = ("Client", "On", "Knows", "Reconn", "Last gap", "Recv", "Lost", "Kind")
-COMPACT_CLIENT_COLUMNS = ("Client", "On", "Knows", "Reconn", "Last gap", "Lost")
+# Narrower still (a laptop's 120 columns beside a lesson), what a step is judged by comes
+# first and Knows, which grows with every server ("A B* C* D* E*"), last: it was Lost that
+# a fifth server pushed off the edge (from the learners' walks).
+COMPACT_CLIENT_COLUMNS = ("Client", "On", "Lost", "Last gap", "Reconn", "Knows")
 _STATE_STYLE = {
     ServerState.STARTING: "yellow",
     ServerState.RUNNING: "green",

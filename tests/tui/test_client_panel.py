@@ -107,3 +107,25 @@ async def test_one_clients_change_touches_only_that_rows_changed_cells():
         state.apply(cev.MessageCounts(client="c-7", at=8.0, received=30, lost=4, published=0))
         panel.show(state)
         assert bulk == [] and updated == [("c-7", "30"), ("c-7", "4")], updated
+
+
+async def test_a_narrow_panel_keeps_lost_in_view_however_many_servers_a_client_knows():
+    """Five servers made Knows "A B* C* D* E*" and pushed Lost, the column a step is judged
+    by, past the edge of a 48-column panel (from the learners' walks at 120x40)."""
+    state = LabState()
+    cluster(state, names="ABCDE")
+    pool = tuple(f"127.0.0.1:{4222 + 111 * n}" for n in range(5))
+    state.apply(connected("ledger-reader", "A", pool[0], pool=pool, discovered=pool[1:]))
+    state.apply(cev.MessageCounts(client="ledger-reader", at=8.0, received=30, lost=4))
+    app = PanelApp()
+    async with app.run_test(size=(48, 20)) as pilot:
+        panel = await laid_out(pilot, app)
+        panel.show(state)
+        table = panel._table
+        await wait_for(pilot, lambda: table.row_count == 1, 5, "the client's row")
+        await pilot.pause()
+        labels = [str(c.label) for c in table.columns.values()]
+        assert labels[:3] == ["Client", "On", "Lost"], labels
+        lost_ends = sum(c.get_render_width(table) for c in list(table.columns.values())[:3])
+        assert lost_ends <= table.scrollable_content_region.width, (lost_ends, table.size)
+        assert "A B* C* D* E*" in row(panel, "ledger-reader")[-1]
