@@ -64,7 +64,7 @@ class LabScreen(Screen[None]):
         Binding("right_square_bracket", "cycle_pane(1)", "Next log", show=False),
         Binding("t", "toggle_timeline", "Clients/timeline", show=False),
         Binding("m", "toggle_maximize", "Maximise"),
-        Binding("slash", "search", "Search log"),
+        Binding("slash", "search", "Search"),
         Binding("question_mark", "help", "Help"),
         Binding("h", "ask_help", "Ask for help"),
         Binding("q", "quit_lab", "Quit"),

@@ -120,3 +120,21 @@ async def test_the_keyboard_reads_the_lesson_and_m_gives_it_the_screen(quorum_ap
         # hold, so the keyboard has nothing to scroll there and does not stop at them.
         await pilot.press("tab")
         await wait_for(pilot, lambda: type(app.focused).__name__ == "FoldedLog", 5, "a log")
+
+
+async def test_the_footer_shows_every_key_whole_at_120_columns(quorum_app):
+    """It ended "v Raw li▏" at a laptop's width (from the learners' walks)."""
+    from natslab.tui.widgets.footer import SteadyFooter
+
+    app = quorum_app
+    async with app.run_test(size=(120, 40)) as pilot:
+        footer = app.query_one(SteadyFooter)
+        await wait_for(pilot, lambda: bool(footer.query("FooterKey")), 5, "the footer")
+        await pilot.pause()
+        keys = {k.description: k for k in footer.query("FooterKey")}
+        assert {"All lines", "Raw lines", "palette"} <= set(keys), sorted(keys)
+        # Every key whole, and none under the palette's hint at the right end.
+        hint = keys.pop("palette").region
+        assert all(k.region.right <= hint.x for k in keys.values()), {
+            d: k.region for d, k in keys.items()
+        }

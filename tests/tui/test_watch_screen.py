@@ -118,7 +118,7 @@ async def test_a_watch_whose_only_server_is_down_says_so_and_offers_nothing_idle
             assert "refused" in waiting().lower() or "not answer" in waiting().lower()
             footer = {b.description for _, b, enabled, _ in app.screen.active_bindings.values()
                       if b.show and enabled}  # fmt: skip
-            assert not footer & {"Search log", "Maximise"}, footer
+            assert not footer & {"Search", "Maximise"}, footer
             assert not app.use_command_palette
             await pilot.press("ctrl+p")
             assert app.screen is app.screen_stack[0]  # no palette opened
@@ -130,7 +130,7 @@ async def test_a_watch_whose_only_server_is_down_says_so_and_offers_nothing_idle
                 bindings = app.screen.active_bindings.values()
                 return {b.description for _, b, enabled, _ in bindings if b.show and enabled}
 
-            await wait_for(pilot, lambda: "Search log" in offered(), 5, "the search offered")
+            await wait_for(pilot, lambda: "Search" in offered(), 5, "the search offered")
     finally:
         await session.close()
         cluster.close()

@@ -127,7 +127,7 @@ class PaneGrid(Grid):
             self.query("#no-servers").remove()
             self.mount(pane)
             self.call_after_refresh(self.fit)
-            self.app.refresh_bindings()  # "/ Search log" has a log to search now
+            self.app.refresh_bindings()  # "/ Search" has a log to search now
         return pane
 
     def find(self, server: str) -> ServerPane | None:
