@@ -505,10 +505,8 @@ def _meta_claim(c: m.MetaPeers) -> str:
         offline = ""
     else:
         offline = f" with {both(c.offline)} offline" if c.offline else " with no peer offline"
-    leader = (
-        ""
-        if c.leader is None
-        else (", and no meta leader" if c.leader == "none" else f", and {c.leader} leads")
+    leader = {None: "", "none": ", and no meta leader", "any": ", and some server leads"}.get(
+        c.leader, f", and {c.leader} leads"
     )
     members = "" if c.members is None else f" of exactly {both(sorted(c.members))}"
     return f"{c.server} sees the meta group{members}{offline}{leader}"

@@ -381,3 +381,17 @@ def test_a_jetstream_answer_is_claimed_in_words_not_in_its_toml_value():
     assert claim("ok") == "a publish through A succeeds"
     assert claim("timeout") == "a publish through A times out"
     assert claim(10008) == "a publish through A is refused with error 10008"
+
+
+def test_a_meta_peers_claim_reads_as_a_sentence():
+    """'A sees the meta group, and any leads' read as if "any" were a server."""
+    from types import SimpleNamespace
+
+    from natslab.lessons.checks import describe
+    from natslab.lessons.lab_protocol import CheckContext
+
+    ctx = CheckContext(SimpleNamespace())  # type: ignore[arg-type]
+    check = m.MetaPeers(type="meta_peers", server="A", leader="any", members=["B", "A", "D"])
+    assert (
+        describe(check, ctx) == "A sees the meta group of exactly A, B and D, and some server leads"
+    )
