@@ -32,6 +32,10 @@ from natslab.lab.operations import (
 from natslab.lab.operator import Operator, performs
 
 API_TIMEOUT = 5.0
+# A change to a stream goes through the meta group and the stream's own before it is
+# answered, and is not safe to send twice: one long wait, not retries (a CI run under load
+# timed out at 5 s on a promotion the servers then refused in words).
+CHANGE_TIMEOUT = 15.0
 READY_TIMEOUT = 20.0  # for the cluster to elect its first meta leader
 MOVE_TIMEOUT = 15.0  # for a group between leaders to answer again, or a move to finish
 MOVE_IN_PROGRESS = 10124  # JSStreamMoveInProgressErr, nats-server errors.json
@@ -122,7 +126,7 @@ async def _create_stream(op: CreateStream, lab: Operator) -> Done:
 @performs(EditStream)
 async def _edit_stream(op: EditStream, lab: Operator) -> Done:
     async with api_connection(lab.client_url(op.server)) as nc:
-        js = nc.jetstream(timeout=API_TIMEOUT)
+        js = nc.jetstream(timeout=CHANGE_TIMEOUT)
         async with _refused_as(f"Stream {op.name} was not changed"):
             config = (await js.stream_info(op.name)).config
             before = _placed(config)
@@ -142,7 +146,7 @@ async def _promote_mirror(op: PromoteMirror, lab: Operator) -> Done:
     # stream.go configUpdateCheck: from 2.12.0 an update may drop the mirror (nothing else
     # about it may change); before, "stream mirror configuration can not be updated".
     async with api_connection(lab.client_url(op.server)) as nc:
-        js = nc.jetstream(timeout=API_TIMEOUT)
+        js = nc.jetstream(timeout=CHANGE_TIMEOUT)
         async with _refused_as(f"Mirror {op.name} was not promoted"):
             config = (await js.stream_info(op.name)).config
             origin = config.mirror.name if config.mirror else ""

@@ -41,8 +41,13 @@ async def test_a_configured_name_renames_a_running_cluster_and_a_different_one_i
                 verdict(ctx, "cluster_name", servers=["A", "B", "C"], name="lab").ok
                 and verdict(ctx, "route_mesh", servers=["A", "B", "C"]).ok
             ),
-            30,
-            what="A and B renamed to lab and meshed with C",
+            60,  # 30 s ran out in a CI run under heavy load (stop 42); the wait says what it saw
+            what=lambda: (
+                "A and B renamed to lab and meshed with C: "
+                + verdict(ctx, "cluster_name", servers=["A", "B", "C"], name="lab").observation
+                + "; "
+                + verdict(ctx, "route_mesh", servers=["A", "B", "C"]).observation
+            ),
         )
         # The rename cut A from B for a moment: a real loss, final once each has a message.
         await async_wait_until(
