@@ -593,6 +593,13 @@ def _stream_peers(c: m.StreamPeers, ctx: CheckContext, now: float) -> Verdict:
     found = ctx.state.jetstream.streams.get(c.stream)
     if found is None or not found.leader:
         return Verdict(False, f"{c.stream} has no leader right now")
+    # The leader's word from before this step (a kill, a peer-remove) may be out of date: it
+    # said "all current" of a server killed a tenth of a second before (from the walk).
+    leader = ctx.state.servers.get(found.leader)
+    if leader is None or leader.jetstream_at < ctx.step_started_at:
+        return Verdict(
+            False, f"{c.stream}: waiting for {found.leader}'s /jsz since this step began"
+        )
     others = {r.name: r for r in found.replicas if r.name != found.leader}
     placed = sorted([found.leader, *others])
     behind = [

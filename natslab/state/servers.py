@@ -133,7 +133,7 @@ class ServerFolds(CrossCheck):
         view.gateway_peers = frozenset(status.gateway_peers)
         view.connections = status.connections
         view.healthy, view.health_error = status.healthy, status.health_error
-        view.jetstream = status.jetstream
+        view.jetstream, view.jetstream_at = status.jetstream, status.at
         view.cpu_percent, view.rss_bytes = status.cpu_percent, status.rss_bytes
         view.cluster_name = view.renamed_to or status.cluster_name or view.cluster_name
         if view.state == ServerState.STARTING and status.healthy:

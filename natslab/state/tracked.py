@@ -63,6 +63,7 @@ class ServerView:
     stopped_from_outside: str = ""  # how a stop natslab did not ask for came, e.g. "interrupt"
     connections: tuple[Connection, ...] = ()
     jetstream: JetStreamStatus | None = None  # the latest /jsz, for servers with JetStream
+    jetstream_at: float = 0.0  # when that /jsz was asked for
     healthy: bool = False
     health_error: str = ""  # what /healthz said when it did not answer 200
     cpu_percent: float | None = None

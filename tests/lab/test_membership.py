@@ -49,7 +49,17 @@ async def test_a_replacement_gets_the_replica_only_once_the_dead_server_is_remov
     )  # fmt: skip
     with pytest.raises(ServerStateError, match="Server C is running; stop it before wiping"):
         await perform(ops.WipeStore(server="C"))
+    # A leads LEDGER, so that its word about C is the one read after the kill.
+    await perform(ops.MoveLeader(stream="LEDGER", to="A", server="A"))
+    await async_wait_until(
+        lambda: lab.state.jetstream.streams["LEDGER"].leader == "A", 30, what="A leading LEDGER"
+    )
     await perform(ops.KillServer(server="C"))
+    # A new step, and no poll since (nothing awaited): the leader's last word, from before
+    # the kill, still calls C current; the check waits for a fresh one instead of saying so.
+    ctx.step_starts.append((2, time.time()))
+    stale = verdict(ctx, "stream_peers", peers=["A", "B", "C"], current=False)
+    assert not stale.ok and "since this step" in stale.observation, stale
     assert "Wipe server C's JetStream store" in [e.title for e in lab.palette()]
     done = await perform(ops.WipeStore(server="C"))
     assert "Wipe server C's JetStream store" not in [e.title for e in lab.palette()]

@@ -221,8 +221,9 @@ def test_replace_node_places_the_replica_only_after_the_peer_remove(tmp_path, st
     # C back under its old name, minutes after its peer-remove: up and healthy, not counted
     # (raft.go trackPeer keeps a removed peer out for peerRemoveTimeoutDefault, 5 minutes).
     assert steps[5]["prediction"]["right"] == [2], steps[5]["prediction"]  # A, B and D
+    assert "A counts the meta group as A, B, D" in steps[5]["prediction"]["measured"]
     said = [c["observation"] for c in steps[5]["checks"]]
-    assert said[0] == "/healthz of C: 200 ok" and "members: A, B, D" in said[2], said
+    assert said[0] == "/healthz of C: 200 ok" and "replicas on A, B, D" in said[2], said
     assert no_server_left(state_dir)
 
 

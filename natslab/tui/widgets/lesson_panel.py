@@ -45,8 +45,8 @@ class LessonPanel(Vertical):
     LessonPanel > ProgressBar { padding: 0 1; }
     LessonPanel > LessonStory { height: 1fr; min-height: 4; }
     LessonPanel > LessonBox.verdicts { height: auto; max-height: 60%; }
-    LessonPanel.-asking > LessonBox.verdicts { max-height: 40%; }
-    LessonPanel > LessonBox.asks { height: auto; max-height: 45%; }
+    LessonPanel.-asking > LessonBox.verdicts { max-height: 50%; }
+    LessonPanel > LessonBox.asks { height: auto; max-height: 40%; }
     LessonPanel > LessonBox:focus { background: $boost; }
     LessonPanel .commands { padding: 0 1; color: $text-muted; }
     LessonPanel .checks { padding: 0 1; }
