@@ -93,3 +93,24 @@ async def test_a_room_on_a_cluster_loses_nothing_when_a_server_dies(cluster, tmp
     got = {name: sum(1 for item in stored if item.record["participant"] == name
                      and item.record["type"] != "Joined") for name in names}  # fmt: skip
     assert got == sent, json.dumps({"got": got, "sent": sent})  # none lost
+
+
+def test_the_rooms_servers_learned_in_a_run_are_tried_by_the_next(tmp_path):
+    """`class send` after a lesson whose room server died knew only that server's address
+    and found the room unreachable (seen under load in CI): what a run's connection learned
+    of the room's cluster is kept beside the outbox, for that room at that address only."""
+    from natslab.room.participant.membership import Membership
+    from natslab.room.participant.uplink import Uplink, remember_servers
+
+    ana = Membership("nats://127.0.0.1:4222", "demo", "ana", "")
+    outbox = tmp_path / "outbox.jsonl"
+    assert Uplink(ana, "run-1", outbox)._known == [ana.url]
+    learned = [ana.url, "nats://127.0.0.1:4333", "nats://127.0.0.1:4444"]
+    remember_servers(outbox, ana, learned)
+    assert Uplink(ana, "send", outbox)._known == learned
+    # Another room at the same address, or the room at another: not theirs to try.
+    for other in (Membership(ana.url, "other", "ana", ""),
+                  Membership("nats://127.0.0.1:5222", "demo", "ana", "")):  # fmt: skip
+        assert Uplink(other, "send", outbox)._known == [other.url]
+    (tmp_path / "room-servers.json").write_text("not json")
+    assert Uplink(ana, "send", outbox)._known == [ana.url]

@@ -39,6 +39,9 @@ MESSAGE_TOO_LARGE = 10054
 STORE_REFUSED = 10077
 
 
+SERVERS_FILE = "room-servers.json"  # beside the outbox: the room's servers, as learned
+
+
 def outbox_file() -> Path:
     return state_dir() / "room-outbox.jsonl"
 
@@ -172,6 +175,29 @@ def refused_for_good(exc: APIError) -> bool:
     return exc.code == 400 or exc.err_code == MESSAGE_TOO_LARGE
 
 
+def remembered_servers(outbox: Path, member: Membership) -> list[str]:
+    """The room's servers an earlier run learned (beside the outbox), for this room at this
+    address only: `class send` after a lesson whose server died knew only that server."""
+    try:
+        kept = json.loads(outbox.with_name(SERVERS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return [member.url]
+    if not isinstance(kept, dict) or (kept.get("url"), kept.get("room")) != (
+        member.url,
+        member.room,
+    ):
+        return [member.url]
+    servers = [s for s in kept.get("servers") or [] if isinstance(s, str) and s != member.url]
+    return [member.url, *servers]
+
+
+def remember_servers(outbox: Path, member: Membership, servers: list[str]) -> None:
+    """Keep what the connection learned, for the next run and for `class send`."""
+    kept = {"url": member.url, "room": member.room, "servers": servers}
+    with contextlib.suppress(OSError):
+        outbox.with_name(SERVERS_FILE).write_text(json.dumps(kept), encoding="utf-8")
+
+
 def known_servers(first: str, nc: Any) -> list[str]:
     """The room's server we were given, then every other one the connection learned."""
     seen = [first]
@@ -210,7 +236,7 @@ class Uplink:
         self.reveals: dict[tuple[str, int], dict[str, Any]] = {}  # what the room published
         self.on_reveal: Callable[[dict[str, Any]], None] | None = None
         self.control = Control()  # the instructor's holds and message, as last announced
-        self._known: list[str] = [member.url]  # the room's servers learned so far
+        self._known = remembered_servers(self.outbox.path, member)  # the room's servers
         self.on_control: Callable[[bool], None] | None = None  # told whether a new message
 
     def __call__(self, event: object) -> None:
@@ -298,7 +324,10 @@ class Uplink:
                 nc = await connect(self.member, self._known, connect_timeout=2,
                                    allow_reconnect=False)  # fmt: skip
                 # A cluster tells of its other servers: if this one goes, try those next.
-                self._known = known_servers(self.member.url, nc)
+                learned = known_servers(self.member.url, nc)
+                if learned != self._known:
+                    self._known = learned
+                    remember_servers(self.outbox.path, self.member, learned)
             except Exception as exc:  # the room is away: the lesson goes on, events wait
                 self.live, self.last_error = False, f"room unreachable: {exc}"
                 await asyncio.sleep(delay)
