@@ -648,10 +648,11 @@ def _sources_lag(c: m.SourcesLag, ctx: CheckContext, now: float) -> Verdict:
         return Verdict(False, f"{c.stream} has no leader right now")
     if not found.sources:
         return Verdict(False, f"{c.stream} gathers no sources")
-    origins = [streams.get(name) for name in found.sources]
+    names = sorted(found.sources)  # /jsz lists them in no fixed order
+    origins = [streams.get(name) for name in names]
     if any(o is None or not o.leader for o in origins):
         return Verdict(False, f"not every source of {c.stream} has a leader right now")
-    held = {name: o.messages for name, o in zip(found.sources, origins, strict=True) if o}
+    held = {name: o.messages for name, o in zip(names, origins, strict=True) if o}
     behind = max(0, sum(held.values()) - found.messages)
     each = ", ".join(f"{name} {count}" for name, count in held.items())
     said = f"{c.stream} is {behind} behind ({found.messages} messages; its sources: {each})"
