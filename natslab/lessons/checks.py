@@ -592,7 +592,7 @@ def latest_requests(ctx: CheckContext, server: str | None = None) -> Any:
 def _stream_peers(c: m.StreamPeers, ctx: CheckContext, now: float) -> Verdict:
     found = ctx.state.jetstream.streams.get(c.stream)
     if found is None or not found.leader:
-        return Verdict(False, f"{c.stream} has no leader right now")
+        return _leaderless(c.stream)
     # The leader's word from before this step (a kill, a peer-remove) may be out of date: it
     # said "all current" of a server killed a tenth of a second before (from the walk).
     leader = ctx.state.servers.get(found.leader)
@@ -613,6 +613,11 @@ def _stream_peers(c: m.StreamPeers, ctx: CheckContext, now: float) -> Verdict:
     return Verdict(ok, said)
 
 
+def _leaderless(stream: str) -> Verdict:
+    """A JetStream check that cannot judge yet: the stream has no leader to ask."""
+    return Verdict(False, f"{stream} has no leader right now")
+
+
 @check(
     m.MirrorLag,
     lambda c, _: f"mirror {c.stream} is at most {counted(c.at_most, 'message')} behind its origin",
@@ -621,7 +626,7 @@ def _mirror_lag(c: m.MirrorLag, ctx: CheckContext, now: float) -> Verdict:
     streams = ctx.state.jetstream.streams
     found = streams.get(c.stream)
     if found is None or not found.leader:
-        return Verdict(False, f"{c.stream} has no leader right now")
+        return _leaderless(c.stream)
     if not found.mirror:
         return Verdict(False, f"{c.stream} is not a mirror")
     origin = streams.get(found.mirror)
@@ -645,7 +650,7 @@ def _sources_lag(c: m.SourcesLag, ctx: CheckContext, now: float) -> Verdict:
     streams = ctx.state.jetstream.streams
     found = streams.get(c.stream)
     if found is None or not found.leader:
-        return Verdict(False, f"{c.stream} has no leader right now")
+        return _leaderless(c.stream)
     if not found.sources:
         return Verdict(False, f"{c.stream} gathers no sources")
     names = sorted(found.sources)  # /jsz lists them in no fixed order
@@ -692,7 +697,7 @@ def _leads_nothing(c: m.LeadsNothing, ctx: CheckContext, now: float) -> Verdict:
 def _replicas_current(c: m.ReplicasCurrent, ctx: CheckContext, now: float) -> Verdict:
     found = ctx.state.jetstream.streams.get(c.stream)
     if found is None or not found.leader:
-        return Verdict(False, f"{c.stream} has no leader right now")
+        return _leaderless(c.stream)
     behind = [f"{r.name} behind by {r.lag}" for r in found.replicas if not r.current]
     peers = 1 + len(found.replicas)
     said = f"leader {found.leader}; " + (

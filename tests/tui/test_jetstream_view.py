@@ -22,6 +22,15 @@ def title(app, server: str) -> str:
     return pane_title(app, server)
 
 
+def polled_with(session, js: JetStreamStatus) -> None:
+    """Every recorded server polled once more, routed to the others, reporting `js`."""
+    for name in PORTS:
+        peers = tuple(RoutePeer(p, f"id{p}", 4) for p in PORTS if p != name)
+        status = ServerStatus(server=name, up=True, at=104.0, version="2.15.1",
+                              healthy=True, route_peers=peers, jetstream=js)  # fmt: skip
+        session.bus.emit(sev.ServerPolled(server=name, at=104.0, status=status))
+
+
 def mesh(app) -> str:
     return str(app.query_one("#client-panel .mesh").render())
 
@@ -66,11 +75,7 @@ async def test_a_long_jetstream_line_leaves_the_bars_and_the_table_their_room(se
     lesson = catalog.load("backup-restore")  # the lesson panel beside: the narrowest share
     app = NatsLabApp(session, lesson.servers, lesson)
     async with app.run_test(size=(120, 40)) as pilot:
-        for name in PORTS:
-            peers = tuple(RoutePeer(p, f"id{p}", 4) for p in PORTS if p != name)
-            status = ServerStatus(server=name, up=True, at=104.0, version="2.15.1",
-                                  healthy=True, route_peers=peers, jetstream=js)  # fmt: skip
-            session.bus.emit(sev.ServerPolled(server=name, at=104.0, status=status))
+        polled_with(session, js)
         await wait_for(pilot, lambda: "ORDERS" in mesh(app), 10, "the three streams drawn")
         await pilot.pause()
         panel = app.query_one("#client-panel")
@@ -102,11 +107,7 @@ async def test_a_crowded_header_drops_cpu_and_ports_before_peers_and_leaderships
     lesson = catalog.load("backup-restore")
     app = NatsLabApp(session, lesson.servers, lesson)
     async with app.run_test(size=(120, 40)) as pilot:
-        for name in PORTS:
-            peers = tuple(RoutePeer(p, f"id{p}", 4) for p in PORTS if p != name)
-            status = ServerStatus(server=name, up=True, at=104.0, version="2.15.1",
-                                  healthy=True, route_peers=peers, jetstream=js)  # fmt: skip
-            session.bus.emit(sev.ServerPolled(server=name, at=104.0, status=status))
+        polled_with(session, js)
         await wait_for(pilot, lambda: "★BACKUP" in title(app, "A"), 10, "A's badges")
         header = server_pane(app, "A").query_one(".title")
         shown = title(app, "A")
