@@ -31,6 +31,26 @@ def _port_lane() -> None:
 _port_lane()
 
 
+def _compile_natslab_once() -> None:
+    """Before any worker starts, write natslab's bytecode once.
+
+    The suite starts about 250 natslab processes. Where Python may not write bytecode
+    (`PYTHONDONTWRITEBYTECODE`, as on this project's CI machine) each of them compiled
+    every natslab module it imported again, about a quarter of a second of CPU apiece;
+    reading bytecode is still allowed there, and compileall writes it explicitly. The
+    controller (or a lone pytest) does it; xdist's workers, started after, find it done."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    import compileall
+
+    import natslab
+
+    compileall.compile_dir(Path(natslab.__file__).parent, quiet=1)
+
+
+_compile_natslab_once()
+
+
 @pytest.fixture(autouse=True)
 def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test keeps its runs in its own folder, never the user's."""
