@@ -4,12 +4,15 @@ consumer that acknowledges what it reads, and a verification that reads the stre
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
 from collections.abc import Sequence
 
 import nats.errors
 from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.client import JetStreamContext
+from nats.js.errors import APIError, ServiceUnavailableError
 
 from natslab.cancels import raise_if_cancelled
 from natslab.clients import events as ev
@@ -23,6 +26,9 @@ VERIFY_TIMEOUT = 5.0
 STALE_ANSWER_WAIT = 5.0  # for a stale leader to learn it no longer leads
 GAP_REPORTED = 0.02  # stretches without an ack at least this long become PublishGap events
 MSG_ID = "Nats-Msg-Id"
+# While the stream is gone or has no leader, the reader's fetch fails at once (status 503):
+# it asks again after RETRY_FIRST, twice as long each time up to RETRY_MOST.
+RETRY_FIRST, RETRY_MOST = 0.2, 1.0
 
 
 class LedgerPublisher(LabClient):
@@ -197,6 +203,7 @@ class LedgerReader(LabClient):
         super().__init__(name, seeds, emit, options)
         self.stream, self.subject = stream, subject
         self.received = self.redeliveries = 0
+        self.failed_reads = 0  # fetches and subscriptions that failed, said or not
         self._stopping = False
 
     async def start(self) -> None:
@@ -211,6 +218,8 @@ class LedgerReader(LabClient):
     async def _read(self) -> None:
         js = self.nc.jetstream(timeout=PUBLISH_TIMEOUT)
         sub = None
+        said: set[str] = set()  # the failures said since the reader last read
+        pause = RETRY_FIRST
         while not self._stopping:
             try:
                 if sub is None:
@@ -222,19 +231,51 @@ class LedgerReader(LabClient):
                     if msg.metadata.num_delivered > 1:
                         self.redeliveries += 1
                     await msg.ack()
+                said, pause = set(), RETRY_FIRST
             except TimeoutError:
-                continue  # nothing new within the second
+                if sub is not None:  # the consumer answered, with nothing new in the second
+                    said, pause = set(), RETRY_FIRST
+                continue
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                await self._on_error(exc)
-                await asyncio.sleep(0.2)  # while a stream has no leader, do not spin
+                self.failed_reads += 1
+                failure = _reader_failure(exc)
+                if failure not in said:  # each failure once, not once per fetch
+                    said.add(failure)
+                    self._emit(ev.ClientError(client=self.name, message=failure))
+                if isinstance(exc, ServiceUnavailableError):
+                    await _dropped(sub)  # subscribe again: a new stream needs a new consumer
+                    sub = None
+                await asyncio.sleep(pause)  # while the stream has no leader, do not spin
+                pause = min(pause * 2, RETRY_MOST)
 
     def counts(self) -> ev.MessageCounts:
         return ev.MessageCounts(client=self.name, received=self.received)
 
     def count_key(self) -> tuple[object, ...]:
         return (self.received,)
+
+
+def _reader_failure(exc: Exception) -> str:
+    """The reader's failure in words (nats-py's 503 reads "code=None err_code=None")."""
+    if isinstance(exc, ServiceUnavailableError):
+        # Only a consumer's leader subscribes to its fetch subject (consumer.go setLeader).
+        return (
+            "no responders (status 503): nothing answered the reader's fetch; the stream or its"
+            " consumer is gone, or has no leader"
+        )
+    if isinstance(exc, APIError) and exc.description:
+        return f"{exc.description} (error {exc.err_code})"  # "stream not found (error 10059)"
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+async def _dropped(sub: JetStreamContext.PullSubscription | None) -> None:
+    """Unsubscribes a pull subscription whose consumer no longer answers."""
+    if sub is not None:
+        with contextlib.suppress(Exception):
+            await sub.unsubscribe()
 
 
 def _number(msg_id: str) -> int:
