@@ -19,15 +19,24 @@ REPORT = (
 )
 
 
-@pytest.fixture
-def quorum_app():
-    """The quorum-loss tutorial with no server running: the panel draws fixed events."""
+def tutorial_app(name: str):
+    """A tutorial with no server running: the panel draws fixed events."""
     session = open_lab(settings=RunSettings(offset=12100))
-    lesson = catalog.load("quorum-loss")
-    app = NatsLabApp(session, lesson.servers, lesson)
-    yield app
+    lesson = catalog.load(name)
+    yield NatsLabApp(session, lesson.servers, lesson)
     session.source.supervisor.kill_all_now()
     session.run_dir.finish()
+
+
+@pytest.fixture
+def quorum_app():
+    yield from tutorial_app("quorum-loss")
+
+
+@pytest.fixture
+def super_cluster_app():
+    """The lesson with the longest title (70 characters)."""
+    yield from tutorial_app("super-cluster")
 
 
 def step_five_passed(lesson) -> list[ev.LessonEvent]:
@@ -138,3 +147,20 @@ async def test_the_footer_shows_every_key_whole_at_120_columns(quorum_app):
         assert all(k.region.right <= hint.x for k in keys.values()), {
             d: k.region for d, k in keys.items()
         }
+
+
+async def test_a_title_wider_than_the_border_is_whole_at_the_head_of_the_story(
+    super_cluster_app,
+):
+    """The border cut it ("A super-cluster: two clusters joined by gatewa…", from a walk)."""
+    app = super_cluster_app
+    async with app.run_test(size=(120, 40)) as pilot:
+        panel = app.query_one(LessonPanel)
+        await wait_for(pilot, lambda: panel.size.width > 0, 5, "the lesson panel")
+        assert len(app.lesson.title) > panel.size.width  # no border could hold it
+        story = app.query_one("#narrative")
+        # Drawn whole, first, wrapped within the story (bold, not a one-line heading).
+        await wait_for(
+            pilot, lambda: first_block_text(story) == app.lesson.title, 5, "the title drawn"
+        )
+        assert story.source.startswith(f"**{app.lesson.title}**\n\n{app.lesson.summary}")

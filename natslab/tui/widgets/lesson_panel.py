@@ -75,7 +75,7 @@ class LessonPanel(Vertical):
             yield Static(classes="checks", id="checks")
             yield Static(classes="room", id="room-reveal").set_styles("display: none;")
         with LessonStory(id="lesson-story"):
-            yield Markdown(self.lesson.summary, id="narrative")
+            yield Markdown(self._opening(), id="narrative")
             yield Static(classes="commands", id="commands")
             yield Markdown(id="upcoming")
         with LessonBox(classes="asks"):
@@ -148,7 +148,7 @@ class LessonPanel(Vertical):
     def _story(self, step: StepRecord | None) -> str:
         """The narrative: a step's explanation only once it has run; before that, its preview."""
         if step is None:
-            return self.lesson.summary
+            return self._opening()
         parts = [f"**{step.title}**"]
         if step.ok is None:
             parts.append(self.lesson.steps[step.index].preview or "")
@@ -156,6 +156,11 @@ class LessonPanel(Vertical):
         else:
             parts.append(step.narrative)
         return "\n\n".join(p for p in parts if p)
+
+    def _opening(self) -> str:
+        """The lesson's whole title over its summary: the border has room for the first
+        40-odd characters of it (at 120 columns, 'Leaf nodes: an edge server that keeps wor…')."""
+        return f"**{self.lesson.title}**\n\n{self.lesson.summary}"
 
     @staticmethod
     def _next(upcoming: ev.StepPreviewed | None) -> str:
