@@ -15,6 +15,7 @@ from natslab.cluster.binary import ServerBinary, find_binary
 from natslab.cluster.ports import LANE_ENV_VAR, find_free_offset
 from natslab.cluster.rundir import RunDir
 from natslab.cluster.supervisor import Supervisor
+from tests.head_start import compile_natslab, in_controller, rewrite_tests
 from tests.watched import cluster  # noqa: F401  (the watch tests' cluster fixture)
 
 
@@ -31,24 +32,13 @@ def _port_lane() -> None:
 _port_lane()
 
 
-def _compile_natslab_once() -> None:
-    """Before any worker starts, write natslab's bytecode once.
-
-    The suite starts about 250 natslab processes. Where Python may not write bytecode
-    (`PYTHONDONTWRITEBYTECODE`, as on this project's CI machine) each of them compiled
-    every natslab module it imported again, about a quarter of a second of CPU apiece;
-    reading bytecode is still allowed there, and compileall writes it explicitly. The
-    controller (or a lone pytest) does it; xdist's workers, started after, find it done."""
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        return
-    import compileall
-
-    import natslab
-
-    compileall.compile_dir(Path(natslab.__file__).parent, quiet=1)
+if in_controller():
+    compile_natslab()  # before any worker imports natslab: see tests/head_start.py
 
 
-_compile_natslab_once()
+def pytest_configure(config: pytest.Config) -> None:
+    if in_controller():
+        rewrite_tests(config)  # before the workers start, which is at the session's start
 
 
 @pytest.fixture(autouse=True)
