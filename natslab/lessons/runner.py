@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from natslab.clock import SYSTEM_CLOCK, Clock, Deadline
 from natslab.errors import NatslabError
-from natslab.lab.operations import Done
+from natslab.lab.operations import Done, Operation, WaitHealthz
 from natslab.lab.titles import title
 from natslab.lessons import checks, hands_on, predictions
 from natslab.lessons import events as ev
 from natslab.lessons.lab_protocol import CheckContext, Lab
-from natslab.lessons.model import NEVER, Lesson, Prediction, Step
+from natslab.lessons.model import NEVER, Healthz, HealthzError, Lesson, Prediction, Step
 from natslab.lessons.record import CheckRecord, LessonRecord, StepRecord
 from natslab.lessons.wording import with_ports
 from natslab.state import LessonActionNoted
@@ -170,11 +170,17 @@ class LessonRunner:
                 hands_on=hands_on.task(first)
                 if step.hands_on and isinstance(first, hands_on.HandsOn)
                 else "",
-                here=tuple(c for a in step.actions if (c := self.lab.by_hand(a, whole=True))),
+                here=self._by_hand(step),
             )
         )
         if index in self._given and index not in self.record.locked:
             self.answer(self._given[index])
+
+    def _by_hand(self, step: Step) -> tuple[str, ...]:
+        """This run's commands for what the step does, and for the reads its checks make."""
+        done = (*step.actions, *_reads(step))
+        commands = (c for op in done if (c := self.lab.by_hand(op, whole=True)))
+        return tuple(dict.fromkeys(commands))  # a wait_healthz and a healthz check: one line
 
     def in_this_run(self, text: str) -> str:
         """A lesson's sentence with its port placeholders as this run's ports."""
@@ -465,3 +471,13 @@ class LessonRunner:
             if not state.ok:
                 return False
         return True
+
+
+def _reads(step: Step) -> list[Operation]:
+    """The reads a step's checks make that a learner can make too: a walkthrough's `curl
+    .../healthz` is shown again with this run's port (it said 8222 where A's was another)."""
+    return [
+        WaitHealthz(server=check.server)
+        for check in step.checks
+        if isinstance(check, Healthz | HealthzError)
+    ]

@@ -7,6 +7,7 @@ import psutil
 from natslab.cluster.spec import walkthrough_spec
 from natslab.lab.local import open_lab
 from natslab.lab.settings import RunSettings
+from natslab.lessons import catalog
 from natslab.lessons import events as ev
 from natslab.lessons.model import Lesson
 from natslab.lessons.runner import LessonRunner
@@ -77,5 +78,44 @@ async def test_stopping_midway_stops_everything_the_lesson_started(offset):
         await asyncio.gather(task, return_exceptions=True)
         assert not session.source.supervisor.running()
         assert not psutil.pid_exists(pid)
+    finally:
+        await session.close()
+
+
+async def test_a_checked_healthz_is_shown_with_this_runs_port(offset):
+    """A walkthrough's `curl .../healthz` stood behind a check, not an action, and had no
+    "this run" line: it named port 8222 where A's was another (from a learner's walk)."""
+    lesson = catalog.load("quorum-loss")
+    session = open_lab(settings=RunSettings(offset=offset))
+    seen: list[ev.StepPreviewed] = []
+    session.bus.subscribe(lambda e: seen.append(e) if isinstance(e, ev.StepPreviewed) else None)
+    runner = LessonRunner(lesson, session.source)
+    try:
+        step = lesson.steps[1]
+        assert "curl http://localhost:8222/healthz" in step.commands
+        assert not any(a.type == "wait_healthz" for a in step.actions)  # only a check reads it
+        runner.progress.next_index = 1
+        runner.preview()
+        monitor = session.source.ports("A").monitor
+        assert seen and f"curl http://127.0.0.1:{monitor}/healthz" in seen[-1].here, seen
+    finally:
+        await session.close()
+
+
+async def test_a_read_both_done_and_checked_is_shown_once(offset):
+    lesson = catalog.load("lame-duck")
+    index = next(
+        n for n, s in enumerate(lesson.steps)
+        if "wait_healthz" in {a.type for a in s.actions} and "healthz" in {c.type for c in s.checks}
+    )  # fmt: skip
+    session = open_lab(settings=RunSettings(offset=offset))
+    seen: list[ev.StepPreviewed] = []
+    session.bus.subscribe(lambda e: seen.append(e) if isinstance(e, ev.StepPreviewed) else None)
+    runner = LessonRunner(lesson, session.source)
+    try:
+        runner.progress.next_index = index
+        runner.preview()
+        curls = [line for line in seen[-1].here if line.endswith("/healthz")]
+        assert len(curls) == 1, seen[-1].here
     finally:
         await session.close()
