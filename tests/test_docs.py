@@ -27,3 +27,18 @@ def test_the_readme_shows_the_screen_and_the_test_command_ci_runs():
     assert "](docs/screenshot.svg)" in readme and (ROOT / "docs" / "screenshot.svg").exists()
     assert "pip install -e '.[test]' && pytest" in readme
     assert "pytest" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_readmes_lesson_table_counts_each_lessons_steps_and_questions():
+    """A newcomer found replace-node listed with 5 steps and 1 question after it had 6 and 2."""
+    from natslab.lessons import catalog
+
+    rows = re.findall(r"^\| `([a-z-]+)` \| .* \| (\d+)(?:, (\d+) questions?)? \|$",
+                      (ROOT / "README.md").read_text(), re.MULTILINE)  # fmt: skip
+    listed = {name: (int(steps), int(asked or 0)) for name, steps, asked in rows}
+    lessons = {name: catalog.load(name) for name in catalog.bundled()}
+    actual = {
+        name: (len(lesson.steps), sum(1 for step in lesson.steps if step.predict))
+        for name, lesson in lessons.items()
+    }
+    assert listed == actual
