@@ -535,3 +535,21 @@ def test_the_loss_report_bills_a_loss_to_the_step_it_began_in():
     )
     # A step's own check still counts what it found: step 5's next message showed 28.
     assert state.clients["far-1"].lost_between(40.0) == 28
+
+
+def test_a_route_is_dated_by_the_log_line_that_says_it_came_up():
+    """The poll of /routez came 150 ms after a client had learned of C through the route,
+    and the check read "learned C 1064 ms after it started, its first route 1218 ms"."""
+    state = LabState()
+    state.apply(started("A", 1.0))
+    state.apply(polled("A", 1.5))
+    state.apply(started("C", 10.0))
+    up = sev.RouteConnected(
+        server="C", at=11.0, level="INF", text="Route connection created", address="x", rid=3
+    )
+    state.apply(up)
+    state.apply(polled("C", 11.2, peers=("A",)))
+    assert state.servers["C"].routed_at == 11.0
+    state.apply(started("D", 20.0))
+    state.apply(polled("D", 21.5, peers=("A",)))  # a route the log did not say: the poll's time
+    assert state.servers["D"].routed_at == 21.5

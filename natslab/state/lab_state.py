@@ -45,6 +45,7 @@ _HANDLERS: dict[type, Callable[[LabState, Any], object]] = {
     sev.ConfigReloaded: LabState._on_reloaded,
     sev.ClusterNameUpdated: LabState._on_name_updated,
     sev.ClusterNameConflict: LabState._on_name_conflict,
+    sev.RouteConnected: LabState._on_route_connected,
     sev.RouteClosed: LabState._on_route_closed,
     sev.ShutdownStarted: LabState._on_shutdown,
     sev.SignalTrapped: LabState._on_trapped,

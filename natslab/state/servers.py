@@ -102,6 +102,12 @@ class ServerFolds(CrossCheck):
         if view.name_conflicts == 1 and not view.cluster_name_given:  # why, once a server
             self._note(e.at, "route", n.NameConflictNote(e.server))
 
+    def _on_route_connected(self, e: sev.RouteConnected) -> None:
+        # The server's own word, read as it logs it: /routez, polled, can tell it later than a
+        # client learns of the server through that very route (a newcomer's upgrade run).
+        view = self._server(e.server)
+        view.routed_at = view.routed_at or e.at
+
     def _on_route_closed(self, e: sev.RouteClosed) -> None:
         remote = f" (remote {e.remote})" if e.remote else ""
         self._server(e.server).last_route_closed = f"{e.reason}{remote}"
