@@ -291,3 +291,12 @@ def test_a_headless_lesson_stopped_by_ctrl_c_is_not_a_pass(lab, offset, state_di
                      r"finish", natslab.output), natslab.output  # fmt: skip
     assert "Lesson complete" not in natslab.output and "Traceback" not in natslab.output
     assert pids and all(not server_alive(pid) for pid in pids)
+    # `natslab runs` and the report count the lesson's steps, not the ones that ran: a run
+    # quit after 7 of 9 read "7/7 steps passed" (a newcomer's run).
+    from natslab.present.report import verdict
+    from natslab.present.report_model import build
+    from natslab.present.runs import describe
+
+    (run,) = state_dir.glob("runs/*/")
+    assert re.match(r"[0-3]/4 steps passed", describe(run).outcome), describe(run)
+    assert re.search(r"did not finish: [0-3] of 4 steps passed", verdict(build(run, False)))

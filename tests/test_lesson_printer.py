@@ -60,3 +60,22 @@ def test_lesson_emphasis_is_html_in_the_report_and_text_is_escaped():
     page = str(paragraphs(_narrative_with_emphasis() + "\n\n<script>x</script> *a* `<b>`"))
     assert "<strong>A's own cluster port</strong>" in page and "**" not in page
     assert "&lt;script&gt;x&lt;/script&gt; <em>a</em> <code>&lt;b&gt;</code>" in page
+
+
+def test_an_interruption_names_the_step_it_came_in_or_before():
+    """Stopped while step 2 waited for its `--pace`, it said "in step 1" (a newcomer's run)."""
+    from natslab.lessons import events as lev
+    from natslab.lessons.record import LessonRecord
+    from natslab.present.lesson_printer import interrupted
+
+    record = LessonRecord()
+    record.apply(lev.LessonStarted(lesson_id="x", title="X", steps=9))
+    assert "before its first step, 0 of 9" in interrupted(record, 9).plain
+    record.apply(lev.StepStarted(index=0, title="one", narrative="", commands=()))
+    assert "in step 1 of 9, 0 of 9" in interrupted(record, 9).plain
+    record.apply(lev.StepFinished(index=0, ok=True, duration=1.0))
+    assert "after step 1 of 9, 1 of 9" in interrupted(record, 9).plain
+    record.apply(lev.StepPreviewed(index=1, title="two", preview="", commands=()))
+    assert "before step 2 of 9, 1 of 9" in interrupted(record, 9).plain
+    record.apply(lev.StepStarted(index=1, title="two", narrative="", commands=()))
+    assert "in step 2 of 9, 1 of 9" in interrupted(record, 9).plain

@@ -55,6 +55,7 @@ class LessonRecord:
 
     lesson_id: str = ""
     title: str = ""
+    lesson_steps: int = 0  # how many steps the lesson has, run or not
     steps: dict[int, StepRecord] = field(default_factory=dict)
     current: int | None = None
     ok: bool | None = None
@@ -68,6 +69,7 @@ class LessonRecord:
         match event:
             case ev.LessonStarted():
                 self.lesson_id, self.title = event.lesson_id, event.title
+                self.lesson_steps = event.steps
             case ev.StepPreviewed():
                 self.upcoming = event
             case ev.PredictionLocked():

@@ -139,11 +139,17 @@ INTERRUPTED = 130  # as a shell reports a command ended by Ctrl+C (128 + SIGINT)
 def interrupted(record: LessonRecord, steps: int) -> Text:
     """The one line a headless lesson stopped by a signal ends with."""
     passed = sum(1 for step in record.steps.values() if step.ok)
-    where = (
-        f"in step {record.current + 1} of {steps}"
-        if record.current is not None
-        else "before its first step"
-    )
+    current = record.steps.get(record.current) if record.current is not None else None
+    if current is not None and current.ok is None:
+        where = f"in step {current.index + 1} of {steps}"
+    elif (shown := record.upcoming) is not None and (
+        current is None or shown.index > current.index
+    ):
+        where = f"before step {shown.index + 1} of {steps}"  # shown, waiting for its pace
+    elif current is not None:
+        where = f"after step {current.index + 1} of {steps}"
+    else:
+        where = "before its first step"
     return Text.assemble(
         ("Interrupted", "bold yellow"),
         f" {where}, {passed} of {steps} steps passed: the lesson did not finish, and every "

@@ -45,7 +45,7 @@ def verdict(report: RunReport) -> str:
     if report.kind == "lesson":
         done = sum(1 for s in report.steps if s.ok)
         ended = {True: "passed", False: "failed", None: "did not finish"}[report.lesson_ok]
-        return f"The lesson {ended}: {done} of {len(report.steps)} steps passed{lost}."
+        return f"The lesson {ended}: {done} of {report.lesson_steps} steps passed{lost}."
     if report.kind == "watch":
         return f"A watch of {len(report.versions)} servers natslab did not start; it only read."
     actions = len(report.actions)

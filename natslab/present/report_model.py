@@ -87,6 +87,7 @@ class RunReport:
     duration: float
     summary: str
     lesson_ok: bool | None
+    lesson_steps: int  # the lesson's, run or not: a run quit midway ran fewer
     steps: list[StepRecord]
     skipped: list[str]
     versions: dict[str, list[str]]
@@ -187,6 +188,7 @@ def build(run_dir: Path, with_logs: bool = True) -> RunReport:
         duration=duration,
         summary=_summary(lesson.lesson_id),
         lesson_ok=lesson.ok,
+        lesson_steps=max(lesson.lesson_steps, len(lesson.steps)),
         steps=[lesson.steps[i] for i in sorted(lesson.steps)],
         skipped=replayed.skipped,
         versions=versions,

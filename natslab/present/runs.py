@@ -61,7 +61,7 @@ def describe(run: Path) -> RunLine:
     report = build(run, with_logs=False)
     if report.kind == "lesson":
         passed = sum(1 for s in report.steps if s.ok)
-        outcome = f"{passed}/{len(report.steps)} steps passed"
+        outcome = f"{passed}/{report.lesson_steps} steps passed"
         matched, _, asked = report.score
         if asked:
             outcome += f", {matched}/{asked} predictions"
