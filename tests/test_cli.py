@@ -186,7 +186,17 @@ def test_a_jetstream_lab_runs_every_server_with_jetstream_in_one_cluster(lab, of
 def test_bad_server_list_is_rejected_by_the_parser():
     result = run_natslab("lab", "--headless", "--servers", "A,A")
     assert result.returncode == 2
-    assert "names a server twice" in result.stderr
+    # One sentence, as every other error: argparse put its usage block first (a newcomer's).
+    assert result.stderr == (
+        "natslab lab: argument --servers: 'A,A' names a server twice "
+        "(`natslab lab --help` lists what it takes)\n"
+    )
+    missing = run_natslab("tutorial")
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1, missing.stderr
+    assert "the following arguments are required: LESSON" in missing.stderr
+    # The lab needs no subcommand; its usage said "SUBCOMMAND ..." as if it did.
+    usage = run_natslab("lab", "--help").stdout.split("\n\n")[0]
+    assert usage == "usage: natslab lab [options]\n       natslab lab validate FILE", usage
 
 
 def test_expose_warns(lab, offset):

@@ -6,14 +6,23 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from natslab import __version__
 from natslab.cli import classroom, lessons, options, reports, servers, watch
 from natslab.errors import NatslabError
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with its errors as natslab's other errors are: one sentence (its usage block,
+    printed first, pushed the sentence under a screenful of options)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (`{self.prog} --help` lists what it takes)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="natslab",
         description="A terminal lab for NATS cluster operations, on real nats-server processes.",
     )

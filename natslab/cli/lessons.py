@@ -75,7 +75,12 @@ def add_tutorial(commands: options.Commands) -> None:
 
 
 def add_lab(commands: options.Commands) -> None:
-    lab = commands.add_parser("lab", help="a free-form lab with the walkthrough's servers")
+    lab = commands.add_parser(
+        "lab",
+        help="a free-form lab with the walkthrough's servers",
+        # argparse would print "SUBCOMMAND ..." as if one were needed: the lab is the default.
+        usage="%(prog)s [options]\n       %(prog)s validate FILE",
+    )
     lab_commands = lab.add_subparsers(dest="lab_command", metavar="SUBCOMMAND")
     validate = lab_commands.add_parser("validate", help="check a lesson file without running it")
     validate.add_argument("file", type=Path, metavar="FILE")
