@@ -22,7 +22,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(
+    parser: argparse.ArgumentParser = Parser(  # its subcommands are Parsers too (argparse)
         prog="natslab",
         description="A terminal lab for NATS cluster operations, on real nats-server processes.",
     )
