@@ -230,7 +230,8 @@ def mesh_text(state: LabState) -> Text:
                 linked = frozenset((a, b)) in pairs
                 text.append(f"{a}━{b} " if linked else f"{a}╌{b} ", "green" if linked else "red")
     if not names:
-        text = Text("no servers running", "dim")
+        # A watch cannot tell a stopped server from one that does not answer (a newcomer's).
+        text = Text("no watched server answers" if state.watching else "no servers running", "dim")
     elif len(names) == 1:
         text = Text(f"{names[0]} runs alone: no routes", "dim")
     js = state.jetstream

@@ -71,7 +71,9 @@ class HttpRounds:
     def waiting(self, unreachable: dict[str, str]) -> str:
         if not unreachable:
             return f"Asking {counted(len(self.urls), 'monitoring URL')} for the first time…"
-        why = "\n".join(f"• {url}: {error}" for url, error in sorted(unreachable.items()))
+        why = "\n".join(
+            f"• {url}: {_without(url, error)}" for url, error in sorted(unreachable.items())
+        )
         return (
             f"No watched server has answered yet.\n{why}\n\nnatslab watch keeps asking (less "
             f"often while there is no answer, at most every {MAX_BACKOFF} rounds); a server "
@@ -129,3 +131,8 @@ class Watch:
 
     async def aclose(self) -> None:
         await self.rounds_source.aclose()
+
+
+def _without(url: str, error: str) -> str:
+    """An error without the URL it starts with: the line names the URL already."""
+    return error.removeprefix(url).lstrip(" :") if error.startswith(url) else error

@@ -116,6 +116,9 @@ async def test_a_watch_whose_only_server_is_down_says_so_and_offers_nothing_idle
             await wait_for(pilot, lambda: url in waiting(), 10, "the URL it waits for")
             assert "No watched server has answered yet" in waiting()
             assert "refused" in waiting().lower() or "not answer" in waiting().lower()
+            assert f"{url}: {url}" not in waiting()  # the URL once, then what it did
+            mesh = str(app.query_one(".mesh").render())
+            assert mesh == "no watched server answers", mesh  # not "running": it cannot know
             footer = {b.description for _, b, enabled, _ in app.screen.active_bindings.values()
                       if b.show and enabled}  # fmt: skip
             assert not footer & {"Search", "Maximise"}, footer
