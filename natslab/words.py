@@ -10,6 +10,12 @@ def counted(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
+def unless_said(prefix: str, text: str) -> str:
+    """`text` without the `prefix` it starts with: a line that names a URL already need not
+    hear it again in the error that follows ('refused the connection', not the URL twice)."""
+    return text.removeprefix(prefix).lstrip(" :") if text.startswith(prefix) else text
+
+
 def both(names: Sequence[str]) -> str:
     """'A', 'A and B', 'A, B and C'."""
     return _joined(names, "and")

@@ -187,6 +187,45 @@ def test_headless_watch_prints_changes_records_a_run_and_stops_on_a_signal(
     assert f"Y answers at {cluster.monitor('Y')}" in (run_dir / "report.md").read_text()
 
 
+def test_a_watch_nothing_answered_is_kept_as_long_as_it_ran_and_named_once(state_dir):
+    """`natslab runs` read "watch 0.0 s watched 0 servers" of a 15 s watch of a dead URL,
+    whose one line named the URL twice (a newcomer's run)."""
+    from natslab.present.report import verdict
+    from natslab.present.report_model import build
+    from natslab.present.runs import describe
+
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there: refused at once
+    proc = subprocess.Popen(
+        [NATSLAB, "watch", "--headless", "--interval", "0.2", dead],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        first = wait_until(lambda: _first_down(state_dir), 20, what="the first answer missed")
+        wait_until(lambda: time.time() > first + 1, 10, what="a second of watching after it")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        stopped_at = time.time()
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert f"{dead} is down: refused the connection" in out, out
+    (run,) = state_dir.glob("runs/*/")
+    line = describe(run)
+    assert line.outcome == "watched 1 server, 1 never answered", line
+    assert stopped_at - first <= line.took + 0.05, (line, stopped_at - first)
+    assert "A watch of 1 server natslab did not start (1 never answered)" in verdict(
+        build(run, False)
+    )
+
+
+def _first_down(state_dir: Path) -> float | None:
+    """When the watch first recorded its server down, once it has."""
+    for events in state_dir.glob("runs/*/events.jsonl"):
+        for record in read_events(events):
+            if record["type"] == "WatchedServerDown":
+                return float(record["at"])
+    return None
+
+
 @pytest.mark.parametrize(
     ("url", "sentence"),
     [

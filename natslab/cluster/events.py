@@ -8,6 +8,7 @@ from pathlib import Path
 
 from natslab.bus import Event
 from natslab.cluster.snapshot import ServerStatus
+from natslab.words import unless_said
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -230,7 +231,7 @@ class WatchedServerDown(WatchChange, ClusterEvent):
     error: str
 
     def describe(self) -> str:
-        return f"{self.server} is down: {self.error}"
+        return f"{self.server} is down: {unless_said(self.server, self.error)}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -52,6 +52,7 @@ class RunState:
     started_at: str
     servers: dict[str, ServerRecord] = field(default_factory=dict)
     ended: bool = False
+    ended_at: float = 0.0  # when the run ended: its last event can be long before (a watch)
 
     @classmethod
     def load(cls, path: Path) -> RunState:
@@ -103,7 +104,7 @@ class RunDir:
             self.save()
 
     def finish(self) -> None:
-        self.state.ended = True
+        self.state.ended, self.state.ended_at = True, time.time()
         self.save()
 
     def save(self) -> None:

@@ -17,6 +17,7 @@ from natslab.lessons.record import score_sentence
 from natslab.present.prose import as_html
 from natslab.present.report_chart import chart, lanes
 from natslab.present.report_model import LANES, RunReport, build, story_of
+from natslab.words import counted
 
 __all__ = ["build", "compare", "write"]
 
@@ -47,7 +48,10 @@ def verdict(report: RunReport) -> str:
         ended = {True: "passed", False: "failed", None: "did not finish"}[report.lesson_ok]
         return f"The lesson {ended}: {done} of {report.lesson_steps} steps passed{lost}."
     if report.kind == "watch":
-        return f"A watch of {len(report.versions)} servers natslab did not start; it only read."
+        silent = len(report.never_answered)
+        never = f" ({silent} never answered)" if silent else ""
+        watched = counted(len(report.watched), "server")
+        return f"A watch of {watched} natslab did not start{never}; it only read."
     actions = len(report.actions)
     return f"A free-form lab run: {actions} action{'s' * (actions != 1)} taken{lost}."
 

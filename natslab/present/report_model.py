@@ -12,6 +12,7 @@ from pathlib import Path
 from natslab.clients import events as cev
 from natslab.cluster import events as sev
 from natslab.cluster.logformat import LogFolder, notability
+from natslab.cluster.rundir import RUN_STATE_FILE, RunState
 from natslab.errors import RunDirError
 from natslab.lab.recorder import EVENTS_FILE, read_events, replay
 from natslab.lessons import catalog
@@ -88,6 +89,7 @@ class RunReport:
     summary: str
     lesson_ok: bool | None
     lesson_steps: int  # the lesson's, run or not: a run quit midway ran fewer
+    watched: list[str]  # every server a watch asked, whether it ever answered or not
     steps: list[StepRecord]
     skipped: list[str]
     versions: dict[str, list[str]]
@@ -109,8 +111,21 @@ class RunReport:
         return bills(self.lanes)
 
     @property
+    def never_answered(self) -> list[str]:
+        """The watched servers that never said their version: none of them ever answered."""
+        return [name for name in self.watched if name not in self.versions]
+
+    @property
     def total_lost(self) -> int:
         return sum(lane.lost for lane in self.lanes)
+
+
+def _ended_at(run_dir: Path) -> float:
+    """When the run ended, as its run.json says (0 for a run recorded before it said so)."""
+    try:
+        return RunState.load(run_dir / RUN_STATE_FILE).ended_at
+    except (OSError, ValueError, TypeError):
+        return 0.0
 
 
 def build(run_dir: Path, with_logs: bool = True) -> RunReport:
@@ -123,6 +138,7 @@ def build(run_dir: Path, with_logs: bool = True) -> RunReport:
     lesson = LessonRecord()
     start = getattr(events[0], "at", 0.0) if events else 0.0
     end = max((getattr(e, "at", start) for e in events), default=start)
+    end = max(end, _ended_at(run_dir))
     lanes = LaneBuilder(start)
     counts: dict[str, list[tuple[float, int]]] = defaultdict(list)
     where: dict[str, str] = {}
@@ -131,6 +147,7 @@ def build(run_dir: Path, with_logs: bool = True) -> RunReport:
     actions: list[tuple[float, str, bool, str, str]] = []
     kind = "lab"
     watched = WatchedLanes(start)
+    watched_names: set[str] = set()
     for event in events:
         state.apply(event)
         watched.take(event)
@@ -159,6 +176,7 @@ def build(run_dir: Path, with_logs: bool = True) -> RunReport:
                 marks.append(Mark(at, "stop", event.server, f"{event.server} {how}"))
         if isinstance(event, sev.WatchChange):
             kind = "watch"
+            watched_names.add(event.server)
         if isinstance(event, cev.ClientEvent | sev.ServerExited):
             lanes.follow(state, at, getattr(event, "client", None))
             before = dict(where)
@@ -189,6 +207,7 @@ def build(run_dir: Path, with_logs: bool = True) -> RunReport:
         summary=_summary(lesson.lesson_id),
         lesson_ok=lesson.ok,
         lesson_steps=max(lesson.lesson_steps, len(lesson.steps)),
+        watched=sorted(watched_names),
         steps=[lesson.steps[i] for i in sorted(lesson.steps)],
         skipped=replayed.skipped,
         versions=versions,

@@ -10,6 +10,7 @@ from natslab.cluster.rundir import runs_dir
 from natslab.errors import RunDirError
 from natslab.lab.recorder import EVENTS_FILE
 from natslab.present.report_model import build
+from natslab.words import counted
 
 
 def recorded_runs() -> list[Path]:
@@ -66,7 +67,9 @@ def describe(run: Path) -> RunLine:
         if asked:
             outcome += f", {matched}/{asked} predictions"
     elif report.kind == "watch":
-        outcome = f"watched {len(report.versions)} servers"
+        silent = len(report.never_answered)
+        outcome = f"watched {counted(len(report.watched), 'server')}"
+        outcome += f", {silent} never answered" if silent else ""
     else:
         outcome = f"{len(report.actions)} actions"
     if report.lanes:

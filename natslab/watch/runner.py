@@ -13,7 +13,7 @@ from natslab.bus import EventBus, InternalError
 from natslab.cancels import raise_if_cancelled
 from natslab.watch.fold import WatchView, fold
 from natslab.watch.poller import Poller, Unreachable, Watched
-from natslab.words import counted
+from natslab.words import counted, unless_said
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 8  # a failing server is polled at most this many intervals apart
@@ -72,7 +72,7 @@ class HttpRounds:
         if not unreachable:
             return f"Asking {counted(len(self.urls), 'monitoring URL')} for the first time…"
         why = "\n".join(
-            f"• {url}: {_without(url, error)}" for url, error in sorted(unreachable.items())
+            f"• {url}: {unless_said(url, error)}" for url, error in sorted(unreachable.items())
         )
         return (
             f"No watched server has answered yet.\n{why}\n\nnatslab watch keeps asking (less "
@@ -131,8 +131,3 @@ class Watch:
 
     async def aclose(self) -> None:
         await self.rounds_source.aclose()
-
-
-def _without(url: str, error: str) -> str:
-    """An error without the URL it starts with: the line names the URL already."""
-    return error.removeprefix(url).lstrip(" :") if error.startswith(url) else error
