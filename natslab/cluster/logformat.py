@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from natslab.cluster import events as ev
 
@@ -268,6 +268,7 @@ class FoldedEntry:
     last_time: str = ""
     attempts: tuple[int, int] | None = None
     first_raw: str = ""  # the line the entry began with, when repeats folded into it
+    levels: dict[str, int] = field(default_factory=dict)  # lines folded in, by level
 
     def summary(self) -> str:
         """The message as a pane shows it, with its fold counter."""
@@ -279,7 +280,15 @@ class FoldedEntry:
             if self.attempts is not None:
                 first, last = self.attempts
                 attempts = f", attempt {first}" if first == last else f", attempts {first}–{last}"
-            return f"route to {self.key[1]} refused ×{self.count}{attempts}, last {self.last_time}"
+            # The pane shows the first line's level; a dialler logs only its first failure as
+            # an error and the retries at debug level, so the counter says which were which.
+            split = ""
+            if len(self.levels) > 1:
+                split = f" ({', '.join(f'{n} {level}' for level, n in self.levels.items())})"
+            return (
+                f"route to {self.key[1]} refused ×{self.count}{split}{attempts}, "
+                f"last {self.last_time}"
+            )
         if self.count > 1:
             return f"{parts.message} ×{self.count}, last {self.last_time}"
         return parts.message
@@ -327,9 +336,12 @@ class LogFolder:
             # The entry keeps its first line's level and connection; the counter moves on.
             last.count += 1
             last.raw, last.last_time = line, time
+            if parts is not None:
+                last.levels[parts.level] = last.levels.get(parts.level, 0) + 1
             if number is not None and last.attempts is not None:
                 last.attempts = (min(last.attempts[0], number), max(last.attempts[1], number))
             return
         attempts = (number, number) if number is not None else None
-        self.entries.append(FoldedEntry(line, parts, key, 1, time, attempts, line))
+        levels = {parts.level: 1} if parts is not None else {}
+        self.entries.append(FoldedEntry(line, parts, key, 1, time, attempts, line, levels))
         self.added += 1

@@ -147,9 +147,12 @@ def test_a_pane_folds_repeats_and_hides_noise_behind_counts():
     for line in (DATA / "nats-server-2.15.1-A.log").read_text().splitlines():
         folder.add(line)
     summaries = [entry.summary() for entry in folder.entries]
-    # A's six refused dials of B (two dial loops, attempts 1-3) are one entry.
+    # A's six refused dials of B (two dial loops, attempts 1-3) are one entry, shown at the
+    # first line's level (ERR): it says that only the first attempts were logged as errors.
     refused = [s for s in summaries if s.startswith("route to 127.0.0.1:16333 refused")]
-    assert refused == ["route to 127.0.0.1:16333 refused ×6, attempts 1–3, last 03:30:47.723"]
+    assert refused == [
+        "route to 127.0.0.1:16333 refused ×6 (2 ERR, 4 DBG), attempts 1–3, last 03:30:47.723"
+    ]
     assert folder.hidden["route dials"] == 11 and folder.hidden["ping timers"] == 8
     assert not any("Ping Timer" in s or "Trying to connect" in s for s in summaries)
     assert any(s.startswith("Route connection created ×5") for s in summaries)
