@@ -395,3 +395,23 @@ def test_a_meta_peers_claim_reads_as_a_sentence():
     assert (
         describe(check, ctx) == "A sees the meta group of exactly A, B and D, and some server leads"
     )
+
+
+def test_an_upgrade_to_the_same_binary_is_claimed_as_the_version_it_started_with():
+    """With no `--to`, "A reports the upgrade binary's version" named a binary there was not
+    (a newcomer's read); with one, the claim names it."""
+    from types import SimpleNamespace
+
+    from natslab.lessons.checks import describe
+    from natslab.lessons.lab_protocol import CheckContext
+
+    def claim(versions: dict[str, str], binary: str) -> str:
+        lab = SimpleNamespace(expected_version=versions.__getitem__)
+        check = m.ServerVersion(type="server_version", server="A", binary=binary)
+        return describe(check, CheckContext(lab))  # type: ignore[arg-type]
+
+    same = {"default": "2.15.1", "upgrade": "2.15.1"}
+    assert claim(same, "upgrade") == "A reports nats-server 2.15.1, the version it started with"
+    newer = {"default": "2.14.5", "upgrade": "2.15.1"}
+    assert claim(newer, "upgrade") == "A reports the upgrade binary's version, nats-server 2.15.1"
+    assert claim(newer, "default") == "A reports the default binary's version, nats-server 2.14.5"
