@@ -64,8 +64,8 @@ binary = "upgrade"
 
 
 def upgrade_between(old: str, new: str, results, timeout: float, lesson: str = "upgrade"):
-    """`tutorial LESSON --from OLD --to NEW` headless; the run and the first step that checks
-    the upgrade binary's version."""
+    """`tutorial LESSON --from OLD --to NEW` headless; the run and the first check of a
+    server's version (its observation reads /varz)."""
     done = run_natslab(
         "tutorial", lesson, "--headless", "--port-offset", "auto",
         "--from", old, "--to", new, "--json", str(results),
@@ -73,7 +73,7 @@ def upgrade_between(old: str, new: str, results, timeout: float, lesson: str = "
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     checks = (c for s in json.loads(results.read_text())["steps"] for c in s["checks"])
-    version = next(c for c in checks if "upgrade binary's version" in c["check"])
+    version = next(c for c in checks if c["observation"].startswith("/varz of "))
     return done, version
 
 
